@@ -1,0 +1,147 @@
+package oauth
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes from RFC 6749 §4.1.2.1 and §5.2, RFC 9101 §7 and RFC 9126 §2.3.
+const (
+	CodeInvalidRequest          = "invalid_request"
+	CodeInvalidClient           = "invalid_client"
+	CodeInvalidGrant            = "invalid_grant"
+	CodeUnauthorizedClient      = "unauthorized_client"
+	CodeUnsupportedGrantType    = "unsupported_grant_type"
+	CodeUnsupportedResponseType = "unsupported_response_type"
+	CodeInvalidScope            = "invalid_scope"
+	CodeAccessDenied            = "access_denied"
+	CodeServerError             = "server_error"
+	CodeTemporarilyUnavailable  = "temporarily_unavailable"
+	CodeInvalidRequestURI       = "invalid_request_uri"
+	CodeInvalidRequestObject    = "invalid_request_object"
+	CodeLoginRequired           = "login_required"
+)
+
+// Error is the one error type of the protocol. Code and Description go on the wire;
+// the wrapped cause goes only to logs. Values are never shared: every constructor and
+// With… method returns a fresh copy, so a handler cannot change another's error.
+type Error struct {
+	Code        string
+	Description string
+	// Redirect reports whether the error may be sent to the client's redirect_uri.
+	// It is false until the redirect target has been established from a trusted
+	// source (RFC 6749 §4.1.2.1: never redirect to an invalid or unverified URI).
+	Redirect bool
+	// BasicAuth is set on invalid_client errors when the client tried HTTP Basic, so the
+	// edge can answer 401 with WWW-Authenticate (RFC 6749 §5.2).
+	BasicAuth bool
+	cause     error
+}
+
+func (e *Error) Error() string {
+	msg := e.Code
+	if e.Description != "" {
+		msg += ": " + e.Description
+	}
+	if e.cause != nil {
+		msg += ": " + e.cause.Error()
+	}
+	return msg
+}
+
+func (e *Error) Unwrap() error { return e.cause }
+
+// WithCause returns a copy that wraps cause for the logs.
+func (e *Error) WithCause(cause error) *Error {
+	c := *e
+	c.cause = cause
+	return &c
+}
+
+// WithRedirect returns a copy that may be delivered to the client's redirect URI.
+func (e *Error) WithRedirect() *Error {
+	c := *e
+	c.Redirect = true
+	return &c
+}
+
+func newError(code, format string, args ...any) *Error {
+	return &Error{Code: code, Description: fmt.Sprintf(format, args...)}
+}
+
+func InvalidRequest(format string, args ...any) *Error {
+	return newError(CodeInvalidRequest, format, args...)
+}
+
+func InvalidClient(format string, args ...any) *Error {
+	return newError(CodeInvalidClient, format, args...)
+}
+
+func InvalidGrant(format string, args ...any) *Error {
+	return newError(CodeInvalidGrant, format, args...)
+}
+
+func UnauthorizedClient(format string, args ...any) *Error {
+	return newError(CodeUnauthorizedClient, format, args...)
+}
+
+func UnsupportedGrantType(format string, args ...any) *Error {
+	return newError(CodeUnsupportedGrantType, format, args...)
+}
+
+func UnsupportedResponseType(format string, args ...any) *Error {
+	return newError(CodeUnsupportedResponseType, format, args...)
+}
+
+func InvalidScope(format string, args ...any) *Error {
+	return newError(CodeInvalidScope, format, args...)
+}
+
+func AccessDenied(format string, args ...any) *Error {
+	return newError(CodeAccessDenied, format, args...)
+}
+
+func InvalidRequestURI(format string, args ...any) *Error {
+	return newError(CodeInvalidRequestURI, format, args...)
+}
+
+func LoginRequired(format string, args ...any) *Error {
+	return newError(CodeLoginRequired, format, args...)
+}
+
+// ServerError hides cause from the wire; it is kept for the logs.
+func ServerError(cause error) *Error {
+	return (&Error{Code: CodeServerError, Description: "internal error"}).WithCause(cause)
+}
+
+// Unavailable is what a storage outage or throttling becomes (DESIGN.md decision 10).
+func Unavailable(cause error) *Error {
+	return (&Error{Code: CodeTemporarilyUnavailable, Description: "the service is temporarily unavailable, retry later"}).WithCause(cause)
+}
+
+// Storage sentinels. Store implementations return these (wrapped or not); the
+// services translate them into protocol errors.
+var (
+	// ErrNotFound: no record under that key, or a record that may no longer be used
+	// (already consumed, expired, or bound to another client) where the store checks it.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: a create found the key already taken.
+	ErrConflict = errors.New("already exists")
+	// ErrUnavailable: the store is throttled or unreachable; the caller may retry later.
+	ErrUnavailable = errors.New("store unavailable")
+)
+
+// AsError converts any error into the protocol error to show: protocol errors pass
+// through, store outages become temporarily_unavailable, and everything else becomes
+// server_error with the cause kept only for the logs (STYLE.md: unknown errors never
+// reach the wire).
+func AsError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	if errors.Is(err, ErrUnavailable) {
+		return Unavailable(err)
+	}
+	return ServerError(err)
+}

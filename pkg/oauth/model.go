@@ -1,0 +1,136 @@
+// Package oauth is the authorization server's domain: clients, users, pushed
+// authorization requests (RFC 9126), authorization codes and the services that push,
+// authorize and exchange them. It knows nothing of AWS, Lambda or HTTP handlers: the
+// stores it consumes are interfaces declared here, and the token signer is injected.
+package oauth
+
+import (
+	"encoding/json"
+	"slices"
+	"time"
+)
+
+// Client authentication methods (RFC 7591 §2, OIDC Core §9).
+const (
+	AuthClientSecretBasic = "client_secret_basic"
+	AuthClientSecretPost  = "client_secret_post"
+	AuthNone              = "none"
+)
+
+// RequestURIPrefix is the URN of RFC 9126 §2.2 / §9.3.
+const RequestURIPrefix = "urn:ietf:params:oauth:request_uri:"
+
+// Client is a registered client. JSON names are those of RFC 7591 client metadata so
+// the same document serves the seed file, the admin import and storage.
+type Client struct {
+	ID   string `json:"client_id"`
+	Name string `json:"client_name,omitempty"`
+	// SecretHash is SHA-256 of the client secret. Secrets are high-entropy (≥ 256 bits),
+	// so a fast hash compared in constant time is enough (DESIGN.md decision 7).
+	SecretHash              []byte   `json:"client_secret_sha256,omitempty"`
+	RedirectURIs            []string `json:"redirect_uris"`
+	TokenEndpointAuthMethod string   `json:"token_endpoint_auth_method"`
+	GrantTypes              []string `json:"grant_types,omitempty"`
+	ResponseTypes           []string `json:"response_types,omitempty"`
+	// Scope is the space-separated list of scopes the client may request.
+	Scope string `json:"scope,omitempty"`
+	// RequirePushedAuthorizationRequests is RFC 9126 §6 client metadata.
+	RequirePushedAuthorizationRequests bool `json:"require_pushed_authorization_requests,omitempty"`
+	// PushedRequestLifetime overrides the server's request_uri lifetime, in seconds.
+	PushedRequestLifetime int             `json:"pushed_request_lifetime,omitempty"`
+	JWKS                  json.RawMessage `json:"jwks,omitempty"`
+	Disabled              bool            `json:"disabled,omitempty"`
+}
+
+// Public reports whether the client has no credentials (RFC 6749 §2.1).
+func (c *Client) Public() bool { return c.TokenEndpointAuthMethod == AuthNone }
+
+// AllowsGrant reports whether grant is among the client's grant_types
+// (RFC 7591 §2: authorization_code when omitted).
+func (c *Client) AllowsGrant(grant string) bool {
+	if len(c.GrantTypes) == 0 {
+		return grant == "authorization_code"
+	}
+	return slices.Contains(c.GrantTypes, grant)
+}
+
+// User is an end user of the built-in login page.
+type User struct {
+	Username string `json:"username"`
+	// PasswordHash is an argon2id PHC string (see HashPassword).
+	PasswordHash string         `json:"password_hash"`
+	Claims       map[string]any `json:"claims,omitempty"`
+	Disabled     bool           `json:"disabled,omitempty"`
+}
+
+// Subject is the stable `sub` for the user: the `sub` claim if set, else the username.
+func (u *User) Subject() string {
+	if s, ok := u.Claims["sub"].(string); ok && s != "" {
+		return s
+	}
+	return u.Username
+}
+
+// AuthorizationRequest is a validated authorization request (RFC 6749 §4.1.1,
+// RFC 7636 §4.3, OIDC Core §3.1.2.1), whether it was pushed or sent to /authorize.
+type AuthorizationRequest struct {
+	ClientID     string `json:"client_id"`
+	ResponseType string `json:"response_type"`
+	// RedirectURI is the effective redirect URI; RedirectURIGiven records whether the
+	// request named it, because RFC 6749 §4.1.3 then requires it at the token endpoint.
+	RedirectURI         string   `json:"redirect_uri"`
+	RedirectURIGiven    bool     `json:"redirect_uri_given,omitempty"`
+	Scopes              []string `json:"scope,omitempty"`
+	State               string   `json:"state,omitempty"`
+	Nonce               string   `json:"nonce,omitempty"`
+	CodeChallenge       string   `json:"code_challenge"`
+	CodeChallengeMethod string   `json:"code_challenge_method"`
+	Prompt              string   `json:"prompt,omitempty"`
+	MaxAge              *int     `json:"max_age,omitempty"`
+	LoginHint           string   `json:"login_hint,omitempty"`
+	UILocales           string   `json:"ui_locales,omitempty"`
+	ACRValues           string   `json:"acr_values,omitempty"`
+}
+
+// OpenID reports whether this is an OpenID Connect request (OIDC Core §3.1.2.1).
+func (r *AuthorizationRequest) OpenID() bool { return slices.Contains(r.Scopes, "openid") }
+
+// PushedRequest is the stored form of a pushed authorization request (RFC 9126 §2.2).
+// Key is the SHA-256 of the reference in the request_uri, never the reference itself
+// (DESIGN.md decision 1).
+type PushedRequest struct {
+	Key      string `json:"key"`
+	ClientID string `json:"client_id"`
+	// Pushed is false for a request that arrived at /authorize directly and was stored
+	// to carry it through login and consent.
+	Pushed    bool                 `json:"pushed"`
+	Request   AuthorizationRequest `json:"request"`
+	CreatedAt time.Time            `json:"created_at"`
+	// RedeemBy bounds when the request_uri may first be used at /authorize (expires_in);
+	// Deadline bounds the whole authorization transaction (login and consent).
+	// DESIGN.md decision 2: a short expires_in must not cap the login (Keycloak #51761).
+	RedeemBy   time.Time  `json:"redeem_by"`
+	Deadline   time.Time  `json:"deadline"`
+	ConsumedAt *time.Time `json:"consumed_at,omitempty"`
+}
+
+// AuthorizationCode is the stored form of an authorization code (RFC 6749 §4.1.2).
+// Key is the SHA-256 of the code value.
+type AuthorizationCode struct {
+	Key                 string    `json:"key"`
+	ClientID            string    `json:"client_id"`
+	RedirectURI         string    `json:"redirect_uri"`
+	RedirectURIGiven    bool      `json:"redirect_uri_given,omitempty"`
+	Scopes              []string  `json:"scope,omitempty"`
+	Nonce               string    `json:"nonce,omitempty"`
+	CodeChallenge       string    `json:"code_challenge"`
+	CodeChallengeMethod string    `json:"code_challenge_method"`
+	Subject             string    `json:"sub"`
+	AuthTime            time.Time `json:"auth_time"`
+	// Claims are the user's claims released by the granted scopes, snapshotted at
+	// consent so the token endpoint needs no user lookup.
+	Claims     map[string]any `json:"claims,omitempty"`
+	IssuedAt   time.Time      `json:"issued_at"`
+	ExpiresAt  time.Time      `json:"expires_at"`
+	ConsumedAt *time.Time     `json:"consumed_at,omitempty"`
+}

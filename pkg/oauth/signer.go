@@ -1,0 +1,14 @@
+package oauth
+
+import "context"
+
+// Signer signs the JWTs the server issues (access tokens per RFC 9068, ID tokens per
+// OIDC Core §2) with the server's current key. Implementations may load keys lazily,
+// so Sign takes a context.
+type Signer interface {
+	// Sign returns the compact JWS of claims (marshalled with encoding/json) with the
+	// JOSE header `typ` set to typ ("at+jwt", "JWT") and `kid` naming the key.
+	Sign(ctx context.Context, typ string, claims any) (string, error)
+	// Algorithms lists the JWS algorithms the signer may use, for discovery.
+	Algorithms() []string
+}
