@@ -1,0 +1,280 @@
+package oauth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Transaction is an authorization request in progress at /authorize: the client and
+// the stored request, resolved and checked.
+type Transaction struct {
+	Client  *Client
+	Request *PushedRequest
+}
+
+// RequestKey returns the storage key of a request_uri issued by this server.
+func RequestKey(requestURI string) (string, bool) {
+	ref, ok := strings.CutPrefix(requestURI, RequestURIPrefix)
+	if !ok || ref == "" {
+		return "", false
+	}
+	return HashKey(ref), true
+}
+
+// errUnusableRequestURI is one message for every way a request_uri can fail, so the
+// page tells an attacker nothing about which references exist.
+func errUnusableRequestURI() *Error {
+	return InvalidRequestURI("the request_uri is invalid, expired, or was already used; return to the application and start again")
+}
+
+// Resume loads the authorization transaction named by client_id and request_uri
+// (RFC 9126 §4). resumed is true when the browser already holds this transaction,
+// that is, the request_uri was redeemed earlier: then only the transaction deadline
+// applies, not expires_in (DESIGN.md decision 2). Errors are never redirectable:
+// nothing about the request is trusted until it resolves.
+func (s *Service) Resume(ctx context.Context, clientID, requestURI string, resumed bool) (*Transaction, error) {
+	client, err := s.frontChannelClient(ctx, clientID)
+	if err != nil {
+		return nil, err
+	}
+	key, ok := RequestKey(requestURI)
+	if !ok {
+		return nil, errUnusableRequestURI()
+	}
+	rec, err := s.store.GetPushedRequest(ctx, key)
+	if errors.Is(err, ErrNotFound) {
+		return nil, errUnusableRequestURI()
+	}
+	if err != nil {
+		return nil, AsError(fmt.Errorf("load pushed request: %w", err))
+	}
+	now := s.now()
+	switch {
+	// RFC 9126 §4 via RFC 9101 §6.3: the client_id "MUST match" the one bound to the request.
+	case rec.ClientID != client.ID:
+		return nil, errUnusableRequestURI()
+	// RFC 9126 §4: Authorization servers SHOULD treat request_uri values as one-time use.
+	case rec.ConsumedAt != nil:
+		return nil, errUnusableRequestURI()
+	// RFC 9126 §4: "An expired request_uri MUST be rejected as invalid." The store may
+	// return expired records (DynamoDB TTL is lazy), so expiry is checked here.
+	case !now.Before(rec.Deadline), !resumed && !now.Before(rec.RedeemBy):
+		return nil, errUnusableRequestURI()
+	}
+	// RFC 9126 §4: validate "as it would any other authorization request"; §7.4: check
+	// the request against the client policy now, which may have changed since the push.
+	if !slices.Contains(client.RedirectURIs, rec.Request.RedirectURI) {
+		return nil, InvalidRequest("the redirect URI of this request is no longer registered for the client")
+	}
+	if !rec.Pushed && s.parRequired(client) {
+		return nil, s.parRequiredError()
+	}
+	return &Transaction{Client: client, Request: rec}, nil
+}
+
+// StartDirect handles an authorization request sent to /authorize without PAR: it is
+// validated like a pushed one and stored the same way, so the rest of the flow (login,
+// consent, one-time code issuance) has a single path. It returns the request_uri to
+// continue with. A returned *Error with Redirect set goes to the client's redirect
+// URI, with the request's state.
+func (s *Service) StartDirect(ctx context.Context, params url.Values) (string, *AuthorizationRequest, error) {
+	if len(params["client_id"]) > 1 {
+		return "", nil, InvalidRequest("parameter client_id is included more than once")
+	}
+	client, err := s.frontChannelClient(ctx, params.Get("client_id"))
+	if err != nil {
+		return "", nil, err
+	}
+	// RFC 9126 §4: when policy requires PAR, "the authorization server will refuse,
+	// using the invalid_request error code, to process any request to the
+	// authorization endpoint that does not have a request_uri parameter with a value
+	// obtained from the PAR endpoint."
+	if s.parRequired(client) {
+		return "", nil, s.parRequiredError()
+	}
+	req, verr := s.validateRequest(client, params)
+	if verr != nil {
+		return "", req, verr
+	}
+	if params.Get("request") != "" {
+		e := &Error{Code: "request_not_supported", Description: "request objects are not supported by this server"}
+		return "", req, e.WithRedirect()
+	}
+	uri, err := s.storeRequest(ctx, client, req, false, s.cfg.PushedRequestLifetime)
+	if err != nil {
+		return "", req, err
+	}
+	return uri, req, nil
+}
+
+func (s *Service) parRequired(c *Client) bool {
+	return s.cfg.RequirePAR || c.RequirePushedAuthorizationRequests
+}
+
+func (s *Service) parRequiredError() *Error {
+	return InvalidRequest("this client must use pushed authorization requests (RFC 9126): push the request to the PAR endpoint first")
+}
+
+// frontChannelClient looks up the client named at /authorize. Failures are pages, not
+// redirects (RFC 6749 §4.1.2.1).
+func (s *Service) frontChannelClient(ctx context.Context, clientID string) (*Client, error) {
+	if clientID == "" {
+		return nil, InvalidRequest("client_id is required")
+	}
+	client, err := s.store.GetClient(ctx, clientID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, InvalidRequest("unknown client")
+	}
+	if err != nil {
+		return nil, AsError(fmt.Errorf("load client: %w", err))
+	}
+	if client.Disabled {
+		return nil, InvalidRequest("unknown client")
+	}
+	return client, nil
+}
+
+// ErrBadCredentials is returned by Login for a wrong username or password.
+var ErrBadCredentials = errors.New("wrong username or password")
+
+// dummyHash is verified against when the user does not exist, so a login attempt
+// for an unknown user costs the same as one for a known user.
+var dummyHash = func() string {
+	h, err := HashPassword("pargate-dummy-password")
+	if err != nil {
+		panic(err)
+	}
+	return h
+}()
+
+// Login checks a username and password against the user store.
+func (s *Service) Login(ctx context.Context, username, password string) (*User, error) {
+	if username == "" || password == "" || len(username) > 256 || len(password) > 1024 {
+		return nil, ErrBadCredentials
+	}
+	user, err := s.store.GetUser(ctx, username)
+	if errors.Is(err, ErrNotFound) {
+		_, _ = VerifyPassword(dummyHash, password)
+		return nil, ErrBadCredentials
+	}
+	if err != nil {
+		return nil, AsError(fmt.Errorf("load user: %w", err))
+	}
+	ok, err := VerifyPassword(user.PasswordHash, password)
+	if err != nil {
+		return nil, ServerError(fmt.Errorf("verify password of %s: %w", username, err))
+	}
+	if !ok || user.Disabled {
+		return nil, ErrBadCredentials
+	}
+	return user, nil
+}
+
+// Approve issues the authorization code for tx on behalf of the user who consented,
+// consuming the request in the same atomic step (DESIGN.md decision 4; FAPI 2.0
+// §5.3.2.2 note 3), and returns the authorization response URL.
+func (s *Service) Approve(ctx context.Context, tx *Transaction, username string, authTime time.Time) (string, error) {
+	user, err := s.store.GetUser(ctx, username)
+	if errors.Is(err, ErrNotFound) {
+		return "", AccessDenied("the user no longer exists").WithRedirect()
+	}
+	if err != nil {
+		return "", AsError(fmt.Errorf("load user: %w", err))
+	}
+	if user.Disabled {
+		return "", AccessDenied("the user is disabled").WithRedirect()
+	}
+	value, err := randomValue()
+	if err != nil {
+		return "", ServerError(err)
+	}
+	req := tx.Request.Request
+	now := s.now()
+	code := &AuthorizationCode{
+		Key:                 HashKey(value),
+		ClientID:            tx.Client.ID,
+		RedirectURI:         req.RedirectURI,
+		RedirectURIGiven:    req.RedirectURIGiven,
+		Scopes:              req.Scopes,
+		Nonce:               req.Nonce,
+		CodeChallenge:       req.CodeChallenge,
+		CodeChallengeMethod: req.CodeChallengeMethod,
+		Subject:             user.Subject(),
+		AuthTime:            authTime.UTC(),
+		Claims:              releasedClaims(user, req.Scopes),
+		IssuedAt:            now,
+		// RFC 6749 §4.1.2: the code "MUST expire shortly after it is issued".
+		ExpiresAt: now.Add(s.cfg.CodeLifetime),
+	}
+	err = s.store.IssueCode(ctx, Consume{Key: tx.Request.Key, ClientID: tx.Client.ID, Now: now}, code)
+	if errors.Is(err, ErrNotFound) {
+		// Consumed by a concurrent approval, or past its deadline: RFC 9126 §4 one-time use.
+		return "", errUnusableRequestURI()
+	}
+	if err != nil {
+		return "", AsError(fmt.Errorf("issue code: %w", err))
+	}
+	return s.responseURL(req.RedirectURI, url.Values{"code": {value}, "state": {req.State}}), nil
+}
+
+// ErrorURL is the redirect that delivers e to the client (RFC 6749 §4.1.2.1), with
+// the request's state and the issuer (RFC 9207 §2: "including error responses").
+func (s *Service) ErrorURL(req *AuthorizationRequest, e *Error) string {
+	q := url.Values{"error": {e.Code}, "state": {req.State}}
+	if e.Description != "" {
+		q.Set("error_description", e.Description)
+	}
+	return s.responseURL(req.RedirectURI, q)
+}
+
+// responseURL adds params and iss to the redirect URI, keeping its own query
+// (RFC 6749 §3.1.2: the query component "MUST be retained when adding additional
+// query parameters"). Empty values are left out.
+func (s *Service) responseURL(redirectURI string, params url.Values) string {
+	u, err := url.Parse(redirectURI)
+	if err != nil {
+		// Registered URIs are validated when clients are registered; this cannot happen.
+		return redirectURI
+	}
+	q := u.Query()
+	for k, vs := range params {
+		if len(vs) > 0 && vs[0] != "" {
+			q.Set(k, vs[0])
+		}
+	}
+	// RFC 9207 §2: "an authorization server supporting this specification MUST
+	// indicate its identity by including the iss parameter in the response".
+	q.Set("iss", s.cfg.Issuer)
+	u.RawQuery = q.Encode()
+	u.Fragment = ""
+	return u.String()
+}
+
+// scopeClaims is the claim set each standard scope releases (OIDC Core §5.4).
+var scopeClaims = map[string][]string{
+	"profile": {"name", "family_name", "given_name", "middle_name", "nickname", "preferred_username",
+		"profile", "picture", "website", "gender", "birthdate", "zoneinfo", "locale", "updated_at"},
+	"email":   {"email", "email_verified"},
+	"address": {"address"},
+	"phone":   {"phone_number", "phone_number_verified"},
+}
+
+func releasedClaims(u *User, scopes []string) map[string]any {
+	out := map[string]any{}
+	for _, sc := range scopes {
+		for _, name := range scopeClaims[sc] {
+			if v, ok := u.Claims[name]; ok {
+				out[name] = v
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}

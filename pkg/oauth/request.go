@@ -1,0 +1,173 @@
+package oauth
+
+import (
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// requestParams are the authorization request parameters this server reads. Anything
+// else is ignored: RFC 6749 §3.1 "The authorization server MUST ignore unrecognized
+// request parameters."
+var requestParams = []string{
+	"client_id", "response_type", "redirect_uri", "scope", "state", "nonce",
+	"code_challenge", "code_challenge_method", "response_mode", "prompt", "max_age",
+	"login_hint", "ui_locales", "acr_values", "request", "request_uri",
+}
+
+// maxParamLen bounds free-text parameters (state, nonce, hints) so a request cannot
+// carry megabytes through the flow; FAPI 2.0 §5.3.2.2 needs nonces of up to 64
+// characters, this is far above any legitimate use.
+const maxParamLen = 2048
+
+// validateRequest validates an authorization request for client, as it would be
+// validated at the authorization endpoint (RFC 9126 §2.1 step 3 and §4). It always
+// returns the request as far as it was parsed, so that once the redirect URI is
+// established an error can be delivered there with the request's state; errors after
+// that point are marked redirectable.
+func (s *Service) validateRequest(client *Client, params url.Values) (*AuthorizationRequest, error) {
+	req := &AuthorizationRequest{ClientID: client.ID}
+	// RFC 6749 §3.1: "Request and response parameters MUST NOT be included more than once."
+	for _, name := range requestParams {
+		if len(params[name]) > 1 {
+			return req, InvalidRequest("parameter %s is included more than once", name)
+		}
+	}
+	if id := params.Get("client_id"); id != "" && id != client.ID {
+		return req, InvalidRequest("client_id does not match the authenticated client")
+	}
+
+	// Redirect URI first: until it is established no error may be redirected
+	// (RFC 6749 §4.1.2.1). At PAR a bad redirect_uri is invalid_request (RFC 9126 §2.3).
+	if uri := params.Get("redirect_uri"); uri != "" {
+		// RFC 9700 §4.1.3 / OAuth 2.1: exact string matching against registered URIs.
+		if !slices.Contains(client.RedirectURIs, uri) {
+			return req, InvalidRequest("redirect_uri %q is not registered for client %s", uri, client.ID)
+		}
+		req.RedirectURI, req.RedirectURIGiven = uri, true
+	} else {
+		// RFC 6749 §3.1.2.3: the parameter may be omitted when exactly one URI is registered.
+		if len(client.RedirectURIs) != 1 {
+			return req, InvalidRequest("redirect_uri is required: client %s has %d registered redirect URIs", client.ID, len(client.RedirectURIs))
+		}
+		req.RedirectURI = client.RedirectURIs[0]
+	}
+	req.State = params.Get("state")
+	if len(req.State) > maxParamLen {
+		req.State = ""
+		return req, InvalidRequest("state is longer than %d characters", maxParamLen).WithRedirect()
+	}
+
+	if err := s.validateRequestBody(client, params, req); err != nil {
+		return req, err.WithRedirect()
+	}
+	return req, nil
+}
+
+// validateRequestBody checks everything after the redirect URI.
+func (s *Service) validateRequestBody(client *Client, params url.Values, req *AuthorizationRequest) *Error {
+	switch rt := params.Get("response_type"); {
+	case rt == "":
+		return InvalidRequest("response_type is required")
+	case rt != "code":
+		// FAPI 2.0 §5.3.2.2 and OAuth 2.1: only the authorization code flow.
+		return UnsupportedResponseType("response_type %q is not supported; use code", rt)
+	case len(client.ResponseTypes) > 0 && !slices.Contains(client.ResponseTypes, "code"):
+		return UnauthorizedClient("client %s is not registered for response_type code", client.ID)
+	}
+	req.ResponseType = "code"
+	if !client.AllowsGrant("authorization_code") {
+		return UnauthorizedClient("client %s is not allowed the authorization_code grant", client.ID)
+	}
+	if rm := params.Get("response_mode"); rm != "" && rm != "query" {
+		return InvalidRequest("response_mode %q is not supported; use query", rm)
+	}
+
+	scopes, err := parseScope(params.Get("scope"))
+	if err != nil {
+		return err
+	}
+	if len(scopes) == 0 {
+		return InvalidScope("scope is required")
+	}
+	allowed := strings.Fields(client.Scope)
+	for _, sc := range scopes {
+		if !slices.Contains(allowed, sc) {
+			return InvalidScope("scope %q is not allowed for client %s", sc, client.ID)
+		}
+	}
+	req.Scopes = scopes
+
+	// PKCE with S256 for every client (DESIGN.md decision 9; RFC 9700 §2.1.1).
+	challenge, method := params.Get("code_challenge"), params.Get("code_challenge_method")
+	switch {
+	case challenge == "":
+		// RFC 7636 §4.4.1: a server that requires PKCE answers invalid_request.
+		return InvalidRequest("code_challenge is required (PKCE, RFC 7636)")
+	case method == "":
+		// RFC 7636 §4.3: the method "defaults to plain if not present", and plain is refused.
+		return InvalidRequest("code_challenge_method is required and must be S256")
+	case method != PKCEMethodS256:
+		return InvalidRequest("code_challenge_method %q is not supported; use S256", method)
+	case !validS256Challenge(challenge):
+		return InvalidRequest("code_challenge must be the 43-character base64url S256 value")
+	}
+	req.CodeChallenge, req.CodeChallengeMethod = challenge, method
+
+	for name, dst := range map[string]*string{
+		"nonce": &req.Nonce, "login_hint": &req.LoginHint, "ui_locales": &req.UILocales, "acr_values": &req.ACRValues,
+	} {
+		v := params.Get(name)
+		if len(v) > maxParamLen {
+			return InvalidRequest("%s is longer than %d characters", name, maxParamLen)
+		}
+		*dst = v
+	}
+
+	if p := params.Get("prompt"); p != "" {
+		values := strings.Fields(p)
+		for _, v := range values {
+			if !slices.Contains([]string{"none", "login", "consent", "select_account"}, v) {
+				return InvalidRequest("prompt value %q is not supported", v)
+			}
+		}
+		// OIDC Core §3.1.2.1: none with any other value is an error.
+		if slices.Contains(values, "none") && len(values) > 1 {
+			return InvalidRequest("prompt=none cannot be combined with other values")
+		}
+		req.Prompt = strings.Join(values, " ")
+	}
+	if ma := params.Get("max_age"); ma != "" {
+		n, err := strconv.Atoi(ma)
+		if err != nil || n < 0 {
+			return InvalidRequest("max_age must be a non-negative integer")
+		}
+		req.MaxAge = &n
+	}
+	return nil
+}
+
+// parseScope splits a scope parameter (RFC 6749 §3.3) into unique tokens, refusing
+// characters outside scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
+func parseScope(s string) ([]string, *Error) {
+	var out []string
+	for _, tok := range strings.Split(s, " ") {
+		if tok == "" {
+			continue
+		}
+		for i := 0; i < len(tok); i++ {
+			c := tok[i]
+			if c < 0x21 || c == 0x22 || c == 0x5C || c > 0x7E {
+				return nil, InvalidScope("scope contains an invalid character")
+			}
+		}
+		if !slices.Contains(out, tok) {
+			out = append(out, tok)
+		}
+		if len(out) > 100 {
+			return nil, InvalidScope("too many scope values")
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,145 @@
+package oauth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// TokenResponse is the successful token response (RFC 6749 §5.1, OIDC Core §3.1.3.3).
+type TokenResponse struct {
+	AccessToken string `json:"access_token"`
+	TokenType   string `json:"token_type"`
+	ExpiresIn   int    `json:"expires_in"`
+	Scope       string `json:"scope,omitempty"`
+	IDToken     string `json:"id_token,omitempty"`
+}
+
+// Exchange handles a token request from an authenticated client (RFC 6749 §4.1.3).
+func (s *Service) Exchange(ctx context.Context, client *Client, params url.Values) (*TokenResponse, error) {
+	for _, name := range []string{"grant_type", "code", "redirect_uri", "code_verifier"} {
+		// RFC 6749 §3.2: parameters "MUST NOT be included more than once".
+		if len(params[name]) > 1 {
+			return nil, InvalidRequest("parameter %s is included more than once", name)
+		}
+	}
+	switch gt := params.Get("grant_type"); gt {
+	case "":
+		return nil, InvalidRequest("grant_type is required")
+	case "authorization_code":
+	default:
+		return nil, UnsupportedGrantType("grant_type %q is not supported", gt)
+	}
+	if !client.AllowsGrant("authorization_code") {
+		return nil, UnauthorizedClient("client %s is not allowed the authorization_code grant", client.ID)
+	}
+	value := params.Get("code")
+	if value == "" {
+		return nil, InvalidRequest("code is required")
+	}
+	// One conditional write consumes the code: it must exist, be unused, unexpired
+	// and issued to this client (RFC 6749 §4.1.3: "ensure that the authorization code
+	// was issued to the authenticated confidential client"). A failed attempt below
+	// leaves the code spent, so it cannot be retried with other verifiers.
+	now := s.now()
+	code, err := s.store.ConsumeCode(ctx, HashKey(value), client.ID, now)
+	if errors.Is(err, ErrNotFound) {
+		// RFC 6749 §4.1.2: a code used more than once MUST be denied.
+		return nil, InvalidGrant("the authorization code is invalid, expired, or was already used")
+	}
+	if err != nil {
+		return nil, AsError(fmt.Errorf("consume code: %w", err))
+	}
+	// RFC 6749 §4.1.3: redirect_uri is "REQUIRED, if the redirect_uri parameter was
+	// included in the authorization request ..., and their values MUST be identical."
+	if uri := params.Get("redirect_uri"); uri != code.RedirectURI && (code.RedirectURIGiven || uri != "") {
+		return nil, InvalidGrant("redirect_uri does not match the authorization request")
+	}
+	// RFC 7636 §4.6: verify the code_verifier against the stored challenge.
+	verifier := params.Get("code_verifier")
+	switch {
+	case verifier == "":
+		return nil, InvalidGrant("code_verifier is required (PKCE)")
+	case !validPKCEValue(verifier):
+		return nil, InvalidGrant("code_verifier must be 43-128 characters of [A-Za-z0-9-._~]")
+	case !verifyS256(verifier, code.CodeChallenge):
+		return nil, InvalidGrant("code_verifier does not match the code_challenge")
+	}
+	return s.issueTokens(ctx, client, code)
+}
+
+// accessTokenClaims are the claims of a JWT access token (RFC 9068 §2.2).
+type accessTokenClaims struct {
+	Issuer   string `json:"iss"`
+	Subject  string `json:"sub"`
+	Audience string `json:"aud"`
+	ClientID string `json:"client_id"`
+	IssuedAt int64  `json:"iat"`
+	Expiry   int64  `json:"exp"`
+	ID       string `json:"jti"`
+	Scope    string `json:"scope,omitempty"`
+	AuthTime int64  `json:"auth_time,omitempty"`
+}
+
+func (s *Service) issueTokens(ctx context.Context, client *Client, code *AuthorizationCode) (*TokenResponse, error) {
+	now := s.now()
+	jti, err := randomValue()
+	if err != nil {
+		return nil, ServerError(err)
+	}
+	scope := strings.Join(code.Scopes, " ")
+	at := accessTokenClaims{
+		Issuer:   s.cfg.Issuer,
+		Subject:  code.Subject,
+		Audience: s.cfg.AccessTokenAudience,
+		ClientID: client.ID,
+		IssuedAt: now.Unix(),
+		Expiry:   now.Add(s.cfg.AccessTokenLifetime).Unix(),
+		ID:       jti,
+		Scope:    scope,
+		AuthTime: code.AuthTime.Unix(),
+	}
+	// RFC 9068 §2.1: the typ header "MUST" be at+jwt.
+	access, err := s.signer.Sign(ctx, "at+jwt", at)
+	if err != nil {
+		return nil, AsError(fmt.Errorf("sign access token: %w", err))
+	}
+	resp := &TokenResponse{
+		AccessToken: access,
+		TokenType:   "Bearer",
+		ExpiresIn:   int(s.cfg.AccessTokenLifetime.Seconds()),
+		Scope:       scope,
+	}
+	if code.hasScope("openid") {
+		// OIDC Core §2: iss, sub, aud, exp, iat; auth_time and nonce as requested.
+		claims := map[string]any{}
+		for k, v := range code.Claims {
+			claims[k] = v
+		}
+		claims["iss"] = s.cfg.Issuer
+		claims["sub"] = code.Subject
+		claims["aud"] = client.ID
+		claims["iat"] = now.Unix()
+		claims["exp"] = now.Add(s.cfg.IDTokenLifetime).Unix()
+		claims["auth_time"] = code.AuthTime.Unix()
+		if code.Nonce != "" {
+			claims["nonce"] = code.Nonce
+		}
+		resp.IDToken, err = s.signer.Sign(ctx, "JWT", claims)
+		if err != nil {
+			return nil, AsError(fmt.Errorf("sign ID token: %w", err))
+		}
+	}
+	return resp, nil
+}
+
+func (c *AuthorizationCode) hasScope(scope string) bool {
+	for _, s := range c.Scopes {
+		if s == scope {
+			return true
+		}
+	}
+	return false
+}
