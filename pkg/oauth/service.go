@@ -52,7 +52,10 @@ func NewService(cfg Config, store Store, signer Signer) *Service {
 // Config returns the service's configuration.
 func (s *Service) Config() Config { return s.cfg }
 
-func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
+// Now is the service's clock (injectable through Config.Now for tests).
+func (s *Service) Now() time.Time { return s.cfg.Now().UTC() }
+
+func (s *Service) now() time.Time { return s.Now() }
 
 // randomValue returns 32 bytes (256 bits) from crypto/rand, base64url-encoded: more
 // than RFC 6749 §10.10's 2^-160 guessing bound asks of codes and references.

@@ -1,0 +1,136 @@
+// Package config reads the server's configuration from environment variables, the
+// Lambda way: once, in main, with every problem reported in one error.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pargate/pargate/pkg/oauth"
+)
+
+// Config is the configuration shared by every function and the local server.
+type Config struct {
+	Issuer string
+	// TableName is the DynamoDB table; KeysSecretID and CookieSecretID name the
+	// Secrets Manager secrets holding the signing JWK set and the cookie key.
+	TableName      string
+	KeysSecretID   string
+	CookieSecretID string
+
+	PushedRequestLifetime time.Duration
+	TransactionLifetime   time.Duration
+	CodeLifetime          time.Duration
+	AccessTokenLifetime   time.Duration
+	IDTokenLifetime       time.Duration
+	RequirePAR            bool
+	Profile               string
+	LogLevel              slog.Level
+}
+
+// ProfileDefault follows RFC 9126 and OAuth 2.1 (DESIGN.md decision 9).
+const ProfileDefault = "default"
+
+// FromEnv reads the configuration with getenv (os.Getenv in production). required
+// names variables that must be set for the caller, beyond ISSUER; all missing or
+// malformed values are reported together.
+func FromEnv(getenv func(string) string, required ...string) (Config, error) {
+	var errs []error
+	get := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	seconds := func(name string, def, lo, hi int) time.Duration {
+		raw := get(name, strconv.Itoa(def))
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < lo || n > hi {
+			errs = append(errs, fmt.Errorf("%s=%q: want whole seconds from %d to %d", name, raw, lo, hi))
+			return time.Duration(def) * time.Second
+		}
+		return time.Duration(n) * time.Second
+	}
+	for _, name := range append([]string{"ISSUER"}, required...) {
+		if get(name, "") == "" {
+			errs = append(errs, fmt.Errorf("%s is required", name))
+		}
+	}
+	c := Config{
+		Issuer:                get("ISSUER", ""),
+		TableName:             get("TABLE_NAME", ""),
+		KeysSecretID:          get("KEYS_SECRET_ID", ""),
+		CookieSecretID:        get("COOKIE_SECRET_ID", ""),
+		PushedRequestLifetime: seconds("PAR_EXPIRES_IN", 60, 5, 600),
+		TransactionLifetime:   seconds("TRANSACTION_LIFETIME", 600, 60, 3600),
+		CodeLifetime:          seconds("CODE_LIFETIME", 60, 1, 600),
+		AccessTokenLifetime:   seconds("ACCESS_TOKEN_LIFETIME", 600, 60, 86400),
+		IDTokenLifetime:       seconds("ID_TOKEN_LIFETIME", 600, 60, 86400),
+		Profile:               get("PROFILE", ProfileDefault),
+	}
+	if c.Issuer != "" {
+		if err := checkIssuer(c.Issuer); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	switch v := get("REQUIRE_PAR", "false"); v {
+	case "true", "false":
+		c.RequirePAR = v == "true"
+	default:
+		errs = append(errs, fmt.Errorf("REQUIRE_PAR=%q: want true or false", v))
+	}
+	if c.Profile != ProfileDefault {
+		errs = append(errs, fmt.Errorf("PROFILE=%q: this version supports only %q", c.Profile, ProfileDefault))
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(get("LOG_LEVEL", "info"))); err != nil {
+		errs = append(errs, fmt.Errorf("LOG_LEVEL: %w", err))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return Config{}, fmt.Errorf("configuration: %w", err)
+	}
+	return c, nil
+}
+
+// checkIssuer enforces RFC 8414 §2: "a URL that uses the https scheme and has no
+// query or fragment components". Plain http is allowed only on loopback, for local runs.
+func checkIssuer(issuer string) error {
+	u, err := url.Parse(issuer)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("ISSUER=%q: not an absolute URL", issuer)
+	}
+	switch {
+	case u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(issuer, "#") || strings.HasSuffix(issuer, "?"):
+		return fmt.Errorf("ISSUER=%q: must have no query or fragment (RFC 8414 §2)", issuer)
+	case strings.HasSuffix(issuer, "/"):
+		return fmt.Errorf("ISSUER=%q: must not end with a slash", issuer)
+	case u.Scheme == "https":
+		return nil
+	case u.Scheme == "http" && IsLoopback(u.Hostname()):
+		return nil
+	default:
+		return fmt.Errorf("ISSUER=%q: must use https (http only on 127.0.0.1 or localhost)", issuer)
+	}
+}
+
+// IsLoopback reports whether host names this machine.
+func IsLoopback(host string) bool {
+	return host == "localhost" || host == "::1" || strings.HasPrefix(host, "127.")
+}
+
+// OAuth returns the core's configuration.
+func (c Config) OAuth() oauth.Config {
+	return oauth.Config{
+		Issuer:                c.Issuer,
+		PushedRequestLifetime: c.PushedRequestLifetime,
+		TransactionLifetime:   c.TransactionLifetime,
+		CodeLifetime:          c.CodeLifetime,
+		AccessTokenLifetime:   c.AccessTokenLifetime,
+		IDTokenLifetime:       c.IDTokenLifetime,
+		RequirePAR:            c.RequirePAR,
+	}
+}

@@ -1,0 +1,238 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/pargate/pargate/pkg/oauth"
+)
+
+// Form actions posted back to /authorize by the login and consent pages.
+const (
+	actionLogin   = "login"
+	actionConsent = "consent"
+)
+
+// Authorize serves the authorization endpoint: the pushed (or direct) request, the
+// login page and the consent page, and the authorization response.
+func (h *Handler) Authorize() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
+		defer cancel()
+		r = r.WithContext(ctx)
+		switch r.Method {
+		case http.MethodGet:
+			// RFC 6749 §3.1: parameters must not repeat; API Gateway would join repeats
+			// with commas in its parsed view, so the raw query string is parsed here.
+			params, err := url.ParseQuery(r.URL.RawQuery)
+			if err != nil {
+				h.errorPage(w, r, oauth.InvalidRequest("the query string is malformed"))
+				return
+			}
+			h.authorizationRequest(w, r, params)
+		case http.MethodPost:
+			if err := r.ParseForm(); err != nil {
+				h.errorPage(w, r, oauth.InvalidRequest("the form is malformed"))
+				return
+			}
+			switch r.PostForm.Get("action") {
+			case actionLogin:
+				h.login(w, r)
+			case actionConsent:
+				h.consent(w, r)
+			default:
+				// OIDC Core §3.1.2.1: the authorization request may also come by POST.
+				h.authorizationRequest(w, r, r.PostForm)
+			}
+		default:
+			w.Header().Set("Allow", "GET, POST")
+			h.errorPageStatus(w, r, http.StatusMethodNotAllowed, oauth.InvalidRequest("use GET or POST"))
+		}
+	})
+}
+
+// authorizationRequest starts or resumes a transaction.
+func (h *Handler) authorizationRequest(w http.ResponseWriter, r *http.Request, params url.Values) {
+	if _, pushed := params["request_uri"]; !pushed {
+		h.direct(w, r, params)
+		return
+	}
+	// RFC 9126 §4 / RFC 9101 §6.3 (DESIGN.md decision 5): a pushed request is named by
+	// client_id and request_uri alone; other parameters are ignored, never merged.
+	for _, name := range []string{"client_id", "request_uri"} {
+		if len(params[name]) > 1 {
+			h.errorPage(w, r, oauth.InvalidRequest("parameter %s is included more than once", name))
+			return
+		}
+	}
+	clientID, requestURI := params.Get("client_id"), params.Get("request_uri")
+	now := h.svc.Now()
+	key, _ := oauth.RequestKey(requestURI)
+	st, err := h.readTx(r, key, now)
+	if err != nil {
+		h.errorPage(w, r, err)
+		return
+	}
+	tx, err := h.svc.Resume(r.Context(), clientID, requestURI, st != nil)
+	if err != nil {
+		h.errorPage(w, r, err)
+		return
+	}
+	req := &tx.Request.Request
+	// OIDC Core §3.1.2.1 prompt=none: there is no single sign-on session to reuse,
+	// so the answer is login_required, delivered to the client.
+	if req.Prompt == "none" {
+		h.redirect(w, r, h.svc.ErrorURL(req, oauth.LoginRequired("the user must sign in")))
+		return
+	}
+	if st == nil {
+		csrf, err := newCSRF()
+		if err != nil {
+			h.errorPage(w, r, err)
+			return
+		}
+		st = &txState{Key: tx.Request.Key, CSRF: csrf, Expires: tx.Request.Deadline.Unix()}
+		if err := h.writeTx(w, r, st, now); err != nil {
+			h.errorPage(w, r, err)
+			return
+		}
+	}
+	if st.Username == "" {
+		h.render(w, r, http.StatusOK, pageLogin, h.loginData(tx, st, requestURI, req.LoginHint, ""))
+		return
+	}
+	h.render(w, r, http.StatusOK, pageConsent, h.consentData(tx, st, requestURI))
+}
+
+// direct handles a request that was not pushed: validated, stored, and continued
+// under a request_uri like a pushed one.
+func (h *Handler) direct(w http.ResponseWriter, r *http.Request, params url.Values) {
+	requestURI, req, err := h.svc.StartDirect(r.Context(), params)
+	if err != nil {
+		var e *oauth.Error
+		if errors.As(err, &e) && e.Redirect && req != nil {
+			h.logError(r, e)
+			h.redirect(w, r, h.svc.ErrorURL(req, e))
+			return
+		}
+		h.errorPage(w, r, err)
+		return
+	}
+	h.redirect(w, r, continueURL(req.ClientID, requestURI))
+}
+
+func continueURL(clientID, requestURI string) string {
+	return PathAuthorize + "?" + url.Values{"client_id": {clientID}, "request_uri": {requestURI}}.Encode()
+}
+
+// resumeForm loads the transaction a login or consent form belongs to and checks its
+// CSRF token. It renders the error itself and returns nil on failure.
+func (h *Handler) resumeForm(w http.ResponseWriter, r *http.Request, now time.Time) (*oauth.Transaction, *txState, string) {
+	clientID, requestURI := r.PostForm.Get("client_id"), r.PostForm.Get("request_uri")
+	key, ok := oauth.RequestKey(requestURI)
+	if !ok {
+		h.errorPage(w, r, oauth.InvalidRequestURI("the request_uri is missing or malformed"))
+		return nil, nil, ""
+	}
+	st, err := h.readTx(r, key, now)
+	if err != nil {
+		h.errorPage(w, r, err)
+		return nil, nil, ""
+	}
+	if st == nil {
+		h.errorPage(w, r, oauth.InvalidRequest("your sign-in session has expired or cookies are disabled; return to the application and start again"))
+		return nil, nil, ""
+	}
+	if err := checkCSRF(st, r.PostForm.Get("csrf")); err != nil {
+		h.errorPageStatus(w, r, http.StatusForbidden, oauth.InvalidRequest("the form has expired; reload the page and try again"))
+		return nil, nil, ""
+	}
+	tx, err := h.svc.Resume(r.Context(), clientID, requestURI, true)
+	if err != nil {
+		h.errorPage(w, r, err)
+		return nil, nil, ""
+	}
+	return tx, st, requestURI
+}
+
+// login checks the credentials posted by the login page.
+func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
+	now := h.svc.Now()
+	tx, st, requestURI := h.resumeForm(w, r, now)
+	if tx == nil {
+		return
+	}
+	username := strings.TrimSpace(r.PostForm.Get("username"))
+	user, err := h.svc.Login(r.Context(), username, r.PostForm.Get("password"))
+	if errors.Is(err, oauth.ErrBadCredentials) {
+		h.log.InfoContext(r.Context(), "login failed", "route", PathAuthorize, "client_id", tx.Client.ID)
+		h.render(w, r, http.StatusOK, pageLogin, h.loginData(tx, st, requestURI, username, "The username or password is incorrect."))
+		return
+	}
+	if err != nil {
+		h.errorPage(w, r, err)
+		return
+	}
+	// A fresh CSRF token after authentication, so a token seen before login is useless.
+	csrf, err := newCSRF()
+	if err != nil {
+		h.errorPage(w, r, err)
+		return
+	}
+	st.Username, st.AuthTime, st.CSRF = user.Username, now.Unix(), csrf
+	if err := h.writeTx(w, r, st, now); err != nil {
+		h.errorPage(w, r, err)
+		return
+	}
+	// Post/Redirect/Get: a reload shows the consent page instead of re-posting the password.
+	h.redirect(w, r, continueURL(tx.Client.ID, requestURI))
+}
+
+// consent handles the user's decision and sends the authorization response.
+func (h *Handler) consent(w http.ResponseWriter, r *http.Request) {
+	now := h.svc.Now()
+	tx, st, _ := h.resumeForm(w, r, now)
+	if tx == nil {
+		return
+	}
+	if st.Username == "" {
+		h.errorPage(w, r, oauth.InvalidRequest("sign in before giving consent"))
+		return
+	}
+	req := &tx.Request.Request
+	switch r.PostForm.Get("decision") {
+	case "approve":
+		target, err := h.svc.Approve(r.Context(), tx, st.Username, time.Unix(st.AuthTime, 0))
+		if err != nil {
+			var e *oauth.Error
+			if errors.As(err, &e) && e.Redirect {
+				h.clearTx(w, st.Key)
+				h.logError(r, e)
+				h.redirect(w, r, h.svc.ErrorURL(req, e))
+				return
+			}
+			h.errorPage(w, r, err)
+			return
+		}
+		h.clearTx(w, st.Key)
+		h.log.InfoContext(r.Context(), "code issued", "route", PathAuthorize, "client_id", tx.Client.ID)
+		h.redirect(w, r, target)
+	case "deny":
+		h.clearTx(w, st.Key)
+		h.log.InfoContext(r.Context(), "consent denied", "route", PathAuthorize, "client_id", tx.Client.ID)
+		h.redirect(w, r, h.svc.ErrorURL(req, oauth.AccessDenied("the user denied the request")))
+	default:
+		h.errorPage(w, r, oauth.InvalidRequest("the decision must be approve or deny"))
+	}
+}
+
+// redirect answers 303 See Other (FAPI 2.0 §5.3.2.2: never 307, 303 recommended).
+func (h *Handler) redirect(w http.ResponseWriter, r *http.Request, target string) {
+	noStore(w)
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}

@@ -1,0 +1,150 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/pargate/pargate/pkg/oauth"
+)
+
+// errTooLarge marks a body over maxBodyBytes (RFC 9126 §2.3: HTTP 413).
+var errTooLarge = errors.New("request body too large")
+
+// readForm reads an application/x-www-form-urlencoded POST body of at most
+// maxBodyBytes (RFC 9126 §2, RFC 6749 §3.2).
+func readForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != formContentType {
+		return nil, oauth.InvalidRequest("the body must be %s", formContentType)
+	}
+	if r.ContentLength > maxBodyBytes {
+		return nil, errTooLarge
+	}
+	buf, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, errTooLarge
+		}
+		return nil, oauth.InvalidRequest("the body could not be read")
+	}
+	form, err := url.ParseQuery(string(buf))
+	if err != nil {
+		return nil, oauth.InvalidRequest("the body is not valid form encoding")
+	}
+	return form, nil
+}
+
+// credentials extracts what the request presents for client authentication.
+func credentials(r *http.Request, form url.Values) (oauth.ClientCredentials, error) {
+	c := oauth.ClientCredentials{
+		BodyClientID:  form.Get("client_id"),
+		BodySecret:    form.Get("client_secret"),
+		AssertionType: form.Get("client_assertion_type"),
+		Assertion:     form.Get("client_assertion"),
+	}
+	for _, name := range []string{"client_id", "client_secret", "client_assertion", "client_assertion_type"} {
+		if len(form[name]) > 1 {
+			return c, oauth.InvalidRequest("parameter %s is included more than once", name)
+		}
+	}
+	scheme, value, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Basic") {
+		return c, nil
+	}
+	c.BasicUsed = true
+	bad := &oauth.Error{Code: oauth.CodeInvalidClient, Description: "malformed Basic credentials", BasicAuth: true}
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(value))
+	if err != nil {
+		return c, bad
+	}
+	id, secret, ok := strings.Cut(string(raw), ":")
+	if !ok {
+		return c, bad
+	}
+	// RFC 6749 §2.3.1: the client identifier and password are encoded using the
+	// application/x-www-form-urlencoded algorithm before being used in Basic.
+	if c.BasicID, err = url.QueryUnescape(id); err != nil {
+		return c, bad
+	}
+	if c.BasicSecret, err = url.QueryUnescape(secret); err != nil {
+		return c, bad
+	}
+	return c, nil
+}
+
+// backChannel runs a client-authenticated POST endpoint (/par, /token): method,
+// body and client authentication are checked the same way for both.
+func (h *Handler) backChannel(serve func(ctx context.Context, client *oauth.Client, form url.Values) (int, any, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			h.methodNotAllowed(w, r, http.MethodPost)
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
+		defer cancel()
+		form, err := readForm(w, r)
+		if errors.Is(err, errTooLarge) {
+			h.logError(r, oauth.InvalidRequest("body too large"))
+			writeJSON(w, http.StatusRequestEntityTooLarge, errorBody{Error: oauth.CodeInvalidRequest, Description: "the request body exceeds 64 KiB"})
+			return
+		}
+		if err != nil {
+			h.writeError(w, r, err)
+			return
+		}
+		cred, err := credentials(r, form)
+		if err != nil {
+			h.writeError(w, r, err)
+			return
+		}
+		client, err := h.svc.AuthenticateClient(ctx, cred)
+		if err != nil {
+			h.writeError(w, r, err)
+			return
+		}
+		status, body, err := serve(ctx, client, form)
+		if err != nil {
+			h.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, status, body)
+	})
+}
+
+// PAR serves the pushed authorization request endpoint (RFC 9126 §2).
+func (h *Handler) PAR() http.Handler {
+	return h.backChannel(func(ctx context.Context, client *oauth.Client, form url.Values) (int, any, error) {
+		res, err := h.svc.Push(ctx, client, form)
+		if err != nil {
+			var e *oauth.Error
+			if errors.As(err, &e) && e.Redirect {
+				// Every error at PAR is JSON (RFC 9126 §2.3); the redirect flag is moot here.
+				c := *e
+				c.Redirect = false
+				err = &c
+			}
+			return 0, nil, err
+		}
+		// RFC 9126 §2.2: "the server MUST generate a request URI and provide it in the
+		// response with a 201 HTTP status code".
+		return http.StatusCreated, res, nil
+	})
+}
+
+// Token serves the token endpoint (RFC 6749 §3.2).
+func (h *Handler) Token() http.Handler {
+	return h.backChannel(func(ctx context.Context, client *oauth.Client, form url.Values) (int, any, error) {
+		res, err := h.svc.Exchange(ctx, client, form)
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusOK, res, nil
+	})
+}

@@ -1,0 +1,91 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/pargate/pargate/pkg/oauth"
+)
+
+// Metadata is the authorization server metadata (RFC 8414 §2, RFC 9126 §5, RFC 9207
+// §3, OIDC Discovery §3).
+type Metadata struct {
+	Issuer                             string   `json:"issuer"`
+	AuthorizationEndpoint              string   `json:"authorization_endpoint"`
+	TokenEndpoint                      string   `json:"token_endpoint"`
+	JWKSURI                            string   `json:"jwks_uri"`
+	PushedAuthorizationRequestEndpoint string   `json:"pushed_authorization_request_endpoint"`
+	RequirePushedAuthorizationRequests bool     `json:"require_pushed_authorization_requests,omitempty"`
+	ScopesSupported                    []string `json:"scopes_supported,omitempty"`
+	ResponseTypesSupported             []string `json:"response_types_supported"`
+	ResponseModesSupported             []string `json:"response_modes_supported"`
+	GrantTypesSupported                []string `json:"grant_types_supported"`
+	SubjectTypesSupported              []string `json:"subject_types_supported"`
+	IDTokenSigningAlgValuesSupported   []string `json:"id_token_signing_alg_values_supported"`
+	TokenEndpointAuthMethodsSupported  []string `json:"token_endpoint_auth_methods_supported"`
+	CodeChallengeMethodsSupported      []string `json:"code_challenge_methods_supported"`
+	AuthorizationResponseISSSupported  bool     `json:"authorization_response_iss_parameter_supported"`
+	RequestParameterSupported          bool     `json:"request_parameter_supported"`
+	RequestURIParameterSupported       bool     `json:"request_uri_parameter_supported"`
+	PromptValuesSupported              []string `json:"prompt_values_supported"`
+	ClaimsSupported                    []string `json:"claims_supported"`
+}
+
+// Metadata returns the metadata document for the configured server.
+func (h *Handler) Metadata() Metadata {
+	cfg := h.svc.Config()
+	iss := cfg.Issuer
+	return Metadata{
+		Issuer:                             iss,
+		AuthorizationEndpoint:              iss + PathAuthorize,
+		TokenEndpoint:                      iss + PathToken,
+		JWKSURI:                            iss + PathJWKS,
+		PushedAuthorizationRequestEndpoint: iss + PathPAR,
+		// RFC 9126 §5: published only when true (DESIGN.md decision 8); omitted means false.
+		RequirePushedAuthorizationRequests: cfg.RequirePAR,
+		ScopesSupported:                    h.opts.ScopesSupported,
+		ResponseTypesSupported:             []string{"code"},
+		ResponseModesSupported:             []string{"query"},
+		GrantTypesSupported:                []string{"authorization_code"},
+		SubjectTypesSupported:              []string{"public"},
+		IDTokenSigningAlgValuesSupported:   h.opts.Algorithms,
+		TokenEndpointAuthMethodsSupported:  []string{oauth.AuthClientSecretBasic, oauth.AuthClientSecretPost, oauth.AuthNone},
+		CodeChallengeMethodsSupported:      []string{oauth.PKCEMethodS256},
+		// RFC 9207 §3.
+		AuthorizationResponseISSSupported: true,
+		// RFC 9126 §5: a request_uri from the PAR endpoint is usable regardless of
+		// request_uri_parameter_supported, which covers only client-hosted URIs.
+		RequestParameterSupported:    false,
+		RequestURIParameterSupported: false,
+		PromptValuesSupported:        []string{"none", "login", "consent"},
+		ClaimsSupported: []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "name", "given_name",
+			"family_name", "preferred_username", "email", "email_verified"},
+	}
+}
+
+// Discovery serves both metadata documents and the JWKS.
+func (h *Handler) Discovery() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			h.methodNotAllowed(w, r, http.MethodGet)
+			return
+		}
+		switch r.URL.Path {
+		case PathASMetadata, PathOIDCMetadata:
+			w.Header().Set("Cache-Control", "public, max-age=300")
+			w.Header().Set("Access-Control-Allow-Origin", "*")
+			writeJSONCacheable(w, h.Metadata())
+		case PathJWKS:
+			body, err := h.opts.Keys.PublicJWKS(r.Context())
+			if err != nil {
+				h.writeError(w, r, err)
+				return
+			}
+			w.Header().Set("Cache-Control", "public, max-age=300")
+			w.Header().Set("Access-Control-Allow-Origin", "*")
+			w.Header().Set("Content-Type", "application/jwk-set+json")
+			_, _ = w.Write(body)
+		default:
+			http.NotFound(w, r)
+		}
+	})
+}

@@ -1,0 +1,177 @@
+// Package httpapi is the HTTP edge of the authorization server: it parses requests,
+// calls the oauth core and renders JSON, redirects and HTML pages. Status codes and
+// protocol headers are decided here and nowhere else. The same handlers serve the
+// local API and, through the api-proxy adapter, the Lambda functions.
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/pargate/pargate/pkg/oauth"
+)
+
+// Paths of the endpoints, as template.yaml routes them.
+const (
+	PathPAR            = "/par"
+	PathAuthorize      = "/authorize"
+	PathToken          = "/token"
+	PathJWKS           = "/jwks"
+	PathASMetadata     = "/.well-known/oauth-authorization-server"
+	PathOIDCMetadata   = "/.well-known/openid-configuration"
+	maxBodyBytes       = 64 << 10
+	formContentType    = "application/x-www-form-urlencoded"
+	jsonContentType    = "application/json;charset=UTF-8"
+	defaultRetryAfterS = "1"
+)
+
+// KeySet publishes the public signing keys.
+type KeySet interface {
+	// PublicJWKS returns the JWK Set document of the public keys in use (RFC 7517 §5).
+	PublicJWKS(ctx context.Context) ([]byte, error)
+}
+
+// Options wires a Handler.
+type Options struct {
+	Service *oauth.Service
+	// Keys publishes the JWKS; Signer algorithms are read from Service's signer.
+	Keys KeySet
+	// Algorithms lists the ID token signing algorithms for discovery.
+	Algorithms []string
+	// CookieKey returns the 32-byte key that seals transaction cookies. It may load
+	// the key lazily (from Secrets Manager on first use).
+	CookieKey func(ctx context.Context) ([32]byte, error)
+	// ScopesSupported is published in discovery.
+	ScopesSupported []string
+	Logger          *slog.Logger
+}
+
+// Handler serves the endpoints.
+type Handler struct {
+	opts   Options
+	svc    *oauth.Service
+	log    *slog.Logger
+	secure bool
+}
+
+// New returns a Handler.
+func New(opts Options) *Handler {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	issuer := opts.Service.Config().Issuer
+	return &Handler{
+		opts: opts,
+		svc:  opts.Service,
+		log:  opts.Logger,
+		// Cookies are Secure except for a local http issuer (DESIGN.md contracts).
+		secure: !strings.HasPrefix(issuer, "http://"),
+	}
+}
+
+// Routes serves every endpoint, as the local API does.
+func (h *Handler) Routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle(PathPAR, h.PAR())
+	mux.Handle(PathAuthorize, h.Authorize())
+	mux.Handle(PathToken, h.Token())
+	d := h.Discovery()
+	for _, p := range []string{PathASMetadata, PathOIDCMetadata, PathJWKS} {
+		mux.Handle(p, d)
+	}
+	return mux
+}
+
+// statusOf is the one map from error code to HTTP status (RFC 6749 §5.2: 400 unless
+// stated otherwise).
+func statusOf(code string) int {
+	switch code {
+	case oauth.CodeInvalidClient:
+		return http.StatusUnauthorized
+	case oauth.CodeServerError:
+		return http.StatusInternalServerError
+	case oauth.CodeTemporarilyUnavailable:
+		return http.StatusServiceUnavailable
+	default:
+		return http.StatusBadRequest
+	}
+}
+
+// noStore marks a response as not cacheable (RFC 6749 §5.1).
+func noStore(w http.ResponseWriter) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+}
+
+// writeJSON writes a protocol response: never cached (RFC 6749 §5.1, DESIGN.md decision 10).
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	noStore(w)
+	writeJSONStatus(w, status, v)
+}
+
+// writeJSONCacheable writes a public document whose caller set Cache-Control.
+func writeJSONCacheable(w http.ResponseWriter, v any) {
+	writeJSONStatus(w, http.StatusOK, v)
+}
+
+func writeJSONStatus(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		status, body = http.StatusInternalServerError, []byte(`{"error":"server_error"}`)
+	}
+	w.Header().Set("Content-Type", jsonContentType)
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+type errorBody struct {
+	Error       string `json:"error"`
+	Description string `json:"error_description,omitempty"`
+}
+
+// writeError renders err as an RFC 6749 §5.2 JSON error and logs it.
+func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	e := oauth.AsError(err)
+	status := statusOf(e.Code)
+	switch {
+	case e.Code == oauth.CodeInvalidClient && e.BasicAuth:
+		// RFC 6749 §5.2: after a failed Basic attempt the server "MUST respond with an
+		// HTTP 401 (Unauthorized) status code and include the WWW-Authenticate response
+		// header field matching the authentication scheme used by the client".
+		w.Header().Set("WWW-Authenticate", `Basic realm="pargate", charset="UTF-8"`)
+	case status == http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", defaultRetryAfterS)
+	}
+	h.logError(r, e)
+	writeJSON(w, status, errorBody{Error: e.Code, Description: e.Description})
+}
+
+// logError logs a protocol error: codes for client errors, causes for server errors.
+// Parameters and bodies are never logged (RFC 9126 §8: pushed payloads may carry
+// personal data).
+func (h *Handler) logError(r *http.Request, e *oauth.Error) {
+	level := slog.LevelInfo
+	if statusOf(e.Code) >= 500 {
+		level = slog.LevelError
+	}
+	attrs := []any{"route", r.URL.Path, "method", r.Method, "error", e.Code}
+	if cause := errors.Unwrap(e); cause != nil {
+		attrs = append(attrs, "cause", cause.Error())
+	}
+	h.log.Log(r.Context(), level, "request failed", attrs...)
+}
+
+// methodNotAllowed answers 405 with Allow (RFC 9126 §2.3 for /par; RFC 9110 §15.5.6).
+func (h *Handler) methodNotAllowed(w http.ResponseWriter, r *http.Request, allow string) {
+	w.Header().Set("Allow", allow)
+	h.logError(r, oauth.InvalidRequest("method not allowed"))
+	writeJSON(w, http.StatusMethodNotAllowed, errorBody{Error: oauth.CodeInvalidRequest, Description: "use " + allow})
+}
+
+// requestTimeout bounds every request below the Lambda timeout.
+const requestTimeout = 8 * time.Second

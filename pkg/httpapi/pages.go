@@ -1,0 +1,182 @@
+package httpapi
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/base64"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/pargate/pargate/pkg/oauth"
+)
+
+//go:embed pages
+var pageFiles embed.FS
+
+type page string
+
+const (
+	pageLogin   page = "login.html"
+	pageConsent page = "consent.html"
+	pageError   page = "error.html"
+)
+
+// pageSet holds the parsed templates and the stylesheet, with its CSP hash.
+type pageSet struct {
+	templates map[page]*template.Template
+	css       string
+	styleHash string
+}
+
+var pages = mustParsePages()
+
+func mustParsePages() pageSet {
+	css, err := pageFiles.ReadFile("pages/style.css")
+	if err != nil {
+		panic(err)
+	}
+	sum := sha256.Sum256(css)
+	ps := pageSet{
+		templates: map[page]*template.Template{},
+		css:       string(css),
+		styleHash: "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'",
+	}
+	for _, p := range []page{pageLogin, pageConsent, pageError} {
+		ps.templates[p] = template.Must(template.ParseFS(pageFiles, "pages/layout.html", "pages/"+string(p)))
+	}
+	return ps
+}
+
+type loginData struct {
+	Title, Brand                             string
+	CSS                                      template.CSS
+	Action, ClientID, ClientName, RequestURI string
+	CSRF, Username, Error                    string
+}
+
+type scopeLine struct{ Title, Detail string }
+
+type consentData struct {
+	Title, Brand                             string
+	CSS                                      template.CSS
+	Action, ClientID, ClientName, RequestURI string
+	CSRF, Username, RedirectHost             string
+	Scopes                                   []scopeLine
+	// formAction is the client's origin, added to the CSP form-action.
+	formAction string
+}
+
+type errorData struct {
+	Title, Brand           string
+	CSS                    template.CSS
+	Heading, Message, Code string
+}
+
+const brand = "pargate"
+
+func clientName(c *oauth.Client) string {
+	if c.Name != "" {
+		return c.Name
+	}
+	return c.ID
+}
+
+func (h *Handler) loginData(tx *oauth.Transaction, st *txState, requestURI, username, msg string) loginData {
+	return loginData{
+		Title: "Sign in – " + clientName(tx.Client), Brand: brand, CSS: template.CSS(pages.css),
+		Action: PathAuthorize, ClientID: tx.Client.ID, ClientName: clientName(tx.Client), RequestURI: requestURI,
+		CSRF: st.CSRF, Username: username, Error: msg,
+	}
+}
+
+// scopeText says in plain words what each standard scope grants.
+var scopeText = map[string]scopeLine{
+	"openid":         {"Sign you in", "Confirm your identity with this service"},
+	"profile":        {"See your profile", "Your name and basic profile details"},
+	"email":          {"See your email address", "Your email address and whether it is verified"},
+	"address":        {"See your address", "Your postal address"},
+	"phone":          {"See your phone number", "Your phone number and whether it is verified"},
+	"offline_access": {"Stay connected", "Keep access when you are not using the application"},
+}
+
+func (h *Handler) consentData(tx *oauth.Transaction, st *txState, requestURI string) consentData {
+	req := tx.Request.Request
+	lines := make([]scopeLine, 0, len(req.Scopes))
+	for _, s := range req.Scopes {
+		if l, ok := scopeText[s]; ok {
+			lines = append(lines, l)
+		} else {
+			lines = append(lines, scopeLine{Title: "Use “" + s + "”", Detail: "Access granted by the " + s + " permission"})
+		}
+	}
+	host, origin := req.RedirectURI, ""
+	if u, err := url.Parse(req.RedirectURI); err == nil {
+		host, origin = u.Host, u.Scheme+"://"+u.Host
+	}
+	return consentData{
+		Title: "Allow access – " + clientName(tx.Client), Brand: brand, CSS: template.CSS(pages.css),
+		Action: PathAuthorize, ClientID: tx.Client.ID, ClientName: clientName(tx.Client), RequestURI: requestURI,
+		CSRF: st.CSRF, Username: st.Username, RedirectHost: host, Scopes: lines,
+		// The consent form's response redirects to the client, and browsers apply
+		// form-action to that redirect too.
+		formAction: origin,
+	}
+}
+
+// render writes a page with the security headers of DESIGN.md's page contract.
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, p page, data any) {
+	var buf bytes.Buffer
+	if err := pages.templates[p].ExecuteTemplate(&buf, "layout", data); err != nil {
+		h.log.ErrorContext(r.Context(), "render page", "page", string(p), "cause", err.Error())
+		status = http.StatusInternalServerError
+		buf.Reset()
+		buf.WriteString("internal error")
+	}
+	formAction := "'self'"
+	switch d := data.(type) {
+	case consentData:
+		if d.formAction != "" {
+			formAction += " " + d.formAction
+		}
+	}
+	hd := w.Header()
+	hd.Set("Content-Type", "text/html; charset=utf-8")
+	hd.Set("Content-Security-Policy", strings.Join([]string{
+		"default-src 'none'", "style-src " + pages.styleHash, "img-src 'self' data:",
+		"form-action " + formAction, "frame-ancestors 'none'", "base-uri 'none'",
+	}, "; "))
+	hd.Set("X-Frame-Options", "DENY")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("Referrer-Policy", "no-referrer")
+	noStore(w)
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(buf.Bytes())
+	}
+}
+
+// errorPage shows err to the user: RFC 6749 §4.1.2.1, the user agent is not
+// redirected while the client or its redirect URI is not established.
+func (h *Handler) errorPage(w http.ResponseWriter, r *http.Request, err error) {
+	e := oauth.AsError(err)
+	h.errorPageStatus(w, r, statusOf(e.Code), e)
+}
+
+func (h *Handler) errorPageStatus(w http.ResponseWriter, r *http.Request, status int, err error) {
+	e := oauth.AsError(err)
+	h.logError(r, e)
+	heading := "This sign-in request cannot continue"
+	if status >= 500 {
+		heading = "Something went wrong on our side"
+	}
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", defaultRetryAfterS)
+	}
+	h.render(w, r, status, pageError, errorData{
+		Title: heading, Brand: brand, CSS: template.CSS(pages.css),
+		Heading: heading, Message: e.Description, Code: e.Code,
+	})
+}

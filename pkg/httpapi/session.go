@@ -1,0 +1,131 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// txState is what the browser carries between the steps of one authorization
+// transaction: which stored request it belongs to, its CSRF token, and, after login,
+// who signed in. It travels sealed (AES-256-GCM), so the browser can neither read nor
+// forge it, and it is bound by name and content to one request key.
+type txState struct {
+	Key      string `json:"k"`
+	CSRF     string `json:"c"`
+	Username string `json:"u,omitempty"`
+	AuthTime int64  `json:"t,omitempty"`
+	Expires  int64  `json:"e"`
+}
+
+const txCookiePrefix = "pargate_tx_"
+
+// txCookieName gives each transaction its own cookie, so two tabs with two requests
+// do not overwrite each other.
+func txCookieName(key string) string {
+	if len(key) > 16 {
+		key = key[:16]
+	}
+	return txCookiePrefix + key
+}
+
+func newCSRF() (string, error) {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("csrf token: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+func (h *Handler) aead(ctx context.Context) (cipher.AEAD, error) {
+	key, err := h.opts.CookieKey(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("cookie key: %w", err)
+	}
+	block, err := aes.NewCipher(key[:])
+	if err != nil {
+		return nil, fmt.Errorf("cookie cipher: %w", err)
+	}
+	return cipher.NewGCM(block)
+}
+
+// readTx returns the transaction state for key from the request's cookie, or nil
+// when there is none, it does not open, belongs to another request or has expired.
+func (h *Handler) readTx(r *http.Request, key string, now time.Time) (*txState, error) {
+	c, err := r.Cookie(txCookieName(key))
+	if err != nil {
+		return nil, nil
+	}
+	aead, err := h.aead(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(c.Value)
+	if err != nil || len(raw) < aead.NonceSize() {
+		return nil, nil
+	}
+	// The cookie name is the additional data: a sealed value cannot be moved to
+	// another cookie.
+	plain, err := aead.Open(nil, raw[:aead.NonceSize()], raw[aead.NonceSize():], []byte(c.Name))
+	if err != nil {
+		return nil, nil
+	}
+	var st txState
+	if json.Unmarshal(plain, &st) != nil || st.Key != key || now.Unix() >= st.Expires {
+		return nil, nil
+	}
+	return &st, nil
+}
+
+// writeTx seals st into its cookie, valid until st.Expires.
+func (h *Handler) writeTx(w http.ResponseWriter, r *http.Request, st *txState, now time.Time) error {
+	aead, err := h.aead(r.Context())
+	if err != nil {
+		return err
+	}
+	plain, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("seal transaction: %w", err)
+	}
+	nonce := make([]byte, aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return fmt.Errorf("seal transaction: %w", err)
+	}
+	name := txCookieName(st.Key)
+	sealed := aead.Seal(nonce, nonce, plain, []byte(name))
+	http.SetCookie(w, &http.Cookie{
+		Name:     name,
+		Value:    base64.RawURLEncoding.EncodeToString(sealed),
+		Path:     PathAuthorize,
+		MaxAge:   int(st.Expires - now.Unix()),
+		Secure:   h.secure,
+		HttpOnly: true,
+		SameSite: http.SameSiteLaxMode,
+	})
+	return nil
+}
+
+// clearTx deletes the transaction cookie.
+func (h *Handler) clearTx(w http.ResponseWriter, key string) {
+	http.SetCookie(w, &http.Cookie{
+		Name: txCookieName(key), Value: "", Path: PathAuthorize, MaxAge: -1,
+		Secure: h.secure, HttpOnly: true, SameSite: http.SameSiteLaxMode,
+	})
+}
+
+var errCSRF = errors.New("csrf token mismatch")
+
+func checkCSRF(st *txState, got string) error {
+	if got == "" || subtle.ConstantTimeCompare([]byte(st.CSRF), []byte(got)) != 1 {
+		return errCSRF
+	}
+	return nil
+}
