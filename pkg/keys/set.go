@@ -1,0 +1,256 @@
+package keys
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/go-jose/go-jose/v4"
+)
+
+// The JWS algorithms (RFC 7518 §3.1) a key may have.
+const (
+	RS256 = string(jose.RS256)
+	PS256 = string(jose.PS256)
+	ES256 = string(jose.ES256)
+)
+
+// DefaultAlgorithm is the algorithm of generated keys unless configured otherwise:
+// RS256 is the one every OpenID Connect relying party must support (OIDC Core §15.1).
+const DefaultAlgorithm = RS256
+
+// MinRSABits is the smallest RSA modulus accepted (RFC 7518 §3.3: "A key of size
+// 2048 bits or larger MUST be used with these algorithms").
+const MinRSABits = 2048
+
+// Algorithms lists the supported algorithms.
+func Algorithms() []string { return []string{RS256, PS256, ES256} }
+
+// Supported reports whether alg is one of [Algorithms].
+func Supported(alg string) bool { return slices.Contains(Algorithms(), alg) }
+
+// Generate makes a new private signing key for alg: RSA 2048 for RS256 and PS256, P-256
+// for ES256. Its kid is the base64url RFC 7638 SHA-256 thumbprint.
+func Generate(alg string) (jose.JSONWebKey, error) {
+	var priv crypto.Signer
+	var err error
+	switch alg {
+	case RS256, PS256:
+		priv, err = rsa.GenerateKey(rand.Reader, MinRSABits)
+	case ES256:
+		priv, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	default:
+		return jose.JSONWebKey{}, fmt.Errorf("generate key: unsupported algorithm %q (want one of %v)", alg, Algorithms())
+	}
+	if err != nil {
+		return jose.JSONWebKey{}, fmt.Errorf("generate %s key: %w", alg, err)
+	}
+	k := jose.JSONWebKey{Key: priv, Algorithm: alg, Use: "sig"}
+	tp, err := k.Thumbprint(crypto.SHA256)
+	if err != nil {
+		return jose.JSONWebKey{}, fmt.Errorf("generate %s key: thumbprint: %w", alg, err)
+	}
+	k.KeyID = base64.RawURLEncoding.EncodeToString(tp)
+	return k, nil
+}
+
+// Set is a validated, immutable key set; see the package documentation for what the
+// order of its keys means.
+type Set struct {
+	keys []jose.JSONWebKey
+}
+
+// NewSet validates keys, in order (the first is the active key), into a Set.
+func NewSet(keys ...jose.JSONWebKey) (*Set, error) {
+	if len(keys) == 0 {
+		return nil, errors.New("key set: no keys")
+	}
+	seen := make(map[string]bool, len(keys))
+	for i, k := range keys {
+		if err := validate(k); err != nil {
+			return nil, fmt.Errorf("key set: key %d (kid %q): %w", i, k.KeyID, err)
+		}
+		if seen[k.KeyID] {
+			return nil, fmt.Errorf("key set: key %d: duplicate kid %q", i, k.KeyID)
+		}
+		seen[k.KeyID] = true
+	}
+	return &Set{keys: slices.Clone(keys)}, nil
+}
+
+// ParseSet parses and validates a JWK Set of private signing keys.
+func ParseSet(data []byte) (*Set, error) {
+	var raw struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return nil, fmt.Errorf("parse key set: %w", err)
+	}
+	keys := make([]jose.JSONWebKey, len(raw.Keys))
+	for i, r := range raw.Keys {
+		if err := keys[i].UnmarshalJSON(r); err != nil {
+			return nil, fmt.Errorf("parse key set: key %d: %w", i, err)
+		}
+	}
+	s, err := NewSet(keys...)
+	if err != nil {
+		return nil, fmt.Errorf("parse %w", err)
+	}
+	return s, nil
+}
+
+func validate(k jose.JSONWebKey) error {
+	if k.KeyID == "" {
+		return errors.New("no kid")
+	}
+	if k.Use != "sig" {
+		return fmt.Errorf(`use is %q, want "sig"`, k.Use)
+	}
+	switch k.Algorithm {
+	case RS256, PS256:
+		priv, ok := k.Key.(*rsa.PrivateKey)
+		if !ok {
+			return fmt.Errorf("alg %s needs an RSA private key, got %T", k.Algorithm, k.Key)
+		}
+		if !k.Valid() {
+			return errors.New("incomplete RSA key")
+		}
+		if n := priv.N.BitLen(); n < MinRSABits {
+			return fmt.Errorf("RSA key of %d bits, want at least %d", n, MinRSABits)
+		}
+		if err := priv.Validate(); err != nil {
+			return fmt.Errorf("invalid RSA key: %w", err)
+		}
+	case ES256:
+		priv, ok := k.Key.(*ecdsa.PrivateKey)
+		if !ok {
+			return fmt.Errorf("alg %s needs an EC private key, got %T", k.Algorithm, k.Key)
+		}
+		if !k.Valid() {
+			return errors.New("incomplete EC key")
+		}
+		if priv.Curve != elliptic.P256() {
+			return fmt.Errorf("alg %s needs curve P-256, got %s", k.Algorithm, priv.Curve.Params().Name)
+		}
+		// The JWK carries the public point beside d; a mismatch would sign tokens that
+		// the published key cannot verify.
+		ecdhPriv, err := priv.ECDH()
+		if err != nil {
+			return fmt.Errorf("invalid EC key: %w", err)
+		}
+		ecdhPub, err := priv.PublicKey.ECDH()
+		if err != nil {
+			return fmt.Errorf("invalid EC public key: %w", err)
+		}
+		if !ecdhPriv.PublicKey().Equal(ecdhPub) {
+			return errors.New("invalid EC key: d does not match x, y")
+		}
+	default:
+		return fmt.Errorf("unsupported alg %q (want one of %v)", k.Algorithm, Algorithms())
+	}
+	return nil
+}
+
+// Active is the key that signs.
+func (s *Set) Active() jose.JSONWebKey { return s.keys[0] }
+
+// Keys returns the private keys in order, active first.
+func (s *Set) Keys() []jose.JSONWebKey { return slices.Clone(s.keys) }
+
+// Key returns the key with kid.
+func (s *Set) Key(kid string) (jose.JSONWebKey, bool) {
+	for _, k := range s.keys {
+		if k.KeyID == kid {
+			return k, true
+		}
+	}
+	return jose.JSONWebKey{}, false
+}
+
+// Algorithms lists the algorithms of the keys, the active key's first, without
+// duplicates.
+func (s *Set) Algorithms() []string {
+	var algs []string
+	for _, k := range s.keys {
+		if !slices.Contains(algs, k.Algorithm) {
+			algs = append(algs, k.Algorithm)
+		}
+	}
+	return algs
+}
+
+// Public returns the public halves of every key, in order: the JWKS to publish.
+func (s *Set) Public() jose.JSONWebKeySet {
+	pub := jose.JSONWebKeySet{Keys: make([]jose.JSONWebKey, len(s.keys))}
+	for i, k := range s.keys {
+		pub.Keys[i] = k.Public()
+	}
+	return pub
+}
+
+// PublicJSON is [Set.Public] as the JSON document served at the jwks_uri.
+func (s *Set) PublicJSON() []byte {
+	b, err := json.Marshal(s.Public())
+	if err != nil {
+		// Keys were validated when the set was made; marshalling a valid public key
+		// cannot fail.
+		panic(fmt.Sprintf("keys: marshal public key set: %v", err))
+	}
+	return b
+}
+
+// MarshalJSON encodes the private key set in the format [ParseSet] reads: the value to
+// store in the secret or the keys file. It contains private keys.
+func (s *Set) MarshalJSON() ([]byte, error) {
+	b, err := json.Marshal(jose.JSONWebKeySet{Keys: s.keys})
+	if err != nil {
+		return nil, fmt.Errorf("marshal key set: %w", err)
+	}
+	return b, nil
+}
+
+// Verify checks a compact JWS against the set's public keys: the key is picked by the
+// kid header, and only that key's alg is accepted. It returns the verified payload.
+// The server itself verifies nothing it signed; this is for tests and the rotation
+// self-test.
+func (s *Set) Verify(token string) ([]byte, error) {
+	jws, err := jose.ParseSignedCompact(token, signatureAlgorithms(s.keys))
+	if err != nil {
+		return nil, fmt.Errorf("verify token: %w", err)
+	}
+	h := jws.Signatures[0].Protected
+	k, ok := s.Key(h.KeyID)
+	if !ok {
+		return nil, fmt.Errorf("verify token: unknown kid %q", h.KeyID)
+	}
+	if h.Algorithm != k.Algorithm {
+		return nil, fmt.Errorf("verify token: alg %q does not match key %q (%s)", h.Algorithm, k.KeyID, k.Algorithm)
+	}
+	payload, err := jws.Verify(k.Public())
+	if err != nil {
+		return nil, fmt.Errorf("verify token: %w", err)
+	}
+	return payload, nil
+}
+
+func signatureAlgorithms(keys []jose.JSONWebKey) []jose.SignatureAlgorithm {
+	var algs []jose.SignatureAlgorithm
+	for _, k := range keys {
+		if a := jose.SignatureAlgorithm(k.Algorithm); !slices.Contains(algs, a) {
+			algs = append(algs, a)
+		}
+	}
+	return algs
+}
+
+func (s *Set) has(kid string) bool {
+	_, ok := s.Key(kid)
+	return ok
+}
