@@ -1,0 +1,108 @@
+package memory
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/pargate/pargate/pkg/oauth"
+)
+
+// The copies below do more than prevent aliasing: they normalise values the way the
+// DynamoDB store's round trip does (UTC millisecond times, empty slices as nil, claims
+// as encoding/json decodes them), so code tested against this store sees what it will
+// see in production.
+
+func copyClient(c *oauth.Client) *oauth.Client {
+	out := *c
+	out.SecretHash = cloneSlice(c.SecretHash)
+	out.RedirectURIs = cloneSlice(c.RedirectURIs)
+	out.GrantTypes = cloneSlice(c.GrantTypes)
+	out.ResponseTypes = cloneSlice(c.ResponseTypes)
+	out.JWKS = cloneSlice(c.JWKS)
+	return &out
+}
+
+func copyUser(u *oauth.User) (*oauth.User, error) {
+	out := *u
+	claims, err := normClaims(u.Claims)
+	if err != nil {
+		return nil, err
+	}
+	out.Claims = claims
+	return &out, nil
+}
+
+func copyPushedRequest(r *oauth.PushedRequest) *oauth.PushedRequest {
+	out := *r
+	out.Request.Scopes = cloneSlice(r.Request.Scopes)
+	if r.Request.MaxAge != nil {
+		v := *r.Request.MaxAge
+		out.Request.MaxAge = &v
+	}
+	out.CreatedAt = normTime(r.CreatedAt)
+	out.RedeemBy = normTime(r.RedeemBy)
+	out.Deadline = normTime(r.Deadline)
+	out.ConsumedAt = normTimePtr(r.ConsumedAt)
+	return &out
+}
+
+func copyCode(c *oauth.AuthorizationCode) (*oauth.AuthorizationCode, error) {
+	out := *c
+	claims, err := normClaims(c.Claims)
+	if err != nil {
+		return nil, err
+	}
+	out.Claims = claims
+	out.Scopes = cloneSlice(c.Scopes)
+	out.AuthTime = normTime(c.AuthTime)
+	out.IssuedAt = normTime(c.IssuedAt)
+	out.ExpiresAt = normTime(c.ExpiresAt)
+	out.ConsumedAt = normTimePtr(c.ConsumedAt)
+	return &out, nil
+}
+
+// cloneSlice copies s; an empty slice becomes nil, as it does in DynamoDB where empty
+// lists are not stored.
+func cloneSlice[S ~[]E, E any](s S) S {
+	if len(s) == 0 {
+		return nil
+	}
+	return slices.Clone(s)
+}
+
+// normTime keeps t to the millisecond in UTC, the precision of the DynamoDB store
+// (whose conditions compare epoch milliseconds). The zero time stays zero.
+func normTime(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return t.UTC().Truncate(time.Millisecond)
+}
+
+func normTimePtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	n := normTime(*t)
+	return &n
+}
+
+// normClaims deep-copies claims through encoding/json: claims are JSON values (they
+// end up in ID tokens), numbers come back as float64 and nested objects as
+// map[string]any, as they do from DynamoDB. Empty claims become nil.
+func normClaims(claims map[string]any) (map[string]any, error) {
+	if len(claims) == 0 {
+		return nil, nil
+	}
+	b, err := json.Marshal(claims)
+	if err != nil {
+		return nil, fmt.Errorf("claims are not JSON: %w", err)
+	}
+	var out map[string]any
+	if err := json.Unmarshal(b, &out); err != nil {
+		return nil, fmt.Errorf("claims are not JSON: %w", err)
+	}
+	return out, nil
+}

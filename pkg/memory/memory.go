@@ -1,0 +1,251 @@
+// Package memory is an in-memory implementation of oauth.Store and oauth.Registry: the
+// store of the local server (`make run`) and of unit tests. It is a real store, not a
+// mock: it honours every contract of pkg/oauth/store.go, including the atomic
+// consume-and-issue of IssueCode, and the shared contract suite in pkg/oauth/oauthtest
+// runs against it and against DynamoDB so the two cannot drift. Values are copied on
+// the way in and out, times are kept in UTC to the millisecond and claims are kept as
+// encoding/json would decode them, exactly as the DynamoDB store returns them.
+package memory
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/pargate/pargate/pkg/oauth"
+)
+
+var (
+	_ oauth.Store    = (*Store)(nil)
+	_ oauth.Registry = (*Store)(nil)
+)
+
+const (
+	// DefaultRetention is how long pushed requests and codes are kept past their
+	// deadlines, like the TTL slack of the DynamoDB store: expiry is checked by callers
+	// and by the consuming writes, so keeping records a little longer is harmless.
+	DefaultRetention = time.Hour
+	// sweepInterval spaces the sweeps of expired records, so a sweep (a walk over
+	// every record) costs little per write even under a burst of pushes.
+	sweepInterval = time.Minute
+)
+
+// Store keeps clients, users, pushed requests and codes in maps behind one mutex. The
+// zero value is not usable; call New.
+type Store struct {
+	now       func() time.Time
+	retention time.Duration
+
+	mu        sync.Mutex
+	clients   map[string]*oauth.Client
+	users     map[string]*oauth.User
+	pushed    map[string]*oauth.PushedRequest
+	codes     map[string]*oauth.AuthorizationCode
+	lastSweep time.Time
+}
+
+// Option configures a Store.
+type Option func(*Store)
+
+// WithClock sets the clock that decides when expired records are pruned (time.Now by
+// default). It never affects the contract checks, which use the times callers pass.
+func WithClock(now func() time.Time) Option {
+	return func(s *Store) { s.now = now }
+}
+
+// WithRetention sets how long pushed requests and codes are kept past their
+// deadlines before they are pruned (DefaultRetention by default).
+func WithRetention(d time.Duration) Option {
+	return func(s *Store) { s.retention = d }
+}
+
+// New returns an empty store.
+func New(opts ...Option) *Store {
+	s := &Store{
+		now:       time.Now,
+		retention: DefaultRetention,
+		clients:   make(map[string]*oauth.Client),
+		users:     make(map[string]*oauth.User),
+		pushed:    make(map[string]*oauth.PushedRequest),
+		codes:     make(map[string]*oauth.AuthorizationCode),
+	}
+	for _, opt := range opts {
+		opt(s)
+	}
+	// The first sweep is one interval after creation, not on the first write, so
+	// short-lived stores (tests) never lose records to the wall clock.
+	s.lastSweep = s.now()
+	return s
+}
+
+// GetClient returns a copy of the client, or oauth.ErrNotFound.
+func (s *Store) GetClient(ctx context.Context, id string) (*oauth.Client, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("get client: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.clients[id]
+	if !ok {
+		return nil, fmt.Errorf("get client: %w", oauth.ErrNotFound)
+	}
+	return copyClient(c), nil
+}
+
+// PutClient creates or replaces the client with a copy of c.
+func (s *Store) PutClient(ctx context.Context, c *oauth.Client) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("put client: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.clients[c.ID] = copyClient(c)
+	return nil
+}
+
+// GetUser returns a copy of the user, or oauth.ErrNotFound.
+func (s *Store) GetUser(ctx context.Context, username string) (*oauth.User, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("get user: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, ok := s.users[username]
+	if !ok {
+		return nil, fmt.Errorf("get user: %w", oauth.ErrNotFound)
+	}
+	return copyUser(u)
+}
+
+// PutUser creates or replaces the user with a copy of u. It fails if the claims
+// cannot be represented as JSON, as they could not be stored in DynamoDB either.
+func (s *Store) PutUser(ctx context.Context, u *oauth.User) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("put user: %w", err)
+	}
+	c, err := copyUser(u)
+	if err != nil {
+		return fmt.Errorf("put user: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.users[u.Username] = c
+	return nil
+}
+
+// CreatePushedRequest stores a copy of r under r.Key, or returns oauth.ErrConflict.
+func (s *Store) CreatePushedRequest(ctx context.Context, r *oauth.PushedRequest) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("create pushed request: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sweep()
+	if _, ok := s.pushed[r.Key]; ok {
+		return fmt.Errorf("create pushed request: %w", oauth.ErrConflict)
+	}
+	s.pushed[r.Key] = copyPushedRequest(r)
+	return nil
+}
+
+// GetPushedRequest returns a copy of the record under key, expired or not, or
+// oauth.ErrNotFound. Every read of this store is strongly consistent.
+func (s *Store) GetPushedRequest(ctx context.Context, key string) (*oauth.PushedRequest, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("get pushed request: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.pushed[key]
+	if !ok {
+		return nil, fmt.Errorf("get pushed request: %w", oauth.ErrNotFound)
+	}
+	return copyPushedRequest(r), nil
+}
+
+// IssueCode marks the pushed request named by consume as consumed and stores a copy
+// of code, under one lock hold so that of concurrent calls at most one succeeds. It
+// returns oauth.ErrNotFound, writing nothing, unless the request exists, is not
+// consumed, is bound to consume.ClientID and its Deadline is after consume.Now; and
+// oauth.ErrConflict if a code is already stored under code.Key.
+func (s *Store) IssueCode(ctx context.Context, consume oauth.Consume, code *oauth.AuthorizationCode) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("issue code: %w", err)
+	}
+	now := normTime(consume.Now)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sweep()
+	r, ok := s.pushed[consume.Key]
+	if !ok || r.ConsumedAt != nil || r.ClientID != consume.ClientID || !r.Deadline.After(now) {
+		return fmt.Errorf("issue code: consume pushed request: %w", oauth.ErrNotFound)
+	}
+	if _, ok := s.codes[code.Key]; ok {
+		return fmt.Errorf("issue code: %w", oauth.ErrConflict)
+	}
+	c, err := copyCode(code)
+	if err != nil {
+		return fmt.Errorf("issue code: %w", err)
+	}
+	// Stored records are never mutated, only replaced, so a shallow copy may share
+	// the rest of the record with the one it replaces.
+	consumed := *r
+	consumed.ConsumedAt = &now
+	s.pushed[consume.Key] = &consumed
+	s.codes[code.Key] = c
+	return nil
+}
+
+// ConsumeCode marks the code under key as used and returns a copy, or returns
+// oauth.ErrNotFound and changes nothing unless the code exists, is bound to
+// clientID, is unused and its ExpiresAt is after now.
+func (s *Store) ConsumeCode(ctx context.Context, key, clientID string, now time.Time) (*oauth.AuthorizationCode, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("consume code: %w", err)
+	}
+	now = normTime(now)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.codes[key]
+	if !ok || c.ConsumedAt != nil || c.ClientID != clientID || !c.ExpiresAt.After(now) {
+		return nil, fmt.Errorf("consume code: %w", oauth.ErrNotFound)
+	}
+	consumed := *c
+	consumed.ConsumedAt = &now
+	s.codes[key] = &consumed
+	out, err := copyCode(&consumed)
+	if err != nil {
+		return nil, fmt.Errorf("consume code: %w", err)
+	}
+	return out, nil
+}
+
+// sweep drops pushed requests and codes whose deadlines passed more than the
+// retention ago, at most once per sweepInterval, so that a long-running local server
+// taking a stream of pushes does not grow without bound. The caller holds s.mu.
+func (s *Store) sweep() {
+	now := s.now()
+	if now.Sub(s.lastSweep) < sweepInterval {
+		return
+	}
+	s.lastSweep = now
+	cutoff := now.Add(-s.retention)
+	for k, r := range s.pushed {
+		if latest(r.RedeemBy, r.Deadline).Before(cutoff) {
+			delete(s.pushed, k)
+		}
+	}
+	for k, c := range s.codes {
+		if c.ExpiresAt.Before(cutoff) {
+			delete(s.codes, k)
+		}
+	}
+}
+
+func latest(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
