@@ -31,7 +31,7 @@ type Metadata struct {
 }
 
 // Metadata returns the metadata document for the configured server.
-func (h *Handler) Metadata() Metadata {
+func (h *Handler) Metadata(algs []string) Metadata {
 	cfg := h.svc.Config()
 	iss := cfg.Issuer
 	return Metadata{
@@ -47,7 +47,7 @@ func (h *Handler) Metadata() Metadata {
 		ResponseModesSupported:             []string{"query"},
 		GrantTypesSupported:                []string{"authorization_code"},
 		SubjectTypesSupported:              []string{"public"},
-		IDTokenSigningAlgValuesSupported:   h.opts.Algorithms,
+		IDTokenSigningAlgValuesSupported:   algs,
 		TokenEndpointAuthMethodsSupported:  []string{oauth.AuthClientSecretBasic, oauth.AuthClientSecretPost, oauth.AuthNone},
 		CodeChallengeMethodsSupported:      []string{oauth.PKCEMethodS256},
 		// RFC 9207 §3.
@@ -71,9 +71,14 @@ func (h *Handler) Discovery() http.Handler {
 		}
 		switch r.URL.Path {
 		case PathASMetadata, PathOIDCMetadata:
+			algs, err := h.opts.Keys.Algorithms(r.Context())
+			if err != nil {
+				h.writeError(w, r, err)
+				return
+			}
 			w.Header().Set("Cache-Control", "public, max-age=300")
 			w.Header().Set("Access-Control-Allow-Origin", "*")
-			writeJSONCacheable(w, h.Metadata())
+			writeJSONCacheable(w, h.Metadata(algs))
 		case PathJWKS:
 			body, err := h.opts.Keys.PublicJWKS(r.Context())
 			if err != nil {

@@ -34,15 +34,15 @@ const (
 type KeySet interface {
 	// PublicJWKS returns the JWK Set document of the public keys in use (RFC 7517 §5).
 	PublicJWKS(ctx context.Context) ([]byte, error)
+	// Algorithms lists the JWS algorithms of the keys, for discovery.
+	Algorithms(ctx context.Context) ([]string, error)
 }
 
 // Options wires a Handler.
 type Options struct {
 	Service *oauth.Service
-	// Keys publishes the JWKS; Signer algorithms are read from Service's signer.
+	// Keys publishes the JWKS and the signing algorithms.
 	Keys KeySet
-	// Algorithms lists the ID token signing algorithms for discovery.
-	Algorithms []string
 	// CookieKey returns the 32-byte key that seals transaction cookies. It may load
 	// the key lazily (from Secrets Manager on first use).
 	CookieKey func(ctx context.Context) ([32]byte, error)

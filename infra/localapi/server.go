@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/pargate/pargate/pkg/app"
+	"github.com/pargate/pargate/pkg/config"
+	"github.com/pargate/pargate/pkg/keys"
+	"github.com/pargate/pargate/pkg/memory"
+	"github.com/pargate/pargate/pkg/oauth"
+	"github.com/pargate/pargate/pkg/seed"
+)
+
+// Server is a running local API.
+type Server struct {
+	Addr   string
+	Issuer string
+	Seed   *seed.File
+	http   *http.Server
+	close  []func()
+}
+
+// Close stops the server and anything it started.
+func (s *Server) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = s.http.Shutdown(ctx)
+	for i := len(s.close) - 1; i >= 0; i-- {
+		s.close[i]()
+	}
+}
+
+// Start configures and starts the local API from getenv: ADDR, ISSUER, SEED_FILE,
+// STORE, KEYS_FILE and the variables config.FromEnv reads.
+func Start(ctx context.Context, getenv func(string) string) (*Server, error) {
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	addr := env("ADDR", "127.0.0.1:8080")
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	addr = ln.Addr().String()
+	issuer := env("ISSUER", "http://"+addr)
+	cfg, err := config.FromEnv(func(name string) string {
+		if name == "ISSUER" {
+			return issuer
+		}
+		return getenv(name)
+	})
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	s := &Server{Addr: addr, Issuer: issuer}
+	fail := func(err error) (*Server, error) {
+		ln.Close()
+		s.Close()
+		return nil, err
+	}
+	s.Seed, err = seed.ReadFile(env("SEED_FILE", "infra/seed.json"))
+	if err != nil {
+		return fail(err)
+	}
+	store, reg, closeStore, err := openStore(ctx, env("STORE", "memory"), getenv)
+	if err != nil {
+		return fail(err)
+	}
+	s.close = append(s.close, closeStore)
+	if err := seed.Import(ctx, reg, s.Seed); err != nil {
+		return fail(err)
+	}
+	src, err := keys.LoadOrGenerate(getenv("KEYS_FILE"), getenv("KEY_ALG"))
+	if err != nil {
+		return fail(err)
+	}
+	var cookieKey [32]byte
+	if _, err := rand.Read(cookieKey[:]); err != nil {
+		return fail(err)
+	}
+	log := app.Logger(cfg.LogLevel)
+	h := app.NewHandler(cfg, app.Parts{
+		Store:     store,
+		Signer:    keys.NewSigner(src, keys.WithLogger(log)),
+		CookieKey: func(context.Context) ([32]byte, error) { return cookieKey, nil },
+		Logger:    log,
+	})
+	mux := http.NewServeMux()
+	mux.Handle("/", h.Routes())
+	_, redirect := demoClient(s.Seed, issuer)
+	mux.HandleFunc("/callback", callbackPage(issuer, redirect))
+	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			slog.Error("serve", "cause", err.Error())
+		}
+	}()
+	return s, nil
+}
+
+// openStore returns the store named by kind.
+func openStore(ctx context.Context, kind string, getenv func(string) string) (oauth.Store, oauth.Registry, func(), error) {
+	switch kind {
+	case "memory":
+		m := memory.New()
+		return m, m, func() {}, nil
+	case "dynamodb":
+		return openDynamo(ctx, getenv)
+	default:
+		return nil, nil, nil, fmt.Errorf("STORE=%q: want memory or dynamodb", kind)
+	}
+}
+
+// callbackTemplate is the demo client's redirect target: it shows what the
+// authorization response carried and the next command to run.
+var callbackTemplate = template.Must(template.New("cb").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Demo client callback</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body style="font-family:system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem">
+<h1>Demo client callback</h1>
+{{if .Error}}<p>The authorization server answered <strong>{{.Error}}</strong>: {{.Description}}</p>
+{{else}}<p>Authorization code: <code id="code">{{.Code}}</code></p>
+<p>Exchange it within 60 seconds (step 3 of the walk-through):</p>
+<pre style="white-space:pre-wrap;background:#f6f8fa;padding:1rem">{{.Curl}}</pre>{{end}}
+<p>state: <code>{{.State}}</code> · iss: <code>{{.Iss}}</code></p>
+</body></html>`))
+
+func callbackPage(issuer, redirect string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("Referrer-Policy", "no-referrer")
+		_ = callbackTemplate.Execute(w, map[string]string{
+			"Code": q.Get("code"), "State": q.Get("state"), "Iss": q.Get("iss"),
+			"Error": q.Get("error"), "Description": q.Get("error_description"),
+			"Curl": strings.TrimSpace(tokenCurl(issuer, redirect, q.Get("code"))),
+		})
+	}
+}

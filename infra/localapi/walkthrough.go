@@ -1,0 +1,71 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/pargate/pargate/pkg/oauth"
+	"github.com/pargate/pargate/pkg/seed"
+)
+
+// The RFC 7636 Appendix B example pair, good enough for a walk-through.
+const (
+	demoVerifier  = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+	demoChallenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+)
+
+// demoClient is the first confidential client of the seed with a redirect URI on
+// this server's /callback.
+func demoClient(f *seed.File, issuer string) (*seed.Client, string) {
+	for i, c := range f.Clients {
+		if c.TokenEndpointAuthMethod == oauth.AuthNone {
+			continue
+		}
+		for _, uri := range c.RedirectURIs {
+			if uri == issuer+"/callback" {
+				return &f.Clients[i], uri
+			}
+		}
+	}
+	return nil, ""
+}
+
+func tokenCurl(issuer, redirect, code string) string {
+	return fmt.Sprintf("curl -s -u \"$CLIENT\" -d grant_type=authorization_code -d code=%s \\\n  -d redirect_uri=%s -d code_verifier=%s \\\n  %s/token", code, redirect, demoVerifier, issuer)
+}
+
+func printWalkthrough(w io.Writer, s *Server) {
+	fmt.Fprintf(w, "pargate local API listening on %s (issuer %s)\n", s.Addr, s.Issuer)
+	fmt.Fprintf(w, "discovery: %s/.well-known/openid-configuration\n\n", s.Issuer)
+	c, redirect := demoClient(s.Seed, s.Issuer)
+	if c == nil {
+		fmt.Fprintf(w, "The seed has no confidential client with redirect URI %s/callback; no walk-through.\n", s.Issuer)
+		return
+	}
+	user := ""
+	if len(s.Seed.Users) > 0 {
+		user = fmt.Sprintf(" (user %q, password %q)", s.Seed.Users[0].Username, s.Seed.Users[0].Password)
+	}
+	fmt.Fprintf(w, `Walk-through: the PAR authorization code flow with client %[1]s.
+
+  CLIENT='%[1]s:%[2]s'
+
+1. Push the authorization request (RFC 9126); note the request_uri in the answer:
+
+  curl -s -u "$CLIENT" -d response_type=code -d redirect_uri=%[3]s \
+    -d 'scope=openid profile email' -d state=demo-state -d nonce=demo-nonce \
+    -d code_challenge=%[4]s -d code_challenge_method=S256 \
+    %[5]s/par
+
+2. Within the expires_in seconds, open this in a browser, sign in%[6]s and allow:
+
+  %[5]s/authorize?client_id=%[1]s&request_uri=<request_uri from step 1>
+
+3. The browser lands on %[3]s with the code; exchange it within 60 seconds:
+
+  curl -s -u "$CLIENT" -d grant_type=authorization_code -d code=<code> \
+    -d redirect_uri=%[3]s -d code_verifier=%[7]s \
+    %[5]s/token
+
+`, c.ID, c.Secret, redirect, demoChallenge, s.Issuer, user, demoVerifier)
+}

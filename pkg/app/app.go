@@ -1,0 +1,91 @@
+// Package app wires the parts of the server into its HTTP handlers, so the Lambda
+// functions (through package awsapp) and the local API are built the same way. It
+// imports no AWS package: adapters are handed in as Parts.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"sync"
+	"time"
+
+	"github.com/pargate/pargate/pkg/config"
+	"github.com/pargate/pargate/pkg/httpapi"
+	"github.com/pargate/pargate/pkg/keys"
+	"github.com/pargate/pargate/pkg/oauth"
+)
+
+// Parts are the adapters a handler is built from.
+type Parts struct {
+	Store     oauth.Store
+	Signer    *keys.Signer
+	CookieKey func(ctx context.Context) ([32]byte, error)
+	Logger    *slog.Logger
+	// Now overrides the clock (tests).
+	Now func() time.Time
+}
+
+// ScopesSupported are the scopes published in discovery.
+var ScopesSupported = []string{"openid", "profile", "email", "address", "phone", "offline_access"}
+
+// NewHandler builds the HTTP handlers over parts.
+func NewHandler(cfg config.Config, p Parts) *httpapi.Handler {
+	oc := cfg.OAuth()
+	oc.Now = p.Now
+	svc := oauth.NewService(oc, p.Store, p.Signer)
+	return httpapi.New(httpapi.Options{
+		Service:         svc,
+		Keys:            signerKeys{p.Signer},
+		CookieKey:       p.CookieKey,
+		ScopesSupported: ScopesSupported,
+		Logger:          p.Logger,
+	})
+}
+
+// Logger is the JSON logger every entry point uses.
+func Logger(level slog.Level) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level}))
+}
+
+// CachedKey calls load until it succeeds once, then returns that key forever.
+func CachedKey(load func(ctx context.Context) ([32]byte, error)) func(ctx context.Context) ([32]byte, error) {
+	var (
+		mu  sync.Mutex
+		key *[32]byte
+	)
+	return func(ctx context.Context) ([32]byte, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if key != nil {
+			return *key, nil
+		}
+		k, err := load(ctx)
+		if err != nil {
+			return [32]byte{}, err
+		}
+		key = &k
+		return k, nil
+	}
+}
+
+// signerKeys publishes the signer's key set, sharing its cache.
+type signerKeys struct{ s *keys.Signer }
+
+func (k signerKeys) PublicJWKS(ctx context.Context) ([]byte, error) {
+	set, err := k.s.Load(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load keys: %w", err)
+	}
+	return set.PublicJSON(), nil
+}
+
+func (k signerKeys) Algorithms(ctx context.Context) ([]string, error) {
+	algs, err := k.s.LoadAlgorithms(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load keys: %w", err)
+	}
+	return algs, nil
+}

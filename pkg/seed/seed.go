@@ -1,0 +1,155 @@
+// Package seed reads the seed file — one JSON format for the local server, the tests
+// and the admin import (DESIGN.md "Seed file") — and writes it into a registry.
+package seed
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"slices"
+
+	"github.com/pargate/pargate/pkg/config"
+	"github.com/pargate/pargate/pkg/oauth"
+)
+
+// File is the seed document.
+type File struct {
+	Clients []Client `json:"clients"`
+	Users   []User   `json:"users"`
+}
+
+// Client is RFC 7591 client metadata plus the plain client_secret, which is hashed
+// when loaded and never stored.
+type Client struct {
+	oauth.Client
+	Secret string `json:"client_secret,omitempty"`
+}
+
+// User is a user with a plain password, hashed with argon2id when loaded.
+type User struct {
+	Username string         `json:"username"`
+	Password string         `json:"password"`
+	Claims   map[string]any `json:"claims,omitempty"`
+	Disabled bool           `json:"disabled,omitempty"`
+}
+
+// MinSecretLength is the shortest client secret accepted: 43 base64url characters
+// carry 256 bits, which is what makes a fast hash safe (DESIGN.md decision 7).
+const MinSecretLength = 43
+
+// ReadFile parses and validates the seed file at path.
+func ReadFile(path string) (*File, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read seed: %w", err)
+	}
+	return Parse(data)
+}
+
+// Parse parses and validates a seed document; unknown fields are errors, so a typo
+// in a policy flag does not silently weaken a client.
+func Parse(data []byte) (*File, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var f File
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("parse seed: %w", err)
+	}
+	var errs []error
+	for i := range f.Clients {
+		if err := f.Clients[i].normalize(); err != nil {
+			errs = append(errs, fmt.Errorf("clients[%d] %q: %w", i, f.Clients[i].ID, err))
+		}
+	}
+	for i, u := range f.Users {
+		if u.Username == "" || u.Password == "" {
+			errs = append(errs, fmt.Errorf("users[%d]: username and password are required", i))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("seed: %w", err)
+	}
+	return &f, nil
+}
+
+// normalize applies RFC 7591 defaults and checks the metadata.
+func (c *Client) normalize() error {
+	if c.ID == "" {
+		return errors.New("client_id is required")
+	}
+	if c.TokenEndpointAuthMethod == "" {
+		// RFC 7591 §2: "If unspecified or omitted, the default is client_secret_basic".
+		c.TokenEndpointAuthMethod = oauth.AuthClientSecretBasic
+	}
+	switch c.TokenEndpointAuthMethod {
+	case oauth.AuthClientSecretBasic, oauth.AuthClientSecretPost:
+		if len(c.Secret) < MinSecretLength {
+			return fmt.Errorf("client_secret must be at least %d characters (256 bits of randomness)", MinSecretLength)
+		}
+		c.SecretHash = oauth.SecretHash(c.Secret)
+	case oauth.AuthNone:
+		if c.Secret != "" {
+			return errors.New("a client with token_endpoint_auth_method none has no client_secret")
+		}
+	default:
+		return fmt.Errorf("token_endpoint_auth_method %q is not supported", c.TokenEndpointAuthMethod)
+	}
+
+	if len(c.RedirectURIs) == 0 {
+		return errors.New("redirect_uris is required")
+	}
+	for _, uri := range c.RedirectURIs {
+		if err := checkRedirectURI(uri); err != nil {
+			return err
+		}
+	}
+	for _, g := range c.GrantTypes {
+		if !slices.Contains([]string{"authorization_code"}, g) {
+			return fmt.Errorf("grant_type %q is not supported", g)
+		}
+	}
+	if c.PushedRequestLifetime != 0 && (c.PushedRequestLifetime < 5 || c.PushedRequestLifetime > 600) {
+		return errors.New("pushed_request_lifetime must be from 5 to 600 seconds")
+	}
+	return nil
+}
+
+// checkRedirectURI enforces RFC 6749 §3.1.2 (absolute, no fragment) and the Security
+// BCP (RFC 9700 §2.1: https, or http only on loopback for native apps).
+func checkRedirectURI(uri string) error {
+	u, err := url.Parse(uri)
+	switch {
+	case err != nil || !u.IsAbs():
+		return fmt.Errorf("redirect_uri %q must be an absolute URI", uri)
+	case u.Fragment != "" || bytes.ContainsRune([]byte(uri), '#'):
+		return fmt.Errorf("redirect_uri %q must not have a fragment", uri)
+	case u.Scheme == "http" && !config.IsLoopback(u.Hostname()):
+		return fmt.Errorf("redirect_uri %q: http is allowed only on loopback", uri)
+	}
+	return nil
+}
+
+// Import writes the seed's clients and users into reg, hashing user passwords.
+func Import(ctx context.Context, reg oauth.Registry, f *File) error {
+	for i := range f.Clients {
+		c := f.Clients[i].Client
+		if err := reg.PutClient(ctx, &c); err != nil {
+			return fmt.Errorf("import client %s: %w", c.ID, err)
+		}
+	}
+	for _, u := range f.Users {
+		hash, err := oauth.HashPassword(u.Password)
+		if err != nil {
+			return fmt.Errorf("import user %s: %w", u.Username, err)
+		}
+		user := &oauth.User{Username: u.Username, PasswordHash: hash, Claims: u.Claims, Disabled: u.Disabled}
+		if err := reg.PutUser(ctx, user); err != nil {
+			return fmt.Errorf("import user %s: %w", u.Username, err)
+		}
+	}
+	return nil
+}
