@@ -1,0 +1,81 @@
+# pargate - make help lists the targets.
+
+.DEFAULT_GOAL := help
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+MAKEFLAGS += --no-builtin-rules
+.SUFFIXES:
+
+# Lambda runs the functions on Graviton (template.yaml: Architectures [arm64]).
+GOARCH ?= arm64
+# `make deploy ENV=prod` picks a samconfig.toml environment.
+ENV ?= default
+
+# Function name : directory under functions/. The name + "Function" is the LogicalId in
+# template.yaml, which is what `sam build` asks for (make build-ParFunction).
+FUNCTIONS := Par:par Authorize:authorize Token:token Discovery:discovery KeyRotation:rotate-keys
+FUNCTION_DIRS := $(foreach f,$(FUNCTIONS),$(lastword $(subst :, ,$(f))))
+fn_dir = $(patsubst $(1):%,%,$(filter $(1):%,$(FUNCTIONS)))
+
+# Static, stripped, reproducible (-trimpath) binaries named bootstrap for provided.al2023;
+# lambda.norpc drops the RPC mode that custom runtimes never use.
+GO_BUILD = CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) go build -trimpath -ldflags='-s -w' -tags lambda.norpc
+
+# Settings of the local server (infra/localapi), handed to it only when set, so that its
+# own defaults apply otherwise: ADDR (127.0.0.1:8080), ISSUER, SEED_FILE (infra/seed.json),
+# STORE (memory or dynamodb). `make run STORE=dynamodb` and `STORE=dynamodb make run` both work.
+LOCAL_ENV := ADDR ISSUER SEED_FILE STORE
+
+.PHONY: help run test bench build lint deploy clean FORCE
+
+help: ## Show the targets and the variables they read
+	@echo 'Usage: make <target> [VAR=value ...]'
+	@echo
+	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z0-9_%\/-]+:.*## / { sub(/%/, "<Name>", $$1); printf "  %-24s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+	@echo
+	@echo 'Variables:'
+	@echo '  ADDR ISSUER SEED_FILE STORE   passed to the local server by "make run"'
+	@echo '  GOARCH                        Lambda architecture for build (default arm64)'
+	@echo '  ENV                           samconfig.toml environment for deploy (default, dev, prod)'
+	@echo '  ARTIFACTS_DIR                 output directory of build-<Name>Function (set by sam build)'
+
+run: ## Serve every route of template.yaml locally on 127.0.0.1:8080 (in-memory store, seeded)
+	$(strip $(foreach v,$(LOCAL_ENV),$(if $($(v)),$(v)='$($(v))'))) go run ./infra/localapi
+
+test: ## Run all checks and tests, in order (what CI runs)
+	go vet ./...
+	go test -count=1 ./...
+	cfn-lint template.yaml
+	@# Browser end-to-end tests (npm, headless Chromium) are the next step here.
+
+bench: ## Run the Go benchmarks
+	go test -run='^$$' -bench=. -benchmem ./...
+
+build: $(FUNCTION_DIRS:%=bin/%/bootstrap) ## Build every function for Lambda (linux/$GOARCH) into bin/<name>/bootstrap
+
+# Go decides what is stale; FORCE only makes make ask it every time.
+bin/%/bootstrap: FORCE
+	$(GO_BUILD) -o $@ ./functions/$*
+
+# BuildMethod: makefile - sam build runs `make build-<LogicalId>` with ARTIFACTS_DIR set.
+build-%Function: ## Build one function into $ARTIFACTS_DIR/bootstrap (sam build calls this)
+	@test -n "$(ARTIFACTS_DIR)" || { echo >&2 '$@: ARTIFACTS_DIR is not set (sam build sets it)'; exit 2; }
+	$(if $(call fn_dir,$*),,$(error $@: no function $*Function; known: $(FUNCTIONS)))
+	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/$(call fn_dir,$*)
+
+lint: ## Check formatting (gofmt), go vet, template.yaml (cfn-lint) and events/*.json
+	@unformatted="$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go'))"; \
+	  if [ -n "$$unformatted" ]; then echo >&2 "gofmt needed:"; echo >&2 "$$unformatted"; exit 1; fi
+	go vet ./...
+	cfn-lint template.yaml
+	@for f in events/*.json; do python3 -m json.tool "$$f" >/dev/null || { echo >&2 "$$f: invalid JSON"; exit 1; }; done
+
+deploy: ## Build with sam and deploy the samconfig.toml environment ENV (default, dev, prod)
+	@command -v sam >/dev/null || { echo >&2 'deploy needs the AWS SAM CLI (sam) and AWS credentials'; exit 1; }
+	sam build --config-env $(ENV)
+	sam deploy --config-env $(ENV)
+
+clean: ## Remove build output (bin/, .aws-sam/)
+	rm -rf bin .aws-sam
+
+FORCE:
