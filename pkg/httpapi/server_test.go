@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -119,6 +120,7 @@ func newServer(tb testing.TB, env map[string]string) *testServer {
 		Signer:    keys.NewSigner(keys.Static(set)),
 		CookieKey: func(context.Context) ([32]byte, error) { return [32]byte{1, 2, 3}, nil },
 		Now:       ts.clock.Now,
+		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}).Routes()
 	return ts
 }
