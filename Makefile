@@ -22,9 +22,11 @@ fn_dir = $(patsubst $(1):%,%,$(filter $(1):%,$(FUNCTIONS)))
 GO_BUILD = CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) go build -trimpath -ldflags='-s -w' -tags lambda.norpc
 
 # Settings of the local server (infra/localapi), handed to it only when set, so that its
-# own defaults apply otherwise: ADDR (127.0.0.1:8080), ISSUER, SEED_FILE (infra/seed.json),
-# STORE (memory or dynamodb). `make run STORE=dynamodb` and `STORE=dynamodb make run` both work.
-LOCAL_ENV := ADDR ISSUER SEED_FILE STORE
+# own defaults apply otherwise: ADDR (127.0.0.1:8080), ISSUER (http://$ADDR), SEED_FILE
+# (infra/seed.json), STORE (memory, or dynamodb: DYNAMODB_ENDPOINT, else a moto_server it
+# starts), KEYS_FILE (signing keys; generated when unset).
+# `make run STORE=dynamodb` and `STORE=dynamodb make run` both work.
+LOCAL_ENV := ADDR ISSUER SEED_FILE STORE DYNAMODB_ENDPOINT KEYS_FILE
 
 .PHONY: help run test bench build lint deploy clean FORCE
 
@@ -34,7 +36,8 @@ help: ## Show the targets and the variables they read
 	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z0-9_%\/-]+:.*## / { sub(/%/, "<Name>", $$1); printf "  %-24s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 	@echo
 	@echo 'Variables:'
-	@echo '  ADDR ISSUER SEED_FILE STORE   passed to the local server by "make run"'
+	@echo '  $(LOCAL_ENV)'
+	@echo '                                settings of the local server for "make run"'
 	@echo '  GOARCH                        Lambda architecture for build (default arm64)'
 	@echo '  ENV                           samconfig.toml environment for deploy (default, dev, prod)'
 	@echo '  ARTIFACTS_DIR                 output directory of build-<Name>Function (set by sam build)'
