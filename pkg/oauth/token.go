@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -112,7 +113,7 @@ func (s *Service) issueTokens(ctx context.Context, client *Client, code *Authori
 		ExpiresIn:   int(s.cfg.AccessTokenLifetime.Seconds()),
 		Scope:       scope,
 	}
-	if code.hasScope("openid") {
+	if slices.Contains(code.Scopes, "openid") {
 		// OIDC Core §2: iss, sub, aud, exp, iat; auth_time and nonce as requested.
 		claims := map[string]any{}
 		for k, v := range code.Claims {
@@ -133,13 +134,4 @@ func (s *Service) issueTokens(ctx context.Context, client *Client, code *Authori
 		}
 	}
 	return resp, nil
-}
-
-func (c *AuthorizationCode) hasScope(scope string) bool {
-	for _, s := range c.Scopes {
-		if s == scope {
-			return true
-		}
-	}
-	return false
 }

@@ -1,0 +1,52 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestFromEnv_Defaults(t *testing.T) {
+	c, err := FromEnv(env(map[string]string{"ISSUER": "https://auth.example.com"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.PushedRequestLifetime != 60*time.Second || c.TransactionLifetime != 10*time.Minute ||
+		c.CodeLifetime != 60*time.Second || c.RequirePAR || c.Profile != "default" {
+		t.Errorf("defaults: %+v", c)
+	}
+}
+
+func TestFromEnv_ReportsEveryProblemAtOnce(t *testing.T) {
+	_, err := FromEnv(env(map[string]string{"PAR_EXPIRES_IN": "601", "REQUIRE_PAR": "yes", "LOG_LEVEL": "loud"}), "TABLE_NAME")
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{"ISSUER is required", "TABLE_NAME is required", "PAR_EXPIRES_IN", "REQUIRE_PAR", "LOG_LEVEL"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q: %v", want, err)
+		}
+	}
+}
+
+// RFC 8414 §2: https, no query or fragment.
+func TestFromEnv_Issuer(t *testing.T) {
+	for issuer, ok := range map[string]bool{
+		"https://auth.example.com":        true,
+		"https://auth.example.com/tenant": true,
+		"http://127.0.0.1:8080":           true,
+		"http://localhost:8080":           true,
+		"http://auth.example.com":         false,
+		"https://auth.example.com/":       false,
+		"https://auth.example.com?x=1":    false,
+		"https://auth.example.com#f":      false,
+		"auth.example.com":                false,
+	} {
+		_, err := FromEnv(env(map[string]string{"ISSUER": issuer}))
+		if (err == nil) != ok {
+			t.Errorf("ISSUER=%q: err=%v, want ok=%v", issuer, err, ok)
+		}
+	}
+}

@@ -1,0 +1,55 @@
+package seed
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/pargate/pargate/pkg/memory"
+	"github.com/pargate/pargate/pkg/oauth"
+)
+
+func TestParse_DemoSeedImports(t *testing.T) {
+	f, err := ReadFile("../../infra/seed.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := memory.New()
+	if err := Import(context.Background(), store, f); err != nil {
+		t.Fatal(err)
+	}
+	c, err := store.GetClient(context.Background(), "demo-client")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(c.SecretHash, oauth.SecretHash(f.Clients[0].Secret)) {
+		t.Error("client secret is not stored as its SHA-256")
+	}
+	u, err := store.GetUser(context.Background(), "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := oauth.VerifyPassword(u.PasswordHash, "demo-password"); !ok || strings.Contains(u.PasswordHash, "demo-password") {
+		t.Error("user password is not stored as argon2id")
+	}
+}
+
+func TestParse_RejectsUnsafeClients(t *testing.T) {
+	long := strings.Repeat("s", MinSecretLength)
+	for name, doc := range map[string]string{
+		"short secret":          `{"clients":[{"client_id":"a","client_secret":"short","redirect_uris":["https://a.example/cb"]}]}`,
+		"public with secret":    `{"clients":[{"client_id":"a","token_endpoint_auth_method":"none","client_secret":"` + long + `","redirect_uris":["https://a.example/cb"]}]}`,
+		"http redirect":         `{"clients":[{"client_id":"a","client_secret":"` + long + `","redirect_uris":["http://a.example/cb"]}]}`,
+		"fragment":              `{"clients":[{"client_id":"a","client_secret":"` + long + `","redirect_uris":["https://a.example/cb#x"]}]}`,
+		"relative":              `{"clients":[{"client_id":"a","client_secret":"` + long + `","redirect_uris":["/cb"]}]}`,
+		"no redirect":           `{"clients":[{"client_id":"a","client_secret":"` + long + `"}]}`,
+		"unknown field":         `{"clients":[{"client_id":"a","client_secret":"` + long + `","redirect_uris":["https://a.example/cb"],"require_par":true}]}`,
+		"unknown auth method":   `{"clients":[{"client_id":"a","token_endpoint_auth_method":"tls_client_auth","redirect_uris":["https://a.example/cb"]}]}`,
+		"user without password": `{"users":[{"username":"x"}]}`,
+	} {
+		if _, err := Parse([]byte(doc)); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
