@@ -33,15 +33,23 @@ type Server struct {
 func (s *Server) Close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_ = s.http.Shutdown(ctx)
+	if s.http != nil { // nil when Start failed before serving
+		_ = s.http.Shutdown(ctx)
+	}
 	for i := len(s.close) - 1; i >= 0; i-- {
 		s.close[i]()
 	}
 }
 
+// Option adjusts the parts the local API is built from (tests).
+type Option func(*app.Parts)
+
+// WithClock makes the server read the time from now instead of time.Now.
+func WithClock(now func() time.Time) Option { return func(p *app.Parts) { p.Now = now } }
+
 // Start configures and starts the local API from getenv: ADDR, ISSUER, SEED_FILE,
 // STORE, KEYS_FILE and the variables config.FromEnv reads.
-func Start(ctx context.Context, getenv func(string) string) (*Server, error) {
+func Start(ctx context.Context, getenv func(string) string, opts ...Option) (*Server, error) {
 	env := func(name, def string) string {
 		if v := getenv(name); v != "" {
 			return v
@@ -92,12 +100,16 @@ func Start(ctx context.Context, getenv func(string) string) (*Server, error) {
 		return fail(err)
 	}
 	log := app.Logger(cfg.LogLevel)
-	h := app.NewHandler(cfg, app.Parts{
+	parts := app.Parts{
 		Store:     store,
 		Signer:    keys.NewSigner(src, keys.WithLogger(log)),
 		CookieKey: func(context.Context) ([32]byte, error) { return cookieKey, nil },
 		Logger:    log,
-	})
+	}
+	for _, o := range opts {
+		o(&parts)
+	}
+	h := app.NewHandler(cfg, parts)
 	mux := http.NewServeMux()
 	mux.Handle("/", h.Routes())
 	_, redirect := demoClient(s.Seed, issuer)
