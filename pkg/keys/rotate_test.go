@@ -5,14 +5,6 @@ import (
 	"testing"
 )
 
-func kids(s *Set) []string {
-	var ids []string
-	for _, k := range s.Keys() {
-		ids = append(ids, k.KeyID)
-	}
-	return ids
-}
-
 func mustRotate(tb testing.TB, current *Set, alg string) *Set {
 	tb.Helper()
 	next, err := Rotate(current, alg)
@@ -28,7 +20,7 @@ func mustRotate(tb testing.TB, current *Set, alg string) *Set {
 func TestRotate_FirstSetHasActiveAndSuccessor(t *testing.T) {
 	s := mustRotate(t, nil, PS256)
 	if got := s.Keys(); len(got) != 2 || got[0].Algorithm != PS256 || got[1].Algorithm != PS256 {
-		t.Fatalf("first rotation made %v, want two PS256 keys", kids(s))
+		t.Fatalf("first rotation made %v, want two PS256 keys", s.KeyIDs())
 	}
 }
 
@@ -37,7 +29,7 @@ func TestRotate_SingleKeyKeepsSigningUntilSuccessorIsPublished(t *testing.T) {
 	s := mustRotate(t, mustSet(t, a), ES256)
 	got := s.Keys()
 	if len(got) != 2 || got[0].KeyID != a.KeyID {
-		t.Fatalf("rotation of [A] = %v, want [A, new]", kids(s))
+		t.Fatalf("rotation of [A] = %v, want [A, new]", s.KeyIDs())
 	}
 	if got[1].Algorithm != ES256 {
 		t.Errorf("successor alg = %s, want the configured ES256", got[1].Algorithm)
@@ -47,7 +39,7 @@ func TestRotate_SingleKeyKeepsSigningUntilSuccessorIsPublished(t *testing.T) {
 func TestRotate_PromotesPublishedSuccessorAndKeepsPrevious(t *testing.T) {
 	a, b, z := mustGenerate(t, ES256), mustGenerate(t, ES256), mustGenerate(t, ES256)
 	s := mustRotate(t, mustSet(t, a, b, z), ES256)
-	got := kids(s)
+	got := s.KeyIDs()
 	if len(got) != 3 || got[0] != b.KeyID || got[2] != a.KeyID {
 		t.Fatalf("rotation of [A B Z] = %v, want [B new A]", got)
 	}

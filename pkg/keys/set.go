@@ -164,6 +164,15 @@ func (s *Set) Active() jose.JSONWebKey { return s.keys[0] }
 // Keys returns the private keys in order, active first.
 func (s *Set) Keys() []jose.JSONWebKey { return slices.Clone(s.keys) }
 
+// KeyIDs returns the kids in order, active first.
+func (s *Set) KeyIDs() []string {
+	ids := make([]string, len(s.keys))
+	for i, k := range s.keys {
+		ids[i] = k.KeyID
+	}
+	return ids
+}
+
 // Key returns the key with kid.
 func (s *Set) Key(kid string) (jose.JSONWebKey, bool) {
 	for _, k := range s.keys {
@@ -216,24 +225,35 @@ func (s *Set) MarshalJSON() ([]byte, error) {
 	return b, nil
 }
 
-// Verify checks a compact JWS against the set's public keys: the key is picked by the
-// kid header, and only that key's alg is accepted. It returns the verified payload.
-// The server itself verifies nothing it signed; this is for tests and the rotation
-// self-test.
+// Verify checks a compact JWS as a relying party holding the published JWKS would:
+// see [VerifyJWKS].
 func (s *Set) Verify(token string) ([]byte, error) {
-	jws, err := jose.ParseSignedCompact(token, signatureAlgorithms(s.keys))
+	return VerifyJWKS(s.PublicJSON(), token)
+}
+
+// VerifyJWKS checks a compact JWS against a JWK Set document: the key is picked by the
+// kid header, and only that key's alg is accepted. It returns the verified payload.
+// The server verifies nothing it signed itself; this is for tests, relying-party
+// examples and the rotation self-test.
+func VerifyJWKS(jwks []byte, token string) ([]byte, error) {
+	var set jose.JSONWebKeySet
+	if err := json.Unmarshal(jwks, &set); err != nil {
+		return nil, fmt.Errorf("verify token: parse JWKS: %w", err)
+	}
+	jws, err := jose.ParseSignedCompact(token, signatureAlgorithms(set.Keys))
 	if err != nil {
 		return nil, fmt.Errorf("verify token: %w", err)
 	}
 	h := jws.Signatures[0].Protected
-	k, ok := s.Key(h.KeyID)
-	if !ok {
-		return nil, fmt.Errorf("verify token: unknown kid %q", h.KeyID)
+	matches := set.Key(h.KeyID)
+	if len(matches) != 1 {
+		return nil, fmt.Errorf("verify token: %d keys with kid %q, want 1", len(matches), h.KeyID)
 	}
-	if h.Algorithm != k.Algorithm {
-		return nil, fmt.Errorf("verify token: alg %q does not match key %q (%s)", h.Algorithm, k.KeyID, k.Algorithm)
+	k := matches[0]
+	if k.Algorithm == "" || h.Algorithm != k.Algorithm {
+		return nil, fmt.Errorf("verify token: alg %q does not match key %q (alg %q)", h.Algorithm, k.KeyID, k.Algorithm)
 	}
-	payload, err := jws.Verify(k.Public())
+	payload, err := jws.Verify(k)
 	if err != nil {
 		return nil, fmt.Errorf("verify token: %w", err)
 	}

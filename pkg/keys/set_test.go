@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"math/big"
+	"slices"
 	"strings"
 	"testing"
 
@@ -94,17 +95,13 @@ func TestParseSet_RoundTripKeepsOrder(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ParseSet: %v", err)
 	}
-	var kids []string
-	for _, k := range got.Keys() {
-		kids = append(kids, k.KeyID)
-	}
-	if want := []string{a.KeyID, b.KeyID, c.KeyID}; strings.Join(kids, ",") != strings.Join(want, ",") {
+	if kids, want := got.KeyIDs(), []string{a.KeyID, b.KeyID, c.KeyID}; !slices.Equal(kids, want) {
 		t.Errorf("kids = %v, want %v", kids, want)
 	}
 	if got.Active().KeyID != a.KeyID {
 		t.Errorf("active = %q, want the first key %q", got.Active().KeyID, a.KeyID)
 	}
-	if algs := got.Algorithms(); strings.Join(algs, ",") != "ES256,RS256,PS256" {
+	if algs := got.Algorithms(); !slices.Equal(algs, []string{ES256, RS256, PS256}) {
 		t.Errorf("Algorithms() = %v", algs)
 	}
 }
