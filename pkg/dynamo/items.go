@@ -1,0 +1,322 @@
+package dynamo
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/pargate/pargate/pkg/oauth"
+)
+
+// Key prefixes give each kind of record its own key space in the one table. Pushed
+// requests and codes are keyed by the hash the core computed, never by the reference
+// or code itself (DESIGN.md decision 1).
+const (
+	prefixPushed = "par#"
+	prefixCode   = "code#"
+	prefixClient = "client#"
+	prefixUser   = "user#"
+)
+
+// Attribute names used in key, condition and update expressions.
+const (
+	attrPK         = "pk"
+	attrClientID   = "client_id"
+	attrConsumedAt = "consumed_at"
+	attrDeadline   = "deadline"
+	attrExpiresAt  = "expires_at"
+	attrTTL        = "ttl"
+)
+
+// ttlSlack is added to a record's last deadline for its DynamoDB TTL. TTL is
+// housekeeping, not correctness (DESIGN.md decision 3): the conditions check the
+// deadlines themselves, and the slack keeps consumed records a while for diagnosis.
+const ttlSlack = time.Hour
+
+// The item types below are the table's schema: one readable attribute per field,
+// times as epoch milliseconds (N) so that conditions can compare them with the
+// caller's clock, and `ttl` in epoch seconds as DynamoDB TTL requires. The nested
+// authorization request keeps the JSON names of the oauth types (see codec).
+
+type pushedItem struct {
+	PK         string                     `dynamodbav:"pk"`
+	ClientID   string                     `dynamodbav:"client_id"`
+	Pushed     bool                       `dynamodbav:"pushed"`
+	Request    oauth.AuthorizationRequest `dynamodbav:"request"`
+	CreatedAt  int64                      `dynamodbav:"created_at"`
+	RedeemBy   int64                      `dynamodbav:"redeem_by"`
+	Deadline   int64                      `dynamodbav:"deadline"`
+	ConsumedAt *int64                     `dynamodbav:"consumed_at,omitempty"` // absent until consumed: the conditions test attribute_not_exists
+	TTL        int64                      `dynamodbav:"ttl"`
+}
+
+type codeItem struct {
+	PK                  string         `dynamodbav:"pk"`
+	ClientID            string         `dynamodbav:"client_id"`
+	RedirectURI         string         `dynamodbav:"redirect_uri"`
+	RedirectURIGiven    bool           `dynamodbav:"redirect_uri_given"`
+	Scopes              []string       `dynamodbav:"scope,omitempty"`
+	Nonce               string         `dynamodbav:"nonce,omitempty"`
+	CodeChallenge       string         `dynamodbav:"code_challenge"`
+	CodeChallengeMethod string         `dynamodbav:"code_challenge_method"`
+	Subject             string         `dynamodbav:"sub"`
+	AuthTime            int64          `dynamodbav:"auth_time"`
+	Claims              map[string]any `dynamodbav:"claims,omitempty"`
+	IssuedAt            int64          `dynamodbav:"issued_at"`
+	ExpiresAt           int64          `dynamodbav:"expires_at"`
+	ConsumedAt          *int64         `dynamodbav:"consumed_at,omitempty"`
+	TTL                 int64          `dynamodbav:"ttl"`
+}
+
+type clientItem struct {
+	PK                                 string   `dynamodbav:"pk"`
+	ID                                 string   `dynamodbav:"client_id"`
+	Name                               string   `dynamodbav:"client_name,omitempty"`
+	SecretHash                         []byte   `dynamodbav:"client_secret_sha256,omitempty"`
+	RedirectURIs                       []string `dynamodbav:"redirect_uris,omitempty"`
+	TokenEndpointAuthMethod            string   `dynamodbav:"token_endpoint_auth_method"`
+	GrantTypes                         []string `dynamodbav:"grant_types,omitempty"`
+	ResponseTypes                      []string `dynamodbav:"response_types,omitempty"`
+	Scope                              string   `dynamodbav:"scope,omitempty"`
+	RequirePushedAuthorizationRequests bool     `dynamodbav:"require_pushed_authorization_requests"`
+	PushedRequestLifetime              int      `dynamodbav:"pushed_request_lifetime,omitempty"`
+	// JWKS is kept as the JSON text it came as, byte for byte, and readable.
+	JWKS     string `dynamodbav:"jwks,omitempty"`
+	Disabled bool   `dynamodbav:"disabled"`
+}
+
+type userItem struct {
+	PK           string         `dynamodbav:"pk"`
+	Username     string         `dynamodbav:"username"`
+	PasswordHash string         `dynamodbav:"password_hash"`
+	Claims       map[string]any `dynamodbav:"claims,omitempty"`
+	Disabled     bool           `dynamodbav:"disabled"`
+}
+
+// jsonTags lets the nested oauth.AuthorizationRequest keep its JSON field names
+// ("redirect_uri", "code_challenge"…) rather than Go's; dynamodbav tags still win.
+func jsonTags(o *attributevalue.EncoderOptions) { o.TagKey = "json" }
+
+func jsonTagsDecode(o *attributevalue.DecoderOptions) { o.TagKey = "json" }
+
+func marshal(item any) (map[string]types.AttributeValue, error) {
+	av, err := attributevalue.MarshalMapWithOptions(item, jsonTags)
+	if err != nil {
+		return nil, fmt.Errorf("marshal item: %w", err)
+	}
+	return av, nil
+}
+
+func unmarshal(av map[string]types.AttributeValue, item any) error {
+	if err := attributevalue.UnmarshalMapWithOptions(av, item, jsonTagsDecode); err != nil {
+		return fmt.Errorf("unmarshal item: %w", err)
+	}
+	return nil
+}
+
+func toPushedItem(r *oauth.PushedRequest) pushedItem {
+	req := r.Request
+	req.Scopes = nilIfEmpty(req.Scopes)
+	return pushedItem{
+		PK:         prefixPushed + r.Key,
+		ClientID:   r.ClientID,
+		Pushed:     r.Pushed,
+		Request:    req,
+		CreatedAt:  millis(r.CreatedAt),
+		RedeemBy:   millis(r.RedeemBy),
+		Deadline:   millis(r.Deadline),
+		ConsumedAt: millisPtr(r.ConsumedAt),
+		TTL:        ttl(r.RedeemBy, r.Deadline),
+	}
+}
+
+func (it *pushedItem) pushedRequest() *oauth.PushedRequest {
+	return &oauth.PushedRequest{
+		Key:        it.PK[len(prefixPushed):],
+		ClientID:   it.ClientID,
+		Pushed:     it.Pushed,
+		Request:    it.Request,
+		CreatedAt:  fromMillis(it.CreatedAt),
+		RedeemBy:   fromMillis(it.RedeemBy),
+		Deadline:   fromMillis(it.Deadline),
+		ConsumedAt: fromMillisPtr(it.ConsumedAt),
+	}
+}
+
+func toCodeItem(c *oauth.AuthorizationCode) (codeItem, error) {
+	claims, err := normClaims(c.Claims)
+	if err != nil {
+		return codeItem{}, err
+	}
+	return codeItem{
+		PK:                  prefixCode + c.Key,
+		ClientID:            c.ClientID,
+		RedirectURI:         c.RedirectURI,
+		RedirectURIGiven:    c.RedirectURIGiven,
+		Scopes:              nilIfEmpty(c.Scopes),
+		Nonce:               c.Nonce,
+		CodeChallenge:       c.CodeChallenge,
+		CodeChallengeMethod: c.CodeChallengeMethod,
+		Subject:             c.Subject,
+		AuthTime:            millis(c.AuthTime),
+		Claims:              claims,
+		IssuedAt:            millis(c.IssuedAt),
+		ExpiresAt:           millis(c.ExpiresAt),
+		ConsumedAt:          millisPtr(c.ConsumedAt),
+		TTL:                 ttl(c.ExpiresAt),
+	}, nil
+}
+
+func (it *codeItem) code() *oauth.AuthorizationCode {
+	return &oauth.AuthorizationCode{
+		Key:                 it.PK[len(prefixCode):],
+		ClientID:            it.ClientID,
+		RedirectURI:         it.RedirectURI,
+		RedirectURIGiven:    it.RedirectURIGiven,
+		Scopes:              it.Scopes,
+		Nonce:               it.Nonce,
+		CodeChallenge:       it.CodeChallenge,
+		CodeChallengeMethod: it.CodeChallengeMethod,
+		Subject:             it.Subject,
+		AuthTime:            fromMillis(it.AuthTime),
+		Claims:              it.Claims,
+		IssuedAt:            fromMillis(it.IssuedAt),
+		ExpiresAt:           fromMillis(it.ExpiresAt),
+		ConsumedAt:          fromMillisPtr(it.ConsumedAt),
+	}
+}
+
+func toClientItem(c *oauth.Client) clientItem {
+	return clientItem{
+		PK:                                 prefixClient + c.ID,
+		ID:                                 c.ID,
+		Name:                               c.Name,
+		SecretHash:                         nilIfEmpty(c.SecretHash),
+		RedirectURIs:                       nilIfEmpty(c.RedirectURIs),
+		TokenEndpointAuthMethod:            c.TokenEndpointAuthMethod,
+		GrantTypes:                         nilIfEmpty(c.GrantTypes),
+		ResponseTypes:                      nilIfEmpty(c.ResponseTypes),
+		Scope:                              c.Scope,
+		RequirePushedAuthorizationRequests: c.RequirePushedAuthorizationRequests,
+		PushedRequestLifetime:              c.PushedRequestLifetime,
+		JWKS:                               string(c.JWKS),
+		Disabled:                           c.Disabled,
+	}
+}
+
+func (it *clientItem) client() *oauth.Client {
+	c := &oauth.Client{
+		ID:                                 it.ID,
+		Name:                               it.Name,
+		SecretHash:                         nilIfEmpty(it.SecretHash),
+		RedirectURIs:                       it.RedirectURIs,
+		TokenEndpointAuthMethod:            it.TokenEndpointAuthMethod,
+		GrantTypes:                         it.GrantTypes,
+		ResponseTypes:                      it.ResponseTypes,
+		Scope:                              it.Scope,
+		RequirePushedAuthorizationRequests: it.RequirePushedAuthorizationRequests,
+		PushedRequestLifetime:              it.PushedRequestLifetime,
+		Disabled:                           it.Disabled,
+	}
+	if it.JWKS != "" {
+		c.JWKS = json.RawMessage(it.JWKS)
+	}
+	return c
+}
+
+func toUserItem(u *oauth.User) (userItem, error) {
+	claims, err := normClaims(u.Claims)
+	if err != nil {
+		return userItem{}, err
+	}
+	return userItem{
+		PK:           prefixUser + u.Username,
+		Username:     u.Username,
+		PasswordHash: u.PasswordHash,
+		Claims:       claims,
+		Disabled:     u.Disabled,
+	}, nil
+}
+
+func (it *userItem) user() *oauth.User {
+	return &oauth.User{
+		Username:     it.Username,
+		PasswordHash: it.PasswordHash,
+		Claims:       it.Claims,
+		Disabled:     it.Disabled,
+	}
+}
+
+// millis is t in epoch milliseconds, the unit of every time attribute; the zero
+// time is 0. Conditions compare these numbers, so a deadline within the same
+// millisecond as now counts as passed: the store errs on the side of refusing.
+func millis(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func millisPtr(t *time.Time) *int64 {
+	if t == nil {
+		return nil
+	}
+	ms := millis(*t)
+	return &ms
+}
+
+func fromMillis(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}
+
+func fromMillisPtr(ms *int64) *time.Time {
+	if ms == nil {
+		return nil
+	}
+	t := fromMillis(*ms)
+	return &t
+}
+
+// ttl is the DynamoDB TTL (epoch seconds) for a record whose last deadline is the
+// latest of deadlines.
+func ttl(deadlines ...time.Time) int64 {
+	var last time.Time
+	for _, d := range deadlines {
+		if d.After(last) {
+			last = d
+		}
+	}
+	return last.Add(ttlSlack).Unix()
+}
+
+func nilIfEmpty[S ~[]E, E any](s S) S {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
+}
+
+// normClaims passes claims through encoding/json before they are marshalled, so
+// that what is stored is exactly the JSON the claims will be in tokens (a struct's
+// JSON names, a json.Number's value, a time's RFC 3339 form), and reads return what
+// encoding/json would decode, as the in-memory store does.
+func normClaims(claims map[string]any) (map[string]any, error) {
+	if len(claims) == 0 {
+		return nil, nil
+	}
+	b, err := json.Marshal(claims)
+	if err != nil {
+		return nil, fmt.Errorf("claims are not JSON: %w", err)
+	}
+	var out map[string]any
+	if err := json.Unmarshal(b, &out); err != nil {
+		return nil, fmt.Errorf("claims are not JSON: %w", err)
+	}
+	return out, nil
+}
