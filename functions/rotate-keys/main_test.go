@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+
+	"github.com/pargate/pargate/infra/moto"
+	"github.com/pargate/pargate/pkg/keys"
+	"github.com/pargate/pargate/pkg/secrets"
+)
+
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+func TestNewHandler_RejectsUnsupportedKeyAlg(t *testing.T) {
+	if _, err := newHandler(nil, env(map[string]string{"KEY_ALG": "HS256"})); err == nil {
+		t.Fatal("newHandler accepted KEY_ALG=HS256")
+	}
+}
+
+// The function as Lambda runs it: Secrets Manager's JSON events, through the Lambda
+// handler, against moto_server's Secrets Manager.
+func TestRotateKeys_RotatesWithSecretsManagerEvents(t *testing.T) {
+	client := startMoto(t)
+	ctx := context.Background()
+	created, err := client.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
+		Name:         aws.String("pargate-keys-" + randomHex(t)),
+		SecretString: aws.String(`{"keys":[]}`), // what template.yaml creates
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := aws.ToString(created.ARN)
+	handle, err := newHandler(client, env(map[string]string{"KEY_ALG": "ES256"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := lambda.NewHandler(handle)
+
+	for rotation := range 2 {
+		// What Secrets Manager does before invoking the function: stage an empty
+		// version AWSPENDING. moto then fails to invoke the (absent) function.
+		token := randomHex(t)
+		_, err := client.RotateSecret(ctx, &secretsmanager.RotateSecretInput{
+			SecretId:           aws.String(arn),
+			ClientRequestToken: aws.String(token),
+			RotationLambdaARN:  aws.String("arn:aws:lambda:us-east-1:123456789012:function:pargate-rotate-keys"),
+			RotationRules:      &types.RotationRulesType{AutomaticallyAfterDays: aws.Int64(90)},
+		})
+		var nf *types.ResourceNotFoundException
+		if err != nil && !errors.As(err, &nf) {
+			t.Fatalf("RotateSecret: %v", err)
+		}
+		for _, step := range []string{"createSecret", "setSecret", "testSecret", "finishSecret"} {
+			event := fmt.Sprintf(`{"Step":%q,"SecretId":%q,"ClientRequestToken":%q,"RotationToken":"ignored"}`, step, arn, token)
+			if _, err := h.Invoke(ctx, []byte(event)); err != nil {
+				t.Fatalf("rotation %d, %s: %v", rotation, step, err)
+			}
+		}
+	}
+
+	set, err := secrets.NewSource(client, arn).Load(ctx)
+	if err != nil {
+		t.Fatalf("read rotated key set: %v", err)
+	}
+	if n := len(set.Keys()); n != 3 {
+		t.Errorf("after two rotations the set has %d keys (%v), want active, successor, previous", n, set.KeyIDs())
+	}
+	if algs := set.Algorithms(); !slices.Equal(algs, []string{keys.ES256}) {
+		t.Errorf("algorithms = %v, want KEY_ALG's [ES256]", algs)
+	}
+}
+
+// startMoto runs a moto_server for this test. Without moto_server the test is
+// skipped, except under CI=true, where that is a failure.
+func startMoto(t *testing.T) *secretsmanager.Client {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	srv, err := moto.Start(ctx)
+	if errors.Is(err, moto.ErrNotInstalled) && os.Getenv("CI") != "true" {
+		t.Skipf("needs moto_server: %v", err)
+	}
+	if err != nil {
+		t.Fatalf("start moto_server: %v", err)
+	}
+	t.Cleanup(srv.Stop)
+	return secretsmanager.New(secretsmanager.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(srv.Endpoint),
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: "test", SecretAccessKey: "test"}, nil
+		}),
+	})
+}
+
+func randomHex(tb testing.TB) string {
+	tb.Helper()
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		tb.Fatal(err)
+	}
+	return hex.EncodeToString(b)
+}
