@@ -15,6 +15,10 @@ import (
 //   - current [A, B, …]: [B, new successor, A]. B was published by the previous
 //     rotation and now signs; A stays published for the tokens it signed; older
 //     retired keys are dropped.
+//
+// Position is all Rotate knows of a key's role, so a hand-made set should hold its
+// active key alone, or the active key and then a successor: a retired key in second
+// place would be made active again.
 func Rotate(current *Set, alg string) (*Set, error) {
 	next, err := Generate(alg)
 	if err != nil {

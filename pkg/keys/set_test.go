@@ -235,4 +235,14 @@ func TestVerify_Rejects(t *testing.T) {
 			t.Errorf("%s: Verify succeeded, want error", name)
 		}
 	}
+
+	// A JWKS whose key names no alg does not let the token choose one.
+	noAlg := rs.Public()
+	noAlg.Algorithm = ""
+	if _, err := VerifyJWKS(marshalKeys(t, noAlg), good); err == nil {
+		t.Error("VerifyJWKS accepted a key without alg")
+	}
+	if _, err := VerifyJWKS([]byte("not json"), good); err == nil {
+		t.Error("VerifyJWKS accepted a broken JWKS")
+	}
 }
