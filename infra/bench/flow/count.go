@@ -1,0 +1,303 @@
+package flow
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go/middleware"
+
+	"github.com/pargate/pargate/pkg/app"
+	"github.com/pargate/pargate/pkg/config"
+	"github.com/pargate/pargate/pkg/dynamo"
+	"github.com/pargate/pargate/pkg/keys"
+	"github.com/pargate/pargate/pkg/oauth"
+	"github.com/pargate/pargate/pkg/seed"
+)
+
+// Counter counts DynamoDB API calls by operation and by the kind of item they touch
+// (the key prefix: client, user, par, code), e.g. "GetItem client". It sits in the
+// SDK's Initialize step, so a call counts once however often the SDK retries it.
+type Counter struct {
+	mu    sync.Mutex
+	calls []string
+}
+
+// Middleware adds the counter to an SDK stack; pass it in dynamodb.Options.APIOptions.
+func (c *Counter) Middleware(stack *middleware.Stack) error {
+	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("pargate.CountCalls",
+		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+			call := awsmiddleware.GetOperationName(ctx)
+			if kind := itemKind(in.Parameters); kind != "" {
+				call += " " + kind
+			}
+			c.mu.Lock()
+			c.calls = append(c.calls, call)
+			c.mu.Unlock()
+			return next.HandleInitialize(ctx, in)
+		}), middleware.After)
+}
+
+// Take returns the calls counted since the last Take, in order, and forgets them.
+func (c *Counter) Take() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := c.calls
+	c.calls = nil
+	return out
+}
+
+// itemKind names the kind of item a request reads or writes from its key prefix.
+func itemKind(params any) string {
+	pk := func(m map[string]types.AttributeValue) string {
+		if s, ok := m["pk"].(*types.AttributeValueMemberS); ok {
+			kind, _, _ := strings.Cut(s.Value, "#")
+			return kind
+		}
+		return ""
+	}
+	switch in := params.(type) {
+	case *dynamodb.GetItemInput:
+		return pk(in.Key)
+	case *dynamodb.PutItemInput:
+		return pk(in.Item)
+	case *dynamodb.UpdateItemInput:
+		return pk(in.Key)
+	case *dynamodb.DeleteItemInput:
+		return pk(in.Key)
+	case *dynamodb.TransactWriteItemsInput:
+		var kinds []string
+		for _, it := range in.TransactItems {
+			switch {
+			case it.Update != nil:
+				kinds = append(kinds, pk(it.Update.Key))
+			case it.Put != nil:
+				kinds = append(kinds, pk(it.Put.Item))
+			case it.ConditionCheck != nil:
+				kinds = append(kinds, pk(it.ConditionCheck.Key))
+			case it.Delete != nil:
+				kinds = append(kinds, pk(it.Delete.Key))
+			}
+		}
+		return strings.Join(kinds, "+")
+	}
+	return ""
+}
+
+// StepCalls is what one step of the flow asked of DynamoDB, next to what it may ask
+// (Budget, enforced by the test) and what the design needs at the least (Minimum).
+type StepCalls struct {
+	Step  string
+	Calls []string // in the order they were made, e.g. "GetItem client"
+	// Budget is the most calls the step may make: what it makes today, so that a
+	// change that adds a call fails the test and has to say so here.
+	Budget int
+	// Minimum is the fewest calls the design allows, and MinimumCalls which they are.
+	Minimum      int
+	MinimumCalls string
+}
+
+// Budgets are the DynamoDB call budgets of the steps of one flow: today's counts,
+// and beside them the design's minimum, about one call per step (DESIGN.md decisions
+// 3, 4 and 7). The difference is the client read that every step makes (GetItem
+// client, strongly consistent so that disabling a client is immediate), the pushed
+// request that the login re-reads although the consent page reads it again right
+// after, and the user that approval re-reads after the login read it.
+var Budgets = []StepCalls{
+	{Step: StepPush, Budget: 2, Minimum: 1, MinimumCalls: "PutItem par (conditional create)"},
+	{Step: StepAuthorize, Budget: 2, Minimum: 1, MinimumCalls: "GetItem par (strongly consistent)"},
+	{Step: StepLogin, Budget: 3, Minimum: 1, MinimumCalls: "GetItem user (the password hash)"},
+	{Step: StepConsent, Budget: 2, Minimum: 1, MinimumCalls: "GetItem par (scopes for the page; still unconsumed)"},
+	{Step: StepApprove, Budget: 4, Minimum: 1, MinimumCalls: "TransactWriteItems par+code (consume and issue, conditional)"},
+	{Step: StepToken, Budget: 2, Minimum: 1, MinimumCalls: "UpdateItem code (conditional consume, returns the code)"},
+}
+
+// Summary renders calls as "2× GetItem client, PutItem par" (sorted by first use).
+func Summary(calls []string) string {
+	counts := map[string]int{}
+	var order []string
+	for _, c := range calls {
+		if counts[c] == 0 {
+			order = append(order, c)
+		}
+		counts[c]++
+	}
+	parts := make([]string, 0, len(order))
+	for _, c := range order {
+		if n := counts[c]; n > 1 {
+			parts = append(parts, fmt.Sprintf("%d× %s", n, c))
+		} else {
+			parts = append(parts, c)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// ByOperation totals calls by operation and item kind, sorted by name.
+func ByOperation(steps []StepCalls) []string {
+	counts := map[string]int{}
+	for _, s := range steps {
+		for _, c := range s.Calls {
+			counts[c]++
+		}
+	}
+	names := make([]string, 0, len(counts))
+	for n := range counts {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	out := make([]string, 0, len(names))
+	for _, n := range names {
+		out = append(out, fmt.Sprintf("%s: %d", n, counts[n]))
+	}
+	return out
+}
+
+// Fixture client and user of CountDynamoDBCalls (and of the load generator's seed).
+const (
+	ClientID     = "bench-client"
+	ClientSecret = "bench-secret-0123456789abcdefghijklmnopqrstuvwxyzABCD"
+	RedirectURI  = "https://client.example.com/cb"
+	Scope        = "openid"
+	Username     = "bench-user"
+	Password     = "bench-password-correct-horse"
+)
+
+// SeedJSON is the seed file of the benchmarks: the one client, and the user when
+// withUser is set (its password is hashed with argon2id when the seed is imported,
+// which a server pays at start).
+func SeedJSON(withUser bool) string {
+	users := "[]"
+	if withUser {
+		users = `[{"username": "` + Username + `", "password": "` + Password + `",
+  "claims": {"name": "Bench User", "email": "bench@example.com", "email_verified": true}}]`
+	}
+	return `{"clients": [{"client_id": "` + ClientID + `", "client_name": "Bench App", "client_secret": "` + ClientSecret + `",
+  "token_endpoint_auth_method": "client_secret_basic", "redirect_uris": ["` + RedirectURI + `"],
+  "grant_types": ["authorization_code"], "response_types": ["code"], "scope": "` + Scope + `"}],
+ "users": ` + users + `}`
+}
+
+// CountDynamoDBCalls serves pargate in this process on 127.0.0.1 over the DynamoDB
+// store at endpoint (moto_server or DynamoDB Local), on a table of its own that it
+// creates and deletes, runs one complete flow through it, and returns the calls of
+// each step with their budgets. The endpoint must be on 127.0.0.1.
+func CountDynamoDBCalls(ctx context.Context, endpoint string) ([]StepCalls, error) {
+	if !strings.HasPrefix(endpoint, "http://127.0.0.1:") {
+		return nil, fmt.Errorf("endpoint %q: only http://127.0.0.1 endpoints are used", endpoint)
+	}
+	counter := &Counter{}
+	client := dynamodb.New(dynamodb.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(endpoint),
+		Credentials:  credentials.NewStaticCredentialsProvider("bench", "bench", ""),
+		APIOptions:   []func(*middleware.Stack) error{counter.Middleware},
+	})
+	table := "bench-calls-" + strings.ToLower(rand.Text()[:10])
+	if err := dynamo.CreateTable(ctx, client, table); err != nil {
+		return nil, err
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		_, _ = client.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: &table})
+	}()
+	store := dynamo.New(client, table)
+	f, err := seed.Parse([]byte(SeedJSON(true)))
+	if err != nil {
+		return nil, err
+	}
+	if err := seed.Import(ctx, store, f); err != nil {
+		return nil, err
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	issuer := "http://" + ln.Addr().String()
+	h, err := handler(issuer, store)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+
+	counter.Take() // table creation and seeding
+	got := map[string][]string{}
+	err = Run(ctx, Config{
+		BaseURL: issuer, ClientID: ClientID, ClientSecret: ClientSecret, RedirectURI: RedirectURI,
+		Scope: Scope, Username: Username, Password: Password,
+		Transport: &http.Transport{DisableKeepAlives: true},
+	}, func(step string) { got[step] = counter.Take() })
+	if err != nil {
+		return nil, err
+	}
+	out := slices.Clone(Budgets)
+	for i := range out {
+		out[i].Calls = got[out[i].Step]
+	}
+	return out, nil
+}
+
+// handler builds pargate's routes as the local API does, with a fresh ES256 key.
+func handler(issuer string, store oauth.Store) (http.Handler, error) {
+	cfg, err := config.FromEnv(func(name string) string {
+		if name == "ISSUER" {
+			return issuer
+		}
+		return ""
+	})
+	if err != nil {
+		return nil, err
+	}
+	k, err := keys.Generate(keys.ES256)
+	if err != nil {
+		return nil, err
+	}
+	set, err := keys.NewSet(k)
+	if err != nil {
+		return nil, err
+	}
+	var cookieKey [32]byte
+	if _, err := rand.Read(cookieKey[:]); err != nil {
+		return nil, err
+	}
+	return app.NewHandler(cfg, app.Parts{
+		Store:     store,
+		Signer:    keys.NewSigner(keys.Static(set)),
+		CookieKey: func(context.Context) ([32]byte, error) { return cookieKey, nil },
+		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}).Routes(), nil
+}
+
+// ErrOverBudget is returned by Check when a step makes more calls than its budget.
+var ErrOverBudget = errors.New("over the DynamoDB call budget")
+
+// Check returns an error naming every step over its budget.
+func Check(steps []StepCalls) error {
+	var errs []error
+	for _, s := range steps {
+		if len(s.Calls) > s.Budget {
+			errs = append(errs, fmt.Errorf("%w: step %s made %d calls (%s), budget %d", ErrOverBudget, s.Step, len(s.Calls), Summary(s.Calls), s.Budget))
+		}
+	}
+	return errors.Join(errs...)
+}
