@@ -35,6 +35,8 @@ var ScopesSupported = []string{"openid", "profile", "email", "address", "phone",
 func NewHandler(cfg config.Config, p Parts) *httpapi.Handler {
 	oc := cfg.OAuth()
 	oc.Now = p.Now
+	oc.TokenEndpoint = cfg.Issuer + httpapi.PathToken
+	oc.PAREndpoint = cfg.Issuer + httpapi.PathPAR
 	svc := oauth.NewService(oc, p.Store, p.Signer)
 	return httpapi.New(httpapi.Options{
 		Service:         svc,

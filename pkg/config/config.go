@@ -29,8 +29,10 @@ type Config struct {
 	AccessTokenLifetime   time.Duration
 	IDTokenLifetime       time.Duration
 	RequirePAR            bool
-	Profile               string
-	LogLevel              slog.Level
+	// RequireSignedRequestObject makes every push carry a request object (RFC 9101 §10.5).
+	RequireSignedRequestObject bool
+	Profile                    string
+	LogLevel                   slog.Level
 }
 
 // ProfileDefault follows RFC 9126 and OAuth 2.1 (DESIGN.md decision 9).
@@ -78,12 +80,17 @@ func FromEnv(getenv func(string) string, required ...string) (Config, error) {
 			errs = append(errs, err)
 		}
 	}
-	switch v := get("REQUIRE_PAR", "false"); v {
-	case "true", "false":
-		c.RequirePAR = v == "true"
-	default:
-		errs = append(errs, fmt.Errorf("REQUIRE_PAR=%q: want true or false", v))
+	boolean := func(name string) bool {
+		switch v := get(name, "false"); v {
+		case "true", "false":
+			return v == "true"
+		default:
+			errs = append(errs, fmt.Errorf("%s=%q: want true or false", name, v))
+			return false
+		}
 	}
+	c.RequirePAR = boolean("REQUIRE_PAR")
+	c.RequireSignedRequestObject = boolean("REQUIRE_SIGNED_REQUEST_OBJECT")
 	if c.Profile != ProfileDefault {
 		errs = append(errs, fmt.Errorf("PROFILE=%q: this version supports only %q", c.Profile, ProfileDefault))
 	}
@@ -125,12 +132,13 @@ func IsLoopback(host string) bool {
 // OAuth returns the core's configuration.
 func (c Config) OAuth() oauth.Config {
 	return oauth.Config{
-		Issuer:                c.Issuer,
-		PushedRequestLifetime: c.PushedRequestLifetime,
-		TransactionLifetime:   c.TransactionLifetime,
-		CodeLifetime:          c.CodeLifetime,
-		AccessTokenLifetime:   c.AccessTokenLifetime,
-		IDTokenLifetime:       c.IDTokenLifetime,
-		RequirePAR:            c.RequirePAR,
+		Issuer:                     c.Issuer,
+		PushedRequestLifetime:      c.PushedRequestLifetime,
+		TransactionLifetime:        c.TransactionLifetime,
+		CodeLifetime:               c.CodeLifetime,
+		AccessTokenLifetime:        c.AccessTokenLifetime,
+		IDTokenLifetime:            c.IDTokenLifetime,
+		RequirePAR:                 c.RequirePAR,
+		RequireSignedRequestObject: c.RequireSignedRequestObject,
 	}
 }

@@ -22,6 +22,9 @@ type Metadata struct {
 	SubjectTypesSupported              []string `json:"subject_types_supported"`
 	IDTokenSigningAlgValuesSupported   []string `json:"id_token_signing_alg_values_supported"`
 	TokenEndpointAuthMethodsSupported  []string `json:"token_endpoint_auth_methods_supported"`
+	TokenEndpointAuthSigningAlgs       []string `json:"token_endpoint_auth_signing_alg_values_supported"`
+	RequestObjectSigningAlgs           []string `json:"request_object_signing_alg_values_supported"`
+	RequireSignedRequestObject         bool     `json:"require_signed_request_object,omitempty"`
 	CodeChallengeMethodsSupported      []string `json:"code_challenge_methods_supported"`
 	AuthorizationResponseISSSupported  bool     `json:"authorization_response_iss_parameter_supported"`
 	RequestParameterSupported          bool     `json:"request_parameter_supported"`
@@ -34,6 +37,10 @@ type Metadata struct {
 func (h *Handler) Metadata(algs []string) Metadata {
 	cfg := h.svc.Config()
 	iss := cfg.Issuer
+	var clientAlgs []string
+	for _, a := range h.svc.ClientSigningAlgorithms() {
+		clientAlgs = append(clientAlgs, string(a))
+	}
 	return Metadata{
 		Issuer:                             iss,
 		AuthorizationEndpoint:              iss + PathAuthorize,
@@ -48,13 +55,17 @@ func (h *Handler) Metadata(algs []string) Metadata {
 		GrantTypesSupported:                []string{"authorization_code"},
 		SubjectTypesSupported:              []string{"public"},
 		IDTokenSigningAlgValuesSupported:   algs,
-		TokenEndpointAuthMethodsSupported:  []string{oauth.AuthClientSecretBasic, oauth.AuthClientSecretPost, oauth.AuthNone},
-		CodeChallengeMethodsSupported:      []string{oauth.PKCEMethodS256},
+		TokenEndpointAuthMethodsSupported:  []string{oauth.AuthClientSecretBasic, oauth.AuthClientSecretPost, oauth.AuthPrivateKeyJWT, oauth.AuthNone},
+		TokenEndpointAuthSigningAlgs:       clientAlgs,
+		// RFC 9126 §3: request objects are accepted at the PAR endpoint.
+		RequestObjectSigningAlgs:      clientAlgs,
+		RequireSignedRequestObject:    cfg.RequireSignedRequestObject,
+		CodeChallengeMethodsSupported: []string{oauth.PKCEMethodS256},
 		// RFC 9207 §3.
 		AuthorizationResponseISSSupported: true,
 		// RFC 9126 §5: a request_uri from the PAR endpoint is usable regardless of
 		// request_uri_parameter_supported, which covers only client-hosted URIs.
-		RequestParameterSupported:    false,
+		RequestParameterSupported:    true,
 		RequestURIParameterSupported: false,
 		PromptValuesSupported:        []string{"none", "login", "consent"},
 		ClaimsSupported: []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "name", "given_name",

@@ -93,8 +93,8 @@ func TestPAR(t *testing.T) {
 			body: `{"response_type":"code"}`, wantStatus: 400, wantError: "invalid_request"},
 		{name: "body over 64 KiB is 413", auth: basic(confID, confSecret),
 			body: with(valid, "state", strings.Repeat("a", 70<<10)).Encode(), wantStatus: 413, wantError: "invalid_request"},
-		{name: "request object is not supported", auth: basic(confID, confSecret),
-			body: url.Values{"request": {"eyJhbGciOiJub25lIn0.e30."}}.Encode(), wantStatus: 400, wantError: "request_not_supported"},
+		{name: "unsigned request object is invalid_request_object", auth: basic(confID, confSecret),
+			body: url.Values{"request": {"eyJhbGciOiJub25lIn0.e30."}}.Encode(), wantStatus: 400, wantError: "invalid_request_object"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

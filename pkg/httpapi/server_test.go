@@ -85,7 +85,7 @@ type testServer struct {
 // newServer serves every route over the in-memory store, seeded with seedJSON.
 func newServer(tb testing.TB, env map[string]string) *testServer {
 	tb.Helper()
-	f, err := seed.Parse([]byte(seedJSON))
+	f, err := seed.Parse([]byte(seedJSONWithKeys(tb)))
 	if err != nil {
 		tb.Fatal(err)
 	}

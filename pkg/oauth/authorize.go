@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 )
@@ -68,7 +67,7 @@ func (s *Service) Resume(ctx context.Context, clientID, requestURI string, resum
 	}
 	// RFC 9126 §4: validate "as it would any other authorization request"; §7.4: check
 	// the request against the client policy now, which may have changed since the push.
-	if !slices.Contains(client.RedirectURIs, rec.Request.RedirectURI) {
+	if !redirectAllowed(client, rec.Request.RedirectURI, rec.Pushed) {
 		return nil, InvalidRequest("the redirect URI of this request is no longer registered for the client")
 	}
 	if !rec.Pushed && s.parRequired(client) {
@@ -97,7 +96,7 @@ func (s *Service) StartDirect(ctx context.Context, params url.Values) (string, *
 	if s.parRequired(client) {
 		return "", nil, s.parRequiredError()
 	}
-	req, verr := s.validateRequest(client, params)
+	req, verr := s.validateRequest(client, params, false)
 	if verr != nil {
 		return "", req, verr
 	}

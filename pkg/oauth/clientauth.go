@@ -5,6 +5,10 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
+	"fmt"
+	"time"
+
+	"github.com/go-jose/go-jose/v4/jwt"
 )
 
 // ClientCredentials is what a request presented to authenticate its client, as
@@ -64,7 +68,7 @@ func (s *Service) AuthenticateClient(ctx context.Context, cred ClientCredentials
 			return nil, InvalidRequest("client_id is required with client_secret")
 		}
 	case assertion:
-		return nil, InvalidClient("client assertion authentication is not enabled for this server")
+		return s.authenticateAssertion(ctx, cred)
 	default:
 		if cred.BodyClientID == "" {
 			return nil, InvalidClient("client authentication is required")
@@ -107,4 +111,107 @@ func (s *Service) AuthenticateClient(ctx context.Context, cred ClientCredentials
 		return nil, fail("client authentication failed")
 	}
 	return client, nil
+}
+
+// ClientAssertionType is the assertion type of RFC 7523 §2.2.
+const ClientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+// maxAssertionLifetime bounds how far in the future a client assertion's exp may be,
+// which bounds how long its jti must be remembered.
+const maxAssertionLifetime = 10 * time.Minute
+
+// authenticateAssertion authenticates private_key_jwt (RFC 7523 §2.2 and §3, OIDC
+// Core §9).
+func (s *Service) authenticateAssertion(ctx context.Context, cred ClientCredentials) (*Client, error) {
+	if cred.AssertionType != ClientAssertionType {
+		return nil, InvalidClient("client_assertion_type must be %s", ClientAssertionType)
+	}
+	if cred.Assertion == "" {
+		return nil, InvalidRequest("client_assertion is required with client_assertion_type")
+	}
+	// The client is named by the assertion's sub (RFC 7523 §3 item 2); the signature
+	// is checked below with that client's keys.
+	tok, err := jwt.ParseSigned(cred.Assertion, SigningAlgorithms)
+	if err != nil {
+		return nil, InvalidClient("client_assertion is not a signed JWT with an accepted algorithm")
+	}
+	var unverified jwtClaims
+	if err := tok.UnsafeClaimsWithoutVerification(&unverified); err != nil || unverified.Subject == "" {
+		return nil, InvalidClient("client_assertion has no sub")
+	}
+	id := unverified.Subject
+	if cred.BodyClientID != "" && cred.BodyClientID != id {
+		return nil, InvalidRequest("client_id does not match the client assertion's sub")
+	}
+	client, err := s.store.GetClient(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, InvalidClient("client authentication failed")
+	}
+	if err != nil {
+		return nil, AsError(fmt.Errorf("load client: %w", err))
+	}
+	if client.Disabled {
+		return nil, InvalidClient("client authentication failed")
+	}
+	if client.TokenEndpointAuthMethod != AuthPrivateKeyJWT {
+		return nil, InvalidClient("client is registered for %s, not %s", client.TokenEndpointAuthMethod, AuthPrivateKeyJWT)
+	}
+	algs := s.signingAlgorithms(client, client.TokenEndpointAuthSigningAlg)
+	claims, err := s.verifyClientJWT(ctx, client, cred.Assertion, algs, []string{"", "jwt"}, nil)
+	if err != nil {
+		return nil, InvalidClient("client_assertion: %v", err)
+	}
+	// RFC 7523 §3 items 1-2: iss and sub are the client_id.
+	if claims.Issuer != client.ID || claims.Subject != client.ID {
+		return nil, InvalidClient("client_assertion iss and sub must both be the client_id")
+	}
+	if err := s.checkAssertionAudience(claims); err != nil {
+		return nil, InvalidClient("client_assertion: %v", err)
+	}
+	now := s.now()
+	if err := checkTimes(claims, now, maxAssertionLifetime); err != nil {
+		return nil, InvalidClient("client_assertion: %v", err)
+	}
+	// OIDC Core §9: jti is required, and "the JWT MUST only be used once".
+	if claims.ID == "" {
+		return nil, InvalidClient("client_assertion: jti is required")
+	}
+	if err := s.useOnce(ctx, "assertion", client.ID, claims.ID, claims.Expiry.Time()); err != nil {
+		if errors.Is(err, ErrConflict) {
+			return nil, InvalidClient("client_assertion: this jti was already used")
+		}
+		return nil, AsError(err)
+	}
+	return client, nil
+}
+
+// checkAssertionAudience applies RFC 9126 §2: the server "MUST accept its issuer
+// identifier, token endpoint URL, or pushed authorization request endpoint URL as
+// values that identify it as an intended audience". Under FAPI 2.0 (§5.3.2.1 item 8
+// of the Final text) it "shall only accept its issuer identifier value ... as a
+// string in the aud claim".
+func (s *Service) checkAssertionAudience(c *jwtClaims) error {
+	auds, single := c.audiences()
+	if s.cfg.FAPI2 {
+		if !single || auds[0] != s.cfg.Issuer {
+			return fmt.Errorf("aud must be the issuer identifier %q as a single string", s.cfg.Issuer)
+		}
+		return nil
+	}
+	for _, a := range auds {
+		if a == s.cfg.Issuer || (a != "" && (a == s.cfg.TokenEndpoint || a == s.cfg.PAREndpoint)) {
+			return nil
+		}
+	}
+	return fmt.Errorf("aud must name this server (issuer, token or PAR endpoint)")
+}
+
+// useOnce records a one-time identifier of a client until expires; ErrConflict when
+// it was seen before.
+func (s *Service) useOnce(ctx context.Context, kind, clientID, id string, expires time.Time) error {
+	key := HashKey(kind + "\x00" + clientID + "\x00" + id)
+	if err := s.store.UseOnce(ctx, key, expires, s.now()); err != nil {
+		return fmt.Errorf("record %s jti: %w", kind, err)
+	}
+	return nil
 }

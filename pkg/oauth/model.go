@@ -15,6 +15,7 @@ const (
 	AuthClientSecretBasic = "client_secret_basic"
 	AuthClientSecretPost  = "client_secret_post"
 	AuthNone              = "none"
+	AuthPrivateKeyJWT     = "private_key_jwt"
 )
 
 // RequestURIPrefix is the URN of RFC 9126 §2.2 / §9.3.
@@ -37,9 +38,22 @@ type Client struct {
 	// RequirePushedAuthorizationRequests is RFC 9126 §6 client metadata.
 	RequirePushedAuthorizationRequests bool `json:"require_pushed_authorization_requests,omitempty"`
 	// PushedRequestLifetime overrides the server's request_uri lifetime, in seconds.
-	PushedRequestLifetime int             `json:"pushed_request_lifetime,omitempty"`
-	JWKS                  json.RawMessage `json:"jwks,omitempty"`
-	Disabled              bool            `json:"disabled,omitempty"`
+	PushedRequestLifetime int `json:"pushed_request_lifetime,omitempty"`
+	// JWKS and JWKSURI are the client's public keys (RFC 7591 §2), for private_key_jwt
+	// and request objects.
+	JWKS    json.RawMessage `json:"jwks,omitempty"`
+	JWKSURI string          `json:"jwks_uri,omitempty"`
+	// TokenEndpointAuthSigningAlg pins the private_key_jwt algorithm (RFC 7591 §2).
+	TokenEndpointAuthSigningAlg string `json:"token_endpoint_auth_signing_alg,omitempty"`
+	// RequestObjectSigningAlg pins the request object algorithm (RFC 9101 §10.2).
+	RequestObjectSigningAlg string `json:"request_object_signing_alg,omitempty"`
+	// RequireSignedRequestObject makes plain pushes invalid (RFC 9101 §10.5, RFC 9126 §2.3).
+	RequireSignedRequestObject bool `json:"require_signed_request_object,omitempty"`
+	// PushedRedirectURIPrefixes enables RFC 9126 §2.4: a pushed request from this
+	// (authenticated) client may name a redirect URI that is not registered, if it
+	// starts with one of these prefixes.
+	PushedRedirectURIPrefixes []string `json:"pushed_redirect_uri_prefixes,omitempty"`
+	Disabled                  bool     `json:"disabled,omitempty"`
 }
 
 // Public reports whether the client has no credentials (RFC 6749 §2.1).

@@ -7,14 +7,8 @@ import (
 	"strings"
 )
 
-// requestParams are the authorization request parameters this server reads. Anything
-// else is ignored: RFC 6749 §3.1 "The authorization server MUST ignore unrecognized
-// request parameters."
-var requestParams = []string{
-	"client_id", "response_type", "redirect_uri", "scope", "state", "nonce",
-	"code_challenge", "code_challenge_method", "response_mode", "prompt", "max_age",
-	"login_hint", "ui_locales", "acr_values", "request", "request_uri",
-}
+// Parameters this server does not read are ignored: RFC 6749 §3.1 "The
+// authorization server MUST ignore unrecognized request parameters."
 
 // maxParamLen bounds free-text parameters (state, nonce, hints) so a request cannot
 // carry megabytes through the flow; FAPI 2.0 §5.3.2.2 needs nonces of up to 64
@@ -26,13 +20,10 @@ const maxParamLen = 2048
 // returns the request as far as it was parsed, so that once the redirect URI is
 // established an error can be delivered there with the request's state; errors after
 // that point are marked redirectable.
-func (s *Service) validateRequest(client *Client, params url.Values) (*AuthorizationRequest, error) {
+func (s *Service) validateRequest(client *Client, params url.Values, pushed bool) (*AuthorizationRequest, error) {
 	req := &AuthorizationRequest{ClientID: client.ID}
-	// RFC 6749 §3.1: "Request and response parameters MUST NOT be included more than once."
-	for _, name := range requestParams {
-		if len(params[name]) > 1 {
-			return req, InvalidRequest("parameter %s is included more than once", name)
-		}
+	if err := checkParams(params); err != nil {
+		return req, err
 	}
 	if id := params.Get("client_id"); id != "" && id != client.ID {
 		return req, InvalidRequest("client_id does not match the authenticated client")
@@ -41,8 +32,9 @@ func (s *Service) validateRequest(client *Client, params url.Values) (*Authoriza
 	// Redirect URI first: until it is established no error may be redirected
 	// (RFC 6749 §4.1.2.1). At PAR a bad redirect_uri is invalid_request (RFC 9126 §2.3).
 	if uri := params.Get("redirect_uri"); uri != "" {
-		// RFC 9700 §4.1.3 / OAuth 2.1: exact string matching against registered URIs.
-		if !slices.Contains(client.RedirectURIs, uri) {
+		// RFC 9700 §4.1.3 / OAuth 2.1: exact string matching against registered URIs,
+		// relaxed only as RFC 9126 §2.4 allows.
+		if !redirectAllowed(client, uri, pushed) {
 			return req, InvalidRequest("redirect_uri %q is not registered for client %s", uri, client.ID)
 		}
 		req.RedirectURI, req.RedirectURIGiven = uri, true
@@ -146,6 +138,37 @@ func (s *Service) validateRequestBody(client *Client, params url.Values, req *Au
 		req.MaxAge = &n
 	}
 	return nil
+}
+
+// redirectAllowed reports whether uri may be the redirect URI of a request from
+// client: registered exactly, or — RFC 9126 §2.4 — for a pushed request from a client
+// with credentials, under one of its registered prefixes. RFC 9126 §7.2: "The
+// authorization server MUST only accept new redirect URIs in the pushed authorization
+// request from authenticated clients", so public clients never get this.
+func redirectAllowed(client *Client, uri string, pushed bool) bool {
+	if slices.Contains(client.RedirectURIs, uri) {
+		return true
+	}
+	if !pushed || client.Public() || len(client.PushedRedirectURIPrefixes) == 0 {
+		return false
+	}
+	u, err := url.Parse(uri)
+	if err != nil || !u.IsAbs() || u.Fragment != "" || strings.Contains(uri, "#") || u.User != nil {
+		return false
+	}
+	if u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname())) {
+		return false
+	}
+	for _, prefix := range client.PushedRedirectURIPrefixes {
+		if strings.HasPrefix(uri, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+func isLoopback(host string) bool {
+	return host == "localhost" || host == "::1" || strings.HasPrefix(host, "127.")
 }
 
 // parseScope splits a scope parameter (RFC 6749 §3.3) into unique tokens, refusing

@@ -27,26 +27,46 @@ type Config struct {
 	AccessTokenAudience string
 	// RequirePAR makes pushed requests the only way to /authorize (RFC 9126 §5).
 	RequirePAR bool
+	// RequireSignedRequestObject makes request objects mandatory for every client
+	// (RFC 9101 §10.5 require_signed_request_object).
+	RequireSignedRequestObject bool
+	// FAPI2 applies the FAPI 2.0 Security Profile (DESIGN.md decision 9).
+	FAPI2 bool
+	// TokenEndpoint and PAREndpoint are the endpoint URLs, accepted as client
+	// assertion audiences (RFC 9126 §2).
+	TokenEndpoint string
+	PAREndpoint   string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
 
 // Service implements the protocol: push, authorize and exchange.
 type Service struct {
-	cfg    Config
-	store  Store
-	signer Signer
+	cfg        Config
+	store      Store
+	signer     Signer
+	clientKeys ClientKeys
 }
 
+// Option configures a Service.
+type Option func(*Service)
+
+// WithClientKeys sets how clients' public keys are found (default RegisteredKeys).
+func WithClientKeys(k ClientKeys) Option { return func(s *Service) { s.clientKeys = k } }
+
 // NewService returns a service over store, signing tokens with signer.
-func NewService(cfg Config, store Store, signer Signer) *Service {
+func NewService(cfg Config, store Store, signer Signer, opts ...Option) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	if cfg.AccessTokenAudience == "" {
 		cfg.AccessTokenAudience = cfg.Issuer
 	}
-	return &Service{cfg: cfg, store: store, signer: signer}
+	s := &Service{cfg: cfg, store: store, signer: signer, clientKeys: RegisteredKeys{}}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // Config returns the service's configuration.
@@ -83,18 +103,28 @@ type PushResult struct {
 // Push validates and stores a pushed authorization request for an authenticated client
 // (RFC 9126 §2.1).
 func (s *Service) Push(ctx context.Context, client *Client, params url.Values) (*PushResult, error) {
+	if err := checkParams(params); err != nil {
+		return nil, err
+	}
 	// RFC 9126 §2.1: "The request_uri authorization request parameter is one
 	// exception, and it MUST NOT be provided."
 	if _, ok := params["request_uri"]; ok {
 		return nil, InvalidRequest("request_uri must not be sent to the pushed authorization request endpoint")
 	}
-	if _, ok := params["request"]; ok {
-		return nil, &Error{Code: "request_not_supported", Description: "request objects are not supported by this server"}
+	if raw := params.Get("request"); raw != "" {
+		var err error
+		if params, err = s.requestObjectParams(ctx, client, raw); err != nil {
+			return nil, err
+		}
+	} else if s.cfg.RequireSignedRequestObject || client.RequireSignedRequestObject {
+		// RFC 9126 §2.3: such a server "MUST refuse any other request with HTTP status
+		// code 400 and error code invalid_request".
+		return nil, InvalidRequest("this client must push a signed request object (the request parameter)")
 	}
 	// RFC 9126 §2.1 step 3: "Validate the pushed request as it would an authorization
 	// request sent to the authorization endpoint." All errors are JSON here, so the
 	// redirect flag is dropped by the edge.
-	req, err := s.validateRequest(client, params)
+	req, err := s.validateRequest(client, params, true)
 	if err != nil {
 		return nil, err
 	}

@@ -55,12 +55,23 @@ type Codes interface {
 	ConsumeCode(ctx context.Context, key, clientID string, now time.Time) (*AuthorizationCode, error)
 }
 
+// Replays remembers one-time identifiers, such as the jti of client assertions and
+// request objects, until they expire.
+type Replays interface {
+	// UseOnce records key until expiresAt. It returns ErrConflict if key is already
+	// recorded with an expiry after now; otherwise it records it (replacing an expired
+	// record). Of any number of concurrent calls for one key, at most one succeeds.
+	// The store may delete the record once expiresAt has passed.
+	UseOnce(ctx context.Context, key string, expiresAt, now time.Time) error
+}
+
 // Store is everything the services need from storage.
 type Store interface {
 	Clients
 	Users
 	PushedRequests
 	Codes
+	Replays
 }
 
 // Registry writes clients and users: the seed import and the admin tooling use it.

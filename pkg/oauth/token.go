@@ -20,11 +20,9 @@ type TokenResponse struct {
 
 // Exchange handles a token request from an authenticated client (RFC 6749 §4.1.3).
 func (s *Service) Exchange(ctx context.Context, client *Client, params url.Values) (*TokenResponse, error) {
-	for _, name := range []string{"grant_type", "code", "redirect_uri", "code_verifier"} {
-		// RFC 6749 §3.2: parameters "MUST NOT be included more than once".
-		if len(params[name]) > 1 {
-			return nil, InvalidRequest("parameter %s is included more than once", name)
-		}
+	// RFC 6749 §3.2: parameters "MUST NOT be included more than once".
+	if err := checkParams(params); err != nil {
+		return nil, err
 	}
 	switch gt := params.Get("grant_type"); gt {
 	case "":

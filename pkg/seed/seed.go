@@ -11,6 +11,9 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strings"
+
+	"github.com/go-jose/go-jose/v4"
 
 	"github.com/pargate/pargate/pkg/config"
 	"github.com/pargate/pargate/pkg/oauth"
@@ -91,9 +94,9 @@ func (c *Client) normalize() error {
 			return fmt.Errorf("client_secret must be at least %d characters (256 bits of randomness)", MinSecretLength)
 		}
 		c.SecretHash = oauth.SecretHash(c.Secret)
-	case oauth.AuthNone:
+	case oauth.AuthNone, oauth.AuthPrivateKeyJWT:
 		if c.Secret != "" {
-			return errors.New("a client with token_endpoint_auth_method none has no client_secret")
+			return fmt.Errorf("a client with token_endpoint_auth_method %s has no client_secret", c.TokenEndpointAuthMethod)
 		}
 	default:
 		return fmt.Errorf("token_endpoint_auth_method %q is not supported", c.TokenEndpointAuthMethod)
@@ -106,6 +109,18 @@ func (c *Client) normalize() error {
 		if err := checkRedirectURI(uri); err != nil {
 			return err
 		}
+	}
+	if err := checkKeys(&c.Client); err != nil {
+		return err
+	}
+	for _, p := range c.PushedRedirectURIPrefixes {
+		if err := checkRedirectPrefix(p); err != nil {
+			return err
+		}
+	}
+	if c.Public() && len(c.PushedRedirectURIPrefixes) > 0 {
+		// RFC 9126 §7.2: only authenticated clients may use unregistered redirect URIs.
+		return errors.New("pushed_redirect_uri_prefixes needs a client with credentials (RFC 9126 §7.2)")
 	}
 	for _, g := range c.GrantTypes {
 		if !slices.Contains([]string{"authorization_code"}, g) {
@@ -129,6 +144,49 @@ func checkRedirectURI(uri string) error {
 		return fmt.Errorf("redirect_uri %q must not have a fragment", uri)
 	case u.Scheme == "http" && !config.IsLoopback(u.Hostname()):
 		return fmt.Errorf("redirect_uri %q: http is allowed only on loopback", uri)
+	}
+	return nil
+}
+
+// checkKeys validates the client's public keys: private_key_jwt needs jwks or
+// jwks_uri (RFC 7591 §2: not both), and registered keys must be public.
+func checkKeys(c *oauth.Client) error {
+	if len(c.JWKS) > 0 && c.JWKSURI != "" {
+		return errors.New("jwks and jwks_uri must not both be present (RFC 7591 §2)")
+	}
+	if c.JWKSURI != "" {
+		u, err := url.Parse(c.JWKSURI)
+		if err != nil || u.Scheme != "https" || u.Host == "" {
+			return fmt.Errorf("jwks_uri %q must be an https URL", c.JWKSURI)
+		}
+	}
+	if len(c.JWKS) > 0 {
+		var set jose.JSONWebKeySet
+		if err := json.Unmarshal(c.JWKS, &set); err != nil || len(set.Keys) == 0 {
+			return errors.New("jwks must be a JWK Set with at least one key")
+		}
+		for _, k := range set.Keys {
+			if !k.IsPublic() || !k.Valid() {
+				return fmt.Errorf("jwks key %q must be a valid public key", k.KeyID)
+			}
+		}
+	}
+	if c.TokenEndpointAuthMethod == oauth.AuthPrivateKeyJWT && len(c.JWKS) == 0 && c.JWKSURI == "" {
+		return errors.New("private_key_jwt needs jwks or jwks_uri")
+	}
+	return nil
+}
+
+// checkRedirectPrefix accepts only prefixes that fix the scheme, host and the start
+// of the path, so a prefix cannot be extended into another host (RFC 9126 §2.4
+// "the authorization server MAY require a certain URI prefix").
+func checkRedirectPrefix(p string) error {
+	u, err := url.Parse(p)
+	if err != nil || !u.IsAbs() || u.Host == "" || !strings.HasPrefix(u.Path, "/") || u.Fragment != "" || u.User != nil {
+		return fmt.Errorf("pushed_redirect_uri_prefixes entry %q must be an absolute URL with a path", p)
+	}
+	if u.Scheme != "https" && !(u.Scheme == "http" && config.IsLoopback(u.Hostname())) {
+		return fmt.Errorf("pushed_redirect_uri_prefixes entry %q must use https", p)
 	}
 	return nil
 }
