@@ -3,8 +3,9 @@
 // conditional writes, never by read-then-write: IssueCode consumes the pushed request
 // and stores the code in one TransactWriteItems, ConsumeCode is one conditional
 // UpdateItem, and both put the expiry in the condition because DynamoDB TTL deletes
-// items up to two days late (DESIGN.md decisions 3 and 4). Throttling and outages
-// come back wrapping oauth.ErrUnavailable so the edge can answer 503.
+// items up to two days late (DESIGN.md decisions 3 and 4); UseOnce, the replay check
+// for one-time identifiers, is likewise one conditional PutItem. Throttling and
+// outages come back wrapping oauth.ErrUnavailable so the edge can answer 503.
 package dynamo
 
 import (
@@ -221,6 +222,31 @@ func (s *Store) ConsumeCode(ctx context.Context, key, clientID string, now time.
 		return nil, fmt.Errorf("consume code: %w", err)
 	}
 	return it.code(), nil
+}
+
+// UseOnce records key until expiresAt in one conditional PutItem, which succeeds
+// only if no record exists or the existing one expired at or before now; otherwise
+// it returns oauth.ErrConflict. The record's TTL is expiresAt plus an hour.
+func (s *Store) UseOnce(ctx context.Context, key string, expiresAt, now time.Time) error {
+	av, err := marshal(replayItem{PK: prefixReplay + key, ExpiresAt: millis(expiresAt), TTL: ttl(expiresAt)})
+	if err != nil {
+		return fmt.Errorf("use once: %w", err)
+	}
+	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                 &s.table,
+		Item:                      av,
+		ConditionExpression:       aws.String("attribute_not_exists(#pk) OR #expires_at <= :now"),
+		ExpressionAttributeNames:  map[string]string{"#pk": attrPK, "#expires_at": attrExpiresAt},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":now": number(millis(now))},
+	})
+	var failed *types.ConditionalCheckFailedException
+	if errors.As(err, &failed) {
+		return fmt.Errorf("use once: %w", oauth.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("use once: %w", classify(err))
+	}
+	return nil
 }
 
 // get reads the item under pk into item with a strongly consistent read.

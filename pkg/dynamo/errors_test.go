@@ -78,6 +78,9 @@ func TestErrors_OutagesAndThrottlingAreUnavailable(t *testing.T) {
 			if err := s.PutClient(t.Context(), oauthtest.Client(t)); !errors.Is(err, oauth.ErrUnavailable) {
 				t.Errorf("PutClient: got %v, want oauth.ErrUnavailable", err)
 			}
+			if err := s.UseOnce(t.Context(), oauthtest.Key(t), time.Now().Add(time.Minute), time.Now()); !errors.Is(err, oauth.ErrUnavailable) {
+				t.Errorf("UseOnce: got %v, want oauth.ErrUnavailable", err)
+			}
 		})
 	}
 }

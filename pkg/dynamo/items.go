@@ -19,6 +19,7 @@ const (
 	prefixCode   = "code#"
 	prefixClient = "client#"
 	prefixUser   = "user#"
+	prefixReplay = "replay#"
 )
 
 // Attribute names used in key, condition and update expressions.
@@ -84,8 +85,20 @@ type clientItem struct {
 	RequirePushedAuthorizationRequests bool     `dynamodbav:"require_pushed_authorization_requests"`
 	PushedRequestLifetime              int      `dynamodbav:"pushed_request_lifetime,omitempty"`
 	// JWKS is kept as the JSON text it came as, byte for byte, and readable.
-	JWKS     string `dynamodbav:"jwks,omitempty"`
-	Disabled bool   `dynamodbav:"disabled"`
+	JWKS                        string   `dynamodbav:"jwks,omitempty"`
+	JWKSURI                     string   `dynamodbav:"jwks_uri,omitempty"`
+	TokenEndpointAuthSigningAlg string   `dynamodbav:"token_endpoint_auth_signing_alg,omitempty"`
+	RequestObjectSigningAlg     string   `dynamodbav:"request_object_signing_alg,omitempty"`
+	RequireSignedRequestObject  bool     `dynamodbav:"require_signed_request_object"`
+	PushedRedirectURIPrefixes   []string `dynamodbav:"pushed_redirect_uri_prefixes,omitempty"`
+	Disabled                    bool     `dynamodbav:"disabled"`
+}
+
+// replayItem records a one-time identifier (UseOnce) until expires_at.
+type replayItem struct {
+	PK        string `dynamodbav:"pk"`
+	ExpiresAt int64  `dynamodbav:"expires_at"`
+	TTL       int64  `dynamodbav:"ttl"`
 }
 
 type userItem struct {
@@ -203,6 +216,11 @@ func toClientItem(c *oauth.Client) clientItem {
 		RequirePushedAuthorizationRequests: c.RequirePushedAuthorizationRequests,
 		PushedRequestLifetime:              c.PushedRequestLifetime,
 		JWKS:                               string(c.JWKS),
+		JWKSURI:                            c.JWKSURI,
+		TokenEndpointAuthSigningAlg:        c.TokenEndpointAuthSigningAlg,
+		RequestObjectSigningAlg:            c.RequestObjectSigningAlg,
+		RequireSignedRequestObject:         c.RequireSignedRequestObject,
+		PushedRedirectURIPrefixes:          nilIfEmpty(c.PushedRedirectURIPrefixes),
 		Disabled:                           c.Disabled,
 	}
 }
@@ -219,6 +237,11 @@ func (it *clientItem) client() *oauth.Client {
 		Scope:                              it.Scope,
 		RequirePushedAuthorizationRequests: it.RequirePushedAuthorizationRequests,
 		PushedRequestLifetime:              it.PushedRequestLifetime,
+		JWKSURI:                            it.JWKSURI,
+		TokenEndpointAuthSigningAlg:        it.TokenEndpointAuthSigningAlg,
+		RequestObjectSigningAlg:            it.RequestObjectSigningAlg,
+		RequireSignedRequestObject:         it.RequireSignedRequestObject,
+		PushedRedirectURIPrefixes:          it.PushedRedirectURIPrefixes,
 		Disabled:                           it.Disabled,
 	}
 	if it.JWKS != "" {

@@ -73,6 +73,14 @@ func TestItems_AreReadableWithConditionAttributesOnTop(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantS(t, rawItem(t, client, table, "user#"+u.Username), "password_hash", u.PasswordHash)
+
+	jti := oauthtest.Key(t)
+	if err := s.UseOnce(t.Context(), jti, now.Add(time.Minute), now); err != nil {
+		t.Fatal(err)
+	}
+	replay := rawItem(t, client, table, "replay#"+jti)
+	wantN(t, replay, "expires_at", now.Add(time.Minute).UnixMilli())
+	wantN(t, replay, "ttl", now.Add(time.Minute+time.Hour).Unix())
 }
 
 func rawItem(tb testing.TB, client *dynamodb.Client, table, pk string) map[string]types.AttributeValue {

@@ -21,6 +21,7 @@ func copyClient(c *oauth.Client) *oauth.Client {
 	out.GrantTypes = cloneSlice(c.GrantTypes)
 	out.ResponseTypes = cloneSlice(c.ResponseTypes)
 	out.JWKS = cloneSlice(c.JWKS)
+	out.PushedRedirectURIPrefixes = cloneSlice(c.PushedRedirectURIPrefixes)
 	return &out
 }
 

@@ -1,10 +1,11 @@
 // Package memory is an in-memory implementation of oauth.Store and oauth.Registry: the
 // store of the local server (`make run`) and of unit tests. It is a real store, not a
 // mock: it honours every contract of pkg/oauth/store.go, including the atomic
-// consume-and-issue of IssueCode, and the shared contract suite in pkg/oauth/oauthtest
-// runs against it and against DynamoDB so the two cannot drift. Values are copied on
-// the way in and out, times are kept in UTC to the millisecond and claims are kept as
-// encoding/json would decode them, exactly as the DynamoDB store returns them.
+// consume-and-issue of IssueCode and the replay check of UseOnce, and the shared
+// contract suite in pkg/oauth/oauthtest runs against it and against DynamoDB so the
+// two cannot drift. Values are copied on the way in and out, times are kept in UTC to
+// the millisecond and claims are kept as encoding/json would decode them, exactly as
+// the DynamoDB store returns them.
 package memory
 
 import (
@@ -22,9 +23,10 @@ var (
 )
 
 const (
-	// DefaultRetention is how long pushed requests and codes are kept past their
-	// deadlines, like the TTL slack of the DynamoDB store: expiry is checked by callers
-	// and by the consuming writes, so keeping records a little longer is harmless.
+	// DefaultRetention is how long pushed requests, codes and replay records are
+	// kept past their deadlines, like the TTL slack of the DynamoDB store: expiry is
+	// checked by callers and by the conditional writes, so keeping records a little
+	// longer is harmless.
 	DefaultRetention = time.Hour
 	// sweepInterval spaces the sweeps of expired records, so a sweep (a walk over
 	// every record) costs little per write even under a burst of pushes.
@@ -42,6 +44,7 @@ type Store struct {
 	users     map[string]*oauth.User
 	pushed    map[string]*oauth.PushedRequest
 	codes     map[string]*oauth.AuthorizationCode
+	replays   map[string]time.Time // key → expiresAt
 	lastSweep time.Time
 }
 
@@ -54,8 +57,8 @@ func WithClock(now func() time.Time) Option {
 	return func(s *Store) { s.now = now }
 }
 
-// WithRetention sets how long pushed requests and codes are kept past their
-// deadlines before they are pruned (DefaultRetention by default).
+// WithRetention sets how long pushed requests, codes and replay records are kept
+// past their deadlines before they are pruned (DefaultRetention by default).
 func WithRetention(d time.Duration) Option {
 	return func(s *Store) { s.retention = d }
 }
@@ -69,6 +72,7 @@ func New(opts ...Option) *Store {
 		users:     make(map[string]*oauth.User),
 		pushed:    make(map[string]*oauth.PushedRequest),
 		codes:     make(map[string]*oauth.AuthorizationCode),
+		replays:   make(map[string]time.Time),
 	}
 	for _, opt := range opts {
 		opt(s)
@@ -221,7 +225,23 @@ func (s *Store) ConsumeCode(ctx context.Context, key, clientID string, now time.
 	return out, nil
 }
 
-// sweep drops pushed requests and codes whose deadlines passed more than the
+// UseOnce records key until expiresAt, or returns oauth.ErrConflict if it is
+// recorded with an expiry after now; an expired record is replaced.
+func (s *Store) UseOnce(ctx context.Context, key string, expiresAt, now time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("use once: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sweep()
+	if prev, ok := s.replays[key]; ok && prev.After(normTime(now)) {
+		return fmt.Errorf("use once: %w", oauth.ErrConflict)
+	}
+	s.replays[key] = normTime(expiresAt)
+	return nil
+}
+
+// sweep drops pushed requests, codes and replay records whose deadlines passed more than the
 // retention ago, at most once per sweepInterval, so that a long-running local server
 // taking a stream of pushes does not grow without bound. The caller holds s.mu.
 func (s *Store) sweep() {
@@ -239,6 +259,11 @@ func (s *Store) sweep() {
 	for k, c := range s.codes {
 		if c.ExpiresAt.Before(cutoff) {
 			delete(s.codes, k)
+		}
+	}
+	for k, exp := range s.replays {
+		if exp.Before(cutoff) {
+			delete(s.replays, k)
 		}
 	}
 }

@@ -27,6 +27,10 @@ func TestStore_PrunesRecordsLongPastTheirDeadlines(t *testing.T) {
 	if err := s.IssueCode(ctx, oauth.Consume{Key: old.Key, ClientID: old.ClientID, Now: clock.t}, oldCode); err != nil {
 		t.Fatal(err)
 	}
+	oldReplay := oauthtest.Key(t)
+	if err := s.UseOnce(ctx, oldReplay, old.Deadline, clock.t); err != nil {
+		t.Fatal(err)
+	}
 
 	// Within the retention after the deadline the record stays, expired or not.
 	clock.t = old.Deadline.Add(59 * time.Minute)
@@ -38,7 +42,8 @@ func TestStore_PrunesRecordsLongPastTheirDeadlines(t *testing.T) {
 		t.Fatalf("record within retention: %v", err)
 	}
 
-	// Past it, the next write sweeps it and its code away, but not the fresh one.
+	// Past it, the next write sweeps it, its code and the replay record away, but not
+	// the fresh one.
 	clock.t = old.Deadline.Add(61 * time.Minute)
 	if err := s.CreatePushedRequest(ctx, oauthtest.PushedRequest(t, clock.t)); err != nil {
 		t.Fatal(err)
@@ -48,6 +53,9 @@ func TestStore_PrunesRecordsLongPastTheirDeadlines(t *testing.T) {
 	}
 	if _, ok := s.codes[oldCode.Key]; ok {
 		t.Error("code past retention was kept")
+	}
+	if _, ok := s.replays[oldReplay]; ok {
+		t.Error("replay record past retention was kept")
 	}
 	if _, err := s.GetPushedRequest(ctx, fresh.Key); err != nil {
 		t.Errorf("fresh record: %v", err)

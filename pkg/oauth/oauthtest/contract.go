@@ -227,7 +227,7 @@ func RunStoreContract(t *testing.T, newStore func(t *testing.T) (oauth.Store, oa
 		errs := race(func(i int) error {
 			return s.IssueCode(t.Context(), oauth.Consume{Key: r.Key, ClientID: r.ClientID, Now: now}, codes[i])
 		})
-		winner := assertOneWinner(t, errs, "IssueCode")
+		winner := assertOneWinner(t, errs, oauth.ErrNotFound, "IssueCode")
 		for i, code := range codes {
 			if i == winner {
 				assertCodeUsable(t, s, code, now)
@@ -285,14 +285,51 @@ func RunStoreContract(t *testing.T, newStore func(t *testing.T) (oauth.Store, oa
 			got[i], err = s.ConsumeCode(t.Context(), code.Key, code.ClientID, now)
 			return err
 		})
-		winner := assertOneWinner(t, errs, "ConsumeCode")
+		winner := assertOneWinner(t, errs, oauth.ErrNotFound, "ConsumeCode")
 		want := *code
 		want.ConsumedAt = &now
 		assertEqual(t, got[winner], &want, "code returned to the winning ConsumeCode")
 	})
 
-	// Each kind of record has its own key space: a client ID, a username and the hash
-	// keys of a pushed request and a code may be the same string.
+	run("UseOnce/FirstUseSucceedsThenConflictUntilExpiry", func(t *testing.T, s oauth.Store, _ oauth.Registry) {
+		key := Key(t)
+		expires := now.Add(time.Minute)
+		if err := s.UseOnce(t.Context(), key, expires, now); err != nil {
+			t.Fatalf("first UseOnce: %v", err)
+		}
+		for _, at := range []time.Time{now, expires.Add(-time.Millisecond)} {
+			err := s.UseOnce(t.Context(), key, at.Add(time.Minute), at)
+			assertErrorIs(t, err, oauth.ErrConflict, fmt.Sprintf("UseOnce again %v before expiry", expires.Sub(at)))
+		}
+		if err := s.UseOnce(t.Context(), Key(t), expires, now); err != nil {
+			t.Errorf("UseOnce of another key: %v", err)
+		}
+	})
+
+	// store.go: an expired record is replaced, and the replacement counts.
+	run("UseOnce/AtOrAfterExpiryTheKeyIsRecordedAgain", func(t *testing.T, s oauth.Store, _ oauth.Registry) {
+		key := Key(t)
+		expires := now.Add(time.Minute)
+		if err := s.UseOnce(t.Context(), key, expires, now); err != nil {
+			t.Fatalf("first UseOnce: %v", err)
+		}
+		again := expires.Add(time.Minute)
+		if err := s.UseOnce(t.Context(), key, again, expires); err != nil {
+			t.Fatalf("UseOnce at the first record's expiry: %v", err)
+		}
+		err := s.UseOnce(t.Context(), key, again.Add(time.Minute), again.Add(-time.Millisecond))
+		assertErrorIs(t, err, oauth.ErrConflict, "UseOnce before the replacement's expiry")
+	})
+
+	run("UseOnce/OfConcurrentUsesExactlyOneSucceeds", func(t *testing.T, s oauth.Store, _ oauth.Registry) {
+		key := Key(t)
+		errs := race(func(int) error { return s.UseOnce(t.Context(), key, now.Add(time.Minute), now) })
+		assertOneWinner(t, errs, oauth.ErrConflict, "UseOnce")
+	})
+
+	// Each kind of record has its own key space: a client ID, a username, the hash
+	// keys of a pushed request and a code and a one-time identifier may be the same
+	// string.
 	run("KeysOfDifferentKindsDoNotCollide", func(t *testing.T, s oauth.Store, reg oauth.Registry) {
 		key := Key(t)
 		r := PushedRequest(t, now)
@@ -307,6 +344,9 @@ func RunStoreContract(t *testing.T, newStore func(t *testing.T) (oauth.Store, oa
 		code := Code(t, now)
 		code.Key = key
 		mustIssue(t, s, r, code, now)
+		if err := s.UseOnce(t.Context(), key, now.Add(time.Minute), now); err != nil {
+			t.Fatalf("UseOnce of a key shared with other records: %v", err)
+		}
 
 		want := *r
 		want.ConsumedAt = &now
@@ -317,14 +357,13 @@ func RunStoreContract(t *testing.T, newStore func(t *testing.T) (oauth.Store, oa
 	})
 
 	run("Client/PutThenGetReturnsEveryField", func(t *testing.T, s oauth.Store, reg oauth.Registry) {
-		c := Client(t)
-		c.Disabled = true
+		c := fullClient(t)
 		mustPutClient(t, reg, c)
 		assertEqual(t, mustGetClient(t, s, c.ID), c, "stored client")
 	})
 
 	run("Client/PutReplacesTheWholeRecord", func(t *testing.T, s oauth.Store, reg oauth.Registry) {
-		mustPutClient(t, reg, Client(t))
+		mustPutClient(t, reg, fullClient(t))
 		replacement := &oauth.Client{
 			ID:                      ClientID,
 			RedirectURIs:            []string{"https://other.example.org/cb"},
@@ -340,28 +379,31 @@ func RunStoreContract(t *testing.T, newStore func(t *testing.T) (oauth.Store, oa
 	})
 
 	run("Client/StoreKeepsNoReferenceToCallersValues", func(t *testing.T, s oauth.Store, reg oauth.Registry) {
-		c := Client(t)
+		c := fullClient(t)
 		mustPutClient(t, reg, c)
-		c.RedirectURIs[0] = "https://attacker.example/cb"
-		c.SecretHash[0] ^= 0xff
-		c.JWKS[0] = '['
+		change := func(c *oauth.Client) {
+			c.RedirectURIs[0] = "https://attacker.example/cb"
+			c.PushedRedirectURIPrefixes[0] = "https://attacker.example/"
+			c.GrantTypes[0] = "implicit"
+			c.ResponseTypes[0] = "token"
+			c.SecretHash[0] ^= 0xff
+			c.JWKS[0] = '['
+		}
+		change(c)
 		got := mustGetClient(t, s, ClientID)
-		assertEqual(t, got, Client(t), "client after changing the stored value")
-		got.RedirectURIs[0] = "https://attacker.example/cb"
-		got.SecretHash[0] ^= 0xff
-		got.JWKS[0] = '['
-		assertEqual(t, mustGetClient(t, s, ClientID), Client(t), "client after changing a returned value")
+		assertEqual(t, got, fullClient(t), "client after changing the stored value")
+		change(got)
+		assertEqual(t, mustGetClient(t, s, ClientID), fullClient(t), "client after changing a returned value")
 	})
 
 	run("User/PutThenGetReturnsEveryField", func(t *testing.T, s oauth.Store, reg oauth.Registry) {
-		u := User(t)
-		u.Disabled = true
+		u := fullUser(t)
 		mustPutUser(t, reg, u)
 		assertEqual(t, mustGetUser(t, s, u.Username), u, "stored user")
 	})
 
 	run("User/PutReplacesTheWholeRecord", func(t *testing.T, s oauth.Store, reg oauth.Registry) {
-		u := User(t)
+		u := fullUser(t)
 		mustPutUser(t, reg, u)
 		replacement := &oauth.User{Username: u.Username, PasswordHash: "$argon2id$v=19$m=65536,t=3,p=4$b3RoZXI$b3RoZXI"}
 		mustPutUser(t, reg, replacement)
@@ -429,8 +471,8 @@ func race(f func(i int) error) []error {
 }
 
 // assertOneWinner checks that exactly one call succeeded and that every other one
-// failed with oauth.ErrNotFound, and returns the winner's index.
-func assertOneWinner(tb testing.TB, errs []error, what string) int {
+// failed with loserErr, and returns the winner's index.
+func assertOneWinner(tb testing.TB, errs []error, loserErr error, what string) int {
 	tb.Helper()
 	winner := -1
 	for i, err := range errs {
@@ -439,8 +481,8 @@ func assertOneWinner(tb testing.TB, errs []error, what string) int {
 			tb.Fatalf("%d concurrent %s calls: calls %d and %d both succeeded", len(errs), what, winner, i)
 		case err == nil:
 			winner = i
-		case !errors.Is(err, oauth.ErrNotFound):
-			tb.Errorf("concurrent %s call %d: got %v, want oauth.ErrNotFound", what, i, err)
+		case !errors.Is(err, loserErr):
+			tb.Errorf("concurrent %s call %d: got %v, want %v", what, i, err, loserErr)
 		}
 	}
 	if winner < 0 {

@@ -83,8 +83,8 @@ func Code(tb testing.TB, now time.Time) *oauth.AuthorizationCode {
 	}
 }
 
-// Client returns a confidential client with ID ClientID and every field set except
-// Disabled; its SecretHash is the SHA-256 of ClientSecret.
+// Client returns an enabled confidential client with ID ClientID that authenticates
+// with client_secret_basic; its SecretHash is the SHA-256 of ClientSecret.
 func Client(tb testing.TB) *oauth.Client {
 	tb.Helper()
 	sum := sha256.Sum256([]byte(ClientSecret))
@@ -108,7 +108,7 @@ func Client(tb testing.TB) *oauth.Client {
 // ClientSecret is the secret whose SHA-256 is the SecretHash of Client.
 const ClientSecret = "s3cr3t-s3cr3t-s3cr3t-s3cr3t-s3cr3t-s3cr3t-00"
 
-// User returns the user "janedoe" with every field set except Disabled. The password
+// User returns the enabled user "janedoe". The password
 // hash is a syntactically valid argon2id PHC string that matches no known password;
 // its claims are JSON values with nested objects and arrays.
 func User(tb testing.TB) *oauth.User {
@@ -131,4 +131,26 @@ func User(tb testing.TB) *oauth.User {
 			},
 		},
 	}
+}
+
+// fullClient is Client with every field set, for round trips through a store; the
+// combination is not a sensible client (it has both jwks and jwks_uri).
+func fullClient(tb testing.TB) *oauth.Client {
+	tb.Helper()
+	c := Client(tb)
+	c.JWKSURI = "https://client.example.org/jwks.json"
+	c.TokenEndpointAuthSigningAlg = "PS256"
+	c.RequestObjectSigningAlg = "ES256"
+	c.RequireSignedRequestObject = true
+	c.PushedRedirectURIPrefixes = []string{"https://client.example.org/cb/", "https://app.example.org/"}
+	c.Disabled = true
+	return c
+}
+
+// fullUser is User with every field set, for round trips through a store.
+func fullUser(tb testing.TB) *oauth.User {
+	tb.Helper()
+	u := User(tb)
+	u.Disabled = true
+	return u
 }

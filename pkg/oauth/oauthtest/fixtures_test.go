@@ -19,8 +19,8 @@ func TestFixturesSetEveryField(t *testing.T) {
 	}{
 		{"PushedRequest", PushedRequest(t, now), []string{"ConsumedAt"}},
 		{"Code", Code(t, now), []string{"ConsumedAt"}},
-		{"Client", Client(t), []string{"Disabled"}},
-		{"User", User(t), []string{"Disabled"}},
+		{"fullClient", fullClient(t), nil},
+		{"fullUser", fullUser(t), nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, field := range zeroFields(reflect.ValueOf(tc.fixture).Elem(), "") {
