@@ -35,8 +35,12 @@ type Config struct {
 	LogLevel                   slog.Level
 }
 
-// ProfileDefault follows RFC 9126 and OAuth 2.1 (DESIGN.md decision 9).
-const ProfileDefault = "default"
+// Security profiles (DESIGN.md decision 9): the default follows RFC 9126 and OAuth
+// 2.1; fapi2 applies the FAPI 2.0 Security Profile.
+const (
+	ProfileDefault = "default"
+	ProfileFAPI2   = "fapi2"
+)
 
 // FromEnv reads the configuration with getenv (os.Getenv in production). required
 // names variables that must be set for the caller, beyond ISSUER; all missing or
@@ -91,8 +95,12 @@ func FromEnv(getenv func(string) string, required ...string) (Config, error) {
 	}
 	c.RequirePAR = boolean("REQUIRE_PAR")
 	c.RequireSignedRequestObject = boolean("REQUIRE_SIGNED_REQUEST_OBJECT")
-	if c.Profile != ProfileDefault {
-		errs = append(errs, fmt.Errorf("PROFILE=%q: this version supports only %q", c.Profile, ProfileDefault))
+	switch c.Profile {
+	case ProfileDefault:
+	case ProfileFAPI2:
+		errs = append(errs, c.checkFAPI2(getenv)...)
+	default:
+		errs = append(errs, fmt.Errorf("PROFILE=%q: want %q or %q", c.Profile, ProfileDefault, ProfileFAPI2))
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(get("LOG_LEVEL", "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL: %w", err))
@@ -101,6 +109,26 @@ func FromEnv(getenv func(string) string, required ...string) (Config, error) {
 		return Config{}, fmt.Errorf("configuration: %w", err)
 	}
 	return c, nil
+}
+
+// checkFAPI2 refuses settings that contradict the FAPI 2.0 Security Profile and
+// applies what it requires, so a deployment cannot believe it is FAPI while it is not.
+func (c *Config) checkFAPI2(getenv func(string) string) []error {
+	var errs []error
+	// FAPI 2.0 §5.3.2.2: "shall reject authorization requests sent without [RFC9126]".
+	if v := strings.TrimSpace(getenv("REQUIRE_PAR")); v == "false" {
+		errs = append(errs, errors.New("PROFILE=fapi2 requires pushed authorization requests: unset REQUIRE_PAR or set it to true"))
+	}
+	c.RequirePAR = true
+	// FAPI 2.0 §5.3.2.2 note 2: request_uri expires_in "of less than 600 seconds".
+	if c.PushedRequestLifetime >= 600*time.Second {
+		errs = append(errs, fmt.Errorf("PROFILE=fapi2 requires PAR_EXPIRES_IN below 600 (got %d)", int(c.PushedRequestLifetime.Seconds())))
+	}
+	// FAPI 2.0 §5.3.2.1: "shall issue authorization codes with a maximum lifetime of 60 seconds".
+	if c.CodeLifetime > 60*time.Second {
+		errs = append(errs, fmt.Errorf("PROFILE=fapi2 requires CODE_LIFETIME of at most 60 (got %d)", int(c.CodeLifetime.Seconds())))
+	}
+	return errs
 }
 
 // checkIssuer enforces RFC 8414 §2: "a URL that uses the https scheme and has no
@@ -140,5 +168,6 @@ func (c Config) OAuth() oauth.Config {
 		IDTokenLifetime:            c.IDTokenLifetime,
 		RequirePAR:                 c.RequirePAR,
 		RequireSignedRequestObject: c.RequireSignedRequestObject,
+		FAPI2:                      c.Profile == ProfileFAPI2,
 	}
 }

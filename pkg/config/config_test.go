@@ -50,3 +50,17 @@ func TestFromEnv_Issuer(t *testing.T) {
 		}
 	}
 }
+
+func TestFromEnv_FAPI2RefusesContradictions(t *testing.T) {
+	c, err := FromEnv(env(map[string]string{"ISSUER": "https://as.example", "PROFILE": "fapi2"}))
+	if err != nil || !c.RequirePAR || !c.OAuth().FAPI2 {
+		t.Fatalf("fapi2 defaults: %+v %v", c, err)
+	}
+	_, err = FromEnv(env(map[string]string{"ISSUER": "https://as.example", "PROFILE": "fapi2",
+		"REQUIRE_PAR": "false", "PAR_EXPIRES_IN": "600", "CODE_LIFETIME": "120"}))
+	for _, want := range []string{"REQUIRE_PAR", "PAR_EXPIRES_IN below 600", "CODE_LIFETIME"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("want an error about %s, got %v", want, err)
+		}
+	}
+}

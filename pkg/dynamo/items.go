@@ -61,6 +61,7 @@ type codeItem struct {
 	RedirectURIGiven    bool           `dynamodbav:"redirect_uri_given"`
 	Scopes              []string       `dynamodbav:"scope,omitempty"`
 	Nonce               string         `dynamodbav:"nonce,omitempty"`
+	DPoPJKT             string         `dynamodbav:"dpop_jkt,omitempty"`
 	CodeChallenge       string         `dynamodbav:"code_challenge"`
 	CodeChallengeMethod string         `dynamodbav:"code_challenge_method"`
 	Subject             string         `dynamodbav:"sub"`
@@ -91,6 +92,7 @@ type clientItem struct {
 	RequestObjectSigningAlg     string   `dynamodbav:"request_object_signing_alg,omitempty"`
 	RequireSignedRequestObject  bool     `dynamodbav:"require_signed_request_object"`
 	PushedRedirectURIPrefixes   []string `dynamodbav:"pushed_redirect_uri_prefixes,omitempty"`
+	DPoPBoundAccessTokens       bool     `dynamodbav:"dpop_bound_access_tokens"`
 	Disabled                    bool     `dynamodbav:"disabled"`
 }
 
@@ -171,6 +173,7 @@ func toCodeItem(c *oauth.AuthorizationCode) (codeItem, error) {
 		RedirectURIGiven:    c.RedirectURIGiven,
 		Scopes:              nilIfEmpty(c.Scopes),
 		Nonce:               c.Nonce,
+		DPoPJKT:             c.DPoPJKT,
 		CodeChallenge:       c.CodeChallenge,
 		CodeChallengeMethod: c.CodeChallengeMethod,
 		Subject:             c.Subject,
@@ -191,6 +194,7 @@ func (it *codeItem) code() *oauth.AuthorizationCode {
 		RedirectURIGiven:    it.RedirectURIGiven,
 		Scopes:              it.Scopes,
 		Nonce:               it.Nonce,
+		DPoPJKT:             it.DPoPJKT,
 		CodeChallenge:       it.CodeChallenge,
 		CodeChallengeMethod: it.CodeChallengeMethod,
 		Subject:             it.Subject,
@@ -221,6 +225,7 @@ func toClientItem(c *oauth.Client) clientItem {
 		RequestObjectSigningAlg:            c.RequestObjectSigningAlg,
 		RequireSignedRequestObject:         c.RequireSignedRequestObject,
 		PushedRedirectURIPrefixes:          nilIfEmpty(c.PushedRedirectURIPrefixes),
+		DPoPBoundAccessTokens:              c.DPoPBoundAccessTokens,
 		Disabled:                           c.Disabled,
 	}
 }
@@ -242,6 +247,7 @@ func (it *clientItem) client() *oauth.Client {
 		RequestObjectSigningAlg:            it.RequestObjectSigningAlg,
 		RequireSignedRequestObject:         it.RequireSignedRequestObject,
 		PushedRedirectURIPrefixes:          it.PushedRedirectURIPrefixes,
+		DPoPBoundAccessTokens:              it.DPoPBoundAccessTokens,
 		Disabled:                           it.Disabled,
 	}
 	if it.JWKS != "" {

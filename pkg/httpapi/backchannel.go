@@ -81,7 +81,10 @@ func credentials(r *http.Request, form url.Values) (oauth.ClientCredentials, err
 
 // backChannel runs a client-authenticated POST endpoint (/par, /token): method,
 // body and client authentication are checked the same way for both.
-func (h *Handler) backChannel(serve func(ctx context.Context, client *oauth.Client, form url.Values) (int, any, error)) http.Handler {
+func (h *Handler) backChannel(path string, serve func(ctx context.Context, client *oauth.Client, form url.Values, dpop oauth.DPoP) (int, any, error)) http.Handler {
+	// RFC 9449 §4.3: htu is compared with the endpoint's public URL, as published in
+	// metadata, not with anything rebuilt from the request's Host.
+	endpoint := h.svc.Config().Issuer + path
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			h.methodNotAllowed(w, r, http.MethodPost)
@@ -109,7 +112,8 @@ func (h *Handler) backChannel(serve func(ctx context.Context, client *oauth.Clie
 			h.writeError(w, r, err)
 			return
 		}
-		status, body, err := serve(ctx, client, form)
+		dpop := oauth.DPoP{Proofs: r.Header.Values("DPoP"), Method: r.Method, URL: endpoint}
+		status, body, err := serve(ctx, client, form, dpop)
 		if err != nil {
 			h.writeError(w, r, err)
 			return
@@ -120,8 +124,8 @@ func (h *Handler) backChannel(serve func(ctx context.Context, client *oauth.Clie
 
 // PAR serves the pushed authorization request endpoint (RFC 9126 §2).
 func (h *Handler) PAR() http.Handler {
-	return h.backChannel(func(ctx context.Context, client *oauth.Client, form url.Values) (int, any, error) {
-		res, err := h.svc.Push(ctx, client, form)
+	return h.backChannel(PathPAR, func(ctx context.Context, client *oauth.Client, form url.Values, dpop oauth.DPoP) (int, any, error) {
+		res, err := h.svc.Push(ctx, client, form, dpop)
 		if err != nil {
 			var e *oauth.Error
 			if errors.As(err, &e) && e.Redirect {
@@ -140,8 +144,8 @@ func (h *Handler) PAR() http.Handler {
 
 // Token serves the token endpoint (RFC 6749 §3.2).
 func (h *Handler) Token() http.Handler {
-	return h.backChannel(func(ctx context.Context, client *oauth.Client, form url.Values) (int, any, error) {
-		res, err := h.svc.Exchange(ctx, client, form)
+	return h.backChannel(PathToken, func(ctx context.Context, client *oauth.Client, form url.Values, dpop oauth.DPoP) (int, any, error) {
+		res, err := h.svc.Exchange(ctx, client, form, dpop)
 		if err != nil {
 			return 0, nil, err
 		}

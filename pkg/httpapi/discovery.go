@@ -25,6 +25,7 @@ type Metadata struct {
 	TokenEndpointAuthSigningAlgs       []string `json:"token_endpoint_auth_signing_alg_values_supported"`
 	RequestObjectSigningAlgs           []string `json:"request_object_signing_alg_values_supported"`
 	RequireSignedRequestObject         bool     `json:"require_signed_request_object,omitempty"`
+	DPoPSigningAlgs                    []string `json:"dpop_signing_alg_values_supported"`
 	CodeChallengeMethodsSupported      []string `json:"code_challenge_methods_supported"`
 	AuthorizationResponseISSSupported  bool     `json:"authorization_response_iss_parameter_supported"`
 	RequestParameterSupported          bool     `json:"request_parameter_supported"`
@@ -37,6 +38,10 @@ type Metadata struct {
 func (h *Handler) Metadata(algs []string) Metadata {
 	cfg := h.svc.Config()
 	iss := cfg.Issuer
+	authMethods := []string{oauth.AuthClientSecretBasic, oauth.AuthClientSecretPost, oauth.AuthPrivateKeyJWT, oauth.AuthNone}
+	if cfg.FAPI2 {
+		authMethods = []string{oauth.AuthPrivateKeyJWT}
+	}
 	var clientAlgs []string
 	for _, a := range h.svc.ClientSigningAlgorithms() {
 		clientAlgs = append(clientAlgs, string(a))
@@ -55,11 +60,13 @@ func (h *Handler) Metadata(algs []string) Metadata {
 		GrantTypesSupported:                []string{"authorization_code"},
 		SubjectTypesSupported:              []string{"public"},
 		IDTokenSigningAlgValuesSupported:   algs,
-		TokenEndpointAuthMethodsSupported:  []string{oauth.AuthClientSecretBasic, oauth.AuthClientSecretPost, oauth.AuthPrivateKeyJWT, oauth.AuthNone},
+		TokenEndpointAuthMethodsSupported:  authMethods,
 		TokenEndpointAuthSigningAlgs:       clientAlgs,
 		// RFC 9126 §3: request objects are accepted at the PAR endpoint.
-		RequestObjectSigningAlgs:      clientAlgs,
-		RequireSignedRequestObject:    cfg.RequireSignedRequestObject,
+		RequestObjectSigningAlgs:   clientAlgs,
+		RequireSignedRequestObject: cfg.RequireSignedRequestObject,
+		// RFC 9449 §5.1.
+		DPoPSigningAlgs:               clientAlgs,
 		CodeChallengeMethodsSupported: []string{oauth.PKCEMethodS256},
 		// RFC 9207 §3.
 		AuthorizationResponseISSSupported: true,

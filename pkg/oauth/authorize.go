@@ -206,6 +206,7 @@ func (s *Service) Approve(ctx context.Context, tx *Transaction, username string,
 		Subject:             user.Subject(),
 		AuthTime:            authTime.UTC(),
 		Claims:              releasedClaims(user, req.Scopes),
+		DPoPJKT:             req.DPoPJKT,
 		IssuedAt:            now,
 		// RFC 6749 §4.1.2: the code "MUST expire shortly after it is issued".
 		ExpiresAt: now.Add(s.cfg.CodeLifetime),

@@ -76,6 +76,13 @@ func (s *Service) AuthenticateClient(ctx context.Context, cred ClientCredentials
 		id, method = cred.BodyClientID, AuthNone
 	}
 
+	// FAPI 2.0 §5.3.2.1: confidential clients only, authenticated with MTLS or
+	// private_key_jwt (this server offers private_key_jwt).
+	if s.cfg.FAPI2 {
+		e := InvalidClient("the FAPI 2.0 profile accepts only private_key_jwt client authentication")
+		e.BasicAuth = basic
+		return nil, e
+	}
 	fail := func(format string, args ...any) error {
 		e := InvalidClient(format, args...)
 		e.BasicAuth = basic

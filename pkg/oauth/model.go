@@ -53,7 +53,9 @@ type Client struct {
 	// (authenticated) client may name a redirect URI that is not registered, if it
 	// starts with one of these prefixes.
 	PushedRedirectURIPrefixes []string `json:"pushed_redirect_uri_prefixes,omitempty"`
-	Disabled                  bool     `json:"disabled,omitempty"`
+	// DPoPBoundAccessTokens requires DPoP at the token endpoint (RFC 9449 §5.2).
+	DPoPBoundAccessTokens bool `json:"dpop_bound_access_tokens,omitempty"`
+	Disabled              bool `json:"disabled,omitempty"`
 }
 
 // Public reports whether the client has no credentials (RFC 6749 §2.1).
@@ -104,6 +106,9 @@ type AuthorizationRequest struct {
 	LoginHint           string   `json:"login_hint,omitempty"`
 	UILocales           string   `json:"ui_locales,omitempty"`
 	ACRValues           string   `json:"acr_values,omitempty"`
+	// DPoPJKT binds the code to a DPoP key (RFC 9449 §10): from the dpop_jkt
+	// parameter or the DPoP proof sent with the push.
+	DPoPJKT string `json:"dpop_jkt,omitempty"`
 }
 
 // OpenID reports whether this is an OpenID Connect request (OIDC Core §3.1.2.1).
@@ -143,8 +148,10 @@ type AuthorizationCode struct {
 	AuthTime            time.Time `json:"auth_time"`
 	// Claims are the user's claims released by the granted scopes, snapshotted at
 	// consent so the token endpoint needs no user lookup.
-	Claims     map[string]any `json:"claims,omitempty"`
-	IssuedAt   time.Time      `json:"issued_at"`
-	ExpiresAt  time.Time      `json:"expires_at"`
-	ConsumedAt *time.Time     `json:"consumed_at,omitempty"`
+	Claims map[string]any `json:"claims,omitempty"`
+	// DPoPJKT is the thumbprint of the key the code is bound to (RFC 9449 §10).
+	DPoPJKT    string     `json:"dpop_jkt,omitempty"`
+	IssuedAt   time.Time  `json:"issued_at"`
+	ExpiresAt  time.Time  `json:"expires_at"`
+	ConsumedAt *time.Time `json:"consumed_at,omitempty"`
 }

@@ -38,6 +38,10 @@ func (s *Service) validateRequest(client *Client, params url.Values, pushed bool
 			return req, InvalidRequest("redirect_uri %q is not registered for client %s", uri, client.ID)
 		}
 		req.RedirectURI, req.RedirectURIGiven = uri, true
+	} else if s.cfg.FAPI2 {
+		// FAPI 2.0 §5.3.2.2 item 6: "shall require the redirect_uri parameter in pushed
+		// authorization requests".
+		return req, InvalidRequest("redirect_uri is required (FAPI 2.0)")
 	} else {
 		// RFC 6749 §3.1.2.3: the parameter may be omitted when exactly one URI is registered.
 		if len(client.RedirectURIs) != 1 {
@@ -117,6 +121,13 @@ func (s *Service) validateRequestBody(client *Client, params url.Values, req *Au
 		*dst = v
 	}
 
+	if jkt := params.Get("dpop_jkt"); jkt != "" {
+		// RFC 9449 §10: the JWK SHA-256 thumbprint of the key the code will be bound to.
+		if !validJKT(jkt) {
+			return InvalidRequest("dpop_jkt must be a base64url SHA-256 JWK thumbprint")
+		}
+		req.DPoPJKT = jkt
+	}
 	if p := params.Get("prompt"); p != "" {
 		values := strings.Fields(p)
 		for _, v := range values {

@@ -102,7 +102,7 @@ type PushResult struct {
 
 // Push validates and stores a pushed authorization request for an authenticated client
 // (RFC 9126 §2.1).
-func (s *Service) Push(ctx context.Context, client *Client, params url.Values) (*PushResult, error) {
+func (s *Service) Push(ctx context.Context, client *Client, params url.Values, dpop DPoP) (*PushResult, error) {
 	if err := checkParams(params); err != nil {
 		return nil, err
 	}
@@ -127,6 +127,19 @@ func (s *Service) Push(ctx context.Context, client *Client, params url.Values) (
 	req, err := s.validateRequest(client, params, true)
 	if err != nil {
 		return nil, err
+	}
+	// RFC 9449 §10.1: a DPoP proof sent with the push binds the code like dpop_jkt;
+	// "If both mechanisms are used at the same time, the authorization server MUST
+	// reject the request if the JWK Thumbprint in dpop_jkt does not match".
+	jkt, err := s.verifyDPoP(ctx, client.ID, dpop)
+	if err != nil {
+		return nil, err
+	}
+	if jkt != "" {
+		if req.DPoPJKT != "" && req.DPoPJKT != jkt {
+			return nil, InvalidRequest("dpop_jkt does not match the key of the DPoP proof")
+		}
+		req.DPoPJKT = jkt
 	}
 	lifetime := s.cfg.PushedRequestLifetime
 	if client.PushedRequestLifetime > 0 {

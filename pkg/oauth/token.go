@@ -19,7 +19,7 @@ type TokenResponse struct {
 }
 
 // Exchange handles a token request from an authenticated client (RFC 6749 §4.1.3).
-func (s *Service) Exchange(ctx context.Context, client *Client, params url.Values) (*TokenResponse, error) {
+func (s *Service) Exchange(ctx context.Context, client *Client, params url.Values, dpop DPoP) (*TokenResponse, error) {
 	// RFC 6749 §3.2: parameters "MUST NOT be included more than once".
 	if err := checkParams(params); err != nil {
 		return nil, err
@@ -37,6 +37,15 @@ func (s *Service) Exchange(ctx context.Context, client *Client, params url.Value
 	value := params.Get("code")
 	if value == "" {
 		return nil, InvalidRequest("code is required")
+	}
+	jkt, err := s.verifyDPoP(ctx, client.ID, dpop)
+	if err != nil {
+		return nil, err
+	}
+	// RFC 9449 §5.2 dpop_bound_access_tokens; FAPI 2.0 §5.3.2.1: "shall only issue
+	// sender-constrained access tokens" (DPoP is this server's mechanism).
+	if jkt == "" && (client.DPoPBoundAccessTokens || s.cfg.FAPI2) {
+		return nil, invalidDPoP("a DPoP proof is required for this client")
 	}
 	// One conditional write consumes the code: it must exist, be unused, unexpired
 	// and issued to this client (RFC 6749 §4.1.3: "ensure that the authorization code
@@ -56,6 +65,11 @@ func (s *Service) Exchange(ctx context.Context, client *Client, params url.Value
 	if uri := params.Get("redirect_uri"); uri != code.RedirectURI && (code.RedirectURIGiven || uri != "") {
 		return nil, InvalidGrant("redirect_uri does not match the authorization request")
 	}
+	// RFC 9449 §10: with a code bound to a key, "If they do not match, it MUST reject
+	// the request."
+	if code.DPoPJKT != "" && code.DPoPJKT != jkt {
+		return nil, InvalidGrant("the DPoP proof key does not match the key the code is bound to")
+	}
 	// RFC 7636 §4.6: verify the code_verifier against the stored challenge.
 	verifier := params.Get("code_verifier")
 	switch {
@@ -66,7 +80,7 @@ func (s *Service) Exchange(ctx context.Context, client *Client, params url.Value
 	case !verifyS256(verifier, code.CodeChallenge):
 		return nil, InvalidGrant("code_verifier does not match the code_challenge")
 	}
-	return s.issueTokens(ctx, client, code)
+	return s.issueTokens(ctx, client, code, jkt)
 }
 
 // accessTokenClaims are the claims of a JWT access token (RFC 9068 §2.2).
@@ -80,9 +94,15 @@ type accessTokenClaims struct {
 	ID       string `json:"jti"`
 	Scope    string `json:"scope,omitempty"`
 	AuthTime int64  `json:"auth_time,omitempty"`
+	// Confirmation binds the token to a DPoP key (RFC 9449 §6.1).
+	Confirmation *confirmation `json:"cnf,omitempty"`
 }
 
-func (s *Service) issueTokens(ctx context.Context, client *Client, code *AuthorizationCode) (*TokenResponse, error) {
+type confirmation struct {
+	JKT string `json:"jkt"`
+}
+
+func (s *Service) issueTokens(ctx context.Context, client *Client, code *AuthorizationCode, jkt string) (*TokenResponse, error) {
 	now := s.now()
 	jti, err := randomValue()
 	if err != nil {
@@ -100,6 +120,10 @@ func (s *Service) issueTokens(ctx context.Context, client *Client, code *Authori
 		Scope:    scope,
 		AuthTime: code.AuthTime.Unix(),
 	}
+	tokenType := "Bearer"
+	if jkt != "" {
+		at.Confirmation, tokenType = &confirmation{JKT: jkt}, "DPoP"
+	}
 	// RFC 9068 §2.1: the typ header "MUST" be at+jwt.
 	access, err := s.signer.Sign(ctx, "at+jwt", at)
 	if err != nil {
@@ -107,7 +131,7 @@ func (s *Service) issueTokens(ctx context.Context, client *Client, code *Authori
 	}
 	resp := &TokenResponse{
 		AccessToken: access,
-		TokenType:   "Bearer",
+		TokenType:   tokenType,
 		ExpiresIn:   int(s.cfg.AccessTokenLifetime.Seconds()),
 		Scope:       scope,
 	}

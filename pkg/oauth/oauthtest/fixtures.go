@@ -52,6 +52,7 @@ func PushedRequest(tb testing.TB, now time.Time) *oauth.PushedRequest {
 			LoginHint:           "janedoe@example.com",
 			UILocales:           "de-DE en",
 			ACRValues:           "urn:mace:incommon:iap:silver",
+			DPoPJKT:             "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I",
 		},
 		CreatedAt: now,
 		RedeemBy:  now.Add(60 * time.Second),
@@ -70,6 +71,7 @@ func Code(tb testing.TB, now time.Time) *oauth.AuthorizationCode {
 		RedirectURIGiven:    true,
 		Scopes:              []string{"openid", "profile"},
 		Nonce:               "n-0S6_WzA2Mj",
+		DPoPJKT:             "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I",
 		CodeChallenge:       "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
 		CodeChallengeMethod: "S256",
 		Subject:             "248289761001",
@@ -143,6 +145,7 @@ func fullClient(tb testing.TB) *oauth.Client {
 	c.RequestObjectSigningAlg = "ES256"
 	c.RequireSignedRequestObject = true
 	c.PushedRedirectURIPrefixes = []string{"https://client.example.org/cb/", "https://app.example.org/"}
+	c.DPoPBoundAccessTokens = true
 	c.Disabled = true
 	return c
 }

@@ -1,0 +1,171 @@
+package httpapi_test
+
+import (
+	"crypto"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/pargate/pargate/pkg/keys"
+)
+
+// dpopKey is a client's DPoP key pair.
+type dpopKey struct{ priv jose.JSONWebKey }
+
+func newDPoPKey(t *testing.T) dpopKey {
+	t.Helper()
+	k, err := keys.Generate(keys.ES256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dpopKey{priv: k}
+}
+
+func (k dpopKey) jkt(t *testing.T) string {
+	t.Helper()
+	pub := k.priv.Public()
+	b, err := pub.Thumbprint(crypto.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// proof makes a DPoP proof (RFC 9449 §4.2) for method and URL.
+func (k dpopKey) proof(t *testing.T, ts *testServer, method, htu string, mod func(map[string]any)) string {
+	t.Helper()
+	pub := k.priv.Public()
+	opts := (&jose.SignerOptions{EmbedJWK: true}).WithType("dpop+jwt")
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: k.priv.Key}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = pub
+	claims := map[string]any{"jti": newJTI(), "htm": method, "htu": htu, "iat": ts.clock.Now().Unix()}
+	if mod != nil {
+		mod(claims)
+	}
+	tok, err := jwt.Signed(signer).Claims(claims).Serialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func (ts *testServer) doDPoP(t *testing.T, path, auth, proof string, body url.Values) response {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, ts.URL+path, stringsReader(body.Encode()))
+	req.Header.Set("Content-Type", form)
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	if proof != "" {
+		req.Header.Set("DPoP", proof)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var r response
+	r.Status = resp.StatusCode
+	r.Header = resp.Header
+	_ = json.NewDecoder(resp.Body).Decode(&r.JSON)
+	return r
+}
+
+// RFC 9449 §10.1: dpop_jkt and the DPoP header at PAR, and the code binding at /token.
+func TestDPoP_PARBindingAndTokenBinding(t *testing.T) {
+	ts := newServer(t, nil)
+	k := newDPoPKey(t)
+	parURL, tokenURL := ts.URL+"/par", ts.URL+"/token"
+
+	t.Run("a DPoP header at PAR binds the code; the token is DPoP-bound", func(t *testing.T) {
+		r := ts.doDPoP(t, "/par", basic(confID, confSecret), k.proof(t, ts, "POST", parURL, nil), pushParams())
+		if r.Status != 201 {
+			t.Fatalf("push: %d %v", r.Status, r.JSON)
+		}
+		b := ts.browser(t)
+		code := b.approve(t, b.login(t, confID, r.JSON["request_uri"].(string))).Get("code")
+		body := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirectURI}, "code_verifier": {verifier}}
+		// A proof with another key is refused for a bound code.
+		other := newDPoPKey(t)
+		r = ts.doDPoP(t, "/token", basic(confID, confSecret), other.proof(t, ts, "POST", tokenURL, nil), body)
+		if r.Status != 400 || r.JSON["error"] != "invalid_grant" {
+			t.Fatalf("other key: %d %v", r.Status, r.JSON)
+		}
+	})
+	t.Run("dpop_jkt binds the code and the right proof gets a DPoP token with cnf.jkt", func(t *testing.T) {
+		r := ts.doDPoP(t, "/par", basic(confID, confSecret), "", with(pushParams(), "dpop_jkt", k.jkt(t)))
+		if r.Status != 201 {
+			t.Fatalf("push: %d %v", r.Status, r.JSON)
+		}
+		b := ts.browser(t)
+		code := b.approve(t, b.login(t, confID, r.JSON["request_uri"].(string))).Get("code")
+		body := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirectURI}, "code_verifier": {verifier}}
+		r = ts.doDPoP(t, "/token", basic(confID, confSecret), k.proof(t, ts, "POST", tokenURL, nil), body)
+		if r.Status != 200 || r.JSON["token_type"] != "DPoP" {
+			t.Fatalf("token: %d %v", r.Status, r.JSON)
+		}
+		payload, err := ts.keys.Verify(r.JSON["access_token"].(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var claims struct {
+			Cnf struct {
+				JKT string `json:"jkt"`
+			} `json:"cnf"`
+		}
+		_ = json.Unmarshal(payload, &claims)
+		if claims.Cnf.JKT != k.jkt(t) {
+			t.Errorf("cnf.jkt %q, want %q", claims.Cnf.JKT, k.jkt(t))
+		}
+	})
+	t.Run("a code bound with dpop_jkt is refused without a proof", func(t *testing.T) {
+		r := ts.doDPoP(t, "/par", basic(confID, confSecret), "", with(pushParams(), "dpop_jkt", k.jkt(t)))
+		b := ts.browser(t)
+		code := b.approve(t, b.login(t, confID, r.JSON["request_uri"].(string))).Get("code")
+		body := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirectURI}, "code_verifier": {verifier}}
+		r = ts.doDPoP(t, "/token", basic(confID, confSecret), "", body)
+		if r.Status != 400 || r.JSON["error"] != "invalid_grant" {
+			t.Fatalf("no proof: %d %v", r.Status, r.JSON)
+		}
+	})
+	t.Run("dpop_jkt that differs from the proof's key is invalid_request", func(t *testing.T) {
+		other := newDPoPKey(t)
+		r := ts.doDPoP(t, "/par", basic(confID, confSecret), k.proof(t, ts, "POST", parURL, nil), with(pushParams(), "dpop_jkt", other.jkt(t)))
+		if r.Status != 400 || r.JSON["error"] != "invalid_request" {
+			t.Fatalf("mismatch: %d %v", r.Status, r.JSON)
+		}
+	})
+	bad := map[string]string{
+		"wrong htu":     k.proof(t, ts, "POST", ts.URL+"/token", nil),
+		"wrong htm":     k.proof(t, ts, "GET", parURL, nil),
+		"old iat":       k.proof(t, ts, "POST", parURL, func(m map[string]any) { m["iat"] = ts.clock.Now().Add(-10 * time.Minute).Unix() }),
+		"missing jti":   k.proof(t, ts, "POST", parURL, func(m map[string]any) { delete(m, "jti") }),
+		"not a JWT":     "nope",
+		"wrong typ jwt": sign(t, clientKey, "jwt", map[string]any{"jti": "x", "htm": "POST", "htu": parURL, "iat": ts.clock.Now().Unix()}),
+	}
+	replayed := k.proof(t, ts, "POST", parURL, nil)
+	if r := ts.doDPoP(t, "/par", basic(confID, confSecret), replayed, pushParams()); r.Status != 201 {
+		t.Fatalf("first proof: %d %v", r.Status, r.JSON)
+	}
+	bad["replayed proof"] = replayed
+	for name, proof := range bad {
+		t.Run(name+" is invalid_dpop_proof", func(t *testing.T) {
+			r := ts.doDPoP(t, "/par", basic(confID, confSecret), proof, pushParams())
+			if r.Status != 400 || r.JSON["error"] != "invalid_dpop_proof" {
+				t.Fatalf("%d %v", r.Status, r.JSON)
+			}
+		})
+	}
+}
+
+func stringsReader(s string) *strings.Reader { return strings.NewReader(s) }
