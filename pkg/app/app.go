@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pargate/pargate/pkg/clientkeys"
 	"github.com/pargate/pargate/pkg/config"
 	"github.com/pargate/pargate/pkg/httpapi"
 	"github.com/pargate/pargate/pkg/keys"
@@ -37,7 +38,7 @@ func NewHandler(cfg config.Config, p Parts) *httpapi.Handler {
 	oc.Now = p.Now
 	oc.TokenEndpoint = cfg.Issuer + httpapi.PathToken
 	oc.PAREndpoint = cfg.Issuer + httpapi.PathPAR
-	svc := oauth.NewService(oc, p.Store, p.Signer)
+	svc := oauth.NewService(oc, p.Store, p.Signer, oauth.WithClientKeys(clientkeys.New()))
 	return httpapi.New(httpapi.Options{
 		Service:         svc,
 		Keys:            signerKeys{p.Signer},
