@@ -28,7 +28,7 @@ GO_BUILD = CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) go build -trimpath -ldflags
 # `make run STORE=dynamodb` and `STORE=dynamodb make run` both work.
 LOCAL_ENV := ADDR ISSUER SEED_FILE STORE DYNAMODB_ENDPOINT KEYS_FILE
 
-.PHONY: help run test bench build lint deploy clean FORCE
+.PHONY: help run invoke test bench build lint deploy clean FORCE
 
 help: ## Show the targets and the variables they read
 	@echo 'Usage: make <target> [VAR=value ...]'
@@ -39,11 +39,19 @@ help: ## Show the targets and the variables they read
 	@echo '  $(LOCAL_ENV)'
 	@echo '                                settings of the local server for "make run"'
 	@echo '  GOARCH                        Lambda architecture for build (default arm64)'
+	@echo '  FN, EVENT                     function and event file for invoke'
 	@echo '  ENV                           samconfig.toml environment for deploy (default, dev, prod)'
 	@echo '  ARTIFACTS_DIR                 output directory of build-<Name>Function (set by sam build)'
 
 run: ## Serve every route of template.yaml locally on 127.0.0.1:8080 (in-memory store, seeded)
 	$(strip $(foreach v,$(LOCAL_ENV),$(if $($(v)),$(v)='$($(v))'))) go run ./infra/localapi
+
+# The real bootstrap (built for this host) under a local Lambda Runtime API
+# (infra/lambdaemu), against moto_server with the seeded table and the secrets: what
+# `sam local invoke -e` does, without Docker. Prints the response; logs go to stderr.
+invoke: ## Invoke a function's bootstrap locally: make invoke FN=par EVENT=events/par.json
+	@test -n '$(FN)' && test -n '$(EVENT)' || { echo >&2 'usage: make invoke FN=<par|authorize|token|discovery> EVENT=events/<name>.json'; exit 2; }
+	GOOS= GOARCH= go run ./infra/lambdaemu/cmd/invoke -fn '$(FN)' -event '$(EVENT)'
 
 test: ## Run all checks and tests, in order (what CI runs)
 	go vet ./...
