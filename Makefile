@@ -59,8 +59,13 @@ test: ## Run all checks and tests, in order (what CI runs)
 	cfn-lint template.yaml
 	@# Browser end-to-end tests (npm, headless Chromium) are the next step here.
 
-bench: ## Run the Go benchmarks
-	go test -run='^$$' -bench=. -benchmem ./...
+# Not part of test or CI. BENCH_FLAGS go to the comparison (go run ./infra/bench/loadgen
+# compare -h), e.g. BENCH_FLAGS='-rounds 3 -skip-dynamo'.
+bench: ## Go benchmarks, then pargate vs node-oidc-provider vs a stdlib floor on 127.0.0.1: writes infra/bench/REPORT.md (~10 min)
+	@mkdir -p bin
+	go test -run='^$$' -bench=. -benchmem ./... | tee bin/gobench.txt
+	test -d infra/bench/node/node_modules || (cd infra/bench/node && npm ci --no-audit --no-fund)
+	go run ./infra/bench/loadgen compare -gobench bin/gobench.txt $(BENCH_FLAGS)
 
 build: $(FUNCTION_DIRS:%=bin/%/bootstrap) ## Build every function for Lambda (linux/$GOARCH) into bin/<name>/bootstrap
 

@@ -1,0 +1,332 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"log"
+	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pargate/pargate/infra/bench/flow"
+)
+
+// settings of a comparison run (the flags of `loadgen compare`).
+type settings struct {
+	Repo, Out, GoBench, Notes string
+	Rounds                    int           // rounds of the /par comparison on the in-memory store
+	DynamoRounds, FlowRounds  int           // rounds of the DynamoDB and full-flow runs
+	RSSRounds                 int           // rounds of the peak-RSS runs
+	Duration, Warmup          time.Duration // of each measured round, and its warm-up
+	FlowDuration              time.Duration
+	Requests                  int // most requests of a round
+	Conc, FlowConc            []int
+	RSSPushes, RSSConc        int
+	RSSTimeout                time.Duration
+	SkipNode, SkipDynamo      bool
+}
+
+// sample is one measured round of one target.
+type sample struct {
+	Target    string
+	Phase     string // par, rss, dynamo or flow
+	Store     string // memory or dynamodb
+	Conc      int
+	Round     int
+	PerSecond float64
+	P50, P99  time.Duration
+	P999      time.Duration
+	CPUPerOp  time.Duration // of the server process
+	MotoCPU   time.Duration // per operation, DynamoDB runs only
+	OK        int
+	Failed    int
+	FirstErr  string
+	ColdStart time.Duration // exec to first 201 from /par
+	HWMStart  int64         // VmHWM right after the first 201
+	HWMEnd    int64         // VmHWM after the load
+}
+
+// results of a comparison run.
+type results struct {
+	set            settings
+	began, ended   time.Time
+	machine        machine
+	versions       versions
+	par            []sample // /par on the in-memory store, every target
+	rss            []sample // RSSPushes pushes at RSSConc, every target
+	dynamo         []sample // /par on DynamoDB (moto), pargate
+	flows          []sample // complete flows, pargate on both stores
+	calls          []flow.StepCalls
+	callsErr       error
+	initTrace      []initLine
+	targets        []string
+	dynamoSkipNote string
+}
+
+// compare runs every phase and returns what it measured.
+func compare(ctx context.Context, s settings) (*results, error) {
+	r := &results{set: s, began: time.Now()}
+	r.machine = readMachine()
+	log.Printf("machine: %s", r.machine)
+	w, err := prepare(ctx, s.Repo, !s.SkipNode)
+	if err != nil {
+		return nil, err
+	}
+	defer w.cleanup()
+	r.versions = readVersions(ctx, s.Repo, w)
+
+	targets := []target{w.pargate(w.seedPAR, ""), w.floorTarget()}
+	if !s.SkipNode {
+		targets = []target{w.pargate(w.seedPAR, ""), w.nodeTarget(), w.floorTarget()}
+	}
+	for _, t := range targets {
+		r.targets = append(r.targets, t.name)
+	}
+
+	// Where pargate's cold start goes: the Go runtime's own trace of package inits.
+	if r.initTrace, err = traceInit(ctx, w); err != nil {
+		log.Printf("init trace: %v", err)
+	}
+
+	// /par on the in-memory store: targets alternate within each round, and the order
+	// rotates from round to round, so drift of the machine spreads over all of them.
+	for _, c := range s.Conc {
+		for round := range s.Rounds {
+			for _, t := range rotate(targets, round) {
+				smp, err := measurePAR(ctx, t, "par", "memory", c, round, Bounds{Concurrency: c, Requests: s.Requests, Duration: s.Duration}, s.Warmup, nil)
+				if err != nil {
+					return nil, err
+				}
+				r.par = append(r.par, smp)
+			}
+		}
+	}
+
+	// Peak RSS after RSSPushes pushes.
+	for round := range s.RSSRounds {
+		for _, t := range rotate(targets, round) {
+			smp, err := measurePAR(ctx, t, "rss", "memory", s.RSSConc, round, Bounds{Concurrency: s.RSSConc, Requests: s.RSSPushes, Duration: s.RSSTimeout}, 0, nil)
+			if err != nil {
+				return nil, err
+			}
+			r.rss = append(r.rss, smp)
+		}
+	}
+
+	// The complete flow on the in-memory store.
+	mem := w.pargate(w.seedFlow, "")
+	for _, c := range s.FlowConc {
+		for round := range s.FlowRounds {
+			smp, err := measureFlow(ctx, mem, "flow", "memory", c, round, s.FlowDuration, nil)
+			if err != nil {
+				return nil, err
+			}
+			r.flows = append(r.flows, smp)
+		}
+	}
+
+	if s.SkipDynamo {
+		r.dynamoSkipNote = "skipped (-skip-dynamo)"
+	} else if err := r.dynamoPhases(ctx, w); err != nil {
+		return nil, err
+	}
+	r.ended = time.Now()
+	return r, nil
+}
+
+// dynamoPhases runs /par and the complete flow on DynamoDB (moto_server) and counts
+// the DynamoDB calls of one flow.
+func (r *results) dynamoPhases(ctx context.Context, w *workspace) error {
+	s := r.set
+	m, err := startMoto(ctx)
+	if err != nil {
+		return err
+	}
+	defer m.stop()
+	log.Printf("moto_server at %s (serialized)", m.endpoint)
+	r.calls, r.callsErr = flow.CountDynamoDBCalls(ctx, m.endpoint)
+	if r.callsErr != nil {
+		log.Printf("DynamoDB call count: %v", r.callsErr)
+	}
+	par := w.pargate(w.seedPAR, m.endpoint)
+	for _, c := range s.Conc {
+		for round := range s.DynamoRounds {
+			smp, err := measurePAR(ctx, par, "dynamo", "dynamodb", c, round, Bounds{Concurrency: c, Requests: s.Requests, Duration: s.Duration}, s.Warmup/2, m.proc)
+			if err != nil {
+				return err
+			}
+			r.dynamo = append(r.dynamo, smp)
+		}
+	}
+	fl := w.pargate(w.seedFlow, m.endpoint)
+	for _, c := range s.FlowConc {
+		for round := range s.FlowRounds {
+			smp, err := measureFlow(ctx, fl, "flow", "dynamodb", c, round, s.FlowDuration, m.proc)
+			if err != nil {
+				return err
+			}
+			r.flows = append(r.flows, smp)
+		}
+	}
+	return nil
+}
+
+func rotate(ts []target, n int) []target {
+	n %= len(ts)
+	return append(slices.Clone(ts[n:]), ts[:n]...)
+}
+
+// started is a target process that answered its first 201.
+type started struct {
+	proc *Proc
+	port int
+	cold time.Duration
+	hwm  int64
+}
+
+// launch starts t on a free port and waits for its first 201 from /par.
+func launch(ctx context.Context, t target) (*started, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	p, err := t.start(port)
+	if err != nil {
+		return nil, err
+	}
+	cold, err := firstSuccess(ctx, pushRequest(port), p.Started, p.exited, time.Minute)
+	if err != nil {
+		p.Stop()
+		return nil, fmt.Errorf("%s: %w\n%s", t.name, err, p.Stderr())
+	}
+	hwm, _ := p.PeakRSS()
+	return &started{proc: p, port: port, cold: cold, hwm: hwm}, nil
+}
+
+// measurePAR starts t, warms it up at the round's concurrency, and measures one
+// bounded run of pushes.
+func measurePAR(ctx context.Context, t target, phase, store string, conc, round int, b Bounds, warmup time.Duration, moto *Proc) (sample, error) {
+	st, err := launch(ctx, t)
+	if err != nil {
+		return sample{}, err
+	}
+	defer st.proc.Stop()
+	tr := newTransport(conc)
+	defer tr.CloseIdleConnections()
+	op := pushRequest(st.port).Op(&http.Client{Transport: tr})
+	return measure(ctx, t, st, phase, store, conc, round, b, warmup, op, moto)
+}
+
+// measureFlow starts t and measures complete flows for d.
+func measureFlow(ctx context.Context, t target, phase, store string, conc, round int, d time.Duration, moto *Proc) (sample, error) {
+	st, err := launch(ctx, t)
+	if err != nil {
+		return sample{}, err
+	}
+	defer st.proc.Stop()
+	tr := newTransport(conc)
+	defer tr.CloseIdleConnections()
+	cfg := flow.Config{
+		BaseURL: "http://" + addr(st.port), ClientID: flow.ClientID, ClientSecret: flow.ClientSecret,
+		RedirectURI: flow.RedirectURI, Scope: flow.Scope, Username: flow.Username, Password: flow.Password,
+		Transport: tr,
+	}
+	op := func(ctx context.Context) error { return flow.Run(ctx, cfg, nil) }
+	return measure(ctx, t, st, phase, store, conc, round, Bounds{Concurrency: conc, Requests: 100000, Duration: d}, d/4, op, moto)
+}
+
+func measure(ctx context.Context, t target, st *started, phase, store string, conc, round int, b Bounds, warmup time.Duration, op Op, moto *Proc) (sample, error) {
+	if warmup > 0 {
+		Run(ctx, Bounds{Concurrency: conc, Requests: b.Requests, Duration: warmup}, op)
+	}
+	cpu0, err := st.proc.CPU()
+	if err != nil {
+		return sample{}, err
+	}
+	var moto0 time.Duration
+	if moto != nil {
+		moto0, _ = moto.CPU()
+	}
+	res := Run(ctx, b, op)
+	cpu1, err := st.proc.CPU()
+	if err != nil {
+		return sample{}, fmt.Errorf("%s died during the run: %w\n%s", t.name, err, st.proc.Stderr())
+	}
+	if ctx.Err() != nil {
+		return sample{}, ctx.Err()
+	}
+	hwm, _ := st.proc.PeakRSS()
+	smp := sample{
+		Target: t.name, Phase: phase, Store: store, Conc: conc, Round: round,
+		PerSecond: res.PerSecond(), OK: res.OK, Failed: res.Failed, FirstErr: res.FirstError,
+		P50: res.Latency.Quantile(0.50), P99: res.Latency.Quantile(0.99), P999: res.Latency.Quantile(0.999),
+		ColdStart: st.cold, HWMStart: st.hwm, HWMEnd: hwm,
+	}
+	if res.OK > 0 {
+		smp.CPUPerOp = (cpu1 - cpu0) / time.Duration(res.OK)
+		if moto != nil {
+			moto1, _ := moto.CPU()
+			smp.MotoCPU = (moto1 - moto0) / time.Duration(res.OK)
+		}
+	}
+	log.Printf("%-18s %-8s c=%-3d round %d: %8.0f/s p50 %-9v p99 %-9v p99.9 %-9v cpu %-8v ok %d failed %d cold %v hwm %.1f MiB %s",
+		t.name, store, conc, round+1, smp.PerSecond, round3(smp.P50), round3(smp.P99), round3(smp.P999), smp.CPUPerOp,
+		smp.OK, smp.Failed, round3(smp.ColdStart), float64(hwm)/(1<<20), smp.FirstErr)
+	return smp, nil
+}
+
+func round3(d time.Duration) time.Duration {
+	switch {
+	case d >= 10*time.Millisecond:
+		return d.Round(100 * time.Microsecond)
+	case d >= 10*time.Microsecond:
+		return d.Round(time.Microsecond)
+	}
+	return d
+}
+
+// initLine is one line of GODEBUG=inittrace=1.
+type initLine struct {
+	Pkg    string
+	Clock  float64 // ms
+	Bytes  int64
+	Allocs int64
+}
+
+var initRE = regexp.MustCompile(`^init (\S+) @[0-9.]+ ms, ([0-9.]+) ms clock, ([0-9]+) bytes, ([0-9]+) allocs`)
+
+// traceInit starts pargate once with GODEBUG=inittrace=1 and returns the package
+// initializations that took longest.
+func traceInit(ctx context.Context, w *workspace) ([]initLine, error) {
+	st, err := launch(ctx, w.pargate(w.seedPAR, "", "GODEBUG=inittrace=1"))
+	if err != nil {
+		return nil, err
+	}
+	st.proc.Stop()
+	var out []initLine
+	sc := bufio.NewScanner(strings.NewReader(st.proc.Stderr()))
+	for sc.Scan() {
+		m := initRE.FindStringSubmatch(sc.Text())
+		if m == nil {
+			continue
+		}
+		clock, _ := strconv.ParseFloat(m[2], 64)
+		b, _ := strconv.ParseInt(m[3], 10, 64)
+		a, _ := strconv.ParseInt(m[4], 10, 64)
+		out = append(out, initLine{Pkg: m[1], Clock: clock, Bytes: b, Allocs: a})
+	}
+	slices.SortFunc(out, func(a, b initLine) int {
+		switch {
+		case a.Clock > b.Clock:
+			return -1
+		case a.Clock < b.Clock:
+			return 1
+		}
+		return 0
+	})
+	return out, nil
+}

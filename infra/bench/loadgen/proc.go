@@ -1,0 +1,154 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Proc is a server process the load generator started and measures.
+type Proc struct {
+	Name    string
+	Started time.Time // just before exec
+	cmd     *exec.Cmd
+	exited  chan struct{}
+	stderr  *tailBuffer
+}
+
+// startProc execs argv with exactly env (nothing inherited but what env says), its
+// own process group and a parent-death signal, so no server outlives the benchmark.
+// Standard output is discarded; the tail of standard error is kept for errors.
+func startProc(name, dir string, env []string, argv ...string) (*Proc, error) {
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = dir
+	cmd.Env = env
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	p := &Proc{Name: name, cmd: cmd, exited: make(chan struct{}), stderr: &tailBuffer{max: 256 << 10}}
+	cmd.Stderr = p.stderr
+	p.Started = time.Now()
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	go func() { _ = cmd.Wait(); close(p.exited) }()
+	return p, nil
+}
+
+// Pid is the process id.
+func (p *Proc) Pid() int { return p.cmd.Process.Pid }
+
+// Stderr is the tail of what the process wrote to standard error.
+func (p *Proc) Stderr() string { return p.stderr.String() }
+
+// Stop sends SIGTERM to the process group, and SIGKILL after five seconds.
+func (p *Proc) Stop() {
+	_ = syscall.Kill(-p.Pid(), syscall.SIGTERM)
+	select {
+	case <-p.exited:
+	case <-time.After(5 * time.Second):
+		_ = syscall.Kill(-p.Pid(), syscall.SIGKILL)
+		<-p.exited
+	}
+}
+
+// clockTick is the unit of utime and stime in /proc/<pid>/stat (USER_HZ), which is
+// 100 on every Linux architecture Go supports.
+const clockTick = 10 * time.Millisecond
+
+// CPU is the processor time (user + system) the process has used so far.
+func (p *Proc) CPU() (time.Duration, error) { return procCPU(p.Pid()) }
+
+func procCPU(pid int) (time.Duration, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	return parseStatCPU(data)
+}
+
+// parseStatCPU reads utime and stime (fields 14 and 15) from a /proc/<pid>/stat line.
+// The command name (field 2) is in parentheses and may contain spaces, so fields are
+// counted from the last ')'.
+func parseStatCPU(stat []byte) (time.Duration, error) {
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("malformed stat %q", stat)
+	}
+	f := strings.Fields(string(stat[i+1:]))
+	if len(f) < 13 {
+		return 0, fmt.Errorf("malformed stat %q", stat)
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("malformed stat %q", stat)
+	}
+	return time.Duration(utime+stime) * clockTick, nil
+}
+
+// PeakRSS is the process's peak resident set size (VmHWM), in bytes.
+func (p *Proc) PeakRSS() (int64, error) { return procStatus(p.Pid(), "VmHWM") }
+
+func procStatus(pid int, field string) (int64, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	return parseStatusKB(data, field)
+}
+
+// parseStatusKB reads a "Field:   1234 kB" line of /proc/<pid>/status, in bytes.
+func parseStatusKB(status []byte, field string) (int64, error) {
+	for line := range strings.SplitSeq(string(status), "\n") {
+		name, rest, ok := strings.Cut(line, ":")
+		if !ok || name != field {
+			continue
+		}
+		num, unit, _ := strings.Cut(strings.TrimSpace(rest), " ")
+		n, err := strconv.ParseInt(num, 10, 64)
+		if err != nil || unit != "kB" {
+			return 0, fmt.Errorf("malformed %s line %q", field, line)
+		}
+		return n << 10, nil
+	}
+	return 0, fmt.Errorf("no %s in /proc status", field)
+}
+
+// freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", loopbackHost+":0")
+	if err != nil {
+		return 0, fmt.Errorf("find a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// tailBuffer keeps the last max bytes written to it.
+type tailBuffer struct {
+	mu  sync.Mutex
+	max int
+	buf bytes.Buffer
+}
+
+func (b *tailBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf.Write(p)
+	if extra := b.buf.Len() - b.max; extra > 0 {
+		b.buf.Next(extra)
+	}
+	return len(p), nil
+}
+
+func (b *tailBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

@@ -1,0 +1,344 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/pargate/pargate/infra/bench/flow"
+)
+
+// Goals of the issue, for the report (never for tests).
+const (
+	goalRPSvsNode     = 2.5 // at concurrency 8 and above
+	goalRPSvsNodeC1   = 1.7 // at concurrency 1
+	goalCPUvsFloor    = 1.3
+	goalP99vsFloor    = 1.5
+	goalColdvsFloor   = 1.2
+	goalRSSvsFloor    = 1.5
+	goalCallsPerFlow  = 6 // the design's minimum: about one per step
+	goalRSSPushesText = "60,000"
+)
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if n := len(s); n%2 == 1 {
+		return s[n/2]
+	} else {
+		return (s[n/2-1] + s[n/2]) / 2
+	}
+}
+
+// pick returns the samples of target at concurrency c (c < 0: any).
+func pick(ss []sample, target, store string, c int) []sample {
+	var out []sample
+	for _, s := range ss {
+		if s.Target == target && (store == "" || s.Store == store) && (c < 0 || s.Conc == c) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func med(ss []sample, f func(sample) float64) float64 {
+	xs := make([]float64, 0, len(ss))
+	for _, s := range ss {
+		xs = append(xs, f(s))
+	}
+	return median(xs)
+}
+
+// ratio is the median over rounds of f(a)/f(b), pairing the samples of the same
+// round: neighbours in time, so the machine's drift cancels.
+func ratio(a, b []sample, f func(sample) float64) (float64, bool) {
+	var xs []float64
+	for _, x := range a {
+		for _, y := range b {
+			if x.Round == y.Round && x.Conc == y.Conc && f(y) > 0 {
+				xs = append(xs, f(x)/f(y))
+			}
+		}
+	}
+	return median(xs), len(xs) > 0
+}
+
+var (
+	fRPS  = func(s sample) float64 { return s.PerSecond }
+	fP50  = func(s sample) float64 { return float64(s.P50) }
+	fP99  = func(s sample) float64 { return float64(s.P99) }
+	fP999 = func(s sample) float64 { return float64(s.P999) }
+	fCPU  = func(s sample) float64 { return float64(s.CPUPerOp) }
+	fMoto = func(s sample) float64 { return float64(s.MotoCPU) }
+	fCold = func(s sample) float64 { return float64(s.ColdStart) }
+	fHWM  = func(s sample) float64 { return float64(s.HWMEnd) }
+	fHWM0 = func(s sample) float64 { return float64(s.HWMStart) }
+)
+
+func ms(ns float64) string {
+	switch {
+	case ns >= 100e6:
+		return fmt.Sprintf("%.0f ms", ns/1e6)
+	case ns >= 10e6:
+		return fmt.Sprintf("%.1f ms", ns/1e6)
+	}
+	return fmt.Sprintf("%.2f ms", ns/1e6)
+}
+
+func us(ns float64) string {
+	if ns >= 1e5 {
+		return fmt.Sprintf("%.0f µs", ns/1e3)
+	}
+	return fmt.Sprintf("%.1f µs", ns/1e3)
+}
+
+func mib(b float64) string { return fmt.Sprintf("%.1f MiB", b/(1<<20)) }
+
+func x(r float64) string { return fmt.Sprintf("%.2f×", r) }
+
+func failed(ss []sample) (n int, first string) {
+	for _, s := range ss {
+		n += s.Failed
+		if first == "" {
+			first = s.FirstErr
+		}
+	}
+	return n, first
+}
+
+type goalRow struct {
+	what, measured, goal string
+	met                  bool
+	known                bool
+}
+
+func mark(r goalRow) string {
+	switch {
+	case !r.known:
+		return "not measured"
+	case r.met:
+		return "**met**"
+	}
+	return "**missed**"
+}
+
+// goals evaluates the issue's targets.
+func (r *results) goals() []goalRow {
+	var rows []goalRow
+	pg := func(c int) []sample { return pick(r.par, targetPargate, "", c) }
+	for _, c := range r.set.Conc {
+		goal := goalRPSvsNode
+		if c == 1 {
+			goal = goalRPSvsNodeC1
+		}
+		v, ok := ratio(pg(c), pick(r.par, targetNode, "", c), fRPS)
+		rows = append(rows, goalRow{fmt.Sprintf("/par req/s, pargate ÷ node-oidc-provider, c=%d", c), x(v), fmt.Sprintf("≥ %.1f×", goal), v >= goal, ok})
+	}
+	for _, c := range r.set.Conc {
+		v, ok := ratio(pg(c), pick(r.par, targetFloor, "", c), fCPU)
+		rows = append(rows, goalRow{fmt.Sprintf("server CPU per /par, pargate ÷ floor, c=%d", c), x(v), fmt.Sprintf("≤ %.1f×", goalCPUvsFloor), v <= goalCPUvsFloor, ok})
+	}
+	for _, c := range r.set.Conc {
+		v, ok := ratio(pg(c), pick(r.par, targetFloor, "", c), fP99)
+		rows = append(rows, goalRow{fmt.Sprintf("/par p99, pargate ÷ floor, c=%d", c), x(v), fmt.Sprintf("≤ %.1f×", goalP99vsFloor), v <= goalP99vsFloor, ok})
+	}
+	cold := append(slices.Clone(r.par), r.rss...)
+	v, ok := coldRatio(cold, targetPargate, targetFloor)
+	rows = append(rows, goalRow{"exec to first 201, pargate ÷ floor", x(v), fmt.Sprintf("≤ %.1f×", goalColdvsFloor), v <= goalColdvsFloor, ok})
+	v, ok = ratio(pick(r.rss, targetPargate, "", -1), pick(r.rss, targetFloor, "", -1), fHWM)
+	rows = append(rows, goalRow{"peak RSS after " + goalRSSPushesText + " pushes, pargate ÷ floor", x(v), fmt.Sprintf("≤ %.1f×", goalRSSvsFloor), v <= goalRSSvsFloor, ok})
+	calls := 0
+	for _, s := range r.calls {
+		calls += len(s.Calls)
+	}
+	rows = append(rows, goalRow{"DynamoDB calls per complete flow", fmt.Sprint(calls), fmt.Sprintf("≤ %d (design minimum, about one per step)", goalCallsPerFlow), calls <= goalCallsPerFlow, len(r.calls) > 0})
+	return rows
+}
+
+// coldRatio pairs the cold starts of the same phase, concurrency and round.
+func coldRatio(ss []sample, a, b string) (float64, bool) {
+	var xs []float64
+	for _, p := range ss {
+		if p.Target != a {
+			continue
+		}
+		for _, q := range ss {
+			if q.Target == b && q.Phase == p.Phase && q.Round == p.Round && q.Conc == p.Conc && q.ColdStart > 0 {
+				xs = append(xs, float64(p.ColdStart)/float64(q.ColdStart))
+			}
+		}
+	}
+	return median(xs), len(xs) > 0
+}
+
+// write renders the report as Markdown.
+func (r *results) write(path string, goBenchOut string, notes string) error {
+	var b strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	s := r.set
+	p("# pargate benchmark report\n\n")
+	p("Generated by `make bench` (`go run ./infra/bench/loadgen compare`) on %s UTC, in %s. Rerun `make bench` to refresh it; do not edit by hand (the last section is included from `infra/bench/NOTES.md`).\n\n",
+		r.began.UTC().Format("2006-01-02 15:04"), r.ended.Sub(r.began).Round(time.Second))
+	p("- **Machine:** %s\n", r.machine)
+	p("- **Versions:** pargate %s · Go %s · Node.js %s · oidc-provider %s · moto %s\n", r.versions.Pargate, r.versions.Go, r.versions.Node, r.versions.OIDCProvider, r.versions.Moto)
+	p("- **Servers:** pargate is the local API (`infra/localapi`, built like the Lambda functions: `-trimpath -ldflags='-s -w'`, CGO off) on the in-memory store or on DynamoDB (moto_server); node-oidc-provider is `infra/bench/node/provider.js` (PAR on, PKCE required, `client_secret_basic`, its in-memory adapter, `NODE_ENV=production`); the floor is `infra/bench/floor` (stdlib: parse the form, check the Basic secret by SHA-256 in constant time, keep the form under a random 256-bit reference in a map, answer 201).\n")
+	p("- **Load:** `infra/bench/loadgen`, keep-alive HTTP/1.1 clients, one connection per worker, 127.0.0.1 only. Every target gets the same push (`response_type=code`, `client_id`, `redirect_uri`, `scope=openid`, `state`, `nonce`, `code_challenge` S256, Basic client authentication) and must answer 201 before it is measured. Each round starts the server afresh, times exec → first 201 (the cold start), warms it up for %v at the round's concurrency and then measures at most %d requests or %v. The targets alternate within every round and their order rotates from round to round; each figure is the median over %d rounds, and each ratio the median of the per-round ratios. Server CPU is utime+stime of the server process (`/proc/<pid>/stat`) over the measured window divided by the requests; the load generator runs on the same 2 cores.\n\n",
+		s.Warmup, s.Requests, s.Duration, s.Rounds)
+
+	p("## Targets\n\n| Target | Measured | Goal | |\n|---|---|---|---|\n")
+	for _, g := range r.goals() {
+		p("| %s | %s | %s | %s |\n", g.what, g.measured, g.goal, mark(g))
+	}
+	p("\n")
+
+	p("## `/par` on the in-memory store\n\nMedians over %d rounds.\n\n", s.Rounds)
+	p("| c | server | req/s | p50 | p99 | p99.9 | server CPU / req | failed |\n|---|---|---|---|---|---|---|---|\n")
+	for _, c := range s.Conc {
+		for _, t := range r.targets {
+			ss := pick(r.par, t, "", c)
+			n, _ := failed(ss)
+			p("| %d | %s | %.0f | %s | %s | %s | %s | %d |\n", c, t, med(ss, fRPS), ms(med(ss, fP50)), ms(med(ss, fP99)), ms(med(ss, fP999)), us(med(ss, fCPU)), n)
+		}
+	}
+	p("\nRatios (median of per-round ratios):\n\n| c | req/s pargate ÷ node | req/s pargate ÷ floor | req/s node ÷ floor | CPU/req pargate ÷ floor | CPU/req node ÷ floor | p99 pargate ÷ floor | p99 node ÷ floor |\n|---|---|---|---|---|---|---|---|\n")
+	for _, c := range s.Conc {
+		pgs, nd, fl := pick(r.par, targetPargate, "", c), pick(r.par, targetNode, "", c), pick(r.par, targetFloor, "", c)
+		rat := func(a, b []sample, f func(sample) float64) string {
+			if v, ok := ratio(a, b, f); ok {
+				return x(v)
+			}
+			return "-"
+		}
+		p("| %d | %s | %s | %s | %s | %s | %s | %s |\n", c, rat(pgs, nd, fRPS), rat(pgs, fl, fRPS), rat(nd, fl, fRPS),
+			rat(pgs, fl, fCPU), rat(nd, fl, fCPU), rat(pgs, fl, fP99), rat(nd, fl, fP99))
+	}
+	if n, first := failed(r.par); n > 0 {
+		p("\n%d requests failed; the first: `%s`\n", n, first)
+	}
+
+	p("\n## Cold start: exec to first 201 from `/par`\n\nEvery round of the `/par` and RSS runs starts each server once (%d starts per server). The poll sends the push every 0.2 ms until it gets a 201; keys and seed files exist beforehand (no key generation), and pargate's seed has no user (no argon2id hash at start).\n\n", s.Rounds*len(s.Conc)+s.RSSRounds)
+	p("| server | median | min | max | peak RSS at first 201 |\n|---|---|---|---|---|\n")
+	all := append(slices.Clone(r.par), r.rss...)
+	for _, t := range r.targets {
+		ss := pick(all, t, "", -1)
+		lo, hi := time.Duration(1<<62), time.Duration(0)
+		for _, x := range ss {
+			lo, hi = min(lo, x.ColdStart), max(hi, x.ColdStart)
+		}
+		p("| %s | %s | %s | %s | %s |\n", t, ms(med(ss, fCold)), ms(float64(lo)), ms(float64(hi)), mib(med(ss, fHWM0)))
+	}
+	if v, ok := coldRatio(all, targetPargate, targetFloor); ok {
+		p("\npargate ÷ floor: %s (median of the per-round ratios).", x(v))
+	}
+	if v, ok := coldRatio(all, targetNode, targetFloor); ok {
+		p(" node-oidc-provider ÷ floor: %s.", x(v))
+	}
+	p("\n")
+	if len(r.initTrace) > 0 {
+		total := 0.0
+		for _, l := range r.initTrace {
+			total += l.Clock
+		}
+		p("\nWhere pargate's start goes before `main` (`GODEBUG=inittrace=1`, one start): %.1f ms in package initializers in all; the largest:\n\n| package | init clock | allocated |\n|---|---|---|\n", total)
+		for _, l := range r.initTrace[:min(6, len(r.initTrace))] {
+			p("| `%s` | %.2f ms | %s |\n", l.Pkg, l.Clock, mib(float64(l.Bytes)))
+		}
+	}
+
+	p("\n## Peak RSS after %s pushes\n\n%d pushes at concurrency %d into a fresh server (bounded to %v), %d rounds; VmHWM from `/proc/<pid>/status`.\n\n", goalRSSPushesText, s.RSSPushes, s.RSSConc, s.RSSTimeout, s.RSSRounds)
+	p("| server | VmHWM at first 201 | VmHWM after the pushes | growth per push | pushes/s |\n|---|---|---|---|---|\n")
+	for _, t := range r.targets {
+		ss := pick(r.rss, t, "", -1)
+		okN := med(ss, func(s sample) float64 { return float64(s.OK) })
+		per := 0.0
+		if okN > 0 {
+			per = (med(ss, fHWM) - med(ss, fHWM0)) / okN
+		}
+		p("| %s | %s | %s | %.0f B | %.0f |\n", t, mib(med(ss, fHWM0)), mib(med(ss, fHWM)), per, med(ss, fRPS))
+	}
+	if n, first := failed(r.rss); n > 0 {
+		p("\n%d pushes failed; the first: `%s`\n", n, first)
+	}
+
+	p("\n## `/par` on DynamoDB (moto_server)\n\n")
+	if r.dynamoSkipNote != "" {
+		p("%s\n", r.dynamoSkipNote)
+	} else {
+		p("pargate with `STORE=dynamodb` against moto_server %s behind a proxy that forwards one request at a time (moto is not safe under concurrent transactions; `pkg/dynamo/dynamotest` does the same). Moto is a functional stand-in written in Python: these figures measure moto far more than pargate or DynamoDB, whose calls take single-digit milliseconds and scale out. Medians over %d rounds.\n\n", r.versions.Moto, s.DynamoRounds)
+		p("| c | req/s | p50 | p99 | p99.9 | pargate CPU / req | moto CPU / req | failed |\n|---|---|---|---|---|---|---|---|\n")
+		for _, c := range s.Conc {
+			ss := pick(r.dynamo, targetPargate, "dynamodb", c)
+			n, _ := failed(ss)
+			p("| %d | %.0f | %s | %s | %s | %s | %s | %d |\n", c, med(ss, fRPS), ms(med(ss, fP50)), ms(med(ss, fP99)), ms(med(ss, fP999)), us(med(ss, fCPU)), us(med(ss, fMoto)), n)
+		}
+		if n, first := failed(r.dynamo); n > 0 {
+			p("\nFirst failure: `%s`\n", first)
+		}
+	}
+
+	p("\n## Complete flow\n\nOne flow is push → `/authorize` (login page) → login POST → consent page → approve POST → `/token` (RS256 access and ID token), each flow with its own cookie jar, for %v per round after a %v warm-up, %d rounds. The login verifies an argon2id hash (19 MiB, 2 passes), which dominates the flow's CPU.\n\n", s.FlowDuration, s.FlowDuration/4, s.FlowRounds)
+	p("| store | c | flows/s | p50 | p99 | pargate CPU / flow | moto CPU / flow | failed |\n|---|---|---|---|---|---|---|---|\n")
+	for _, store := range []string{"memory", "dynamodb"} {
+		for _, c := range s.FlowConc {
+			ss := pick(r.flows, targetPargate, store, c)
+			if len(ss) == 0 {
+				continue
+			}
+			n, _ := failed(ss)
+			motoCol := "-"
+			if store == "dynamodb" {
+				motoCol = ms(med(ss, fMoto))
+			}
+			p("| %s | %d | %.1f | %s | %s | %s | %s | %d |\n", store, c, med(ss, fRPS), ms(med(ss, fP50)), ms(med(ss, fP99)), ms(med(ss, fCPU)), motoCol, n)
+		}
+	}
+	if n, first := failed(r.flows); n > 0 {
+		p("\nFirst failure: `%s`\n", first)
+	}
+
+	p("\n## DynamoDB calls per complete flow\n\n")
+	switch {
+	case r.callsErr != nil:
+		p("Not counted: %v\n", r.callsErr)
+	case len(r.calls) == 0:
+		p("Not counted (%s).\n", r.dynamoSkipNote)
+	default:
+		p("Counted by an SDK middleware in the Initialize step (one count per API call, whatever the retries) while one flow runs on the DynamoDB store; `infra/bench/flow` `TestDynamoDBCallsPerFlow` (part of `make test`) asserts the budgets.\n\n")
+		p("| step | calls | which | budget | design minimum |\n|---|---|---|---|---|\n")
+		total, budget, minimum := 0, 0, 0
+		for _, st := range r.calls {
+			p("| %s | %d | %s | %d | %d: %s |\n", st.Step, len(st.Calls), flow.Summary(st.Calls), st.Budget, st.Minimum, st.MinimumCalls)
+			total += len(st.Calls)
+			budget += st.Budget
+			minimum += st.Minimum
+		}
+		p("| **flow** | **%d** | %s | %d | %d |\n", total, strings.Join(flow.ByOperation(r.calls), "; "), budget, minimum)
+	}
+
+	p("\n## Go benchmarks\n\n`go test -run='^$' -bench=. -benchmem` (handlers through `ServeHTTP` with `httptest.NewRecorder`, the core's hot paths, the in-memory store).\n\n")
+	if benches := parseGoBench(goBenchOut); len(benches) > 0 {
+		p("| package | benchmark | ns/op | B/op | allocs/op |\n|---|---|---|---|---|\n")
+		for _, gb := range benches {
+			mem := "| - | -"
+			if gb.HasMem {
+				mem = fmt.Sprintf("| %d | %d", gb.BytesPerOp, gb.AllocsOp)
+			}
+			p("| `%s` | %s | %.0f %s |\n", strings.TrimPrefix(gb.Pkg, "github.com/pargate/pargate/"), strings.TrimPrefix(gb.Name, "Benchmark"), gb.NsPerOp, mem)
+		}
+	} else {
+		p("Not run (no `-gobench` output given).\n")
+	}
+
+	if notes != "" {
+		p("\n%s", notes)
+		if !strings.HasSuffix(notes, "\n") {
+			p("\n")
+		}
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o644)
+}
