@@ -33,7 +33,7 @@ func TestHistQuantilesWithinBucketError(t *testing.T) {
 	var all []time.Duration
 	r := rand.New(rand.NewPCG(1, 2))
 	for range 100000 {
-		d := time.Duration(math.Exp(r.NormFloat64()*1.5+12)) // log-normal around 160 µs
+		d := time.Duration(math.Exp(r.NormFloat64()*1.5 + 12)) // log-normal around 160 µs
 		h.Record(d)
 		all = append(all, d)
 	}
