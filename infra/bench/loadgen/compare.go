@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log"
 	"net/http"
+	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -54,6 +55,8 @@ type sample struct {
 type results struct {
 	set            settings
 	began, ended   time.Time
+	loadBefore     string // /proc/loadavg when the run began and ended: other work
+	loadAfter      string // on the machine shows here
 	machine        machine
 	versions       versions
 	par            []sample // /par on the in-memory store, every target
@@ -69,7 +72,7 @@ type results struct {
 
 // compare runs every phase and returns what it measured.
 func compare(ctx context.Context, s settings) (*results, error) {
-	r := &results{set: s, began: time.Now()}
+	r := &results{set: s, began: time.Now(), loadBefore: loadAvg()}
 	r.machine = readMachine()
 	log.Printf("machine: %s", r.machine)
 	w, err := prepare(ctx, s.Repo, !s.SkipNode)
@@ -134,8 +137,17 @@ func compare(ctx context.Context, s settings) (*results, error) {
 	} else if err := r.dynamoPhases(ctx, w); err != nil {
 		return nil, err
 	}
-	r.ended = time.Now()
+	r.ended, r.loadAfter = time.Now(), loadAvg()
 	return r, nil
+}
+
+// loadAvg is the 1-, 5- and 15-minute load average.
+func loadAvg() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(data)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return "unknown"
 }
 
 // dynamoPhases runs /par and the complete flow on DynamoDB (moto_server) and counts

@@ -83,3 +83,10 @@ func TestParseGoBench(t *testing.T) {
 		t.Errorf("parseGoBench: %+v", out)
 	}
 }
+
+func TestParseGoBenchCustomMetrics(t *testing.T) {
+	out := parseGoBench("pkg: x\nBenchmarkColdStart/par-2 \t 13\t 80447049 ns/op\t 11.63 amd64-MB\t 32.25 peak-RSS-MiB\t 221056 B/op\t 860 allocs/op\n")
+	if len(out) != 1 || !out[0].HasMem || out[0].BytesPerOp != 221056 || out[0].AllocsOp != 860 || out[0].NsPerOp != 80447049 {
+		t.Errorf("parseGoBench: %+v", out)
+	}
+}

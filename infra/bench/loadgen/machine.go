@@ -98,7 +98,11 @@ type goBench struct {
 	HasMem               bool
 }
 
-var benchRE = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+(\d+)\s+([0-9.]+) ns/op(?:\s+(\d+) B/op\s+(\d+) allocs/op)?`)
+var (
+	benchRE  = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+(\d+)\s+([0-9.]+) ns/op`)
+	bytesRE  = regexp.MustCompile(`\s(\d+) B/op`)
+	allocsRE = regexp.MustCompile(`\s(\d+) allocs/op`)
+)
 
 // parseGoBench reads the output of `go test -run=^$ -bench=. -benchmem ./...`.
 func parseGoBench(data string) []goBench {
@@ -116,10 +120,11 @@ func parseGoBench(data string) []goBench {
 		b := goBench{Pkg: pkg, Name: m[1]}
 		b.N, _ = strconv.ParseInt(m[2], 10, 64)
 		b.NsPerOp, _ = strconv.ParseFloat(m[3], 64)
-		if m[4] != "" {
+		mb, ma := bytesRE.FindStringSubmatch(line), allocsRE.FindStringSubmatch(line)
+		if mb != nil && ma != nil {
 			b.HasMem = true
-			b.BytesPerOp, _ = strconv.ParseInt(m[4], 10, 64)
-			b.AllocsOp, _ = strconv.ParseInt(m[5], 10, 64)
+			b.BytesPerOp, _ = strconv.ParseInt(mb[1], 10, 64)
+			b.AllocsOp, _ = strconv.ParseInt(ma[1], 10, 64)
 		}
 		out = append(out, b)
 	}
