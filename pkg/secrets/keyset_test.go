@@ -1,0 +1,38 @@
+package secrets_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/pargate/pargate/pkg/keys"
+	"github.com/pargate/pargate/pkg/secrets"
+)
+
+func TestLoadKeySet_TellsNotRotatedYetFromAFailure(t *testing.T) {
+	client := motoClient(t)
+	for _, placeholder := range []string{`{"keys":[]}`, "generated-placeholder-string"} {
+		set, err := secrets.LoadKeySet(t.Context(), client, newSecret(t, client, placeholder))
+		if set != nil || err != nil {
+			t.Errorf("placeholder %q: LoadKeySet = %v, %v; want nil, nil", placeholder, set, err)
+		}
+	}
+
+	want, err := keys.Rotate(nil, keys.ES256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	value, err := want.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := secrets.LoadKeySet(t.Context(), client, newSecret(t, client, string(value)))
+	if err != nil || set == nil || !slices.Equal(set.KeyIDs(), want.KeyIDs()) {
+		t.Errorf("LoadKeySet of a key set = %v, %v; want kids %v", set, err, want.KeyIDs())
+	}
+
+	id := newSecret(t, client, `{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}`)
+	if _, err := secrets.LoadKeySet(t.Context(), client, id); err == nil || !strings.Contains(err.Error(), id) {
+		t.Errorf("LoadKeySet of keys that do not parse = %v, want an error naming the secret", err)
+	}
+}
