@@ -1,0 +1,349 @@
+package admin_test
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/pargate/pargate/pkg/admin"
+	"github.com/pargate/pargate/pkg/oauth"
+)
+
+const appMeta = `{
+  "client_id": "app",
+  "client_name": "The App",
+  "token_endpoint_auth_method": "client_secret_basic",
+  "redirect_uris": ["https://app.example.com/cb"],
+  "scope": "openid profile",
+  "require_pushed_authorization_requests": true
+}`
+
+// created is what client create prints.
+type created struct {
+	ClientID        string   `json:"client_id"`
+	ClientName      string   `json:"client_name"`
+	RedirectURIs    []string `json:"redirect_uris"`
+	Method          string   `json:"token_endpoint_auth_method"`
+	Secret          string   `json:"client_secret"`
+	SecretExpiresAt *int     `json:"client_secret_expires_at"`
+	SecretHash      []byte   `json:"client_secret_sha256"`
+	RequirePAR      bool     `json:"require_pushed_authorization_requests"`
+}
+
+func createClient(tb testing.TB, h *harness, meta string) created {
+	tb.Helper()
+	var out created
+	h.run("", "client", "create", "--file", writeFile(tb, "meta.json", meta)).ok(tb, &out)
+	return out
+}
+
+func basic(id, secret string) oauth.ClientCredentials {
+	return oauth.ClientCredentials{BasicUsed: true, BasicID: id, BasicSecret: secret}
+}
+
+func TestClientCreate_PrintsTheSecretOnceAndStoresOnlyItsHash(t *testing.T) {
+	h := newHarness(t)
+	r := h.run("", "client", "create", "--file", writeFile(t, "meta.json", appMeta))
+	var out created
+	r.ok(t, &out)
+
+	if len(out.Secret) != 43 {
+		t.Fatalf("client_secret %q has %d characters, want 43 (256 bits, base64url)", out.Secret, len(out.Secret))
+	}
+	if raw, err := base64.RawURLEncoding.DecodeString(out.Secret); err != nil || len(raw) != admin.SecretBytes {
+		t.Errorf("client_secret is not 32 bytes of base64url: %v", err)
+	}
+	if out.SecretExpiresAt == nil || *out.SecretExpiresAt != 0 {
+		t.Errorf("client_secret_expires_at = %v, want 0 (RFC 7591 §3.2.1: does not expire)", out.SecretExpiresAt)
+	}
+	if out.ClientID != "app" || out.ClientName != "The App" || !out.RequirePAR || out.Method != oauth.AuthClientSecretBasic {
+		t.Errorf("printed metadata = %+v", out)
+	}
+	if out.SecretHash != nil {
+		t.Error("client create printed the stored hash")
+	}
+	if n := strings.Count(r.stdout, out.Secret); n != 1 {
+		t.Errorf("the secret appears %d times on stdout, want once", n)
+	}
+	if strings.Contains(r.stderr, out.Secret) {
+		t.Error("the secret is on stderr")
+	}
+	if !strings.Contains(r.stderr, "only this once") {
+		t.Errorf("stderr does not warn that the secret is shown once:\n%s", r.stderr)
+	}
+
+	stored, err := h.store.GetClient(t.Context(), "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(stored.SecretHash, oauth.SecretHash(out.Secret)) {
+		t.Errorf("stored hash %x, want SHA-256 of the printed secret %x", stored.SecretHash, oauth.SecretHash(out.Secret))
+	}
+
+	// Never again: not by get, not by list, and neither is the hash.
+	hashB64 := base64.StdEncoding.EncodeToString(stored.SecretHash)
+	for _, args := range [][]string{{"client", "get", "app"}, {"client", "list"}} {
+		r := h.run("", args...).ok(t, nil)
+		for _, leak := range []string{out.Secret, hashB64, `"client_secret":`, `"client_secret_sha256":`} {
+			if strings.Contains(r.stdout+r.stderr, leak) {
+				t.Errorf("%v prints %q:\n%s", args, leak, r.stdout)
+			}
+		}
+	}
+}
+
+func TestClientCreate_TheClientAuthenticatesWithThePrintedSecret(t *testing.T) {
+	h := newHarness(t)
+	svc := h.service()
+
+	out := createClient(t, h, appMeta)
+	c, err := svc.AuthenticateClient(t.Context(), basic("app", out.Secret))
+	if err != nil {
+		t.Fatalf("AuthenticateClient with the printed secret: %v", err)
+	}
+	if c.ID != "app" {
+		t.Errorf("authenticated %q", c.ID)
+	}
+	if _, err := svc.AuthenticateClient(t.Context(), basic("app", out.Secret[:42]+"x")); err == nil {
+		t.Error("a wrong secret authenticated")
+	}
+
+	// client_secret_post works the same way.
+	post := strings.NewReplacer(`"app"`, `"post-app"`, "client_secret_basic", "client_secret_post").Replace(appMeta)
+	out = createClient(t, h, post)
+	if _, err := svc.AuthenticateClient(t.Context(), oauth.ClientCredentials{BodyClientID: "post-app", BodySecret: out.Secret}); err != nil {
+		t.Errorf("client_secret_post with the printed secret: %v", err)
+	}
+}
+
+func TestClientCreate_DefaultsToClientSecretBasicAsRFC7591Says(t *testing.T) {
+	h := newHarness(t)
+	out := createClient(t, h, `{"client_id":"d","redirect_uris":["https://d.example/cb"]}`)
+	if out.Method != oauth.AuthClientSecretBasic || out.Secret == "" {
+		t.Errorf("metadata without token_endpoint_auth_method: method %q, secret %q", out.Method, out.Secret)
+	}
+}
+
+func TestClientCreate_PublicClientGetsNoSecret(t *testing.T) {
+	h := newHarness(t)
+	r := h.run("", "client", "create", "--file", writeFile(t, "spa.json",
+		`{"client_id":"spa","token_endpoint_auth_method":"none","redirect_uris":["https://spa.example/cb"]}`))
+	var out created
+	r.ok(t, &out)
+	if out.Secret != "" || strings.Contains(r.stdout, `"client_secret":`) {
+		t.Errorf("a public client got a secret:\n%s", r.stdout)
+	}
+	stored, err := h.store.GetClient(t.Context(), "spa")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stored.SecretHash) != 0 {
+		t.Errorf("a public client has a stored hash %x", stored.SecretHash)
+	}
+	if _, err := h.service().AuthenticateClient(t.Context(), oauth.ClientCredentials{BodyClientID: "spa"}); err != nil {
+		t.Errorf("public client: %v", err)
+	}
+}
+
+func TestClientCreate_FromStdin(t *testing.T) {
+	h := newHarness(t)
+	var out created
+	h.run(appMeta, "client", "create", "--file", "-").ok(t, &out)
+	if out.ClientID != "app" || out.Secret == "" {
+		t.Errorf("created from stdin: %+v", out)
+	}
+}
+
+// The metadata is checked by the seed file's rules (pkg/seed), with its messages.
+func TestClientCreate_InvalidMetadataIsRefusedWithTheSeedMessage(t *testing.T) {
+	h := newHarness(t)
+	for _, tc := range []struct {
+		name, meta, want string
+	}{
+		{"no client_id", `{"redirect_uris":["https://a.example/cb"]}`, "client_id is required"},
+		{"no redirect_uris", `{"client_id":"x"}`, "redirect_uris is required"},
+		{"http redirect off loopback", `{"client_id":"x","redirect_uris":["http://a.example/cb"]}`, "http is allowed only on loopback"},
+		{"fragment", `{"client_id":"x","redirect_uris":["https://a.example/cb#f"]}`, "must not have a fragment"},
+		{"unknown method", `{"client_id":"x","token_endpoint_auth_method":"tls_client_auth","redirect_uris":["https://a.example/cb"]}`,
+			`token_endpoint_auth_method "tls_client_auth" is not supported`},
+		{"private_key_jwt without keys", `{"client_id":"x","token_endpoint_auth_method":"private_key_jwt","redirect_uris":["https://a.example/cb"]}`,
+			"private_key_jwt needs jwks or jwks_uri"},
+		{"lifetime out of range", `{"client_id":"x","redirect_uris":["https://a.example/cb"],"pushed_request_lifetime":601}`,
+			"pushed_request_lifetime must be from 5 to 600 seconds"},
+		{"unknown field", `{"client_id":"x","redirect_uri":"https://a.example/cb"}`, `unknown field "redirect_uri"`},
+		{"client_secret given", `{"client_id":"x","client_secret":"` + strings.Repeat("s", 50) + `","redirect_uris":["https://a.example/cb"]}`,
+			"client_secret must not be given"},
+		{"hash given", `{"client_id":"x","client_secret_sha256":"AAAA","redirect_uris":["https://a.example/cb"]}`,
+			"client_secret_sha256 is not client metadata"},
+		{"not an object", `["x"]`, "parse client metadata"},
+		{"two objects", `{"client_id":"x"} {"client_id":"y"}`, "more than one JSON value"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h.run("", "client", "create", "--file", writeFile(t, "meta.json", tc.meta)).fails(t, admin.ExitError, tc.want)
+		})
+	}
+	clients, err := h.store.ListClients(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(clients) != 0 {
+		t.Errorf("invalid metadata stored %d clients", len(clients))
+	}
+}
+
+func TestClientCreate_ATakenIDIsAnErrorAndChangesNothing(t *testing.T) {
+	h := newHarness(t)
+	first := createClient(t, h, appMeta)
+	h.run("", "client", "create", "--file", writeFile(t, "meta.json", appMeta)).fails(t, admin.ExitError, `client "app" already exists`)
+	if _, err := h.service().AuthenticateClient(t.Context(), basic("app", first.Secret)); err != nil {
+		t.Errorf("the first secret stopped working: %v", err)
+	}
+}
+
+func TestClientCreate_MissingFileIsAUsageError(t *testing.T) {
+	h := newHarness(t)
+	h.run("", "client", "create").fails(t, admin.ExitUsage, "client create needs --file")
+	h.run("", "client", "create", "--file", "/nonexistent/meta.json").fails(t, admin.ExitError, "no such file")
+}
+
+func TestClientGet_ShowsTheMetadata(t *testing.T) {
+	h := newHarness(t)
+	createClient(t, h, appMeta)
+	var got created
+	h.run("", "client", "get", "app").ok(t, &got)
+	if got.ClientID != "app" || !slices.Equal(got.RedirectURIs, []string{"https://app.example.com/cb"}) || !got.RequirePAR {
+		t.Errorf("client get = %+v", got)
+	}
+}
+
+func TestClientGet_UnknownClientIsNotFound(t *testing.T) {
+	h := newHarness(t)
+	h.run("", "client", "get", "nobody").fails(t, admin.ExitError, `client "nobody" not found`)
+}
+
+func TestClientList_ListsEveryClientByID(t *testing.T) {
+	h := newHarness(t)
+	var empty []created
+	h.run("", "client", "list").ok(t, &empty)
+	if empty == nil || len(empty) != 0 {
+		t.Errorf("empty list = %#v, want []", empty)
+	}
+	for _, id := range []string{"zz", "aa"} {
+		createClient(t, h, strings.Replace(appMeta, `"app"`, `"`+id+`"`, 1))
+	}
+	var list []created
+	h.run("", "client", "list").ok(t, &list)
+	if len(list) != 2 || list[0].ClientID != "aa" || list[1].ClientID != "zz" {
+		t.Errorf("client list = %+v", list)
+	}
+}
+
+func TestClientUpdate_ReplacesTheMetadataAndKeepsTheSecret(t *testing.T) {
+	h := newHarness(t)
+	svc := h.service()
+	first := createClient(t, h, appMeta)
+
+	changed := strings.Replace(appMeta, "https://app.example.com/cb", "https://app.example.com/new", 1)
+	r := h.run("", "client", "update", "app", "--file", writeFile(t, "meta.json", changed))
+	var out created
+	r.ok(t, &out)
+	if out.Secret != "" || strings.Contains(r.stdout, `"client_secret":`) {
+		t.Errorf("an update without --rotate-secret printed a secret:\n%s", r.stdout)
+	}
+	stored, err := h.store.GetClient(t.Context(), "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(stored.RedirectURIs, []string{"https://app.example.com/new"}) {
+		t.Errorf("redirect_uris = %v after update", stored.RedirectURIs)
+	}
+	if _, err := svc.AuthenticateClient(t.Context(), basic("app", first.Secret)); err != nil {
+		t.Errorf("the secret stopped working after an update: %v", err)
+	}
+
+	// client_id may be left out of the file; the argument names the client.
+	noID := strings.Replace(changed, `"client_id": "app",`, "", 1)
+	h.run("", "client", "update", "app", "--file", writeFile(t, "meta.json", noID)).ok(t, nil)
+}
+
+func TestClientUpdate_RotateSecretPrintsANewSecretAndRetiresTheOld(t *testing.T) {
+	h := newHarness(t)
+	svc := h.service()
+	first := createClient(t, h, appMeta)
+
+	// Flags may follow the client id.
+	r := h.run("", "client", "update", "app", "--file", writeFile(t, "meta.json", appMeta), "--rotate-secret")
+	var out created
+	r.ok(t, &out)
+	if len(out.Secret) != 43 || out.Secret == first.Secret {
+		t.Fatalf("rotated secret %q (first %q)", out.Secret, first.Secret)
+	}
+	if n := strings.Count(r.stdout, out.Secret); n != 1 || strings.Contains(r.stderr, out.Secret) {
+		t.Errorf("the new secret appears %d times on stdout (and on stderr: %v)", n, strings.Contains(r.stderr, out.Secret))
+	}
+	if _, err := svc.AuthenticateClient(t.Context(), basic("app", out.Secret)); err != nil {
+		t.Errorf("the new secret: %v", err)
+	}
+	if _, err := svc.AuthenticateClient(t.Context(), basic("app", first.Secret)); err == nil {
+		t.Error("the old secret still works after --rotate-secret")
+	}
+}
+
+func TestClientUpdate_AClientThatGainsASecretGetsOne(t *testing.T) {
+	h := newHarness(t)
+	createClient(t, h, `{"client_id":"spa","token_endpoint_auth_method":"none","redirect_uris":["https://spa.example/cb"]}`)
+	var out created
+	h.run("", "client", "update", "spa", "--file", writeFile(t, "meta.json",
+		`{"client_id":"spa","token_endpoint_auth_method":"client_secret_post","redirect_uris":["https://spa.example/cb"]}`)).ok(t, &out)
+	if out.Secret == "" {
+		t.Fatal("a client that became confidential got no secret")
+	}
+	if _, err := h.service().AuthenticateClient(t.Context(), oauth.ClientCredentials{BodyClientID: "spa", BodySecret: out.Secret}); err != nil {
+		t.Errorf("the generated secret: %v", err)
+	}
+}
+
+func TestClientUpdate_Errors(t *testing.T) {
+	h := newHarness(t)
+	first := createClient(t, h, appMeta)
+	meta := writeFile(t, "meta.json", appMeta)
+
+	h.run("", "client", "update", "nobody", "--file", writeFile(t, "nobody.json", strings.Replace(appMeta, `"app"`, `"nobody"`, 1))).
+		fails(t, admin.ExitError, `client "nobody" not found`)
+	h.run("", "client", "update", "other", "--file", meta).fails(t, admin.ExitError, `client_id "app" in`)
+	h.run("", "client", "update", "app", "--file", writeFile(t, "bad.json", `{"client_id":"app"}`)).
+		fails(t, admin.ExitError, "redirect_uris is required")
+	h.run("", "client", "update", "app", "--rotate-secret", "--file", writeFile(t, "public.json",
+		`{"client_id":"app","token_endpoint_auth_method":"none","redirect_uris":["https://app.example.com/cb"]}`)).
+		fails(t, admin.ExitError, "has no client secret")
+	h.run("", "client", "update", "app").fails(t, admin.ExitUsage, "client update needs --file")
+	h.run("", "client", "update", "--file", meta).fails(t, admin.ExitUsage, "takes one argument, ID")
+
+	if _, err := h.service().AuthenticateClient(t.Context(), basic("app", first.Secret)); err != nil {
+		t.Errorf("a failed update changed the client: %v", err)
+	}
+}
+
+func TestClientDelete_ThenGetIsNotFound(t *testing.T) {
+	h := newHarness(t)
+	first := createClient(t, h, appMeta)
+	var out struct {
+		ClientID string `json:"client_id"`
+		Deleted  bool   `json:"deleted"`
+	}
+	h.run("", "client", "delete", "app").ok(t, &out)
+	if out.ClientID != "app" || !out.Deleted {
+		t.Errorf("client delete printed %+v", out)
+	}
+	h.run("", "client", "get", "app").fails(t, admin.ExitError, `client "app" not found`)
+	h.run("", "client", "delete", "app").fails(t, admin.ExitError, `client "app" not found`)
+	if _, err := h.service().AuthenticateClient(t.Context(), basic("app", first.Secret)); err == nil {
+		t.Error("a deleted client authenticated")
+	}
+	if _, err := h.store.GetClient(t.Context(), "app"); !errors.Is(err, oauth.ErrNotFound) {
+		t.Errorf("GetClient after delete = %v", err)
+	}
+}
