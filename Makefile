@@ -28,7 +28,7 @@ GO_BUILD = CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) go build -trimpath -ldflags
 # `make run STORE=dynamodb` and `STORE=dynamodb make run` both work.
 LOCAL_ENV := ADDR ISSUER SEED_FILE STORE DYNAMODB_ENDPOINT KEYS_FILE
 
-.PHONY: help run invoke test bench build lint deploy clean FORCE
+.PHONY: help run invoke test bench fuzz build lint deploy clean FORCE
 
 help: ## Show the targets and the variables they read
 	@echo 'Usage: make <target> [VAR=value ...]'
@@ -40,6 +40,7 @@ help: ## Show the targets and the variables they read
 	@echo '                                settings of the local server for "make run"'
 	@echo '  GOARCH                        Lambda architecture for build (default arm64)'
 	@echo '  FN, EVENT                     function and event file for invoke'
+	@echo '  FUZZTIME                      how long fuzz runs each target (default 30s)'
 	@echo '  ENV                           samconfig.toml environment for deploy (default, dev, prod)'
 	@echo '  ARTIFACTS_DIR                 output directory of build-<Name>Function (set by sam build)'
 
@@ -66,6 +67,21 @@ bench: ## Go benchmarks, then pargate vs node-oidc-provider vs a stdlib floor on
 	go test -run='^$$' -bench=. -benchmem ./... | tee bin/gobench.txt
 	test -d infra/bench/node/node_modules || (cd infra/bench/node && npm ci --no-audit --no-fund)
 	go run ./infra/bench/loadgen compare -gobench bin/gobench.txt $(BENCH_FLAGS)
+
+# Every fuzz target (func FuzzXxx in a *_test.go), one `go test -fuzz` run each, as -fuzz
+# takes one target per package. make test already runs their seeds (f.Add and the
+# checked-in testdata/fuzz/FuzzXxx/*); an input that fails here is written to the
+# package's testdata/fuzz/FuzzXxx/, to be checked in with the fix.
+FUZZTIME ?= 30s
+
+fuzz: ## Run every fuzz target for FUZZTIME each (default 30s): no crash, no 5xx, the spec's properties
+	@dirs="$$(grep -rl --include='*_test.go' '^func Fuzz' pkg infra functions | xargs -n1 dirname | sort -u)"; \
+	for dir in $$dirs; do \
+	  for target in $$(go test -list '^Fuzz' "./$$dir" | grep '^Fuzz'); do \
+	    echo "== ./$$dir $$target ($(FUZZTIME))"; \
+	    go test -run='^$$' -fuzz="^$$target\$$" -fuzztime='$(FUZZTIME)' "./$$dir"; \
+	  done; \
+	done
 
 build: $(FUNCTION_DIRS:%=bin/%/bootstrap) ## Build every function for Lambda (linux/$GOARCH) into bin/<name>/bootstrap
 

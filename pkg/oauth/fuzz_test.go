@@ -1,0 +1,210 @@
+package oauth
+
+// Fuzz targets of the core's parsers and matchers, as properties: what each accepts
+// is what the specification allows, and nothing panics. `go test` runs the seeds
+// (f.Add and testdata/fuzz/FuzzXxx/*); `make fuzz` runs each target for FUZZTIME.
+// The HTTP edge has its own targets in pkg/httpapi/fuzz_test.go.
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// FuzzCheckParams: RFC 6749 §3.1 and Appendix B parameter hygiene on any form body.
+// Accepted parameters appear once, are UTF-8 without control characters (JSON
+// whitespace only in JSON-valued parameters) and are bounded in length.
+func FuzzCheckParams(f *testing.F) {
+	for _, s := range []string{
+		"response_type=code&client_id=c&scope=openid",
+		"scope=openid&scope=openid",
+		"state=a%00b", "state=a%C2%85b", "state=%ff", "%ff=1", "a%01b=1",
+		"claims=%7B%0A%22x%22%3A1%7D", "state=%0A", "request=" + strings.Repeat("a", 9000),
+		"login_hint=" + strings.Repeat("a", 9000), "=&=", "a=1;b=2",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		params, _ := url.ParseQuery(raw)
+		if checkParams(params) != nil {
+			return
+		}
+		for name, values := range params {
+			if len(values) != 1 {
+				t.Fatalf("%q: parameter %q accepted %d times", raw, name, len(values))
+			}
+			v := values[0]
+			if !utf8.ValidString(name) || !utf8.ValidString(v) {
+				t.Fatalf("%q: non-UTF-8 parameter %q accepted", raw, name)
+			}
+			jsonValued := slices.Contains(largeParams, name)
+			for _, r := range name + v {
+				if r == '\t' || r == '\n' || r == '\r' {
+					if jsonValued && !strings.ContainsRune(name, r) {
+						continue
+					}
+				}
+				if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+					t.Fatalf("%q: control character %U in parameter %q accepted", raw, r, name)
+				}
+			}
+			if !jsonValued && len(v) > maxValueLen {
+				t.Fatalf("%q: %d-byte %s accepted", raw, len(v), name)
+			}
+		}
+	})
+}
+
+// FuzzParseScope: RFC 6749 §3.3 scope = scope-token *( SP scope-token ),
+// scope-token = 1*( %x21 / %x23-5B / %x5D-7E ). Accepted tokens are valid, unique,
+// at most 100, and exactly the space-separated tokens of the input.
+func FuzzParseScope(f *testing.F) {
+	for _, s := range []string{"openid profile email", " openid  openid ", "", "a\tb", `a"b`, `a\b`, "caf\u00e9", "~ !", strings.Repeat("x ", 150)} {
+		f.Add(s)
+	}
+	token := regexp.MustCompile(`^[\x21\x23-\x5B\x5D-\x7E]+$`)
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := parseScope(s)
+		if err != nil {
+			if err.Code != CodeInvalidScope {
+				t.Fatalf("%q: error %s, want invalid_scope", s, err.Code)
+			}
+			return
+		}
+		var want []string
+		for _, tok := range strings.Split(s, " ") {
+			if tok != "" && !slices.Contains(want, tok) {
+				want = append(want, tok)
+			}
+		}
+		if !slices.Equal(got, want) || len(got) > 100 {
+			t.Fatalf("%q: parsed %q, want %q", s, got, want)
+		}
+		for _, tok := range got {
+			if !token.MatchString(tok) {
+				t.Fatalf("%q: invalid scope-token %q accepted", s, tok)
+			}
+		}
+	})
+}
+
+// validPrefix mirrors what the seed accepts as a pushed_redirect_uri_prefixes entry
+// (pkg/seed checkRedirectPrefix): absolute, with a host and a path, no fragment or
+// userinfo, https (http only on loopback).
+func validPrefix(p string) bool {
+	u, err := url.Parse(p)
+	if err != nil || !u.IsAbs() || u.Host == "" || !strings.HasPrefix(u.Path, "/") || u.Fragment != "" || u.User != nil {
+		return false
+	}
+	return u.Scheme == "https" || (u.Scheme == "http" && isLoopback(u.Hostname()))
+}
+
+// FuzzRedirectAllowed: redirect URI matching (RFC 6749 §3.1.2.2, RFC 9700 §4.1.3,
+// RFC 9126 §2.4 and §7.2). An accepted URI is registered exactly, or — for a pushed
+// request of a client with credentials — starts with a registered prefix, has no
+// fragment or userinfo, and uses https or loopback http; under a prefix the seed
+// accepts, it names the prefix's host. The authorization response built on an
+// accepted URI (RFC 6749 §4.1.2, RFC 9207) goes to the same scheme and host, keeps
+// the URI's query, carries code, state and iss, and has no fragment.
+func FuzzRedirectAllowed(f *testing.F) {
+	const reg, prefix = "https://client.example.org/cb", "https://tenant.example.org/cb/"
+	for _, uri := range []string{
+		reg, prefix, prefix + "x?y=1", prefix + "x#f", prefix + "x#", "https://tenant.example.org@evil.example/cb/",
+		"https://tenant.example.org.evil.example/cb/", "http://tenant.example.org/cb/", prefix + "x?a=1;b=2",
+		prefix + "x?a=%zz", prefix + "%2e%2e/%2e%2e/evil", "http://127.0.0.1:9/cb/", "http://[::1]:9/cb/x",
+	} {
+		f.Add(uri, reg, prefix, false, true)
+		f.Add(uri, reg, prefix, true, true)
+		f.Add(uri, reg, prefix, false, false)
+	}
+	f.Add("http://127.0.0.1:9/cb/x", reg, "http://127.0.0.1:9/cb/", false, true)
+	f.Add("https://tenant.example.org", reg, "https://tenant.example.org", false, true)
+	f.Add("https://tenant.example.org.evil.example/", reg, "https://tenant.example.org", false, true)
+	s := NewService(Config{Issuer: "https://as.example.org"}, nil, nil)
+	f.Fuzz(func(t *testing.T, uri, registered, prefix string, public, pushed bool) {
+		c := &Client{ID: "c", RedirectURIs: []string{registered}, TokenEndpointAuthMethod: AuthClientSecretBasic}
+		if public {
+			c.TokenEndpointAuthMethod = AuthNone
+		}
+		if prefix != "" {
+			c.PushedRedirectURIPrefixes = []string{prefix}
+		}
+		if !redirectAllowed(c, uri, pushed) {
+			return
+		}
+		in := []any{uri, registered, prefix, public, pushed}
+		if uri != registered {
+			u, err := url.Parse(uri)
+			switch {
+			case !pushed || public || prefix == "" || !strings.HasPrefix(uri, prefix):
+				t.Fatalf("%q: accepted without an exact match or a prefix for an authenticated push", in)
+			case err != nil || strings.Contains(uri, "#") || u.User != nil:
+				t.Fatalf("%q: accepted with a fragment or userinfo", in)
+			case u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname())):
+				t.Fatalf("%q: accepted with scheme %q", in, u.Scheme)
+			}
+			if p, _ := url.Parse(prefix); validPrefix(prefix) && (u.Host != p.Host || u.Scheme != p.Scheme) {
+				t.Fatalf("%q: a URI under the prefix names %s://%s", in, u.Scheme, u.Host)
+			}
+		}
+		u, err := url.Parse(uri)
+		if err != nil || !u.IsAbs() || u.Host == "" || u.Fragment != "" || strings.Contains(uri, "#") {
+			return // only well-formed URIs can be registered (pkg/seed)
+		}
+		resp, err := url.Parse(s.responseURL(uri, url.Values{"code": {"the-code"}, "state": {"the-state"}}))
+		if err != nil {
+			t.Fatalf("%q: authorization response URL does not parse: %v", in, err)
+		}
+		q := resp.Query()
+		if resp.Scheme != u.Scheme || resp.Host != u.Host || resp.Fragment != "" ||
+			q.Get("code") != "the-code" || q.Get("state") != "the-state" || q.Get("iss") != "https://as.example.org" {
+			t.Fatalf("%q: authorization response %s", in, resp)
+		}
+		// RFC 6749 §3.1.2: the query component "MUST be retained when adding additional
+		// query parameters" (for the form-urlencoded pairs it holds).
+		if orig, err := url.ParseQuery(u.RawQuery); err == nil {
+			for k, vs := range orig {
+				if k != "code" && k != "state" && k != "iss" && !slices.Equal(q[k], vs) {
+					t.Fatalf("%q: query parameter %s=%q lost from %s", in, k, vs, resp)
+				}
+			}
+		}
+	})
+}
+
+// FuzzPKCE: RFC 7636 §4.1 (code_verifier = 43*128unreserved), §4.2 (S256), §4.6
+// (verification) against a direct reading of the text.
+func FuzzPKCE(f *testing.F) {
+	f.Add("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM")
+	f.Add(strings.Repeat("a", 42), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cN")
+	f.Add(strings.Repeat("~", 128), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-c=")
+	f.Add(strings.Repeat("a", 129), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-c\n")
+	f.Add("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjX\u00e9", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw+cM")
+	verifier := regexp.MustCompile(`^[A-Za-z0-9\-._~]{43,128}$`)
+	f.Fuzz(func(t *testing.T, v, challenge string) {
+		if got, want := validPKCEValue(v), verifier.MatchString(v); got != want {
+			t.Fatalf("validPKCEValue(%q) = %v, want %v", v, got, want)
+		}
+		sum := sha256.Sum256([]byte(v))
+		if got, want := verifyS256(v, challenge), base64.RawURLEncoding.EncodeToString(sum[:]) == challenge; got != want {
+			t.Fatalf("verifyS256(%q, %q) = %v, want %v", v, challenge, got, want)
+		}
+		if verifyS256(v, base64.RawURLEncoding.EncodeToString(sum[:])) != true {
+			t.Fatalf("verifyS256(%q, its own S256) = false", v)
+		}
+		// A challenge that passes the syntax check and the parameter hygiene (no
+		// control characters, so no newlines the base64 decoder would skip) is the
+		// base64url encoding of a 32-byte digest.
+		if validS256Challenge(challenge) && checkParams(url.Values{"code_challenge": {challenge}}) == nil {
+			b, err := base64.RawURLEncoding.DecodeString(challenge)
+			if err != nil || len(b) != sha256.Size {
+				t.Fatalf("validS256Challenge(%q) accepted %d bytes (%v)", challenge, len(b), err)
+			}
+		}
+	})
+}
