@@ -114,17 +114,29 @@ type StepCalls struct {
 
 // Budgets are the DynamoDB call budgets of the steps of one flow: today's counts,
 // and beside them the design's minimum, about one call per step (DESIGN.md decisions
-// 3, 4 and 7). The difference is the client read that every step makes (GetItem
-// client, strongly consistent so that disabling a client is immediate), the pushed
-// request that the login re-reads although the consent page reads it again right
-// after, and the user that approval re-reads after the login read it.
+// 3, 4 and 7): the one read or conditional write that carries the step. Approval
+// needs two, the pushed request (what the code carries) and the transaction that
+// consumes it and issues the code, unless the consent page's read travelled in the
+// sealed transaction cookie. Today every step also reads the client (strongly
+// consistent, so that disabling a client is immediate), the login re-reads the pushed
+// request that the consent page reads again right after, and approval re-reads the
+// user that the login read.
 var Budgets = []StepCalls{
 	{Step: StepPush, Budget: 2, Minimum: 1, MinimumCalls: "PutItem par (conditional create)"},
 	{Step: StepAuthorize, Budget: 2, Minimum: 1, MinimumCalls: "GetItem par (strongly consistent)"},
 	{Step: StepLogin, Budget: 3, Minimum: 1, MinimumCalls: "GetItem user (the password hash)"},
 	{Step: StepConsent, Budget: 2, Minimum: 1, MinimumCalls: "GetItem par (scopes for the page; still unconsumed)"},
-	{Step: StepApprove, Budget: 4, Minimum: 1, MinimumCalls: "TransactWriteItems par+code (consume and issue, conditional)"},
+	{Step: StepApprove, Budget: 4, Minimum: 2, MinimumCalls: "GetItem par, TransactWriteItems par+code (consume and issue, conditional)"},
 	{Step: StepToken, Budget: 2, Minimum: 1, MinimumCalls: "UpdateItem code (conditional consume, returns the code)"},
+}
+
+// MinimumCalls is the design's minimum for a complete flow.
+func MinimumCalls() int {
+	n := 0
+	for _, b := range Budgets {
+		n += b.Minimum
+	}
+	return n
 }
 
 // Summary renders calls as "2× GetItem client, PutItem par" (sorted by first use).

@@ -46,52 +46,54 @@ type sample struct {
 	OK        int
 	Failed    int
 	FirstErr  string
+	Other     float64       // share of the machine other processes used during the run
 	ColdStart time.Duration // exec to first 201 from /par
 	HWMStart  int64         // VmHWM right after the first 201
 	HWMEnd    int64         // VmHWM after the load
 }
 
-// results of a comparison run.
+// results of a comparison run; they are also saved as JSON, from which `loadgen
+// compare -from` renders the report again.
 type results struct {
-	set            settings
-	began, ended   time.Time
-	loadBefore     string // /proc/loadavg when the run began and ended: other work
-	loadAfter      string // on the machine shows here
-	machine        machine
-	versions       versions
-	par            []sample // /par on the in-memory store, every target
-	rss            []sample // RSSPushes pushes at RSSConc, every target
-	dynamo         []sample // /par on DynamoDB (moto), pargate
-	flows          []sample // complete flows, pargate on both stores
-	calls          []flow.StepCalls
-	callsErr       error
-	initTrace      []initLine
-	targets        []string
-	dynamoSkipNote string
+	Set          settings
+	Began, Ended time.Time
+	LoadBefore   string // /proc/loadavg when the run began and ended: other work
+	LoadAfter    string // on the machine shows here
+	Machine      machine
+	Versions     versions
+	Par          []sample // /par on the in-memory store, every target
+	RSS          []sample // RSSPushes pushes at RSSConc, every target
+	Dynamo       []sample // /par on DynamoDB (moto), pargate
+	Flows        []sample // complete flows, pargate on both stores
+	Calls        []flow.StepCalls
+	CallsErr     string
+	InitTrace    []initLine
+	Targets      []string
+	DynamoSkip   string
 }
 
 // compare runs every phase and returns what it measured.
 func compare(ctx context.Context, s settings) (*results, error) {
-	r := &results{set: s, began: time.Now(), loadBefore: loadAvg()}
-	r.machine = readMachine()
-	log.Printf("machine: %s", r.machine)
+	r := &results{Set: s, Began: time.Now(), LoadBefore: loadAvg()}
+	r.Machine = readMachine()
+	log.Printf("machine: %s", r.Machine)
 	w, err := prepare(ctx, s.Repo, !s.SkipNode)
 	if err != nil {
 		return nil, err
 	}
 	defer w.cleanup()
-	r.versions = readVersions(ctx, s.Repo, w)
+	r.Versions = readVersions(ctx, s.Repo, w)
 
 	targets := []target{w.pargate(w.seedPAR, ""), w.floorTarget()}
 	if !s.SkipNode {
 		targets = []target{w.pargate(w.seedPAR, ""), w.nodeTarget(), w.floorTarget()}
 	}
 	for _, t := range targets {
-		r.targets = append(r.targets, t.name)
+		r.Targets = append(r.Targets, t.name)
 	}
 
 	// Where pargate's cold start goes: the Go runtime's own trace of package inits.
-	if r.initTrace, err = traceInit(ctx, w); err != nil {
+	if r.InitTrace, err = traceInit(ctx, w); err != nil {
 		log.Printf("init trace: %v", err)
 	}
 
@@ -104,7 +106,7 @@ func compare(ctx context.Context, s settings) (*results, error) {
 				if err != nil {
 					return nil, err
 				}
-				r.par = append(r.par, smp)
+				r.Par = append(r.Par, smp)
 			}
 		}
 	}
@@ -116,7 +118,7 @@ func compare(ctx context.Context, s settings) (*results, error) {
 			if err != nil {
 				return nil, err
 			}
-			r.rss = append(r.rss, smp)
+			r.RSS = append(r.RSS, smp)
 		}
 	}
 
@@ -128,16 +130,16 @@ func compare(ctx context.Context, s settings) (*results, error) {
 			if err != nil {
 				return nil, err
 			}
-			r.flows = append(r.flows, smp)
+			r.Flows = append(r.Flows, smp)
 		}
 	}
 
 	if s.SkipDynamo {
-		r.dynamoSkipNote = "skipped (-skip-dynamo)"
+		r.DynamoSkip = "skipped (-skip-dynamo)"
 	} else if err := r.dynamoPhases(ctx, w); err != nil {
 		return nil, err
 	}
-	r.ended, r.loadAfter = time.Now(), loadAvg()
+	r.Ended, r.LoadAfter = time.Now(), loadAvg()
 	return r, nil
 }
 
@@ -153,17 +155,19 @@ func loadAvg() string {
 // dynamoPhases runs /par and the complete flow on DynamoDB (moto_server) and counts
 // the DynamoDB calls of one flow.
 func (r *results) dynamoPhases(ctx context.Context, w *workspace) error {
-	s := r.set
+	s := r.Set
 	m, err := startMoto(ctx)
 	if err != nil {
 		return err
 	}
 	defer m.stop()
 	log.Printf("moto_server at %s (serialized)", m.endpoint)
-	r.calls, r.callsErr = flow.CountDynamoDBCalls(ctx, m.endpoint)
-	if r.callsErr != nil {
-		log.Printf("DynamoDB call count: %v", r.callsErr)
+	calls, err := flow.CountDynamoDBCalls(ctx, m.endpoint)
+	if err != nil {
+		r.CallsErr = err.Error()
+		log.Printf("DynamoDB call count: %v", err)
 	}
+	r.Calls = calls
 	par := w.pargate(w.seedPAR, m.endpoint)
 	for _, c := range s.Conc {
 		for round := range s.DynamoRounds {
@@ -171,7 +175,7 @@ func (r *results) dynamoPhases(ctx context.Context, w *workspace) error {
 			if err != nil {
 				return err
 			}
-			r.dynamo = append(r.dynamo, smp)
+			r.Dynamo = append(r.Dynamo, smp)
 		}
 	}
 	fl := w.pargate(w.seedFlow, m.endpoint)
@@ -181,7 +185,7 @@ func (r *results) dynamoPhases(ctx context.Context, w *workspace) error {
 			if err != nil {
 				return err
 			}
-			r.flows = append(r.flows, smp)
+			r.Flows = append(r.Flows, smp)
 		}
 	}
 	return nil
@@ -200,8 +204,25 @@ type started struct {
 	hwm  int64
 }
 
+// quiet is how long launch may still wait, over the whole run, for other processes
+// to leave the machine alone: at most quietRound per start, until quietTotal is spent.
+var quiet = quietTotal
+
+const (
+	quietShare = 0.15 // of all processors
+	quietRound = 5 * time.Second
+	quietTotal = 90 * time.Second
+)
+
 // launch starts t on a free port and waits for its first 201 from /par.
 func launch(ctx context.Context, t target) (*started, error) {
+	if quiet > 0 {
+		begin := time.Now()
+		if o := waitQuiet(ctx, quietShare, min(quietRound, quiet)); o >= quietShare {
+			log.Printf("other processes use %.0f%% of the machine; going on", o*100)
+		}
+		quiet -= time.Since(begin)
+	}
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -263,7 +284,9 @@ func measure(ctx context.Context, t target, st *started, phase, store string, co
 	if moto != nil {
 		moto0, _ = moto.CPU()
 	}
+	meter := startMeter(st.proc, moto)
 	res := Run(ctx, b, op)
+	other := meter.other()
 	cpu1, err := st.proc.CPU()
 	if err != nil {
 		return sample{}, fmt.Errorf("%s died during the run: %w\n%s", t.name, err, st.proc.Stderr())
@@ -276,7 +299,7 @@ func measure(ctx context.Context, t target, st *started, phase, store string, co
 		Target: t.name, Phase: phase, Store: store, Conc: conc, Round: round,
 		PerSecond: res.PerSecond(), OK: res.OK, Failed: res.Failed, FirstErr: res.FirstError,
 		P50: res.Latency.Quantile(0.50), P99: res.Latency.Quantile(0.99), P999: res.Latency.Quantile(0.999),
-		ColdStart: st.cold, HWMStart: st.hwm, HWMEnd: hwm,
+		ColdStart: st.cold, HWMStart: st.hwm, HWMEnd: hwm, Other: other,
 	}
 	if res.OK > 0 {
 		smp.CPUPerOp = (cpu1 - cpu0) / time.Duration(res.OK)
@@ -285,9 +308,9 @@ func measure(ctx context.Context, t target, st *started, phase, store string, co
 			smp.MotoCPU = (moto1 - moto0) / time.Duration(res.OK)
 		}
 	}
-	log.Printf("%-18s %-8s c=%-3d round %d: %8.0f/s p50 %-9v p99 %-9v p99.9 %-9v cpu %-8v ok %d failed %d cold %v hwm %.1f MiB %s",
+	log.Printf("%-18s %-8s c=%-3d round %d: %8.0f/s p50 %-9v p99 %-9v p99.9 %-9v cpu %-8v ok %d failed %d cold %v hwm %.1f MiB other %.0f%% %s",
 		t.name, store, conc, round+1, smp.PerSecond, round3(smp.P50), round3(smp.P99), round3(smp.P999), smp.CPUPerOp,
-		smp.OK, smp.Failed, round3(smp.ColdStart), float64(hwm)/(1<<20), smp.FirstErr)
+		smp.OK, smp.Failed, round3(smp.ColdStart), float64(hwm)/(1<<20), other*100, smp.FirstErr)
 	return smp, nil
 }
 

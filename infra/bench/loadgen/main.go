@@ -13,6 +13,7 @@ package main
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"log"
@@ -20,6 +21,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -87,7 +89,7 @@ func cmdCompare(ctx context.Context, args []string) error {
 	fs.IntVar(&s.Rounds, "rounds", 5, "rounds of the /par comparison per concurrency")
 	fs.IntVar(&s.DynamoRounds, "dynamo-rounds", 3, "rounds of /par on DynamoDB per concurrency")
 	fs.IntVar(&s.FlowRounds, "flow-rounds", 3, "rounds of the complete flow per store and concurrency")
-	fs.IntVar(&s.RSSRounds, "rss-rounds", 3, "rounds of the peak-RSS run")
+	fs.IntVar(&s.RSSRounds, "rss-rounds", 2, "rounds of the peak-RSS run")
 	fs.DurationVar(&s.Duration, "duration", 2*time.Second, "longest measured run of a round")
 	fs.DurationVar(&s.Warmup, "warmup", time.Second, "warm-up before each measured run")
 	fs.DurationVar(&s.FlowDuration, "flow-duration", 3*time.Second, "measured run of a complete-flow round")
@@ -101,16 +103,41 @@ func cmdCompare(ctx context.Context, args []string) error {
 	fs.BoolVar(&s.SkipNode, "skip-node", false, "leave node-oidc-provider out")
 	fs.BoolVar(&s.SkipDynamo, "skip-dynamo", false, "leave the DynamoDB (moto_server) runs out")
 	limit := fs.Duration("limit", 20*time.Minute, "abort the whole comparison after this long")
+	jsonOut := fs.String("json", "bin/bench-results.json", "where to save the measurements (empty: nowhere)")
+	from := fs.String("from", "", "render the report from saved measurements instead of measuring")
 	_ = fs.Parse(args)
 	if s.Rounds < 1 || s.Requests < 1 || s.Duration <= 0 || s.RSSPushes < 1 {
 		return fmt.Errorf("rounds, requests, duration and rss-pushes must be positive")
 	}
 	s.Conc, s.FlowConc = []int(*conc), []int(*flowConc)
-	ctx, cancel := context.WithTimeout(ctx, *limit)
-	defer cancel()
-	r, err := compare(ctx, s)
-	if err != nil {
-		return err
+	var r *results
+	if *from != "" {
+		data, err := os.ReadFile(*from)
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal(data, &r); err != nil {
+			return fmt.Errorf("%s: %w", *from, err)
+		}
+	} else {
+		ctx, cancel := context.WithTimeout(ctx, *limit)
+		defer cancel()
+		var err error
+		if r, err = compare(ctx, s); err != nil {
+			return err
+		}
+		if *jsonOut != "" {
+			data, err := json.MarshalIndent(r, "", " ")
+			if err != nil {
+				return err
+			}
+			if err := os.MkdirAll(filepath.Dir(*jsonOut), 0o755); err != nil {
+				return err
+			}
+			if err := os.WriteFile(*jsonOut, data, 0o644); err != nil {
+				return err
+			}
+		}
 	}
 	gb := ""
 	if s.GoBench != "" {
@@ -127,7 +154,7 @@ func cmdCompare(ctx context.Context, args []string) error {
 	if err := r.write(s.Out, gb, notes); err != nil {
 		return err
 	}
-	log.Printf("wrote %s (%s)", s.Out, r.ended.Sub(r.began).Round(time.Second))
+	log.Printf("wrote %s (measured in %s)", s.Out, r.Ended.Sub(r.Began).Round(time.Second))
 	for _, g := range r.goals() {
 		log.Printf("%-60s %-8s goal %-40s %s", g.what, g.measured, g.goal, strings.Trim(mark(g), "*"))
 	}

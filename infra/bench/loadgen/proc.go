@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -151,4 +152,86 @@ func (b *tailBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// machineCPU returns the busy and total time of all processors so far, from the
+// first line of /proc/stat (user nice system idle iowait irq softirq steal ...).
+func machineCPU() (busy, total time.Duration, err error) {
+	data, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0, err
+	}
+	line, _, _ := strings.Cut(string(data), "\n")
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return 0, 0, fmt.Errorf("malformed /proc/stat line %q", line)
+	}
+	var ticks [8]int64
+	for i := range ticks {
+		if ticks[i], err = strconv.ParseInt(f[i+1], 10, 64); err != nil {
+			return 0, 0, fmt.Errorf("malformed /proc/stat line %q", line)
+		}
+	}
+	idle := ticks[3] + ticks[4]
+	var sum int64
+	for _, t := range ticks {
+		sum += t
+	}
+	return time.Duration(sum-idle) * clockTick, time.Duration(sum) * clockTick, nil
+}
+
+// cpuMeter measures the processor time that processes other than the benchmark's
+// own (this process and the servers it measures) take during a window: other work
+// on a shared machine, which the report shows beside each figure.
+type cpuMeter struct {
+	procs        []*Proc
+	busy0, total time.Duration
+	own0         time.Duration
+}
+
+func (m *cpuMeter) ownCPU() time.Duration {
+	own, _ := procCPU(os.Getpid())
+	for _, p := range m.procs {
+		if p != nil {
+			c, _ := p.CPU()
+			own += c
+		}
+	}
+	return own
+}
+
+func startMeter(procs ...*Proc) *cpuMeter {
+	m := &cpuMeter{procs: procs}
+	m.busy0, m.total, _ = machineCPU()
+	m.own0 = m.ownCPU()
+	return m
+}
+
+// other is the fraction of the machine's processor time since startMeter that
+// went to other processes (0 to 1).
+func (m *cpuMeter) other() float64 {
+	busy, total, err := machineCPU()
+	if err != nil || total <= m.total {
+		return 0
+	}
+	o := float64((busy-m.busy0)-(m.ownCPU()-m.own0)) / float64(total-m.total)
+	return min(max(o, 0), 1)
+}
+
+// waitQuiet waits, at most limit, until other processes use less than frac of the
+// machine over a quarter of a second, and returns their share at the end.
+func waitQuiet(ctx context.Context, frac float64, limit time.Duration) float64 {
+	deadline := time.Now().Add(limit)
+	for {
+		m := startMeter()
+		select {
+		case <-ctx.Done():
+			return 0
+		case <-time.After(250 * time.Millisecond):
+		}
+		o := m.other()
+		if o < frac || time.Now().After(deadline) {
+			return o
+		}
+	}
 }
