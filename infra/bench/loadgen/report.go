@@ -13,12 +13,12 @@ import (
 
 // Goals of the issue, for the report (never for tests).
 const (
-	goalRPSvsNode     = 2.5 // at concurrency 8 and above
-	goalRPSvsNodeC1   = 1.7 // at concurrency 1
-	goalCPUvsFloor    = 1.3
-	goalP99vsFloor    = 1.5
-	goalColdvsFloor   = 1.2
-	goalRSSvsFloor    = 1.5
+	goalRPSvsNode   = 2.5 // at concurrency 8 and above
+	goalRPSvsNodeC1 = 1.7 // at concurrency 1
+	goalCPUvsFloor  = 1.3
+	goalP99vsFloor  = 1.5
+	goalColdvsFloor = 1.2
+	goalRSSvsFloor  = 1.5
 )
 
 func median(xs []float64) float64 {
