@@ -205,14 +205,20 @@ func TestFunctions_ServeTheRecordedEvents(t *testing.T) {
 // rather than waiting for a timeout. No AWS is needed: nothing is called.
 func TestFunctions_MissingConfigurationFailsTheInitPhase(t *testing.T) {
 	path := bootstrap(t, "par")
-	fn := stack.FunctionConfig("par")
-	fn.Bootstrap = path
-	fn.Env = map[string]string{
+	tmpl, err := stack.LoadTemplate(moduleRoot(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn, err := tmpl.Function("par", map[string]string{
 		"ISSUER":           stack.EventsIssuer,
 		"KEYS_SECRET_ID":   "keys",
 		"COOKIE_SECRET_ID": "cookie",
 		"AWS_ENDPOINT_URL": "http://127.0.0.1:9", // discard: nothing may be called
+	})
+	if err == nil || !strings.Contains(err.Error(), "TABLE_NAME") {
+		t.Fatalf("Template.Function without TABLE_NAME: %v, want an error naming it", err)
 	}
+	fn.Bootstrap = path
 	rt, err := lambdaemu.Start(t.Context(), fn)
 	if err != nil {
 		t.Fatal(err)
@@ -258,25 +264,107 @@ func TestBuildFlags_AreTheMakefiles(t *testing.T) {
 	t.Fatal("no GO_BUILD in the Makefile")
 }
 
-// TestEnv_CoversTemplateGlobals: every variable template.yaml gives the functions is
-// in the local environment.
-func TestEnv_CoversTemplateGlobals(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join(moduleRoot(t), "template.yaml"))
+// TestTemplate_GivesEachFunctionItsDeployedSettings: the local functions get the
+// memory, timeout and every variable template.yaml gives them in AWS.
+func TestTemplate_GivesEachFunctionItsDeployedSettings(t *testing.T) {
+	root := moduleRoot(t)
+	tmpl, err := stack.LoadTemplate(root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	globals, _, ok := strings.Cut(string(data), "\nResources:")
-	if _, globals, ok = strings.Cut(globals, "\nGlobals:"); !ok {
-		t.Fatal("no Globals in template.yaml")
+	data, err := os.ReadFile(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	env := (&stack.AWS{}).Env("")
+	globals, _, _ := strings.Cut(string(data), "\nResources:")
+	_, globals, _ = strings.Cut(globals, "\nGlobals:")
 	names := regexp.MustCompile(`(?m)^        ([A-Z][A-Z0-9_]*):`).FindAllStringSubmatch(globals, -1)
-	if len(names) == 0 {
-		t.Fatal("no Globals variables found in template.yaml")
+	if len(names) < 5 {
+		t.Fatalf("found %d Globals variables in template.yaml", len(names))
 	}
-	for _, m := range names {
-		if _, ok := env[m[1]]; !ok {
-			t.Errorf("template.yaml gives the functions %s; stack.AWS.Env does not", m[1])
+	resources := map[string]string{"ISSUER": stack.EventsIssuer, "TABLE_NAME": "t", "KEYS_SECRET_ID": "k", "COOKIE_SECRET_ID": "c"}
+	for _, dir := range stack.HTTPFunctions {
+		fn, err := tmpl.Function(dir, resources)
+		if err != nil {
+			t.Fatal(err)
 		}
+		for _, m := range names {
+			if _, ok := fn.Env[m[1]]; !ok {
+				t.Errorf("%s: template.yaml gives it %s, the local stack does not", dir, m[1])
+			}
+		}
+		if fn.Env["PAR_EXPIRES_IN"] != tmpl.Parameters["ParExpiresIn"] || fn.Env["PAR_EXPIRES_IN"] == "" {
+			t.Errorf("%s: PAR_EXPIRES_IN = %q, want the ParExpiresIn default %q", dir, fn.Env["PAR_EXPIRES_IN"], tmpl.Parameters["ParExpiresIn"])
+		}
+		if fn.Timeout != 10*time.Second || fn.Name == "" {
+			t.Errorf("%s: timeout %v, name %q", dir, fn.Timeout, fn.Name)
+		}
+		if want := map[string]int{"authorize": 512}[dir]; want == 0 && fn.MemoryMB != 256 || want != 0 && fn.MemoryMB != want {
+			t.Errorf("%s: memory %d MB", dir, fn.MemoryMB)
+		}
+	}
+}
+
+// TestParseTemplate_FollowsIndentationAndSkipsBlockScalars.
+func TestParseTemplate_FollowsIndentationAndSkipsBlockScalars(t *testing.T) {
+	tmpl, err := stack.ParseTemplate([]byte(`Parameters:
+  Lifetime:
+    Type: Number
+    Default: 60
+    Description: >-
+      looks like: a key
+      Default: 99
+  Mode:
+    Default: "fast" # quoted
+Globals:
+  Function:
+    MemorySize: 256
+    Timeout: 10
+    Environment:
+      Variables:
+        LIFETIME: !Ref Lifetime
+        ISSUER: !If
+          - HasIssuer
+          - !Ref Issuer
+        PLAIN: 'x'
+Resources:
+  Table:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      KeySchema:
+        - AttributeName: pk
+          KeyType: HASH
+  OneFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      MemorySize: 512
+      Environment:
+        Variables:
+          MODE: !Ref Mode
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tmpl.Parameters["Lifetime"] != "60" || tmpl.Parameters["Mode"] != "fast" {
+		t.Errorf("parameters = %v", tmpl.Parameters)
+	}
+	g := tmpl.Global
+	if g.MemoryMB != 256 || g.Timeout != 10*time.Second || g.Env["LIFETIME"] != "!Ref Lifetime" || g.Env["ISSUER"] != "!If" || g.Env["PLAIN"] != "x" || len(g.Env) != 3 {
+		t.Errorf("globals = %+v", g)
+	}
+	one := tmpl.Functions["OneFunction"]
+	if one.MemoryMB != 512 || one.Env["MODE"] != "!Ref Mode" || len(tmpl.Functions) != 1 {
+		t.Errorf("functions = %+v", tmpl.Functions)
+	}
+	tmpl.LogicalIDs["one"] = "OneFunction"
+	fn, err := tmpl.Function("one", map[string]string{"ISSUER": "https://issuer.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fn.MemoryMB != 512 || fn.Timeout != 10*time.Second || fn.Env["LIFETIME"] != "60" || fn.Env["MODE"] != "fast" || fn.Env["ISSUER"] != "https://issuer.example" {
+		t.Errorf("function = %+v", fn)
+	}
+	if _, err := tmpl.Function("one", nil); err == nil || !strings.Contains(err.Error(), "ISSUER") {
+		t.Errorf("without ISSUER supplied: %v, want an error naming it", err)
 	}
 }

@@ -122,6 +122,8 @@ type AWS struct {
 	Keys *keys.Set
 	// Seed is what the table was seeded with.
 	Seed *seed.File
+	// Template is how template.yaml runs the functions.
+	Template *Template
 
 	moto      *moto.Server
 	mu        sync.Mutex
@@ -130,16 +132,19 @@ type AWS struct {
 
 // Options configure [StartAWS].
 type Options struct {
+	// Root is the module's directory, with template.yaml, the Makefile and
+	// infra/seed.json (default: found from the working directory).
+	Root string
 	// Endpoint is a running moto_server to use; empty starts one (and Close stops it).
 	Endpoint string
-	// SeedFile is the seed of the table (default: infra/seed.json of the module).
+	// SeedFile is the seed of the table (default: Root/infra/seed.json).
 	SeedFile string
 	// Issuer is the functions' ISSUER (default [EventsIssuer]).
 	Issuer string
 }
 
-// StartAWS starts moto_server (unless opts.Endpoint names one) and creates in it a
-// table with the store's schema, seeded from the seed file, and the two secrets: a
+// StartAWS reads template.yaml, starts moto_server (unless opts.Endpoint names one)
+// and creates in it a table with the store's schema, seeded from the seed file, and the two secrets: a
 // new RS256 signing key set and a random cookie secret. Names are unique, so several
 // stacks may share one moto_server. It returns moto.ErrNotInstalled when moto_server
 // is needed and missing.
@@ -148,12 +153,16 @@ func StartAWS(ctx context.Context, opts Options) (a *AWS, err error) {
 	if a.Issuer == "" {
 		a.Issuer = EventsIssuer
 	}
-	if opts.SeedFile == "" {
-		root, err := ModuleRoot()
-		if err != nil {
+	if opts.Root == "" {
+		if opts.Root, err = ModuleRoot(); err != nil {
 			return nil, err
 		}
-		opts.SeedFile = filepath.Join(root, "infra", "seed.json")
+	}
+	if opts.SeedFile == "" {
+		opts.SeedFile = filepath.Join(opts.Root, "infra", "seed.json")
+	}
+	if a.Template, err = LoadTemplate(opts.Root); err != nil {
+		return nil, err
 	}
 	if a.Seed, err = seed.ReadFile(opts.SeedFile); err != nil {
 		return nil, err
@@ -222,28 +231,20 @@ func alphanumeric(n int) string {
 	return string(b)
 }
 
-// Env is a function's environment: template.yaml's Globals variables with their
-// default parameter values and these resources, plus AWS_ENDPOINT_URL, which the AWS
-// SDK for Go v2 uses as every service's endpoint. AWS_EC2_METADATA_SERVICE_ENDPOINT
-// points at the same place, so an instance-metadata lookup (which Lambda does not
-// have, and which would stall a cold start) shows up as a recorded call.
-func (a *AWS) Env(endpoint string) map[string]string {
-	return map[string]string{
+// Function is the configuration of functions/<dir> as template.yaml deploys it
+// ([Template.Function]), with these resources and AWS_ENDPOINT_URL set to endpoint,
+// which the AWS SDK for Go v2 uses for every service.
+// AWS_EC2_METADATA_SERVICE_ENDPOINT points there too, so an instance-metadata lookup
+// (Lambda has none; it would stall a cold start) shows up as a recorded call.
+func (a *AWS) Function(dir, endpoint string) (lambdaemu.Function, error) {
+	return a.Template.Function(dir, map[string]string{
 		"ISSUER":                            a.Issuer,
 		"TABLE_NAME":                        a.Table,
 		"KEYS_SECRET_ID":                    a.KeysSecretID,
 		"COOKIE_SECRET_ID":                  a.CookieSecretID,
-		"PAR_EXPIRES_IN":                    "60",
-		"TRANSACTION_LIFETIME":              "600",
-		"CODE_LIFETIME":                     "60",
-		"ACCESS_TOKEN_LIFETIME":             "600",
-		"ID_TOKEN_LIFETIME":                 "600",
-		"REQUIRE_PAR":                       "false",
-		"PROFILE":                           "default",
-		"LOG_LEVEL":                         "info",
 		"AWS_ENDPOINT_URL":                  endpoint,
 		"AWS_EC2_METADATA_SERVICE_ENDPOINT": endpoint,
-	}
+	})
 }
 
 // Function is a function started by [AWS.Start]: the running bootstrap and the
@@ -253,18 +254,23 @@ type Function struct {
 	AWS *Endpoint
 }
 
-// Start runs the bootstrap of the function name under the local Runtime API, with
-// [AWS.Env] and the memory and timeout template.yaml gives it. logs (may be nil)
+// Start runs bootstrap, the build of functions/<dir>, under the local Runtime API as
+// [AWS.Function] configures it, with its own recording endpoint. logs (may be nil)
 // receives its output. Close the Function when done.
-func (a *AWS) Start(ctx context.Context, name, bootstrap string, logs io.Writer) (*Function, error) {
+func (a *AWS) Start(ctx context.Context, dir, bootstrap string, logs io.Writer) (*Function, error) {
 	ep, err := a.NewEndpoint()
 	if err != nil {
 		return nil, err
 	}
-	fn := FunctionConfig(name)
-	fn.Bootstrap, fn.Env, fn.Logs = bootstrap, a.Env(ep.URL), logs
+	fn, err := a.Function(dir, ep.URL)
+	if err != nil {
+		_ = ep.srv.Close()
+		return nil, err
+	}
+	fn.Bootstrap, fn.Logs = bootstrap, logs
 	rt, err := lambdaemu.Start(ctx, fn)
 	if err != nil {
+		_ = ep.srv.Close()
 		return nil, err
 	}
 	return &Function{Runtime: rt, AWS: ep}, nil
@@ -275,19 +281,6 @@ func (f *Function) Close() error {
 	err := f.Runtime.Close()
 	_ = f.AWS.srv.Close()
 	return err
-}
-
-// FunctionConfig is what template.yaml sets for the function name (functions/<name>):
-// Globals (256 MB, 10 s) and the function's own overrides.
-func FunctionConfig(name string) lambdaemu.Function {
-	fn := lambdaemu.Function{Name: "pargate-" + name, Region: Region, MemoryMB: 256, Timeout: 10 * time.Second}
-	switch name {
-	case "authorize":
-		fn.MemoryMB = 512 // argon2id
-	case "rotate-keys":
-		fn.Timeout = 30 * time.Second
-	}
-	return fn
 }
 
 // Close stops the endpoints and the moto_server StartAWS started.
