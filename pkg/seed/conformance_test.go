@@ -1,0 +1,33 @@
+package seed_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/pargate/pargate/pkg/seed"
+)
+
+// RFC 9126 §7.2: "The authorization server MUST only accept new redirect URIs in the
+// pushed authorization request from authenticated clients", and §2.4: the server "MAY
+// require a certain URI prefix". A public client cannot register prefixes, and a
+// prefix must fix the scheme, the host and the start of the path.
+func TestParse_RedirectPrefixesOnlyForClientsWithCredentials(t *testing.T) {
+	secret := strings.Repeat("s", seed.MinSecretLength)
+	client := func(extra string) string {
+		return `{"clients":[{"client_id":"a","redirect_uris":["https://a.example/cb"],` + extra + `}]}`
+	}
+	for name, doc := range map[string]string{
+		"public client with a prefix": client(`"token_endpoint_auth_method":"none","pushed_redirect_uri_prefixes":["https://a.example/cb/"]`),
+		"prefix without a path":       client(`"client_secret":"` + secret + `","pushed_redirect_uri_prefixes":["https://a.example"]`),
+		"prefix with userinfo":        client(`"client_secret":"` + secret + `","pushed_redirect_uri_prefixes":["https://a.example@b.example/cb/"]`),
+		"http prefix":                 client(`"client_secret":"` + secret + `","pushed_redirect_uri_prefixes":["http://a.example/cb/"]`),
+		"relative prefix":             client(`"client_secret":"` + secret + `","pushed_redirect_uri_prefixes":["/cb/"]`),
+	} {
+		if _, err := seed.Parse([]byte(doc)); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	if _, err := seed.Parse([]byte(client(`"client_secret":"` + secret + `","pushed_redirect_uri_prefixes":["https://a.example/cb/"]`))); err != nil {
+		t.Errorf("confidential client with an https prefix: %v", err)
+	}
+}
