@@ -1,4 +1,6 @@
-// Command token is the Lambda function serving the token endpoint (RFC 6749 §3.2): POST /token.
+// Command token is the Lambda function serving the endpoints that hold tokens: POST /token
+// (RFC 6749 §3.2), POST /revoke (RFC 7009), POST /introspect (RFC 7662) and GET|POST
+// /userinfo (OIDC Core §5.3).
 package main
 
 import (
@@ -18,5 +20,5 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	lambda.Start(httpadapter.NewV2(h.Token()).ProxyWithContext)
+	lambda.Start(httpadapter.NewV2(h.TokenEndpoints()).ProxyWithContext)
 }

@@ -28,7 +28,11 @@ type Config struct {
 	CodeLifetime          time.Duration
 	AccessTokenLifetime   time.Duration
 	IDTokenLifetime       time.Duration
-	RequirePAR            bool
+	RefreshTokenLifetime  time.Duration
+	GrantLifetime         time.Duration
+	// DetailsTypes are the accepted RAR types (AUTHORIZATION_DETAILS_TYPES, JSON).
+	DetailsTypes map[string]oauth.DetailsType
+	RequirePAR   bool
 	// RequireSignedRequestObject makes every push carry a request object (RFC 9101 §10.5).
 	RequireSignedRequestObject bool
 	Profile                    string
@@ -77,6 +81,8 @@ func FromEnv(getenv func(string) string, required ...string) (Config, error) {
 		CodeLifetime:          seconds("CODE_LIFETIME", 60, 1, 600),
 		AccessTokenLifetime:   seconds("ACCESS_TOKEN_LIFETIME", 600, 60, 86400),
 		IDTokenLifetime:       seconds("ID_TOKEN_LIFETIME", 600, 60, 86400),
+		RefreshTokenLifetime:  seconds("REFRESH_TOKEN_LIFETIME", 14*86400, 60, 365*86400),
+		GrantLifetime:         seconds("GRANT_LIFETIME", 30*86400, 60, 365*86400),
 		Profile:               get("PROFILE", ProfileDefault),
 	}
 	if c.Issuer != "" {
@@ -95,6 +101,14 @@ func FromEnv(getenv func(string) string, required ...string) (Config, error) {
 	}
 	c.RequirePAR = boolean("REQUIRE_PAR")
 	c.RequireSignedRequestObject = boolean("REQUIRE_SIGNED_REQUEST_OBJECT")
+	if types, err := oauth.ParseDetailsTypes(get("AUTHORIZATION_DETAILS_TYPES", "")); err != nil {
+		errs = append(errs, fmt.Errorf("AUTHORIZATION_DETAILS_TYPES: %w", err))
+	} else {
+		c.DetailsTypes = types
+	}
+	if c.RefreshTokenLifetime > c.GrantLifetime {
+		errs = append(errs, errors.New("REFRESH_TOKEN_LIFETIME must not exceed GRANT_LIFETIME"))
+	}
 	switch c.Profile {
 	case ProfileDefault:
 	case ProfileFAPI2:
@@ -169,5 +183,8 @@ func (c Config) OAuth() oauth.Config {
 		RequirePAR:                 c.RequirePAR,
 		RequireSignedRequestObject: c.RequireSignedRequestObject,
 		FAPI2:                      c.Profile == ProfileFAPI2,
+		RefreshTokenLifetime:       c.RefreshTokenLifetime,
+		GrantLifetime:              c.GrantLifetime,
+		AuthorizationDetailsTypes:  c.DetailsTypes,
 	}
 }

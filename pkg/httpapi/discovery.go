@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"sort"
 
 	"github.com/pargate/pargate/pkg/oauth"
 )
@@ -14,6 +15,12 @@ type Metadata struct {
 	TokenEndpoint                      string   `json:"token_endpoint"`
 	JWKSURI                            string   `json:"jwks_uri"`
 	PushedAuthorizationRequestEndpoint string   `json:"pushed_authorization_request_endpoint"`
+	RevocationEndpoint                 string   `json:"revocation_endpoint"`
+	IntrospectionEndpoint              string   `json:"introspection_endpoint"`
+	UserinfoEndpoint                   string   `json:"userinfo_endpoint"`
+	RevocationAuthMethods              []string `json:"revocation_endpoint_auth_methods_supported"`
+	IntrospectionAuthMethods           []string `json:"introspection_endpoint_auth_methods_supported"`
+	AuthorizationDetailsTypes          []string `json:"authorization_details_types_supported,omitempty"`
 	RequirePushedAuthorizationRequests bool     `json:"require_pushed_authorization_requests,omitempty"`
 	ScopesSupported                    []string `json:"scopes_supported,omitempty"`
 	ResponseTypesSupported             []string `json:"response_types_supported"`
@@ -42,6 +49,11 @@ func (h *Handler) Metadata(algs []string) Metadata {
 	if cfg.FAPI2 {
 		authMethods = []string{oauth.AuthPrivateKeyJWT}
 	}
+	var detailsTypes []string
+	for t := range cfg.AuthorizationDetailsTypes {
+		detailsTypes = append(detailsTypes, t)
+	}
+	sort.Strings(detailsTypes)
 	var clientAlgs []string
 	for _, a := range h.svc.ClientSigningAlgorithms() {
 		clientAlgs = append(clientAlgs, string(a))
@@ -52,12 +64,19 @@ func (h *Handler) Metadata(algs []string) Metadata {
 		TokenEndpoint:                      iss + PathToken,
 		JWKSURI:                            iss + PathJWKS,
 		PushedAuthorizationRequestEndpoint: iss + PathPAR,
+		RevocationEndpoint:                 iss + PathRevoke,
+		IntrospectionEndpoint:              iss + PathIntrospect,
+		UserinfoEndpoint:                   iss + PathUserinfo,
+		RevocationAuthMethods:              authMethods,
+		IntrospectionAuthMethods:           authMethods,
+		// RFC 9396 §10.1.
+		AuthorizationDetailsTypes: detailsTypes,
 		// RFC 9126 §5: published only when true (DESIGN.md decision 8); omitted means false.
 		RequirePushedAuthorizationRequests: cfg.RequirePAR,
 		ScopesSupported:                    h.opts.ScopesSupported,
 		ResponseTypesSupported:             []string{"code"},
 		ResponseModesSupported:             []string{"query"},
-		GrantTypesSupported:                []string{"authorization_code"},
+		GrantTypesSupported:                []string{oauth.GrantAuthorizationCode, oauth.GrantRefreshToken},
 		SubjectTypesSupported:              []string{"public"},
 		IDTokenSigningAlgValuesSupported:   algs,
 		TokenEndpointAuthMethodsSupported:  authMethods,

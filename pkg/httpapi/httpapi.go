@@ -22,6 +22,9 @@ const (
 	PathAuthorize      = "/authorize"
 	PathToken          = "/token"
 	PathJWKS           = "/jwks"
+	PathRevoke         = "/revoke"
+	PathIntrospect     = "/introspect"
+	PathUserinfo       = "/userinfo"
 	PathASMetadata     = "/.well-known/oauth-authorization-server"
 	PathOIDCMetadata   = "/.well-known/openid-configuration"
 	maxBodyBytes       = 64 << 10
@@ -80,10 +83,24 @@ func (h *Handler) Routes() http.Handler {
 	mux.Handle(PathPAR, h.PAR())
 	mux.Handle(PathAuthorize, h.Authorize())
 	mux.Handle(PathToken, h.Token())
+	mux.Handle(PathRevoke, h.Revoke())
+	mux.Handle(PathIntrospect, h.Introspect())
+	mux.Handle(PathUserinfo, h.Userinfo())
 	d := h.Discovery()
 	for _, p := range []string{PathASMetadata, PathOIDCMetadata, PathJWKS} {
 		mux.Handle(p, d)
 	}
+	return mux
+}
+
+// TokenEndpoints serves the endpoints that hold tokens — token, revocation,
+// introspection, userinfo — for the token Lambda function.
+func (h *Handler) TokenEndpoints() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle(PathToken, h.Token())
+	mux.Handle(PathRevoke, h.Revoke())
+	mux.Handle(PathIntrospect, h.Introspect())
+	mux.Handle(PathUserinfo, h.Userinfo())
 	return mux
 }
 

@@ -65,6 +65,7 @@ type consentData struct {
 	Action, ClientID, ClientName, RequestURI string
 	CSRF, Username, RedirectHost             string
 	Scopes                                   []scopeLine
+	Details                                  []detailItem
 	// formAction is the client's origin, added to the CSP form-action.
 	formAction string
 }
@@ -120,6 +121,7 @@ func (h *Handler) consentData(tx *oauth.Transaction, st *txState, requestURI str
 		Title: "Allow access – " + clientName(tx.Client), Brand: brand, CSS: template.CSS(pages.css),
 		Action: PathAuthorize, ClientID: tx.Client.ID, ClientName: clientName(tx.Client), RequestURI: requestURI,
 		CSRF: st.CSRF, Username: st.Username, RedirectHost: host, Scopes: lines,
+		Details: describeDetails(req.AuthorizationDetails),
 		// The consent form's response redirects to the client, and browsers apply
 		// form-action to that redirect too.
 		formAction: origin,

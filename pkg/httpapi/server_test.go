@@ -44,11 +44,13 @@ const (
 var seedJSON = `{
  "clients": [
   {"client_id": "` + confID + `", "client_name": "Conf App", "client_secret": "` + confSecret + `",
-   "redirect_uris": ["` + redirectURI + `"], "scope": "openid profile email"},
+   "redirect_uris": ["` + redirectURI + `"], "scope": "openid profile email offline_access",
+   "grant_types": ["authorization_code", "refresh_token"]},
   {"client_id": "` + postID + `", "client_secret": "` + postSecret + `", "token_endpoint_auth_method": "client_secret_post",
    "redirect_uris": ["` + redirectURI + `"], "scope": "openid profile"},
   {"client_id": "` + publicID + `", "token_endpoint_auth_method": "none",
-   "redirect_uris": ["http://127.0.0.1:9999/cb"], "scope": "openid"},
+   "redirect_uris": ["http://127.0.0.1:9999/cb"], "scope": "openid offline_access",
+   "grant_types": ["authorization_code", "refresh_token"]},
   {"client_id": "` + twoURIID + `", "client_secret": "` + twoURISecret + `",
    "redirect_uris": ["https://a.example.org/cb", "https://b.example.org/cb"], "scope": "openid"},
   {"client_id": "` + parOnlyID + `", "client_secret": "` + parOnlySec + `", "require_pushed_authorization_requests": true,

@@ -207,3 +207,29 @@ func (s *Signer) loadSource(ctx context.Context) (*Set, error) {
 	}
 	return set, err
 }
+
+// Verify checks a token this server signed — an access token presented at
+// introspection, userinfo or revocation — against the keys of the current set, and
+// returns its payload and its typ header. Only the algorithm of the key named by kid
+// is accepted.
+func (s *Signer) Verify(ctx context.Context, token string) ([]byte, string, error) {
+	set, err := s.Load(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	jws, err := jose.ParseSignedCompact(token, signatureAlgorithms(set.keys))
+	if err != nil || len(jws.Signatures) != 1 {
+		return nil, "", fmt.Errorf("verify token: not a compact JWS of this server")
+	}
+	h := jws.Signatures[0].Protected
+	k, ok := set.Key(h.KeyID)
+	if !ok || h.Algorithm != k.Algorithm {
+		return nil, "", fmt.Errorf("verify token: unknown key %q", h.KeyID)
+	}
+	payload, err := jws.Verify(k.Public().Key)
+	if err != nil {
+		return nil, "", fmt.Errorf("verify token: %w", err)
+	}
+	typ, _ := h.ExtraHeaders[jose.HeaderType].(string)
+	return payload, typ, nil
+}

@@ -192,26 +192,44 @@ func (s *Service) Approve(ctx context.Context, tx *Transaction, username string,
 	if err != nil {
 		return "", ServerError(err)
 	}
+	grantID, err := randomValue()
+	if err != nil {
+		return "", ServerError(err)
+	}
 	req := tx.Request.Request
 	now := s.now()
+	claims := releasedClaims(user, req.Scopes)
 	code := &AuthorizationCode{
-		Key:                 HashKey(value),
-		ClientID:            tx.Client.ID,
-		RedirectURI:         req.RedirectURI,
-		RedirectURIGiven:    req.RedirectURIGiven,
-		Scopes:              req.Scopes,
-		Nonce:               req.Nonce,
-		CodeChallenge:       req.CodeChallenge,
-		CodeChallengeMethod: req.CodeChallengeMethod,
-		Subject:             user.Subject(),
-		AuthTime:            authTime.UTC(),
-		Claims:              releasedClaims(user, req.Scopes),
-		DPoPJKT:             req.DPoPJKT,
-		IssuedAt:            now,
+		Key:                  HashKey(value),
+		ClientID:             tx.Client.ID,
+		RedirectURI:          req.RedirectURI,
+		RedirectURIGiven:     req.RedirectURIGiven,
+		Scopes:               req.Scopes,
+		Nonce:                req.Nonce,
+		CodeChallenge:        req.CodeChallenge,
+		CodeChallengeMethod:  req.CodeChallengeMethod,
+		Subject:              user.Subject(),
+		AuthTime:             authTime.UTC(),
+		Claims:               claims,
+		DPoPJKT:              req.DPoPJKT,
+		AuthorizationDetails: req.AuthorizationDetails,
+		GrantID:              grantID,
+		IssuedAt:             now,
 		// RFC 6749 §4.1.2: the code "MUST expire shortly after it is issued".
 		ExpiresAt: now.Add(s.cfg.CodeLifetime),
 	}
-	err = s.store.IssueCode(ctx, Consume{Key: tx.Request.Key, ClientID: tx.Client.ID, Now: now}, code)
+	grant := &Grant{
+		ID:                   grantID,
+		ClientID:             tx.Client.ID,
+		Subject:              code.Subject,
+		Scopes:               req.Scopes,
+		AuthTime:             code.AuthTime,
+		Claims:               claims,
+		AuthorizationDetails: req.AuthorizationDetails,
+		CreatedAt:            now,
+		ExpiresAt:            now.Add(s.grantLifetime(tx.Client)),
+	}
+	err = s.store.IssueCode(ctx, Consume{Key: tx.Request.Key, ClientID: tx.Client.ID, Now: now}, code, grant)
 	if errors.Is(err, ErrNotFound) {
 		// Consumed by a concurrent approval, or past its deadline: RFC 9126 §4 one-time use.
 		return "", errUnusableRequestURI()

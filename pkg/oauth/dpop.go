@@ -23,6 +23,9 @@ type DPoP struct {
 	Proofs []string
 	Method string
 	URL    string
+	// ATH, when set, is the hash of the access token the proof must carry
+	// (RFC 9449 §4.3 item 12, for protected resources).
+	ATH string
 }
 
 // dpopProofWindow is how old a proof's iat may be (RFC 9449 §11.1: "servers MUST only
@@ -39,6 +42,7 @@ type dpopClaims struct {
 	Method   string           `json:"htm"`
 	URL      string           `json:"htu"`
 	IssuedAt *jwt.NumericDate `json:"iat"`
+	ATH      string           `json:"ath"`
 }
 
 // verifyDPoP checks the request's DPoP proof, if any (RFC 9449 §4.3), and returns the
@@ -86,6 +90,8 @@ func (s *Service) verifyDPoP(ctx context.Context, clientID string, d DPoP) (stri
 		return "", invalidDPoP("the DPoP proof needs an iat")
 	case c.IssuedAt.Time().Before(now.Add(-dpopProofWindow)), c.IssuedAt.Time().After(now.Add(10 * time.Second)):
 		return "", invalidDPoP("the DPoP proof iat is outside the accepted window")
+	case d.ATH != "" && c.ATH != d.ATH:
+		return "", invalidDPoP("the DPoP proof ath must be the hash of the access token")
 	}
 	thumb, err := h.JSONWebKey.Thumbprint(crypto.SHA256)
 	if err != nil {

@@ -129,6 +129,8 @@ var (
 	ErrConflict = errors.New("already exists")
 	// ErrUnavailable: the store is throttled or unreachable; the caller may retry later.
 	ErrUnavailable = errors.New("store unavailable")
+	// ErrUsed: a one-time record (code, refresh token) was presented again.
+	ErrUsed = errors.New("already used")
 )
 
 // AsError converts any error into the protocol error to show: protocol errors pass

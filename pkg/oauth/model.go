@@ -55,7 +55,13 @@ type Client struct {
 	PushedRedirectURIPrefixes []string `json:"pushed_redirect_uri_prefixes,omitempty"`
 	// DPoPBoundAccessTokens requires DPoP at the token endpoint (RFC 9449 §5.2).
 	DPoPBoundAccessTokens bool `json:"dpop_bound_access_tokens,omitempty"`
-	Disabled              bool `json:"disabled,omitempty"`
+	// TokenIntrospectionAllowed lets a resource server introspect every token
+	// (RFC 7662 §4); other clients see only their own.
+	TokenIntrospectionAllowed bool `json:"token_introspection_allowed,omitempty"`
+	// AuthorizationDetailsTypes limits the RAR types the client may request
+	// (RFC 9396 §10.2); empty means every type the server accepts.
+	AuthorizationDetailsTypes []string `json:"authorization_details_types,omitempty"`
+	Disabled                  bool     `json:"disabled,omitempty"`
 }
 
 // Public reports whether the client has no credentials (RFC 6749 §2.1).
@@ -109,6 +115,8 @@ type AuthorizationRequest struct {
 	// DPoPJKT binds the code to a DPoP key (RFC 9449 §10): from the dpop_jkt
 	// parameter or the DPoP proof sent with the push.
 	DPoPJKT string `json:"dpop_jkt,omitempty"`
+	// AuthorizationDetails is the validated RAR array (RFC 9396 §2), as JSON.
+	AuthorizationDetails json.RawMessage `json:"authorization_details,omitempty"`
 }
 
 // OpenID reports whether this is an OpenID Connect request (OIDC Core §3.1.2.1).
@@ -150,8 +158,43 @@ type AuthorizationCode struct {
 	// consent so the token endpoint needs no user lookup.
 	Claims map[string]any `json:"claims,omitempty"`
 	// DPoPJKT is the thumbprint of the key the code is bound to (RFC 9449 §10).
-	DPoPJKT    string     `json:"dpop_jkt,omitempty"`
+	DPoPJKT string `json:"dpop_jkt,omitempty"`
+	// AuthorizationDetails are the RAR details the user approved (RFC 9396).
+	AuthorizationDetails json.RawMessage `json:"authorization_details,omitempty"`
+	// GrantID names the grant created with the code.
+	GrantID    string     `json:"grant_id"`
 	IssuedAt   time.Time  `json:"issued_at"`
 	ExpiresAt  time.Time  `json:"expires_at"`
 	ConsumedAt *time.Time `json:"consumed_at,omitempty"`
+}
+
+// Grant is what a user authorized a client to do. Every token issued from one
+// authorization code refers to it, so revoking it (refresh token reuse, code replay,
+// RFC 7009 revocation) revokes the whole family.
+type Grant struct {
+	ID                   string          `json:"grant_id"`
+	ClientID             string          `json:"client_id"`
+	Subject              string          `json:"sub"`
+	Scopes               []string        `json:"scope,omitempty"`
+	AuthTime             time.Time       `json:"auth_time"`
+	Claims               map[string]any  `json:"claims,omitempty"`
+	AuthorizationDetails json.RawMessage `json:"authorization_details,omitempty"`
+	CreatedAt            time.Time       `json:"created_at"`
+	// ExpiresAt is when the grant, and any token of it, ends at the latest.
+	ExpiresAt time.Time  `json:"expires_at"`
+	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+}
+
+// RefreshToken is the stored form of a refresh token; Key is the SHA-256 of its value.
+type RefreshToken struct {
+	Key      string `json:"key"`
+	GrantID  string `json:"grant_id"`
+	ClientID string `json:"client_id"`
+	// Scopes may narrow the grant's scopes (RFC 6749 §6).
+	Scopes []string `json:"scope,omitempty"`
+	// DPoPJKT binds a public client's refresh token to its DPoP key (RFC 9449 §5).
+	DPoPJKT   string     `json:"dpop_jkt,omitempty"`
+	IssuedAt  time.Time  `json:"issued_at"`
+	ExpiresAt time.Time  `json:"expires_at"`
+	UsedAt    *time.Time `json:"used_at,omitempty"`
 }

@@ -84,7 +84,8 @@ func (s *Service) validateRequestBody(client *Client, params url.Values, req *Au
 	if err != nil {
 		return err
 	}
-	if len(scopes) == 0 {
+	// RFC 9396 §3: authorization_details may be used instead of, or with, scope.
+	if len(scopes) == 0 && params.Get("authorization_details") == "" {
 		return InvalidScope("scope is required")
 	}
 	allowed := strings.Fields(client.Scope)
@@ -121,6 +122,13 @@ func (s *Service) validateRequestBody(client *Client, params url.Values, req *Au
 		*dst = v
 	}
 
+	if raw := params.Get("authorization_details"); raw != "" {
+		details, err := s.parseAuthorizationDetails(client, raw)
+		if err != nil {
+			return err
+		}
+		req.AuthorizationDetails = details
+	}
 	if jkt := params.Get("dpop_jkt"); jkt != "" {
 		// RFC 9449 §10: the JWK SHA-256 thumbprint of the key the code will be bound to.
 		if !validJKT(jkt) {

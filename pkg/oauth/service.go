@@ -23,6 +23,13 @@ type Config struct {
 	CodeLifetime        time.Duration
 	AccessTokenLifetime time.Duration
 	IDTokenLifetime     time.Duration
+	// RefreshTokenLifetime bounds each refresh token; GrantLifetime bounds the whole
+	// family of tokens from one authorization.
+	RefreshTokenLifetime time.Duration
+	GrantLifetime        time.Duration
+	// AuthorizationDetailsTypes are the RAR types accepted (RFC 9396 §10.1); none
+	// means authorization_details is refused.
+	AuthorizationDetailsTypes map[string]DetailsType
 	// AccessTokenAudience is the `aud` of access tokens (RFC 9068 §3).
 	AccessTokenAudience string
 	// RequirePAR makes pushed requests the only way to /authorize (RFC 9126 §5).

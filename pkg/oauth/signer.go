@@ -11,4 +11,7 @@ type Signer interface {
 	Sign(ctx context.Context, typ string, claims any) (string, error)
 	// Algorithms lists the JWS algorithms the signer may use, for discovery.
 	Algorithms() []string
+	// Verify checks a token the server signed against the keys still in use and
+	// returns its payload and typ header.
+	Verify(ctx context.Context, token string) (payload []byte, typ string, err error)
 }

@@ -47,12 +47,46 @@ type Codes interface {
 	// has not been consumed, is bound to consume.ClientID and its Deadline is after
 	// consume.Now; otherwise nothing is written and ErrNotFound is returned.
 	// Of any number of concurrent calls for one request, at most one succeeds.
-	IssueCode(ctx context.Context, consume Consume, code *AuthorizationCode) error
+	//
+	// The grant the code belongs to (grant.ID == code.GrantID) is created in the same
+	// atomic step; ErrConflict if a code or grant already exists under those keys.
+	IssueCode(ctx context.Context, consume Consume, code *AuthorizationCode, grant *Grant) error
 	// ConsumeCode marks the code under key as used and returns it, in one conditional
 	// write: it succeeds only if the code exists, is bound to clientID, has not been
-	// used and expires after now. Otherwise it returns ErrNotFound and changes nothing.
+	// used and expires after now. If the code exists, is bound to clientID and was
+	// already used, it returns the stored code and an error wrapping ErrUsed, so the
+	// caller can revoke what was issued from it (RFC 6749 §4.1.2). Otherwise it
+	// returns ErrNotFound. It changes nothing when it fails.
 	// Of any number of concurrent calls for one code, at most one succeeds.
 	ConsumeCode(ctx context.Context, key, clientID string, now time.Time) (*AuthorizationCode, error)
+}
+
+// Grants stores grants: what a user authorized a client to do, which every token
+// issued from one authorization code refers to, so that revoking the grant revokes
+// them all.
+type Grants interface {
+	// GetGrant returns the grant, revoked or not, or ErrNotFound.
+	GetGrant(ctx context.Context, id string) (*Grant, error)
+	// RevokeGrant marks the grant revoked at now; revoking a revoked grant keeps the
+	// first time. ErrNotFound if there is no such grant.
+	RevokeGrant(ctx context.Context, id string, now time.Time) error
+}
+
+// RefreshTokens stores refresh tokens, keyed by the SHA-256 of their value.
+type RefreshTokens interface {
+	// CreateRefreshToken stores rt if its grant exists and is not revoked; otherwise
+	// ErrNotFound and nothing is written. ErrConflict if rt.Key exists.
+	CreateRefreshToken(ctx context.Context, rt *RefreshToken) error
+	// GetRefreshToken returns the token, used or not, or ErrNotFound.
+	GetRefreshToken(ctx context.Context, key string) (*RefreshToken, error)
+	// RotateRefreshToken marks the token under key as used and stores next, in one
+	// atomic step, and returns the old token. It succeeds only if the old token
+	// exists, is bound to clientID, is unused, expires after now, and its grant
+	// exists and is not revoked. If the old token was already used it returns the
+	// stored token and an error wrapping ErrUsed (reuse: the caller revokes the
+	// grant); otherwise ErrNotFound. Nothing is written when it fails.
+	// Of any number of concurrent calls for one token, at most one succeeds.
+	RotateRefreshToken(ctx context.Context, key, clientID string, now time.Time, next *RefreshToken) (*RefreshToken, error)
 }
 
 // Replays remembers one-time identifiers, such as the jti of client assertions and
@@ -71,6 +105,8 @@ type Store interface {
 	Users
 	PushedRequests
 	Codes
+	Grants
+	RefreshTokens
 	Replays
 }
 

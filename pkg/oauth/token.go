@@ -2,41 +2,49 @@ package oauth
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 )
 
-// TokenResponse is the successful token response (RFC 6749 §5.1, OIDC Core §3.1.3.3).
+// TokenResponse is the successful token response (RFC 6749 §5.1, OIDC Core §3.1.3.3,
+// RFC 9396 §7).
 type TokenResponse struct {
-	AccessToken string `json:"access_token"`
-	TokenType   string `json:"token_type"`
-	ExpiresIn   int    `json:"expires_in"`
-	Scope       string `json:"scope,omitempty"`
-	IDToken     string `json:"id_token,omitempty"`
+	AccessToken          string          `json:"access_token"`
+	TokenType            string          `json:"token_type"`
+	ExpiresIn            int             `json:"expires_in"`
+	Scope                string          `json:"scope,omitempty"`
+	RefreshToken         string          `json:"refresh_token,omitempty"`
+	IDToken              string          `json:"id_token,omitempty"`
+	AuthorizationDetails json.RawMessage `json:"authorization_details,omitempty"`
 }
 
-// Exchange handles a token request from an authenticated client (RFC 6749 §4.1.3).
+// Grant types.
+const (
+	GrantAuthorizationCode = "authorization_code"
+	GrantRefreshToken      = "refresh_token"
+)
+
+// Exchange handles a token request from an authenticated client (RFC 6749 §3.2).
 func (s *Service) Exchange(ctx context.Context, client *Client, params url.Values, dpop DPoP) (*TokenResponse, error) {
 	// RFC 6749 §3.2: parameters "MUST NOT be included more than once".
 	if err := checkParams(params); err != nil {
 		return nil, err
 	}
-	switch gt := params.Get("grant_type"); gt {
+	grantType := params.Get("grant_type")
+	switch grantType {
 	case "":
 		return nil, InvalidRequest("grant_type is required")
-	case "authorization_code":
+	case GrantAuthorizationCode, GrantRefreshToken:
 	default:
-		return nil, UnsupportedGrantType("grant_type %q is not supported", gt)
+		return nil, UnsupportedGrantType("grant_type %q is not supported", grantType)
 	}
-	if !client.AllowsGrant("authorization_code") {
-		return nil, UnauthorizedClient("client %s is not allowed the authorization_code grant", client.ID)
-	}
-	value := params.Get("code")
-	if value == "" {
-		return nil, InvalidRequest("code is required")
+	if !client.AllowsGrant(grantType) {
+		return nil, UnauthorizedClient("client %s is not allowed the %s grant", client.ID, grantType)
 	}
 	jkt, err := s.verifyDPoP(ctx, client.ID, dpop)
 	if err != nil {
@@ -47,14 +55,34 @@ func (s *Service) Exchange(ctx context.Context, client *Client, params url.Value
 	if jkt == "" && (client.DPoPBoundAccessTokens || s.cfg.FAPI2) {
 		return nil, invalidDPoP("a DPoP proof is required for this client")
 	}
+	if grantType == GrantRefreshToken {
+		return s.refresh(ctx, client, params, jkt)
+	}
+	return s.exchangeCode(ctx, client, params, jkt)
+}
+
+// exchangeCode is the authorization code grant (RFC 6749 §4.1.3).
+func (s *Service) exchangeCode(ctx context.Context, client *Client, params url.Values, jkt string) (*TokenResponse, error) {
+	value := params.Get("code")
+	if value == "" {
+		return nil, InvalidRequest("code is required")
+	}
 	// One conditional write consumes the code: it must exist, be unused, unexpired
 	// and issued to this client (RFC 6749 §4.1.3: "ensure that the authorization code
 	// was issued to the authenticated confidential client"). A failed attempt below
 	// leaves the code spent, so it cannot be retried with other verifiers.
 	now := s.now()
 	code, err := s.store.ConsumeCode(ctx, HashKey(value), client.ID, now)
+	if errors.Is(err, ErrUsed) {
+		// RFC 6749 §4.1.2: "If an authorization code is used more than once, the
+		// authorization server MUST deny the request and SHOULD revoke (when possible)
+		// all tokens previously issued based on that authorization code."
+		if rerr := s.store.RevokeGrant(ctx, code.GrantID, now); rerr != nil && !errors.Is(rerr, ErrNotFound) {
+			return nil, AsError(fmt.Errorf("revoke grant of a replayed code: %w", rerr))
+		}
+		return nil, InvalidGrant("the authorization code was already used; the tokens issued from it are revoked")
+	}
 	if errors.Is(err, ErrNotFound) {
-		// RFC 6749 §4.1.2: a code used more than once MUST be denied.
 		return nil, InvalidGrant("the authorization code is invalid, expired, or was already used")
 	}
 	if err != nil {
@@ -80,7 +108,163 @@ func (s *Service) Exchange(ctx context.Context, client *Client, params url.Value
 	case !verifyS256(verifier, code.CodeChallenge):
 		return nil, InvalidGrant("code_verifier does not match the code_challenge")
 	}
-	return s.issueTokens(ctx, client, code, jkt)
+	grant := &Grant{
+		ID: code.GrantID, ClientID: client.ID, Subject: code.Subject, Scopes: code.Scopes,
+		AuthTime: code.AuthTime, Claims: code.Claims, AuthorizationDetails: code.AuthorizationDetails,
+	}
+	var refresh string
+	if s.issuesRefreshTokens(client, code.Scopes) {
+		if refresh, err = s.newRefreshToken(ctx, client, grant, code.Scopes, jkt, now); err != nil {
+			return nil, err
+		}
+	}
+	resp, err := s.issueTokens(ctx, client, grant, code.Scopes, code.Nonce, jkt, now)
+	if err != nil {
+		return nil, err
+	}
+	resp.RefreshToken = refresh
+	return resp, nil
+}
+
+// issuesRefreshTokens: the client must be allowed the refresh_token grant and, for
+// OpenID Connect, offline_access must have been granted (OIDC Core §11).
+func (s *Service) issuesRefreshTokens(client *Client, scopes []string) bool {
+	if !client.AllowsGrant(GrantRefreshToken) {
+		return false
+	}
+	return !slices.Contains(scopes, "openid") || slices.Contains(scopes, "offline_access")
+}
+
+// grantLifetime is how long a grant may yield tokens: the refresh token lifetime for
+// clients that refresh, otherwise just long enough to exchange the code and use the
+// access token.
+func (s *Service) grantLifetime(c *Client) time.Duration {
+	if c.AllowsGrant(GrantRefreshToken) {
+		return s.cfg.GrantLifetime
+	}
+	return s.cfg.CodeLifetime + s.cfg.AccessTokenLifetime
+}
+
+// newRefreshToken makes and stores a refresh token of grant.
+func (s *Service) newRefreshToken(ctx context.Context, client *Client, grant *Grant, scopes []string, jkt string, now time.Time) (string, error) {
+	value, err := randomValue()
+	if err != nil {
+		return "", ServerError(err)
+	}
+	rt := s.refreshRecord(client, grant, value, scopes, jkt, now)
+	if err := s.store.CreateRefreshToken(ctx, rt); err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return "", InvalidGrant("the grant was revoked")
+		}
+		return "", AsError(fmt.Errorf("store refresh token: %w", err))
+	}
+	return value, nil
+}
+
+func (s *Service) refreshRecord(client *Client, grant *Grant, value string, scopes []string, jkt string, now time.Time) *RefreshToken {
+	expires := now.Add(s.cfg.RefreshTokenLifetime)
+	if !grant.ExpiresAt.IsZero() && grant.ExpiresAt.Before(expires) {
+		expires = grant.ExpiresAt
+	}
+	rt := &RefreshToken{
+		Key: HashKey(value), GrantID: grant.ID, ClientID: client.ID, Scopes: scopes,
+		IssuedAt: now, ExpiresAt: expires,
+	}
+	// RFC 9449 §5: "refresh tokens issued to public clients ... MUST be bound to the
+	// DPoP public key"; confidential clients' refresh tokens are bound by their
+	// client authentication instead.
+	if client.Public() {
+		rt.DPoPJKT = jkt
+	}
+	return rt
+}
+
+// refresh is the refresh token grant (RFC 6749 §6), with rotation and reuse
+// detection (RFC 9700 §4.14.2): a used token presented again revokes the grant.
+func (s *Service) refresh(ctx context.Context, client *Client, params url.Values, jkt string) (*TokenResponse, error) {
+	value := params.Get("refresh_token")
+	if value == "" {
+		return nil, InvalidRequest("refresh_token is required")
+	}
+	key := HashKey(value)
+	now := s.now()
+	old, err := s.store.GetRefreshToken(ctx, key)
+	if errors.Is(err, ErrNotFound) {
+		return nil, InvalidGrant("the refresh token is invalid, expired or revoked")
+	}
+	if err != nil {
+		return nil, AsError(fmt.Errorf("load refresh token: %w", err))
+	}
+	if old.ClientID != client.ID {
+		return nil, InvalidGrant("the refresh token was not issued to this client")
+	}
+	if old.DPoPJKT != "" && old.DPoPJKT != jkt {
+		return nil, InvalidGrant("the DPoP proof key does not match the key the refresh token is bound to")
+	}
+	grant, err := s.store.GetGrant(ctx, old.GrantID)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, AsError(fmt.Errorf("load grant: %w", err))
+	}
+	if err != nil || grant.RevokedAt != nil || !now.Before(grant.ExpiresAt) {
+		return nil, InvalidGrant("the refresh token is invalid, expired or revoked")
+	}
+	// RFC 6749 §6: a requested scope "MUST NOT include any scope not originally
+	// granted"; omitted means the same scope.
+	scopes := old.Scopes
+	if raw := params.Get("scope"); raw != "" {
+		requested, perr := parseScope(raw)
+		if perr != nil {
+			return nil, perr
+		}
+		for _, sc := range requested {
+			if !slices.Contains(grant.Scopes, sc) {
+				return nil, InvalidScope("scope %q was not granted", sc)
+			}
+		}
+		scopes = requested
+	}
+	next, err := randomValue()
+	if err != nil {
+		return nil, ServerError(err)
+	}
+	var nextRT *RefreshToken
+	if !s.cfg.FAPI2 {
+		nextRT = s.refreshRecord(client, grant, next, scopes, jkt, now)
+		if client.Public() && old.DPoPJKT != "" {
+			nextRT.DPoPJKT = old.DPoPJKT
+		}
+	}
+	// FAPI 2.0 §5.3.2.1: "shall not use refresh token rotation except in
+	// extraordinary circumstances": under fapi2 the token stays valid and is only
+	// checked; otherwise it is rotated atomically.
+	if nextRT != nil {
+		_, err = s.store.RotateRefreshToken(ctx, key, client.ID, now, nextRT)
+		if errors.Is(err, ErrUsed) {
+			// RFC 9700 §4.14.2: reuse of a rotated refresh token revokes the family.
+			if rerr := s.store.RevokeGrant(ctx, old.GrantID, now); rerr != nil && !errors.Is(rerr, ErrNotFound) {
+				return nil, AsError(fmt.Errorf("revoke grant on refresh token reuse: %w", rerr))
+			}
+			return nil, InvalidGrant("the refresh token was already used; the grant is revoked")
+		}
+		if errors.Is(err, ErrNotFound) {
+			return nil, InvalidGrant("the refresh token is invalid, expired or revoked")
+		}
+		if err != nil {
+			return nil, AsError(fmt.Errorf("rotate refresh token: %w", err))
+		}
+	} else if old.UsedAt != nil || !now.Before(old.ExpiresAt) {
+		return nil, InvalidGrant("the refresh token is invalid, expired or revoked")
+	}
+	resp, err := s.issueTokens(ctx, client, grant, scopes, "", jkt, now)
+	if err != nil {
+		return nil, err
+	}
+	if nextRT != nil {
+		resp.RefreshToken = next
+	} else {
+		resp.RefreshToken = value
+	}
+	return resp, nil
 }
 
 // accessTokenClaims are the claims of a JWT access token (RFC 9068 §2.2).
@@ -94,31 +278,37 @@ type accessTokenClaims struct {
 	ID       string `json:"jti"`
 	Scope    string `json:"scope,omitempty"`
 	AuthTime int64  `json:"auth_time,omitempty"`
+	// GrantID lets introspection and userinfo see that the grant was revoked.
+	GrantID string `json:"grant_id"`
 	// Confirmation binds the token to a DPoP key (RFC 9449 §6.1).
 	Confirmation *confirmation `json:"cnf,omitempty"`
+	// AuthorizationDetails is RFC 9396 §9.1.
+	AuthorizationDetails json.RawMessage `json:"authorization_details,omitempty"`
 }
 
 type confirmation struct {
 	JKT string `json:"jkt"`
 }
 
-func (s *Service) issueTokens(ctx context.Context, client *Client, code *AuthorizationCode, jkt string) (*TokenResponse, error) {
-	now := s.now()
+// issueTokens signs the access token and, for OpenID Connect, the ID token.
+func (s *Service) issueTokens(ctx context.Context, client *Client, grant *Grant, scopes []string, nonce, jkt string, now time.Time) (*TokenResponse, error) {
 	jti, err := randomValue()
 	if err != nil {
 		return nil, ServerError(err)
 	}
-	scope := strings.Join(code.Scopes, " ")
+	scope := strings.Join(scopes, " ")
 	at := accessTokenClaims{
-		Issuer:   s.cfg.Issuer,
-		Subject:  code.Subject,
-		Audience: s.cfg.AccessTokenAudience,
-		ClientID: client.ID,
-		IssuedAt: now.Unix(),
-		Expiry:   now.Add(s.cfg.AccessTokenLifetime).Unix(),
-		ID:       jti,
-		Scope:    scope,
-		AuthTime: code.AuthTime.Unix(),
+		Issuer:               s.cfg.Issuer,
+		Subject:              grant.Subject,
+		Audience:             s.cfg.AccessTokenAudience,
+		ClientID:             client.ID,
+		IssuedAt:             now.Unix(),
+		Expiry:               now.Add(s.cfg.AccessTokenLifetime).Unix(),
+		ID:                   jti,
+		Scope:                scope,
+		AuthTime:             grant.AuthTime.Unix(),
+		GrantID:              grant.ID,
+		AuthorizationDetails: grant.AuthorizationDetails,
 	}
 	tokenType := "Bearer"
 	if jkt != "" {
@@ -134,21 +324,24 @@ func (s *Service) issueTokens(ctx context.Context, client *Client, code *Authori
 		TokenType:   tokenType,
 		ExpiresIn:   int(s.cfg.AccessTokenLifetime.Seconds()),
 		Scope:       scope,
+		// RFC 9396 §7: "the authorization server MUST also return the
+		// authorization_details as granted".
+		AuthorizationDetails: grant.AuthorizationDetails,
 	}
-	if slices.Contains(code.Scopes, "openid") {
+	if slices.Contains(scopes, "openid") {
 		// OIDC Core §2: iss, sub, aud, exp, iat; auth_time and nonce as requested.
 		claims := map[string]any{}
-		for k, v := range code.Claims {
+		for k, v := range grant.Claims {
 			claims[k] = v
 		}
 		claims["iss"] = s.cfg.Issuer
-		claims["sub"] = code.Subject
+		claims["sub"] = grant.Subject
 		claims["aud"] = client.ID
 		claims["iat"] = now.Unix()
 		claims["exp"] = now.Add(s.cfg.IDTokenLifetime).Unix()
-		claims["auth_time"] = code.AuthTime.Unix()
-		if code.Nonce != "" {
-			claims["nonce"] = code.Nonce
+		claims["auth_time"] = grant.AuthTime.Unix()
+		if nonce != "" {
+			claims["nonce"] = nonce
 		}
 		resp.IDToken, err = s.signer.Sign(ctx, "JWT", claims)
 		if err != nil {

@@ -123,7 +123,7 @@ func (c *Client) normalize() error {
 		return errors.New("pushed_redirect_uri_prefixes needs a client with credentials (RFC 9126 §7.2)")
 	}
 	for _, g := range c.GrantTypes {
-		if !slices.Contains([]string{"authorization_code"}, g) {
+		if !slices.Contains([]string{oauth.GrantAuthorizationCode, oauth.GrantRefreshToken}, g) {
 			return fmt.Errorf("grant_type %q is not supported", g)
 		}
 	}

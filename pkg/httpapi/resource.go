@@ -1,0 +1,110 @@
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/pargate/pargate/pkg/oauth"
+)
+
+// Revoke serves the revocation endpoint (RFC 7009 §2), client-authenticated as at
+// /token.
+func (h *Handler) Revoke() http.Handler {
+	return h.backChannel(PathRevoke, func(ctx context.Context, client *oauth.Client, form url.Values, _ oauth.DPoP) (int, any, error) {
+		if err := h.svc.Revoke(ctx, client, form); err != nil {
+			return 0, nil, err
+		}
+		// RFC 7009 §2.2: "The content of the response body is ignored by the client".
+		return http.StatusOK, struct{}{}, nil
+	})
+}
+
+// Introspect serves the introspection endpoint (RFC 7662 §2), client-authenticated
+// as at /token.
+func (h *Handler) Introspect() http.Handler {
+	return h.backChannel(PathIntrospect, func(ctx context.Context, client *oauth.Client, form url.Values, _ oauth.DPoP) (int, any, error) {
+		res, err := h.svc.Introspect(ctx, client, form)
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusOK, res, nil
+	})
+}
+
+// Userinfo serves the UserInfo endpoint (OIDC Core §5.3) with Bearer (RFC 6750) or
+// DPoP-bound (RFC 9449 §7) access tokens.
+func (h *Handler) Userinfo() http.Handler {
+	endpoint := h.svc.Config().Issuer + PathUserinfo
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodPost {
+			h.methodNotAllowed(w, r, "GET, POST")
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
+		defer cancel()
+		scheme, token, err := accessTokenOf(w, r)
+		if err != nil {
+			h.resourceError(w, r, "Bearer", err)
+			return
+		}
+		dpop := oauth.DPoP{Proofs: r.Header.Values("DPoP"), Method: r.Method, URL: endpoint}
+		claims, err := h.svc.Userinfo(ctx, scheme, token, dpop)
+		if err != nil {
+			h.resourceError(w, r, scheme, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, claims)
+	})
+}
+
+// accessTokenOf reads the access token from the Authorization header (RFC 6750 §2.1,
+// RFC 9449 §7.1) or, for a form POST, the access_token parameter (RFC 6750 §2.2);
+// using both is an error (RFC 6750 §2: "MUST NOT use more than one method").
+func accessTokenOf(w http.ResponseWriter, r *http.Request) (scheme, token string, err error) {
+	if auth := r.Header.Get("Authorization"); auth != "" {
+		scheme, token, _ = strings.Cut(auth, " ")
+		token = strings.TrimSpace(token)
+	}
+	if r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("Content-Type"), formContentType) {
+		form, ferr := readForm(w, r)
+		if ferr != nil {
+			return "", "", oauth.InvalidRequest("the body could not be read")
+		}
+		if t := form.Get("access_token"); t != "" {
+			if token != "" {
+				return "", "", oauth.InvalidRequest("send the access token in one place only")
+			}
+			scheme, token = "Bearer", t
+		}
+	}
+	return scheme, token, nil
+}
+
+// resourceError answers a protected-resource error with WWW-Authenticate (RFC 6750
+// §3, RFC 9449 §7.1): 401 for token problems, 403 for insufficient scope.
+func (h *Handler) resourceError(w http.ResponseWriter, r *http.Request, scheme string, err error) {
+	e := oauth.AsError(err)
+	status := statusOf(e.Code)
+	switch e.Code {
+	case oauth.CodeInvalidToken, oauth.CodeInvalidDPoPProof:
+		status = http.StatusUnauthorized
+	case oauth.CodeInsufficientScope:
+		status = http.StatusForbidden
+	}
+	if status < 500 {
+		challenge := "Bearer"
+		if strings.EqualFold(scheme, "DPoP") || e.Code == oauth.CodeInvalidDPoPProof {
+			challenge = "DPoP"
+		}
+		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`%s realm="pargate", error=%q, error_description=%q`,
+			challenge, e.Code, strings.ReplaceAll(e.Description, `"`, "'")))
+	}
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", defaultRetryAfterS)
+	}
+	h.logError(r, e)
+	writeJSON(w, status, errorBody{Error: e.Code, Description: e.Description})
+}
