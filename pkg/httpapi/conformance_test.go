@@ -446,3 +446,30 @@ func TestConformance_DPoPBoundAccessTokensClient(t *testing.T) {
 		t.Fatalf("with DPoP: %d %v", r.Status, r.JSON)
 	}
 }
+
+// RFC 6749 §3.1 (and §3.2 for the token endpoint): "Parameters sent without a value
+// MUST be treated as if they were omitted from the request. The authorization server
+// MUST ignore unrecognized request parameters."
+func TestConformance_UnknownAndEmptyParameters(t *testing.T) {
+	ts := newServer(t, nil)
+	p := with(pushParams(), "x_unknown", "1", "another-one", "<b>")
+	p.Set("nonce", "")
+	p.Set("redirect_uri", "") // one registered URI: as if omitted
+	uri := ts.push(t, confID, confSecret, p)
+	b := ts.browser(t)
+	code := b.approve(t, b.login(t, confID, uri)).Get("code")
+	body := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "code_verifier": {verifier}, "x_unknown": {"1"}, "scope": {""}}
+	r := ts.do(t, nil, http.MethodPost, "/token", basic(confID, confSecret), form, body.Encode())
+	if r.Status != 200 {
+		t.Fatalf("token: %d %s", r.Status, r.Body)
+	}
+	payload, err := ts.keys.Verify(r.JSON["id_token"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var idt map[string]any
+	_ = json.Unmarshal(payload, &idt)
+	if _, ok := idt["nonce"]; ok {
+		t.Errorf("an empty nonce was treated as a value: %v", idt["nonce"])
+	}
+}
