@@ -166,10 +166,8 @@ func checkIssuer(issuer string) error {
 	}
 }
 
-// IsLoopback reports whether host names this machine.
-func IsLoopback(host string) bool {
-	return host == "localhost" || host == "::1" || strings.HasPrefix(host, "127.")
-}
+// IsLoopback reports whether host names this machine (oauth.IsLoopback).
+func IsLoopback(host string) bool { return oauth.IsLoopback(host) }
 
 // OAuth returns the core's configuration.
 func (c Config) OAuth() oauth.Config {

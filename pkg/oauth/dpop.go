@@ -119,7 +119,13 @@ func sameHTU(htu, endpoint string) bool {
 	norm := func(u *url.URL) string {
 		host := strings.ToLower(u.Host)
 		scheme := strings.ToLower(u.Scheme)
-		host = strings.TrimSuffix(strings.TrimSuffix(host, ":443"), ":80")
+		// RFC 3986 §6.2.3: only the scheme's own default port is dropped.
+		switch scheme {
+		case "https":
+			host = strings.TrimSuffix(host, ":443")
+		case "http":
+			host = strings.TrimSuffix(host, ":80")
+		}
 		return scheme + "://" + host + u.EscapedPath()
 	}
 	return norm(a) == norm(b)

@@ -3,6 +3,7 @@ package oauth
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Error codes from RFC 6749 §4.1.2.1 and §5.2, RFC 9101 §7 and RFC 9126 §2.3.
@@ -66,7 +67,27 @@ func (e *Error) WithRedirect() *Error {
 }
 
 func newError(code, format string, args ...any) *Error {
-	return &Error{Code: code, Description: fmt.Sprintf(format, args...)}
+	return &Error{Code: code, Description: cleanDescription(fmt.Sprintf(format, args...))}
+}
+
+// cleanDescription keeps an error_description within RFC 6749 §5.2's character set:
+// "Values for the error_description parameter MUST NOT include characters outside
+// the set %x20-21 / %x23-5B / %x5D-7E." Quotes become apostrophes, backslashes
+// slashes, anything else outside the set a question mark.
+func cleanDescription(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '"':
+			return '\''
+		case r == '\\':
+			return '/'
+		case r == '…':
+			return '.'
+		case r < 0x20 || r > 0x7e:
+			return '?'
+		}
+		return r
+	}, s)
 }
 
 func InvalidRequest(format string, args ...any) *Error {

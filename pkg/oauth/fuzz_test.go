@@ -101,7 +101,7 @@ func validPrefix(p string) bool {
 	if err != nil || !u.IsAbs() || u.Host == "" || !strings.HasPrefix(u.Path, "/") || u.Fragment != "" || u.User != nil {
 		return false
 	}
-	return u.Scheme == "https" || (u.Scheme == "http" && isLoopback(u.Hostname()))
+	return u.Scheme == "https" || (u.Scheme == "http" && IsLoopback(u.Hostname()))
 }
 
 // FuzzRedirectAllowed: redirect URI matching (RFC 6749 §3.1.2.2, RFC 9700 §4.1.3,
@@ -145,7 +145,7 @@ func FuzzRedirectAllowed(f *testing.F) {
 				t.Fatalf("%q: accepted without an exact match or a prefix for an authenticated push", in)
 			case err != nil || strings.Contains(uri, "#") || u.User != nil:
 				t.Fatalf("%q: accepted with a fragment or userinfo", in)
-			case u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname())):
+			case u.Scheme != "https" && !(u.Scheme == "http" && IsLoopback(u.Hostname())):
 				t.Fatalf("%q: accepted with scheme %q", in, u.Scheme)
 			}
 			if p, _ := url.Parse(prefix); validPrefix(prefix) && (u.Host != p.Host || u.Scheme != p.Scheme) {

@@ -105,7 +105,12 @@ func (s *Service) verifyClientJWT(ctx context.Context, c *Client, raw string, al
 		return nil, errors.New("the JWS must have exactly one signature")
 	}
 	h := tok.Headers[0]
-	typ, _ := h.ExtraHeaders[jose.HeaderType].(string)
+	// RFC 7515 §4.1.9: typ, when present, is a string.
+	rawTyp, present := h.ExtraHeaders[jose.HeaderType]
+	typ, isString := rawTyp.(string)
+	if present && !isString {
+		return nil, errors.New("typ must be a string")
+	}
 	typ = strings.TrimPrefix(strings.ToLower(typ), "application/")
 	if !slices.Contains(typs, typ) {
 		return nil, fmt.Errorf("typ %q is not accepted here", typ)

@@ -1,6 +1,7 @@
 package oauth
 
 import (
+	"net"
 	"net/url"
 	"slices"
 	"strconv"
@@ -175,7 +176,7 @@ func redirectAllowed(client *Client, uri string, pushed bool) bool {
 	if err != nil || !u.IsAbs() || u.Fragment != "" || strings.Contains(uri, "#") || u.User != nil {
 		return false
 	}
-	if u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname())) {
+	if u.Scheme != "https" && !(u.Scheme == "http" && IsLoopback(u.Hostname())) {
 		return false
 	}
 	for _, prefix := range client.PushedRedirectURIPrefixes {
@@ -186,8 +187,14 @@ func redirectAllowed(client *Client, uri string, pushed bool) bool {
 	return false
 }
 
-func isLoopback(host string) bool {
-	return host == "localhost" || host == "::1" || strings.HasPrefix(host, "127.")
+// IsLoopback reports whether host names this machine: a loopback IP literal
+// (RFC 8252 §7.3) or "localhost" — never a DNS name that merely starts with "127.".
+func IsLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // parseScope splits a scope parameter (RFC 6749 §3.3) into unique tokens, refusing

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -12,7 +13,8 @@ import (
 	"github.com/pargate/pargate/pkg/oauth"
 )
 
-// concurrency is how many goroutines race for one pushed request or one code.
+// concurrency is how many goroutines race for one pushed request, code or refresh
+// token.
 const concurrency = 50
 
 // RunStoreContract runs every promise of the interfaces in pkg/oauth/store.go against
@@ -22,14 +24,17 @@ const concurrency = 50
 //
 // Beyond store.go, the suite pins down what the in-memory store must share with
 // DynamoDB so tests on it mean something: times come back in UTC to the millisecond,
-// claims come back as encoding/json would decode them, empty slices come back nil,
-// and IssueCode with an already used code key fails with oauth.ErrConflict.
+// claims come back as encoding/json would decode them, authorization_details come
+// back byte for byte, empty slices come back nil, IssueCode with an already used code
+// key or grant ID fails with oauth.ErrConflict and with a grant other than the code's
+// fails, and RotateRefreshToken refuses (oauth.ErrNotFound) a next token of another
+// grant than the old one's and a grant past its ExpiresAt.
 func RunStoreContract(t *testing.T, newStore func(t *testing.T) (oauth.Store, oauth.Registry)) {
 	t.Helper()
 	// Millisecond UTC times make every expected value exact; the one test about
 	// normalisation uses others.
 	now := time.Now().UTC().Truncate(time.Millisecond)
-	run := func(name string, test func(t *testing.T, s oauth.Store, reg oauth.Registry)) {
+	run := func(name string, test contractTest) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			s, reg := newStore(t)
@@ -84,10 +89,12 @@ func RunStoreContract(t *testing.T, newStore func(t *testing.T) (oauth.Store, oa
 		r.ClientID = "changed"
 		r.Request.Scopes[0] = "changed"
 		*r.Request.MaxAge = 1
+		r.Request.AuthorizationDetails[0] = '{'
 		got := mustGet(t, s, r.Key)
 		assertEqual(t, got, want, "pushed request after changing the created value")
 		got.Request.Scopes[0] = "changed"
 		*got.Request.MaxAge = 1
+		got.Request.AuthorizationDetails[0] = '{'
 		assertEqual(t, mustGet(t, s, r.Key), want, "pushed request after changing a returned value")
 	})
 
@@ -106,25 +113,28 @@ func RunStoreContract(t *testing.T, newStore func(t *testing.T) (oauth.Store, oa
 		assertEqual(t, mustGet(t, s, r.Key), &want, "pushed request with sub-millisecond, non-UTC times")
 	})
 
-	run("IssueCode/ConsumesTheRequestAndStoresTheCode", func(t *testing.T, s oauth.Store, _ oauth.Registry) {
+	run("IssueCode/ConsumesTheRequestAndStoresTheCodeAndTheGrant", func(t *testing.T, s oauth.Store, _ oauth.Registry) {
 		r := PushedRequest(t, now)
 		mustCreate(t, s, r)
 		code := Code(t, now)
+		grant := grantOf(t, code)
 		issuedAt := now.Add(3 * time.Second)
-		if err := s.IssueCode(t.Context(), oauth.Consume{Key: r.Key, ClientID: r.ClientID, Now: issuedAt}, code); err != nil {
+		if err := s.IssueCode(t.Context(), oauth.Consume{Key: r.Key, ClientID: r.ClientID, Now: issuedAt}, code, grant); err != nil {
 			t.Fatalf("IssueCode: %v", err)
 		}
 		want := *r
 		want.ConsumedAt = &issuedAt
 		assertEqual(t, mustGet(t, s, r.Key), &want, "pushed request after IssueCode")
+		assertEqual(t, mustGetGrant(t, s, code.GrantID), grantOf(t, code), "grant created by IssueCode")
 		assertCodeUsable(t, s, code, now.Add(4*time.Second))
 	})
 
-	run("IssueCode/UnknownRequestIsNotFoundAndStoresNoCode", func(t *testing.T, s oauth.Store, _ oauth.Registry) {
+	run("IssueCode/UnknownRequestIsNotFoundAndStoresNoCodeOrGrant", func(t *testing.T, s oauth.Store, _ oauth.Registry) {
 		code := Code(t, now)
-		err := s.IssueCode(t.Context(), oauth.Consume{Key: Key(t), ClientID: ClientID, Now: now}, code)
+		err := s.IssueCode(t.Context(), oauth.Consume{Key: Key(t), ClientID: ClientID, Now: now}, code, grantOf(t, code))
 		assertErrorIs(t, err, oauth.ErrNotFound, "IssueCode for an unknown request")
 		assertCodeAbsent(t, s, code, now)
+		assertGrantAbsent(t, s, code.GrantID)
 	})
 
 	run("IssueCode/WrongClientIsNotFoundAndWritesNothing", func(t *testing.T, s oauth.Store, _ oauth.Registry) {
@@ -132,22 +142,25 @@ func RunStoreContract(t *testing.T, newStore func(t *testing.T) (oauth.Store, oa
 		mustCreate(t, s, r)
 		code := Code(t, now)
 		code.ClientID = "other-client"
-		err := s.IssueCode(t.Context(), oauth.Consume{Key: r.Key, ClientID: "other-client", Now: now}, code)
+		err := s.IssueCode(t.Context(), oauth.Consume{Key: r.Key, ClientID: "other-client", Now: now}, code, grantOf(t, code))
 		assertErrorIs(t, err, oauth.ErrNotFound, "IssueCode by another client")
 		assertCodeAbsent(t, s, code, now)
+		assertGrantAbsent(t, s, code.GrantID)
 		assertEqual(t, mustGet(t, s, r.Key), r, "pushed request after IssueCode by another client")
 		mustIssue(t, s, r, Code(t, now), now)
 	})
 
-	run("IssueCode/SecondIssueIsNotFoundAndStoresNoCode", func(t *testing.T, s oauth.Store, _ oauth.Registry) {
+	run("IssueCode/SecondIssueIsNotFoundAndStoresNoCodeOrGrant", func(t *testing.T, s oauth.Store, _ oauth.Registry) {
 		r := PushedRequest(t, now)
 		mustCreate(t, s, r)
 		first := Code(t, now)
 		mustIssue(t, s, r, first, now)
 		second := Code(t, now)
-		err := s.IssueCode(t.Context(), oauth.Consume{Key: r.Key, ClientID: r.ClientID, Now: now.Add(time.Second)}, second)
+		err := s.IssueCode(t.Context(), oauth.Consume{Key: r.Key, ClientID: r.ClientID, Now: now.Add(time.Second)}, second, grantOf(t, second))
 		assertErrorIs(t, err, oauth.ErrNotFound, "second IssueCode for one request")
 		assertCodeAbsent(t, s, second, now)
+		assertGrantAbsent(t, s, second.GrantID)
+		assertEqual(t, mustGetGrant(t, s, first.GrantID), grantOf(t, first), "first grant after a second IssueCode")
 		want := *r
 		want.ConsumedAt = &now
 		assertEqual(t, mustGet(t, s, r.Key), &want, "pushed request after a second IssueCode")
@@ -160,9 +173,10 @@ func RunStoreContract(t *testing.T, newStore func(t *testing.T) (oauth.Store, oa
 		r.ConsumedAt = &consumed
 		mustCreate(t, s, r)
 		code := Code(t, now)
-		err := s.IssueCode(t.Context(), oauth.Consume{Key: r.Key, ClientID: r.ClientID, Now: now}, code)
+		err := s.IssueCode(t.Context(), oauth.Consume{Key: r.Key, ClientID: r.ClientID, Now: now}, code, grantOf(t, code))
 		assertErrorIs(t, err, oauth.ErrNotFound, "IssueCode for a request stored as consumed")
 		assertCodeAbsent(t, s, code, now)
+		assertGrantAbsent(t, s, code.GrantID)
 	})
 
 	run("IssueCode/AtOrPastTheDeadlineIsNotFoundAndWritesNothing", func(t *testing.T, s oauth.Store, _ oauth.Registry) {
@@ -170,9 +184,10 @@ func RunStoreContract(t *testing.T, newStore func(t *testing.T) (oauth.Store, oa
 		mustCreate(t, s, r)
 		for _, at := range []time.Time{r.Deadline, r.Deadline.Add(time.Millisecond), r.Deadline.Add(time.Hour)} {
 			code := Code(t, now)
-			err := s.IssueCode(t.Context(), oauth.Consume{Key: r.Key, ClientID: r.ClientID, Now: at}, code)
+			err := s.IssueCode(t.Context(), oauth.Consume{Key: r.Key, ClientID: r.ClientID, Now: at}, code, grantOf(t, code))
 			assertErrorIs(t, err, oauth.ErrNotFound, fmt.Sprintf("IssueCode %v after the deadline", at.Sub(r.Deadline)))
 			assertCodeAbsent(t, s, code, now)
+			assertGrantAbsent(t, s, code.GrantID)
 		}
 		assertEqual(t, mustGet(t, s, r.Key), r, "pushed request after IssueCode past its deadline")
 		mustIssue(t, s, r, Code(t, now), r.Deadline.Add(-time.Millisecond))
@@ -196,10 +211,48 @@ func RunStoreContract(t *testing.T, newStore func(t *testing.T) (oauth.Store, oa
 		again := Code(t, now)
 		again.Key = code.Key
 		again.Subject = "someone-else"
-		err := s.IssueCode(t.Context(), oauth.Consume{Key: second.Key, ClientID: second.ClientID, Now: now}, again)
+		err := s.IssueCode(t.Context(), oauth.Consume{Key: second.Key, ClientID: second.ClientID, Now: now}, again, grantOf(t, again))
 		assertErrorIs(t, err, oauth.ErrConflict, "IssueCode with a taken code key")
 		assertEqual(t, mustGet(t, s, second.Key), second, "pushed request after IssueCode with a taken code key")
+		assertGrantAbsent(t, s, again.GrantID)
 		assertCodeUsable(t, s, code, now)
+	})
+
+	run("IssueCode/TakenGrantIDIsConflictAndWritesNothing", func(t *testing.T, s oauth.Store, _ oauth.Registry) {
+		first := PushedRequest(t, now)
+		mustCreate(t, s, first)
+		code := Code(t, now)
+		grant := mustIssue(t, s, first, code, now)
+		second := PushedRequest(t, now)
+		mustCreate(t, s, second)
+		again := Code(t, now)
+		again.GrantID = code.GrantID
+		other := grantOf(t, again)
+		other.Subject = "someone-else"
+		err := s.IssueCode(t.Context(), oauth.Consume{Key: second.Key, ClientID: second.ClientID, Now: now}, again, other)
+		assertErrorIs(t, err, oauth.ErrConflict, "IssueCode with a taken grant ID")
+		assertEqual(t, mustGet(t, s, second.Key), second, "pushed request after IssueCode with a taken grant ID")
+		assertCodeAbsent(t, s, again, now)
+		assertEqual(t, mustGetGrant(t, s, grant.ID), grant, "grant after IssueCode with its ID taken again")
+	})
+
+	// Not in store.go: a grant that is not the code's would leave the code naming a
+	// grant that does not exist. Both stores refuse it before writing anything.
+	run("IssueCode/GrantOtherThanTheCodesFailsAndWritesNothing", func(t *testing.T, s oauth.Store, _ oauth.Registry) {
+		r := PushedRequest(t, now)
+		mustCreate(t, s, r)
+		code := Code(t, now)
+		for _, grant := range []*oauth.Grant{Grant(t, now), nil} {
+			if err := s.IssueCode(t.Context(), oauth.Consume{Key: r.Key, ClientID: r.ClientID, Now: now}, code, grant); err == nil {
+				t.Fatalf("IssueCode with grant %s for a code of grant %s succeeded", show(grant), code.GrantID)
+			}
+			if grant != nil {
+				assertGrantAbsent(t, s, grant.ID)
+			}
+		}
+		assertEqual(t, mustGet(t, s, r.Key), r, "pushed request after IssueCode with another grant")
+		assertCodeAbsent(t, s, code, now)
+		assertGrantAbsent(t, s, code.GrantID)
 	})
 
 	run("IssueCode/StoreKeepsNoReferenceToTheCode", func(t *testing.T, s oauth.Store, _ oauth.Registry) {
@@ -207,10 +260,11 @@ func RunStoreContract(t *testing.T, newStore func(t *testing.T) (oauth.Store, oa
 		mustCreate(t, s, r)
 		code := Code(t, now)
 		want := Code(t, now)
-		want.Key = code.Key
+		want.Key, want.GrantID = code.Key, code.GrantID
 		mustIssue(t, s, r, code, now)
 		code.Scopes[0] = "changed"
 		code.Claims["address"].(map[string]any)["country"] = "changed"
+		code.AuthorizationDetails[0] = '{'
 		code.Subject = "changed"
 		assertCodeUsable(t, s, want, now)
 	})
@@ -225,26 +279,38 @@ func RunStoreContract(t *testing.T, newStore func(t *testing.T) (oauth.Store, oa
 			codes[i] = Code(t, now)
 		}
 		errs := race(func(i int) error {
-			return s.IssueCode(t.Context(), oauth.Consume{Key: r.Key, ClientID: r.ClientID, Now: now}, codes[i])
+			return s.IssueCode(t.Context(), oauth.Consume{Key: r.Key, ClientID: r.ClientID, Now: now}, codes[i], grantOf(t, codes[i]))
 		})
-		winner := assertOneWinner(t, errs, oauth.ErrNotFound, "IssueCode")
+		winner := assertOneWinner(t, errs, "IssueCode", oauth.ErrNotFound)
 		for i, code := range codes {
 			if i == winner {
+				assertEqual(t, mustGetGrant(t, s, code.GrantID), grantOf(t, code), "grant of the winning IssueCode")
 				assertCodeUsable(t, s, code, now)
 			} else {
+				assertGrantAbsent(t, s, code.GrantID)
 				assertCodeAbsent(t, s, code, now)
 			}
 		}
 	})
 
-	run("ConsumeCode/ReturnsTheCodeOnceThenNotFound", func(t *testing.T, s oauth.Store, _ oauth.Registry) {
+	// store.go: a used code presented again by its client comes back with ErrUsed, so
+	// the caller can revoke what was issued from it (RFC 6749 §4.1.2), whenever it is
+	// presented, expired or not; and the replay changes nothing.
+	run("ConsumeCode/ReplayIsErrUsedWithTheStoredCodeAndChangesNothing", func(t *testing.T, s oauth.Store, _ oauth.Registry) {
 		r := PushedRequest(t, now)
 		mustCreate(t, s, r)
 		code := Code(t, now)
 		mustIssue(t, s, r, code, now)
-		assertCodeUsable(t, s, code, now.Add(time.Second))
-		_, err := s.ConsumeCode(t.Context(), code.Key, code.ClientID, now.Add(time.Second))
-		assertErrorIs(t, err, oauth.ErrNotFound, "ConsumeCode replayed")
+		first := now.Add(time.Second)
+		assertCodeUsable(t, s, code, first)
+		want := *code
+		want.ConsumedAt = &first
+		for _, at := range []time.Time{first, first.Add(time.Second), code.ExpiresAt, code.ExpiresAt.Add(time.Hour)} {
+			got, err := s.ConsumeCode(t.Context(), code.Key, code.ClientID, at)
+			what := fmt.Sprintf("ConsumeCode replayed %v after the first use", at.Sub(first))
+			assertUsed(t, err, what)
+			assertEqual(t, got, &want, "code returned to "+what)
+		}
 	})
 
 	run("ConsumeCode/WrongClientIsNotFoundAndChangesNothing", func(t *testing.T, s oauth.Store, _ oauth.Registry) {
@@ -252,9 +318,24 @@ func RunStoreContract(t *testing.T, newStore func(t *testing.T) (oauth.Store, oa
 		mustCreate(t, s, r)
 		code := Code(t, now)
 		mustIssue(t, s, r, code, now)
-		_, err := s.ConsumeCode(t.Context(), code.Key, "other-client", now)
-		assertErrorIs(t, err, oauth.ErrNotFound, "ConsumeCode by another client")
+		assertConsumeNotFound(t, s, code.Key, "other-client", now, "ConsumeCode by another client")
 		assertCodeUsable(t, s, code, now)
+	})
+
+	// The code is bound to its client: another client presenting a used code learns
+	// nothing, and gets no code to revoke from.
+	run("ConsumeCode/ReplayByAnotherClientIsNotFound", func(t *testing.T, s oauth.Store, _ oauth.Registry) {
+		r := PushedRequest(t, now)
+		mustCreate(t, s, r)
+		code := Code(t, now)
+		mustIssue(t, s, r, code, now)
+		assertCodeUsable(t, s, code, now)
+		assertConsumeNotFound(t, s, code.Key, "other-client", now.Add(time.Second), "ConsumeCode of a used code by another client")
+		got, err := s.ConsumeCode(t.Context(), code.Key, code.ClientID, now.Add(2*time.Second))
+		assertUsed(t, err, "ConsumeCode replayed by its client")
+		want := *code
+		want.ConsumedAt = &now
+		assertEqual(t, got, &want, "code returned to the replay by its client")
 	})
 
 	run("ConsumeCode/AtOrPastExpiryIsNotFoundAndChangesNothing", func(t *testing.T, s oauth.Store, _ oauth.Registry) {
@@ -263,17 +344,17 @@ func RunStoreContract(t *testing.T, newStore func(t *testing.T) (oauth.Store, oa
 		code := Code(t, now)
 		mustIssue(t, s, r, code, now)
 		for _, at := range []time.Time{code.ExpiresAt, code.ExpiresAt.Add(time.Millisecond), code.ExpiresAt.Add(time.Hour)} {
-			_, err := s.ConsumeCode(t.Context(), code.Key, code.ClientID, at)
-			assertErrorIs(t, err, oauth.ErrNotFound, fmt.Sprintf("ConsumeCode %v after expiry", at.Sub(code.ExpiresAt)))
+			assertConsumeNotFound(t, s, code.Key, code.ClientID, at, fmt.Sprintf("ConsumeCode %v after expiry", at.Sub(code.ExpiresAt)))
 		}
 		assertCodeUsable(t, s, code, code.ExpiresAt.Add(-time.Millisecond))
 	})
 
 	run("ConsumeCode/UnknownKeyIsNotFound", func(t *testing.T, s oauth.Store, _ oauth.Registry) {
-		_, err := s.ConsumeCode(t.Context(), Key(t), ClientID, now)
-		assertErrorIs(t, err, oauth.ErrNotFound, "ConsumeCode of an unknown key")
+		assertConsumeNotFound(t, s, Key(t), ClientID, now, "ConsumeCode of an unknown key")
 	})
 
+	// The losers of the race see the winner's use: ErrUsed and the code as the winner
+	// left it.
 	run("ConsumeCode/OfConcurrentConsumesExactlyOneSucceeds", func(t *testing.T, s oauth.Store, _ oauth.Registry) {
 		r := PushedRequest(t, now)
 		mustCreate(t, s, r)
@@ -285,10 +366,12 @@ func RunStoreContract(t *testing.T, newStore func(t *testing.T) (oauth.Store, oa
 			got[i], err = s.ConsumeCode(t.Context(), code.Key, code.ClientID, now)
 			return err
 		})
-		winner := assertOneWinner(t, errs, oauth.ErrNotFound, "ConsumeCode")
+		winner := assertOneWinner(t, errs, "ConsumeCode", oauth.ErrUsed)
 		want := *code
 		want.ConsumedAt = &now
-		assertEqual(t, got[winner], &want, "code returned to the winning ConsumeCode")
+		for i := range got {
+			assertEqual(t, got[i], &want, fmt.Sprintf("code returned to concurrent ConsumeCode %d (the winner is %d)", i, winner))
+		}
 	})
 
 	run("UseOnce/FirstUseSucceedsThenConflictUntilExpiry", func(t *testing.T, s oauth.Store, _ oauth.Registry) {
@@ -324,12 +407,12 @@ func RunStoreContract(t *testing.T, newStore func(t *testing.T) (oauth.Store, oa
 	run("UseOnce/OfConcurrentUsesExactlyOneSucceeds", func(t *testing.T, s oauth.Store, _ oauth.Registry) {
 		key := Key(t)
 		errs := race(func(int) error { return s.UseOnce(t.Context(), key, now.Add(time.Minute), now) })
-		assertOneWinner(t, errs, oauth.ErrConflict, "UseOnce")
+		assertOneWinner(t, errs, "UseOnce", oauth.ErrConflict)
 	})
 
 	// Each kind of record has its own key space: a client ID, a username, the hash
-	// keys of a pushed request and a code and a one-time identifier may be the same
-	// string.
+	// keys of a pushed request, a code and a refresh token, a grant ID and a one-time
+	// identifier may be the same string.
 	run("KeysOfDifferentKindsDoNotCollide", func(t *testing.T, s oauth.Store, reg oauth.Registry) {
 		key := Key(t)
 		r := PushedRequest(t, now)
@@ -343,7 +426,11 @@ func RunStoreContract(t *testing.T, newStore func(t *testing.T) (oauth.Store, oa
 		mustPutUser(t, reg, user)
 		code := Code(t, now)
 		code.Key = key
-		mustIssue(t, s, r, code, now)
+		code.GrantID = key
+		grant := mustIssue(t, s, r, code, now)
+		rt := RefreshToken(t, now, key)
+		rt.Key = key
+		mustCreateRefreshToken(t, s, rt)
 		if err := s.UseOnce(t.Context(), key, now.Add(time.Minute), now); err != nil {
 			t.Fatalf("UseOnce of a key shared with other records: %v", err)
 		}
@@ -353,6 +440,8 @@ func RunStoreContract(t *testing.T, newStore func(t *testing.T) (oauth.Store, oa
 		assertEqual(t, mustGet(t, s, key), &want, "pushed request sharing its key")
 		assertEqual(t, mustGetClient(t, s, key), client, "client sharing its key")
 		assertEqual(t, mustGetUser(t, s, key), user, "user sharing its key")
+		assertEqual(t, mustGetGrant(t, s, key), grant, "grant sharing its key")
+		assertEqual(t, mustGetRefreshToken(t, s, key), rt, "refresh token sharing its key")
 		assertCodeUsable(t, s, code, now)
 	})
 
@@ -388,6 +477,7 @@ func RunStoreContract(t *testing.T, newStore func(t *testing.T) (oauth.Store, oa
 			c.ResponseTypes[0] = "token"
 			c.SecretHash[0] ^= 0xff
 			c.JWKS[0] = '['
+			c.AuthorizationDetailsTypes[0] = "everything"
 		}
 		change(c)
 		got := mustGetClient(t, s, ClientID)
@@ -451,7 +541,14 @@ func RunStoreContract(t *testing.T, newStore func(t *testing.T) (oauth.Store, oa
 		got.Claims["email"] = "changed"
 		assertEqual(t, mustGetUser(t, s, u.Username), User(t), "user after changing a returned value")
 	})
+
+	grantContract(run, now)
+	refreshTokenContract(run, now)
+	normalisationContract(run, now)
 }
+
+// contractTest is one test of the contract suite, on a fresh store.
+type contractTest func(t *testing.T, s oauth.Store, reg oauth.Registry)
 
 // race runs f(0) … f(concurrency-1) in goroutines released at the same instant and
 // returns their errors.
@@ -471,8 +568,8 @@ func race(f func(i int) error) []error {
 }
 
 // assertOneWinner checks that exactly one call succeeded and that every other one
-// failed with loserErr, and returns the winner's index.
-func assertOneWinner(tb testing.TB, errs []error, loserErr error, what string) int {
+// failed with one of loserErrs, and returns the winner's index.
+func assertOneWinner(tb testing.TB, errs []error, what string, loserErrs ...error) int {
 	tb.Helper()
 	winner := -1
 	for i, err := range errs {
@@ -481,8 +578,8 @@ func assertOneWinner(tb testing.TB, errs []error, loserErr error, what string) i
 			tb.Fatalf("%d concurrent %s calls: calls %d and %d both succeeded", len(errs), what, winner, i)
 		case err == nil:
 			winner = i
-		case !errors.Is(err, loserErr):
-			tb.Errorf("concurrent %s call %d: got %v, want %v", what, i, err, loserErr)
+		case !slices.ContainsFunc(loserErrs, func(target error) bool { return errors.Is(err, target) }):
+			tb.Errorf("concurrent %s call %d: got %v, want one of %v", what, i, err, loserErrs)
 		}
 	}
 	if winner < 0 {
@@ -507,11 +604,37 @@ func mustGet(tb testing.TB, s oauth.Store, key string) *oauth.PushedRequest {
 	return r
 }
 
-func mustIssue(tb testing.TB, s oauth.Store, r *oauth.PushedRequest, code *oauth.AuthorizationCode, now time.Time) {
+// mustIssue issues code for r with the grant grantOf(code), and returns a fresh copy
+// of that grant.
+func mustIssue(tb testing.TB, s oauth.Store, r *oauth.PushedRequest, code *oauth.AuthorizationCode, now time.Time) *oauth.Grant {
 	tb.Helper()
-	if err := s.IssueCode(tb.Context(), oauth.Consume{Key: r.Key, ClientID: r.ClientID, Now: now}, code); err != nil {
+	if err := s.IssueCode(tb.Context(), oauth.Consume{Key: r.Key, ClientID: r.ClientID, Now: now}, code, grantOf(tb, code)); err != nil {
 		tb.Fatalf("IssueCode: %v", err)
 	}
+	return grantOf(tb, code)
+}
+
+// grantOf returns the grant for code: Grant's fixture at code.IssuedAt, under
+// code.GrantID, with the code's client, subject, scopes, auth time, claims and
+// authorization details. Each call returns a fresh copy.
+func grantOf(tb testing.TB, code *oauth.AuthorizationCode) *oauth.Grant {
+	tb.Helper()
+	g := Grant(tb, code.IssuedAt)
+	g.ID = code.GrantID
+	g.ClientID = code.ClientID
+	g.Subject = code.Subject
+	g.Scopes = slices.Clone(code.Scopes)
+	g.AuthTime = code.AuthTime
+	b, err := json.Marshal(code.Claims)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	g.Claims = nil
+	if err := json.Unmarshal(b, &g.Claims); err != nil {
+		tb.Fatal(err)
+	}
+	g.AuthorizationDetails = slices.Clone(code.AuthorizationDetails)
+	return g
 }
 
 func mustPutClient(tb testing.TB, reg oauth.Registry, c *oauth.Client) {
@@ -559,11 +682,27 @@ func assertCodeUsable(tb testing.TB, s oauth.Store, code *oauth.AuthorizationCod
 	assertEqual(tb, got, &want, "consumed code")
 }
 
-// assertCodeAbsent checks that no usable code is stored under code's key.
+// assertCodeAbsent checks that no code is stored under code's key.
 func assertCodeAbsent(tb testing.TB, s oauth.Store, code *oauth.AuthorizationCode, now time.Time) {
 	tb.Helper()
-	if got, err := s.ConsumeCode(tb.Context(), code.Key, code.ClientID, now); !errors.Is(err, oauth.ErrNotFound) {
-		tb.Fatalf("ConsumeCode of a code that must not have been stored: got (%+v, %v), want oauth.ErrNotFound", got, err)
+	assertConsumeNotFound(tb, s, code.Key, code.ClientID, now, "ConsumeCode of a code that must not have been stored")
+}
+
+// assertConsumeNotFound checks that ConsumeCode fails with oauth.ErrNotFound, not
+// oauth.ErrUsed, and returns no code.
+func assertConsumeNotFound(tb testing.TB, s oauth.Store, key, clientID string, now time.Time, what string) {
+	tb.Helper()
+	got, err := s.ConsumeCode(tb.Context(), key, clientID, now)
+	if !errors.Is(err, oauth.ErrNotFound) || errors.Is(err, oauth.ErrUsed) || got != nil {
+		tb.Fatalf("%s: got (%s, %v), want (nil, oauth.ErrNotFound)", what, show(got), err)
+	}
+}
+
+// assertUsed checks that err wraps oauth.ErrUsed and not oauth.ErrNotFound.
+func assertUsed(tb testing.TB, err error, what string) {
+	tb.Helper()
+	if !errors.Is(err, oauth.ErrUsed) || errors.Is(err, oauth.ErrNotFound) {
+		tb.Fatalf("%s: got error %v, want oauth.ErrUsed", what, err)
 	}
 }
 
@@ -584,4 +723,13 @@ func assertEqual(tb testing.TB, got, want any, what string) {
 	g, _ := json.MarshalIndent(got, "", "  ")
 	w, _ := json.MarshalIndent(want, "", "  ")
 	tb.Fatalf("%s differs\n got: %s\nwant: %s\n(as Go values: got %#v, want %#v)", what, g, w, got, want)
+}
+
+// show is v as JSON, for failure messages: raw JSON fields read as JSON, not bytes.
+func show(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprintf("%+v", v)
+	}
+	return string(b)
 }

@@ -38,21 +38,22 @@ func PushedRequest(tb testing.TB, now time.Time) *oauth.PushedRequest {
 		ClientID: ClientID,
 		Pushed:   true,
 		Request: oauth.AuthorizationRequest{
-			ClientID:            ClientID,
-			ResponseType:        "code",
-			RedirectURI:         "https://client.example.org/cb",
-			RedirectURIGiven:    true,
-			Scopes:              []string{"openid", "profile", "email"},
-			State:               "af0ifjsldkj",
-			Nonce:               "n-0S6_WzA2Mj",
-			CodeChallenge:       "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
-			CodeChallengeMethod: "S256",
-			Prompt:              "login",
-			MaxAge:              &maxAge,
-			LoginHint:           "janedoe@example.com",
-			UILocales:           "de-DE en",
-			ACRValues:           "urn:mace:incommon:iap:silver",
-			DPoPJKT:             "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I",
+			ClientID:             ClientID,
+			ResponseType:         "code",
+			RedirectURI:          "https://client.example.org/cb",
+			RedirectURIGiven:     true,
+			Scopes:               []string{"openid", "profile", "email"},
+			State:                "af0ifjsldkj",
+			Nonce:                "n-0S6_WzA2Mj",
+			CodeChallenge:        "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+			CodeChallengeMethod:  "S256",
+			Prompt:               "login",
+			MaxAge:               &maxAge,
+			LoginHint:            "janedoe@example.com",
+			UILocales:            "de-DE en",
+			ACRValues:            "urn:mace:incommon:iap:silver",
+			DPoPJKT:              "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I",
+			AuthorizationDetails: AuthorizationDetails(),
 		},
 		CreatedAt: now,
 		RedeemBy:  now.Add(60 * time.Second),
@@ -61,7 +62,8 @@ func PushedRequest(tb testing.TB, now time.Time) *oauth.PushedRequest {
 }
 
 // Code returns an unused authorization code under a fresh key, bound to ClientID,
-// issued at now and valid for 60 s. Every field but ConsumedAt is set.
+// issued at now and valid for 60 s, naming a fresh grant ID (see Grant). Every field
+// but ConsumedAt is set.
 func Code(tb testing.TB, now time.Time) *oauth.AuthorizationCode {
 	tb.Helper()
 	return &oauth.AuthorizationCode{
@@ -80,9 +82,59 @@ func Code(tb testing.TB, now time.Time) *oauth.AuthorizationCode {
 			"name":    "Jane Doe",
 			"address": map[string]any{"locality": "Berlin", "country": "DE"},
 		},
-		IssuedAt:  now,
-		ExpiresAt: now.Add(60 * time.Second),
+		AuthorizationDetails: AuthorizationDetails(),
+		GrantID:              Key(tb),
+		IssuedAt:             now,
+		ExpiresAt:            now.Add(60 * time.Second),
 	}
+}
+
+// Grant returns an unrevoked grant under a fresh ID for what Code describes (client,
+// subject, scopes, claims, authorization details), created at now and ending 30 days
+// later. IssueCode needs grant.ID == code.GrantID: set one to the other. Every field
+// but RevokedAt is set.
+func Grant(tb testing.TB, now time.Time) *oauth.Grant {
+	tb.Helper()
+	return &oauth.Grant{
+		ID:       Key(tb),
+		ClientID: ClientID,
+		Subject:  "248289761001",
+		Scopes:   []string{"openid", "profile"},
+		AuthTime: now.Add(-30 * time.Second),
+		Claims: map[string]any{
+			"name":    "Jane Doe",
+			"address": map[string]any{"locality": "Berlin", "country": "DE"},
+		},
+		AuthorizationDetails: AuthorizationDetails(),
+		CreatedAt:            now,
+		ExpiresAt:            now.Add(30 * 24 * time.Hour),
+	}
+}
+
+// RefreshToken returns an unused refresh token under a fresh key, of the grant
+// grantID and bound to ClientID, issued at now and valid for 24 hours. Every field
+// but UsedAt is set.
+func RefreshToken(tb testing.TB, now time.Time, grantID string) *oauth.RefreshToken {
+	tb.Helper()
+	return &oauth.RefreshToken{
+		Key:       Key(tb),
+		GrantID:   grantID,
+		ClientID:  ClientID,
+		Scopes:    []string{"openid", "profile"},
+		DPoPJKT:   "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I",
+		IssuedAt:  now,
+		ExpiresAt: now.Add(24 * time.Hour),
+	}
+}
+
+// AuthorizationDetails returns a fresh copy of an RFC 9396 authorization_details
+// array: the payment_initiation example of RFC 9396 §2.1, as a client pushes it.
+// Whitespace and key order are part of the raw JSON: stores keep it byte for byte.
+func AuthorizationDetails() json.RawMessage {
+	return json.RawMessage(`[{"type": "payment_initiation", "locations": ["https://example.com/payments"],` +
+		` "instructedAmount": {"currency": "EUR", "amount": "123.50"}, "creditorName": "Merchant A",` +
+		` "creditorAccount": {"bic": "ABCIDEFFXXX", "iban": "DE02100100109307118603"},` +
+		` "remittanceInformationUnstructured": "Ref Number Merchant"}]`)
 }
 
 // Client returns an enabled confidential client with ID ClientID that authenticates
@@ -146,6 +198,8 @@ func fullClient(tb testing.TB) *oauth.Client {
 	c.RequireSignedRequestObject = true
 	c.PushedRedirectURIPrefixes = []string{"https://client.example.org/cb/", "https://app.example.org/"}
 	c.DPoPBoundAccessTokens = true
+	c.TokenIntrospectionAllowed = true
+	c.AuthorizationDetailsTypes = []string{"payment_initiation", "account_information"}
 	c.Disabled = true
 	return c
 }

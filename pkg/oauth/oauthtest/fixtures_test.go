@@ -19,6 +19,8 @@ func TestFixturesSetEveryField(t *testing.T) {
 	}{
 		{"PushedRequest", PushedRequest(t, now), []string{"ConsumedAt"}},
 		{"Code", Code(t, now), []string{"ConsumedAt"}},
+		{"Grant", Grant(t, now), []string{"RevokedAt"}},
+		{"RefreshToken", RefreshToken(t, now, Key(t)), []string{"UsedAt"}},
 		{"fullClient", fullClient(t), nil},
 		{"fullUser", fullUser(t), nil},
 	} {
