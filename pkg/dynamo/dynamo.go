@@ -1,10 +1,12 @@
 // Package dynamo implements oauth.Store and oauth.Registry on one DynamoDB table with a
 // string partition key `pk` and a TTL attribute `ttl`. One-time use is enforced by
 // conditional writes, never by read-then-write: IssueCode consumes the pushed request
-// and stores the code in one TransactWriteItems, ConsumeCode is one conditional
-// UpdateItem, and both put the expiry in the condition because DynamoDB TTL deletes
-// items up to two days late (DESIGN.md decisions 3 and 4); UseOnce, the replay check
-// for one-time identifiers, is likewise one conditional PutItem. Throttling and
+// and stores the code and its grant in one TransactWriteItems, ConsumeCode is one
+// conditional UpdateItem, RotateRefreshToken marks the old token used, checks the
+// grant and stores the next token in one TransactWriteItems, and all of them put the
+// expiry in the condition because DynamoDB TTL deletes items up to two days late
+// (DESIGN.md decisions 3 and 4); UseOnce, the replay check for one-time identifiers,
+// is likewise one conditional PutItem. Throttling and
 // outages come back wrapping oauth.ErrUnavailable so the edge can answer 503.
 package dynamo
 
@@ -28,10 +30,11 @@ var (
 	_ oauth.Registry = (*Store)(nil)
 )
 
-// issueAttempts bounds how often IssueCode retries a transaction that DynamoDB
-// cancelled because another transaction held the pushed request: the retry then
-// either wins or sees the winner's consumed_at and fails cleanly.
-const issueAttempts = 4
+// txAttempts bounds how often a transaction that DynamoDB cancelled because another
+// transaction held one of its items (the pushed request of IssueCode, the old token
+// or the grant of RotateRefreshToken) is tried: the retry then either wins or sees
+// the winner's write and fails its condition cleanly.
+const txAttempts = 4
 
 // Store is the DynamoDB store. It is safe for concurrent use.
 type Store struct {
@@ -119,19 +122,31 @@ func (s *Store) GetPushedRequest(ctx context.Context, key string) (*oauth.Pushed
 	return it.pushedRequest(), nil
 }
 
-// IssueCode consumes the pushed request and stores the code in one TransactWriteItems
-// (FAPI 2.0 §5.3.2.2 note 3: one-time use is enforced at the point of
-// authorization). It returns oauth.ErrNotFound, with nothing written, unless the
+// IssueCode consumes the pushed request and stores the code and its grant in one
+// TransactWriteItems (FAPI 2.0 §5.3.2.2 note 3: one-time use is enforced at the point
+// of authorization). It returns oauth.ErrNotFound, with nothing written, unless the
 // request exists, is unconsumed, is bound to consume.ClientID and its Deadline is
-// after consume.Now; oauth.ErrConflict if a code is already stored under code.Key.
-func (s *Store) IssueCode(ctx context.Context, consume oauth.Consume, code *oauth.AuthorizationCode) error {
+// after consume.Now; oauth.ErrConflict if a code is already stored under code.Key or
+// a grant under grant.ID.
+func (s *Store) IssueCode(ctx context.Context, consume oauth.Consume, code *oauth.AuthorizationCode, grant *oauth.Grant) error {
+	if err := checkGrantOfCode(code, grant); err != nil {
+		return fmt.Errorf("issue code: %w", err)
+	}
 	it, err := toCodeItem(code)
 	if err != nil {
 		return fmt.Errorf("issue code: %w", err)
 	}
-	av, err := marshal(it)
+	codeAV, err := marshal(it)
 	if err != nil {
 		return fmt.Errorf("issue code: %w", err)
+	}
+	git, err := toGrantItem(grant)
+	if err != nil {
+		return fmt.Errorf("issue code: grant: %w", err)
+	}
+	grantAV, err := marshal(git)
+	if err != nil {
+		return fmt.Errorf("issue code: grant: %w", err)
 	}
 	now := millis(consume.Now)
 	in := &dynamodb.TransactWriteItemsInput{
@@ -150,49 +165,46 @@ func (s *Store) IssueCode(ctx context.Context, consume oauth.Consume, code *oaut
 					":cid": &types.AttributeValueMemberS{Value: consume.ClientID},
 				},
 			}},
-			{Put: &types.Put{
-				TableName:                &s.table,
-				Item:                     av,
-				ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
-				ExpressionAttributeNames: map[string]string{"#pk": attrPK},
-			}},
+			s.putNew(codeAV),
+			s.putNew(grantAV),
 		},
 	}
-	for attempt := 1; ; attempt++ {
-		_, err := s.client.TransactWriteItems(ctx, in)
-		if err == nil {
-			return nil
-		}
-		var canceled *types.TransactionCanceledException
-		if !errors.As(err, &canceled) {
-			return fmt.Errorf("issue code: %w", classify(err))
-		}
-		// The reasons are in the order of TransactItems: [0] the pushed request,
-		// [1] the code; "None" marks an item that was not the cause.
-		reasons := canceled.CancellationReasons
-		switch {
-		case reasonIs(reasons, 0, "ConditionalCheckFailed"):
-			return fmt.Errorf("issue code: consume pushed request: %w", oauth.ErrNotFound)
-		case reasonIs(reasons, 1, "ConditionalCheckFailed"):
-			return fmt.Errorf("issue code: %w", oauth.ErrConflict)
-		case hasReason(reasons, "TransactionConflict") && attempt < issueAttempts:
-			if err := backoff(ctx, attempt); err != nil {
-				return fmt.Errorf("issue code: %w", err)
-			}
-			// The SDK stored its generated idempotency token in the input; a retry
-			// after a cancellation is a new transaction and needs a new one.
-			in.ClientRequestToken = nil
-		case hasReason(reasons, "TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"):
-			return fmt.Errorf("issue code: %w: %w", oauth.ErrUnavailable, err)
-		default:
-			return fmt.Errorf("issue code: %w", err)
-		}
+	// The reasons are in the order of TransactItems: [0] the pushed request,
+	// [1] the code, [2] the grant; "None" marks an item that was not the cause.
+	reasons, err := s.transact(ctx, in)
+	switch {
+	case err != nil:
+		return fmt.Errorf("issue code: %w", err)
+	case reasonIs(reasons, 0, condFailed):
+		return fmt.Errorf("issue code: consume pushed request: %w", oauth.ErrNotFound)
+	case reasonIs(reasons, 1, condFailed):
+		return fmt.Errorf("issue code: %w", oauth.ErrConflict)
+	case reasonIs(reasons, 2, condFailed):
+		return fmt.Errorf("issue code: grant: %w", oauth.ErrConflict)
+	case reasons != nil:
+		return fmt.Errorf("issue code: %w", unexpected(reasons))
 	}
+	return nil
+}
+
+// checkGrantOfCode refuses a grant that is not the one the code names: the store
+// would otherwise link tokens to a grant that does not exist.
+func checkGrantOfCode(code *oauth.AuthorizationCode, grant *oauth.Grant) error {
+	if grant == nil {
+		return fmt.Errorf("no grant for the code (grant %q)", code.GrantID)
+	}
+	if grant.ID == "" || grant.ID != code.GrantID {
+		return fmt.Errorf("grant %q is not the code's grant %q", grant.ID, code.GrantID)
+	}
+	return nil
 }
 
 // ConsumeCode marks the code as used and returns it, in one conditional UpdateItem
-// that checks the client, prior use and expiry, or returns oauth.ErrNotFound and
-// changes nothing.
+// that checks the client, prior use and expiry. When the condition fails, DynamoDB
+// returns the item as it was (ReturnValuesOnConditionCheckFailure), from which the
+// verdict follows without another read: a code bound to clientID and already used is
+// returned with an error wrapping oauth.ErrUsed; anything else is oauth.ErrNotFound.
+// Nothing changes when it fails.
 func (s *Store) ConsumeCode(ctx context.Context, key, clientID string, now time.Time) (*oauth.AuthorizationCode, error) {
 	ms := millis(now)
 	out, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
@@ -208,11 +220,19 @@ func (s *Store) ConsumeCode(ctx context.Context, key, clientID string, now time.
 			":now": number(ms),
 			":cid": &types.AttributeValueMemberS{Value: clientID},
 		},
-		ReturnValues: types.ReturnValueAllNew,
+		ReturnValues:                        types.ReturnValueAllNew,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	var failed *types.ConditionalCheckFailedException
 	if errors.As(err, &failed) {
-		return nil, fmt.Errorf("consume code: %w", oauth.ErrNotFound)
+		if !usedBy(failed.Item, attrConsumedAt, clientID) {
+			return nil, fmt.Errorf("consume code: %w", oauth.ErrNotFound)
+		}
+		var it codeItem
+		if err := unmarshal(failed.Item, &it); err != nil {
+			return nil, fmt.Errorf("consume code: %w", err)
+		}
+		return it.code(), fmt.Errorf("consume code: %w", oauth.ErrUsed)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("consume code: %w", classify(err))
@@ -222,6 +242,202 @@ func (s *Store) ConsumeCode(ctx context.Context, key, clientID string, now time.
 		return nil, fmt.Errorf("consume code: %w", err)
 	}
 	return it.code(), nil
+}
+
+// usedBy reports whether item, a one-time record as it was stored, exists, is bound
+// to clientID and has the attribute used that marks it as used.
+func usedBy(item map[string]types.AttributeValue, used, clientID string) bool {
+	if len(item) == 0 {
+		return false
+	}
+	cid, ok := item[attrClientID].(*types.AttributeValueMemberS)
+	if !ok || cid.Value != clientID {
+		return false
+	}
+	_, ok = item[used]
+	return ok
+}
+
+// GetGrant returns the grant, revoked or not, with a strongly consistent read (a
+// revocation takes effect at once), or oauth.ErrNotFound.
+func (s *Store) GetGrant(ctx context.Context, id string) (*oauth.Grant, error) {
+	var it grantItem
+	if err := s.get(ctx, prefixGrant+id, &it); err != nil {
+		return nil, fmt.Errorf("get grant: %w", err)
+	}
+	return it.grant(), nil
+}
+
+// RevokeGrant sets revoked_at to now unless it is set already, in one conditional
+// UpdateItem, or returns oauth.ErrNotFound if there is no such grant.
+func (s *Store) RevokeGrant(ctx context.Context, id string, now time.Time) error {
+	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 &s.table,
+		Key:                       keyAV(prefixGrant + id),
+		UpdateExpression:          aws.String("SET #revoked_at = if_not_exists(#revoked_at, :now)"),
+		ConditionExpression:       aws.String("attribute_exists(#pk)"),
+		ExpressionAttributeNames:  map[string]string{"#pk": attrPK, "#revoked_at": attrRevokedAt},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":now": number(millis(now))},
+	})
+	var failed *types.ConditionalCheckFailedException
+	if errors.As(err, &failed) {
+		return fmt.Errorf("revoke grant: %w", oauth.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("revoke grant: %w", classify(err))
+	}
+	return nil
+}
+
+// CreateRefreshToken stores rt in one TransactWriteItems that checks that its grant
+// exists and is not revoked; otherwise it returns oauth.ErrNotFound, with nothing
+// written. oauth.ErrConflict if rt.Key is taken. Its TTL is its expiry plus an hour.
+func (s *Store) CreateRefreshToken(ctx context.Context, rt *oauth.RefreshToken) error {
+	av, err := marshal(toRefreshItem(rt))
+	if err != nil {
+		return fmt.Errorf("create refresh token: %w", err)
+	}
+	in := &dynamodb.TransactWriteItemsInput{
+		TransactItems: []types.TransactWriteItem{
+			{ConditionCheck: &types.ConditionCheck{
+				TableName:                &s.table,
+				Key:                      keyAV(prefixGrant + rt.GrantID),
+				ConditionExpression:      aws.String("attribute_exists(#pk) AND attribute_not_exists(#revoked_at)"),
+				ExpressionAttributeNames: map[string]string{"#pk": attrPK, "#revoked_at": attrRevokedAt},
+			}},
+			s.putNew(av),
+		},
+	}
+	// [0] the grant, [1] the refresh token.
+	reasons, err := s.transact(ctx, in)
+	switch {
+	case err != nil:
+		return fmt.Errorf("create refresh token: %w", err)
+	case reasonIs(reasons, 0, condFailed):
+		return fmt.Errorf("create refresh token: grant: %w", oauth.ErrNotFound)
+	case reasonIs(reasons, 1, condFailed):
+		return fmt.Errorf("create refresh token: %w", oauth.ErrConflict)
+	case reasons != nil:
+		return fmt.Errorf("create refresh token: %w", unexpected(reasons))
+	}
+	return nil
+}
+
+// GetRefreshToken returns the token, used or not, with a strongly consistent read,
+// or oauth.ErrNotFound.
+func (s *Store) GetRefreshToken(ctx context.Context, key string) (*oauth.RefreshToken, error) {
+	var it refreshItem
+	if err := s.get(ctx, prefixRT+key, &it); err != nil {
+		return nil, fmt.Errorf("get refresh token: %w", err)
+	}
+	return it.refreshToken(), nil
+}
+
+// RotateRefreshToken marks the token under key as used, checks its grant and stores
+// next in one TransactWriteItems, and returns the old token. It succeeds only if the
+// old token exists, is bound to clientID, is unused, expires after now and belongs to
+// next's grant, and that grant exists, is not revoked and expires after now. When the
+// old token's condition fails, the token as it was (returned with the cancellation,
+// ReturnValuesOnConditionCheckFailure) tells reuse (bound to clientID and used: the
+// stored token and an error wrapping oauth.ErrUsed) from anything else
+// (oauth.ErrNotFound). oauth.ErrConflict if next.Key is taken. Nothing is written
+// when it fails.
+func (s *Store) RotateRefreshToken(ctx context.Context, key, clientID string, now time.Time, next *oauth.RefreshToken) (*oauth.RefreshToken, error) {
+	if next == nil {
+		return nil, errors.New("rotate refresh token: no next token")
+	}
+	if next.Key == key {
+		// DynamoDB refuses two operations on one item in a transaction.
+		return nil, fmt.Errorf("rotate refresh token: next token under the old key: %w", oauth.ErrConflict)
+	}
+	av, err := marshal(toRefreshItem(next))
+	if err != nil {
+		return nil, fmt.Errorf("rotate refresh token: %w", err)
+	}
+	ms := number(millis(now))
+	in := &dynamodb.TransactWriteItemsInput{
+		TransactItems: []types.TransactWriteItem{
+			{Update: &types.Update{
+				TableName:        &s.table,
+				Key:              keyAV(prefixRT + key),
+				UpdateExpression: aws.String("SET #used_at = :now"),
+				ConditionExpression: aws.String("attribute_exists(#pk) AND attribute_not_exists(#used_at)" +
+					" AND #client_id = :cid AND #expires_at > :now AND #grant_id = :gid"),
+				ExpressionAttributeNames: map[string]string{
+					"#pk": attrPK, "#used_at": attrUsedAt, "#client_id": attrClientID,
+					"#expires_at": attrExpiresAt, "#grant_id": attrGrantID,
+				},
+				ExpressionAttributeValues: map[string]types.AttributeValue{
+					":now": ms,
+					":cid": &types.AttributeValueMemberS{Value: clientID},
+					":gid": &types.AttributeValueMemberS{Value: next.GrantID},
+				},
+				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+			}},
+			{ConditionCheck: &types.ConditionCheck{
+				TableName: &s.table,
+				Key:       keyAV(prefixGrant + next.GrantID),
+				ConditionExpression: aws.String("attribute_exists(#pk) AND attribute_not_exists(#revoked_at)" +
+					" AND #expires_at > :now"),
+				ExpressionAttributeNames: map[string]string{
+					"#pk": attrPK, "#revoked_at": attrRevokedAt, "#expires_at": attrExpiresAt,
+				},
+				ExpressionAttributeValues: map[string]types.AttributeValue{":now": ms},
+			}},
+			s.putNew(av),
+		},
+	}
+	// [0] the old token, [1] the grant, [2] the next token.
+	reasons, err := s.transact(ctx, in)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("rotate refresh token: %w", err)
+	case reasonIs(reasons, 0, condFailed):
+		return s.refusedRefreshToken(ctx, key, clientID, reasons[0].Item)
+	case reasonIs(reasons, 1, condFailed):
+		return nil, fmt.Errorf("rotate refresh token: grant: %w", oauth.ErrNotFound)
+	case reasonIs(reasons, 2, condFailed):
+		return nil, fmt.Errorf("rotate refresh token: %w", oauth.ErrConflict)
+	case reasons != nil:
+		return nil, fmt.Errorf("rotate refresh token: %w", unexpected(reasons))
+	}
+	// The update's own result is not returned by TransactWriteItems: the old token
+	// is read back. Its used_at is ours, since the transaction set it and nothing
+	// unsets it.
+	old, err := s.GetRefreshToken(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("rotate refresh token: read the rotated token: %w", err)
+	}
+	return old, nil
+}
+
+// refusedRefreshToken decides why the old token's condition in RotateRefreshToken
+// failed, from item, the token as the transaction saw it: the stored token with
+// oauth.ErrUsed if it exists, is bound to clientID and was used, otherwise
+// oauth.ErrNotFound. DynamoDB and moto return the item with the cancellation; a
+// stand-in that does not (item empty: the token is missing or was not returned) is
+// asked with a strongly consistent read, which sees at least what the transaction
+// saw, since nothing unsets used_at.
+func (s *Store) refusedRefreshToken(ctx context.Context, key, clientID string, item map[string]types.AttributeValue) (*oauth.RefreshToken, error) {
+	if len(item) == 0 {
+		out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
+			TableName:      &s.table,
+			Key:            keyAV(prefixRT + key),
+			ConsistentRead: aws.Bool(true),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("rotate refresh token: read the refused token: %w", classify(err))
+		}
+		item = out.Item
+	}
+	if !usedBy(item, attrUsedAt, clientID) {
+		return nil, fmt.Errorf("rotate refresh token: %w", oauth.ErrNotFound)
+	}
+	var it refreshItem
+	if err := unmarshal(item, &it); err != nil {
+		return nil, fmt.Errorf("rotate refresh token: %w", err)
+	}
+	return it.refreshToken(), fmt.Errorf("rotate refresh token: %w", oauth.ErrUsed)
 }
 
 // UseOnce records key until expiresAt in one conditional PutItem, which succeeds
@@ -265,6 +481,55 @@ func (s *Store) get(ctx context.Context, pk string, item any) error {
 	return unmarshal(out.Item, item)
 }
 
+// putNew is a transaction item that creates the item av, failing its condition if
+// the key is taken.
+func (s *Store) putNew(av map[string]types.AttributeValue) types.TransactWriteItem {
+	return types.TransactWriteItem{Put: &types.Put{
+		TableName:                &s.table,
+		Item:                     av,
+		ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
+		ExpressionAttributeNames: map[string]string{"#pk": attrPK},
+	}}
+}
+
+// condFailed is the cancellation reason of a transaction item whose condition failed.
+const condFailed = "ConditionalCheckFailed"
+
+// transact runs the transaction in. It returns nil, nil when it committed; the
+// cancellation reasons, in the order of in.TransactItems, when a condition failed
+// (and nothing was written); or an error. A cancellation because another transaction
+// held one of the items is retried (txAttempts in all): the retry then either commits
+// or fails a condition on what the winner wrote. Conflicts that persist and
+// throttling wrap oauth.ErrUnavailable.
+func (s *Store) transact(ctx context.Context, in *dynamodb.TransactWriteItemsInput) ([]types.CancellationReason, error) {
+	for attempt := 1; ; attempt++ {
+		_, err := s.client.TransactWriteItems(ctx, in)
+		if err == nil {
+			return nil, nil
+		}
+		var canceled *types.TransactionCanceledException
+		if !errors.As(err, &canceled) {
+			return nil, classify(err)
+		}
+		reasons := canceled.CancellationReasons
+		switch {
+		case hasReason(reasons, condFailed):
+			return reasons, nil
+		case hasReason(reasons, "TransactionConflict") && attempt < txAttempts:
+			if err := backoff(ctx, attempt); err != nil {
+				return nil, err
+			}
+			// The SDK stored its generated idempotency token in the input; a retry
+			// after a cancellation is a new transaction and needs a new one.
+			in.ClientRequestToken = nil
+		case hasReason(reasons, "TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"):
+			return nil, fmt.Errorf("%w: %w", oauth.ErrUnavailable, err)
+		default:
+			return nil, err
+		}
+	}
+}
+
 // put creates or replaces item.
 func (s *Store) put(ctx context.Context, item any) error {
 	av, err := marshal(item)
@@ -287,6 +552,15 @@ func number(n int64) types.AttributeValue {
 
 func reasonIs(reasons []types.CancellationReason, i int, code string) bool {
 	return i < len(reasons) && aws.ToString(reasons[i].Code) == code
+}
+
+// unexpected describes cancellation reasons that name no item of the transaction.
+func unexpected(reasons []types.CancellationReason) error {
+	codes := make([]string, len(reasons))
+	for i, r := range reasons {
+		codes[i] = aws.ToString(r.Code)
+	}
+	return fmt.Errorf("transaction cancelled for unexpected reasons %v", codes)
 }
 
 func hasReason(reasons []types.CancellationReason, codes ...string) bool {

@@ -81,6 +81,29 @@ func TestErrors_OutagesAndThrottlingAreUnavailable(t *testing.T) {
 			if err := s.UseOnce(t.Context(), oauthtest.Key(t), time.Now().Add(time.Minute), time.Now()); !errors.Is(err, oauth.ErrUnavailable) {
 				t.Errorf("UseOnce: got %v, want oauth.ErrUnavailable", err)
 			}
+			now := time.Now()
+			r := oauthtest.PushedRequest(t, now)
+			code, grant := codeAndGrant(t, now)
+			if err := s.IssueCode(t.Context(), oauth.Consume{Key: r.Key, ClientID: r.ClientID, Now: now}, code, grant); !errors.Is(err, oauth.ErrUnavailable) {
+				t.Errorf("IssueCode: got %v, want oauth.ErrUnavailable", err)
+			}
+			if _, err := s.GetGrant(t.Context(), grant.ID); !errors.Is(err, oauth.ErrUnavailable) {
+				t.Errorf("GetGrant: got %v, want oauth.ErrUnavailable", err)
+			}
+			if err := s.RevokeGrant(t.Context(), grant.ID, now); !errors.Is(err, oauth.ErrUnavailable) {
+				t.Errorf("RevokeGrant: got %v, want oauth.ErrUnavailable", err)
+			}
+			rt := oauthtest.RefreshToken(t, now, grant.ID)
+			if err := s.CreateRefreshToken(t.Context(), rt); !errors.Is(err, oauth.ErrUnavailable) {
+				t.Errorf("CreateRefreshToken: got %v, want oauth.ErrUnavailable", err)
+			}
+			if _, err := s.GetRefreshToken(t.Context(), rt.Key); !errors.Is(err, oauth.ErrUnavailable) {
+				t.Errorf("GetRefreshToken: got %v, want oauth.ErrUnavailable", err)
+			}
+			next := oauthtest.RefreshToken(t, now, grant.ID)
+			if _, err := s.RotateRefreshToken(t.Context(), rt.Key, rt.ClientID, now, next); !errors.Is(err, oauth.ErrUnavailable) {
+				t.Errorf("RotateRefreshToken: got %v, want oauth.ErrUnavailable", err)
+			}
 		})
 	}
 }
@@ -142,20 +165,24 @@ func TestIssueCode_CancellationReasons(t *testing.T) {
 		want      error
 		wantCalls int32
 	}{
-		{"PushedRequestConditionFailed", []string{"ConditionalCheckFailed", "None"}, oauth.ErrNotFound, 1},
-		{"BothConditionsFailed", []string{"ConditionalCheckFailed", "ConditionalCheckFailed"}, oauth.ErrNotFound, 1},
-		{"CodeKeyTaken", []string{"None", "ConditionalCheckFailed"}, oauth.ErrConflict, 1},
-		{"Throttled", []string{"ThrottlingError", "None"}, oauth.ErrUnavailable, 1},
-		{"ThroughputExceeded", []string{"None", "ProvisionedThroughputExceeded"}, oauth.ErrUnavailable, 1},
+		{"PushedRequestConditionFailed", []string{"ConditionalCheckFailed", "None", "None"}, oauth.ErrNotFound, 1},
+		{"AllConditionsFailed", []string{"ConditionalCheckFailed", "ConditionalCheckFailed", "ConditionalCheckFailed"}, oauth.ErrNotFound, 1},
+		{"CodeKeyTaken", []string{"None", "ConditionalCheckFailed", "None"}, oauth.ErrConflict, 1},
+		{"GrantIDTaken", []string{"None", "None", "ConditionalCheckFailed"}, oauth.ErrConflict, 1},
+		{"Throttled", []string{"ThrottlingError", "None", "None"}, oauth.ErrUnavailable, 1},
+		{"ThroughputExceeded", []string{"None", "ProvisionedThroughputExceeded", "None"}, oauth.ErrUnavailable, 1},
 		// Another transaction holds the request: retried, then reported as a
 		// transient failure rather than a verdict on the request.
-		{"ConflictsPersist", []string{"TransactionConflict", "None"}, oauth.ErrUnavailable, 4},
+		{"ConflictsPersist", []string{"TransactionConflict", "None", "None"}, oauth.ErrUnavailable, 4},
+		// A condition failure is the verdict even when another item conflicted.
+		{"ConflictAndConditionFailed", []string{"ConditionalCheckFailed", "None", "TransactionConflict"}, oauth.ErrNotFound, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, calls := fakeDynamo(t, 400, canceled(tc.reasons...))
 			now := time.Now()
 			r := oauthtest.PushedRequest(t, now)
-			err := s.IssueCode(t.Context(), oauth.Consume{Key: r.Key, ClientID: r.ClientID, Now: now}, oauthtest.Code(t, now))
+			code, grant := codeAndGrant(t, now)
+			err := s.IssueCode(t.Context(), oauth.Consume{Key: r.Key, ClientID: r.ClientID, Now: now}, code, grant)
 			if !errors.Is(err, tc.want) {
 				t.Errorf("IssueCode: got %v, want %v", err, tc.want)
 			}
@@ -177,7 +204,7 @@ func TestIssueCode_RetriesATransactionConflict(t *testing.T) {
 		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 		if calls.Add(1) == 1 {
 			w.WriteHeader(400)
-			_, _ = io.WriteString(w, canceled("TransactionConflict", "None"))
+			_, _ = io.WriteString(w, canceled("TransactionConflict", "None", "None"))
 			return
 		}
 		_, _ = io.WriteString(w, `{}`)
@@ -186,7 +213,8 @@ func TestIssueCode_RetriesATransactionConflict(t *testing.T) {
 	s := dynamo.New(fastClient(srv.URL), "table")
 	now := time.Now()
 	r := oauthtest.PushedRequest(t, now)
-	if err := s.IssueCode(t.Context(), oauth.Consume{Key: r.Key, ClientID: r.ClientID, Now: now}, oauthtest.Code(t, now)); err != nil {
+	code, grant := codeAndGrant(t, now)
+	if err := s.IssueCode(t.Context(), oauth.Consume{Key: r.Key, ClientID: r.ClientID, Now: now}, code, grant); err != nil {
 		t.Fatalf("IssueCode after one conflict: %v", err)
 	}
 	if got := calls.Load(); got != 2 {
@@ -195,4 +223,13 @@ func TestIssueCode_RetriesATransactionConflict(t *testing.T) {
 	if first, second := <-tokens, <-tokens; first == second {
 		t.Errorf("the retry reused the idempotency token %s", first)
 	}
+}
+
+// codeAndGrant returns a code and its grant.
+func codeAndGrant(tb testing.TB, now time.Time) (*oauth.AuthorizationCode, *oauth.Grant) {
+	tb.Helper()
+	code := oauthtest.Code(tb, now)
+	grant := oauthtest.Grant(tb, now)
+	grant.ID = code.GrantID
+	return code, grant
 }

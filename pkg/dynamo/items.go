@@ -12,14 +12,16 @@ import (
 )
 
 // Key prefixes give each kind of record its own key space in the one table. Pushed
-// requests and codes are keyed by the hash the core computed, never by the reference
-// or code itself (DESIGN.md decision 1).
+// requests, codes and refresh tokens are keyed by the hash the core computed, never
+// by the reference, code or token itself (DESIGN.md decision 1).
 const (
 	prefixPushed = "par#"
 	prefixCode   = "code#"
 	prefixClient = "client#"
 	prefixUser   = "user#"
 	prefixReplay = "replay#"
+	prefixGrant  = "grant#"
+	prefixRT     = "rt#"
 )
 
 // Attribute names used in key, condition and update expressions.
@@ -29,6 +31,9 @@ const (
 	attrConsumedAt = "consumed_at"
 	attrDeadline   = "deadline"
 	attrExpiresAt  = "expires_at"
+	attrGrantID    = "grant_id"
+	attrRevokedAt  = "revoked_at"
+	attrUsedAt     = "used_at"
 	attrTTL        = "ttl"
 )
 
@@ -40,18 +45,20 @@ const ttlSlack = time.Hour
 // The item types below are the table's schema: one readable attribute per field,
 // times as epoch milliseconds (N) so that conditions can compare them with the
 // caller's clock, and `ttl` in epoch seconds as DynamoDB TTL requires. The nested
-// authorization request keeps the JSON names of the oauth types (see codec).
+// authorization request keeps the JSON names of the oauth types (see jsonTags).
+// authorization_details (RFC 9396) is kept as the JSON text it came as, byte for
+// byte, in a string attribute: readable, and exactly what the core validated.
 
 type pushedItem struct {
-	PK         string                     `dynamodbav:"pk"`
-	ClientID   string                     `dynamodbav:"client_id"`
-	Pushed     bool                       `dynamodbav:"pushed"`
-	Request    oauth.AuthorizationRequest `dynamodbav:"request"`
-	CreatedAt  int64                      `dynamodbav:"created_at"`
-	RedeemBy   int64                      `dynamodbav:"redeem_by"`
-	Deadline   int64                      `dynamodbav:"deadline"`
-	ConsumedAt *int64                     `dynamodbav:"consumed_at,omitempty"` // absent until consumed: the conditions test attribute_not_exists
-	TTL        int64                      `dynamodbav:"ttl"`
+	PK         string      `dynamodbav:"pk"`
+	ClientID   string      `dynamodbav:"client_id"`
+	Pushed     bool        `dynamodbav:"pushed"`
+	Request    requestAttr `dynamodbav:"request"`
+	CreatedAt  int64       `dynamodbav:"created_at"`
+	RedeemBy   int64       `dynamodbav:"redeem_by"`
+	Deadline   int64       `dynamodbav:"deadline"`
+	ConsumedAt *int64      `dynamodbav:"consumed_at,omitempty"` // absent until consumed: the conditions test attribute_not_exists
+	TTL        int64       `dynamodbav:"ttl"`
 }
 
 type codeItem struct {
@@ -67,10 +74,43 @@ type codeItem struct {
 	Subject             string         `dynamodbav:"sub"`
 	AuthTime            int64          `dynamodbav:"auth_time"`
 	Claims              map[string]any `dynamodbav:"claims,omitempty"`
-	IssuedAt            int64          `dynamodbav:"issued_at"`
-	ExpiresAt           int64          `dynamodbav:"expires_at"`
-	ConsumedAt          *int64         `dynamodbav:"consumed_at,omitempty"`
-	TTL                 int64          `dynamodbav:"ttl"`
+	// AuthorizationDetails is JSON text, byte for byte (see above).
+	AuthorizationDetails string `dynamodbav:"authorization_details,omitempty"`
+	GrantID              string `dynamodbav:"grant_id"`
+	IssuedAt             int64  `dynamodbav:"issued_at"`
+	ExpiresAt            int64  `dynamodbav:"expires_at"`
+	ConsumedAt           *int64 `dynamodbav:"consumed_at,omitempty"`
+	TTL                  int64  `dynamodbav:"ttl"`
+}
+
+// grantItem is a grant under grant#<id>. revoked_at is absent until revoked: the
+// conditions of CreateRefreshToken and RotateRefreshToken test attribute_not_exists.
+type grantItem struct {
+	PK                   string         `dynamodbav:"pk"`
+	ClientID             string         `dynamodbav:"client_id"`
+	Subject              string         `dynamodbav:"sub"`
+	Scopes               []string       `dynamodbav:"scope,omitempty"`
+	AuthTime             int64          `dynamodbav:"auth_time"`
+	Claims               map[string]any `dynamodbav:"claims,omitempty"`
+	AuthorizationDetails string         `dynamodbav:"authorization_details,omitempty"`
+	CreatedAt            int64          `dynamodbav:"created_at"`
+	ExpiresAt            int64          `dynamodbav:"expires_at"`
+	RevokedAt            *int64         `dynamodbav:"revoked_at,omitempty"`
+	TTL                  int64          `dynamodbav:"ttl"`
+}
+
+// refreshItem is a refresh token under rt#<hash>. used_at is absent until the token
+// is rotated.
+type refreshItem struct {
+	PK        string   `dynamodbav:"pk"`
+	GrantID   string   `dynamodbav:"grant_id"`
+	ClientID  string   `dynamodbav:"client_id"`
+	Scopes    []string `dynamodbav:"scope,omitempty"`
+	DPoPJKT   string   `dynamodbav:"dpop_jkt,omitempty"`
+	IssuedAt  int64    `dynamodbav:"issued_at"`
+	ExpiresAt int64    `dynamodbav:"expires_at"`
+	UsedAt    *int64   `dynamodbav:"used_at,omitempty"`
+	TTL       int64    `dynamodbav:"ttl"`
 }
 
 type clientItem struct {
@@ -93,6 +133,8 @@ type clientItem struct {
 	RequireSignedRequestObject  bool     `dynamodbav:"require_signed_request_object"`
 	PushedRedirectURIPrefixes   []string `dynamodbav:"pushed_redirect_uri_prefixes,omitempty"`
 	DPoPBoundAccessTokens       bool     `dynamodbav:"dpop_bound_access_tokens"`
+	TokenIntrospectionAllowed   bool     `dynamodbav:"token_introspection_allowed"`
+	AuthorizationDetailsTypes   []string `dynamodbav:"authorization_details_types,omitempty"`
 	Disabled                    bool     `dynamodbav:"disabled"`
 }
 
@@ -132,14 +174,66 @@ func unmarshal(av map[string]types.AttributeValue, item any) error {
 	return nil
 }
 
-func toPushedItem(r *oauth.PushedRequest) pushedItem {
-	req := r.Request
+// requestAttr stores an oauth.AuthorizationRequest as a map with its JSON field
+// names, authorization_details as a string attribute holding the JSON text.
+type requestAttr oauth.AuthorizationRequest
+
+const attrAuthorizationDetails = "authorization_details"
+
+// MarshalDynamoDBAttributeValue implements attributevalue.Marshaler.
+func (r requestAttr) MarshalDynamoDBAttributeValue() (types.AttributeValue, error) {
+	req := oauth.AuthorizationRequest(r)
+	details := req.AuthorizationDetails
+	req.AuthorizationDetails = nil
 	req.Scopes = nilIfEmpty(req.Scopes)
+	av, err := attributevalue.MarshalWithOptions(req, jsonTags)
+	if err != nil {
+		return nil, err
+	}
+	m, ok := av.(*types.AttributeValueMemberM)
+	if !ok {
+		return nil, fmt.Errorf("authorization request marshalled as %T, not a map", av)
+	}
+	if len(details) > 0 {
+		m.Value[attrAuthorizationDetails] = &types.AttributeValueMemberS{Value: string(details)}
+	}
+	return m, nil
+}
+
+// UnmarshalDynamoDBAttributeValue implements attributevalue.Unmarshaler.
+func (r *requestAttr) UnmarshalDynamoDBAttributeValue(av types.AttributeValue) error {
+	m, ok := av.(*types.AttributeValueMemberM)
+	if !ok {
+		return fmt.Errorf("authorization request stored as %T, not a map", av)
+	}
+	rest := make(map[string]types.AttributeValue, len(m.Value))
+	var details json.RawMessage
+	for k, v := range m.Value {
+		if k != attrAuthorizationDetails {
+			rest[k] = v
+			continue
+		}
+		s, ok := v.(*types.AttributeValueMemberS)
+		if !ok {
+			return fmt.Errorf("authorization request: %s stored as %T, not a string", k, v)
+		}
+		details = rawJSON(s.Value)
+	}
+	var req oauth.AuthorizationRequest
+	if err := attributevalue.UnmarshalMapWithOptions(rest, &req, jsonTagsDecode); err != nil {
+		return err
+	}
+	req.AuthorizationDetails = details
+	*r = requestAttr(req)
+	return nil
+}
+
+func toPushedItem(r *oauth.PushedRequest) pushedItem {
 	return pushedItem{
 		PK:         prefixPushed + r.Key,
 		ClientID:   r.ClientID,
 		Pushed:     r.Pushed,
-		Request:    req,
+		Request:    requestAttr(r.Request),
 		CreatedAt:  millis(r.CreatedAt),
 		RedeemBy:   millis(r.RedeemBy),
 		Deadline:   millis(r.Deadline),
@@ -153,7 +247,7 @@ func (it *pushedItem) pushedRequest() *oauth.PushedRequest {
 		Key:        it.PK[len(prefixPushed):],
 		ClientID:   it.ClientID,
 		Pushed:     it.Pushed,
-		Request:    it.Request,
+		Request:    oauth.AuthorizationRequest(it.Request),
 		CreatedAt:  fromMillis(it.CreatedAt),
 		RedeemBy:   fromMillis(it.RedeemBy),
 		Deadline:   fromMillis(it.Deadline),
@@ -167,42 +261,108 @@ func toCodeItem(c *oauth.AuthorizationCode) (codeItem, error) {
 		return codeItem{}, err
 	}
 	return codeItem{
-		PK:                  prefixCode + c.Key,
-		ClientID:            c.ClientID,
-		RedirectURI:         c.RedirectURI,
-		RedirectURIGiven:    c.RedirectURIGiven,
-		Scopes:              nilIfEmpty(c.Scopes),
-		Nonce:               c.Nonce,
-		DPoPJKT:             c.DPoPJKT,
-		CodeChallenge:       c.CodeChallenge,
-		CodeChallengeMethod: c.CodeChallengeMethod,
-		Subject:             c.Subject,
-		AuthTime:            millis(c.AuthTime),
-		Claims:              claims,
-		IssuedAt:            millis(c.IssuedAt),
-		ExpiresAt:           millis(c.ExpiresAt),
-		ConsumedAt:          millisPtr(c.ConsumedAt),
-		TTL:                 ttl(c.ExpiresAt),
+		PK:                   prefixCode + c.Key,
+		ClientID:             c.ClientID,
+		RedirectURI:          c.RedirectURI,
+		RedirectURIGiven:     c.RedirectURIGiven,
+		Scopes:               nilIfEmpty(c.Scopes),
+		Nonce:                c.Nonce,
+		DPoPJKT:              c.DPoPJKT,
+		CodeChallenge:        c.CodeChallenge,
+		CodeChallengeMethod:  c.CodeChallengeMethod,
+		Subject:              c.Subject,
+		AuthTime:             millis(c.AuthTime),
+		Claims:               claims,
+		AuthorizationDetails: string(c.AuthorizationDetails),
+		GrantID:              c.GrantID,
+		IssuedAt:             millis(c.IssuedAt),
+		ExpiresAt:            millis(c.ExpiresAt),
+		ConsumedAt:           millisPtr(c.ConsumedAt),
+		TTL:                  ttl(c.ExpiresAt),
 	}, nil
 }
 
 func (it *codeItem) code() *oauth.AuthorizationCode {
 	return &oauth.AuthorizationCode{
-		Key:                 it.PK[len(prefixCode):],
-		ClientID:            it.ClientID,
-		RedirectURI:         it.RedirectURI,
-		RedirectURIGiven:    it.RedirectURIGiven,
-		Scopes:              it.Scopes,
-		Nonce:               it.Nonce,
-		DPoPJKT:             it.DPoPJKT,
-		CodeChallenge:       it.CodeChallenge,
-		CodeChallengeMethod: it.CodeChallengeMethod,
-		Subject:             it.Subject,
-		AuthTime:            fromMillis(it.AuthTime),
-		Claims:              it.Claims,
-		IssuedAt:            fromMillis(it.IssuedAt),
-		ExpiresAt:           fromMillis(it.ExpiresAt),
-		ConsumedAt:          fromMillisPtr(it.ConsumedAt),
+		Key:                  it.PK[len(prefixCode):],
+		ClientID:             it.ClientID,
+		RedirectURI:          it.RedirectURI,
+		RedirectURIGiven:     it.RedirectURIGiven,
+		Scopes:               it.Scopes,
+		Nonce:                it.Nonce,
+		DPoPJKT:              it.DPoPJKT,
+		CodeChallenge:        it.CodeChallenge,
+		CodeChallengeMethod:  it.CodeChallengeMethod,
+		Subject:              it.Subject,
+		AuthTime:             fromMillis(it.AuthTime),
+		Claims:               it.Claims,
+		AuthorizationDetails: rawJSON(it.AuthorizationDetails),
+		GrantID:              it.GrantID,
+		IssuedAt:             fromMillis(it.IssuedAt),
+		ExpiresAt:            fromMillis(it.ExpiresAt),
+		ConsumedAt:           fromMillisPtr(it.ConsumedAt),
+	}
+}
+
+func toGrantItem(g *oauth.Grant) (grantItem, error) {
+	claims, err := normClaims(g.Claims)
+	if err != nil {
+		return grantItem{}, err
+	}
+	return grantItem{
+		PK:                   prefixGrant + g.ID,
+		ClientID:             g.ClientID,
+		Subject:              g.Subject,
+		Scopes:               nilIfEmpty(g.Scopes),
+		AuthTime:             millis(g.AuthTime),
+		Claims:               claims,
+		AuthorizationDetails: string(g.AuthorizationDetails),
+		CreatedAt:            millis(g.CreatedAt),
+		ExpiresAt:            millis(g.ExpiresAt),
+		RevokedAt:            millisPtr(g.RevokedAt),
+		TTL:                  ttl(g.ExpiresAt),
+	}, nil
+}
+
+func (it *grantItem) grant() *oauth.Grant {
+	return &oauth.Grant{
+		ID:                   it.PK[len(prefixGrant):],
+		ClientID:             it.ClientID,
+		Subject:              it.Subject,
+		Scopes:               it.Scopes,
+		AuthTime:             fromMillis(it.AuthTime),
+		Claims:               it.Claims,
+		AuthorizationDetails: rawJSON(it.AuthorizationDetails),
+		CreatedAt:            fromMillis(it.CreatedAt),
+		ExpiresAt:            fromMillis(it.ExpiresAt),
+		RevokedAt:            fromMillisPtr(it.RevokedAt),
+	}
+}
+
+func toRefreshItem(rt *oauth.RefreshToken) refreshItem {
+	return refreshItem{
+		PK:        prefixRT + rt.Key,
+		GrantID:   rt.GrantID,
+		ClientID:  rt.ClientID,
+		Scopes:    nilIfEmpty(rt.Scopes),
+		DPoPJKT:   rt.DPoPJKT,
+		IssuedAt:  millis(rt.IssuedAt),
+		ExpiresAt: millis(rt.ExpiresAt),
+		UsedAt:    millisPtr(rt.UsedAt),
+		TTL:       ttl(rt.ExpiresAt),
+	}
+}
+
+func (it *refreshItem) refreshToken() *oauth.RefreshToken {
+	return &oauth.RefreshToken{
+		Key:       it.PK[len(prefixRT):],
+		GrantID:   it.GrantID,
+		ClientID:  it.ClientID,
+		Scopes:    it.Scopes,
+		DPoPJKT:   it.DPoPJKT,
+		IssuedAt:  fromMillis(it.IssuedAt),
+		ExpiresAt: fromMillis(it.ExpiresAt),
+		UsedAt:    fromMillisPtr(it.UsedAt),
 	}
 }
 
@@ -226,6 +386,8 @@ func toClientItem(c *oauth.Client) clientItem {
 		RequireSignedRequestObject:         c.RequireSignedRequestObject,
 		PushedRedirectURIPrefixes:          nilIfEmpty(c.PushedRedirectURIPrefixes),
 		DPoPBoundAccessTokens:              c.DPoPBoundAccessTokens,
+		TokenIntrospectionAllowed:          c.TokenIntrospectionAllowed,
+		AuthorizationDetailsTypes:          nilIfEmpty(c.AuthorizationDetailsTypes),
 		Disabled:                           c.Disabled,
 	}
 }
@@ -248,6 +410,8 @@ func (it *clientItem) client() *oauth.Client {
 		RequireSignedRequestObject:         it.RequireSignedRequestObject,
 		PushedRedirectURIPrefixes:          it.PushedRedirectURIPrefixes,
 		DPoPBoundAccessTokens:              it.DPoPBoundAccessTokens,
+		TokenIntrospectionAllowed:          it.TokenIntrospectionAllowed,
+		AuthorizationDetailsTypes:          it.AuthorizationDetailsTypes,
 		Disabled:                           it.Disabled,
 	}
 	if it.JWKS != "" {
@@ -322,6 +486,14 @@ func ttl(deadlines ...time.Time) int64 {
 		}
 	}
 	return last.Add(ttlSlack).Unix()
+}
+
+// rawJSON is the JSON text s as stored, or nil for none.
+func rawJSON(s string) json.RawMessage {
+	if s == "" {
+		return nil
+	}
+	return json.RawMessage(s)
 }
 
 func nilIfEmpty[S ~[]E, E any](s S) S {

@@ -19,7 +19,8 @@ import (
 // TestItems_AreReadableWithConditionAttributesOnTop pins the table layout that the
 // conditions, TTL and operators rely on: hashed keys with a kind prefix, one
 // attribute per field, times as epoch milliseconds, ttl in epoch seconds an hour
-// after the last deadline, and consumed_at absent until consumed.
+// after the last deadline, consumed_at, revoked_at and used_at absent until set, and
+// authorization_details as the JSON text.
 func TestItems_AreReadableWithConditionAttributesOnTop(t *testing.T) {
 	client := dynamotest.Client(t, dynamotest.Endpoint(t))
 	table := dynamotest.NewTable(t, client)
@@ -47,7 +48,9 @@ func TestItems_AreReadableWithConditionAttributesOnTop(t *testing.T) {
 	wantS(t, req.Value, "code_challenge", r.Request.CodeChallenge)
 
 	code := oauthtest.Code(t, now)
-	if err := s.IssueCode(t.Context(), oauth.Consume{Key: r.Key, ClientID: r.ClientID, Now: now}, code); err != nil {
+	grant := oauthtest.Grant(t, now)
+	grant.ID = code.GrantID
+	if err := s.IssueCode(t.Context(), oauth.Consume{Key: r.Key, ClientID: r.ClientID, Now: now}, code, grant); err != nil {
 		t.Fatal(err)
 	}
 	wantN(t, rawItem(t, client, table, "par#"+r.Key), "consumed_at", now.UnixMilli())
@@ -61,6 +64,47 @@ func TestItems_AreReadableWithConditionAttributesOnTop(t *testing.T) {
 	if _, ok := item["claims"].(*types.AttributeValueMemberM); !ok {
 		t.Errorf("claims = %T, want a map", item["claims"])
 	}
+	wantS(t, item, "grant_id", code.GrantID)
+	wantS(t, item, "authorization_details", string(code.AuthorizationDetails))
+	wantS(t, req.Value, "authorization_details", string(r.Request.AuthorizationDetails))
+
+	g := rawItem(t, client, table, "grant#"+grant.ID)
+	wantS(t, g, "client_id", grant.ClientID)
+	wantS(t, g, "sub", grant.Subject)
+	wantS(t, g, "authorization_details", string(grant.AuthorizationDetails))
+	wantN(t, g, "auth_time", grant.AuthTime.UnixMilli())
+	wantN(t, g, "created_at", grant.CreatedAt.UnixMilli())
+	wantN(t, g, "expires_at", grant.ExpiresAt.UnixMilli())
+	wantN(t, g, "ttl", grant.ExpiresAt.Add(time.Hour).Unix())
+	if _, ok := g["revoked_at"]; ok {
+		t.Error("unrevoked grant has a revoked_at attribute")
+	}
+
+	rt := oauthtest.RefreshToken(t, now, grant.ID)
+	if err := s.CreateRefreshToken(t.Context(), rt); err != nil {
+		t.Fatal(err)
+	}
+	item = rawItem(t, client, table, "rt#"+rt.Key)
+	wantS(t, item, "grant_id", rt.GrantID)
+	wantS(t, item, "client_id", rt.ClientID)
+	wantN(t, item, "issued_at", rt.IssuedAt.UnixMilli())
+	wantN(t, item, "expires_at", rt.ExpiresAt.UnixMilli())
+	wantN(t, item, "ttl", rt.ExpiresAt.Add(time.Hour).Unix())
+	if _, ok := item["used_at"]; ok {
+		t.Error("unused refresh token has a used_at attribute")
+	}
+	next := oauthtest.RefreshToken(t, now, rt.GrantID)
+	if _, err := s.RotateRefreshToken(t.Context(), rt.Key, rt.ClientID, now, next); err != nil {
+		t.Fatal(err)
+	}
+	wantN(t, rawItem(t, client, table, "rt#"+rt.Key), "used_at", now.UnixMilli())
+	rawItem(t, client, table, "rt#"+next.Key)
+
+	revoked := now.Add(time.Minute)
+	if err := s.RevokeGrant(t.Context(), grant.ID, revoked); err != nil {
+		t.Fatal(err)
+	}
+	wantN(t, rawItem(t, client, table, "grant#"+grant.ID), "revoked_at", revoked.UnixMilli())
 
 	c := oauthtest.Client(t)
 	if err := s.PutClient(t.Context(), c); err != nil {

@@ -11,8 +11,8 @@ import (
 
 // The copies below do more than prevent aliasing: they normalise values the way the
 // DynamoDB store's round trip does (UTC millisecond times, empty slices as nil, claims
-// as encoding/json decodes them), so code tested against this store sees what it will
-// see in production.
+// as encoding/json decodes them, authorization_details byte for byte), so code tested
+// against this store sees what it will see in production.
 
 func copyClient(c *oauth.Client) *oauth.Client {
 	out := *c
@@ -22,6 +22,7 @@ func copyClient(c *oauth.Client) *oauth.Client {
 	out.ResponseTypes = cloneSlice(c.ResponseTypes)
 	out.JWKS = cloneSlice(c.JWKS)
 	out.PushedRedirectURIPrefixes = cloneSlice(c.PushedRedirectURIPrefixes)
+	out.AuthorizationDetailsTypes = cloneSlice(c.AuthorizationDetailsTypes)
 	return &out
 }
 
@@ -38,6 +39,7 @@ func copyUser(u *oauth.User) (*oauth.User, error) {
 func copyPushedRequest(r *oauth.PushedRequest) *oauth.PushedRequest {
 	out := *r
 	out.Request.Scopes = cloneSlice(r.Request.Scopes)
+	out.Request.AuthorizationDetails = cloneSlice(r.Request.AuthorizationDetails)
 	if r.Request.MaxAge != nil {
 		v := *r.Request.MaxAge
 		out.Request.MaxAge = &v
@@ -57,11 +59,37 @@ func copyCode(c *oauth.AuthorizationCode) (*oauth.AuthorizationCode, error) {
 	}
 	out.Claims = claims
 	out.Scopes = cloneSlice(c.Scopes)
+	out.AuthorizationDetails = cloneSlice(c.AuthorizationDetails)
 	out.AuthTime = normTime(c.AuthTime)
 	out.IssuedAt = normTime(c.IssuedAt)
 	out.ExpiresAt = normTime(c.ExpiresAt)
 	out.ConsumedAt = normTimePtr(c.ConsumedAt)
 	return &out, nil
+}
+
+func copyGrant(g *oauth.Grant) (*oauth.Grant, error) {
+	out := *g
+	claims, err := normClaims(g.Claims)
+	if err != nil {
+		return nil, err
+	}
+	out.Claims = claims
+	out.Scopes = cloneSlice(g.Scopes)
+	out.AuthorizationDetails = cloneSlice(g.AuthorizationDetails)
+	out.AuthTime = normTime(g.AuthTime)
+	out.CreatedAt = normTime(g.CreatedAt)
+	out.ExpiresAt = normTime(g.ExpiresAt)
+	out.RevokedAt = normTimePtr(g.RevokedAt)
+	return &out, nil
+}
+
+func copyRefreshToken(rt *oauth.RefreshToken) *oauth.RefreshToken {
+	out := *rt
+	out.Scopes = cloneSlice(rt.Scopes)
+	out.IssuedAt = normTime(rt.IssuedAt)
+	out.ExpiresAt = normTime(rt.ExpiresAt)
+	out.UsedAt = normTimePtr(rt.UsedAt)
+	return &out
 }
 
 // cloneSlice copies s; an empty slice becomes nil, as it does in DynamoDB where empty

@@ -1,7 +1,8 @@
 // Package memory is an in-memory implementation of oauth.Store and oauth.Registry: the
 // store of the local server (`make run`) and of unit tests. It is a real store, not a
 // mock: it honours every contract of pkg/oauth/store.go, including the atomic
-// consume-and-issue of IssueCode and the replay check of UseOnce, and the shared
+// consume-and-issue of IssueCode, the reuse detection of ConsumeCode and
+// RotateRefreshToken and the replay check of UseOnce, and the shared
 // contract suite in pkg/oauth/oauthtest runs against it and against DynamoDB so the
 // two cannot drift. Values are copied on the way in and out, times are kept in UTC to
 // the millisecond and claims are kept as encoding/json would decode them, exactly as
@@ -10,6 +11,7 @@ package memory
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -23,18 +25,21 @@ var (
 )
 
 const (
-	// DefaultRetention is how long pushed requests, codes and replay records are
-	// kept past their deadlines, like the TTL slack of the DynamoDB store: expiry is
-	// checked by callers and by the conditional writes, so keeping records a little
-	// longer is harmless.
+	// DefaultRetention is how long pushed requests, codes, grants, refresh tokens and
+	// replay records are kept past their deadlines, like the TTL slack of the
+	// DynamoDB store: expiry is checked by callers and by the conditional writes, so
+	// keeping records a little longer is harmless.
 	DefaultRetention = time.Hour
 	// sweepInterval spaces the sweeps of expired records, so a sweep (a walk over
 	// every record) costs little per write even under a burst of pushes.
 	sweepInterval = time.Minute
 )
 
-// Store keeps clients, users, pushed requests and codes in maps behind one mutex. The
-// zero value is not usable; call New.
+// Store keeps clients, users, pushed requests, codes, grants, refresh tokens and
+// replay records in maps behind one mutex. The zero value is not usable; call New.
+//
+// Stored records are never mutated, only replaced: a record handed to a map is a
+// private deep copy, and an update stores a shallow copy with the changed field.
 type Store struct {
 	now       func() time.Time
 	retention time.Duration
@@ -44,6 +49,8 @@ type Store struct {
 	users     map[string]*oauth.User
 	pushed    map[string]*oauth.PushedRequest
 	codes     map[string]*oauth.AuthorizationCode
+	grants    map[string]*oauth.Grant
+	refresh   map[string]*oauth.RefreshToken
 	replays   map[string]time.Time // key → expiresAt
 	lastSweep time.Time
 }
@@ -57,8 +64,9 @@ func WithClock(now func() time.Time) Option {
 	return func(s *Store) { s.now = now }
 }
 
-// WithRetention sets how long pushed requests, codes and replay records are kept
-// past their deadlines before they are pruned (DefaultRetention by default).
+// WithRetention sets how long pushed requests, codes, grants, refresh tokens and
+// replay records are kept past their deadlines before they are pruned
+// (DefaultRetention by default).
 func WithRetention(d time.Duration) Option {
 	return func(s *Store) { s.retention = d }
 }
@@ -72,6 +80,8 @@ func New(opts ...Option) *Store {
 		users:     make(map[string]*oauth.User),
 		pushed:    make(map[string]*oauth.PushedRequest),
 		codes:     make(map[string]*oauth.AuthorizationCode),
+		grants:    make(map[string]*oauth.Grant),
+		refresh:   make(map[string]*oauth.RefreshToken),
 		replays:   make(map[string]time.Time),
 	}
 	for _, opt := range opts {
@@ -168,13 +178,25 @@ func (s *Store) GetPushedRequest(ctx context.Context, key string) (*oauth.Pushed
 	return copyPushedRequest(r), nil
 }
 
-// IssueCode marks the pushed request named by consume as consumed and stores a copy
-// of code, under one lock hold so that of concurrent calls at most one succeeds. It
-// returns oauth.ErrNotFound, writing nothing, unless the request exists, is not
-// consumed, is bound to consume.ClientID and its Deadline is after consume.Now; and
-// oauth.ErrConflict if a code is already stored under code.Key.
-func (s *Store) IssueCode(ctx context.Context, consume oauth.Consume, code *oauth.AuthorizationCode) error {
+// IssueCode marks the pushed request named by consume as consumed and stores copies
+// of code and grant, under one lock hold so that of concurrent calls at most one
+// succeeds. It returns oauth.ErrNotFound, writing nothing, unless the request exists,
+// is not consumed, is bound to consume.ClientID and its Deadline is after
+// consume.Now; and oauth.ErrConflict if a code is already stored under code.Key or a
+// grant under grant.ID.
+func (s *Store) IssueCode(ctx context.Context, consume oauth.Consume, code *oauth.AuthorizationCode, grant *oauth.Grant) error {
 	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("issue code: %w", err)
+	}
+	if err := checkGrantOfCode(code, grant); err != nil {
+		return fmt.Errorf("issue code: %w", err)
+	}
+	c, err := copyCode(code)
+	if err != nil {
+		return fmt.Errorf("issue code: %w", err)
+	}
+	g, err := copyGrant(grant)
+	if err != nil {
 		return fmt.Errorf("issue code: %w", err)
 	}
 	now := normTime(consume.Now)
@@ -188,22 +210,33 @@ func (s *Store) IssueCode(ctx context.Context, consume oauth.Consume, code *oaut
 	if _, ok := s.codes[code.Key]; ok {
 		return fmt.Errorf("issue code: %w", oauth.ErrConflict)
 	}
-	c, err := copyCode(code)
-	if err != nil {
-		return fmt.Errorf("issue code: %w", err)
+	if _, ok := s.grants[grant.ID]; ok {
+		return fmt.Errorf("issue code: grant: %w", oauth.ErrConflict)
 	}
-	// Stored records are never mutated, only replaced, so a shallow copy may share
-	// the rest of the record with the one it replaces.
 	consumed := *r
 	consumed.ConsumedAt = &now
 	s.pushed[consume.Key] = &consumed
 	s.codes[code.Key] = c
+	s.grants[grant.ID] = g
 	return nil
 }
 
-// ConsumeCode marks the code under key as used and returns a copy, or returns
-// oauth.ErrNotFound and changes nothing unless the code exists, is bound to
-// clientID, is unused and its ExpiresAt is after now.
+// checkGrantOfCode refuses a grant that is not the one the code names: the store
+// would otherwise link tokens to a grant that does not exist.
+func checkGrantOfCode(code *oauth.AuthorizationCode, grant *oauth.Grant) error {
+	if grant == nil {
+		return fmt.Errorf("no grant for the code (grant %q)", code.GrantID)
+	}
+	if grant.ID == "" || grant.ID != code.GrantID {
+		return fmt.Errorf("grant %q is not the code's grant %q", grant.ID, code.GrantID)
+	}
+	return nil
+}
+
+// ConsumeCode marks the code under key as used and returns a copy if it exists, is
+// bound to clientID, is unused and its ExpiresAt is after now. If it exists, is bound
+// to clientID and was used, it returns a copy of it and an error wrapping
+// oauth.ErrUsed; otherwise oauth.ErrNotFound. It changes nothing when it fails.
 func (s *Store) ConsumeCode(ctx context.Context, key, clientID string, now time.Time) (*oauth.AuthorizationCode, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("consume code: %w", err)
@@ -212,7 +245,16 @@ func (s *Store) ConsumeCode(ctx context.Context, key, clientID string, now time.
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c, ok := s.codes[key]
-	if !ok || c.ConsumedAt != nil || c.ClientID != clientID || !c.ExpiresAt.After(now) {
+	switch {
+	case !ok || c.ClientID != clientID:
+		return nil, fmt.Errorf("consume code: %w", oauth.ErrNotFound)
+	case c.ConsumedAt != nil:
+		out, err := copyCode(c)
+		if err != nil {
+			return nil, fmt.Errorf("consume code: %w", err)
+		}
+		return out, fmt.Errorf("consume code: %w", oauth.ErrUsed)
+	case !c.ExpiresAt.After(now):
 		return nil, fmt.Errorf("consume code: %w", oauth.ErrNotFound)
 	}
 	consumed := *c
@@ -223,6 +265,123 @@ func (s *Store) ConsumeCode(ctx context.Context, key, clientID string, now time.
 		return nil, fmt.Errorf("consume code: %w", err)
 	}
 	return out, nil
+}
+
+// GetGrant returns a copy of the grant, revoked or expired or not, or
+// oauth.ErrNotFound.
+func (s *Store) GetGrant(ctx context.Context, id string) (*oauth.Grant, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("get grant: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, ok := s.grants[id]
+	if !ok {
+		return nil, fmt.Errorf("get grant: %w", oauth.ErrNotFound)
+	}
+	out, err := copyGrant(g)
+	if err != nil {
+		return nil, fmt.Errorf("get grant: %w", err)
+	}
+	return out, nil
+}
+
+// RevokeGrant marks the grant revoked at now, keeping the first time if it was
+// revoked already, or returns oauth.ErrNotFound.
+func (s *Store) RevokeGrant(ctx context.Context, id string, now time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("revoke grant: %w", err)
+	}
+	now = normTime(now)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, ok := s.grants[id]
+	if !ok {
+		return fmt.Errorf("revoke grant: %w", oauth.ErrNotFound)
+	}
+	if g.RevokedAt == nil {
+		revoked := *g
+		revoked.RevokedAt = &now
+		s.grants[id] = &revoked
+	}
+	return nil
+}
+
+// CreateRefreshToken stores a copy of rt if its grant exists and is not revoked;
+// otherwise it returns oauth.ErrNotFound. oauth.ErrConflict if rt.Key is taken.
+func (s *Store) CreateRefreshToken(ctx context.Context, rt *oauth.RefreshToken) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("create refresh token: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sweep()
+	if g, ok := s.grants[rt.GrantID]; !ok || g.RevokedAt != nil {
+		return fmt.Errorf("create refresh token: grant: %w", oauth.ErrNotFound)
+	}
+	if _, ok := s.refresh[rt.Key]; ok {
+		return fmt.Errorf("create refresh token: %w", oauth.ErrConflict)
+	}
+	s.refresh[rt.Key] = copyRefreshToken(rt)
+	return nil
+}
+
+// GetRefreshToken returns a copy of the token, used or expired or not, or
+// oauth.ErrNotFound.
+func (s *Store) GetRefreshToken(ctx context.Context, key string) (*oauth.RefreshToken, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("get refresh token: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rt, ok := s.refresh[key]
+	if !ok {
+		return nil, fmt.Errorf("get refresh token: %w", oauth.ErrNotFound)
+	}
+	return copyRefreshToken(rt), nil
+}
+
+// RotateRefreshToken marks the token under key as used at now, stores a copy of next
+// and returns a copy of the old token, under one lock hold. It succeeds only if the
+// old token exists, is bound to clientID, is unused, expires after now and belongs to
+// next's grant, and that grant exists, is not revoked and expires after now. If the
+// old token exists, is bound to clientID and was used, it returns a copy of it and an
+// error wrapping oauth.ErrUsed; oauth.ErrConflict if next.Key is taken; otherwise
+// oauth.ErrNotFound. It changes nothing when it fails.
+func (s *Store) RotateRefreshToken(ctx context.Context, key, clientID string, now time.Time, next *oauth.RefreshToken) (*oauth.RefreshToken, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("rotate refresh token: %w", err)
+	}
+	if next == nil {
+		return nil, errors.New("rotate refresh token: no next token")
+	}
+	if next.Key == key {
+		return nil, fmt.Errorf("rotate refresh token: next token under the old key: %w", oauth.ErrConflict)
+	}
+	now = normTime(now)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sweep()
+	old, ok := s.refresh[key]
+	switch {
+	case !ok || old.ClientID != clientID:
+		return nil, fmt.Errorf("rotate refresh token: %w", oauth.ErrNotFound)
+	case old.UsedAt != nil:
+		return copyRefreshToken(old), fmt.Errorf("rotate refresh token: %w", oauth.ErrUsed)
+	case !old.ExpiresAt.After(now) || old.GrantID != next.GrantID:
+		return nil, fmt.Errorf("rotate refresh token: %w", oauth.ErrNotFound)
+	}
+	if g, ok := s.grants[old.GrantID]; !ok || g.RevokedAt != nil || !g.ExpiresAt.After(now) {
+		return nil, fmt.Errorf("rotate refresh token: grant: %w", oauth.ErrNotFound)
+	}
+	if _, ok := s.refresh[next.Key]; ok {
+		return nil, fmt.Errorf("rotate refresh token: %w", oauth.ErrConflict)
+	}
+	used := *old
+	used.UsedAt = &now
+	s.refresh[key] = &used
+	s.refresh[next.Key] = copyRefreshToken(next)
+	return copyRefreshToken(&used), nil
 }
 
 // UseOnce records key until expiresAt, or returns oauth.ErrConflict if it is
@@ -241,9 +400,10 @@ func (s *Store) UseOnce(ctx context.Context, key string, expiresAt, now time.Tim
 	return nil
 }
 
-// sweep drops pushed requests, codes and replay records whose deadlines passed more than the
-// retention ago, at most once per sweepInterval, so that a long-running local server
-// taking a stream of pushes does not grow without bound. The caller holds s.mu.
+// sweep drops pushed requests, codes, grants, refresh tokens and replay records whose
+// deadlines passed more than the retention ago, at most once per sweepInterval, so
+// that a long-running local server taking a stream of pushes does not grow without
+// bound. The caller holds s.mu.
 func (s *Store) sweep() {
 	now := s.now()
 	if now.Sub(s.lastSweep) < sweepInterval {
@@ -259,6 +419,16 @@ func (s *Store) sweep() {
 	for k, c := range s.codes {
 		if c.ExpiresAt.Before(cutoff) {
 			delete(s.codes, k)
+		}
+	}
+	for k, g := range s.grants {
+		if g.ExpiresAt.Before(cutoff) {
+			delete(s.grants, k)
+		}
+	}
+	for k, rt := range s.refresh {
+		if rt.ExpiresAt.Before(cutoff) {
+			delete(s.refresh, k)
 		}
 	}
 	for k, exp := range s.replays {

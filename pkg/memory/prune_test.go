@@ -24,7 +24,15 @@ func TestStore_PrunesRecordsLongPastTheirDeadlines(t *testing.T) {
 		t.Fatal(err)
 	}
 	oldCode := oauthtest.Code(t, clock.t)
-	if err := s.IssueCode(ctx, oauth.Consume{Key: old.Key, ClientID: old.ClientID, Now: clock.t}, oldCode); err != nil {
+	oldGrant := oauthtest.Grant(t, clock.t)
+	oldGrant.ID = oldCode.GrantID
+	oldGrant.ExpiresAt = old.Deadline
+	if err := s.IssueCode(ctx, oauth.Consume{Key: old.Key, ClientID: old.ClientID, Now: clock.t}, oldCode, oldGrant); err != nil {
+		t.Fatal(err)
+	}
+	oldRT := oauthtest.RefreshToken(t, clock.t, oldGrant.ID)
+	oldRT.ExpiresAt = old.Deadline
+	if err := s.CreateRefreshToken(ctx, oldRT); err != nil {
 		t.Fatal(err)
 	}
 	oldReplay := oauthtest.Key(t)
@@ -41,9 +49,15 @@ func TestStore_PrunesRecordsLongPastTheirDeadlines(t *testing.T) {
 	if _, err := s.GetPushedRequest(ctx, old.Key); err != nil {
 		t.Fatalf("record within retention: %v", err)
 	}
+	if _, err := s.GetGrant(ctx, oldGrant.ID); err != nil {
+		t.Fatalf("grant within retention: %v", err)
+	}
+	if _, err := s.GetRefreshToken(ctx, oldRT.Key); err != nil {
+		t.Fatalf("refresh token within retention: %v", err)
+	}
 
-	// Past it, the next write sweeps it, its code and the replay record away, but not
-	// the fresh one.
+	// Past it, the next write sweeps it, its code, grant and refresh token and the
+	// replay record away, but not the fresh one.
 	clock.t = old.Deadline.Add(61 * time.Minute)
 	if err := s.CreatePushedRequest(ctx, oauthtest.PushedRequest(t, clock.t)); err != nil {
 		t.Fatal(err)
@@ -53,6 +67,12 @@ func TestStore_PrunesRecordsLongPastTheirDeadlines(t *testing.T) {
 	}
 	if _, ok := s.codes[oldCode.Key]; ok {
 		t.Error("code past retention was kept")
+	}
+	if _, err := s.GetGrant(ctx, oldGrant.ID); !errors.Is(err, oauth.ErrNotFound) {
+		t.Errorf("grant past retention: got %v, want ErrNotFound", err)
+	}
+	if _, err := s.GetRefreshToken(ctx, oldRT.Key); !errors.Is(err, oauth.ErrNotFound) {
+		t.Errorf("refresh token past retention: got %v, want ErrNotFound", err)
 	}
 	if _, ok := s.replays[oldReplay]; ok {
 		t.Error("replay record past retention was kept")
