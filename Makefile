@@ -58,7 +58,8 @@ test: ## Run all checks and tests, in order (what CI runs)
 	go vet ./...
 	go test -count=1 ./...
 	cfn-lint template.yaml
-	@# Browser end-to-end tests (npm, headless Chromium) are the next step here.
+	@# Browser end-to-end tests: headless /usr/bin/chromium, npm packages of infra/browser (see its README).
+	cd infra/browser && { test -d node_modules || npm ci --no-audit --no-fund; } && npm test
 
 # Not part of test or CI. BENCH_FLAGS go to the comparison (go run ./infra/bench/loadgen
 # compare -h), e.g. BENCH_FLAGS='-rounds 3 -skip-dynamo'.
