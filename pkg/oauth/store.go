@@ -49,7 +49,8 @@ type Codes interface {
 	// Of any number of concurrent calls for one request, at most one succeeds.
 	//
 	// The grant the code belongs to (grant.ID == code.GrantID) is created in the same
-	// atomic step; ErrConflict if a code or grant already exists under those keys.
+	// atomic step; ErrConflict if a code or grant already exists under those keys. A
+	// nil grant, or one whose ID differs from code.GrantID, is an error and writes nothing.
 	IssueCode(ctx context.Context, consume Consume, code *AuthorizationCode, grant *Grant) error
 	// ConsumeCode marks the code under key as used and returns it, in one conditional
 	// write: it succeeds only if the code exists, is bound to clientID, has not been
@@ -81,8 +82,8 @@ type RefreshTokens interface {
 	GetRefreshToken(ctx context.Context, key string) (*RefreshToken, error)
 	// RotateRefreshToken marks the token under key as used and stores next, in one
 	// atomic step, and returns the old token. It succeeds only if the old token
-	// exists, is bound to clientID, is unused, expires after now, and its grant
-	// exists and is not revoked. If the old token was already used it returns the
+	// exists, is bound to clientID, is unused, expires after now, belongs to
+	// next.GrantID, and that grant exists, is not revoked and has not expired. If the old token was already used it returns the
 	// stored token and an error wrapping ErrUsed (reuse: the caller revokes the
 	// grant); otherwise ErrNotFound. Nothing is written when it fails.
 	// Of any number of concurrent calls for one token, at most one succeeds.
