@@ -30,6 +30,7 @@ type Config struct {
 	IDTokenLifetime       time.Duration
 	RefreshTokenLifetime  time.Duration
 	GrantLifetime         time.Duration
+	ClientCacheTTL        time.Duration
 	// DetailsTypes are the accepted RAR types (AUTHORIZATION_DETAILS_TYPES, JSON).
 	DetailsTypes map[string]oauth.DetailsType
 	RequirePAR   bool
@@ -83,6 +84,7 @@ func FromEnv(getenv func(string) string, required ...string) (Config, error) {
 		IDTokenLifetime:       seconds("ID_TOKEN_LIFETIME", 600, 60, 86400),
 		RefreshTokenLifetime:  seconds("REFRESH_TOKEN_LIFETIME", 14*86400, 60, 365*86400),
 		GrantLifetime:         seconds("GRANT_LIFETIME", 30*86400, 60, 365*86400),
+		ClientCacheTTL:        seconds("CLIENT_CACHE_TTL", 30, 0, 600),
 		Profile:               get("PROFILE", ProfileDefault),
 	}
 	if c.Issuer != "" {
@@ -183,6 +185,7 @@ func (c Config) OAuth() oauth.Config {
 		FAPI2:                      c.Profile == ProfileFAPI2,
 		RefreshTokenLifetime:       c.RefreshTokenLifetime,
 		GrantLifetime:              c.GrantLifetime,
+		ClientCacheTTL:             c.ClientCacheTTL,
 		AuthorizationDetailsTypes:  c.DetailsTypes,
 	}
 }

@@ -91,7 +91,7 @@ func (s *Service) AuthenticateClient(ctx context.Context, cred ClientCredentials
 	if id == "" {
 		return nil, fail("client_id is missing")
 	}
-	client, err := s.store.GetClient(ctx, id)
+	client, err := s.client(ctx, id)
 	if errors.Is(err, ErrNotFound) {
 		return nil, fail("client authentication failed")
 	}
@@ -150,7 +150,7 @@ func (s *Service) authenticateAssertion(ctx context.Context, cred ClientCredenti
 	if cred.BodyClientID != "" && cred.BodyClientID != id {
 		return nil, InvalidRequest("client_id does not match the client assertion's sub")
 	}
-	client, err := s.store.GetClient(ctx, id)
+	client, err := s.client(ctx, id)
 	if errors.Is(err, ErrNotFound) {
 		return nil, InvalidClient("client authentication failed")
 	}

@@ -43,6 +43,8 @@ type Config struct {
 	// assertion audiences (RFC 9126 §2).
 	TokenEndpoint string
 	PAREndpoint   string
+	// ClientCacheTTL is how long a read client is reused; 0 reads it on every request.
+	ClientCacheTTL time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -53,6 +55,7 @@ type Service struct {
 	store      Store
 	signer     Signer
 	clientKeys ClientKeys
+	clients    *clientCache
 }
 
 // Option configures a Service.
@@ -69,7 +72,8 @@ func NewService(cfg Config, store Store, signer Signer, opts ...Option) *Service
 	if cfg.AccessTokenAudience == "" {
 		cfg.AccessTokenAudience = cfg.Issuer
 	}
-	s := &Service{cfg: cfg, store: store, signer: signer, clientKeys: RegisteredKeys{}}
+	s := &Service{cfg: cfg, store: store, signer: signer, clientKeys: RegisteredKeys{},
+		clients: &clientCache{ttl: cfg.ClientCacheTTL, m: map[string]cachedClient{}}}
 	for _, o := range opts {
 		o(s)
 	}
