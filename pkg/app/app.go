@@ -38,7 +38,13 @@ func NewHandler(cfg config.Config, p Parts) *httpapi.Handler {
 	oc.Now = p.Now
 	oc.TokenEndpoint = cfg.Issuer + httpapi.PathToken
 	oc.PAREndpoint = cfg.Issuer + httpapi.PathPAR
-	svc := oauth.NewService(oc, p.Store, p.Signer, oauth.WithClientKeys(clientkeys.New()))
+	opts := []oauth.Option{oauth.WithClientKeys(clientkeys.New())}
+	if cfg.DPoPNonce {
+		// The nonce key is the cookie key: every instance shares it, and the nonce
+		// HMAC carries its own label, so the two uses cannot be confused.
+		opts = append(opts, oauth.WithDPoPNonces(p.CookieKey))
+	}
+	svc := oauth.NewService(oc, p.Store, p.Signer, opts...)
 	return httpapi.New(httpapi.Options{
 		Service:         svc,
 		Keys:            signerKeys{p.Signer},

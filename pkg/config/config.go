@@ -31,6 +31,8 @@ type Config struct {
 	RefreshTokenLifetime  time.Duration
 	GrantLifetime         time.Duration
 	ClientCacheTTL        time.Duration
+	// DPoPNonce makes the server demand DPoP nonces (RFC 9449 §8).
+	DPoPNonce bool
 	// DetailsTypes are the accepted RAR types (AUTHORIZATION_DETAILS_TYPES, JSON).
 	DetailsTypes map[string]oauth.DetailsType
 	RequirePAR   bool
@@ -103,6 +105,7 @@ func FromEnv(getenv func(string) string, required ...string) (Config, error) {
 	}
 	c.RequirePAR = boolean("REQUIRE_PAR")
 	c.RequireSignedRequestObject = boolean("REQUIRE_SIGNED_REQUEST_OBJECT")
+	c.DPoPNonce = boolean("DPOP_NONCE")
 	if types, err := oauth.ParseDetailsTypes(get("AUTHORIZATION_DETAILS_TYPES", "")); err != nil {
 		errs = append(errs, fmt.Errorf("AUTHORIZATION_DETAILS_TYPES: %w", err))
 	} else {

@@ -112,6 +112,7 @@ func (h *Handler) backChannel(path string, serve func(ctx context.Context, clien
 			h.writeError(w, r, err)
 			return
 		}
+		h.setDPoPNonce(ctx, w)
 		dpop := oauth.DPoP{Proofs: r.Header.Values("DPoP"), Method: r.Method, URL: endpoint}
 		status, body, err := serve(ctx, client, form, dpop)
 		if err != nil {

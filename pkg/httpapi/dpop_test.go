@@ -175,3 +175,37 @@ func athOf(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
+
+// RFC 9449 §8: with DPOP_NONCE=true a proof without the server's nonce gets
+// use_dpop_nonce and the nonce in DPoP-Nonce; with it, the request succeeds.
+func TestDPoP_ServerNonces(t *testing.T) {
+	ts := newServer(t, map[string]string{"DPOP_NONCE": "true"})
+	k := newDPoPKey(t)
+	parURL := ts.URL + "/par"
+	r := ts.doDPoP(t, "/par", basic(confID, confSecret), k.proof(t, ts, "POST", parURL, nil), pushParams())
+	nonce := r.Header.Get("DPoP-Nonce")
+	if r.Status != 400 || r.JSON["error"] != "use_dpop_nonce" || nonce == "" {
+		t.Fatalf("without nonce: %d %v nonce=%q", r.Status, r.JSON, nonce)
+	}
+	withNonce := func(n string) func(map[string]any) { return func(m map[string]any) { m["nonce"] = n } }
+	if r := ts.doDPoP(t, "/par", basic(confID, confSecret), k.proof(t, ts, "POST", parURL, withNonce("made-up")), pushParams()); r.JSON["error"] != "use_dpop_nonce" {
+		t.Errorf("made-up nonce: %d %v", r.Status, r.JSON)
+	}
+	r = ts.doDPoP(t, "/par", basic(confID, confSecret), k.proof(t, ts, "POST", parURL, withNonce(nonce)), pushParams())
+	if r.Status != 201 {
+		t.Fatalf("with nonce: %d %v", r.Status, r.JSON)
+	}
+	// A nonce stays good for the next window, not longer.
+	ts.clock.Advance(60 * time.Second)
+	if r := ts.doDPoP(t, "/par", basic(confID, confSecret), k.proof(t, ts, "POST", parURL, withNonce(nonce)), pushParams()); r.Status != 201 {
+		t.Errorf("nonce one window later: %d %v", r.Status, r.JSON)
+	}
+	ts.clock.Advance(120 * time.Second)
+	if r := ts.doDPoP(t, "/par", basic(confID, confSecret), k.proof(t, ts, "POST", parURL, withNonce(nonce)), pushParams()); r.JSON["error"] != "use_dpop_nonce" {
+		t.Errorf("stale nonce: %d %v", r.Status, r.JSON)
+	}
+	// Requests without DPoP are unaffected.
+	if r := ts.doDPoP(t, "/par", basic(confID, confSecret), "", pushParams()); r.Status != 201 {
+		t.Errorf("no DPoP: %d", r.Status)
+	}
+}

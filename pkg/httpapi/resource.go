@@ -50,6 +50,7 @@ func (h *Handler) Userinfo() http.Handler {
 			h.resourceError(w, r, "Bearer", err)
 			return
 		}
+		h.setDPoPNonce(ctx, w)
 		dpop := oauth.DPoP{Proofs: r.Header.Values("DPoP"), Method: r.Method, URL: endpoint}
 		claims, err := h.svc.Userinfo(ctx, scheme, token, dpop)
 		if err != nil {
@@ -89,14 +90,14 @@ func (h *Handler) resourceError(w http.ResponseWriter, r *http.Request, scheme s
 	e := oauth.AsError(err)
 	status := statusOf(e.Code)
 	switch e.Code {
-	case oauth.CodeInvalidToken, oauth.CodeInvalidDPoPProof:
+	case oauth.CodeInvalidToken, oauth.CodeInvalidDPoPProof, oauth.CodeUseDPoPNonce:
 		status = http.StatusUnauthorized
 	case oauth.CodeInsufficientScope:
 		status = http.StatusForbidden
 	}
 	if status < 500 {
 		challenge := "Bearer"
-		if strings.EqualFold(scheme, "DPoP") || e.Code == oauth.CodeInvalidDPoPProof {
+		if strings.EqualFold(scheme, "DPoP") || e.Code == oauth.CodeInvalidDPoPProof || e.Code == oauth.CodeUseDPoPNonce {
 			challenge = "DPoP"
 		}
 		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`%s realm="pargate", error=%q, error_description=%q`,
@@ -107,4 +108,13 @@ func (h *Handler) resourceError(w http.ResponseWriter, r *http.Request, scheme s
 	}
 	h.logError(r, e)
 	writeJSON(w, status, errorBody{Error: e.Code, Description: e.Description})
+}
+
+// setDPoPNonce sends the current DPoP nonce (RFC 9449 §8.1 for the authorization
+// server, §9 for resources) when the server provides them. If the nonce key cannot be
+// loaded the header is left out; the proof check then reports the outage.
+func (h *Handler) setDPoPNonce(ctx context.Context, w http.ResponseWriter) {
+	if nonce, err := h.svc.DPoPNonce(ctx); err == nil && nonce != "" {
+		w.Header().Set("DPoP-Nonce", nonce)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 	"time"
@@ -43,6 +44,7 @@ type dpopClaims struct {
 	URL      string           `json:"htu"`
 	IssuedAt *jwt.NumericDate `json:"iat"`
 	ATH      string           `json:"ath"`
+	Nonce    string           `json:"nonce"`
 }
 
 // verifyDPoP checks the request's DPoP proof, if any (RFC 9449 §4.3), and returns the
@@ -92,6 +94,17 @@ func (s *Service) verifyDPoP(ctx context.Context, clientID string, d DPoP) (stri
 		return "", invalidDPoP("the DPoP proof iat is outside the accepted window")
 	case d.ATH != "" && c.ATH != d.ATH:
 		return "", invalidDPoP("the DPoP proof ath must be the hash of the access token")
+	}
+	// §8: a server that provides nonces rejects proofs without a current one, with
+	// use_dpop_nonce; the edge sends the current nonce in DPoP-Nonce.
+	if s.nonces != nil {
+		ok, err := s.nonces.valid(ctx, c.Nonce, now)
+		if err != nil {
+			return "", AsError(fmt.Errorf("dpop nonce: %w", err))
+		}
+		if !ok {
+			return "", newError(CodeUseDPoPNonce, "the DPoP proof must carry the nonce from the DPoP-Nonce header")
+		}
 	}
 	thumb, err := h.JSONWebKey.Thumbprint(crypto.SHA256)
 	if err != nil {

@@ -56,6 +56,7 @@ type Service struct {
 	signer     Signer
 	clientKeys ClientKeys
 	clients    *clientCache
+	nonces     *dpopNonces
 }
 
 // Option configures a Service.
