@@ -56,10 +56,10 @@ const fuzzIssuer = "https://as.example.org"
 // (server_error, temporarily_unavailable) are not in the lists: no input may cause them.
 var (
 	parErrors = []string{"invalid_request", "invalid_client", "unauthorized_client", "invalid_scope",
-		"unsupported_response_type", "invalid_request_object", "invalid_dpop_proof",
+		"unsupported_response_type", "invalid_request_object", "invalid_dpop_proof", "use_dpop_nonce",
 		"invalid_authorization_details"} // RFC 9396 §5
 	tokenErrors = []string{"invalid_request", "invalid_client", "invalid_grant", "unauthorized_client",
-		"unsupported_grant_type", "invalid_scope", "invalid_dpop_proof"}
+		"unsupported_grant_type", "invalid_scope", "invalid_dpop_proof", "use_dpop_nonce"}
 )
 
 // fuzzServer is the handler under test.
