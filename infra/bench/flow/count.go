@@ -116,18 +116,20 @@ type StepCalls struct {
 // and beside them the design's minimum, about one call per step (DESIGN.md decisions
 // 3, 4 and 7): the one read or conditional write that carries the step. Approval
 // needs two, the pushed request (what the code carries) and the transaction that
-// consumes it and issues the code, unless the consent page's read travelled in the
-// sealed transaction cookie. Today every step also reads the client (strongly
-// consistent, so that disabling a client is immediate), the login re-reads the pushed
-// request that the consent page reads again right after, and approval re-reads the
-// user that the login read.
+// consumes it and issues the code and its grant, unless the consent page's read
+// travelled in the sealed transaction cookie.
+//
+// Today clients are cached per instance (CLIENT_CACHE_TTL), so a flow reads its
+// client once, at the push, on a cold cache; beyond the minimum, the login re-reads
+// the pushed request that the consent page reads again right after, and approval
+// re-reads the user that the login read.
 var Budgets = []StepCalls{
 	{Step: StepPush, Budget: 2, Minimum: 1, MinimumCalls: "PutItem par (conditional create)"},
-	{Step: StepAuthorize, Budget: 2, Minimum: 1, MinimumCalls: "GetItem par (strongly consistent)"},
-	{Step: StepLogin, Budget: 3, Minimum: 1, MinimumCalls: "GetItem user (the password hash)"},
-	{Step: StepConsent, Budget: 2, Minimum: 1, MinimumCalls: "GetItem par (scopes for the page; still unconsumed)"},
-	{Step: StepApprove, Budget: 4, Minimum: 2, MinimumCalls: "GetItem par, TransactWriteItems par+code (consume and issue, conditional)"},
-	{Step: StepToken, Budget: 2, Minimum: 1, MinimumCalls: "UpdateItem code (conditional consume, returns the code)"},
+	{Step: StepAuthorize, Budget: 1, Minimum: 1, MinimumCalls: "GetItem par (strongly consistent)"},
+	{Step: StepLogin, Budget: 2, Minimum: 1, MinimumCalls: "GetItem user (the password hash)"},
+	{Step: StepConsent, Budget: 1, Minimum: 1, MinimumCalls: "GetItem par (scopes for the page; still unconsumed)"},
+	{Step: StepApprove, Budget: 3, Minimum: 2, MinimumCalls: "GetItem par, TransactWriteItems par+code+grant (consume and issue, conditional)"},
+	{Step: StepToken, Budget: 1, Minimum: 1, MinimumCalls: "UpdateItem code (conditional consume, returns the code)"},
 }
 
 // MinimumCalls is the design's minimum for a complete flow.
