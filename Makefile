@@ -65,7 +65,7 @@ test: ## Run all checks and tests, in order (what CI runs)
 # compare -h), e.g. BENCH_FLAGS='-rounds 3 -skip-dynamo'.
 bench: ## Go benchmarks, then pargate vs node-oidc-provider vs a stdlib floor on 127.0.0.1: writes infra/bench/REPORT.md (~10 min)
 	@mkdir -p bin
-	go test -run='^$$' -bench=. -benchmem ./... | tee bin/gobench.txt
+	go test -run='^$$' -bench=. -benchmem -benchtime=500ms ./... | tee bin/gobench.txt
 	test -d infra/bench/node/node_modules || (cd infra/bench/node && npm ci --no-audit --no-fund)
 	go run ./infra/bench/loadgen compare -gobench bin/gobench.txt $(BENCH_FLAGS)
 

@@ -211,7 +211,7 @@ var quiet = quietTotal
 const (
 	quietShare = 0.15 // of all processors
 	quietRound = 5 * time.Second
-	quietTotal = 90 * time.Second
+	quietTotal = time.Minute
 )
 
 // launch starts t on a free port and waits for its first 201 from /par.

@@ -351,7 +351,7 @@ func (r *results) write(path string, goBenchOut string, notes string) error {
 		p("| **flow** | **%d** | %s | %d | %d |\n", total, strings.Join(flow.ByOperation(r.Calls), "; "), budget, minimum)
 	}
 
-	p("\n## Go benchmarks\n\n`go test -run='^$' -bench=. -benchmem` (handlers through `ServeHTTP` with `httptest.NewRecorder`, the core's hot paths, the in-memory store).\n\n")
+	p("\n## Go benchmarks\n\n`go test -run='^$' -bench=. -benchmem -benchtime=500ms ./...` (handlers through `ServeHTTP` with `httptest.NewRecorder`, the core's hot paths, the in-memory store).\n\n")
 	if benches := parseGoBench(goBenchOut); len(benches) > 0 {
 		p("| package | benchmark | time/op | B/op | allocs/op |\n|---|---|---|---|---|\n")
 		for _, gb := range benches {
