@@ -161,6 +161,14 @@ func wantJSONAnswer(t *testing.T, rec *httptest.ResponseRecorder, statuses []int
 		if !slices.Contains(codes, code) {
 			t.Fatalf("error %q (want one of %v) for input %q: %s", code, codes, input, rec.Body)
 		}
+		// RFC 6749 §5.2: "Values for the error_description parameter MUST NOT include
+		// characters outside the set %x20-21 / %x23-5B / %x5D-7E."
+		desc, _ := m["error_description"].(string)
+		for i := 0; i < len(desc); i++ {
+			if c := desc[i]; c < 0x20 || c == 0x22 || c == 0x5c || c > 0x7e {
+				t.Fatalf("error_description %q has %q for input %q", desc, c, input)
+			}
+		}
 		// RFC 6749 §5.2: invalid_client "MAY return an HTTP 401"; this server always
 		// does, and only for it.
 		if (rec.Code == http.StatusUnauthorized) != (code == "invalid_client") {
@@ -792,6 +800,7 @@ func FuzzRequestObjectClaims(f *testing.F) {
 		`"code_challenge":"$CHALLENGE","code_challenge_method":"S256"}`
 	f.Add(h, valid)
 	f.Add(`{"alg":"ES256","kid":"$KID"}`, valid)
+	f.Add(`{"alg":"ES256","kid":"$KID","typ":7}`, valid)
 	f.Add(`{"alg":"ES256","kid":"$KID","typ":""}`, valid)
 	f.Add(`{"alg":"ES256","kid":"$KID","typ":"at+jwt","typ":"jwt"}`, valid)
 	f.Add(`{"alg":"ES256","kid":"$KID","typ":"application/OAUTH-AUTHZ-REQ+JWT"}`, valid)
@@ -862,6 +871,7 @@ func FuzzDPoPProof(f *testing.F) {
 	f.Add(h, `{"jti":"$JTI","htm":"POST","htu":"$PAR?x=1#f","iat":$NOW}`)
 	f.Add(h, `{"jti":"$JTI","htm":"POST","htu":"HTTPS://AS.EXAMPLE.ORG:443/par","iat":$NOW}`)
 	f.Add(h, `{"jti":"$JTI","htm":"POST","htu":"$PAR/","iat":$NOW}`)
+	f.Add(h, `{"jti":"$JTI","htm":"POST","htu":"https://as.example.org:80/par","iat":$NOW}`)
 	f.Add(h, `{"jti":"$JTI","htm":"POST","htu":"https://as.example.org:8443/par","iat":$NOW}`)
 	f.Add(`{"alg":"ES256","typ":"dpop+jwt","jwk":$JWK,"typ":"jwt"}`, valid)
 	f.Add(h, `{"jti":"$JTI","htm":"POST","htu":"$TOKEN","iat":$NOW}`)

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pargate/pargate/pkg/config"
 	"github.com/pargate/pargate/pkg/seed"
 )
 
@@ -29,5 +30,23 @@ func TestParse_RedirectPrefixesOnlyForClientsWithCredentials(t *testing.T) {
 	}
 	if _, err := seed.Parse([]byte(client(`"client_secret":"` + secret + `","pushed_redirect_uri_prefixes":["https://a.example/cb/"]`))); err != nil {
 		t.Errorf("confidential client with an https prefix: %v", err)
+	}
+}
+
+// RFC 9700 §2.1 / RFC 8252 §7.3: plain http is for loopback IP literals (127.0.0.1,
+// [::1]); a DNS name such as 127.evil.example is not loopback, as a redirect URI or
+// as an issuer (found by review of the fuzz oracles).
+func TestParse_LoopbackMeansAnIPLiteral(t *testing.T) {
+	doc := `{"clients":[{"client_id":"a","token_endpoint_auth_method":"none","redirect_uris":["http://127.evil.example/cb"]}]}`
+	if _, err := seed.Parse([]byte(doc)); err == nil {
+		t.Error("redirect URI http://127.evil.example/cb accepted as loopback")
+	}
+	if _, err := config.FromEnv(func(k string) string {
+		if k == "ISSUER" {
+			return "http://127.evil.example"
+		}
+		return ""
+	}); err == nil {
+		t.Error("ISSUER http://127.evil.example accepted as loopback")
 	}
 }
