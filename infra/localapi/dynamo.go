@@ -10,12 +10,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/pargate/pargate/infra/moto"
+	"github.com/pargate/pargate/pkg/awsapp"
 	"github.com/pargate/pargate/pkg/dynamo"
 	"github.com/pargate/pargate/pkg/oauth"
 )
 
 // openDynamo uses the DynamoDB API at DYNAMODB_ENDPOINT, or starts moto_server when
 // it is unset, and creates the table (TABLE_NAME, default pargate-local) if needed.
+// The store has the functions' retries and per-call deadlines (awsapp.Retryer,
+// awsapp.Store); the registry, for the seed import, is the plain store.
 func openDynamo(ctx context.Context, getenv func(string) string) (oauth.Store, oauth.Registry, func(), error) {
 	endpoint, stop := getenv("DYNAMODB_ENDPOINT"), func() {}
 	if endpoint == "" {
@@ -28,6 +31,7 @@ func openDynamo(ctx context.Context, getenv func(string) string) (oauth.Store, o
 	}
 	cfg, err := awsconfig.LoadDefaultConfig(ctx,
 		awsconfig.WithRegion("us-east-1"),
+		awsconfig.WithRetryer(awsapp.Retryer),
 		awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("local", "local", "")))
 	if err != nil {
 		stop()
@@ -42,6 +46,5 @@ func openDynamo(ctx context.Context, getenv func(string) string) (oauth.Store, o
 		stop()
 		return nil, nil, nil, err
 	}
-	store := dynamo.New(client, table)
-	return store, store, stop, nil
+	return awsapp.Store(client, table), dynamo.New(client, table), stop, nil
 }

@@ -5,7 +5,11 @@ package awsapp
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -15,6 +19,7 @@ import (
 	"github.com/pargate/pargate/pkg/dynamo"
 	"github.com/pargate/pargate/pkg/httpapi"
 	"github.com/pargate/pargate/pkg/keys"
+	"github.com/pargate/pargate/pkg/oauth"
 	"github.com/pargate/pargate/pkg/secrets"
 )
 
@@ -27,15 +32,57 @@ func Lambda(ctx context.Context, getenv func(string) string) (*httpapi.Handler, 
 		return nil, err
 	}
 	log := app.Logger(cfg.LogLevel)
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRetryer(Retryer))
 	if err != nil {
 		return nil, fmt.Errorf("aws configuration: %w", err)
 	}
 	sm := secretsmanager.NewFromConfig(awsCfg)
 	return app.NewHandler(cfg, app.Parts{
-		Store:     dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.TableName),
+		Store:     Store(dynamodb.NewFromConfig(awsCfg), cfg.TableName),
 		Signer:    keys.NewSigner(secrets.NewSource(sm, cfg.KeysSecretID), keys.WithLogger(log)),
 		CookieKey: app.CachedKey(func(ctx context.Context) ([32]byte, error) { return secrets.CookieKey(ctx, sm, cfg.CookieSecretID) }),
 		Logger:    log,
 	}), nil
+}
+
+// Bounds of the SDK's retries of one AWS call: the standard retryer's retryable
+// errors (throttling, 5xx, connection errors), at most MaxAttempts attempts, each
+// wait drawn at random up to an exponential bound that starts at 25 ms and stops at
+// MaxBackoff. Three attempts and two waits fit within app.StoreCallTimeout, which
+// bounds the whole store call (retries included), and the secrets' own timeout.
+const (
+	MaxAttempts = 3
+	MaxBackoff  = 250 * time.Millisecond
+	baseBackoff = 25 * time.Millisecond
+)
+
+// Retryer is the retry policy of every AWS client of the functions (DynamoDB and
+// Secrets Manager). The SDK's default backoff waits up to 20 s, and below 1 s it
+// stops jittering; this one stays within MaxBackoff with full jitter.
+func Retryer() aws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = MaxAttempts
+		o.MaxBackoff = MaxBackoff
+		o.Backoff = retry.BackoffDelayerFunc(backoff)
+	})
+}
+
+// backoff is the wait before retry attempt+1: "full jitter" (uniform in
+// [0, min(MaxBackoff, baseBackoff·2^(attempt-1)))), so that the callers throttled
+// together do not come back together.
+func backoff(attempt int, _ error) (time.Duration, error) {
+	bound := MaxBackoff
+	// The SDK counts the first retry as attempt 1 (0 with AWS_NEW_RETRIES_2026).
+	if shift := max(attempt-1, 0); shift < 8 {
+		bound = min(MaxBackoff, baseBackoff<<shift)
+	}
+	return time.Duration(rand.Int64N(int64(bound)) + 1), nil
+}
+
+// Store is the DynamoDB store on table, each call bounded by app.StoreCallTimeout:
+// a throttled, slow or unreachable DynamoDB becomes oauth.ErrUnavailable (503
+// temporarily_unavailable) in time for the function to answer. Build client from a
+// configuration with Retryer (Lambda does), so the retries fit in that bound.
+func Store(client *dynamodb.Client, table string) oauth.Store {
+	return app.WithDeadlines(dynamo.New(client, table), app.StoreCallTimeout)
 }
