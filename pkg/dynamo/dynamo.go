@@ -8,10 +8,16 @@
 // (DESIGN.md decisions 3 and 4); UseOnce, the replay check for one-time identifiers,
 // is likewise one conditional PutItem. Throttling and
 // outages come back wrapping oauth.ErrUnavailable so the edge can answer 503.
+//
+// Every conditional write carries a write ID, random per store call (see newWriteID):
+// when the SDK retries a write whose answer was lost (a reset connection, a 500),
+// the retry fails its condition on the write it made itself, and the write ID in the
+// item returned with the failure tells that apart from another caller's write.
 package dynamo
 
 import (
 	"context"
+	crand "crypto/rand"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -95,14 +101,20 @@ func (s *Store) CreatePushedRequest(ctx context.Context, r *oauth.PushedRequest)
 	if err != nil {
 		return fmt.Errorf("create pushed request: %w", err)
 	}
+	wid := newWriteID()
+	av[attrWriteID] = str(wid)
 	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                &s.table,
-		Item:                     av,
-		ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
-		ExpressionAttributeNames: map[string]string{"#pk": attrPK},
+		TableName:                           &s.table,
+		Item:                                av,
+		ConditionExpression:                 aws.String("attribute_not_exists(#pk)"),
+		ExpressionAttributeNames:            map[string]string{"#pk": attrPK},
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	var failed *types.ConditionalCheckFailedException
 	if errors.As(err, &failed) {
+		if written(failed.Item, attrWriteID, wid) {
+			return nil // a retry found this call's own write
+		}
 		return fmt.Errorf("create pushed request: %w", oauth.ErrConflict)
 	}
 	if err != nil {
@@ -140,6 +152,8 @@ func (s *Store) IssueCode(ctx context.Context, consume oauth.Consume, code *oaut
 	if err != nil {
 		return fmt.Errorf("issue code: %w", err)
 	}
+	wid := newWriteID()
+	codeAV[attrWriteID] = str(wid)
 	git, err := toGrantItem(grant)
 	if err != nil {
 		return fmt.Errorf("issue code: grant: %w", err)
@@ -175,6 +189,8 @@ func (s *Store) IssueCode(ctx context.Context, consume oauth.Consume, code *oaut
 	switch {
 	case err != nil:
 		return fmt.Errorf("issue code: %w", err)
+	case writtenBefore(reasons, 1, wid):
+		return nil // a retry found this call's own transaction committed
 	case reasonIs(reasons, 0, condFailed):
 		return fmt.Errorf("issue code: consume pushed request: %w", oauth.ErrNotFound)
 	case reasonIs(reasons, 1, condFailed):
@@ -207,23 +223,30 @@ func checkGrantOfCode(code *oauth.AuthorizationCode, grant *oauth.Grant) error {
 // Nothing changes when it fails.
 func (s *Store) ConsumeCode(ctx context.Context, key, clientID string, now time.Time) (*oauth.AuthorizationCode, error) {
 	ms := millis(now)
+	wid := newWriteID()
 	out, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:        &s.table,
 		Key:              keyAV(prefixCode + key),
-		UpdateExpression: aws.String("SET #consumed_at = :now"),
+		UpdateExpression: aws.String("SET #consumed_at = :now, #consumed_by = :wid"),
 		ConditionExpression: aws.String("attribute_exists(#pk) AND attribute_not_exists(#consumed_at)" +
 			" AND #client_id = :cid AND #expires_at > :now"),
 		ExpressionAttributeNames: map[string]string{
 			"#pk": attrPK, "#consumed_at": attrConsumedAt, "#client_id": attrClientID, "#expires_at": attrExpiresAt,
+			"#consumed_by": attrConsumedBy,
 		},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":now": number(ms),
 			":cid": &types.AttributeValueMemberS{Value: clientID},
+			":wid": str(wid),
 		},
 		ReturnValues:                        types.ReturnValueAllNew,
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	var failed *types.ConditionalCheckFailedException
+	if errors.As(err, &failed) && written(failed.Item, attrConsumedBy, wid) {
+		// A retry found the code consumed by this very call: the consume is ours.
+		out, err = &dynamodb.UpdateItemOutput{Attributes: failed.Item}, nil
+	}
 	if errors.As(err, &failed) {
 		if !usedBy(failed.Item, attrConsumedAt, clientID) {
 			return nil, fmt.Errorf("consume code: %w", oauth.ErrNotFound)
@@ -297,6 +320,8 @@ func (s *Store) CreateRefreshToken(ctx context.Context, rt *oauth.RefreshToken) 
 	if err != nil {
 		return fmt.Errorf("create refresh token: %w", err)
 	}
+	wid := newWriteID()
+	av[attrWriteID] = str(wid)
 	in := &dynamodb.TransactWriteItemsInput{
 		TransactItems: []types.TransactWriteItem{
 			{ConditionCheck: &types.ConditionCheck{
@@ -313,6 +338,8 @@ func (s *Store) CreateRefreshToken(ctx context.Context, rt *oauth.RefreshToken) 
 	switch {
 	case err != nil:
 		return fmt.Errorf("create refresh token: %w", err)
+	case writtenBefore(reasons, 1, wid):
+		return nil // a retry found this call's own transaction committed
 	case reasonIs(reasons, 0, condFailed):
 		return fmt.Errorf("create refresh token: grant: %w", oauth.ErrNotFound)
 	case reasonIs(reasons, 1, condFailed):
@@ -354,6 +381,8 @@ func (s *Store) RotateRefreshToken(ctx context.Context, key, clientID string, no
 	if err != nil {
 		return nil, fmt.Errorf("rotate refresh token: %w", err)
 	}
+	wid := newWriteID()
+	av[attrWriteID] = str(wid)
 	ms := number(millis(now))
 	in := &dynamodb.TransactWriteItemsInput{
 		TransactItems: []types.TransactWriteItem{
@@ -392,6 +421,9 @@ func (s *Store) RotateRefreshToken(ctx context.Context, key, clientID string, no
 	switch {
 	case err != nil:
 		return nil, fmt.Errorf("rotate refresh token: %w", err)
+	case writtenBefore(reasons, 2, wid):
+		// A retry found this call's own transaction committed: go on as if the
+		// first attempt had answered.
 	case reasonIs(reasons, 0, condFailed):
 		return s.refusedRefreshToken(ctx, key, clientID, reasons[0].Item)
 	case reasonIs(reasons, 1, condFailed):
@@ -448,15 +480,21 @@ func (s *Store) UseOnce(ctx context.Context, key string, expiresAt, now time.Tim
 	if err != nil {
 		return fmt.Errorf("use once: %w", err)
 	}
+	wid := newWriteID()
+	av[attrWriteID] = str(wid)
 	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                 &s.table,
-		Item:                      av,
-		ConditionExpression:       aws.String("attribute_not_exists(#pk) OR #expires_at <= :now"),
-		ExpressionAttributeNames:  map[string]string{"#pk": attrPK, "#expires_at": attrExpiresAt},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":now": number(millis(now))},
+		TableName:                           &s.table,
+		Item:                                av,
+		ConditionExpression:                 aws.String("attribute_not_exists(#pk) OR #expires_at <= :now"),
+		ExpressionAttributeNames:            map[string]string{"#pk": attrPK, "#expires_at": attrExpiresAt},
+		ExpressionAttributeValues:           map[string]types.AttributeValue{":now": number(millis(now))},
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	var failed *types.ConditionalCheckFailedException
 	if errors.As(err, &failed) {
+		if written(failed.Item, attrWriteID, wid) {
+			return nil // a retry found this call's own record
+		}
 		return fmt.Errorf("use once: %w", oauth.ErrConflict)
 	}
 	if err != nil {
@@ -482,15 +520,42 @@ func (s *Store) get(ctx context.Context, pk string, item any) error {
 }
 
 // putNew is a transaction item that creates the item av, failing its condition if
-// the key is taken.
+// the key is taken; the item in the way comes back with the cancellation, so that
+// writtenBefore can see whose it is.
 func (s *Store) putNew(av map[string]types.AttributeValue) types.TransactWriteItem {
 	return types.TransactWriteItem{Put: &types.Put{
-		TableName:                &s.table,
-		Item:                     av,
-		ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
-		ExpressionAttributeNames: map[string]string{"#pk": attrPK},
+		TableName:                           &s.table,
+		Item:                                av,
+		ConditionExpression:                 aws.String("attribute_not_exists(#pk)"),
+		ExpressionAttributeNames:            map[string]string{"#pk": attrPK},
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	}}
 }
+
+// newWriteID returns a random ID for the writes of one store call, the same in
+// every attempt the SDK makes of it. A conditional write stores it (write_id, or
+// consumed_by for the consume of a code); when the condition fails on an item that
+// holds this call's ID, an earlier attempt of this call committed and its answer was
+// lost, so the call succeeded. TransactWriteItems would be idempotent through the
+// SDK's ClientRequestToken within ten minutes; the ID does not depend on that (moto
+// ignores the token) and covers PutItem and UpdateItem, which have no token.
+func newWriteID() string { return crand.Text() }
+
+// written reports whether item, as returned with a failed condition, holds the
+// write ID wid in attr.
+func written(item map[string]types.AttributeValue, attr, wid string) bool {
+	v, ok := item[attr].(*types.AttributeValueMemberS)
+	return ok && v.Value == wid
+}
+
+// writtenBefore reports whether the transaction item i failed its condition on an
+// item that this call wrote (write ID wid): an earlier attempt of the same call
+// committed, and nothing else can have written under its random key since.
+func writtenBefore(reasons []types.CancellationReason, i int, wid string) bool {
+	return reasonIs(reasons, i, condFailed) && written(reasons[i].Item, attrWriteID, wid)
+}
+
+func str(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
 
 // condFailed is the cancellation reason of a transaction item whose condition failed.
 const condFailed = "ConditionalCheckFailed"

@@ -35,6 +35,10 @@ const (
 	attrRevokedAt  = "revoked_at"
 	attrUsedAt     = "used_at"
 	attrTTL        = "ttl"
+	// attrWriteID and attrConsumedBy hold the write ID of the store call that
+	// created the item or consumed the code (see newWriteID).
+	attrWriteID    = "write_id"
+	attrConsumedBy = "consumed_by"
 )
 
 // ttlSlack is added to a record's last deadline for its DynamoDB TTL. TTL is
