@@ -6,9 +6,9 @@ package app
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
-
 	"sync"
 	"time"
 
@@ -16,6 +16,7 @@ import (
 	"github.com/pargate/pargate/pkg/config"
 	"github.com/pargate/pargate/pkg/httpapi"
 	"github.com/pargate/pargate/pkg/keys"
+	"github.com/pargate/pargate/pkg/metrics"
 	"github.com/pargate/pargate/pkg/oauth"
 )
 
@@ -25,6 +26,9 @@ type Parts struct {
 	Signer    *keys.Signer
 	CookieKey func(ctx context.Context) ([32]byte, error)
 	Logger    *slog.Logger
+	// MetricsOutput receives the EMF metrics lines when cfg.Metrics is on; nil is
+	// standard output, which Lambda sends to CloudWatch Logs.
+	MetricsOutput io.Writer
 	// Now overrides the clock (tests).
 	Now func() time.Time
 }
@@ -45,12 +49,21 @@ func NewHandler(cfg config.Config, p Parts) *httpapi.Handler {
 		opts = append(opts, oauth.WithDPoPNonces(p.CookieKey))
 	}
 	svc := oauth.NewService(oc, p.Store, p.Signer, opts...)
+	var m *metrics.Emitter
+	if cfg.Metrics {
+		out := p.MetricsOutput
+		if out == nil {
+			out = os.Stdout
+		}
+		m = metrics.New(out, cfg.ServiceName)
+	}
 	return httpapi.New(httpapi.Options{
 		Service:         svc,
 		Keys:            signerKeys{p.Signer},
 		CookieKey:       p.CookieKey,
 		ScopesSupported: ScopesSupported,
 		Logger:          p.Logger,
+		Metrics:         m,
 	})
 }
 

@@ -40,6 +40,13 @@ type Config struct {
 	RequireSignedRequestObject bool
 	Profile                    string
 	LogLevel                   slog.Level
+	// Metrics turns on the CloudWatch EMF metrics lines (pkg/metrics): METRICS=true
+	// or false; unset, on in Lambda (AWS_LAMBDA_FUNCTION_NAME is set) and off
+	// elsewhere, so that a local console stays readable.
+	Metrics bool
+	// ServiceName is the metrics' Service dimension (SERVICE_NAME; template.yaml
+	// sets the stack name), default "pargate".
+	ServiceName string
 }
 
 // Security profiles (DESIGN.md decision 9): the default follows RFC 9126 and OAuth
@@ -88,6 +95,7 @@ func FromEnv(getenv func(string) string, required ...string) (Config, error) {
 		GrantLifetime:         seconds("GRANT_LIFETIME", 30*86400, 60, 365*86400),
 		ClientCacheTTL:        seconds("CLIENT_CACHE_TTL", 30, 0, 600),
 		Profile:               get("PROFILE", ProfileDefault),
+		ServiceName:           get("SERVICE_NAME", "pargate"),
 	}
 	if c.Issuer != "" {
 		if err := checkIssuer(c.Issuer); err != nil {
@@ -106,6 +114,11 @@ func FromEnv(getenv func(string) string, required ...string) (Config, error) {
 	c.RequirePAR = boolean("REQUIRE_PAR")
 	c.RequireSignedRequestObject = boolean("REQUIRE_SIGNED_REQUEST_OBJECT")
 	c.DPoPNonce = boolean("DPOP_NONCE")
+	if get("METRICS", "") == "" {
+		c.Metrics = get("AWS_LAMBDA_FUNCTION_NAME", "") != ""
+	} else {
+		c.Metrics = boolean("METRICS")
+	}
 	if types, err := oauth.ParseDetailsTypes(get("AUTHORIZATION_DETAILS_TYPES", "")); err != nil {
 		errs = append(errs, fmt.Errorf("AUTHORIZATION_DETAILS_TYPES: %w", err))
 	} else {

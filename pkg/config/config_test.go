@@ -64,3 +64,27 @@ func TestFromEnv_FAPI2RefusesContradictions(t *testing.T) {
 		}
 	}
 }
+
+// METRICS: on in Lambda unless switched off, off elsewhere unless switched on.
+func TestFromEnv_Metrics(t *testing.T) {
+	for _, tc := range []struct {
+		lambda, metrics string
+		want            bool
+	}{
+		{"", "", false},
+		{"pargate-ParFunction-1", "", true},
+		{"pargate-ParFunction-1", "false", false},
+		{"", "true", true},
+	} {
+		c, err := FromEnv(env(map[string]string{"ISSUER": "https://auth.example.com", "AWS_LAMBDA_FUNCTION_NAME": tc.lambda, "METRICS": tc.metrics}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Metrics != tc.want || c.ServiceName != "pargate" {
+			t.Errorf("AWS_LAMBDA_FUNCTION_NAME=%q METRICS=%q: Metrics %v, ServiceName %q; want %v, pargate", tc.lambda, tc.metrics, c.Metrics, c.ServiceName, tc.want)
+		}
+	}
+	if _, err := FromEnv(env(map[string]string{"ISSUER": "https://auth.example.com", "METRICS": "emf"})); err == nil || !strings.Contains(err.Error(), "METRICS") {
+		t.Errorf("METRICS=emf: %v, want an error naming METRICS", err)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pargate/pargate/pkg/metrics"
 	"github.com/pargate/pargate/pkg/oauth"
 )
 
@@ -17,9 +18,9 @@ const (
 	actionConsent = "consent"
 )
 
-// Authorize serves the authorization endpoint: the pushed (or direct) request, the
+// authorize serves the authorization endpoint: the pushed (or direct) request, the
 // login page and the consent page, and the authorization response.
-func (h *Handler) Authorize() http.Handler {
+func (h *Handler) authorize() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
 		defer cancel()
@@ -82,11 +83,12 @@ func (h *Handler) authorizationRequest(w http.ResponseWriter, r *http.Request, p
 		h.errorPage(w, r, err)
 		return
 	}
+	noteClient(r.Context(), tx.Client.ID)
 	req := &tx.Request.Request
 	// OIDC Core §3.1.2.1 prompt=none: there is no single sign-on session to reuse,
 	// so the answer is login_required, delivered to the client.
 	if req.Prompt == "none" {
-		h.redirect(w, r, h.svc.ErrorURL(req, oauth.LoginRequired("the user must sign in")))
+		h.redirectError(w, r, req, oauth.LoginRequired("the user must sign in"))
 		return
 	}
 	if st == nil {
@@ -102,9 +104,11 @@ func (h *Handler) authorizationRequest(w http.ResponseWriter, r *http.Request, p
 		}
 	}
 	if st.Username == "" {
+		noteOutcome(r.Context(), outcomeLoginPage)
 		h.render(w, r, http.StatusOK, pageLogin, h.loginData(tx, st, requestURI, req.LoginHint, ""))
 		return
 	}
+	noteOutcome(r.Context(), outcomeConsentPage)
 	h.render(w, r, http.StatusOK, pageConsent, h.consentData(tx, st, requestURI))
 }
 
@@ -115,13 +119,15 @@ func (h *Handler) direct(w http.ResponseWriter, r *http.Request, params url.Valu
 	if err != nil {
 		var e *oauth.Error
 		if errors.As(err, &e) && e.Redirect && req != nil {
-			h.logError(r, e)
-			h.redirect(w, r, h.svc.ErrorURL(req, e))
+			noteClient(r.Context(), req.ClientID)
+			h.redirectError(w, r, req, e)
 			return
 		}
 		h.errorPage(w, r, err)
 		return
 	}
+	noteClient(r.Context(), req.ClientID)
+	noteOutcome(r.Context(), outcomeRequestStored)
 	h.redirect(w, r, continueURL(req.ClientID, requestURI))
 }
 
@@ -156,6 +162,7 @@ func (h *Handler) resumeForm(w http.ResponseWriter, r *http.Request, now time.Ti
 		h.errorPage(w, r, err)
 		return nil, nil, ""
 	}
+	noteClient(r.Context(), tx.Client.ID)
 	return tx, st, requestURI
 }
 
@@ -169,7 +176,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	username := strings.TrimSpace(r.PostForm.Get("username"))
 	user, err := h.svc.Login(r.Context(), username, r.PostForm.Get("password"))
 	if errors.Is(err, oauth.ErrBadCredentials) {
-		h.log.InfoContext(r.Context(), "login failed", "route", PathAuthorize, "client_id", tx.Client.ID)
+		noteOutcome(r.Context(), outcomeLoginFailed)
 		h.render(w, r, http.StatusOK, pageLogin, h.loginData(tx, st, requestURI, username, "The username or password is incorrect."))
 		return
 	}
@@ -189,6 +196,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Post/Redirect/Get: a reload shows the consent page instead of re-posting the password.
+	noteOutcome(r.Context(), outcomeLoginSucceeded)
 	h.redirect(w, r, continueURL(tx.Client.ID, requestURI))
 }
 
@@ -211,23 +219,30 @@ func (h *Handler) consent(w http.ResponseWriter, r *http.Request) {
 			var e *oauth.Error
 			if errors.As(err, &e) && e.Redirect {
 				h.clearTx(w, st.Key)
-				h.logError(r, e)
-				h.redirect(w, r, h.svc.ErrorURL(req, e))
+				h.redirectError(w, r, req, e)
 				return
 			}
 			h.errorPage(w, r, err)
 			return
 		}
 		h.clearTx(w, st.Key)
-		h.log.InfoContext(r.Context(), "code issued", "route", PathAuthorize, "client_id", tx.Client.ID)
+		noteOutcome(r.Context(), outcomeCodeIssued, metrics.CodesIssued)
 		h.redirect(w, r, target)
 	case "deny":
 		h.clearTx(w, st.Key)
-		h.log.InfoContext(r.Context(), "consent denied", "route", PathAuthorize, "client_id", tx.Client.ID)
+		// The user's decision, not a failure: counted by its outcome, not as an error.
+		noteOutcome(r.Context(), outcomeConsentDenied)
 		h.redirect(w, r, h.svc.ErrorURL(req, oauth.AccessDenied("the user denied the request")))
 	default:
 		h.errorPage(w, r, oauth.InvalidRequest("the decision must be approve or deny"))
 	}
+}
+
+// redirectError delivers e to the client's redirect URI (RFC 6749 §4.1.2.1).
+func (h *Handler) redirectError(w http.ResponseWriter, r *http.Request, req *oauth.AuthorizationRequest, e *oauth.Error) {
+	noteError(r.Context(), e)
+	noteOutcome(r.Context(), outcomeErrorRedirected)
+	h.redirect(w, r, h.svc.ErrorURL(req, e))
 }
 
 // redirect answers 303 See Other (FAPI 2.0 §5.3.2.2: never 307, 303 recommended).

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/pargate/pargate/pkg/metrics"
 	"github.com/pargate/pargate/pkg/oauth"
 )
 
@@ -94,7 +95,7 @@ func (h *Handler) backChannel(path string, serve func(ctx context.Context, clien
 		defer cancel()
 		form, err := readForm(w, r)
 		if errors.Is(err, errTooLarge) {
-			h.logError(r, oauth.InvalidRequest("body too large"))
+			noteError(ctx, oauth.InvalidRequest("body too large"))
 			writeJSON(w, http.StatusRequestEntityTooLarge, errorBody{Error: oauth.CodeInvalidRequest, Description: "the request body exceeds 64 KiB"})
 			return
 		}
@@ -112,6 +113,7 @@ func (h *Handler) backChannel(path string, serve func(ctx context.Context, clien
 			h.writeError(w, r, err)
 			return
 		}
+		noteClient(ctx, client.ID)
 		h.setDPoPNonce(ctx, w)
 		dpop := oauth.DPoP{Proofs: r.Header.Values("DPoP"), Method: r.Method, URL: endpoint}
 		status, body, err := serve(ctx, client, form, dpop)
@@ -123,8 +125,8 @@ func (h *Handler) backChannel(path string, serve func(ctx context.Context, clien
 	})
 }
 
-// PAR serves the pushed authorization request endpoint (RFC 9126 §2).
-func (h *Handler) PAR() http.Handler {
+// par serves the pushed authorization request endpoint (RFC 9126 §2).
+func (h *Handler) par() http.Handler {
 	return h.backChannel(PathPAR, func(ctx context.Context, client *oauth.Client, form url.Values, dpop oauth.DPoP) (int, any, error) {
 		res, err := h.svc.Push(ctx, client, form, dpop)
 		if err != nil {
@@ -139,16 +141,26 @@ func (h *Handler) PAR() http.Handler {
 		}
 		// RFC 9126 §2.2: "the server MUST generate a request URI and provide it in the
 		// response with a 201 HTTP status code".
+		noteOutcome(ctx, outcomePushCreated, metrics.PushedRequests)
 		return http.StatusCreated, res, nil
 	})
 }
 
-// Token serves the token endpoint (RFC 6749 §3.2).
-func (h *Handler) Token() http.Handler {
+// token serves the token endpoint (RFC 6749 §3.2).
+func (h *Handler) token() http.Handler {
 	return h.backChannel(PathToken, func(ctx context.Context, client *oauth.Client, form url.Values, dpop oauth.DPoP) (int, any, error) {
 		res, err := h.svc.Exchange(ctx, client, form, dpop)
 		if err != nil {
 			return 0, nil, err
+		}
+		switch {
+		case form.Get("grant_type") != oauth.GrantRefreshToken:
+			noteOutcome(ctx, outcomeTokensIssued, metrics.TokensIssued)
+		case res.RefreshToken != "" && res.RefreshToken != form.Get("refresh_token"):
+			noteOutcome(ctx, outcomeTokensRefreshed, metrics.TokensIssued, metrics.RefreshTokensRotated)
+		default:
+			// FAPI 2.0: the refresh token is not rotated.
+			noteOutcome(ctx, outcomeTokensRefreshed, metrics.TokensIssued)
 		}
 		return http.StatusOK, res, nil
 	})

@@ -99,8 +99,8 @@ func (h *Handler) Metadata(algs []string) Metadata {
 	}
 }
 
-// Discovery serves both metadata documents and the JWKS.
-func (h *Handler) Discovery() http.Handler {
+// discovery serves both metadata documents and the JWKS.
+func (h *Handler) discovery() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			h.methodNotAllowed(w, r, http.MethodGet)
@@ -115,6 +115,7 @@ func (h *Handler) Discovery() http.Handler {
 			}
 			w.Header().Set("Cache-Control", "public, max-age=300")
 			w.Header().Set("Access-Control-Allow-Origin", "*")
+			noteOutcome(r.Context(), outcomeMetadata)
 			writeJSONCacheable(w, h.Metadata(algs))
 		case PathJWKS:
 			body, err := h.opts.Keys.PublicJWKS(r.Context())
@@ -125,6 +126,7 @@ func (h *Handler) Discovery() http.Handler {
 			w.Header().Set("Cache-Control", "public, max-age=300")
 			w.Header().Set("Access-Control-Allow-Origin", "*")
 			w.Header().Set("Content-Type", "application/jwk-set+json")
+			noteOutcome(r.Context(), outcomeJWKS)
 			_, _ = w.Write(body)
 		default:
 			http.NotFound(w, r)

@@ -7,12 +7,12 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/pargate/pargate/pkg/metrics"
 	"github.com/pargate/pargate/pkg/oauth"
 )
 
@@ -51,7 +51,10 @@ type Options struct {
 	CookieKey func(ctx context.Context) ([32]byte, error)
 	// ScopesSupported is published in discovery.
 	ScopesSupported []string
-	Logger          *slog.Logger
+	// Logger receives one access line per request (observe.go).
+	Logger *slog.Logger
+	// Metrics, if set, receives one EMF metrics line per request (observe.go).
+	Metrics *metrics.Emitter
 }
 
 // Handler serves the endpoints.
@@ -60,6 +63,8 @@ type Handler struct {
 	svc    *oauth.Service
 	log    *slog.Logger
 	secure bool
+	// endpoints holds each route's handler, observed (observe.go).
+	endpoints map[string]http.Handler
 }
 
 // New returns a Handler.
@@ -68,40 +73,75 @@ func New(opts Options) *Handler {
 		opts.Logger = slog.Default()
 	}
 	issuer := opts.Service.Config().Issuer
-	return &Handler{
+	h := &Handler{
 		opts: opts,
 		svc:  opts.Service,
 		log:  opts.Logger,
 		// Cookies are Secure except for a local http issuer (DESIGN.md contracts).
 		secure: !strings.HasPrefix(issuer, "http://"),
 	}
+	discovery := h.discovery()
+	h.endpoints = map[string]http.Handler{
+		PathPAR:          h.par(),
+		PathAuthorize:    h.authorize(),
+		PathToken:        h.token(),
+		PathRevoke:       h.revoke(),
+		PathIntrospect:   h.introspect(),
+		PathUserinfo:     h.userinfo(),
+		PathASMetadata:   discovery,
+		PathOIDCMetadata: discovery,
+		PathJWKS:         discovery,
+	}
+	// The one place the endpoints are wrapped: every handler below, alone (a Lambda
+	// function) or in a mux, writes one access log line and one metrics line per request.
+	for path, e := range h.endpoints {
+		h.endpoints[path] = h.observe(e)
+	}
+	return h
 }
+
+// PAR serves the pushed authorization request endpoint (RFC 9126 §2).
+func (h *Handler) PAR() http.Handler { return h.endpoints[PathPAR] }
+
+// Authorize serves the authorization endpoint: the pushed (or direct) request, the
+// login page and the consent page, and the authorization response.
+func (h *Handler) Authorize() http.Handler { return h.endpoints[PathAuthorize] }
+
+// Token serves the token endpoint (RFC 6749 §3.2).
+func (h *Handler) Token() http.Handler { return h.endpoints[PathToken] }
+
+// Revoke serves the revocation endpoint (RFC 7009 §2).
+func (h *Handler) Revoke() http.Handler { return h.endpoints[PathRevoke] }
+
+// Introspect serves the introspection endpoint (RFC 7662 §2).
+func (h *Handler) Introspect() http.Handler { return h.endpoints[PathIntrospect] }
+
+// Userinfo serves the UserInfo endpoint (OIDC Core §5.3).
+func (h *Handler) Userinfo() http.Handler { return h.endpoints[PathUserinfo] }
+
+// Discovery serves both metadata documents and the JWKS.
+func (h *Handler) Discovery() http.Handler { return h.endpoints[PathJWKS] }
 
 // Routes serves every endpoint, as the local API does.
 func (h *Handler) Routes() http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle(PathPAR, h.PAR())
-	mux.Handle(PathAuthorize, h.Authorize())
-	mux.Handle(PathToken, h.Token())
-	mux.Handle(PathRevoke, h.Revoke())
-	mux.Handle(PathIntrospect, h.Introspect())
-	mux.Handle(PathUserinfo, h.Userinfo())
-	d := h.Discovery()
-	for _, p := range []string{PathASMetadata, PathOIDCMetadata, PathJWKS} {
-		mux.Handle(p, d)
-	}
-	return mux
+	return h.mux(PathPAR, PathAuthorize, PathToken, PathRevoke, PathIntrospect, PathUserinfo,
+		PathASMetadata, PathOIDCMetadata, PathJWKS)
 }
 
 // TokenEndpoints serves the endpoints that hold tokens — token, revocation,
 // introspection, userinfo — for the token Lambda function.
 func (h *Handler) TokenEndpoints() http.Handler {
+	return h.mux(PathToken, PathRevoke, PathIntrospect, PathUserinfo)
+}
+
+// mux routes paths to their endpoints. The mux itself is observed too, so a path it
+// does not serve (404) gets its access line; observation nests to one.
+func (h *Handler) mux(paths ...string) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle(PathToken, h.Token())
-	mux.Handle(PathRevoke, h.Revoke())
-	mux.Handle(PathIntrospect, h.Introspect())
-	mux.Handle(PathUserinfo, h.Userinfo())
-	return mux
+	for _, p := range paths {
+		mux.Handle(p, h.endpoints[p])
+	}
+	return h.observe(mux)
 }
 
 // statusOf is the one map from error code to HTTP status (RFC 6749 §5.2: 400 unless
@@ -151,7 +191,8 @@ type errorBody struct {
 	Description string `json:"error_description,omitempty"`
 }
 
-// writeError renders err as an RFC 6749 §5.2 JSON error and logs it.
+// writeError renders err as an RFC 6749 §5.2 JSON error and notes it for the
+// access log line.
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e := oauth.AsError(err)
 	status := statusOf(e.Code)
@@ -164,29 +205,14 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	case status == http.StatusServiceUnavailable:
 		w.Header().Set("Retry-After", defaultRetryAfterS)
 	}
-	h.logError(r, e)
+	noteError(r.Context(), e)
 	writeJSON(w, status, errorBody{Error: e.Code, Description: e.Description})
-}
-
-// logError logs a protocol error: codes for client errors, causes for server errors.
-// Parameters and bodies are never logged (RFC 9126 §8: pushed payloads may carry
-// personal data).
-func (h *Handler) logError(r *http.Request, e *oauth.Error) {
-	level := slog.LevelInfo
-	if statusOf(e.Code) >= 500 {
-		level = slog.LevelError
-	}
-	attrs := []any{"route", r.URL.Path, "method", r.Method, "error", e.Code}
-	if cause := errors.Unwrap(e); cause != nil {
-		attrs = append(attrs, "cause", cause.Error())
-	}
-	h.log.Log(r.Context(), level, "request failed", attrs...)
 }
 
 // methodNotAllowed answers 405 with Allow (RFC 9126 §2.3 for /par; RFC 9110 §15.5.6).
 func (h *Handler) methodNotAllowed(w http.ResponseWriter, r *http.Request, allow string) {
 	w.Header().Set("Allow", allow)
-	h.logError(r, oauth.InvalidRequest("method not allowed"))
+	noteError(r.Context(), oauth.InvalidRequest("method not allowed"))
 	writeJSON(w, http.StatusMethodNotAllowed, errorBody{Error: oauth.CodeInvalidRequest, Description: "use " + allow})
 }
 

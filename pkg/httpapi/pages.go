@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
+	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -132,7 +133,7 @@ func (h *Handler) consentData(tx *oauth.Transaction, st *txState, requestURI str
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, p page, data any) {
 	var buf bytes.Buffer
 	if err := pages.templates[p].ExecuteTemplate(&buf, "layout", data); err != nil {
-		h.log.ErrorContext(r.Context(), "render page", "page", string(p), "cause", err.Error())
+		noteError(r.Context(), oauth.ServerError(fmt.Errorf("render page %s: %w", p, err)))
 		status = http.StatusInternalServerError
 		buf.Reset()
 		buf.WriteString("internal error")
@@ -169,7 +170,7 @@ func (h *Handler) errorPage(w http.ResponseWriter, r *http.Request, err error) {
 
 func (h *Handler) errorPageStatus(w http.ResponseWriter, r *http.Request, status int, err error) {
 	e := oauth.AsError(err)
-	h.logError(r, e)
+	noteError(r.Context(), e)
 	heading := "This sign-in request cannot continue"
 	if status >= 500 {
 		heading = "Something went wrong on our side"

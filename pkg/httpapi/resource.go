@@ -10,33 +10,35 @@ import (
 	"github.com/pargate/pargate/pkg/oauth"
 )
 
-// Revoke serves the revocation endpoint (RFC 7009 §2), client-authenticated as at
+// revoke serves the revocation endpoint (RFC 7009 §2), client-authenticated as at
 // /token.
-func (h *Handler) Revoke() http.Handler {
+func (h *Handler) revoke() http.Handler {
 	return h.backChannel(PathRevoke, func(ctx context.Context, client *oauth.Client, form url.Values, _ oauth.DPoP) (int, any, error) {
 		if err := h.svc.Revoke(ctx, client, form); err != nil {
 			return 0, nil, err
 		}
+		noteOutcome(ctx, outcomeTokenRevoked)
 		// RFC 7009 §2.2: "The content of the response body is ignored by the client".
 		return http.StatusOK, struct{}{}, nil
 	})
 }
 
-// Introspect serves the introspection endpoint (RFC 7662 §2), client-authenticated
+// introspect serves the introspection endpoint (RFC 7662 §2), client-authenticated
 // as at /token.
-func (h *Handler) Introspect() http.Handler {
+func (h *Handler) introspect() http.Handler {
 	return h.backChannel(PathIntrospect, func(ctx context.Context, client *oauth.Client, form url.Values, _ oauth.DPoP) (int, any, error) {
 		res, err := h.svc.Introspect(ctx, client, form)
 		if err != nil {
 			return 0, nil, err
 		}
+		noteOutcome(ctx, outcomeIntrospected)
 		return http.StatusOK, res, nil
 	})
 }
 
-// Userinfo serves the UserInfo endpoint (OIDC Core §5.3) with Bearer (RFC 6750) or
+// userinfo serves the UserInfo endpoint (OIDC Core §5.3) with Bearer (RFC 6750) or
 // DPoP-bound (RFC 9449 §7) access tokens.
-func (h *Handler) Userinfo() http.Handler {
+func (h *Handler) userinfo() http.Handler {
 	endpoint := h.svc.Config().Issuer + PathUserinfo
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodPost {
@@ -57,6 +59,7 @@ func (h *Handler) Userinfo() http.Handler {
 			h.resourceError(w, r, scheme, err)
 			return
 		}
+		noteOutcome(ctx, outcomeUserinfo)
 		writeJSON(w, http.StatusOK, claims)
 	})
 }
@@ -106,7 +109,7 @@ func (h *Handler) resourceError(w http.ResponseWriter, r *http.Request, scheme s
 	if status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", defaultRetryAfterS)
 	}
-	h.logError(r, e)
+	noteError(r.Context(), e)
 	writeJSON(w, status, errorBody{Error: e.Code, Description: e.Description})
 }
 

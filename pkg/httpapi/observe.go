@@ -1,0 +1,237 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/awslabs/aws-lambda-go-api-proxy/core"
+
+	"github.com/pargate/pargate/pkg/metrics"
+	"github.com/pargate/pargate/pkg/oauth"
+)
+
+// Observation: every endpoint the Handler exposes is wrapped once by observe, which
+// writes ONE access log line per request (request id, route, method, status,
+// duration, and what the handler noted: client id, outcome, error code; for a 5xx
+// the line is at error level and carries the cause) and, when enabled, one EMF
+// metrics line (pkg/metrics).
+//
+// What is never logged: query strings and bodies (they carry codes, request_uri
+// values, state, nonce and pushed parameters, RFC 9126 §8), the Authorization, DPoP
+// and Cookie headers, tokens, usernames and passwords, error descriptions (they may
+// echo request values), and causes of client errors. Only the fields below are.
+
+// Outcomes: what a request achieved, a low-cardinality metrics dimension. Requests
+// that end in an error without a more specific outcome are rejected (4xx) or failed
+// (5xx); other successful ones are ok.
+const (
+	outcomePushCreated     = "push_created"
+	outcomeLoginPage       = "login_page"
+	outcomeConsentPage     = "consent_page"
+	outcomeLoginSucceeded  = "login_succeeded"
+	outcomeLoginFailed     = "login_failed"
+	outcomeRequestStored   = "request_stored" // a direct (not pushed) request, continued as pushed
+	outcomeCodeIssued      = "code_issued"
+	outcomeConsentDenied   = "consent_denied"
+	outcomeErrorRedirected = "error_redirected" // an error delivered to the client's redirect_uri
+	outcomeTokensIssued    = "tokens_issued"
+	outcomeTokensRefreshed = "tokens_refreshed"
+	outcomeTokenRevoked    = "token_revoked"
+	outcomeIntrospected    = "token_introspected"
+	outcomeUserinfo        = "userinfo_served"
+	outcomeMetadata        = "metadata_served"
+	outcomeJWKS            = "jwks_served"
+	outcomeOK              = "ok"
+	outcomeRejected        = "rejected"
+	outcomeFailed          = "failed"
+	routeOther             = "other"
+)
+
+// requestLog is the per-request log context: observe puts one in the request's
+// context and the handlers fill it in as they learn things.
+type requestLog struct {
+	clientID string
+	outcome  string
+	counters []string
+	err      *oauth.Error
+}
+
+type requestLogKey struct{}
+
+// logOf returns the request's log context; outside observe (a handler called
+// directly) it returns a fresh one, so callers never check for nil.
+func logOf(ctx context.Context) *requestLog {
+	if l, ok := ctx.Value(requestLogKey{}).(*requestLog); ok {
+		return l
+	}
+	return &requestLog{}
+}
+
+// noteClient records the client the request is for, once it is established
+// (authenticated, or bound to the pushed request), never a claimed one.
+func noteClient(ctx context.Context, clientID string) { logOf(ctx).clientID = clientID }
+
+// noteOutcome records what the request achieved and the business counters it adds to.
+func noteOutcome(ctx context.Context, outcome string, counters ...string) {
+	l := logOf(ctx)
+	l.outcome, l.counters = outcome, counters
+}
+
+// noteError records the protocol error answered: its code goes to the access line
+// and the metrics, its cause to the access line when the status is 5xx.
+func noteError(ctx context.Context, e *oauth.Error) { logOf(ctx).err = e }
+
+// observe wraps next with the access log line and the metrics. Nested calls pass
+// through, so a request is observed once whichever handler it enters first.
+func (h *Handler) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := r.Context().Value(requestLogKey{}).(*requestLog); ok {
+			next.ServeHTTP(w, r)
+			return
+		}
+		start := time.Now()
+		l := &requestLog{}
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), requestLogKey{}, l)))
+		h.record(r, l, sw.statusOr200(), time.Since(start))
+	})
+}
+
+// record writes the access log line and the metrics of one request.
+func (h *Handler) record(r *http.Request, l *requestLog, status int, took time.Duration) {
+	route := routeOf(r.URL.Path)
+	outcome := l.outcome
+	switch {
+	case status >= 500:
+		outcome = outcomeFailed
+	case outcome != "":
+	case status >= 400:
+		outcome = outcomeRejected
+	default:
+		outcome = outcomeOK
+	}
+	var code string
+	if l.err != nil {
+		code = l.err.Code
+	}
+	apiID, lambdaID := requestIDs(r)
+	attrs := make([]slog.Attr, 0, 11)
+	attrs = append(attrs, slog.String("request_id", apiID))
+	if lambdaID != "" {
+		attrs = append(attrs, slog.String("lambda_request_id", lambdaID))
+	}
+	attrs = append(attrs,
+		slog.String("method", r.Method),
+		slog.String("route", route),
+		slog.Int("status", status),
+		slog.Float64("duration_ms", float64(took.Microseconds())/1000),
+	)
+	if l.clientID != "" {
+		attrs = append(attrs, slog.String("client_id", l.clientID))
+	}
+	attrs = append(attrs, slog.String("outcome", outcome))
+	if code != "" {
+		attrs = append(attrs, slog.String("error_code", code))
+	}
+	level := slog.LevelInfo
+	if status >= 500 {
+		level = slog.LevelError
+		if l.err != nil {
+			if cause := errors.Unwrap(l.err); cause != nil {
+				attrs = append(attrs, slog.String("cause", cause.Error()))
+			}
+		}
+	}
+	h.log.LogAttrs(r.Context(), level, "request", attrs...)
+	if h.opts.Metrics != nil {
+		// A lost metrics line is no reason to fail or delay the response.
+		_ = h.opts.Metrics.Record(metrics.Request{
+			Route: route, Outcome: outcome, ErrorCode: code, Latency: took, Counters: l.counters,
+		})
+	}
+}
+
+// routes are the paths a request may be attributed to; anything else is "other", so
+// that neither the log nor a metrics dimension takes a caller's path.
+var routes = map[string]bool{
+	PathPAR: true, PathAuthorize: true, PathToken: true, PathRevoke: true, PathIntrospect: true,
+	PathUserinfo: true, PathASMetadata: true, PathOIDCMetadata: true, PathJWKS: true,
+}
+
+func routeOf(path string) string {
+	if routes[path] {
+		return path
+	}
+	return routeOther
+}
+
+// requestIDs returns the request's id and, in Lambda, the invocation's. Behind API
+// Gateway the id is its requestContext.requestId (the id of the API access log and
+// of the apigw-requestid response header); elsewhere a well-formed X-Request-Id from
+// a proxy in front, or a fresh random one.
+func requestIDs(r *http.Request) (id, lambdaID string) {
+	if lc, ok := lambdacontext.FromContext(r.Context()); ok {
+		lambdaID = lc.AwsRequestID
+	}
+	if rc, ok := core.GetAPIGatewayV2ContextFromContext(r.Context()); ok && rc.RequestID != "" {
+		return rc.RequestID, lambdaID
+	}
+	if v := r.Header.Get("X-Request-Id"); isRequestID(v) {
+		return v, lambdaID
+	}
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:]), lambdaID
+}
+
+// isRequestID accepts 1 to 64 characters of [A-Za-z0-9._=-]: an id, not a place to
+// smuggle data into the logs.
+func isRequestID(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '.', c == '_', c == '=', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// statusWriter remembers the status the handler answered.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 && code >= 200 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (w *statusWriter) statusOr200() int {
+	if w.status == 0 {
+		return http.StatusOK
+	}
+	return w.status
+}
