@@ -1,8 +1,9 @@
 package httpapi_test
 
 // Fault injection over the whole flow (issue 5): push → authorize → login → consent
-// page → approve → token → refresh, and the same with private_key_jwt (whose
-// assertions are one-time, so the store writes at /par and /token too). A clean run
+// page → approve → token → refresh; the same with the request sent to /authorize
+// unpushed (stored there); and with private_key_jwt (whose assertions are one-time,
+// so the store writes at /par and /token too). A clean run
 // logs the store calls of every step; then, for every one of those calls, a fresh
 // server runs the flow up to that step, the call fails (before the store is called,
 // or after it wrote: a lost response), and the test checks
@@ -149,11 +150,20 @@ type flowVariant struct {
 	// (RFC 7523 §3: the jti is one-time), so a retry is a new assertion.
 	auth    func(ts *testServer, tb testing.TB, p url.Values) (string, url.Values)
 	refresh bool
+	// direct sends the authorization request to /authorize instead of pushing it:
+	// the server stores it there, a write at the front channel.
+	direct bool
 }
 
 var flowVariants = []flowVariant{
 	{
 		name: "client_secret_basic", clientID: confID, scope: "openid profile email offline_access", refresh: true,
+		auth: func(_ *testServer, _ testing.TB, p url.Values) (string, url.Values) {
+			return basic(confID, confSecret), p
+		},
+	},
+	{
+		name: "direct", clientID: confID, scope: "openid profile email offline_access", refresh: true, direct: true,
 		auth: func(_ *testServer, _ testing.TB, p url.Values) (string, url.Values) {
 			return basic(confID, confSecret), p
 		},
@@ -271,6 +281,22 @@ func flowSteps(v flowVariant) []flowStep {
 				}
 			},
 		},
+	}
+	if v.direct {
+		steps[0] = flowStep{
+			name: "authorize direct",
+			run: func(tb testing.TB, f *flow) response {
+				return f.b.get(tb, "/authorize?"+with(pushParams(), "client_id", f.v.clientID, "scope", f.v.scope).Encode())
+			},
+			ok: func(_ *flow, r response) bool {
+				u, err := url.Parse(r.Header.Get("Location"))
+				return r.Status == http.StatusSeeOther && err == nil && u.Path == "/authorize" && u.Query().Get("request_uri") != ""
+			},
+			apply: func(_ testing.TB, f *flow, r response) {
+				u, _ := url.Parse(r.Header.Get("Location"))
+				f.requestURI = u.Query().Get("request_uri")
+			},
+		}
 	}
 	if v.refresh {
 		steps = append(steps, flowStep{
