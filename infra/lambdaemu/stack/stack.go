@@ -52,6 +52,9 @@ const EventsIssuer = "https://abc123.execute-api.us-east-1.amazonaws.com"
 // Region is where the local resources live and the functions run.
 const Region = "us-east-1"
 
+// StackName is the local stack's name (!Ref AWS::StackName in template.yaml).
+const StackName = "pargate"
+
 // ModuleRoot finds the directory of go.mod from the working directory up.
 func ModuleRoot() (string, error) {
 	dir, err := os.Getwd()

@@ -217,8 +217,15 @@ func (t *Template) Function(dir string, supplied map[string]string) (lambdaemu.F
 	return fn, nil
 }
 
+// pseudoParameters are the values of CloudFormation's pseudo parameters in the
+// local stack.
+var pseudoParameters = map[string]string{"AWS::StackName": StackName, "AWS::Region": Region}
+
 func (t *Template) resolve(raw string) (string, bool) {
 	if ref, ok := strings.CutPrefix(raw, "!Ref "); ok {
+		if v, ok := pseudoParameters[strings.TrimSpace(ref)]; ok {
+			return v, true
+		}
 		v, ok := t.Parameters[strings.TrimSpace(ref)]
 		return v, ok
 	}
