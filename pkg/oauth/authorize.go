@@ -170,7 +170,7 @@ func (s *Service) Login(ctx context.Context, username, password string) (*User, 
 	}
 	ok, err := VerifyPassword(user.PasswordHash, password)
 	if err != nil {
-		return nil, ServerError(fmt.Errorf("verify password of %s: %w", username, err))
+		return nil, ServerError(fmt.Errorf("verify password: stored hash: %w", err))
 	}
 	if !ok || user.Disabled {
 		return nil, ErrBadCredentials
