@@ -186,7 +186,7 @@ func (s *Signer) loadFirst(ctx context.Context) (*Set, error) {
 	select {
 	case s.lock <- struct{}{}:
 	case <-ctx.Done():
-		return nil, fmt.Errorf("load signing keys: %w", ctx.Err())
+		return nil, fmt.Errorf("load signing keys: %w: %w", oauth.ErrUnavailable, ctx.Err())
 	}
 	defer func() { <-s.lock }()
 	if c := s.cur.Load(); c != nil {
