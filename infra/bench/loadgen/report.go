@@ -275,7 +275,7 @@ func (r *results) write(path string, goBenchOut string, notes string) error {
 		for _, l := range r.InitTrace {
 			total += l.Clock
 		}
-		p("\nWhere pargate's start goes before `main` (`GODEBUG=inittrace=1`, one start): %.1f ms in package initializers in all; the largest:\n\n| package | init clock | allocated |\n|---|---|---|\n", total)
+		p("\nWhere pargate's start goes before `main` (`GODEBUG=inittrace=1`, the fastest of three starts for each package): %.1f ms in package initializers in all; the largest:\n\n| package | init clock | allocated |\n|---|---|---|\n", total)
 		for _, l := range r.InitTrace[:min(6, len(r.InitTrace))] {
 			p("| `%s` | %.2f ms | %s |\n", l.Pkg, l.Clock, mib(float64(l.Bytes)))
 		}
