@@ -27,6 +27,16 @@ export const postClient = {
   secret: 'browser-rp-secret-0123456789abcdefghijklmnopqrstuvwxyz',
 };
 export const publicClient = { id: 'browser-spa', name: 'Acme Budget (web)' };
+// openid-client.test.js's refreshing relying party: allowed the refresh_token grant,
+// so offline_access yields a refresh token (rotated on every use).
+export const offlineClient = {
+  id: 'browser-rp-offline',
+  name: 'Acme Budget Sync (offline)',
+  secret: 'browser-rp-offline-secret-0123456789abcdefghijklmnopqrstuvwxyz',
+};
+// A public client that must use DPoP (dpop_bound_access_tokens), with refresh tokens:
+// RFC 9449 §5 binds a public client's refresh tokens to its DPoP key.
+export const dpopPublicClient = { id: 'browser-dpop-spa', name: 'Acme Budget (DPoP)' };
 export const user = {
   username: 'alice',
   password: 'correct horse battery staple',
@@ -68,6 +78,24 @@ function seed(issuer) {
         token_endpoint_auth_method: 'none',
         redirect_uris: [`${issuer}/callback`],
         scope: 'openid profile',
+      },
+      {
+        client_id: offlineClient.id,
+        client_name: offlineClient.name,
+        client_secret: offlineClient.secret,
+        token_endpoint_auth_method: 'client_secret_basic',
+        redirect_uris: [`${issuer}/callback`],
+        grant_types: ['authorization_code', 'refresh_token'],
+        scope: 'openid profile email offline_access',
+      },
+      {
+        client_id: dpopPublicClient.id,
+        client_name: dpopPublicClient.name,
+        token_endpoint_auth_method: 'none',
+        redirect_uris: [`${issuer}/callback`],
+        grant_types: ['authorization_code', 'refresh_token'],
+        scope: 'openid profile offline_access',
+        dpop_bound_access_tokens: true,
       },
     ],
     users: [{ username: user.username, password: user.password, claims: user.claims }],
