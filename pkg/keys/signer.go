@@ -233,3 +233,9 @@ func (s *Signer) Verify(ctx context.Context, token string) ([]byte, string, erro
 	typ, _ := h.ExtraHeaders[jose.HeaderType].(string)
 	return payload, typ, nil
 }
+
+// Ready loads the key set if it is not loaded yet (oauth.Signer).
+func (s *Signer) Ready(ctx context.Context) error {
+	_, err := s.Load(ctx)
+	return err
+}

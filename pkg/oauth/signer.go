@@ -14,4 +14,7 @@ type Signer interface {
 	// Verify checks a token the server signed against the keys still in use and
 	// returns its payload and typ header.
 	Verify(ctx context.Context, token string) (payload []byte, typ string, err error)
+	// Ready loads the signing keys if they are not loaded yet, so that a key outage
+	// is found before any one-time record is spent.
+	Ready(ctx context.Context) error
 }

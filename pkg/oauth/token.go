@@ -55,6 +55,11 @@ func (s *Service) Exchange(ctx context.Context, client *Client, params url.Value
 	if jkt == "" && (client.DPoPBoundAccessTokens || s.cfg.FAPI2) {
 		return nil, invalidDPoP("a DPoP proof is required for this client")
 	}
+	// Load the signing keys before a code or refresh token is spent: a key outage
+	// must fail the request while a retry can still succeed.
+	if err := s.signer.Ready(ctx); err != nil {
+		return nil, AsError(fmt.Errorf("signing keys: %w", err))
+	}
 	if grantType == GrantRefreshToken {
 		return s.refresh(ctx, client, params, jkt)
 	}
