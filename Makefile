@@ -40,7 +40,7 @@ help: ## Show the targets and the variables they read
 	@echo '                                settings of the local server for "make run"'
 	@echo '  GOARCH                        Lambda architecture for build (default arm64)'
 	@echo '  FN, EVENT                     function and event file for invoke'
-	@echo '  FUZZTIME                      how long fuzz runs each target (default 30s)'
+	@echo '  FUZZTIME, FUZZMINIMIZETIME    fuzz: time per target (30s), per input minimization (2s)'
 	@echo '  ENV                           samconfig.toml environment for deploy (default, dev, prod)'
 	@echo '  ARTIFACTS_DIR                 output directory of build-<Name>Function (set by sam build)'
 
@@ -74,13 +74,16 @@ bench: ## Go benchmarks, then pargate vs node-oidc-provider vs a stdlib floor on
 # checked-in testdata/fuzz/FuzzXxx/*); an input that fails here is written to the
 # package's testdata/fuzz/FuzzXxx/, to be checked in with the fix.
 FUZZTIME ?= 30s
+# Minimizing a new interesting input may take up to -fuzzminimizetime (60 s by default),
+# during which a worker runs nothing else: with the large seeds that stalls a 30 s run.
+FUZZMINIMIZETIME ?= 2s
 
 fuzz: ## Run every fuzz target for FUZZTIME each (default 30s): no crash, no 5xx, the spec's properties
 	@dirs="$$(grep -rl --include='*_test.go' '^func Fuzz' pkg infra functions | xargs -n1 dirname | sort -u)"; \
 	for dir in $$dirs; do \
 	  for target in $$(go test -list '^Fuzz' "./$$dir" | grep '^Fuzz'); do \
 	    echo "== ./$$dir $$target ($(FUZZTIME))"; \
-	    go test -run='^$$' -fuzz="^$$target\$$" -fuzztime='$(FUZZTIME)' "./$$dir"; \
+	    go test -run='^$$' -fuzz="^$$target\$$" -fuzztime='$(FUZZTIME)' -fuzzminimizetime='$(FUZZMINIMIZETIME)' "./$$dir"; \
 	  done; \
 	done
 
