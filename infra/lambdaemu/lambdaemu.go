@@ -25,10 +25,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/pargate/pargate/infra/proc"
 )
 
 // APIVersion is the version of the Runtime API served, the first path segment.
@@ -207,7 +208,7 @@ type Runtime struct {
 	ln      net.Listener
 	srv     *http.Server
 	cmd     *exec.Cmd
-	logs    *tailBuffer
+	logs    *proc.TailBuffer
 	out     io.Writer // logs, and Function.Logs if set
 	started time.Time
 
@@ -253,7 +254,7 @@ func Start(ctx context.Context, fn Function) (*Runtime, error) {
 	r := &Runtime{
 		fn:       fn,
 		ln:       ln,
-		logs:     &tailBuffer{max: 16 << 10},
+		logs:     &proc.TailBuffer{Max: 16 << 10},
 		queue:    make(chan *invocation),
 		initDone: make(chan struct{}),
 		initErr:  make(chan struct{}),
@@ -275,27 +276,22 @@ func Start(ctx context.Context, fn Function) (*Runtime, error) {
 	cmd.Dir = filepath.Dir(fn.Bootstrap)
 	cmd.Env = fn.Environ(ln.Addr().String())
 	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = sysProcAttr()
 	// A child that outlives the kill holding the output pipe must not hang Wait.
 	cmd.WaitDelay = time.Second
 	r.cmd = cmd
 
-	// The parent-death signal (Linux) fires when the thread that started the child
-	// exits; a goroutine locked to its thread for the child's lifetime ties it to
-	// this process instead.
-	startErr := make(chan error, 1)
+	// Its own process group, which kill ends, and on Linux a parent-death signal: no
+	// orphaned bootstrap after a crashed or timed-out test run.
+	r.mu.Lock()
+	r.started = time.Now()
+	r.mu.Unlock()
+	exited, err := proc.Start(cmd)
+	if err != nil {
+		_ = r.srv.Close()
+		return nil, fmt.Errorf("lambdaemu: start %s: %w", fn.Bootstrap, err)
+	}
 	go func() {
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		r.mu.Lock()
-		r.started = time.Now()
-		r.mu.Unlock()
-		if err := cmd.Start(); err != nil {
-			startErr <- err
-			return
-		}
-		startErr <- nil
-		_ = cmd.Wait()
+		<-exited
 		r.mu.Lock()
 		r.exitState = cmd.ProcessState
 		if rss := maxRSS(cmd.ProcessState); rss > r.stats.PeakRSS {
@@ -304,10 +300,6 @@ func Start(ctx context.Context, fn Function) (*Runtime, error) {
 		r.mu.Unlock()
 		close(r.exited)
 	}()
-	if err := <-startErr; err != nil {
-		_ = r.srv.Close()
-		return nil, fmt.Errorf("lambdaemu: start %s: %w", fn.Bootstrap, err)
-	}
 	return r, nil
 }
 
@@ -436,7 +428,7 @@ func (r *Runtime) kill() {
 		return
 	default:
 	}
-	killGroup(r.cmd)
+	proc.Kill(r.cmd)
 }
 
 // sampleRSS records the process's peak RSS while it is alive.
@@ -550,27 +542,4 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
-}
-
-// tailBuffer keeps the last max bytes written to it.
-type tailBuffer struct {
-	mu  sync.Mutex
-	max int
-	buf bytes.Buffer
-}
-
-func (b *tailBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf.Write(p)
-	if extra := b.buf.Len() - b.max; extra > 0 {
-		b.buf.Next(extra)
-	}
-	return len(p), nil
-}
-
-func (b *tailBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

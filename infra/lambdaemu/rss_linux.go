@@ -4,21 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"os"
-	"os/exec"
 	"strconv"
 	"syscall"
 )
-
-// sysProcAttr puts the function in its own process group, so that killGroup ends
-// everything it started, and has the kernel kill it if this process dies first (no
-// orphaned bootstrap after a crashed or timed-out test run).
-func sysProcAttr() *syscall.SysProcAttr {
-	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-}
-
-func killGroup(cmd *exec.Cmd) {
-	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-}
 
 // peakRSS reads the peak resident set size (VmHWM) of a live process, in bytes; 0 if
 // it cannot be read.

@@ -2,18 +2,10 @@
 
 package lambdaemu
 
-import (
-	"os"
-	"os/exec"
-	"syscall"
-)
+import "os"
 
 // Lambda bootstraps are Linux executables; elsewhere the package builds (a darwin
-// host can still run a bootstrap built for its own GOOS) without the Linux extras.
-
-func sysProcAttr() *syscall.SysProcAttr { return &syscall.SysProcAttr{Setpgid: true} }
-
-func killGroup(cmd *exec.Cmd) { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+// host can still run a bootstrap built for its own GOOS) without the peak RSS.
 
 func peakRSS(int) int64 { return 0 }
 

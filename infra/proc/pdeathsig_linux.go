@@ -1,0 +1,5 @@
+package proc
+
+import "syscall"
+
+func setParentDeathSignal(attr *syscall.SysProcAttr) { attr.Pdeathsig = syscall.SIGKILL }
