@@ -1,5 +1,0 @@
-package dynamotest
-
-import "syscall"
-
-func setParentDeathSignal(attr *syscall.SysProcAttr) { attr.Pdeathsig = syscall.SIGKILL }
