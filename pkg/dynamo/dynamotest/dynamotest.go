@@ -19,8 +19,8 @@ package dynamotest
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -29,6 +29,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/pargate/pargate/infra/moto"
 	"github.com/pargate/pargate/pkg/dynamo"
 )
 
@@ -41,24 +42,24 @@ const EnvEndpoint = "DYNAMODB_ENDPOINT"
 // of this test binary's moto_server, which it starts on first use and waits for.
 // Without moto_server on PATH it skips the test, or fails it when CI=true.
 //
-// The moto_server it starts is reached through a proxy that passes one request at a
-// time, because moto does not isolate concurrent requests (see serialize). An
-// endpoint from DYNAMODB_ENDPOINT is used as it is: if that is a moto_server, the
-// concurrency tests of the store contract may fail spuriously.
+// The moto_server it starts (infra/moto) is reached through a proxy that passes one
+// write at a time, because moto does not isolate concurrent requests. An endpoint
+// from DYNAMODB_ENDPOINT is used as it is: if that is a moto_server, the concurrency
+// tests of the store contract may fail spuriously.
 func Endpoint(tb testing.TB) string {
 	tb.Helper()
 	if ep := os.Getenv(EnvEndpoint); ep != "" {
 		return ep
 	}
-	if _, err := exec.LookPath(motoCommand); err != nil {
-		if os.Getenv("CI") == "true" {
-			tb.Fatalf("DynamoDB tests cannot run: %s is not on PATH and %s is not set (CI=true makes this a failure, not a skip)", motoCommand, EnvEndpoint)
-		}
-		tb.Skipf("skipping DynamoDB test: %s is not on PATH and %s is not set", motoCommand, EnvEndpoint)
-	}
 	endpoint, err := shared.start()
+	if errors.Is(err, moto.ErrNotInstalled) {
+		if os.Getenv("CI") == "true" {
+			tb.Fatalf("DynamoDB tests cannot run: %s is not on PATH and %s is not set (CI=true makes this a failure, not a skip)", moto.Command, EnvEndpoint)
+		}
+		tb.Skipf("skipping DynamoDB test: %s is not on PATH and %s is not set", moto.Command, EnvEndpoint)
+	}
 	if err != nil {
-		tb.Fatalf("start %s: %v", motoCommand, err)
+		tb.Fatalf("start %s: %v", moto.Command, err)
 	}
 	return endpoint
 }
