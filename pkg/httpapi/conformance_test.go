@@ -9,10 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -20,57 +17,10 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
-	"github.com/pargate/pargate/pkg/app"
-	"github.com/pargate/pargate/pkg/config"
 	"github.com/pargate/pargate/pkg/keys"
 	"github.com/pargate/pargate/pkg/memory"
 	"github.com/pargate/pargate/pkg/oauth"
-	"github.com/pargate/pargate/pkg/seed"
 )
-
-// newStoreServer is newServer with the store handed back, for tests that change a
-// client after a push or read what was stored.
-func newStoreServer(t *testing.T, env map[string]string) (*testServer, *memory.Store) {
-	t.Helper()
-	f, err := seed.Parse([]byte(seedJSONWithKeys(t)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	store := memory.New()
-	if err := seed.Import(context.Background(), store, f); err != nil {
-		t.Fatal(err)
-	}
-	k, err := keys.Generate(keys.ES256)
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := keys.NewSet(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := &testServer{clock: &clock{now: time.Now()}, keys: set}
-	var h http.Handler
-	ts.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
-	ts.Start()
-	t.Cleanup(ts.Close)
-	cfg, err := config.FromEnv(func(name string) string {
-		if name == "ISSUER" {
-			return ts.URL
-		}
-		return env[name]
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h = app.NewHandler(cfg, app.Parts{
-		Store:     store,
-		Signer:    keys.NewSigner(keys.Static(set)),
-		CookieKey: func(context.Context) ([32]byte, error) { return [32]byte{1, 2, 3}, nil },
-		Now:       ts.clock.Now,
-		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
-	}).Routes()
-	return ts, store
-}
 
 // wantPage checks r is an HTML error page with status and code, and no redirect
 // (RFC 6749 §4.1.2.1).
@@ -91,7 +41,7 @@ func wantPage(t *testing.T, r response, status int, code string) {
 // code invalid_request." This is the server policy (REQUIRE_SIGNED_REQUEST_OBJECT);
 // TestPAR_RequestObject covers the client policy.
 func TestConformance_RequireSignedRequestObjectServerWide(t *testing.T) {
-	ts := newServer(t, map[string]string{"REQUIRE_SIGNED_REQUEST_OBJECT": "true"})
+	ts := newServer(t, withEnv(map[string]string{"REQUIRE_SIGNED_REQUEST_OBJECT": "true"}))
 	r := ts.do(t, nil, http.MethodPost, "/par", basic(confID, confSecret), form, pushParams().Encode())
 	if r.Status != 400 || r.JSON["error"] != "invalid_request" {
 		t.Fatalf("plain push: %d %s", r.Status, r.Body)
@@ -113,7 +63,7 @@ func TestConformance_RequireSignedRequestObjectServerWide(t *testing.T) {
 // next to client_id and request_uri at /authorize change nothing: not the redirect
 // URI, the state, the scope or the PKCE challenge.
 func TestConformance_AuthorizeUsesOnlyThePushedParameters(t *testing.T) {
-	ts := newServer(t, nil)
+	ts := newServer(t)
 	uri := ts.push(t, confID, confSecret, pushParams())
 	b := ts.browser(t)
 	extra := url.Values{"state": {"evil-state"}, "redirect_uri": {"https://evil.example/cb"}, "scope": {"openid admin"},
@@ -159,7 +109,8 @@ func TestConformance_AuthorizeUsesOnlyThePushedParameters(t *testing.T) {
 func TestConformance_ClientPolicyIsCheckedAgainAtAuthorize(t *testing.T) {
 	ctx := context.Background()
 	t.Run("a redirect URI no longer allowed", func(t *testing.T) {
-		ts, store := newStoreServer(t, nil)
+		store := seededStore(t, memory.New())
+		ts := newServer(t, withStore(store))
 		tenant := "https://tenant.example.org/cb/acme"
 		uri := ts.push(t, prefixID, prefixSc, with(pushParams(), "client_id", prefixID, "scope", "openid", "redirect_uri", tenant))
 		c, err := store.GetClient(ctx, prefixID)
@@ -174,7 +125,8 @@ func TestConformance_ClientPolicyIsCheckedAgainAtAuthorize(t *testing.T) {
 		wantPage(t, ts.browser(t).get(t, authorizePath(prefixID, uri)), 400, "invalid_request")
 	})
 	t.Run("a disabled client", func(t *testing.T) {
-		ts, store := newStoreServer(t, nil)
+		store := seededStore(t, memory.New())
+		ts := newServer(t, withStore(store))
 		uri := ts.push(t, confID, confSecret, pushParams())
 		c, err := store.GetClient(ctx, confID)
 		if err != nil {
@@ -193,7 +145,8 @@ func TestConformance_ClientPolicyIsCheckedAgainAtAuthorize(t *testing.T) {
 // authentication and are not germane to the authorization request itself": the
 // stored request holds neither the secret nor the assertion.
 func TestConformance_ClientAuthenticationParametersAreNotStored(t *testing.T) {
-	ts, store := newStoreServer(t, nil)
+	store := seededStore(t, memory.New())
+	ts := newServer(t, withStore(store))
 	secretPush := with(pushParams(), "client_id", postID, "client_secret", postSecret, "scope", "openid")
 	r := ts.do(t, nil, http.MethodPost, "/par", "", form, secretPush.Encode())
 	if r.Status != 201 {
@@ -227,7 +180,7 @@ func TestConformance_ClientAuthenticationParametersAreNotStored(t *testing.T) {
 // the OAuth client" (OIDC Core §9: iss and sub are the client_id). Item 1 (iss) is in
 // TestPAR_PrivateKeyJWT.
 func TestConformance_ClientAssertionSubjectIsTheClient(t *testing.T) {
-	ts := newServer(t, nil)
+	ts := newServer(t)
 	push := func(claims map[string]any, clientID string) response {
 		body := assertionForm(t, sign(t, clientKey, "", claims), pushParams())
 		if clientID != "" {
@@ -258,7 +211,7 @@ func TestConformance_ClientAssertionSubjectIsTheClient(t *testing.T) {
 // and "shall reject JWTs with an iat or nbf timestamp greater than 60 seconds in the
 // future", for client assertions and request objects alike.
 func TestConformance_JWTClockSkew(t *testing.T) {
-	ts := newServer(t, nil)
+	ts := newServer(t)
 	now := ts.clock.Now()
 	for _, tt := range []struct {
 		claim string
@@ -290,7 +243,7 @@ func TestConformance_JWTClockSkew(t *testing.T) {
 // signature algorithm ... is not none", item 6 the signature verifies with the jwk
 // header, and item 7 "the jwk JOSE Header Parameter does not contain a private key".
 func TestConformance_DPoPProofChecks(t *testing.T) {
-	ts := newServer(t, nil)
+	ts := newServer(t)
 	k := newDPoPKey(t)
 	parURL := ts.URL + "/par"
 	claims := func() string {
@@ -354,7 +307,7 @@ func jsonInt(n int64) string {
 // established the error is a page, never a redirect (§4.1.2.1). TestPAR and TestToken
 // cover the back channel.
 func TestConformance_RepeatedParametersAtAuthorize(t *testing.T) {
-	ts := newServer(t, nil)
+	ts := newServer(t)
 	uri := ts.push(t, confID, confSecret, pushParams())
 	for name, query := range map[string]string{
 		"request_uri twice":           authorizePath(confID, uri) + "&request_uri=" + url.QueryEscape(uri),
@@ -380,7 +333,7 @@ func TestConformance_RepeatedParametersAtAuthorize(t *testing.T) {
 // probability of at most 2^-128. Each push of the same request gets a distinct
 // reference of at least 256 bits of base64url.
 func TestConformance_RequestURIsAreUnguessable(t *testing.T) {
-	ts := newServer(t, nil)
+	ts := newServer(t)
 	seen := map[string]bool{}
 	for range 20 {
 		uri := ts.push(t, confID, confSecret, pushParams())
@@ -400,7 +353,8 @@ func TestConformance_RequestURIsAreUnguessable(t *testing.T) {
 // fapi2 profile an RS256 client assertion is refused even with a key that could
 // verify it, and the same RSA key signing PS256 is accepted.
 func TestConformance_FAPI2ClientJWTAlgorithms(t *testing.T) {
-	ts, store := newStoreServer(t, map[string]string{"PROFILE": "fapi2"})
+	store := seededStore(t, memory.New())
+	ts := newServer(t, withStore(store), withEnv(map[string]string{"PROFILE": "fapi2"}))
 	k, err := keys.Generate(keys.RS256)
 	if err != nil {
 		t.Fatal(err)
@@ -430,7 +384,8 @@ func TestConformance_FAPI2ClientJWTAlgorithms(t *testing.T) {
 // token requests from this client that do not contain the DPoP header", in the
 // default profile too.
 func TestConformance_DPoPBoundAccessTokensClient(t *testing.T) {
-	ts, store := newStoreServer(t, nil)
+	store := seededStore(t, memory.New())
+	ts := newServer(t, withStore(store))
 	c, err := store.GetClient(context.Background(), confID)
 	if err != nil {
 		t.Fatal(err)
@@ -454,7 +409,7 @@ func TestConformance_DPoPBoundAccessTokensClient(t *testing.T) {
 // MUST be treated as if they were omitted from the request. The authorization server
 // MUST ignore unrecognized request parameters."
 func TestConformance_UnknownAndEmptyParameters(t *testing.T) {
-	ts := newServer(t, nil)
+	ts := newServer(t)
 	p := with(pushParams(), "x_unknown", "1", "another-one", "<b>")
 	p.Set("nonce", "")
 	p.Set("redirect_uri", "") // one registered URI: as if omitted
@@ -481,7 +436,7 @@ func TestConformance_UnknownAndEmptyParameters(t *testing.T) {
 // characters outside the set %x20-21 / %x23-5B / %x5D-7E", also when the description
 // quotes the input (found by fuzzing; FuzzPAR and FuzzToken check it for every input).
 func TestConformance_ErrorDescriptionCharset(t *testing.T) {
-	ts := newServer(t, nil)
+	ts := newServer(t)
 	r := ts.do(t, nil, http.MethodPost, "/par", basic(confID, confSecret), form,
 		with(pushParams(), "redirect_uri", "https://evil.example/cb").Encode())
 	desc, _ := r.JSON["error_description"].(string)
@@ -497,7 +452,7 @@ func TestConformance_ErrorDescriptionCharset(t *testing.T) {
 // proof for https://as.example.org:80/par names another origin than
 // https://as.example.org/par (found by FuzzDPoPProof).
 func TestConformance_DPoPHTUDropsOnlyTheSchemesDefaultPort(t *testing.T) {
-	fs := newFuzzServer(t, nil)
+	fs := newFuzzServer(t)
 	proof := signRaw(t, fs.dpopKey, fs.expand(`{"alg":"ES256","typ":"dpop+jwt","jwk":$JWK}`),
 		fs.expand(`{"jti":"$JTI","htm":"POST","htu":"https://as.example.org:80/par","iat":$NOW}`))
 	rec := fs.post("/par", []byte(pushParams().Encode()), basic(confID, confSecret), proof)
@@ -511,7 +466,7 @@ func TestConformance_DPoPHTUDropsOnlyTheSchemesDefaultPort(t *testing.T) {
 // RFC 7515 §4.1.9: typ is a string; RFC 8725 §3.11 explicit typing. A request object
 // whose typ is a number is not one without typ (found by FuzzRequestObjectClaims).
 func TestConformance_NonStringTypIsRefused(t *testing.T) {
-	fs := newFuzzServer(t, nil)
+	fs := newFuzzServer(t)
 	claims := fs.expand(`{"iss":"` + jarID + `","aud":"$ISSUER","client_id":"` + jarID + `","jti":"$JTI","iat":$NOW,"exp":$EXP,` +
 		`"response_type":"code","redirect_uri":"$REDIRECT","scope":"openid","code_challenge":"$CHALLENGE","code_challenge_method":"S256"}`)
 	token := signRaw(t, clientKey, fs.expand(`{"alg":"ES256","kid":"$KID","typ":7}`), claims)

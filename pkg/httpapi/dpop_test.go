@@ -84,7 +84,7 @@ func (ts *testServer) doDPoP(t *testing.T, path, auth, proof string, body url.Va
 
 // RFC 9449 §10.1: dpop_jkt and the DPoP header at PAR, and the code binding at /token.
 func TestDPoP_PARBindingAndTokenBinding(t *testing.T) {
-	ts := newServer(t, nil)
+	ts := newServer(t)
 	k := newDPoPKey(t)
 	parURL, tokenURL := ts.URL+"/par", ts.URL+"/token"
 
@@ -179,7 +179,7 @@ func athOf(token string) string {
 // RFC 9449 §8: with DPOP_NONCE=true a proof without the server's nonce gets
 // use_dpop_nonce and the nonce in DPoP-Nonce; with it, the request succeeds.
 func TestDPoP_ServerNonces(t *testing.T) {
-	ts := newServer(t, map[string]string{"DPOP_NONCE": "true"})
+	ts := newServer(t, withEnv(map[string]string{"DPOP_NONCE": "true"}))
 	k := newDPoPKey(t)
 	parURL := ts.URL + "/par"
 	r := ts.doDPoP(t, "/par", basic(confID, confSecret), k.proof(t, ts, "POST", parURL, nil), pushParams())

@@ -8,7 +8,7 @@ import (
 
 // The fapi2 profile (DESIGN.md decision 9; FAPI 2.0 Security Profile §5.3).
 func TestFAPI2Profile(t *testing.T) {
-	ts := newServer(t, map[string]string{"PROFILE": "fapi2"})
+	ts := newServer(t, withEnv(map[string]string{"PROFILE": "fapi2"}))
 	pushAs := func(claims map[string]any, params url.Values) response {
 		return ts.do(t, nil, http.MethodPost, "/par", "", form,
 			assertionForm(t, sign(t, clientKey, "", claims), with(params, "client_id", pkjwtID)).Encode())

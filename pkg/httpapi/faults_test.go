@@ -24,29 +24,20 @@ package httpapi_test
 // DynamoDB (moto_server), where the writes are the transactions of pkg/dynamo.
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
-	"github.com/pargate/pargate/pkg/app"
-	"github.com/pargate/pargate/pkg/config"
 	"github.com/pargate/pargate/pkg/dynamo/dynamotest"
-	"github.com/pargate/pargate/pkg/keys"
 	"github.com/pargate/pargate/pkg/memory"
 	"github.com/pargate/pargate/pkg/oauth"
 	"github.com/pargate/pargate/pkg/oauth/oauthtest"
-	"github.com/pargate/pargate/pkg/seed"
 )
 
 func TestFaults_Memory(t *testing.T) {
@@ -66,79 +57,9 @@ func TestFaults_DynamoDB(t *testing.T) {
 var writes = []string{oauthtest.MethodCreatePushedRequest, oauthtest.MethodIssueCode, oauthtest.MethodConsumeCode,
 	oauthtest.MethodRevokeGrant, oauthtest.MethodCreateRefreshToken, oauthtest.MethodRotateRefreshToken, oauthtest.MethodUseOnce}
 
-// seededStore imports the test seed into store, once per test: the cases share it,
-// each with its own requests, codes and tokens.
-func seededStore(tb testing.TB, store interface {
-	oauth.Store
-	oauth.Registry
-}) oauth.Store {
-	tb.Helper()
-	f, err := seed.Parse([]byte(seedJSONWithKeys(tb)))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := seed.Import(context.Background(), store, f); err != nil {
-		tb.Fatal(err)
-	}
-	return store
-}
-
 // faultEnv reads every client from the store on every request, so each step has its
 // own GetClient call to fail.
 var faultEnv = map[string]string{"CLIENT_CACHE_TTL": "0"}
-
-// newServerOn is newServer over store, with the logs kept.
-func newServerOn(tb testing.TB, store oauth.Store, env map[string]string) (*testServer, *syncBuffer) {
-	tb.Helper()
-	k, err := keys.Generate(keys.ES256)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	set, err := keys.NewSet(k)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	ts := &testServer{clock: &clock{now: time.Now()}, keys: set}
-	var h http.Handler
-	ts.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
-	ts.Start()
-	tb.Cleanup(ts.Close)
-	cfg, err := config.FromEnv(func(name string) string {
-		if name == "ISSUER" {
-			return ts.URL
-		}
-		return env[name]
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	logs := &syncBuffer{}
-	h = app.NewHandler(cfg, app.Parts{
-		Store:     store,
-		Signer:    keys.NewSigner(keys.Static(set)),
-		CookieKey: func(context.Context) ([32]byte, error) { return [32]byte{1, 2, 3}, nil },
-		Now:       ts.clock.Now,
-		Logger:    slog.New(slog.NewTextHandler(logs, nil)),
-	}).Routes()
-	return ts, logs
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // flowVariant is a client and how it authenticates.
 type flowVariant struct {
@@ -374,7 +295,7 @@ func runFaultMatrix(t *testing.T, inner oauth.Store, methods ...string) {
 		steps := flowSteps(v)
 		// The clean run: which store calls each step makes.
 		faulty := oauthtest.NewFaulty(inner)
-		ts, _ := newServerOn(t, faulty, faultEnv)
+		ts := newServer(t, withStore(faulty), withEnv(faultEnv))
 		f := newFlow(t, ts, v)
 		var cases []faultCase
 		for i, s := range steps {
@@ -401,7 +322,8 @@ func runFaultMatrix(t *testing.T, inner oauth.Store, methods ...string) {
 
 func runFaultCase(t *testing.T, inner oauth.Store, steps []flowStep, c faultCase) {
 	faulty := oauthtest.NewFaulty(inner)
-	ts, logs := newServerOn(t, faulty, faultEnv)
+	logs := &syncBuffer{}
+	ts := newServer(t, withStore(faulty), withEnv(faultEnv), withLogs(logs))
 	f := newFlow(t, ts, c.variant)
 	f.runSteps(t, steps[:c.step])
 	step := steps[c.step]

@@ -14,15 +14,12 @@ package httpapi_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/ecdsa"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -38,15 +35,11 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
-	"github.com/pargate/pargate/pkg/app"
-	"github.com/pargate/pargate/pkg/config"
 	"github.com/pargate/pargate/pkg/keys"
-	"github.com/pargate/pargate/pkg/memory"
-	"github.com/pargate/pargate/pkg/seed"
 )
 
-// fuzzIssuer is the issuer of the fuzzed server. The handler is called directly,
-// so no listener is needed and the issuer can be a real https URL.
+// fuzzIssuer is the issuer of the fuzzed server. The handler is called directly, not
+// through the test server's listener, so the issuer can be a real https URL.
 const fuzzIssuer = "https://as.example.org"
 
 // Error codes each endpoint may answer with. RFC 9126 §2.3: the PAR endpoint uses
@@ -68,44 +61,16 @@ type fuzzServer struct {
 	dpopKey jose.JSONWebKey
 }
 
-func newFuzzServer(tb testing.TB, env map[string]string) *fuzzServer {
+// newFuzzServer serves fuzzIssuer at the wall-clock time: the inputs carry times
+// taken from time.Now when they run.
+func newFuzzServer(tb testing.TB) *fuzzServer {
 	tb.Helper()
-	f, err := seed.Parse([]byte(seedJSONWithKeys(tb)))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	store := memory.New()
-	if err := seed.Import(context.Background(), store, f); err != nil {
-		tb.Fatal(err)
-	}
-	k, err := keys.Generate(keys.ES256)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	set, err := keys.NewSet(k)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	cfg, err := config.FromEnv(func(name string) string {
-		if name == "ISSUER" {
-			return fuzzIssuer
-		}
-		return env[name]
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
+	ts := newServer(tb, withEnv(map[string]string{"ISSUER": fuzzIssuer}), withWallClock())
 	dk, err := keys.Generate(keys.ES256)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	h := app.NewHandler(cfg, app.Parts{
-		Store:     store,
-		Signer:    keys.NewSigner(keys.Static(set)),
-		CookieKey: func(context.Context) ([32]byte, error) { return [32]byte{7}, nil },
-		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
-	}).Routes()
-	return &fuzzServer{h: h, dpopKey: dk}
+	return &fuzzServer{h: ts.handler.Routes(), dpopKey: dk}
 }
 
 // serve runs one request through the handler.
@@ -215,7 +180,7 @@ func wantWWWAuthenticate(t *testing.T, rec *httptest.ResponseRecorder, auth stri
 // §2, §2.3). Never a 5xx; always JSON: 201 with request_uri and expires_in, or an
 // error code of RFC 6749 §5.2 / RFC 9126 §2.3.
 func FuzzPAR(f *testing.F) {
-	fs := newFuzzServer(f, nil)
+	fs := newFuzzServer(f)
 	valid := pushParams().Encode()
 	f.Add([]byte(valid), basic(confID, confSecret), "")
 	f.Add([]byte(with(pushParams(), "client_id", "").Encode()), basic(confID, confSecret), "")
@@ -242,7 +207,7 @@ func FuzzPAR(f *testing.F) {
 // FuzzToken: arbitrary form bodies and headers at /token (RFC 6749 §3.2, §5.2). No
 // code was ever issued by this server, so nothing may succeed.
 func FuzzToken(f *testing.F) {
-	fs := newFuzzServer(f, nil)
+	fs := newFuzzServer(f)
 	body := url.Values{"grant_type": {"authorization_code"}, "code": {"abc"}, "redirect_uri": {redirectURI}, "code_verifier": {verifier}}
 	f.Add([]byte(body.Encode()), basic(confID, confSecret), "")
 	f.Add([]byte(with(body, "grant_type", "refresh_token").Encode()), basic(confID, confSecret), "")
@@ -314,7 +279,7 @@ var registeredRedirects = []string{redirectURI, "http://127.0.0.1:9999/cb", "htt
 // iss (RFC 9207); a pushed request is named by client_id and request_uri alone, so
 // extra parameters change nothing (RFC 9101 §6.3).
 func FuzzAuthorize(f *testing.F) {
-	fs := newFuzzServer(f, nil)
+	fs := newFuzzServer(f)
 	tags := templateTags(f)
 	direct := with(pushParams(), "state", `"><script>alert(1)</script>`).Encode()
 	f.Add("client_id="+confID+"&request_uri=$REQUEST_URI", "", "")
@@ -398,7 +363,7 @@ func FuzzAuthorize(f *testing.F) {
 // the client with credentials that has the prefix — starts with the prefix, has no
 // fragment or userinfo, and uses https on the prefix's host.
 func FuzzRedirectURI(f *testing.F) {
-	fs := newFuzzServer(f, nil)
+	fs := newFuzzServer(f)
 	const prefix = "https://tenant.example.org/cb/"
 	for _, uri := range []string{
 		"", redirectURI, prefix, prefix + "acme?x=1", prefix + "../../evil", prefix + "x#frag", "https://tenant.example.org@evil.example/cb/",
@@ -547,7 +512,7 @@ func verifiesWithClientKey(token string) bool {
 // that are right — one method, the right secret or a signature of the registered
 // key — and a failed Basic attempt is 401 with WWW-Authenticate.
 func FuzzClientAuth(f *testing.F) {
-	fs := newFuzzServer(f, nil)
+	fs := newFuzzServer(f)
 	const jwtBearer = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 	f.Add(basic(confID, confSecret), "", "", "", "")
 	f.Add(basic(confID, confSecret), confID, "", "", "")
@@ -697,7 +662,7 @@ func wantTimes(t *testing.T, c map[string]any, maxLifetime time.Duration, in ...
 // client_id, aud names this server, exp is present and near, jti is present, and the
 // typ is not that of another kind of JWT.
 func FuzzClientAssertion(f *testing.F) {
-	fs := newFuzzServer(f, nil)
+	fs := newFuzzServer(f)
 	const h = `{"alg":"ES256","kid":"$KID"}`
 	valid := `{"iss":"` + pkjwtID + `","sub":"` + pkjwtID + `","aud":"$ISSUER","jti":"$JTI","iat":$NOW,"exp":$EXP}`
 	f.Add(h, valid)
@@ -753,7 +718,7 @@ func FuzzClientAssertion(f *testing.F) {
 // replaced by a freshly signed valid request object. A push is created only if the
 // string is a JWS the client's registered key verifies.
 func FuzzRequestObject(f *testing.F) {
-	fs := newFuzzServer(f, nil)
+	fs := newFuzzServer(f)
 	f.Add("$REQUEST", "")
 	f.Add("$REQUEST", "scope=admin&state=outside")
 	f.Add("$REQUEST.", "")
@@ -793,7 +758,7 @@ func FuzzRequestObject(f *testing.F) {
 // names the issuer, exp is present and near, the typ is not that of another JWT
 // kind, and no request or request_uri is nested.
 func FuzzRequestObjectClaims(f *testing.F) {
-	fs := newFuzzServer(f, nil)
+	fs := newFuzzServer(f)
 	const h = `{"alg":"ES256","kid":"$KID","typ":"oauth-authz-req+jwt"}`
 	valid := `{"iss":"` + jarID + `","aud":"$ISSUER","client_id":"` + jarID + `","jti":"$JTI","iat":$NOW,"nbf":$NOW,"exp":$EXP,` +
 		`"response_type":"code","redirect_uri":"$REDIRECT","scope":"openid profile","state":"s","nonce":"n","max_age":300,` +
@@ -859,7 +824,7 @@ func FuzzRequestObjectClaims(f *testing.F) {
 // only for typ dpop+jwt, an embedded public jwk, htm POST, htu the PAR endpoint, a
 // jti, and an iat inside the window.
 func FuzzDPoPProof(f *testing.F) {
-	fs := newFuzzServer(f, nil)
+	fs := newFuzzServer(f)
 	const h = `{"alg":"ES256","typ":"dpop+jwt","jwk":$JWK}`
 	valid := `{"jti":"$JTI","htm":"POST","htu":"$PAR","iat":$NOW}`
 	f.Add(h, valid)

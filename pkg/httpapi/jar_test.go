@@ -101,7 +101,7 @@ func assertionForm(tb testing.TB, token string, p url.Values) url.Values {
 }
 
 func TestPAR_PrivateKeyJWT(t *testing.T) {
-	ts := newServer(t, nil)
+	ts := newServer(t)
 	push := func(claims map[string]any, key jose.JSONWebKey, typ string) response {
 		body := assertionForm(t, sign(t, key, typ, claims), pushParams())
 		return ts.do(t, nil, http.MethodPost, "/par", "", form, body.Encode())
@@ -174,7 +174,7 @@ func decodeSafe(b []byte) string {
 }
 
 func TestToken_PrivateKeyJWTFlow(t *testing.T) {
-	ts := newServer(t, nil)
+	ts := newServer(t)
 	r := ts.do(t, nil, http.MethodPost, "/par", "", form,
 		assertionForm(t, sign(t, clientKey, "", assertion(ts, nil)), with(pushParams(), "client_id", pkjwtID)).Encode())
 	if r.Status != 201 {
@@ -207,7 +207,7 @@ func requestObject(ts *testServer, mod func(m map[string]any)) map[string]any {
 
 // RFC 9126 §3 and RFC 9101: request objects at the PAR endpoint.
 func TestPAR_RequestObject(t *testing.T) {
-	ts := newServer(t, nil)
+	ts := newServer(t)
 	push := func(jwtText string, extra url.Values) response {
 		body := url.Values{"client_id": {jarID}, "request": {jwtText}}
 		for k, v := range extra {
@@ -266,7 +266,7 @@ func TestPAR_RequestObject(t *testing.T) {
 
 // RFC 9126 §2.4 and §7.2: per-request redirect URIs for authenticated clients only.
 func TestPAR_PerRequestRedirectURI(t *testing.T) {
-	ts := newServer(t, nil)
+	ts := newServer(t)
 	tenant := "https://tenant.example.org/cb/acme?x=1"
 	r := ts.do(t, nil, http.MethodPost, "/par", basic(prefixID, prefixSc), form,
 		with(pushParams(), "client_id", prefixID, "scope", "openid", "redirect_uri", tenant).Encode())
@@ -300,7 +300,7 @@ func TestPAR_PerRequestRedirectURI(t *testing.T) {
 }
 
 func TestPAR_RequestHygiene(t *testing.T) {
-	ts := newServer(t, nil)
+	ts := newServer(t)
 	for name, body := range map[string]string{
 		"control character": with(pushParams(), "state", "a\x01b").Encode(),
 		"invalid UTF-8":     with(pushParams(), "state", "a\xffb").Encode(),

@@ -10,22 +10,15 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
-	"github.com/pargate/pargate/pkg/app"
-	"github.com/pargate/pargate/pkg/config"
-	"github.com/pargate/pargate/pkg/httpapi"
-	"github.com/pargate/pargate/pkg/keys"
 	"github.com/pargate/pargate/pkg/memory"
 	"github.com/pargate/pargate/pkg/oauth"
 )
@@ -34,46 +27,16 @@ import (
 // lines are kept.
 type observed struct {
 	*testServer
-	handler *httpapi.Handler
 	logs    *syncBuffer
 	metrics *syncBuffer
 }
 
-// newObserved serves every route with metrics on; parts may change the adapters.
-func newObserved(t *testing.T, parts func(*app.Parts)) *observed {
+// newObserved serves every route with metrics on; opts may change the adapters.
+func newObserved(t *testing.T, opts ...serverOption) *observed {
 	t.Helper()
-	k, err := keys.Generate(keys.ES256)
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := keys.NewSet(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := &observed{testServer: &testServer{clock: &clock{now: time.Now()}, keys: set}, logs: &syncBuffer{}, metrics: &syncBuffer{}}
-	var h http.Handler
-	o.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
-	o.Start()
-	t.Cleanup(o.Close)
-	cfg, err := config.FromEnv(func(name string) string {
-		return map[string]string{"ISSUER": o.URL, "METRICS": "true", "SERVICE_NAME": "test-stack"}[name]
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := app.Parts{
-		Store:         seededStore(t, memory.New()),
-		Signer:        keys.NewSigner(keys.Static(set)),
-		CookieKey:     func(context.Context) ([32]byte, error) { return [32]byte{1, 2, 3}, nil },
-		Now:           o.clock.Now,
-		Logger:        slog.New(slog.NewJSONHandler(o.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		MetricsOutput: o.metrics,
-	}
-	if parts != nil {
-		parts(&p)
-	}
-	o.handler = app.NewHandler(cfg, p)
-	h = o.handler.Routes()
+	o := &observed{logs: &syncBuffer{}, metrics: &syncBuffer{}}
+	o.testServer = newServer(t, append([]serverOption{withEnv(map[string]string{"METRICS": "true", "SERVICE_NAME": "test-stack"}),
+		withLogs(o.logs), withMetrics(o.metrics)}, opts...)...)
 	return o
 }
 
@@ -110,7 +73,7 @@ func accessLines(t *testing.T, o *observed) []map[string]any {
 // unknown path, and checks the access and metrics lines: one each per request, with
 // the fields and outcomes expected, and none of the flow's secrets anywhere.
 func TestObserve_Flow(t *testing.T) {
-	o := newObserved(t, nil)
+	o := newObserved(t)
 	const (
 		state      = "st-8d1f0a93c2e54b7c"
 		nonce      = "nc-5e7b21c90aa14f3d"
@@ -321,11 +284,9 @@ func TestObserve_Flow(t *testing.T) {
 
 // TestObserve_ServerError: a 5xx is one access line at error level with the cause.
 func TestObserve_ServerError(t *testing.T) {
-	o := newObserved(t, func(p *app.Parts) {
-		p.CookieKey = func(context.Context) ([32]byte, error) {
-			return [32]byte{}, errors.New("secrets manager: AccessDeniedException")
-		}
-	})
+	o := newObserved(t, withCookieKey(func(context.Context) ([32]byte, error) {
+		return [32]byte{}, errors.New("secrets manager: AccessDeniedException")
+	}))
 	uri := o.push(t, confID, confSecret, pushParams())
 	r := o.do(t, nil, http.MethodGet, authorizePath(confID, uri), "", "", "")
 	if r.Status != http.StatusInternalServerError {
@@ -359,7 +320,7 @@ func (unavailableStore) CreatePushedRequest(context.Context, *oauth.PushedReques
 // TestObserve_StoreUnavailable: a store outage is Errors{Service, ErrorCode=
 // temporarily_unavailable}, the metric template.yaml's StoreErrorsAlarm watches.
 func TestObserve_StoreUnavailable(t *testing.T) {
-	o := newObserved(t, func(p *app.Parts) { p.Store = unavailableStore{p.Store} })
+	o := newObserved(t, withStore(unavailableStore{seededStore(t, memory.New())}))
 	r := o.do(t, nil, http.MethodPost, "/par", basic(confID, confSecret), form, pushParams().Encode())
 	if r.Status != http.StatusServiceUnavailable {
 		t.Fatalf("status %d, want 503", r.Status)
@@ -390,7 +351,7 @@ func TestObserve_StoreUnavailable(t *testing.T) {
 // request id is API Gateway's requestContext.requestId and the invocation's id is
 // logged beside it; the single-endpoint handler is observed too.
 func TestObserve_Lambda(t *testing.T) {
-	o := newObserved(t, nil)
+	o := newObserved(t)
 	ev := events.APIGatewayV2HTTPRequest{
 		Version: "2.0", RouteKey: "ANY /par", RawPath: "/par",
 		Headers: map[string]string{"content-type": form, "authorization": basic(confID, confSecret)},

@@ -25,7 +25,7 @@ func with(p url.Values, kv ...string) url.Values {
 // TestPAR is the route table of the pushed authorization request endpoint: every
 // row is a sentence of RFC 9126 §2 (or the rule it points to) and what the wire shows.
 func TestPAR(t *testing.T) {
-	ts := newServer(t, nil)
+	ts := newServer(t)
 	valid := pushParams()
 	tests := []struct {
 		name        string
@@ -139,7 +139,7 @@ func TestPAR(t *testing.T) {
 }
 
 func TestPAR_ErrorsNeverLeakInternals(t *testing.T) {
-	ts := newServer(t, nil)
+	ts := newServer(t)
 	r := ts.do(t, nil, http.MethodPost, "/par", basic(confID, confSecret), form, "%zz=1")
 	if r.Status != 400 || r.JSON["error"] != "invalid_request" {
 		t.Fatalf("malformed form: %d %s", r.Status, r.Body)

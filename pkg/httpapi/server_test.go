@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -18,8 +19,10 @@ import (
 
 	"github.com/pargate/pargate/pkg/app"
 	"github.com/pargate/pargate/pkg/config"
+	"github.com/pargate/pargate/pkg/httpapi"
 	"github.com/pargate/pargate/pkg/keys"
 	"github.com/pargate/pargate/pkg/memory"
+	"github.com/pargate/pargate/pkg/oauth"
 	"github.com/pargate/pargate/pkg/seed"
 )
 
@@ -80,20 +83,79 @@ func (c *clock) Advance(d time.Duration) {
 
 type testServer struct {
 	*httptest.Server
-	clock *clock
-	keys  *keys.Set
+	clock   *clock // nil with withWallClock
+	keys    *keys.Set
+	handler *httpapi.Handler
 }
 
-// newServer serves every route over the in-memory store, seeded with seedJSON.
-func newServer(tb testing.TB, env map[string]string) *testServer {
+// serverOptions are what newServer builds a server from.
+type serverOptions struct {
+	env       map[string]string
+	store     oauth.Store
+	keySource func(*keys.Set) keys.Source
+	cookieKey func(context.Context) ([32]byte, error)
+	logs      io.Writer
+	metrics   io.Writer
+	wallClock bool
+}
+
+// serverOption changes one thing newServer builds.
+type serverOption func(*serverOptions)
+
+// withEnv is the configuration's environment. ISSUER defaults to the server's URL.
+func withEnv(env map[string]string) serverOption {
+	return func(o *serverOptions) { o.env = env }
+}
+
+// withStore serves store, already seeded, instead of a new in-memory store seeded
+// with seedJSONWithKeys.
+func withStore(store oauth.Store) serverOption {
+	return func(o *serverOptions) { o.store = store }
+}
+
+// withKeySource signs with the source src makes over the server's key set (ts.keys)
+// instead of keys.Static.
+func withKeySource(src func(*keys.Set) keys.Source) serverOption {
+	return func(o *serverOptions) { o.keySource = src }
+}
+
+// withCookieKey replaces the fixed cookie key.
+func withCookieKey(key func(context.Context) ([32]byte, error)) serverOption {
+	return func(o *serverOptions) { o.cookieKey = key }
+}
+
+// withLogs keeps the logs in w, as JSON lines from the debug level up, as in Lambda;
+// without it they are discarded.
+func withLogs(w io.Writer) serverOption {
+	return func(o *serverOptions) { o.logs = w }
+}
+
+// withMetrics sends the EMF metrics lines (METRICS=true) to w.
+func withMetrics(w io.Writer) serverOption {
+	return func(o *serverOptions) { o.metrics = w }
+}
+
+// withWallClock makes the server read time.Now instead of the settable ts.clock, for
+// inputs that carry times of their own (the fuzz targets).
+func withWallClock() serverOption {
+	return func(o *serverOptions) { o.wallClock = true }
+}
+
+// newServer serves every route through httptest, by default over the in-memory store
+// seeded with seedJSONWithKeys, signing with a new ES256 key set, at the time of
+// ts.clock and with the logs discarded.
+func newServer(tb testing.TB, opts ...serverOption) *testServer {
 	tb.Helper()
-	f, err := seed.Parse([]byte(seedJSONWithKeys(tb)))
-	if err != nil {
-		tb.Fatal(err)
+	o := serverOptions{
+		keySource: keys.Static,
+		cookieKey: func(context.Context) ([32]byte, error) { return [32]byte{1, 2, 3}, nil },
+		logs:      io.Discard,
 	}
-	store := memory.New()
-	if err := seed.Import(context.Background(), store, f); err != nil {
-		tb.Fatal(err)
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.store == nil {
+		o.store = seededStore(tb, memory.New())
 	}
 	k, err := keys.Generate(keys.ES256)
 	if err != nil {
@@ -103,28 +165,68 @@ func newServer(tb testing.TB, env map[string]string) *testServer {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ts := &testServer{clock: &clock{now: time.Now()}, keys: set}
+	ts := &testServer{keys: set}
 	var h http.Handler
 	ts.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	ts.Start()
 	tb.Cleanup(ts.Close)
 	cfg, err := config.FromEnv(func(name string) string {
-		if name == "ISSUER" {
-			return ts.URL
+		if v, ok := o.env[name]; ok || name != "ISSUER" {
+			return v
 		}
-		return env[name]
+		return ts.URL
 	})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	h = app.NewHandler(cfg, app.Parts{
-		Store:     store,
-		Signer:    keys.NewSigner(keys.Static(set)),
-		CookieKey: func(context.Context) ([32]byte, error) { return [32]byte{1, 2, 3}, nil },
-		Now:       ts.clock.Now,
-		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
-	}).Routes()
+	parts := app.Parts{
+		Store:         o.store,
+		Signer:        keys.NewSigner(o.keySource(set)),
+		CookieKey:     o.cookieKey,
+		Logger:        slog.New(slog.NewJSONHandler(o.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		MetricsOutput: o.metrics,
+	}
+	if !o.wallClock {
+		ts.clock = &clock{now: time.Now()}
+		parts.Now = ts.clock.Now
+	}
+	ts.handler = app.NewHandler(cfg, parts)
+	h = ts.handler.Routes()
 	return ts
+}
+
+// seededStore imports the test seed (seedJSONWithKeys) into store and returns it.
+func seededStore[S interface {
+	oauth.Store
+	oauth.Registry
+}](tb testing.TB, store S) S {
+	tb.Helper()
+	f, err := seed.Parse([]byte(seedJSONWithKeys(tb)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := seed.Import(context.Background(), store, f); err != nil {
+		tb.Fatal(err)
+	}
+	return store
+}
+
+// syncBuffer is a log or metrics output that handlers write to concurrently.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // pushParams are valid pushed-request parameters for confID.

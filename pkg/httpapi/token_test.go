@@ -24,7 +24,7 @@ func issueCode(t *testing.T, ts *testServer, params url.Values) string {
 }
 
 func TestToken_ExchangesCodeOnce(t *testing.T) {
-	ts := newServer(t, nil)
+	ts := newServer(t)
 	code := issueCode(t, ts, pushParams())
 	body := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirectURI}, "code_verifier": {verifier}}.Encode()
 	r := ts.do(t, nil, http.MethodPost, "/token", basic(confID, confSecret), form, body)
@@ -83,7 +83,7 @@ func jwtHeader(token string) (map[string]any, error) {
 }
 
 func TestToken(t *testing.T) {
-	ts := newServer(t, nil)
+	ts := newServer(t)
 	tests := []struct {
 		name       string
 		auth       string
@@ -139,7 +139,7 @@ func TestToken(t *testing.T) {
 }
 
 func TestToken_GETIs405(t *testing.T) {
-	ts := newServer(t, nil)
+	ts := newServer(t)
 	r := ts.do(t, nil, http.MethodGet, "/token", "", "", "")
 	if r.Status != 405 || r.Header.Get("Allow") != "POST" {
 		t.Fatalf("GET /token: %d %v", r.Status, r.Header)
@@ -152,7 +152,7 @@ func TestDiscovery_PublishesPAR(t *testing.T) {
 		if requirePAR {
 			env["REQUIRE_PAR"] = "true"
 		}
-		ts := newServer(t, env)
+		ts := newServer(t, withEnv(env))
 		for _, path := range []string{"/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"} {
 			r := ts.do(t, nil, http.MethodGet, path, "", "", "")
 			if r.Status != 200 {

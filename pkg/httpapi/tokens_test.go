@@ -35,7 +35,7 @@ func introspect(t *testing.T, ts *testServer, token string) map[string]any {
 }
 
 func TestRefresh_OnlyWithOfflineAccessForOpenID(t *testing.T) {
-	ts := newServer(t, nil)
+	ts := newServer(t)
 	if tok := tokensFor(t, ts, "openid profile"); tok["refresh_token"] != nil {
 		t.Errorf("refresh token without offline_access: %v", tok)
 	}
@@ -46,7 +46,7 @@ func TestRefresh_OnlyWithOfflineAccessForOpenID(t *testing.T) {
 
 // RFC 9700 §4.14.2: rotation, and reuse of a rotated token revokes the family.
 func TestRefresh_RotatesAndReuseRevokesTheFamily(t *testing.T) {
-	ts := newServer(t, nil)
+	ts := newServer(t)
 	tok := tokensFor(t, ts, "openid offline_access profile")
 	rt1 := tok["refresh_token"].(string)
 	r := refreshWith(t, ts, rt1)
@@ -76,7 +76,7 @@ func TestRefresh_RotatesAndReuseRevokesTheFamily(t *testing.T) {
 }
 
 func TestRefresh_AnotherClientCannotUseIt(t *testing.T) {
-	ts := newServer(t, nil)
+	ts := newServer(t)
 	rt := tokensFor(t, ts, "openid offline_access")["refresh_token"].(string)
 	body := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}
 	r := ts.do(t, nil, http.MethodPost, "/token", basic(twoURIID, twoURISecret), form, body.Encode())
@@ -87,7 +87,7 @@ func TestRefresh_AnotherClientCannotUseIt(t *testing.T) {
 
 // RFC 6749 §4.1.2: a replayed code revokes the tokens issued from it.
 func TestToken_ReplayedCodeRevokesItsTokens(t *testing.T) {
-	ts := newServer(t, nil)
+	ts := newServer(t)
 	code := issueCode(t, ts, with(pushParams(), "scope", "openid offline_access"))
 	body := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirectURI}, "code_verifier": {verifier}}.Encode()
 	first := ts.do(t, nil, http.MethodPost, "/token", basic(confID, confSecret), form, body)
@@ -107,7 +107,7 @@ func TestToken_ReplayedCodeRevokesItsTokens(t *testing.T) {
 
 // RFC 7009.
 func TestRevoke(t *testing.T) {
-	ts := newServer(t, nil)
+	ts := newServer(t)
 	tok := tokensFor(t, ts, "openid offline_access")
 	revoke := func(auth, token string) response {
 		return ts.do(t, nil, http.MethodPost, "/revoke", auth, form, url.Values{"token": {token}}.Encode())
@@ -139,7 +139,7 @@ func TestRevoke(t *testing.T) {
 
 // RFC 7662.
 func TestIntrospect(t *testing.T) {
-	ts := newServer(t, nil)
+	ts := newServer(t)
 	tok := tokensFor(t, ts, "openid profile")
 	got := introspect(t, ts, tok["access_token"].(string))
 	if got["active"] != true || got["client_id"] != confID || got["scope"] != "openid profile" || got["token_type"] != "Bearer" {
@@ -162,7 +162,7 @@ func TestIntrospect(t *testing.T) {
 
 // OIDC Core §5.3, RFC 6750.
 func TestUserinfo(t *testing.T) {
-	ts := newServer(t, nil)
+	ts := newServer(t)
 	tok := tokensFor(t, ts, "openid profile email")
 	at := tok["access_token"].(string)
 	r := ts.do(t, nil, http.MethodGet, "/userinfo", "Bearer "+at, "", "")
@@ -191,7 +191,7 @@ func TestUserinfo(t *testing.T) {
 
 // RFC 9449 §7: a DPoP-bound token at userinfo needs the DPoP scheme and a proof with ath.
 func TestUserinfo_DPoPBoundToken(t *testing.T) {
-	ts := newServer(t, nil)
+	ts := newServer(t)
 	k := newDPoPKey(t)
 	code := issueCode(t, ts, with(pushParams(), "dpop_jkt", k.jkt(t)))
 	body := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirectURI}, "code_verifier": {verifier}}
@@ -229,7 +229,7 @@ func TestUserinfo_DPoPBoundToken(t *testing.T) {
 // RFC 9396: authorization_details validated at PAR, shown, and returned.
 func TestRAR(t *testing.T) {
 	types := `{"payment_initiation":{"fields":{"instructedAmount":"object","creditorName":"string","creditorAccount":"object"},"required":["instructedAmount"]}}`
-	ts := newServer(t, map[string]string{"AUTHORIZATION_DETAILS_TYPES": types})
+	ts := newServer(t, withEnv(map[string]string{"AUTHORIZATION_DETAILS_TYPES": types}))
 	details := `[{"type":"payment_initiation","actions":["initiate"],"locations":["https://bank.example/payments"],"instructedAmount":{"currency":"EUR","amount":"123.50"},"creditorName":"Merchant A"}]`
 	bad := map[string]string{
 		"unknown type":     `[{"type":"account_information"}]`,
