@@ -154,9 +154,12 @@ func (b *tailBuffer) String() string {
 	return b.buf.String()
 }
 
-// machineCPU returns the busy and total time of all processors so far, from the
-// first line of /proc/stat (user nice system idle iowait irq softirq steal ...).
-func machineCPU() (busy, total time.Duration, err error) {
+// machineCPU returns the processor time all processes have used so far (user, nice
+// and system) and the time of all processors (every column), from the first line
+// of /proc/stat (user nice system idle iowait irq softirq steal ...). Interrupt and
+// softirq time is left out of the first: it is no process's (utime and stime do not
+// hold it), and most of it here is the loopback traffic of the benchmark itself.
+func machineCPU() (used, total time.Duration, err error) {
 	data, err := os.ReadFile("/proc/stat")
 	if err != nil {
 		return 0, 0, err
@@ -172,12 +175,11 @@ func machineCPU() (busy, total time.Duration, err error) {
 			return 0, 0, fmt.Errorf("malformed /proc/stat line %q", line)
 		}
 	}
-	idle := ticks[3] + ticks[4]
 	var sum int64
 	for _, t := range ticks {
 		sum += t
 	}
-	return time.Duration(sum-idle) * clockTick, time.Duration(sum) * clockTick, nil
+	return time.Duration(ticks[0]+ticks[1]+ticks[2]) * clockTick, time.Duration(sum) * clockTick, nil
 }
 
 // cpuMeter measures the processor time that processes other than the benchmark's
@@ -185,7 +187,7 @@ func machineCPU() (busy, total time.Duration, err error) {
 // on a shared machine, which the report shows beside each figure.
 type cpuMeter struct {
 	procs        []*Proc
-	busy0, total time.Duration
+	used0, total time.Duration
 	own0         time.Duration
 }
 
@@ -202,7 +204,7 @@ func (m *cpuMeter) ownCPU() time.Duration {
 
 func startMeter(procs ...*Proc) *cpuMeter {
 	m := &cpuMeter{procs: procs}
-	m.busy0, m.total, _ = machineCPU()
+	m.used0, m.total, _ = machineCPU()
 	m.own0 = m.ownCPU()
 	return m
 }
@@ -210,11 +212,11 @@ func startMeter(procs ...*Proc) *cpuMeter {
 // other is the fraction of the machine's processor time since startMeter that
 // went to other processes (0 to 1).
 func (m *cpuMeter) other() float64 {
-	busy, total, err := machineCPU()
+	used, total, err := machineCPU()
 	if err != nil || total <= m.total {
 		return 0
 	}
-	o := float64((busy-m.busy0)-(m.ownCPU()-m.own0)) / float64(total-m.total)
+	o := float64((used-m.used0)-(m.ownCPU()-m.own0)) / float64(total-m.total)
 	return min(max(o, 0), 1)
 }
 

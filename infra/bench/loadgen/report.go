@@ -235,7 +235,7 @@ func (r *results) write(path string, goBenchOut string, notes string) error {
 			p("| %d | %s | %.0f | %s | %s | %s | %s | %d | %.0f%% |\n", c, t, med(ss, fRPS), ms(med(ss, fP50)), ms(med(ss, fP99)), ms(med(ss, fP999)), us(med(ss, fCPU)), n, 100*med(ss, fOth))
 		}
 	}
-	p("\n*Other processes* is the median share of the machine's processor time that processes other than the load generator and the server took during the measured runs (this machine is shared); before each server start the load generator waits up to %v for that share to fall under %.0f%%, %v in all.\n", quietRound, quietShare*100, quietTotal)
+	p("\n*Other processes* is the median share of the machine's processor time that processes other than the load generator and the server took during the measured runs (user and system time from `/proc/stat`, interrupts left out; this machine is shared); before each server start the load generator waits up to %v for that share to fall under %.0f%%, %v in all.\n", quietRound, quietShare*100, quietTotal)
 	p("\nRatios (median of per-round ratios):\n\n| c | req/s pargate ÷ node | req/s pargate ÷ floor | req/s node ÷ floor | CPU/req pargate ÷ floor | CPU/req node ÷ floor | p99 pargate ÷ floor | p99 node ÷ floor |\n|---|---|---|---|---|---|---|---|\n")
 	for _, c := range s.Conc {
 		pgs, nd, fl := pick(r.Par, targetPargate, "", c), pick(r.Par, targetNode, "", c), pick(r.Par, targetFloor, "", c)
