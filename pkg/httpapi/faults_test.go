@@ -22,6 +22,7 @@ package httpapi_test
 //
 // TestFaults_Memory runs it over the in-memory store, TestFaults_DynamoDB over
 // DynamoDB (moto_server), where the writes are the transactions of pkg/dynamo.
+// TestFaults_KeyOutageSpendsNoCodeOrRefreshToken fails the signing keys instead.
 
 import (
 	"context"
@@ -32,9 +33,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/pargate/pargate/pkg/dynamo/dynamotest"
+	"github.com/pargate/pargate/pkg/keys"
 	"github.com/pargate/pargate/pkg/memory"
 	"github.com/pargate/pargate/pkg/oauth"
 	"github.com/pargate/pargate/pkg/oauth/oauthtest"
@@ -51,6 +54,76 @@ func TestFaults_Memory(t *testing.T) {
 func TestFaults_DynamoDB(t *testing.T) {
 	t.Parallel()
 	runFaultMatrix(t, seededStore(t, dynamotest.NewStore(t)), writes...)
+}
+
+// TestFaults_KeyOutageSpendsNoCodeOrRefreshToken: the token endpoint loads the
+// signing keys before it spends a code or a refresh token, so when the keys cannot be
+// loaded - here the first load of a cold instance fails, as when Secrets Manager is
+// unreachable - the answer is 503 temporarily_unavailable and the client's retry
+// with the same code or refresh token succeeds.
+func TestFaults_KeyOutageSpendsNoCodeOrRefreshToken(t *testing.T) {
+	t.Parallel()
+	t.Run("code", func(t *testing.T) {
+		var loads atomic.Int32
+		ts := newServer(t, withKeySource(failFirstLoad(&loads)))
+		code := issueCode(t, ts, pushParams())
+		if n := loads.Load(); n != 0 {
+			t.Fatalf("the keys were loaded %d times before the token request", n)
+		}
+		body := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirectURI}, "code_verifier": {verifier}}.Encode()
+		wantKeyOutage(t, ts.do(t, nil, http.MethodPost, "/token", basic(confID, confSecret), form, body))
+		r := ts.do(t, nil, http.MethodPost, "/token", basic(confID, confSecret), form, body)
+		if r.Status != http.StatusOK || r.JSON["access_token"] == nil {
+			t.Fatalf("the retry with the same code: %d %s", r.Status, r.Body)
+		}
+		if n := loads.Load(); n != 2 {
+			t.Errorf("the keys were loaded %d times, want 2 (the failed load and the retry's)", n)
+		}
+	})
+	t.Run("refresh token", func(t *testing.T) {
+		// A refresh token from one instance, presented to a cold one over the same
+		// store.
+		store := seededStore(t, memory.New())
+		rt := tokensFor(t, newServer(t, withStore(store)), "openid offline_access")["refresh_token"].(string)
+		var loads atomic.Int32
+		ts := newServer(t, withStore(store), withKeySource(failFirstLoad(&loads)))
+		wantKeyOutage(t, refreshWith(t, ts, rt))
+		r := refreshWith(t, ts, rt)
+		if r.Status != http.StatusOK || r.JSON["access_token"] == nil || r.JSON["refresh_token"] == nil {
+			t.Fatalf("the retry with the same refresh token: %d %s", r.Status, r.Body)
+		}
+		if n := loads.Load(); n != 2 {
+			t.Errorf("the keys were loaded %d times, want 2 (the failed load and the retry's)", n)
+		}
+	})
+}
+
+// failFirstLoad is a key source over the server's set whose first Load is an outage;
+// loads counts the calls.
+func failFirstLoad(loads *atomic.Int32) func(*keys.Set) keys.Source {
+	return func(set *keys.Set) keys.Source {
+		return keys.SourceFunc(func(context.Context) (*keys.Set, error) {
+			if loads.Add(1) == 1 {
+				return nil, fmt.Errorf("read the keys secret: injected fault: %w", oauth.ErrUnavailable)
+			}
+			return set, nil
+		})
+	}
+}
+
+// wantKeyOutage checks r is the token endpoint's answer to a key outage.
+func wantKeyOutage(t *testing.T, r response) {
+	t.Helper()
+	if r.Status != http.StatusServiceUnavailable || r.JSON["error"] != oauth.CodeTemporarilyUnavailable {
+		t.Fatalf("want 503 temporarily_unavailable, got %d %s", r.Status, r.Body)
+	}
+	if r.Header.Get("Cache-Control") != "no-store" {
+		t.Errorf("Cache-Control %q, want no-store", r.Header.Get("Cache-Control"))
+	}
+	wantRetryAfter(t, r)
+	if strings.Contains(r.Body, "injected") || strings.Contains(r.Body, "keys secret") {
+		t.Errorf("the answer reveals the cause:\n%s", r.Body)
+	}
 }
 
 // writes are the store methods that write.
