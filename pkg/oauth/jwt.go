@@ -71,7 +71,7 @@ type jwtClaims struct {
 	Subject  string           `json:"sub"`
 	Audience json.RawMessage  `json:"aud"`
 	Expiry   *jwt.NumericDate `json:"exp"`
-	NotBefor *jwt.NumericDate `json:"nbf"`
+	NotBefore *jwt.NumericDate `json:"nbf"`
 	IssuedAt *jwt.NumericDate `json:"iat"`
 	ID       string           `json:"jti"`
 }
@@ -152,7 +152,7 @@ func checkTimes(c *jwtClaims, now time.Time, maxLifetime time.Duration) error {
 		return errors.New("the JWT has expired")
 	case c.Expiry.Time().After(now.Add(maxLifetime + skew)):
 		return fmt.Errorf("exp lies more than %s in the future", maxLifetime)
-	case c.NotBefor != nil && c.NotBefor.Time().After(now.Add(skew)):
+	case c.NotBefore != nil && c.NotBefore.Time().After(now.Add(skew)):
 		return errors.New("nbf lies in the future")
 	case c.IssuedAt != nil && c.IssuedAt.Time().After(now.Add(skew)):
 		return errors.New("iat lies in the future")
