@@ -67,13 +67,13 @@ func (s *Service) signingAlgorithms(_ *Client, pinned string) []jose.SignatureAl
 // jwtClaims are the registered claims read from client JWTs, with the audience kept
 // raw so that "string, not array" can be enforced where a profile demands it.
 type jwtClaims struct {
-	Issuer   string           `json:"iss"`
-	Subject  string           `json:"sub"`
-	Audience json.RawMessage  `json:"aud"`
-	Expiry   *jwt.NumericDate `json:"exp"`
+	Issuer    string           `json:"iss"`
+	Subject   string           `json:"sub"`
+	Audience  json.RawMessage  `json:"aud"`
+	Expiry    *jwt.NumericDate `json:"exp"`
 	NotBefore *jwt.NumericDate `json:"nbf"`
-	IssuedAt *jwt.NumericDate `json:"iat"`
-	ID       string           `json:"jti"`
+	IssuedAt  *jwt.NumericDate `json:"iat"`
+	ID        string           `json:"jti"`
 }
 
 // audiences returns the aud values and whether aud was a single string.
