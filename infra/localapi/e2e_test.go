@@ -459,7 +459,7 @@ func wantErrorPage(t *testing.T, p page, status int, code string) {
 	wantPageHeaders(t, p)
 }
 
-// wantPageHeaders checks the security headers of DESIGN.md's page contract.
+// wantPageHeaders checks the security headers of the page contract in docs/design.md.
 func wantPageHeaders(t *testing.T, p page) {
 	t.Helper()
 	csp := p.Header.Get("Content-Security-Policy")
@@ -723,7 +723,7 @@ func TestExpiredRequestURIIsRejected(t *testing.T) {
 	wantErrorPage(t, l.browser(t).open(t, appID, pr.RequestURI), http.StatusBadRequest, "invalid_request_uri")
 }
 
-// TestTransactionContinuesAfterExpiresInOnceStarted: DESIGN.md decision 2 —
+// TestTransactionContinuesAfterExpiresInOnceStarted: docs/design.md decision 2 —
 // expires_in bounds when the reference can first be redeemed, not how long the
 // user may take to sign in.
 func TestTransactionContinuesAfterExpiresInOnceStarted(t *testing.T) {
@@ -940,7 +940,7 @@ func TestMissingOrWrongCSRFTokenIsForbidden(t *testing.T) {
 }
 
 // TestNonPushedRequestFromClientRequiringPARIsInvalidRequest: RFC 9126 §5/§6 and
-// DESIGN.md decision 8, per client.
+// docs/design.md decision 8, per client.
 func TestNonPushedRequestFromClientRequiringPARIsInvalidRequest(t *testing.T) {
 	l := start(t, nil)
 	a := newRequest(l.rp(parOnlyID, parOnlySecret, appRedirect, "openid"))
@@ -953,7 +953,7 @@ func TestNonPushedRequestFromClientRequiringPARIsInvalidRequest(t *testing.T) {
 }
 
 // TestNonPushedRequestWithServerRequiringPARIsInvalidRequest: RFC 9126 §5 and
-// DESIGN.md decision 8, globally (REQUIRE_PAR=true), published in discovery.
+// docs/design.md decision 8, globally (REQUIRE_PAR=true), published in discovery.
 func TestNonPushedRequestWithServerRequiringPARIsInvalidRequest(t *testing.T) {
 	l := start(t, map[string]string{"REQUIRE_PAR": "true"})
 	if !l.meta.RequirePAR {
@@ -997,7 +997,7 @@ func TestNonPushedRequestFromNormalClientWorks(t *testing.T) {
 	wantErrorPage(t, b.get(t, next.String()), http.StatusBadRequest, "invalid_request_uri")
 }
 
-// TestConcurrentApprovalsIssueExactlyOneCode: DESIGN.md decision 4 — fifty
+// TestConcurrentApprovalsIssueExactlyOneCode: docs/design.md decision 4 — fifty
 // concurrent approvals of one transaction (same cookie, same CSRF token): exactly
 // one 303 with a code, every other one an error page.
 func TestConcurrentApprovalsIssueExactlyOneCode(t *testing.T) {

@@ -13,7 +13,7 @@ import (
 )
 
 // SecretBytes is the entropy of a generated client secret: 256 bits, which is what
-// makes the fast SHA-256 hash safe (DESIGN.md decision 7). Base64url without
+// makes the fast SHA-256 hash safe (docs/design.md decision 7). Base64url without
 // padding, it is 43 characters, seed.MinSecretLength.
 const SecretBytes = 32
 

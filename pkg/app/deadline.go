@@ -19,7 +19,7 @@ const StoreCallTimeout = 2 * time.Second
 // WithDeadlines returns store with every call bounded by d: each call runs under a
 // context that ends after d (or earlier, if the caller's does). A call that fails
 // because that deadline passed returns an error wrapping oauth.ErrUnavailable, so
-// the edge answers 503 temporarily_unavailable with Retry-After (DESIGN.md decision
+// the edge answers 503 temporarily_unavailable with Retry-After (docs/design.md decision
 // 10), whatever the store made of the timeout. The stores enforce their invariants
 // with conditional writes, so a call cut short either wrote everything or nothing;
 // a lost answer to a write is one of the faults pkg/oauth/oauthtest.Faulty injects.

@@ -49,7 +49,7 @@ type Config struct {
 	ServiceName string
 }
 
-// Security profiles (DESIGN.md decision 9): the default follows RFC 9126 and OAuth
+// Security profiles (docs/design.md decision 9): the default follows RFC 9126 and OAuth
 // 2.1; fapi2 applies the FAPI 2.0 Security Profile.
 const (
 	ProfileDefault = "default"

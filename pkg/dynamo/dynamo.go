@@ -5,7 +5,7 @@
 // conditional UpdateItem, RotateRefreshToken marks the old token used, checks the
 // grant and stores the next token in one TransactWriteItems, and all of them put the
 // expiry in the condition because DynamoDB TTL deletes items up to two days late
-// (DESIGN.md decisions 3 and 4); UseOnce, the replay check for one-time identifiers,
+// (docs/design.md decisions 3 and 4); UseOnce, the replay check for one-time identifiers,
 // is likewise one conditional PutItem. Throttling and
 // outages come back wrapping oauth.ErrUnavailable so the edge can answer 503.
 //

@@ -30,7 +30,7 @@ func retryLater(code string) bool {
 
 // classify wraps err in oauth.ErrUnavailable when it means DynamoDB is throttled,
 // failing or out of reach, after the SDK's own retries gave up: the edge then answers
-// 503 temporarily_unavailable instead of a server_error (DESIGN.md decision 10).
+// 503 temporarily_unavailable instead of a server_error (docs/design.md decision 10).
 // Other errors are returned as they are.
 func classify(err error) error {
 	if err == nil || !unavailable(err) {

@@ -13,7 +13,7 @@ import (
 
 // Key prefixes give each kind of record its own key space in the one table. Pushed
 // requests, codes and refresh tokens are keyed by the hash the core computed, never
-// by the reference, code or token itself (DESIGN.md decision 1).
+// by the reference, code or token itself (docs/design.md decision 1).
 const (
 	prefixPushed = "par#"
 	prefixCode   = "code#"
@@ -42,7 +42,7 @@ const (
 )
 
 // ttlSlack is added to a record's last deadline for its DynamoDB TTL. TTL is
-// housekeeping, not correctness (DESIGN.md decision 3): the conditions check the
+// housekeeping, not correctness (docs/design.md decision 3): the conditions check the
 // deadlines themselves, and the slack keeps consumed records a while for diagnosis.
 const ttlSlack = time.Hour
 

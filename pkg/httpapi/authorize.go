@@ -62,7 +62,7 @@ func (h *Handler) authorizationRequest(w http.ResponseWriter, r *http.Request, p
 		h.direct(w, r, params)
 		return
 	}
-	// RFC 9126 §4 / RFC 9101 §6.3 (DESIGN.md decision 5): a pushed request is named by
+	// RFC 9126 §4 / RFC 9101 §6.3 (docs/design.md decision 5): a pushed request is named by
 	// client_id and request_uri alone; other parameters are ignored, never merged.
 	for _, name := range []string{"client_id", "request_uri"} {
 		if len(params[name]) > 1 {

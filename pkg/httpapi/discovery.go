@@ -71,7 +71,7 @@ func (h *Handler) Metadata(algs []string) Metadata {
 		IntrospectionAuthMethods:           authMethods,
 		// RFC 9396 §10.1.
 		AuthorizationDetailsTypes: detailsTypes,
-		// RFC 9126 §5: published only when true (DESIGN.md decision 8); omitted means false.
+		// RFC 9126 §5: published only when true (docs/design.md decision 8); omitted means false.
 		RequirePushedAuthorizationRequests: cfg.RequirePAR,
 		ScopesSupported:                    h.opts.ScopesSupported,
 		ResponseTypesSupported:             []string{"code"},

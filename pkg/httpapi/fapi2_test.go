@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// The fapi2 profile (DESIGN.md decision 9; FAPI 2.0 Security Profile §5.3).
+// The fapi2 profile (docs/design.md decision 9; FAPI 2.0 Security Profile §5.3).
 func TestFAPI2Profile(t *testing.T) {
 	ts := newServer(t, withEnv(map[string]string{"PROFILE": "fapi2"}))
 	pushAs := func(claims map[string]any, params url.Values) response {

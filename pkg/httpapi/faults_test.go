@@ -469,7 +469,7 @@ func wantUnavailable(t *testing.T, f *flow, step flowStep, r response) (redirect
 		return false
 	}
 	if r.Status == http.StatusSeeOther {
-		// DESIGN.md decision 10: "or a redirect with that code", once the redirect
+		// docs/design.md decision 10: "or a redirect with that code", once the redirect
 		// target is established.
 		u, err := url.Parse(r.Header.Get("Location"))
 		if err != nil || !strings.HasPrefix(u.String(), redirectURI) {

@@ -345,7 +345,7 @@ func FuzzAuthorize(f *testing.F) {
 			!strings.Contains(rec.Header().Get("Content-Security-Policy"), "default-src 'none'") {
 			t.Fatalf("page without its security headers (%v) for input %q", rec.Header(), in)
 		}
-		// RFC 9101 §6.3 / DESIGN.md decision 5: with client_id and request_uri given
+		// RFC 9101 §6.3 / docs/design.md decision 5: with client_id and request_uri given
 		// once, the pushed request is what counts, whatever else the query says.
 		if requestURI != "" && method == http.MethodGet && cookie == "" {
 			if q, err := url.ParseQuery(query); err == nil && slices.Equal(q["client_id"], []string{confID}) &&

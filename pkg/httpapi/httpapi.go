@@ -77,7 +77,7 @@ func New(opts Options) *Handler {
 		opts: opts,
 		svc:  opts.Service,
 		log:  opts.Logger,
-		// Cookies are Secure except for a local http issuer (DESIGN.md contracts).
+		// Cookies are Secure except for a local http issuer (docs/design.md, Contracts).
 		secure: !strings.HasPrefix(issuer, "http://"),
 	}
 	discovery := h.discovery()
@@ -165,7 +165,7 @@ func noStore(w http.ResponseWriter) {
 	w.Header().Set("Pragma", "no-cache")
 }
 
-// writeJSON writes a protocol response: never cached (RFC 6749 §5.1, DESIGN.md decision 10).
+// writeJSON writes a protocol response: never cached (RFC 6749 §5.1, docs/design.md decision 10).
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	noStore(w)
 	writeJSONStatus(w, status, v)

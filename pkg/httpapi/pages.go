@@ -129,7 +129,7 @@ func (h *Handler) consentData(tx *oauth.Transaction, st *txState, requestURI str
 	}
 }
 
-// render writes a page with the security headers of DESIGN.md's page contract.
+// render writes a page with the security headers of the page contract in docs/design.md.
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, p page, data any) {
 	var buf bytes.Buffer
 	if err := pages.templates[p].ExecuteTemplate(&buf, "layout", data); err != nil {

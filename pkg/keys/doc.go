@@ -1,6 +1,6 @@
 // Package keys holds the server's signing keys: generating and validating them, the
 // JWK Set they are stored as, the public JWKS published at /jwks, and the Signer that
-// mints access and ID tokens with them (DESIGN.md decision 12).
+// mints access and ID tokens with them (docs/design.md decision 12).
 //
 // # Key set format
 //

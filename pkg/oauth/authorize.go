@@ -35,7 +35,7 @@ func errUnusableRequestURI() *Error {
 // Resume loads the authorization transaction named by client_id and request_uri
 // (RFC 9126 §4). resumed is true when the browser already holds this transaction,
 // that is, the request_uri was redeemed earlier: then only the transaction deadline
-// applies, not expires_in (DESIGN.md decision 2). Errors are never redirectable:
+// applies, not expires_in (docs/design.md decision 2). Errors are never redirectable:
 // nothing about the request is trusted until it resolves.
 func (s *Service) Resume(ctx context.Context, clientID, requestURI string, resumed bool) (*Transaction, error) {
 	client, err := s.frontChannelClient(ctx, clientID)
@@ -179,7 +179,7 @@ func (s *Service) Login(ctx context.Context, username, password string) (*User, 
 }
 
 // Approve issues the authorization code for tx on behalf of the user who consented,
-// consuming the request in the same atomic step (DESIGN.md decision 4; FAPI 2.0
+// consuming the request in the same atomic step (docs/design.md decision 4; FAPI 2.0
 // §5.3.2.2 note 3), and returns the authorization response URL.
 func (s *Service) Approve(ctx context.Context, tx *Transaction, username string, authTime time.Time) (string, error) {
 	user, err := s.store.GetUser(ctx, username)

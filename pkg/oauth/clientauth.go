@@ -27,7 +27,7 @@ type ClientCredentials struct {
 	Assertion     string
 }
 
-// SecretHash is the stored form of a client secret (DESIGN.md decision 7).
+// SecretHash is the stored form of a client secret (docs/design.md decision 7).
 func SecretHash(secret string) []byte {
 	sum := sha256.Sum256([]byte(secret))
 	return sum[:]
@@ -57,7 +57,7 @@ func (s *Service) AuthenticateClient(ctx context.Context, cred ClientCredentials
 	switch {
 	case basic:
 		id, method = cred.BasicID, AuthClientSecretBasic
-		// DESIGN.md decision 7: a body client_id that differs from the authenticated
+		// docs/design.md decision 7: a body client_id that differs from the authenticated
 		// client is invalid_request (RFC 6749 §2.3).
 		if cred.BodyClientID != "" && cred.BodyClientID != id {
 			return nil, InvalidRequest("client_id in the body does not match the authenticated client")

@@ -135,7 +135,7 @@ func ServerError(cause error) *Error {
 	return (&Error{Code: CodeServerError, Description: "internal error"}).WithCause(cause)
 }
 
-// Unavailable is what a storage outage or throttling becomes (DESIGN.md decision 10).
+// Unavailable is what a storage outage or throttling becomes (docs/design.md decision 10).
 func Unavailable(cause error) *Error {
 	return (&Error{Code: CodeTemporarilyUnavailable, Description: "the service is temporarily unavailable, retry later"}).WithCause(cause)
 }
@@ -156,7 +156,7 @@ var (
 
 // AsError converts any error into the protocol error to show: protocol errors pass
 // through, store outages become temporarily_unavailable, and everything else becomes
-// server_error with the cause kept only for the logs (STYLE.md: unknown errors never
+// server_error with the cause kept only for the logs (docs/design.md decision 10: unknown errors never
 // reach the wire).
 func AsError(err error) *Error {
 	var e *Error

@@ -27,7 +27,7 @@ type Client struct {
 	ID   string `json:"client_id"`
 	Name string `json:"client_name,omitempty"`
 	// SecretHash is SHA-256 of the client secret. Secrets are high-entropy (≥ 256 bits),
-	// so a fast hash compared in constant time is enough (DESIGN.md decision 7).
+	// so a fast hash compared in constant time is enough (docs/design.md decision 7).
 	SecretHash              []byte   `json:"client_secret_sha256,omitempty"`
 	RedirectURIs            []string `json:"redirect_uris"`
 	TokenEndpointAuthMethod string   `json:"token_endpoint_auth_method"`
@@ -124,7 +124,7 @@ func (r *AuthorizationRequest) OpenID() bool { return slices.Contains(r.Scopes, 
 
 // PushedRequest is the stored form of a pushed authorization request (RFC 9126 §2.2).
 // Key is the SHA-256 of the reference in the request_uri, never the reference itself
-// (DESIGN.md decision 1).
+// (docs/design.md decision 1).
 type PushedRequest struct {
 	Key      string `json:"key"`
 	ClientID string `json:"client_id"`
@@ -135,7 +135,7 @@ type PushedRequest struct {
 	CreatedAt time.Time            `json:"created_at"`
 	// RedeemBy bounds when the request_uri may first be used at /authorize (expires_in);
 	// Deadline bounds the whole authorization transaction (login and consent).
-	// DESIGN.md decision 2: a short expires_in must not cap the login (Keycloak #51761).
+	// docs/design.md decision 2: a short expires_in must not cap the login (Keycloak #51761).
 	RedeemBy   time.Time  `json:"redeem_by"`
 	Deadline   time.Time  `json:"deadline"`
 	ConsumedAt *time.Time `json:"consumed_at,omitempty"`

@@ -13,7 +13,7 @@ import (
 
 // argon2id parameters: the OWASP Password Storage Cheat Sheet's first option
 // (19 MiB, 2 iterations, 1 lane). User passwords are low-entropy, so they get a slow
-// hash; client secrets do not (DESIGN.md decision 7).
+// hash; client secrets do not (docs/design.md decision 7).
 const (
 	argonMemory  = 19 * 1024
 	argonTime    = 2

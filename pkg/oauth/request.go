@@ -97,7 +97,7 @@ func (s *Service) validateRequestBody(client *Client, params url.Values, req *Au
 	}
 	req.Scopes = scopes
 
-	// PKCE with S256 for every client (DESIGN.md decision 9; RFC 9700 §2.1.1).
+	// PKCE with S256 for every client (docs/design.md decision 9; RFC 9700 §2.1.1).
 	challenge, method := params.Get("code_challenge"), params.Get("code_challenge_method")
 	switch {
 	case challenge == "":

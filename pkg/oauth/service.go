@@ -37,7 +37,7 @@ type Config struct {
 	// RequireSignedRequestObject makes request objects mandatory for every client
 	// (RFC 9101 §10.5 require_signed_request_object).
 	RequireSignedRequestObject bool
-	// FAPI2 applies the FAPI 2.0 Security Profile (DESIGN.md decision 9).
+	// FAPI2 applies the FAPI 2.0 Security Profile (docs/design.md decision 9).
 	FAPI2 bool
 	// TokenEndpoint and PAREndpoint are the endpoint URLs, accepted as client
 	// assertion audiences (RFC 9126 §2).
@@ -100,7 +100,7 @@ func randomValue() (string, error) {
 }
 
 // HashKey is the storage key of a secret reference (request_uri reference, code): a
-// leaked table hands out no usable value (DESIGN.md decision 1).
+// leaked table hands out no usable value (docs/design.md decision 1).
 func HashKey(value string) string {
 	sum := sha256.Sum256([]byte(value))
 	return base64.RawURLEncoding.EncodeToString(sum[:])

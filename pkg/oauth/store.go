@@ -19,7 +19,7 @@ type Users interface {
 
 // PushedRequests stores pushed authorization requests.
 //
-// Expiry is the application's business (DESIGN.md decision 3): a store may keep and
+// Expiry is the application's business (docs/design.md decision 3): a store may keep and
 // return records past their deadlines (DynamoDB TTL deletes up to two days late), so
 // callers check RedeemBy and Deadline themselves, and consuming writes check them in
 // their conditions.

@@ -137,7 +137,7 @@ func TestLoadBytes_ReadsBinarySecrets(t *testing.T) {
 	}
 }
 
-// Outages must become temporarily_unavailable (DESIGN.md decision 10), not hang the
+// Outages must become temporarily_unavailable (docs/design.md decision 10), not hang the
 // request, and not be mistaken for configuration errors.
 func TestLoad_OutagesAreUnavailable(t *testing.T) {
 	stop := make(chan struct{})

@@ -1,5 +1,5 @@
 // Package seed reads the seed file — one JSON format for the local server, the tests
-// and the admin import (DESIGN.md "Seed file") — and writes it into a registry.
+// and the admin import (docs/design.md "Seed file") — and writes it into a registry.
 package seed
 
 import (
@@ -41,7 +41,7 @@ type User struct {
 }
 
 // MinSecretLength is the shortest client secret accepted: 43 base64url characters
-// carry 256 bits, which is what makes a fast hash safe (DESIGN.md decision 7).
+// carry 256 bits, which is what makes a fast hash safe (docs/design.md decision 7).
 const MinSecretLength = 43
 
 // ReadFile parses and validates the seed file at path.

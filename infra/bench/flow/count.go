@@ -113,7 +113,7 @@ type StepCalls struct {
 }
 
 // Budgets are the DynamoDB call budgets of the steps of one flow: today's counts,
-// and beside them the design's minimum, about one call per step (DESIGN.md decisions
+// and beside them the design's minimum, about one call per step (docs/design.md decisions
 // 3, 4 and 7): the one read or conditional write that carries the step. Approval
 // needs two, the pushed request (what the code carries) and the transaction that
 // consumes it and issues the code and its grant, unless the consent page's read

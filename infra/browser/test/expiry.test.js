@@ -1,5 +1,5 @@
 // expires_in bounds when a request_uri may first be used, not how long the login may
-// take (DESIGN.md decision 2): a local API with PAR_EXPIRES_IN=5, two pushed
+// take (docs/design.md decision 2): a local API with PAR_EXPIRES_IN=5, two pushed
 // requests, one opened at once, then a 6 second wait.
 
 import assert from 'node:assert/strict';

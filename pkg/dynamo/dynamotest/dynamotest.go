@@ -4,7 +4,7 @@
 // so tests and packages may run in parallel without seeing each other's items. When
 // moto_server is not installed the tests are skipped, except under CI=true, where
 // a skipped store test would hide a broken build and is a failure instead
-// (DESIGN.md, "Tests, in layers").
+// (docs/design.md, "Tests, in layers").
 //
 // Typical use, in a package's tests:
 //

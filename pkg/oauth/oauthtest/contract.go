@@ -194,7 +194,7 @@ func RunStoreContract(t *testing.T, newStore func(t *testing.T) (oauth.Store, oa
 	})
 
 	// RedeemBy (expires_in) bounds the first use of the request_uri at /authorize and
-	// is checked there; login and consent may take until the Deadline (DESIGN.md 2).
+	// is checked there; login and consent may take until the Deadline (docs/design.md decision 2).
 	run("IssueCode/AfterRedeemByButBeforeTheDeadlineSucceeds", func(t *testing.T, s oauth.Store, _ oauth.Registry) {
 		r := PushedRequest(t, now)
 		mustCreate(t, s, r)
@@ -270,7 +270,7 @@ func RunStoreContract(t *testing.T, newStore func(t *testing.T) (oauth.Store, oa
 	})
 
 	// store.go: "Of any number of concurrent calls for one request, at most one
-	// succeeds"; DESIGN.md decision 4 asks for exactly one of fifty.
+	// succeeds"; docs/design.md decision 4 asks for exactly one of fifty.
 	run("IssueCode/OfConcurrentIssuesExactlyOneSucceeds", func(t *testing.T, s oauth.Store, _ oauth.Registry) {
 		r := PushedRequest(t, now)
 		mustCreate(t, s, r)

@@ -28,7 +28,7 @@ func Key(tb testing.TB) string {
 
 // PushedRequest returns an unconsumed pushed request under a fresh key, bound to
 // ClientID, created at now, redeemable for 60 s and with a 10 min transaction deadline
-// (DESIGN.md decision 2). Every field but ConsumedAt is set, so round trips through a
+// (docs/design.md decision 2). Every field but ConsumedAt is set, so round trips through a
 // store exercise the whole record.
 func PushedRequest(tb testing.TB, now time.Time) *oauth.PushedRequest {
 	tb.Helper()
