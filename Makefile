@@ -21,6 +21,11 @@ fn_dir = $(patsubst $(1):%,%,$(filter $(1):%,$(FUNCTIONS)))
 # lambda.norpc drops the RPC mode that custom runtimes never use.
 GO_BUILD = CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) go build -trimpath -ldflags='-s -w' -tags lambda.norpc
 
+# staticcheck at a fixed version, fetched through the Go module proxy on first use (no
+# install step; `go run pkg@version` builds it into the module cache).
+STATICCHECK_MODULE := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+STATICCHECK ?= go run $(STATICCHECK_MODULE)
+
 # Settings of the local server (infra/localapi), handed to it only when set, so that its
 # own defaults apply otherwise: ADDR (127.0.0.1:8080), ISSUER (http://$ADDR), SEED_FILE
 # (infra/seed.json), STORE (memory, or dynamodb: DYNAMODB_ENDPOINT, else a moto_server it
@@ -28,7 +33,7 @@ GO_BUILD = CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) go build -trimpath -ldflags
 # `make run STORE=dynamodb` and `STORE=dynamodb make run` both work.
 LOCAL_ENV := ADDR ISSUER SEED_FILE STORE DYNAMODB_ENDPOINT KEYS_FILE
 
-.PHONY: help run invoke test bench fuzz build lint deploy clean FORCE
+.PHONY: help run invoke test bench fuzz build lint deploy clean print-staticcheck-module FORCE
 
 help: ## Show the targets and the variables they read
 	@echo 'Usage: make <target> [VAR=value ...]'
@@ -54,10 +59,8 @@ invoke: ## Invoke a function's bootstrap locally: make invoke FN=par EVENT=event
 	@test -n '$(FN)' && test -n '$(EVENT)' || { echo >&2 'usage: make invoke FN=<par|authorize|token|discovery> EVENT=events/<name>.json'; exit 2; }
 	GOOS= GOARCH= go run ./infra/lambdaemu/cmd/invoke -fn '$(FN)' -event '$(EVENT)'
 
-test: ## Run all checks and tests, in order (what CI runs)
-	go vet ./...
+test: lint ## Run all checks and tests, in order (what CI runs)
 	go test -count=1 ./...
-	cfn-lint template.yaml
 	@# Browser end-to-end tests: headless /usr/bin/chromium, npm packages of infra/browser (see its README).
 	cd infra/browser && { test -d node_modules || npm ci --no-audit --no-fund; } && npm test
 
@@ -99,10 +102,11 @@ build-%Function: ## Build one function into $ARTIFACTS_DIR/bootstrap (sam build 
 	$(if $(call fn_dir,$*),,$(error $@: no function $*Function; known: $(FUNCTIONS)))
 	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/$(call fn_dir,$*)
 
-lint: ## Check formatting (gofmt), go vet, template.yaml (cfn-lint) and events/*.json
+lint: ## Check formatting (gofmt), go vet, staticcheck, template.yaml (cfn-lint) and events/*.json
 	@unformatted="$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go'))"; \
 	  if [ -n "$$unformatted" ]; then echo >&2 "gofmt needed:"; echo >&2 "$$unformatted"; exit 1; fi
 	go vet ./...
+	$(STATICCHECK) ./...
 	cfn-lint template.yaml
 	@for f in events/*.json; do python3 -m json.tool "$$f" >/dev/null || { echo >&2 "$$f: invalid JSON"; exit 1; }; done
 
@@ -113,5 +117,9 @@ deploy: ## Build with sam and deploy the samconfig.toml environment ENV (default
 
 clean: ## Remove build output (bin/, .aws-sam/)
 	rm -rf bin .aws-sam
+
+# .ci/run fetches the pinned staticcheck before the tests.
+print-staticcheck-module:
+	@echo '$(STATICCHECK_MODULE)'
 
 FORCE:
