@@ -12,17 +12,18 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/pargate/pargate/pkg/app"
+	"github.com/pargate/pargate/pkg/awsapp"
 	"github.com/pargate/pargate/pkg/secrets"
 )
 
 func main() {
-	ctx := context.Background()
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	// The client retries as every function's do (awsapp.Retryer).
+	awsCfg, err := awsapp.LoadConfig(context.Background())
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "aws configuration:", err)
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 	handle, err := newHandler(secretsmanager.NewFromConfig(awsCfg), os.Getenv)
@@ -33,10 +34,11 @@ func main() {
 	lambda.Start(handle)
 }
 
-// newHandler is the function Lambda invokes with each rotation event.
+// newHandler is the function Lambda invokes with each rotation event. It logs with
+// the functions' JSON logger at the level it always had, info: LOG_LEVEL is read by
+// pkg/config, which this function does not use (it has no ISSUER).
 func newHandler(client secrets.RotationAPI, getenv func(string) string) (func(context.Context, secrets.RotationEvent) error, error) {
-	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
-	r, err := secrets.NewRotator(client, getenv("KEY_ALG"), log)
+	r, err := secrets.NewRotator(client, getenv("KEY_ALG"), app.Logger(slog.LevelInfo))
 	if err != nil {
 		return nil, fmt.Errorf("KEY_ALG: %w", err)
 	}

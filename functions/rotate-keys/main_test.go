@@ -16,8 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
-	"github.com/pargate/pargate/infra/moto"
 	"github.com/pargate/pargate/pkg/keys"
+	"github.com/pargate/pargate/pkg/moto"
 	"github.com/pargate/pargate/pkg/secrets"
 )
 

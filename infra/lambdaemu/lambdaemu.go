@@ -29,7 +29,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pargate/pargate/infra/proc"
+	"github.com/pargate/pargate/pkg/proc"
 )
 
 // APIVersion is the version of the Runtime API served, the first path segment.

@@ -9,9 +9,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/pargate/pargate/infra/moto"
 	"github.com/pargate/pargate/pkg/awsapp"
 	"github.com/pargate/pargate/pkg/dynamo"
+	"github.com/pargate/pargate/pkg/moto"
 	"github.com/pargate/pargate/pkg/oauth"
 )
 

@@ -38,7 +38,7 @@ var ScopesSupported = []string{"openid", "profile", "email", "address", "phone",
 
 // NewHandler builds the HTTP handlers over parts.
 func NewHandler(cfg config.Config, p Parts) *httpapi.Handler {
-	oc := cfg.OAuth()
+	oc := cfg.Config
 	oc.Now = p.Now
 	oc.TokenEndpoint = cfg.Issuer + httpapi.PathToken
 	oc.PAREndpoint = cfg.Issuer + httpapi.PathPAR

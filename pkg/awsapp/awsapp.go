@@ -32,9 +32,9 @@ func Lambda(ctx context.Context, getenv func(string) string) (*httpapi.Handler, 
 		return nil, err
 	}
 	log := app.Logger(cfg.LogLevel)
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRetryer(Retryer))
+	awsCfg, err := LoadConfig(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("aws configuration: %w", err)
+		return nil, err
 	}
 	sm := secretsmanager.NewFromConfig(awsCfg)
 	return app.NewHandler(cfg, app.Parts{
@@ -43,6 +43,17 @@ func Lambda(ctx context.Context, getenv func(string) string) (*httpapi.Handler, 
 		CookieKey: app.CachedKey(func(ctx context.Context) ([32]byte, error) { return secrets.CookieKey(ctx, sm, cfg.CookieSecretID) }),
 		Logger:    log,
 	}), nil
+}
+
+// LoadConfig is the AWS configuration every function builds its clients from: the
+// SDK's default chain (in Lambda, the function's role and region) with Retryer, so
+// that no AWS call of any function retries beyond its bounds.
+func LoadConfig(ctx context.Context) (aws.Config, error) {
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRetryer(Retryer))
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("aws configuration: %w", err)
+	}
+	return cfg, nil
 }
 
 // Bounds of the SDK's retries of one AWS call: the standard retryer's retryable

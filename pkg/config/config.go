@@ -16,30 +16,20 @@ import (
 
 // Config is the configuration shared by every function and the local server.
 type Config struct {
-	Issuer string
+	// Config is the core's configuration as read from the environment, for
+	// oauth.NewService; the caller adds what is not configured (the clock and the
+	// endpoint URLs). FAPI2 follows Profile.
+	oauth.Config
 	// TableName is the DynamoDB table; KeysSecretID and CookieSecretID name the
 	// Secrets Manager secrets holding the signing JWK set and the cookie key.
 	TableName      string
 	KeysSecretID   string
 	CookieSecretID string
 
-	PushedRequestLifetime time.Duration
-	TransactionLifetime   time.Duration
-	CodeLifetime          time.Duration
-	AccessTokenLifetime   time.Duration
-	IDTokenLifetime       time.Duration
-	RefreshTokenLifetime  time.Duration
-	GrantLifetime         time.Duration
-	ClientCacheTTL        time.Duration
 	// DPoPNonce makes the server demand DPoP nonces (RFC 9449 §8).
 	DPoPNonce bool
-	// DetailsTypes are the accepted RAR types (AUTHORIZATION_DETAILS_TYPES, JSON).
-	DetailsTypes map[string]oauth.DetailsType
-	RequirePAR   bool
-	// RequireSignedRequestObject makes every push carry a request object (RFC 9101 §10.5).
-	RequireSignedRequestObject bool
-	Profile                    string
-	LogLevel                   slog.Level
+	Profile   string
+	LogLevel  slog.Level
 	// Metrics turns on the CloudWatch EMF metrics lines (pkg/metrics): METRICS=true
 	// or false; unset, on in Lambda (AWS_LAMBDA_FUNCTION_NAME is set) and off
 	// elsewhere, so that a local console stays readable.
@@ -82,20 +72,22 @@ func FromEnv(getenv func(string) string, required ...string) (Config, error) {
 		}
 	}
 	c := Config{
-		Issuer:                get("ISSUER", ""),
-		TableName:             get("TABLE_NAME", ""),
-		KeysSecretID:          get("KEYS_SECRET_ID", ""),
-		CookieSecretID:        get("COOKIE_SECRET_ID", ""),
-		PushedRequestLifetime: seconds("PAR_EXPIRES_IN", 60, 5, 600),
-		TransactionLifetime:   seconds("TRANSACTION_LIFETIME", 600, 60, 3600),
-		CodeLifetime:          seconds("CODE_LIFETIME", 60, 1, 600),
-		AccessTokenLifetime:   seconds("ACCESS_TOKEN_LIFETIME", 600, 60, 86400),
-		IDTokenLifetime:       seconds("ID_TOKEN_LIFETIME", 600, 60, 86400),
-		RefreshTokenLifetime:  seconds("REFRESH_TOKEN_LIFETIME", 14*86400, 60, 365*86400),
-		GrantLifetime:         seconds("GRANT_LIFETIME", 30*86400, 60, 365*86400),
-		ClientCacheTTL:        seconds("CLIENT_CACHE_TTL", 30, 0, 600),
-		Profile:               get("PROFILE", ProfileDefault),
-		ServiceName:           get("SERVICE_NAME", "pargate"),
+		Config: oauth.Config{
+			Issuer:                get("ISSUER", ""),
+			PushedRequestLifetime: seconds("PAR_EXPIRES_IN", 60, 5, 600),
+			TransactionLifetime:   seconds("TRANSACTION_LIFETIME", 600, 60, 3600),
+			CodeLifetime:          seconds("CODE_LIFETIME", 60, 1, 600),
+			AccessTokenLifetime:   seconds("ACCESS_TOKEN_LIFETIME", 600, 60, 86400),
+			IDTokenLifetime:       seconds("ID_TOKEN_LIFETIME", 600, 60, 86400),
+			RefreshTokenLifetime:  seconds("REFRESH_TOKEN_LIFETIME", 14*86400, 60, 365*86400),
+			GrantLifetime:         seconds("GRANT_LIFETIME", 30*86400, 60, 365*86400),
+			ClientCacheTTL:        seconds("CLIENT_CACHE_TTL", 30, 0, 600),
+		},
+		TableName:      get("TABLE_NAME", ""),
+		KeysSecretID:   get("KEYS_SECRET_ID", ""),
+		CookieSecretID: get("COOKIE_SECRET_ID", ""),
+		Profile:        get("PROFILE", ProfileDefault),
+		ServiceName:    get("SERVICE_NAME", "pargate"),
 	}
 	if c.Issuer != "" {
 		if err := checkIssuer(c.Issuer); err != nil {
@@ -122,7 +114,7 @@ func FromEnv(getenv func(string) string, required ...string) (Config, error) {
 	if types, err := oauth.ParseDetailsTypes(get("AUTHORIZATION_DETAILS_TYPES", "")); err != nil {
 		errs = append(errs, fmt.Errorf("AUTHORIZATION_DETAILS_TYPES: %w", err))
 	} else {
-		c.DetailsTypes = types
+		c.AuthorizationDetailsTypes = types
 	}
 	if c.RefreshTokenLifetime > c.GrantLifetime {
 		errs = append(errs, errors.New("REFRESH_TOKEN_LIFETIME must not exceed GRANT_LIFETIME"))
@@ -130,6 +122,7 @@ func FromEnv(getenv func(string) string, required ...string) (Config, error) {
 	switch c.Profile {
 	case ProfileDefault:
 	case ProfileFAPI2:
+		c.FAPI2 = true
 		errs = append(errs, c.checkFAPI2(getenv)...)
 	default:
 		errs = append(errs, fmt.Errorf("PROFILE=%q: want %q or %q", c.Profile, ProfileDefault, ProfileFAPI2))
@@ -186,22 +179,3 @@ func checkIssuer(issuer string) error {
 
 // IsLoopback reports whether host names this machine (oauth.IsLoopback).
 func IsLoopback(host string) bool { return oauth.IsLoopback(host) }
-
-// OAuth returns the core's configuration.
-func (c Config) OAuth() oauth.Config {
-	return oauth.Config{
-		Issuer:                     c.Issuer,
-		PushedRequestLifetime:      c.PushedRequestLifetime,
-		TransactionLifetime:        c.TransactionLifetime,
-		CodeLifetime:               c.CodeLifetime,
-		AccessTokenLifetime:        c.AccessTokenLifetime,
-		IDTokenLifetime:            c.IDTokenLifetime,
-		RequirePAR:                 c.RequirePAR,
-		RequireSignedRequestObject: c.RequireSignedRequestObject,
-		FAPI2:                      c.Profile == ProfileFAPI2,
-		RefreshTokenLifetime:       c.RefreshTokenLifetime,
-		GrantLifetime:              c.GrantLifetime,
-		ClientCacheTTL:             c.ClientCacheTTL,
-		AuthorizationDetailsTypes:  c.DetailsTypes,
-	}
-}

@@ -53,7 +53,7 @@ func TestFromEnv_Issuer(t *testing.T) {
 
 func TestFromEnv_FAPI2RefusesContradictions(t *testing.T) {
 	c, err := FromEnv(env(map[string]string{"ISSUER": "https://as.example", "PROFILE": "fapi2"}))
-	if err != nil || !c.RequirePAR || !c.OAuth().FAPI2 {
+	if err != nil || !c.RequirePAR || !c.FAPI2 {
 		t.Fatalf("fapi2 defaults: %+v %v", c, err)
 	}
 	_, err = FromEnv(env(map[string]string{"ISSUER": "https://as.example", "PROFILE": "fapi2",

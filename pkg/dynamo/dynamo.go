@@ -141,7 +141,7 @@ func (s *Store) GetPushedRequest(ctx context.Context, key string) (*oauth.Pushed
 // after consume.Now; oauth.ErrConflict if a code is already stored under code.Key or
 // a grant under grant.ID.
 func (s *Store) IssueCode(ctx context.Context, consume oauth.Consume, code *oauth.AuthorizationCode, grant *oauth.Grant) error {
-	if err := checkGrantOfCode(code, grant); err != nil {
+	if err := oauth.CheckGrantOfCode(code, grant); err != nil {
 		return fmt.Errorf("issue code: %w", err)
 	}
 	it, err := toCodeItem(code)
@@ -199,18 +199,6 @@ func (s *Store) IssueCode(ctx context.Context, consume oauth.Consume, code *oaut
 		return fmt.Errorf("issue code: grant: %w", oauth.ErrConflict)
 	case reasons != nil:
 		return fmt.Errorf("issue code: %w", unexpected(reasons))
-	}
-	return nil
-}
-
-// checkGrantOfCode refuses a grant that is not the one the code names: the store
-// would otherwise link tokens to a grant that does not exist.
-func checkGrantOfCode(code *oauth.AuthorizationCode, grant *oauth.Grant) error {
-	if grant == nil {
-		return fmt.Errorf("no grant for the code (grant %q)", code.GrantID)
-	}
-	if grant.ID == "" || grant.ID != code.GrantID {
-		return fmt.Errorf("grant %q is not the code's grant %q", grant.ID, code.GrantID)
 	}
 	return nil
 }

@@ -188,7 +188,7 @@ func (s *Store) IssueCode(ctx context.Context, consume oauth.Consume, code *oaut
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("issue code: %w", err)
 	}
-	if err := checkGrantOfCode(code, grant); err != nil {
+	if err := oauth.CheckGrantOfCode(code, grant); err != nil {
 		return fmt.Errorf("issue code: %w", err)
 	}
 	c, err := copyCode(code)
@@ -218,18 +218,6 @@ func (s *Store) IssueCode(ctx context.Context, consume oauth.Consume, code *oaut
 	s.pushed[consume.Key] = &consumed
 	s.codes[code.Key] = c
 	s.grants[grant.ID] = g
-	return nil
-}
-
-// checkGrantOfCode refuses a grant that is not the one the code names: the store
-// would otherwise link tokens to a grant that does not exist.
-func checkGrantOfCode(code *oauth.AuthorizationCode, grant *oauth.Grant) error {
-	if grant == nil {
-		return fmt.Errorf("no grant for the code (grant %q)", code.GrantID)
-	}
-	if grant.ID == "" || grant.ID != code.GrantID {
-		return fmt.Errorf("grant %q is not the code's grant %q", grant.ID, code.GrantID)
-	}
 	return nil
 }
 

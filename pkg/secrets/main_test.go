@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"github.com/pargate/pargate/infra/moto"
+	"github.com/pargate/pargate/pkg/moto"
 )
 
 // One moto_server per test binary, started by the first test that needs it and

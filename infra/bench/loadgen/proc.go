@@ -9,9 +9,10 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
+
+	"github.com/pargate/pargate/pkg/proc"
 )
 
 // Proc is a server process the load generator started and measures.
@@ -20,7 +21,7 @@ type Proc struct {
 	Started time.Time // just before exec
 	cmd     *exec.Cmd
 	exited  chan struct{}
-	stderr  *tailBuffer
+	stderr  *proc.TailBuffer
 }
 
 // startProc execs argv with exactly env (nothing inherited but what env says), its
@@ -31,7 +32,7 @@ func startProc(name, dir string, env []string, argv ...string) (*Proc, error) {
 	cmd.Dir = dir
 	cmd.Env = env
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	p := &Proc{Name: name, cmd: cmd, exited: make(chan struct{}), stderr: &tailBuffer{max: 256 << 10}}
+	p := &Proc{Name: name, cmd: cmd, exited: make(chan struct{}), stderr: &proc.TailBuffer{Max: 256 << 10}}
 	cmd.Stderr = p.stderr
 	p.Started = time.Now()
 	if err := cmd.Start(); err != nil {
@@ -129,29 +130,6 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// tailBuffer keeps the last max bytes written to it.
-type tailBuffer struct {
-	mu  sync.Mutex
-	max int
-	buf bytes.Buffer
-}
-
-func (b *tailBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf.Write(p)
-	if extra := b.buf.Len() - b.max; extra > 0 {
-		b.buf.Next(extra)
-	}
-	return len(p), nil
-}
-
-func (b *tailBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // machineCPU returns the processor time all processes have used so far (user, nice

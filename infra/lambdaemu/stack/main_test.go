@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/pargate/pargate/infra/lambdaemu/stack"
-	"github.com/pargate/pargate/infra/moto"
+	"github.com/pargate/pargate/pkg/moto"
 )
 
 // What the tests of this binary share, made once on first use and removed in

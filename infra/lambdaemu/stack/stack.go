@@ -32,9 +32,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/pargate/pargate/infra/lambdaemu"
-	"github.com/pargate/pargate/infra/moto"
 	"github.com/pargate/pargate/pkg/dynamo"
 	"github.com/pargate/pargate/pkg/keys"
+	"github.com/pargate/pargate/pkg/moto"
 	"github.com/pargate/pargate/pkg/seed"
 )
 

@@ -29,8 +29,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/pargate/pargate/infra/moto"
 	"github.com/pargate/pargate/pkg/dynamo"
+	"github.com/pargate/pargate/pkg/moto"
 )
 
 // EnvEndpoint names the environment variable with an existing DynamoDB endpoint
@@ -42,7 +42,7 @@ const EnvEndpoint = "DYNAMODB_ENDPOINT"
 // of this test binary's moto_server, which it starts on first use and waits for.
 // Without moto_server on PATH it skips the test, or fails it when CI=true.
 //
-// The moto_server it starts (infra/moto) is reached through a proxy that passes one
+// The moto_server it starts (pkg/moto) is reached through a proxy that passes one
 // write at a time, because moto does not isolate concurrent requests. An endpoint
 // from DYNAMODB_ENDPOINT is used as it is: if that is a moto_server, the concurrency
 // tests of the store contract may fail spuriously.

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"sync"
 
-	"github.com/pargate/pargate/infra/moto"
+	"github.com/pargate/pargate/pkg/moto"
 )
 
 // shared is this test binary's moto_server. It is package state on purpose: starting

@@ -2,6 +2,7 @@
 // (moto_server, Lambda bootstraps) so that they never outlive this process: each in
 // its own process group, which Kill and Stop end as a whole, and on Linux with a
 // parent-death signal, so that a crashed or timed-out run leaves nothing behind.
+// It is under pkg/ because pkg/moto needs it, and nothing under pkg/ imports infra/.
 package proc
 
 import (

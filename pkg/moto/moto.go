@@ -1,7 +1,8 @@
 // Package moto starts a local moto_server (Python moto 5), which speaks the DynamoDB
 // and Secrets Manager APIs over HTTP, for the local API and the tests. It is the one
 // moto_server starter: the local API (STORE=dynamodb), the local Lambda stack and the
-// test helpers (pkg/dynamo/dynamotest) all use it.
+// test helpers (pkg/dynamo/dynamotest) all use it. It is under pkg/, not infra/,
+// because those test helpers are, and nothing under pkg/ imports infra/.
 package moto
 
 import (
@@ -19,7 +20,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pargate/pargate/infra/proc"
+	"github.com/pargate/pargate/pkg/proc"
 )
 
 const (
