@@ -154,7 +154,7 @@ func (h *Handler) resumeForm(w http.ResponseWriter, r *http.Request, now time.Ti
 		return nil, nil, ""
 	}
 	if err := checkCSRF(st, r.PostForm.Get("csrf")); err != nil {
-		h.errorPageStatus(w, r, http.StatusForbidden, oauth.InvalidRequest("the form has expired; reload the page and try again"))
+		h.errorPageStatus(w, r, statusFormExpired, oauth.InvalidRequest("the form has expired; reload the page and try again"))
 		return nil, nil, ""
 	}
 	tx, err := h.svc.Resume(r.Context(), clientID, requestURI, true)

@@ -60,7 +60,7 @@ func credentials(r *http.Request, form url.Values) (oauth.ClientCredentials, err
 		return c, nil
 	}
 	c.BasicUsed = true
-	bad := &oauth.Error{Code: oauth.CodeInvalidClient, Description: "malformed Basic credentials", BasicAuth: true}
+	bad := oauth.InvalidClient("malformed Basic credentials")
 	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(value))
 	if err != nil {
 		return c, bad
@@ -96,7 +96,7 @@ func (h *Handler) backChannel(path string, serve func(ctx context.Context, clien
 		form, err := readForm(w, r)
 		if errors.Is(err, errTooLarge) {
 			noteError(ctx, oauth.InvalidRequest("body too large"))
-			writeJSON(w, http.StatusRequestEntityTooLarge, errorBody{Error: oauth.CodeInvalidRequest, Description: "the request body exceeds 64 KiB"})
+			writeJSON(w, statusTooLarge, errorBody{Error: oauth.CodeInvalidRequest, Description: "the request body exceeds 64 KiB"})
 			return
 		}
 		if err != nil {
@@ -105,12 +105,12 @@ func (h *Handler) backChannel(path string, serve func(ctx context.Context, clien
 		}
 		cred, err := credentials(r, form)
 		if err != nil {
-			h.writeError(w, r, err)
+			h.writeAuthError(w, r, cred, err)
 			return
 		}
 		client, err := h.svc.AuthenticateClient(ctx, cred)
 		if err != nil {
-			h.writeError(w, r, err)
+			h.writeAuthError(w, r, cred, err)
 			return
 		}
 		noteClient(ctx, client.ID)
@@ -130,13 +130,7 @@ func (h *Handler) par() http.Handler {
 	return h.backChannel(PathPAR, func(ctx context.Context, client *oauth.Client, form url.Values, dpop oauth.DPoP) (int, any, error) {
 		res, err := h.svc.Push(ctx, client, form, dpop)
 		if err != nil {
-			var e *oauth.Error
-			if errors.As(err, &e) && e.Redirect {
-				// Every error at PAR is JSON (RFC 9126 §2.3); the redirect flag is moot here.
-				c := *e
-				c.Redirect = false
-				err = &c
-			}
+			// Every error at PAR is JSON (RFC 9126 §2.3): writeError never reads Redirect.
 			return 0, nil, err
 		}
 		// RFC 9126 §2.2: "the server MUST generate a request URI and provide it in the

@@ -165,7 +165,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, p p
 // redirected while the client or its redirect URI is not established.
 func (h *Handler) errorPage(w http.ResponseWriter, r *http.Request, err error) {
 	e := oauth.AsError(err)
-	h.errorPageStatus(w, r, statusOf(e.Code), e)
+	h.errorPageStatus(w, r, statusFor(e.Code), e)
 }
 
 func (h *Handler) errorPageStatus(w http.ResponseWriter, r *http.Request, status int, err error) {

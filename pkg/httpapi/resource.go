@@ -91,13 +91,7 @@ func accessTokenOf(w http.ResponseWriter, r *http.Request) (scheme, token string
 // §3, RFC 9449 §7.1): 401 for token problems, 403 for insufficient scope.
 func (h *Handler) resourceError(w http.ResponseWriter, r *http.Request, scheme string, err error) {
 	e := oauth.AsError(err)
-	status := statusOf(e.Code)
-	switch e.Code {
-	case oauth.CodeInvalidToken, oauth.CodeInvalidDPoPProof, oauth.CodeUseDPoPNonce:
-		status = http.StatusUnauthorized
-	case oauth.CodeInsufficientScope:
-		status = http.StatusForbidden
-	}
+	status := resourceStatusFor(e.Code)
 	if status < 500 {
 		challenge := "Bearer"
 		if strings.EqualFold(scheme, "DPoP") || e.Code == oauth.CodeInvalidDPoPProof || e.Code == oauth.CodeUseDPoPNonce {

@@ -102,8 +102,7 @@ func (s *Service) StartDirect(ctx context.Context, params url.Values) (string, *
 		return "", req, verr
 	}
 	if params.Get("request") != "" {
-		e := &Error{Code: "request_not_supported", Description: "request objects are not supported by this server"}
-		return "", req, e.WithRedirect()
+		return "", req, RequestNotSupported("request objects are not supported by this server").WithRedirect()
 	}
 	uri, err := s.storeRequest(ctx, client, req, false, s.cfg.PushedRequestLifetime)
 	if err != nil {

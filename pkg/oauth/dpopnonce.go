@@ -9,9 +9,6 @@ import (
 	"time"
 )
 
-// CodeUseDPoPNonce is RFC 9449 §8's error: the proof lacks the server's nonce.
-const CodeUseDPoPNonce = "use_dpop_nonce"
-
 // dpopNonceWindow is how long one nonce is current; the previous window's nonce is
 // still accepted, so a nonce lives between one and two windows.
 const dpopNonceWindow = time.Minute

@@ -13,13 +13,6 @@ import (
 	"time"
 )
 
-// Error codes of RFC 6750 §3.1 and RFC 7009 §2.2.1.
-const (
-	CodeInvalidToken         = "invalid_token"
-	CodeInsufficientScope    = "insufficient_scope"
-	CodeUnsupportedTokenType = "unsupported_token_type"
-)
-
 // errInvalidToken is the one answer for every unusable access token at userinfo.
 func errInvalidToken() *Error {
 	return newError(CodeInvalidToken, "the access token is invalid, expired or revoked")
