@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/pargate/pargate/pkg/metrics"
 	"github.com/pargate/pargate/pkg/oauth"
 )
 
@@ -122,40 +121,5 @@ func (h *Handler) backChannel(path string, serve func(ctx context.Context, clien
 			return
 		}
 		writeJSON(w, status, body)
-	})
-}
-
-// par serves the pushed authorization request endpoint (RFC 9126 §2).
-func (h *Handler) par() http.Handler {
-	return h.backChannel(PathPAR, func(ctx context.Context, client *oauth.Client, form url.Values, dpop oauth.DPoP) (int, any, error) {
-		res, err := h.svc.Push(ctx, client, form, dpop)
-		if err != nil {
-			// Every error at PAR is JSON (RFC 9126 §2.3): writeError never reads Redirect.
-			return 0, nil, err
-		}
-		// RFC 9126 §2.2: "the server MUST generate a request URI and provide it in the
-		// response with a 201 HTTP status code".
-		noteOutcome(ctx, outcomePushCreated, metrics.PushedRequests)
-		return http.StatusCreated, res, nil
-	})
-}
-
-// token serves the token endpoint (RFC 6749 §3.2).
-func (h *Handler) token() http.Handler {
-	return h.backChannel(PathToken, func(ctx context.Context, client *oauth.Client, form url.Values, dpop oauth.DPoP) (int, any, error) {
-		res, err := h.svc.Exchange(ctx, client, form, dpop)
-		if err != nil {
-			return 0, nil, err
-		}
-		switch {
-		case form.Get("grant_type") != oauth.GrantRefreshToken:
-			noteOutcome(ctx, outcomeTokensIssued, metrics.TokensIssued)
-		case res.RefreshToken != "" && res.RefreshToken != form.Get("refresh_token"):
-			noteOutcome(ctx, outcomeTokensRefreshed, metrics.TokensIssued, metrics.RefreshTokensRotated)
-		default:
-			// FAPI 2.0: the refresh token is not rotated.
-			noteOutcome(ctx, outcomeTokensRefreshed, metrics.TokensIssued)
-		}
-		return http.StatusOK, res, nil
 	})
 }
