@@ -40,8 +40,8 @@ var ScopesSupported = []string{"openid", "profile", "email", "address", "phone",
 func NewHandler(cfg config.Config, p Parts) *httpapi.Handler {
 	oc := cfg.OAuth()
 	oc.Now = p.Now
-	oc.TokenEndpoint = cfg.Issuer + httpapi.PathToken
-	oc.PAREndpoint = cfg.Issuer + httpapi.PathPAR
+	urls := httpapi.EndpointsOf(cfg.Issuer)
+	oc.TokenEndpoint, oc.PAREndpoint = urls.Token, urls.PAR
 	opts := []oauth.Option{oauth.WithClientKeys(clientkeys.New())}
 	if cfg.DPoPNonce {
 		// The nonce key is the cookie key: every instance shares it, and the nonce

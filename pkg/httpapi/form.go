@@ -81,10 +81,8 @@ func credentials(r *http.Request, form url.Values) (oauth.ClientCredentials, err
 
 // backChannel runs a client-authenticated POST endpoint (/par, /token): method,
 // body and client authentication are checked the same way for both.
-func (h *Handler) backChannel(path string, serve func(ctx context.Context, client *oauth.Client, form url.Values, dpop oauth.DPoP) (int, any, error)) http.Handler {
-	// RFC 9449 §4.3: htu is compared with the endpoint's public URL, as published in
-	// metadata, not with anything rebuilt from the request's Host.
-	endpoint := h.svc.Config().Issuer + path
+// endpoint is the endpoint's public URL (Endpoints), which DPoP proofs must name.
+func (h *Handler) backChannel(endpoint string, serve func(ctx context.Context, client *oauth.Client, form url.Values, dpop oauth.DPoP) (int, any, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			h.methodNotAllowed(w, r, http.MethodPost)

@@ -33,6 +33,27 @@ const (
 	defaultRetryAfterS = "1"
 )
 
+// Endpoints are the public URLs of the endpoints under one issuer: what metadata
+// publishes, what a DPoP proof's htu must name (RFC 9449 §4.3: compared with the
+// published URL, never one rebuilt from the request's Host) and what a client
+// assertion's aud may name (RFC 7523 §3). They are built here and nowhere else.
+type Endpoints struct {
+	Authorization, PAR, Token, JWKS, Revocation, Introspection, Userinfo string
+}
+
+// EndpointsOf returns the endpoint URLs under issuer.
+func EndpointsOf(issuer string) Endpoints {
+	return Endpoints{
+		Authorization: issuer + PathAuthorize,
+		PAR:           issuer + PathPAR,
+		Token:         issuer + PathToken,
+		JWKS:          issuer + PathJWKS,
+		Revocation:    issuer + PathRevoke,
+		Introspection: issuer + PathIntrospect,
+		Userinfo:      issuer + PathUserinfo,
+	}
+}
+
 // KeySet publishes the public signing keys.
 type KeySet interface {
 	// PublicJWKS returns the JWK Set document of the public keys in use (RFC 7517 §5).
@@ -62,6 +83,7 @@ type Handler struct {
 	opts   Options
 	svc    *oauth.Service
 	log    *slog.Logger
+	urls   Endpoints
 	secure bool
 	// endpoints holds each route's handler, observed (observe.go).
 	endpoints map[string]http.Handler
@@ -77,6 +99,7 @@ func New(opts Options) *Handler {
 		opts: opts,
 		svc:  opts.Service,
 		log:  opts.Logger,
+		urls: EndpointsOf(issuer),
 		// Cookies are Secure except for a local http issuer (docs/design.md, Contracts).
 		secure: !strings.HasPrefix(issuer, "http://"),
 	}

@@ -11,7 +11,7 @@ import (
 
 // par serves the pushed authorization request endpoint (RFC 9126 §2).
 func (h *Handler) par() http.Handler {
-	return h.backChannel(PathPAR, func(ctx context.Context, client *oauth.Client, form url.Values, dpop oauth.DPoP) (int, any, error) {
+	return h.backChannel(h.urls.PAR, func(ctx context.Context, client *oauth.Client, form url.Values, dpop oauth.DPoP) (int, any, error) {
 		res, err := h.svc.Push(ctx, client, form, dpop)
 		if err != nil {
 			// Every error at PAR is JSON (RFC 9126 §2.3): writeError never reads Redirect.

@@ -325,7 +325,7 @@ func (b *browser) submit(tb testing.TB, page response, extra url.Values) respons
 	for _, m := range hiddenInput.FindAllStringSubmatch(page.Body, -1) {
 		v.Set(m[1], htmlUnescape(m[2]))
 	}
-	if v.Get("action") == "" {
+	if v.Get("pargate_step") == "" {
 		tb.Fatalf("no form on page: %s", page.Body)
 	}
 	for k, vs := range extra {

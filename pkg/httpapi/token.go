@@ -11,15 +11,15 @@ import (
 
 // token serves the token endpoint (RFC 6749 §3.2).
 func (h *Handler) token() http.Handler {
-	return h.backChannel(PathToken, func(ctx context.Context, client *oauth.Client, form url.Values, dpop oauth.DPoP) (int, any, error) {
+	return h.backChannel(h.urls.Token, func(ctx context.Context, client *oauth.Client, form url.Values, dpop oauth.DPoP) (int, any, error) {
 		res, err := h.svc.Exchange(ctx, client, form, dpop)
 		if err != nil {
 			return 0, nil, err
 		}
 		switch {
-		case form.Get("grant_type") != oauth.GrantRefreshToken:
+		case !res.Refreshed:
 			noteOutcome(ctx, outcomeTokensIssued, metrics.TokensIssued)
-		case res.RefreshToken != "" && res.RefreshToken != form.Get("refresh_token"):
+		case res.Rotated:
 			noteOutcome(ctx, outcomeTokensRefreshed, metrics.TokensIssued, metrics.RefreshTokensRotated)
 		default:
 			// FAPI 2.0: the refresh token is not rotated.

@@ -12,7 +12,6 @@ import (
 // userinfo serves the UserInfo endpoint (OIDC Core §5.3) with Bearer (RFC 6750) or
 // DPoP-bound (RFC 9449 §7) access tokens.
 func (h *Handler) userinfo() http.Handler {
-	endpoint := h.svc.Config().Issuer + PathUserinfo
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodPost {
 			h.methodNotAllowed(w, r, "GET, POST")
@@ -26,7 +25,7 @@ func (h *Handler) userinfo() http.Handler {
 			return
 		}
 		h.setDPoPNonce(ctx, w)
-		dpop := oauth.DPoP{Proofs: r.Header.Values("DPoP"), Method: r.Method, URL: endpoint}
+		dpop := oauth.DPoP{Proofs: r.Header.Values("DPoP"), Method: r.Method, URL: h.urls.Userinfo}
 		claims, err := h.svc.Userinfo(ctx, scheme, token, dpop)
 		if err != nil {
 			h.resourceError(w, r, scheme, err)

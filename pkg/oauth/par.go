@@ -37,7 +37,7 @@ func (s *Service) Push(ctx context.Context, client *Client, params url.Values, d
 	// RFC 9126 §2.1 step 3: "Validate the pushed request as it would an authorization
 	// request sent to the authorization endpoint." All errors are JSON here, so the
 	// redirect flag is dropped by the edge.
-	req, err := s.validateRequest(client, params, true)
+	req, err := s.validateRequest(client, params, viaPAR)
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +58,7 @@ func (s *Service) Push(ctx context.Context, client *Client, params url.Values, d
 	if client.PushedRequestLifetime > 0 {
 		lifetime = time.Duration(client.PushedRequestLifetime) * time.Second
 	}
-	uri, err := s.storeRequest(ctx, client, req, true, lifetime)
+	uri, err := s.storeRequest(ctx, client, req, viaPAR, lifetime)
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +66,7 @@ func (s *Service) Push(ctx context.Context, client *Client, params url.Values, d
 }
 
 // storeRequest saves req as a pending authorization request and returns its request_uri.
-func (s *Service) storeRequest(ctx context.Context, client *Client, req *AuthorizationRequest, pushed bool, lifetime time.Duration) (string, error) {
+func (s *Service) storeRequest(ctx context.Context, client *Client, req *AuthorizationRequest, via requestChannel, lifetime time.Duration) (string, error) {
 	// RFC 9126 §2.2: the request_uri "MUST contain some part generated using a
 	// cryptographically strong pseudorandom algorithm".
 	ref, err := randomValue()
@@ -78,7 +78,7 @@ func (s *Service) storeRequest(ctx context.Context, client *Client, req *Authori
 	rec := &PushedRequest{
 		Key:       HashKey(ref),
 		ClientID:  client.ID, // RFC 9126 §2.2: "MUST be bound to the client".
-		Pushed:    pushed,
+		Pushed:    via == viaPAR,
 		Request:   *req,
 		CreatedAt: now,
 		RedeemBy:  now.Add(lifetime),
