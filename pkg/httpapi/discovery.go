@@ -108,7 +108,7 @@ func (h *Handler) discovery() http.Handler {
 		}
 		switch r.URL.Path {
 		case PathASMetadata, PathOIDCMetadata:
-			algs, err := h.opts.Keys.Algorithms(r.Context())
+			algs, err := h.opts.Keys.LoadAlgorithms(r.Context())
 			if err != nil {
 				h.writeError(w, r, err)
 				return

@@ -54,12 +54,12 @@ func EndpointsOf(issuer string) Endpoints {
 	}
 }
 
-// KeySet publishes the public signing keys.
+// KeySet publishes the public signing keys; *keys.Signer is one.
 type KeySet interface {
 	// PublicJWKS returns the JWK Set document of the public keys in use (RFC 7517 §5).
 	PublicJWKS(ctx context.Context) ([]byte, error)
-	// Algorithms lists the JWS algorithms of the keys, for discovery.
-	Algorithms(ctx context.Context) ([]string, error)
+	// LoadAlgorithms lists the JWS algorithms of the keys, for discovery.
+	LoadAlgorithms(ctx context.Context) ([]string, error)
 }
 
 // Options wires a Handler.
@@ -69,13 +69,18 @@ type Options struct {
 	Keys KeySet
 	// CookieKey returns the 32-byte key that seals transaction cookies. It may load
 	// the key lazily (from Secrets Manager on first use).
-	CookieKey func(ctx context.Context) ([32]byte, error)
+	CookieKey oauth.KeyFunc
 	// ScopesSupported is published in discovery.
 	ScopesSupported []string
 	// Logger receives one access line per request (observe.go).
 	Logger *slog.Logger
 	// Metrics, if set, receives one EMF metrics line per request (observe.go).
 	Metrics *metrics.Emitter
+	// RequestIDs, if set, returns the ids the platform gave the request: its own id
+	// (behind API Gateway, requestContext.requestId) and the invocation's (in Lambda,
+	// the Lambda request id); either may be empty. pkg/awsapp provides it, so the edge
+	// knows nothing of Lambda.
+	RequestIDs func(r *http.Request) (id, invocation string)
 }
 
 // Handler serves the endpoints.

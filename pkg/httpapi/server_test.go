@@ -97,6 +97,8 @@ type serverOptions struct {
 	logs      io.Writer
 	metrics   io.Writer
 	wallClock bool
+	// requestIDs is app.Parts.RequestIDs (awsapp.RequestIDs in the functions).
+	requestIDs func(*http.Request) (id, invocation string)
 }
 
 // serverOption changes one thing newServer builds.
@@ -133,6 +135,12 @@ func withLogs(w io.Writer) serverOption {
 // withMetrics sends the EMF metrics lines (METRICS=true) to w.
 func withMetrics(w io.Writer) serverOption {
 	return func(o *serverOptions) { o.metrics = w }
+}
+
+// withRequestIDs reads the platform's request ids with ids, as the functions do with
+// awsapp.RequestIDs.
+func withRequestIDs(ids func(*http.Request) (id, invocation string)) serverOption {
+	return func(o *serverOptions) { o.requestIDs = ids }
 }
 
 // withWallClock makes the server read time.Now instead of the settable ts.clock, for
@@ -185,6 +193,7 @@ func newServer(tb testing.TB, opts ...serverOption) *testServer {
 		CookieKey:     o.cookieKey,
 		Logger:        slog.New(slog.NewJSONHandler(o.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		MetricsOutput: o.metrics,
+		RequestIDs:    o.requestIDs,
 	}
 	if !o.wallClock {
 		ts.clock = &clock{now: time.Now()}
