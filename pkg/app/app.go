@@ -5,9 +5,9 @@ package app
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"sync"
 	"time"
@@ -24,14 +24,20 @@ import (
 type Parts struct {
 	Store     oauth.Store
 	Signer    *keys.Signer
-	CookieKey func(ctx context.Context) ([32]byte, error)
+	CookieKey oauth.KeyFunc
 	Logger    *slog.Logger
 	// MetricsOutput receives the EMF metrics lines when cfg.Metrics is on; nil is
 	// standard output, which Lambda sends to CloudWatch Logs.
 	MetricsOutput io.Writer
 	// Now overrides the clock (tests).
 	Now func() time.Time
+	// RequestIDs returns the platform's ids of a request (httpapi.Options.RequestIDs);
+	// nil outside Lambda.
+	RequestIDs func(r *http.Request) (id, invocation string)
 }
+
+// The signer publishes its own keys: discovery asks it directly.
+var _ httpapi.KeySet = (*keys.Signer)(nil)
 
 // ScopesSupported are the scopes published in discovery.
 var ScopesSupported = []string{"openid", "profile", "email", "address", "phone", "offline_access"}
@@ -40,8 +46,8 @@ var ScopesSupported = []string{"openid", "profile", "email", "address", "phone",
 func NewHandler(cfg config.Config, p Parts) *httpapi.Handler {
 	oc := cfg.Config
 	oc.Now = p.Now
-	oc.TokenEndpoint = cfg.Issuer + httpapi.PathToken
-	oc.PAREndpoint = cfg.Issuer + httpapi.PathPAR
+	urls := httpapi.EndpointsOf(cfg.Issuer)
+	oc.TokenEndpoint, oc.PAREndpoint = urls.Token, urls.PAR
 	opts := []oauth.Option{oauth.WithClientKeys(clientkeys.New())}
 	if cfg.DPoPNonce {
 		// The nonce key is the cookie key: every instance shares it, and the nonce
@@ -59,11 +65,12 @@ func NewHandler(cfg config.Config, p Parts) *httpapi.Handler {
 	}
 	return httpapi.New(httpapi.Options{
 		Service:         svc,
-		Keys:            signerKeys{p.Signer},
+		Keys:            p.Signer,
 		CookieKey:       p.CookieKey,
 		ScopesSupported: ScopesSupported,
 		Logger:          p.Logger,
 		Metrics:         m,
+		RequestIDs:      p.RequestIDs,
 	})
 }
 
@@ -73,7 +80,7 @@ func Logger(level slog.Level) *slog.Logger {
 }
 
 // CachedKey calls load until it succeeds once, then returns that key forever.
-func CachedKey(load func(ctx context.Context) ([32]byte, error)) func(ctx context.Context) ([32]byte, error) {
+func CachedKey(load oauth.KeyFunc) oauth.KeyFunc {
 	var (
 		mu  sync.Mutex
 		key *[32]byte
@@ -91,23 +98,4 @@ func CachedKey(load func(ctx context.Context) ([32]byte, error)) func(ctx contex
 		key = &k
 		return k, nil
 	}
-}
-
-// signerKeys publishes the signer's key set, sharing its cache.
-type signerKeys struct{ s *keys.Signer }
-
-func (k signerKeys) PublicJWKS(ctx context.Context) ([]byte, error) {
-	set, err := k.s.Load(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("load keys: %w", err)
-	}
-	return set.PublicJSON(), nil
-}
-
-func (k signerKeys) Algorithms(ctx context.Context) ([]string, error) {
-	algs, err := k.s.LoadAlgorithms(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("load keys: %w", err)
-	}
-	return algs, nil
 }

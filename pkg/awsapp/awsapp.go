@@ -6,13 +6,16 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 
 	"github.com/pargate/pargate/pkg/app"
 	"github.com/pargate/pargate/pkg/config"
@@ -38,10 +41,11 @@ func Lambda(ctx context.Context, getenv func(string) string) (*httpapi.Handler, 
 	}
 	sm := secretsmanager.NewFromConfig(awsCfg)
 	return app.NewHandler(cfg, app.Parts{
-		Store:     Store(dynamodb.NewFromConfig(awsCfg), cfg.TableName),
-		Signer:    keys.NewSigner(secrets.NewSource(sm, cfg.KeysSecretID), keys.WithLogger(log)),
-		CookieKey: app.CachedKey(func(ctx context.Context) ([32]byte, error) { return secrets.CookieKey(ctx, sm, cfg.CookieSecretID) }),
-		Logger:    log,
+		Store:      Store(dynamodb.NewFromConfig(awsCfg), cfg.TableName),
+		Signer:     keys.NewSigner(secrets.NewSource(sm, cfg.KeysSecretID), keys.WithLogger(log)),
+		CookieKey:  app.CachedKey(func(ctx context.Context) ([32]byte, error) { return secrets.CookieKey(ctx, sm, cfg.CookieSecretID) }),
+		Logger:     log,
+		RequestIDs: RequestIDs,
 	}), nil
 }
 
@@ -54,6 +58,20 @@ func LoadConfig(ctx context.Context) (aws.Config, error) {
 		return aws.Config{}, fmt.Errorf("aws configuration: %w", err)
 	}
 	return cfg, nil
+}
+
+// RequestIDs returns the ids Lambda gave r: API Gateway's requestContext.requestId
+// (the id of the API access log and of the apigw-requestid response header), which the
+// api-proxy adapter puts in the context, and the Lambda invocation's request id.
+// Either is empty outside Lambda.
+func RequestIDs(r *http.Request) (id, invocation string) {
+	if lc, ok := lambdacontext.FromContext(r.Context()); ok {
+		invocation = lc.AwsRequestID
+	}
+	if rc, ok := core.GetAPIGatewayV2ContextFromContext(r.Context()); ok {
+		id = rc.RequestID
+	}
+	return id, invocation
 }
 
 // Bounds of the SDK's retries of one AWS call: the standard retryer's retryable

@@ -12,10 +12,15 @@ import (
 	"github.com/pargate/pargate/pkg/oauth"
 )
 
-// Form actions posted back to /authorize by the login and consent pages.
+// The login and consent pages post back to /authorize with a step field. RFC 6749
+// §3.1 says unknown authorization parameters are ignored, so a client may send any
+// name a spec does not use; the field is named so that no spec ever will, and an
+// authorization request POSTed with it is still just an authorization request to
+// every other server.
 const (
-	actionLogin   = "login"
-	actionConsent = "consent"
+	stepField   = "pargate_step"
+	stepLogin   = "login"
+	stepConsent = "consent"
 )
 
 // authorize serves the authorization endpoint: the pushed (or direct) request, the
@@ -40,10 +45,10 @@ func (h *Handler) authorize() http.Handler {
 				h.errorPage(w, r, oauth.InvalidRequest("the form is malformed"))
 				return
 			}
-			switch r.PostForm.Get("action") {
-			case actionLogin:
+			switch r.PostForm.Get(stepField) {
+			case stepLogin:
 				h.login(w, r)
-			case actionConsent:
+			case stepConsent:
 				h.consent(w, r)
 			default:
 				// OIDC Core §3.1.2.1: the authorization request may also come by POST.
@@ -78,7 +83,11 @@ func (h *Handler) authorizationRequest(w http.ResponseWriter, r *http.Request, p
 		h.errorPage(w, r, err)
 		return
 	}
-	tx, err := h.svc.Resume(r.Context(), clientID, requestURI, st != nil)
+	redemption := oauth.FirstRedemption
+	if st != nil {
+		redemption = oauth.Redeemed
+	}
+	tx, err := h.svc.Resume(r.Context(), clientID, key, redemption)
 	if err != nil {
 		h.errorPage(w, r, err)
 		return
@@ -135,44 +144,48 @@ func continueURL(clientID, requestURI string) string {
 	return PathAuthorize + "?" + url.Values{"client_id": {clientID}, "request_uri": {requestURI}}.Encode()
 }
 
+// postedForm is a login or consent form resolved to its transaction.
+type postedForm struct {
+	tx         *oauth.Transaction
+	st         *txState
+	requestURI string
+}
+
 // resumeForm loads the transaction a login or consent form belongs to and checks its
-// CSRF token. It renders the error itself and returns nil on failure.
-func (h *Handler) resumeForm(w http.ResponseWriter, r *http.Request, now time.Time) (*oauth.Transaction, *txState, string) {
+// CSRF token (errCSRF when it does not match).
+func (h *Handler) resumeForm(r *http.Request, now time.Time) (*postedForm, error) {
 	clientID, requestURI := r.PostForm.Get("client_id"), r.PostForm.Get("request_uri")
 	key, ok := oauth.RequestKey(requestURI)
 	if !ok {
-		h.errorPage(w, r, oauth.InvalidRequestURI("the request_uri is missing or malformed"))
-		return nil, nil, ""
+		return nil, oauth.InvalidRequestURI("the request_uri is missing or malformed")
 	}
 	st, err := h.readTx(r, key, now)
 	if err != nil {
-		h.errorPage(w, r, err)
-		return nil, nil, ""
+		return nil, err
 	}
 	if st == nil {
-		h.errorPage(w, r, oauth.InvalidRequest("your sign-in session has expired or cookies are disabled; return to the application and start again"))
-		return nil, nil, ""
+		return nil, oauth.InvalidRequest("your sign-in session has expired or cookies are disabled; return to the application and start again")
 	}
 	if err := checkCSRF(st, r.PostForm.Get("csrf")); err != nil {
-		h.errorPageStatus(w, r, http.StatusForbidden, oauth.InvalidRequest("the form has expired; reload the page and try again"))
-		return nil, nil, ""
+		return nil, err
 	}
-	tx, err := h.svc.Resume(r.Context(), clientID, requestURI, true)
+	tx, err := h.svc.Resume(r.Context(), clientID, key, oauth.Redeemed)
 	if err != nil {
-		h.errorPage(w, r, err)
-		return nil, nil, ""
+		return nil, err
 	}
 	noteClient(r.Context(), tx.Client.ID)
-	return tx, st, requestURI
+	return &postedForm{tx: tx, st: st, requestURI: requestURI}, nil
 }
 
 // login checks the credentials posted by the login page.
 func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	now := h.svc.Now()
-	tx, st, requestURI := h.resumeForm(w, r, now)
-	if tx == nil {
+	f, err := h.resumeForm(r, now)
+	if err != nil {
+		h.errorPage(w, r, err)
 		return
 	}
+	tx, st, requestURI := f.tx, f.st, f.requestURI
 	username := strings.TrimSpace(r.PostForm.Get("username"))
 	user, err := h.svc.Login(r.Context(), username, r.PostForm.Get("password"))
 	if errors.Is(err, oauth.ErrBadCredentials) {
@@ -203,10 +216,12 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 // consent handles the user's decision and sends the authorization response.
 func (h *Handler) consent(w http.ResponseWriter, r *http.Request) {
 	now := h.svc.Now()
-	tx, st, _ := h.resumeForm(w, r, now)
-	if tx == nil {
+	f, err := h.resumeForm(r, now)
+	if err != nil {
+		h.errorPage(w, r, err)
 		return
 	}
+	tx, st := f.tx, f.st
 	if st.Username == "" {
 		h.errorPage(w, r, oauth.InvalidRequest("sign in before giving consent"))
 		return

@@ -60,13 +60,13 @@ func (h *Handler) Metadata(algs []string) Metadata {
 	}
 	return Metadata{
 		Issuer:                             iss,
-		AuthorizationEndpoint:              iss + PathAuthorize,
-		TokenEndpoint:                      iss + PathToken,
-		JWKSURI:                            iss + PathJWKS,
-		PushedAuthorizationRequestEndpoint: iss + PathPAR,
-		RevocationEndpoint:                 iss + PathRevoke,
-		IntrospectionEndpoint:              iss + PathIntrospect,
-		UserinfoEndpoint:                   iss + PathUserinfo,
+		AuthorizationEndpoint:              h.urls.Authorization,
+		TokenEndpoint:                      h.urls.Token,
+		JWKSURI:                            h.urls.JWKS,
+		PushedAuthorizationRequestEndpoint: h.urls.PAR,
+		RevocationEndpoint:                 h.urls.Revocation,
+		IntrospectionEndpoint:              h.urls.Introspection,
+		UserinfoEndpoint:                   h.urls.Userinfo,
 		RevocationAuthMethods:              authMethods,
 		IntrospectionAuthMethods:           authMethods,
 		// RFC 9396 §10.1.
@@ -108,7 +108,7 @@ func (h *Handler) discovery() http.Handler {
 		}
 		switch r.URL.Path {
 		case PathASMetadata, PathOIDCMetadata:
-			algs, err := h.opts.Keys.Algorithms(r.Context())
+			algs, err := h.opts.Keys.LoadAlgorithms(r.Context())
 			if err != nil {
 				h.writeError(w, r, err)
 				return

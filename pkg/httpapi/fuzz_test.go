@@ -290,8 +290,8 @@ func FuzzAuthorize(f *testing.F) {
 	f.Add(with(pushParams(), "redirect_uri", `javascript:alert(1)//<script>`).Encode(), "", "")
 	f.Add(with(pushParams(), "response_type", "<img src=x onerror=alert(1)>").Encode(), "", "")
 	f.Add(with(pushParams(), "client_id", parOnlyID).Encode(), "", "")
-	f.Add("", "action=login&client_id="+confID+"&request_uri=$REQUEST_URI&csrf=x&username=alice&password=x", "")
-	f.Add("", "action=consent&decision=approve&client_id="+confID+"&request_uri=$REQUEST_URI", "pargate_tx_AAAAAAAAAAAAAAAA=AAAA")
+	f.Add("", "pargate_step=login&client_id="+confID+"&request_uri=$REQUEST_URI&csrf=x&username=alice&password=x", "")
+	f.Add("", "pargate_step=consent&decision=approve&client_id="+confID+"&request_uri=$REQUEST_URI", "pargate_tx_AAAAAAAAAAAAAAAA=AAAA")
 	f.Add("", direct, "")
 	f.Add("%zz&;&=", "", "pargate_tx_x=%zz")
 	f.Fuzz(func(t *testing.T, query, body, cookie string) {

@@ -33,12 +33,33 @@ const (
 	defaultRetryAfterS = "1"
 )
 
-// KeySet publishes the public signing keys.
+// Endpoints are the public URLs of the endpoints under one issuer: what metadata
+// publishes, what a DPoP proof's htu must name (RFC 9449 §4.3: compared with the
+// published URL, never one rebuilt from the request's Host) and what a client
+// assertion's aud may name (RFC 7523 §3). They are built here and nowhere else.
+type Endpoints struct {
+	Authorization, PAR, Token, JWKS, Revocation, Introspection, Userinfo string
+}
+
+// EndpointsOf returns the endpoint URLs under issuer.
+func EndpointsOf(issuer string) Endpoints {
+	return Endpoints{
+		Authorization: issuer + PathAuthorize,
+		PAR:           issuer + PathPAR,
+		Token:         issuer + PathToken,
+		JWKS:          issuer + PathJWKS,
+		Revocation:    issuer + PathRevoke,
+		Introspection: issuer + PathIntrospect,
+		Userinfo:      issuer + PathUserinfo,
+	}
+}
+
+// KeySet publishes the public signing keys; *keys.Signer is one.
 type KeySet interface {
 	// PublicJWKS returns the JWK Set document of the public keys in use (RFC 7517 §5).
 	PublicJWKS(ctx context.Context) ([]byte, error)
-	// Algorithms lists the JWS algorithms of the keys, for discovery.
-	Algorithms(ctx context.Context) ([]string, error)
+	// LoadAlgorithms lists the JWS algorithms of the keys, for discovery.
+	LoadAlgorithms(ctx context.Context) ([]string, error)
 }
 
 // Options wires a Handler.
@@ -48,13 +69,18 @@ type Options struct {
 	Keys KeySet
 	// CookieKey returns the 32-byte key that seals transaction cookies. It may load
 	// the key lazily (from Secrets Manager on first use).
-	CookieKey func(ctx context.Context) ([32]byte, error)
+	CookieKey oauth.KeyFunc
 	// ScopesSupported is published in discovery.
 	ScopesSupported []string
 	// Logger receives one access line per request (observe.go).
 	Logger *slog.Logger
 	// Metrics, if set, receives one EMF metrics line per request (observe.go).
 	Metrics *metrics.Emitter
+	// RequestIDs, if set, returns the ids the platform gave the request: its own id
+	// (behind API Gateway, requestContext.requestId) and the invocation's (in Lambda,
+	// the Lambda request id); either may be empty. pkg/awsapp provides it, so the edge
+	// knows nothing of Lambda.
+	RequestIDs func(r *http.Request) (id, invocation string)
 }
 
 // Handler serves the endpoints.
@@ -62,6 +88,7 @@ type Handler struct {
 	opts   Options
 	svc    *oauth.Service
 	log    *slog.Logger
+	urls   Endpoints
 	secure bool
 	// endpoints holds each route's handler, observed (observe.go).
 	endpoints map[string]http.Handler
@@ -77,6 +104,7 @@ func New(opts Options) *Handler {
 		opts: opts,
 		svc:  opts.Service,
 		log:  opts.Logger,
+		urls: EndpointsOf(issuer),
 		// Cookies are Secure except for a local http issuer (docs/design.md, Contracts).
 		secure: !strings.HasPrefix(issuer, "http://"),
 	}
@@ -144,19 +172,66 @@ func (h *Handler) mux(paths ...string) http.Handler {
 	return h.observe(mux)
 }
 
-// statusOf is the one map from error code to HTTP status (RFC 6749 §5.2: 400 unless
-// stated otherwise).
-func statusOf(code string) int {
-	switch code {
-	case oauth.CodeInvalidClient:
-		return http.StatusUnauthorized
-	case oauth.CodeServerError:
-		return http.StatusInternalServerError
-	case oauth.CodeTemporarilyUnavailable:
-		return http.StatusServiceUnavailable
-	default:
-		return http.StatusBadRequest
+// statusOf is the one map from error code to HTTP status. RFC 6749 §5.2: "The
+// authorization server responds with an HTTP 400 (Bad Request) status code (unless
+// specified otherwise)"; a code missing here is 400 too (statusFor).
+var statusOf = map[string]int{
+	oauth.CodeInvalidRequest:              http.StatusBadRequest,
+	oauth.CodeInvalidClient:               http.StatusUnauthorized, // RFC 6749 §5.2 "MAY return an HTTP 401"
+	oauth.CodeInvalidGrant:                http.StatusBadRequest,
+	oauth.CodeUnauthorizedClient:          http.StatusBadRequest,
+	oauth.CodeUnsupportedGrantType:        http.StatusBadRequest,
+	oauth.CodeUnsupportedResponseType:     http.StatusBadRequest,
+	oauth.CodeInvalidScope:                http.StatusBadRequest,
+	oauth.CodeAccessDenied:                http.StatusBadRequest,
+	oauth.CodeServerError:                 http.StatusInternalServerError,
+	oauth.CodeTemporarilyUnavailable:      http.StatusServiceUnavailable, // docs/design.md decision 10
+	oauth.CodeInvalidRequestURI:           http.StatusBadRequest,
+	oauth.CodeInvalidRequestObject:        http.StatusBadRequest,
+	oauth.CodeLoginRequired:               http.StatusBadRequest,
+	oauth.CodeRequestNotSupported:         http.StatusBadRequest,
+	oauth.CodeInvalidToken:                http.StatusBadRequest, // 401 at resources: resourceStatusOf
+	oauth.CodeInsufficientScope:           http.StatusBadRequest, // 403 at resources: resourceStatusOf
+	oauth.CodeUnsupportedTokenType:        http.StatusBadRequest,
+	oauth.CodeInvalidAuthorizationDetails: http.StatusBadRequest,
+	oauth.CodeInvalidDPoPProof:            http.StatusBadRequest, // RFC 9449 §7.1; 401 at resources
+	oauth.CodeUseDPoPNonce:                http.StatusBadRequest, // RFC 9449 §8; 401 at resources (§9)
+}
+
+// resourceStatusOf overrides statusOf at a protected resource (userinfo). RFC 6750
+// §3.1: invalid_token "SHOULD respond with the HTTP 401 (Unauthorized) status code",
+// insufficient_scope "SHOULD respond with the HTTP 403 (Forbidden) status code";
+// RFC 9449 §7.1 and §9 answer proof and nonce problems at a resource with 401.
+var resourceStatusOf = map[string]int{
+	oauth.CodeInvalidToken:      http.StatusUnauthorized,
+	oauth.CodeInvalidDPoPProof:  http.StatusUnauthorized,
+	oauth.CodeUseDPoPNonce:      http.StatusUnauthorized,
+	oauth.CodeInsufficientScope: http.StatusForbidden,
+}
+
+const (
+	// statusTooLarge answers a body over maxBodyBytes at a back-channel endpoint
+	// (RFC 9126 §2.3: "413 Payload Too Large ... if the request did not fit").
+	statusTooLarge = http.StatusRequestEntityTooLarge
+	// statusFormExpired answers a login or consent form whose CSRF field does not
+	// match the transaction: the page refuses the post (docs/design.md, Contracts).
+	statusFormExpired = http.StatusForbidden
+)
+
+// statusFor is the status of code at an authorization-server endpoint.
+func statusFor(code string) int {
+	if s, ok := statusOf[code]; ok {
+		return s
 	}
+	return http.StatusBadRequest
+}
+
+// resourceStatusFor is the status of code at a protected resource.
+func resourceStatusFor(code string) int {
+	if s, ok := resourceStatusOf[code]; ok {
+		return s
+	}
+	return statusFor(code)
 }
 
 // noStore marks a response as not cacheable (RFC 6749 §5.1).
@@ -195,18 +270,24 @@ type errorBody struct {
 // access log line.
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e := oauth.AsError(err)
-	status := statusOf(e.Code)
-	switch {
-	case e.Code == oauth.CodeInvalidClient && e.BasicAuth:
-		// RFC 6749 §5.2: after a failed Basic attempt the server "MUST respond with an
-		// HTTP 401 (Unauthorized) status code and include the WWW-Authenticate response
-		// header field matching the authentication scheme used by the client".
-		w.Header().Set("WWW-Authenticate", `Basic realm="pargate", charset="UTF-8"`)
-	case status == http.StatusServiceUnavailable:
+	status := statusFor(e.Code)
+	if status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", defaultRetryAfterS)
 	}
 	noteError(r.Context(), e)
 	writeJSON(w, status, errorBody{Error: e.Code, Description: e.Description})
+}
+
+// writeAuthError renders a failed client authentication. RFC 6749 §5.2: if the client
+// attempted to authenticate via the "Authorization" request header field, the server
+// "MUST respond with an HTTP 401 (Unauthorized) status code and include the
+// WWW-Authenticate response header field matching the authentication scheme used by
+// the client". The edge parsed the header, so the edge knows the scheme.
+func (h *Handler) writeAuthError(w http.ResponseWriter, r *http.Request, cred oauth.ClientCredentials, err error) {
+	if cred.BasicUsed && oauth.AsError(err).Code == oauth.CodeInvalidClient {
+		w.Header().Set("WWW-Authenticate", `Basic realm="pargate", charset="UTF-8"`)
+	}
+	h.writeError(w, r, err)
 }
 
 // methodNotAllowed answers 405 with Allow (RFC 9126 §2.3 for /par; RFC 9110 §15.5.6).

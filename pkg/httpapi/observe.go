@@ -9,9 +9,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/awslabs/aws-lambda-go-api-proxy/core"
-
 	"github.com/pargate/pargate/pkg/metrics"
 	"github.com/pargate/pargate/pkg/oauth"
 )
@@ -120,7 +117,7 @@ func (h *Handler) record(r *http.Request, l *requestLog, status int, took time.D
 	if l.err != nil {
 		code = l.err.Code
 	}
-	apiID, lambdaID := requestIDs(r)
+	apiID, lambdaID := h.requestIDs(r)
 	attrs := make([]slog.Attr, 0, 11)
 	attrs = append(attrs, slog.String("request_id", apiID))
 	if lambdaID != "" {
@@ -171,16 +168,14 @@ func routeOf(path string) string {
 	return routeOther
 }
 
-// requestIDs returns the request's id and, in Lambda, the invocation's. Behind API
-// Gateway the id is its requestContext.requestId (the id of the API access log and
-// of the apigw-requestid response header); elsewhere a well-formed X-Request-Id from
-// a proxy in front, or a fresh random one.
-func requestIDs(r *http.Request) (id, lambdaID string) {
-	if lc, ok := lambdacontext.FromContext(r.Context()); ok {
-		lambdaID = lc.AwsRequestID
-	}
-	if rc, ok := core.GetAPIGatewayV2ContextFromContext(r.Context()); ok && rc.RequestID != "" {
-		return rc.RequestID, lambdaID
+// requestIDs returns the request's id and, in Lambda, the invocation's. The platform's
+// id comes first (Options.RequestIDs: behind API Gateway its requestContext.requestId);
+// without one, a well-formed X-Request-Id from a proxy in front, or a fresh random one.
+func (h *Handler) requestIDs(r *http.Request) (id, lambdaID string) {
+	if h.opts.RequestIDs != nil {
+		if id, lambdaID = h.opts.RequestIDs(r); id != "" {
+			return id, lambdaID
+		}
 	}
 	if v := r.Header.Get("X-Request-Id"); isRequestID(v) {
 		return v, lambdaID

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
+	"github.com/pargate/pargate/pkg/awsapp"
 	"github.com/pargate/pargate/pkg/memory"
 	"github.com/pargate/pargate/pkg/oauth"
 )
@@ -347,11 +348,11 @@ func TestObserve_StoreUnavailable(t *testing.T) {
 	}
 }
 
-// TestObserve_Lambda: through the api-proxy adapter, as the functions run, the
-// request id is API Gateway's requestContext.requestId and the invocation's id is
-// logged beside it; the single-endpoint handler is observed too.
+// TestObserve_Lambda: through the api-proxy adapter, as the functions run (with
+// awsapp.RequestIDs), the request id is API Gateway's requestContext.requestId and
+// the invocation's id is logged beside it; the single-endpoint handler is observed too.
 func TestObserve_Lambda(t *testing.T) {
-	o := newObserved(t)
+	o := newObserved(t, withRequestIDs(awsapp.RequestIDs))
 	ev := events.APIGatewayV2HTTPRequest{
 		Version: "2.0", RouteKey: "ANY /par", RawPath: "/par",
 		Headers: map[string]string{"content-type": form, "authorization": basic(confID, confSecret)},

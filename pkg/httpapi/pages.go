@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -163,9 +164,15 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, p p
 
 // errorPage shows err to the user: RFC 6749 §4.1.2.1, the user agent is not
 // redirected while the client or its redirect URI is not established.
+// A form whose CSRF field does not match its transaction is refused with
+// statusFormExpired.
 func (h *Handler) errorPage(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, errCSRF) {
+		h.errorPageStatus(w, r, statusFormExpired, oauth.InvalidRequest("the form has expired; reload the page and try again"))
+		return
+	}
 	e := oauth.AsError(err)
-	h.errorPageStatus(w, r, statusOf(e.Code), e)
+	h.errorPageStatus(w, r, statusFor(e.Code), e)
 }
 
 func (h *Handler) errorPageStatus(w http.ResponseWriter, r *http.Request, status int, err error) {

@@ -97,6 +97,8 @@ type serverOptions struct {
 	logs      io.Writer
 	metrics   io.Writer
 	wallClock bool
+	// requestIDs is app.Parts.RequestIDs (awsapp.RequestIDs in the functions).
+	requestIDs func(*http.Request) (id, invocation string)
 }
 
 // serverOption changes one thing newServer builds.
@@ -133,6 +135,12 @@ func withLogs(w io.Writer) serverOption {
 // withMetrics sends the EMF metrics lines (METRICS=true) to w.
 func withMetrics(w io.Writer) serverOption {
 	return func(o *serverOptions) { o.metrics = w }
+}
+
+// withRequestIDs reads the platform's request ids with ids, as the functions do with
+// awsapp.RequestIDs.
+func withRequestIDs(ids func(*http.Request) (id, invocation string)) serverOption {
+	return func(o *serverOptions) { o.requestIDs = ids }
 }
 
 // withWallClock makes the server read time.Now instead of the settable ts.clock, for
@@ -185,6 +193,7 @@ func newServer(tb testing.TB, opts ...serverOption) *testServer {
 		CookieKey:     o.cookieKey,
 		Logger:        slog.New(slog.NewJSONHandler(o.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		MetricsOutput: o.metrics,
+		RequestIDs:    o.requestIDs,
 	}
 	if !o.wallClock {
 		ts.clock = &clock{now: time.Now()}
@@ -325,7 +334,7 @@ func (b *browser) submit(tb testing.TB, page response, extra url.Values) respons
 	for _, m := range hiddenInput.FindAllStringSubmatch(page.Body, -1) {
 		v.Set(m[1], htmlUnescape(m[2]))
 	}
-	if v.Get("action") == "" {
+	if v.Get("pargate_step") == "" {
 		tb.Fatalf("no form on page: %s", page.Body)
 	}
 	for k, vs := range extra {

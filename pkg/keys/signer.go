@@ -138,7 +138,18 @@ func (s *Signer) Algorithms() []string {
 	return slices.Clone(s.defaults)
 }
 
-// LoadAlgorithms loads the set if needed and returns its algorithms.
+// PublicJWKS loads the set if needed and returns its public JWK Set document
+// (RFC 7517 §5), as the JWKS endpoint serves it.
+func (s *Signer) PublicJWKS(ctx context.Context) ([]byte, error) {
+	set, err := s.Load(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load keys: %w", err)
+	}
+	return set.PublicJSON(), nil
+}
+
+// LoadAlgorithms loads the set if needed and returns its algorithms, as discovery
+// publishes them.
 func (s *Signer) LoadAlgorithms(ctx context.Context) ([]string, error) {
 	set, err := s.Load(ctx)
 	if err != nil {

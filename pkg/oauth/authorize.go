@@ -32,21 +32,33 @@ func errUnusableRequestURI() *Error {
 	return InvalidRequestURI("the request_uri is invalid, expired, or was already used; return to the application and start again")
 }
 
-// Resume loads the authorization transaction named by client_id and request_uri
-// (RFC 9126 §4). resumed is true when the browser already holds this transaction,
-// that is, the request_uri was redeemed earlier: then only the transaction deadline
-// applies, not expires_in (docs/design.md decision 2). Errors are never redirectable:
-// nothing about the request is trusted until it resolves.
-func (s *Service) Resume(ctx context.Context, clientID, requestURI string, resumed bool) (*Transaction, error) {
+// Redemption says whether a request_uri is being redeemed or was redeemed earlier in
+// the same browser.
+type Redemption int
+
+const (
+	// FirstRedemption: the request_uri is presented for the first time, so its
+	// expires_in applies (RFC 9126 §2.2 and §4).
+	FirstRedemption Redemption = iota
+	// Redeemed: the browser already holds this transaction (its sealed cookie), so only
+	// the transaction deadline applies, not expires_in (docs/design.md decision 2).
+	Redeemed
+)
+
+// Resume loads the authorization transaction named by client_id and a request_uri's
+// storage key (RFC 9126 §4). requestKey is RequestKey(request_uri), computed once by
+// the caller, which needs it for its own state too; it is empty when the request_uri
+// is not one this server issued. Errors are never redirectable: nothing about the
+// request is trusted until it resolves.
+func (s *Service) Resume(ctx context.Context, clientID, requestKey string, redemption Redemption) (*Transaction, error) {
 	client, err := s.frontChannelClient(ctx, clientID)
 	if err != nil {
 		return nil, err
 	}
-	key, ok := RequestKey(requestURI)
-	if !ok {
+	if requestKey == "" {
 		return nil, errUnusableRequestURI()
 	}
-	rec, err := s.store.GetPushedRequest(ctx, key)
+	rec, err := s.store.GetPushedRequest(ctx, requestKey)
 	if errors.Is(err, ErrNotFound) {
 		return nil, errUnusableRequestURI()
 	}
@@ -63,7 +75,7 @@ func (s *Service) Resume(ctx context.Context, clientID, requestURI string, resum
 		return nil, errUnusableRequestURI()
 	// RFC 9126 §4: "An expired request_uri MUST be rejected as invalid." The store may
 	// return expired records (DynamoDB TTL is lazy), so expiry is checked here.
-	case !now.Before(rec.Deadline), !resumed && !now.Before(rec.RedeemBy):
+	case !now.Before(rec.Deadline), redemption == FirstRedemption && !now.Before(rec.RedeemBy):
 		return nil, errUnusableRequestURI()
 	}
 	// RFC 9126 §4: validate "as it would any other authorization request"; §7.4: check
@@ -97,15 +109,14 @@ func (s *Service) StartDirect(ctx context.Context, params url.Values) (string, *
 	if s.parRequired(client) {
 		return "", nil, s.parRequiredError()
 	}
-	req, verr := s.validateRequest(client, params, false)
+	req, verr := s.validateRequest(client, params, viaAuthorize)
 	if verr != nil {
 		return "", req, verr
 	}
 	if params.Get("request") != "" {
-		e := &Error{Code: "request_not_supported", Description: "request objects are not supported by this server"}
-		return "", req, e.WithRedirect()
+		return "", req, RequestNotSupported("request objects are not supported by this server").WithRedirect()
 	}
-	uri, err := s.storeRequest(ctx, client, req, false, s.cfg.PushedRequestLifetime)
+	uri, err := s.storeRequest(ctx, client, req, viaAuthorize, s.cfg.PushedRequestLifetime)
 	if err != nil {
 		return "", req, err
 	}

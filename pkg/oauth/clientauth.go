@@ -79,33 +79,26 @@ func (s *Service) AuthenticateClient(ctx context.Context, cred ClientCredentials
 	// FAPI 2.0 §5.3.2.1: confidential clients only, authenticated with MTLS or
 	// private_key_jwt (this server offers private_key_jwt).
 	if s.cfg.FAPI2 {
-		e := InvalidClient("the FAPI 2.0 profile accepts only private_key_jwt client authentication")
-		e.BasicAuth = basic
-		return nil, e
-	}
-	fail := func(format string, args ...any) error {
-		e := InvalidClient(format, args...)
-		e.BasicAuth = basic
-		return e
+		return nil, InvalidClient("the FAPI 2.0 profile accepts only private_key_jwt client authentication")
 	}
 	if id == "" {
-		return nil, fail("client_id is missing")
+		return nil, InvalidClient("client_id is missing")
 	}
 	client, err := s.client(ctx, id)
 	if errors.Is(err, ErrNotFound) {
-		return nil, fail("client authentication failed")
+		return nil, InvalidClient("client authentication failed")
 	}
 	if err != nil {
 		return nil, AsError(err)
 	}
 	if client.Disabled {
-		return nil, fail("client authentication failed")
+		return nil, InvalidClient("client authentication failed")
 	}
 	if client.TokenEndpointAuthMethod != method {
 		if method == AuthNone {
-			return nil, fail("client authentication is required (registered method: %s)", client.TokenEndpointAuthMethod)
+			return nil, InvalidClient("client authentication is required (registered method: %s)", client.TokenEndpointAuthMethod)
 		}
-		return nil, fail("client is registered for %s, not %s", client.TokenEndpointAuthMethod, method)
+		return nil, InvalidClient("client is registered for %s, not %s", client.TokenEndpointAuthMethod, method)
 	}
 	if method == AuthNone {
 		return client, nil
@@ -115,7 +108,7 @@ func (s *Service) AuthenticateClient(ctx context.Context, cred ClientCredentials
 		secret = cred.BodySecret
 	}
 	if len(client.SecretHash) == 0 || subtle.ConstantTimeCompare(SecretHash(secret), client.SecretHash) != 1 {
-		return nil, fail("client authentication failed")
+		return nil, InvalidClient("client authentication failed")
 	}
 	return client, nil
 }

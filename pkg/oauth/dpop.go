@@ -14,9 +14,6 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 )
 
-// CodeInvalidDPoPProof is RFC 9449 §7.1's error for a bad proof.
-const CodeInvalidDPoPProof = "invalid_dpop_proof"
-
 // DPoP is what a request carried for RFC 9449: the DPoP header values and the
 // method and URL the proof must name. The URL is the endpoint's public URL as
 // published in metadata, never one rebuilt from request headers.

@@ -9,9 +9,6 @@ import (
 	"time"
 )
 
-// CodeUseDPoPNonce is RFC 9449 §8's error: the proof lacks the server's nonce.
-const CodeUseDPoPNonce = "use_dpop_nonce"
-
 // dpopNonceWindow is how long one nonce is current; the previous window's nonce is
 // still accepted, so a nonce lives between one and two windows.
 const dpopNonceWindow = time.Minute
@@ -20,12 +17,12 @@ const dpopNonceWindow = time.Minute
 // nonce is the HMAC of the time window under a key every instance shares, so a nonce
 // handed out by one Lambda instance is accepted by all the others.
 type dpopNonces struct {
-	key func(ctx context.Context) ([32]byte, error)
+	key KeyFunc
 }
 
 // WithDPoPNonces makes the server demand DPoP nonces, keyed by key (shared by every
 // instance, e.g. derived from a Secrets Manager secret).
-func WithDPoPNonces(key func(ctx context.Context) ([32]byte, error)) Option {
+func WithDPoPNonces(key KeyFunc) Option {
 	return func(s *Service) { s.nonces = &dpopNonces{key: key} }
 }
 

@@ -6,21 +6,36 @@ import (
 	"strings"
 )
 
-// Error codes from RFC 6749 §4.1.2.1 and §5.2, RFC 9101 §7 and RFC 9126 §2.3.
+// Every error code the server sends, with the section that defines it. The HTTP
+// status of each is decided at the edge (pkg/httpapi statusOf), not here.
 const (
+	// RFC 6749 §4.1.2.1 (authorization response) and §5.2 (token endpoint).
 	CodeInvalidRequest          = "invalid_request"
-	CodeInvalidClient           = "invalid_client"
-	CodeInvalidGrant            = "invalid_grant"
+	CodeInvalidClient           = "invalid_client" // §5.2 only
+	CodeInvalidGrant            = "invalid_grant"  // §5.2 only
 	CodeUnauthorizedClient      = "unauthorized_client"
-	CodeUnsupportedGrantType    = "unsupported_grant_type"
+	CodeUnsupportedGrantType    = "unsupported_grant_type" // §5.2 only
 	CodeUnsupportedResponseType = "unsupported_response_type"
 	CodeInvalidScope            = "invalid_scope"
 	CodeAccessDenied            = "access_denied"
 	CodeServerError             = "server_error"
 	CodeTemporarilyUnavailable  = "temporarily_unavailable"
-	CodeInvalidRequestURI       = "invalid_request_uri"
-	CodeInvalidRequestObject    = "invalid_request_object"
-	CodeLoginRequired           = "login_required"
+	// RFC 9101 §7 (JAR), used by RFC 9126 §2.3 (PAR) too.
+	CodeInvalidRequestURI    = "invalid_request_uri"
+	CodeInvalidRequestObject = "invalid_request_object"
+	// OIDC Core §3.1.2.6.
+	CodeLoginRequired       = "login_required"
+	CodeRequestNotSupported = "request_not_supported"
+	// RFC 6750 §3.1 (protected resources).
+	CodeInvalidToken      = "invalid_token"
+	CodeInsufficientScope = "insufficient_scope"
+	// RFC 7009 §2.2.1 (revocation).
+	CodeUnsupportedTokenType = "unsupported_token_type"
+	// RFC 9396 §5 (rich authorization requests).
+	CodeInvalidAuthorizationDetails = "invalid_authorization_details"
+	// RFC 9449 §7.1 (a bad DPoP proof) and §8 (the proof lacks the server's nonce).
+	CodeInvalidDPoPProof = "invalid_dpop_proof"
+	CodeUseDPoPNonce     = "use_dpop_nonce"
 )
 
 // Error is the one error type of the protocol. Code and Description go on the wire;
@@ -33,10 +48,7 @@ type Error struct {
 	// It is false until the redirect target has been established from a trusted
 	// source (RFC 6749 §4.1.2.1: never redirect to an invalid or unverified URI).
 	Redirect bool
-	// BasicAuth is set on invalid_client errors when the client tried HTTP Basic, so the
-	// edge can answer 401 with WWW-Authenticate (RFC 6749 §5.2).
-	BasicAuth bool
-	cause     error
+	cause    error
 }
 
 func (e *Error) Error() string {
@@ -128,6 +140,10 @@ func InvalidRequestURI(format string, args ...any) *Error {
 
 func LoginRequired(format string, args ...any) *Error {
 	return newError(CodeLoginRequired, format, args...)
+}
+
+func RequestNotSupported(format string, args ...any) *Error {
+	return newError(CodeRequestNotSupported, format, args...)
 }
 
 // ServerError hides cause from the wire; it is kept for the logs.

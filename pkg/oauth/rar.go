@@ -8,9 +8,6 @@ import (
 	"sort"
 )
 
-// CodeInvalidAuthorizationDetails is RFC 9396 §5's error code.
-const CodeInvalidAuthorizationDetails = "invalid_authorization_details"
-
 // DetailsType defines one authorization_details type the server accepts (RFC 9396
 // §2): its own fields, each with a JSON type ("string", "number", "boolean",
 // "object", "array"), and which of them are required. The common data fields of

@@ -16,12 +16,22 @@ import (
 // characters, this is far above any legitimate use.
 const maxParamLen = 2048
 
+// requestChannel is how an authorization request reached the server.
+type requestChannel int
+
+const (
+	// viaPAR: pushed to /par by an authenticated client (RFC 9126 §2).
+	viaPAR requestChannel = iota + 1
+	// viaAuthorize: sent straight to /authorize through the browser.
+	viaAuthorize
+)
+
 // validateRequest validates an authorization request for client, as it would be
 // validated at the authorization endpoint (RFC 9126 §2.1 step 3 and §4). It always
 // returns the request as far as it was parsed, so that once the redirect URI is
 // established an error can be delivered there with the request's state; errors after
 // that point are marked redirectable.
-func (s *Service) validateRequest(client *Client, params url.Values, pushed bool) (*AuthorizationRequest, error) {
+func (s *Service) validateRequest(client *Client, params url.Values, via requestChannel) (*AuthorizationRequest, error) {
 	req := &AuthorizationRequest{ClientID: client.ID}
 	if err := checkParams(params); err != nil {
 		return req, err
@@ -35,7 +45,7 @@ func (s *Service) validateRequest(client *Client, params url.Values, pushed bool
 	if uri := params.Get("redirect_uri"); uri != "" {
 		// RFC 9700 §4.1.3 / OAuth 2.1: exact string matching against registered URIs,
 		// relaxed only as RFC 9126 §2.4 allows.
-		if !redirectAllowed(client, uri, pushed) {
+		if !redirectAllowed(client, uri, via == viaPAR) {
 			return req, InvalidRequest("redirect_uri %q is not registered for client %s", uri, client.ID)
 		}
 		req.RedirectURI, req.RedirectURIGiven = uri, true

@@ -21,6 +21,12 @@ type TokenResponse struct {
 	RefreshToken         string          `json:"refresh_token,omitempty"`
 	IDToken              string          `json:"id_token,omitempty"`
 	AuthorizationDetails json.RawMessage `json:"authorization_details,omitempty"`
+
+	// Refreshed and Rotated say what the exchange did, for the edge's outcome and
+	// metrics; they are not part of the response. Refreshed: a refresh_token grant.
+	// Rotated: that grant replaced the refresh token (never under FAPI 2.0).
+	Refreshed bool `json:"-"`
+	Rotated   bool `json:"-"`
 }
 
 // Grant types.
@@ -264,8 +270,9 @@ func (s *Service) refresh(ctx context.Context, client *Client, params url.Values
 	if err != nil {
 		return nil, err
 	}
+	resp.Refreshed = true
 	if nextRT != nil {
-		resp.RefreshToken = next
+		resp.RefreshToken, resp.Rotated = next, true
 	} else {
 		resp.RefreshToken = value
 	}

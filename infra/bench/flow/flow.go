@@ -23,7 +23,7 @@ import (
 const (
 	StepPush      = "push"      // POST /par
 	StepAuthorize = "authorize" // GET /authorize?client_id&request_uri: the login page
-	StepLogin     = "login"     // POST /authorize action=login: 303 to the consent page
+	StepLogin     = "login"     // POST /authorize pargate_step=login: 303 to the consent page
 	StepConsent   = "consent"   // GET /authorize: the consent page
 	StepApprove   = "approve"   // POST /authorize decision=approve: 303 with the code
 	StepToken     = "token"     // POST /token
@@ -99,7 +99,7 @@ func Run(ctx context.Context, c Config, done func(step string)) error {
 		return fmt.Errorf("%s: %w", StepAuthorize, err)
 	}
 	form := hiddenFields(body)
-	if form.Get("action") != "login" {
+	if form.Get("pargate_step") != "login" {
 		return fmt.Errorf("%s: no login form in the page", StepAuthorize)
 	}
 	done(StepAuthorize)
@@ -117,7 +117,7 @@ func Run(ctx context.Context, c Config, done func(step string)) error {
 		return fmt.Errorf("%s: %w", StepConsent, err)
 	}
 	form = hiddenFields(body)
-	if form.Get("action") != "consent" {
+	if form.Get("pargate_step") != "consent" {
 		return fmt.Errorf("%s: no consent form in the page", StepConsent)
 	}
 	done(StepConsent)

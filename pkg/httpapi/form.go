@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/pargate/pargate/pkg/metrics"
 	"github.com/pargate/pargate/pkg/oauth"
 )
 
@@ -60,7 +59,7 @@ func credentials(r *http.Request, form url.Values) (oauth.ClientCredentials, err
 		return c, nil
 	}
 	c.BasicUsed = true
-	bad := &oauth.Error{Code: oauth.CodeInvalidClient, Description: "malformed Basic credentials", BasicAuth: true}
+	bad := oauth.InvalidClient("malformed Basic credentials")
 	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(value))
 	if err != nil {
 		return c, bad
@@ -82,10 +81,8 @@ func credentials(r *http.Request, form url.Values) (oauth.ClientCredentials, err
 
 // backChannel runs a client-authenticated POST endpoint (/par, /token): method,
 // body and client authentication are checked the same way for both.
-func (h *Handler) backChannel(path string, serve func(ctx context.Context, client *oauth.Client, form url.Values, dpop oauth.DPoP) (int, any, error)) http.Handler {
-	// RFC 9449 §4.3: htu is compared with the endpoint's public URL, as published in
-	// metadata, not with anything rebuilt from the request's Host.
-	endpoint := h.svc.Config().Issuer + path
+// endpoint is the endpoint's public URL (Endpoints), which DPoP proofs must name.
+func (h *Handler) backChannel(endpoint string, serve func(ctx context.Context, client *oauth.Client, form url.Values, dpop oauth.DPoP) (int, any, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			h.methodNotAllowed(w, r, http.MethodPost)
@@ -96,7 +93,7 @@ func (h *Handler) backChannel(path string, serve func(ctx context.Context, clien
 		form, err := readForm(w, r)
 		if errors.Is(err, errTooLarge) {
 			noteError(ctx, oauth.InvalidRequest("body too large"))
-			writeJSON(w, http.StatusRequestEntityTooLarge, errorBody{Error: oauth.CodeInvalidRequest, Description: "the request body exceeds 64 KiB"})
+			writeJSON(w, statusTooLarge, errorBody{Error: oauth.CodeInvalidRequest, Description: "the request body exceeds 64 KiB"})
 			return
 		}
 		if err != nil {
@@ -105,12 +102,12 @@ func (h *Handler) backChannel(path string, serve func(ctx context.Context, clien
 		}
 		cred, err := credentials(r, form)
 		if err != nil {
-			h.writeError(w, r, err)
+			h.writeAuthError(w, r, cred, err)
 			return
 		}
 		client, err := h.svc.AuthenticateClient(ctx, cred)
 		if err != nil {
-			h.writeError(w, r, err)
+			h.writeAuthError(w, r, cred, err)
 			return
 		}
 		noteClient(ctx, client.ID)
@@ -122,46 +119,5 @@ func (h *Handler) backChannel(path string, serve func(ctx context.Context, clien
 			return
 		}
 		writeJSON(w, status, body)
-	})
-}
-
-// par serves the pushed authorization request endpoint (RFC 9126 §2).
-func (h *Handler) par() http.Handler {
-	return h.backChannel(PathPAR, func(ctx context.Context, client *oauth.Client, form url.Values, dpop oauth.DPoP) (int, any, error) {
-		res, err := h.svc.Push(ctx, client, form, dpop)
-		if err != nil {
-			var e *oauth.Error
-			if errors.As(err, &e) && e.Redirect {
-				// Every error at PAR is JSON (RFC 9126 §2.3); the redirect flag is moot here.
-				c := *e
-				c.Redirect = false
-				err = &c
-			}
-			return 0, nil, err
-		}
-		// RFC 9126 §2.2: "the server MUST generate a request URI and provide it in the
-		// response with a 201 HTTP status code".
-		noteOutcome(ctx, outcomePushCreated, metrics.PushedRequests)
-		return http.StatusCreated, res, nil
-	})
-}
-
-// token serves the token endpoint (RFC 6749 §3.2).
-func (h *Handler) token() http.Handler {
-	return h.backChannel(PathToken, func(ctx context.Context, client *oauth.Client, form url.Values, dpop oauth.DPoP) (int, any, error) {
-		res, err := h.svc.Exchange(ctx, client, form, dpop)
-		if err != nil {
-			return 0, nil, err
-		}
-		switch {
-		case form.Get("grant_type") != oauth.GrantRefreshToken:
-			noteOutcome(ctx, outcomeTokensIssued, metrics.TokensIssued)
-		case res.RefreshToken != "" && res.RefreshToken != form.Get("refresh_token"):
-			noteOutcome(ctx, outcomeTokensRefreshed, metrics.TokensIssued, metrics.RefreshTokensRotated)
-		default:
-			// FAPI 2.0: the refresh token is not rotated.
-			noteOutcome(ctx, outcomeTokensRefreshed, metrics.TokensIssued)
-		}
-		return http.StatusOK, res, nil
 	})
 }

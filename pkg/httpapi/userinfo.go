@@ -4,42 +4,14 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/pargate/pargate/pkg/oauth"
 )
 
-// revoke serves the revocation endpoint (RFC 7009 §2), client-authenticated as at
-// /token.
-func (h *Handler) revoke() http.Handler {
-	return h.backChannel(PathRevoke, func(ctx context.Context, client *oauth.Client, form url.Values, _ oauth.DPoP) (int, any, error) {
-		if err := h.svc.Revoke(ctx, client, form); err != nil {
-			return 0, nil, err
-		}
-		noteOutcome(ctx, outcomeTokenRevoked)
-		// RFC 7009 §2.2: "The content of the response body is ignored by the client".
-		return http.StatusOK, struct{}{}, nil
-	})
-}
-
-// introspect serves the introspection endpoint (RFC 7662 §2), client-authenticated
-// as at /token.
-func (h *Handler) introspect() http.Handler {
-	return h.backChannel(PathIntrospect, func(ctx context.Context, client *oauth.Client, form url.Values, _ oauth.DPoP) (int, any, error) {
-		res, err := h.svc.Introspect(ctx, client, form)
-		if err != nil {
-			return 0, nil, err
-		}
-		noteOutcome(ctx, outcomeIntrospected)
-		return http.StatusOK, res, nil
-	})
-}
-
 // userinfo serves the UserInfo endpoint (OIDC Core §5.3) with Bearer (RFC 6750) or
 // DPoP-bound (RFC 9449 §7) access tokens.
 func (h *Handler) userinfo() http.Handler {
-	endpoint := h.svc.Config().Issuer + PathUserinfo
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodPost {
 			h.methodNotAllowed(w, r, "GET, POST")
@@ -53,7 +25,7 @@ func (h *Handler) userinfo() http.Handler {
 			return
 		}
 		h.setDPoPNonce(ctx, w)
-		dpop := oauth.DPoP{Proofs: r.Header.Values("DPoP"), Method: r.Method, URL: endpoint}
+		dpop := oauth.DPoP{Proofs: r.Header.Values("DPoP"), Method: r.Method, URL: h.urls.Userinfo}
 		claims, err := h.svc.Userinfo(ctx, scheme, token, dpop)
 		if err != nil {
 			h.resourceError(w, r, scheme, err)
@@ -91,13 +63,7 @@ func accessTokenOf(w http.ResponseWriter, r *http.Request) (scheme, token string
 // §3, RFC 9449 §7.1): 401 for token problems, 403 for insufficient scope.
 func (h *Handler) resourceError(w http.ResponseWriter, r *http.Request, scheme string, err error) {
 	e := oauth.AsError(err)
-	status := statusOf(e.Code)
-	switch e.Code {
-	case oauth.CodeInvalidToken, oauth.CodeInvalidDPoPProof, oauth.CodeUseDPoPNonce:
-		status = http.StatusUnauthorized
-	case oauth.CodeInsufficientScope:
-		status = http.StatusForbidden
-	}
+	status := resourceStatusFor(e.Code)
 	if status < 500 {
 		challenge := "Bearer"
 		if strings.EqualFold(scheme, "DPoP") || e.Code == oauth.CodeInvalidDPoPProof || e.Code == oauth.CodeUseDPoPNonce {
@@ -111,13 +77,4 @@ func (h *Handler) resourceError(w http.ResponseWriter, r *http.Request, scheme s
 	}
 	noteError(r.Context(), e)
 	writeJSON(w, status, errorBody{Error: e.Code, Description: e.Description})
-}
-
-// setDPoPNonce sends the current DPoP nonce (RFC 9449 §8.1 for the authorization
-// server, §9 for resources) when the server provides them. If the nonce key cannot be
-// loaded the header is left out; the proof check then reports the outage.
-func (h *Handler) setDPoPNonce(ctx context.Context, w http.ResponseWriter) {
-	if nonce, err := h.svc.DPoPNonce(ctx); err == nil && nonce != "" {
-		w.Header().Set("DPoP-Nonce", nonce)
-	}
 }

@@ -1,0 +1,59 @@
+package oauth
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// errInvalidToken is the one answer for every unusable access token at userinfo.
+func errInvalidToken() *Error {
+	return newError(CodeInvalidToken, "the access token is invalid, expired or revoked")
+}
+
+// Userinfo implements OIDC Core §5.3 for an access token presented with scheme
+// ("Bearer" or "DPoP", RFC 6750 §2.1 and RFC 9449 §7.1).
+func (s *Service) Userinfo(ctx context.Context, scheme, token string, dpop DPoP) (map[string]any, error) {
+	if token == "" {
+		return nil, newError(CodeInvalidToken, "an access token is required")
+	}
+	now := s.now()
+	at, err := s.parseAccessToken(ctx, token, now)
+	if errors.Is(err, ErrNotFound) {
+		return nil, errInvalidToken()
+	}
+	if err != nil {
+		return nil, AsError(fmt.Errorf("userinfo: %w", err))
+	}
+	if at.claims.Confirmation != nil {
+		// RFC 9449 §7.1: a DPoP-bound token is sent with the DPoP scheme and a proof
+		// whose key matches cnf.jkt and whose ath is the token's hash.
+		if !strings.EqualFold(scheme, "DPoP") {
+			return nil, newError(CodeInvalidToken, "this access token is DPoP-bound: use the DPoP scheme with a proof")
+		}
+		sum := sha256.Sum256([]byte(token))
+		dpop.ATH = base64.RawURLEncoding.EncodeToString(sum[:])
+		jkt, err := s.verifyDPoP(ctx, at.claims.ClientID, dpop)
+		if err != nil {
+			return nil, err
+		}
+		if jkt != at.claims.Confirmation.JKT {
+			return nil, invalidDPoP("the DPoP proof key does not match the token's cnf.jkt")
+		}
+	} else if !strings.EqualFold(scheme, "Bearer") {
+		return nil, newError(CodeInvalidToken, "use the Bearer scheme for this access token")
+	}
+	if !slices.Contains(strings.Fields(at.claims.Scope), "openid") {
+		return nil, newError(CodeInsufficientScope, "the access token lacks the openid scope")
+	}
+	out := map[string]any{}
+	for k, v := range at.grant.Claims {
+		out[k] = v
+	}
+	out["sub"] = at.grant.Subject
+	return out, nil
+}
