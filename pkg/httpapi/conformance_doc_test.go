@@ -463,3 +463,34 @@ func modulePath(tb testing.TB) string {
 	tb.Fatal("go.mod names no module")
 	return ""
 }
+
+// TestConformanceTableNamesCodeThatExists keeps the table's "where" column true: every
+// `pkg-relative/file.go: Name` it cites is a file under pkg/ that declares Name (for
+// `Type.Field`, the last part), so a rename or a move fails here instead of leaving a
+// row that points nowhere.
+func TestConformanceTableNamesCodeThatExists(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "CONFORMANCE.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	refs := regexp.MustCompile("`([a-z][a-z0-9_/]*\\.go)(?:: ([\\w.]+))?`").FindAllStringSubmatch(string(doc), -1)
+	if len(refs) < 40 {
+		t.Fatalf("found %d code references in CONFORMANCE.md; the table format changed?", len(refs))
+	}
+	for _, ref := range refs {
+		file, name := ref[1], ref[2]
+		src, err := os.ReadFile(filepath.Join("..", file))
+		if err != nil {
+			t.Errorf("CONFORMANCE.md cites %s, which is not a file under pkg/", file)
+			continue
+		}
+		if name == "" {
+			continue
+		}
+		name = name[strings.LastIndex(name, ".")+1:]
+		decl := regexp.MustCompile(`(?m)^(?:func (?:\([^)]*\) )?|type |var |const |\t)` + regexp.QuoteMeta(name) + `\b`)
+		if !decl.Match(src) {
+			t.Errorf("CONFORMANCE.md cites %s: %s, which %s does not declare", file, ref[2], file)
+		}
+	}
+}
