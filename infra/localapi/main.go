@@ -15,9 +15,26 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Getenv, os.Stdout); err != nil {
+	if err := run(ctx, withDefaults(os.Getenv), os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "localapi:", err)
 		os.Exit(1)
+	}
+}
+
+// withDefaults gives `make run` a local state folder unless LOCAL_STATE_DIR is set
+// (to a path, or to "-" for none): a restart reuses the key and the password hashes.
+func withDefaults(getenv func(string) string) func(string) string {
+	return func(name string) string {
+		v := getenv(name)
+		if name == "LOCAL_STATE_DIR" {
+			switch v {
+			case "":
+				return ".local"
+			case "-":
+				return ""
+			}
+		}
+		return v
 	}
 }
 

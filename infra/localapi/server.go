@@ -48,7 +48,8 @@ type Option func(*app.Parts)
 func WithClock(now func() time.Time) Option { return func(p *app.Parts) { p.Now = now } }
 
 // Start configures and starts the local API from getenv: ADDR, ISSUER, SEED_FILE,
-// STORE, KEYS_FILE and the variables config.FromEnv reads.
+// STORE, KEYS_FILE, KEY_ALG, LOCAL_STATE_DIR (localstate.go) and the variables
+// config.FromEnv reads.
 func Start(ctx context.Context, getenv func(string) string, opts ...Option) (*Server, error) {
 	env := func(name, def string) string {
 		if v := getenv(name); v != "" {
@@ -88,10 +89,25 @@ func Start(ctx context.Context, getenv func(string) string, opts ...Option) (*Se
 		return fail(err)
 	}
 	s.close = append(s.close, closeStore)
-	if err := seed.Import(ctx, reg, s.Seed); err != nil {
+	keysFile, hash, saveHashes := getenv("KEYS_FILE"), seed.Hasher(oauth.HashPassword), func() error { return nil }
+	if dir := getenv("LOCAL_STATE_DIR"); dir != "" {
+		state := localState{dir: dir}
+		if keysFile == "" {
+			if keysFile, err = state.keysFile(getenv("KEY_ALG")); err != nil {
+				return fail(err)
+			}
+		}
+		if hash, saveHashes, err = state.passwordHashes(); err != nil {
+			return fail(err)
+		}
+	}
+	if err := seed.ImportWith(ctx, reg, s.Seed, hash); err != nil {
 		return fail(err)
 	}
-	src, err := keys.LoadOrGenerate(getenv("KEYS_FILE"), getenv("KEY_ALG"))
+	if err := saveHashes(); err != nil {
+		return fail(err)
+	}
+	src, err := keys.LoadOrGenerate(keysFile, getenv("KEY_ALG"))
 	if err != nil {
 		return fail(err)
 	}

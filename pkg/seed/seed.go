@@ -191,8 +191,18 @@ func checkRedirectPrefix(p string) error {
 	return nil
 }
 
-// Import writes the seed's clients and users into reg, hashing user passwords.
+// Import writes the seed's clients and users into reg, hashing user passwords with
+// oauth.HashPassword.
 func Import(ctx context.Context, reg oauth.Registry, f *File) error {
+	return ImportWith(ctx, reg, f, oauth.HashPassword)
+}
+
+// Hasher turns a password into its stored argon2id PHC string (oauth.HashPassword, or
+// a cache of its results).
+type Hasher func(password string) (string, error)
+
+// ImportWith is Import with the password hashes from hash.
+func ImportWith(ctx context.Context, reg oauth.Registry, f *File, hash Hasher) error {
 	for i := range f.Clients {
 		c := f.Clients[i].Client
 		if err := reg.PutClient(ctx, &c); err != nil {
@@ -200,11 +210,11 @@ func Import(ctx context.Context, reg oauth.Registry, f *File) error {
 		}
 	}
 	for _, u := range f.Users {
-		hash, err := oauth.HashPassword(u.Password)
+		encoded, err := hash(u.Password)
 		if err != nil {
 			return fmt.Errorf("import user %s: %w", u.Username, err)
 		}
-		user := &oauth.User{Username: u.Username, PasswordHash: hash, Claims: u.Claims, Disabled: u.Disabled}
+		user := &oauth.User{Username: u.Username, PasswordHash: encoded, Claims: u.Claims, Disabled: u.Disabled}
 		if err := reg.PutUser(ctx, user); err != nil {
 			return fmt.Errorf("import user %s: %w", u.Username, err)
 		}
