@@ -399,7 +399,7 @@ func TestFAPI2ProfileEndToEnd(t *testing.T) {
 		}
 		// FAPI 2.0 §5.4.1: PS256, ES256 or EdDSA; KEY_ALG=PS256 here.
 		raw, _ := tok.Extra("id_token").(string)
-		if _, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.PS256}); err != nil {
+		if _, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{jose.PS256}); err != nil {
 			t.Errorf("ID token is not PS256: %v", err)
 		}
 		l.verifyDPoPAccessToken(t, tok, c.id, k.jkt(t))
@@ -467,7 +467,7 @@ func TestFAPI2ProfileEndToEnd(t *testing.T) {
 // client_id, and cnf.jkt the thumbprint of the DPoP key.
 func (l *local) verifyDPoPAccessToken(t *testing.T, tok *oauth2.Token, clientID, jkt string) {
 	t.Helper()
-	jws, err := jose.ParseSigned(tok.AccessToken, []jose.SignatureAlgorithm{jose.PS256, jose.ES256, jose.EdDSA})
+	jws, err := jose.ParseSignedCompact(tok.AccessToken, []jose.SignatureAlgorithm{jose.PS256, jose.ES256, jose.EdDSA})
 	if err != nil {
 		t.Fatalf("access token is not a JWS with a FAPI 2.0 algorithm: %v", err)
 	}

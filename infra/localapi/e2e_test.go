@@ -522,7 +522,7 @@ func (l *local) jwks(t *testing.T) jose.JSONWebKeySet {
 // by a key of the JWKS, with the required claims.
 func (l *local) verifyAccessToken(t *testing.T, tok *oauth2.Token, clientID, subject, scope string) {
 	t.Helper()
-	jws, err := jose.ParseSigned(tok.AccessToken, []jose.SignatureAlgorithm{jose.RS256, jose.PS256, jose.ES256})
+	jws, err := jose.ParseSignedCompact(tok.AccessToken, []jose.SignatureAlgorithm{jose.RS256, jose.PS256, jose.ES256})
 	if err != nil {
 		t.Fatalf("access token is not a JWS: %v", err)
 	}

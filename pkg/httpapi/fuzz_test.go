@@ -497,7 +497,7 @@ func signRaw(t *testing.T, key jose.JSONWebKey, header, payload string) string {
 // verifiesWithClientKey reports whether token is a compact JWS that the fixture
 // clients' registered key verifies.
 func verifiesWithClientKey(token string) bool {
-	jws, err := jose.ParseSigned(token, []jose.SignatureAlgorithm{jose.ES256})
+	jws, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.ES256})
 	if err != nil {
 		return false
 	}
