@@ -3,7 +3,7 @@ package main
 // End-to-end tests of the clients that sign: a private_key_jwt client (RFC 7523,
 // OIDC Core §9) that pushes a signed request object (RFC 9126 §3, RFC 9101), and the
 // whole flow under PROFILE=fapi2 (FAPI 2.0 Security Profile) with DPoP (RFC 9449) at
-// the PAR and token endpoints. The harness is e2e_test.go's: the local API over real
+// the PAR and token endpoints. The harness is harness_test.go's: the local API over real
 // HTTP, the cookie-jar browser, golang.org/x/oauth2 for the code exchange and
 // github.com/coreos/go-oidc/v3 for the ID token. x/oauth2 has no private_key_jwt, so
 // the assertion travels as client_assertion_type / client_assertion parameters with
@@ -68,7 +68,7 @@ func (c *signingClient) publicJWKS(t *testing.T) string {
 	return string(b)
 }
 
-// startSigning starts the local API with env, seeded with e2e_test.go's fixtures
+// startSigning starts the local API with env, seeded with harness_test.go's fixtures
 // plus the two signing clients.
 func startSigning(t *testing.T, env map[string]string, jar, fapi *signingClient) *local {
 	t.Helper()
