@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/pargate/pargate/pkg/httpapi/httpapitest"
 )
 
 // TestPushedAuthorizationCodeFlowEndToEnd is the whole flow: push, sign in,
@@ -27,21 +29,21 @@ func happyPath(t *testing.T, l *local) {
 	b := l.browser(t)
 
 	login := b.open(t, appID, pr.RequestURI)
-	if !isLoginPage(login) {
+	if !httpapitest.IsLoginPage(login) {
 		t.Fatalf("login page: %d\n%s", login.Status, login.Body)
 	}
 	wantPageHeaders(t, login)
 	if wantCookies(t, login) == 0 {
-		t.Error("the login page sets no transaction cookie")
+		t.Error("the login httpapitest.Page sets no transaction cookie")
 	}
 	if strings.Contains(login.Body, a.state) || strings.Contains(login.Body, a.nonce) {
-		t.Error("the login page shows pushed parameters (state or nonce)")
+		t.Error("the login httpapitest.Page shows pushed parameters (state or nonce)")
 	}
 
 	consent := b.signIn(t, login)
 	wantPageHeaders(t, consent)
 	if !strings.Contains(consent.Body, "E2E App") || !strings.Contains(consent.Body, "app.example.com") {
-		t.Errorf("the consent page does not name the client and its redirect host:\n%s", consent.Body)
+		t.Errorf("the consent httpapitest.Page does not name the client and its redirect host:\n%s", consent.Body)
 	}
 
 	r := b.decide(t, consent, "approve")
@@ -89,20 +91,20 @@ func TestRequestURIIsRejectedAfterTheCodeWasIssued(t *testing.T) {
 }
 
 // TestReloadOfAuthorizeBeforeCompletionWorks: FAPI 2.0 §5.3.2.2 note 3 — reloading
-// the authorization page before the code is issued does not burn the request_uri.
+// the authorization httpapitest.Page before the code is issued does not burn the request_uri.
 func TestReloadOfAuthorizeBeforeCompletionWorks(t *testing.T) {
 	l := start(t, nil)
 	a := newRequest(l.app())
 	pr := l.push(t, a)
 	b := l.browser(t)
-	if !isLoginPage(b.open(t, appID, pr.RequestURI)) {
+	if !httpapitest.IsLoginPage(b.open(t, appID, pr.RequestURI)) {
 		t.Fatal("first load is not the login page")
 	}
 	login := b.open(t, appID, pr.RequestURI)
 	consent := b.signIn(t, login)
 	for i := range 2 {
-		if p := b.open(t, appID, pr.RequestURI); !isConsentPage(p) {
-			t.Fatalf("reload %d after login: want the consent page, got %d:\n%s", i, p.Status, p.Body)
+		if p := b.open(t, appID, pr.RequestURI); !httpapitest.IsConsentPage(p) {
+			t.Fatalf("reload %d after login: want the consent httpapitest.Page, got %d:\n%s", i, p.Status, p.Body)
 		} else {
 			consent = p
 		}
@@ -133,8 +135,8 @@ func TestTransactionContinuesAfterExpiresInOnceStarted(t *testing.T) {
 	b := l.browser(t)
 	login := b.open(t, appID, pr.RequestURI)
 	l.clock.Advance(2 * time.Duration(pr.ExpiresIn) * time.Second)
-	if p := b.open(t, appID, pr.RequestURI); !isLoginPage(p) {
-		t.Fatalf("reload after expires_in: want the login page, got %d:\n%s", p.Status, p.Body)
+	if p := b.open(t, appID, pr.RequestURI); !httpapitest.IsLoginPage(p) {
+		t.Fatalf("reload after expires_in: want the login httpapitest.Page, got %d:\n%s", p.Status, p.Body)
 	}
 	consent := b.signIn(t, login)
 	l.clock.Advance(time.Duration(pr.ExpiresIn) * time.Second)
@@ -173,7 +175,7 @@ func TestTransactionStopsAtItsDeadline(t *testing.T) {
 	b2 := l.browser(t)
 	login2 := b2.open(t, appID, pr2.RequestURI)
 	l.clock.Advance(10*time.Minute + time.Second)
-	r := b2.submit(t, login2, url.Values{"username": {userName}, "password": {userPassword}})
+	r := b2.Submit(t, login2, url.Values{"username": {userName}, "password": {userPassword}})
 	wantErrorPage(t, r, http.StatusBadRequest, "")
 }
 
@@ -272,7 +274,7 @@ func TestDenyRedirectsWithAccessDenied(t *testing.T) {
 	if r.Status != http.StatusSeeOther {
 		t.Fatalf("deny: want 303, got %d:\n%s", r.Status, r.Body)
 	}
-	loc := r.location(t)
+	loc := r.Location(t)
 	q := loc.Query()
 	if got := loc.Scheme + "://" + loc.Host + loc.Path; got != appRedirect {
 		t.Errorf("redirected to %q, want %q", got, appRedirect)
@@ -291,9 +293,9 @@ func TestWrongPasswordShowsTheLoginPageAgain(t *testing.T) {
 	b := l.browser(t)
 	login := b.open(t, appID, pr.RequestURI)
 	for _, user := range []string{userName, "mallory"} {
-		r := b.submit(t, login, url.Values{"username": {user}, "password": {"wrong password"}})
-		if !isLoginPage(r) || r.Header.Get("Location") != "" {
-			t.Fatalf("wrong password for %s: want the login page again, got %d %s:\n%s", user, r.Status, r.Header.Get("Location"), r.Body)
+		r := b.Submit(t, login, url.Values{"username": {user}, "password": {"wrong password"}})
+		if !httpapitest.IsLoginPage(r) || r.Header.Get("Location") != "" {
+			t.Fatalf("wrong password for %s: want the login httpapitest.Page again, got %d %s:\n%s", user, r.Status, r.Header.Get("Location"), r.Body)
 		}
 		if !strings.Contains(r.Body, `role="alert"`) || !strings.Contains(r.Body, "incorrect") {
 			t.Errorf("no error message on the login page:\n%s", r.Body)
@@ -308,7 +310,7 @@ func TestWrongPasswordShowsTheLoginPageAgain(t *testing.T) {
 }
 
 // TestMissingOrWrongCSRFTokenIsForbidden: the login and consent forms are CSRF
-// protected; a forged post gets a 403 page and changes nothing.
+// protected; a forged post gets a 403 httpapitest.Page and changes nothing.
 func TestMissingOrWrongCSRFTokenIsForbidden(t *testing.T) {
 	l := start(t, nil)
 	a := newRequest(l.app())
@@ -322,15 +324,15 @@ func TestMissingOrWrongCSRFTokenIsForbidden(t *testing.T) {
 			for k, v := range creds {
 				extra[k] = v
 			}
-			wantErrorPage(t, b.submit(t, login, extra), http.StatusForbidden, "")
+			wantErrorPage(t, b.Submit(t, login, extra), http.StatusForbidden, "")
 		})
 	}
 	consent := b.signIn(t, login)
-	_, beforeLogin := form(t, login)
+	_, beforeLogin := httpapitest.Form(t, login)
 	for name, csrf := range map[string]string{"missing": "", "wrong": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
 		"from before login": beforeLogin.Get("csrf")} {
 		t.Run("consent/"+name, func(t *testing.T) {
-			wantErrorPage(t, b.submit(t, consent, url.Values{"csrf": {csrf}, "decision": {"approve"}}), http.StatusForbidden, "")
+			wantErrorPage(t, b.Submit(t, consent, url.Values{"csrf": {csrf}, "decision": {"approve"}}), http.StatusForbidden, "")
 		})
 	}
 	code := l.authorizationResponse(t, a, b.decide(t, consent, "approve"))
@@ -344,7 +346,7 @@ func TestMissingOrWrongCSRFTokenIsForbidden(t *testing.T) {
 func TestNonPushedRequestFromClientRequiringPARIsInvalidRequest(t *testing.T) {
 	l := start(t, nil)
 	a := newRequest(l.rp(parOnlyID, parOnlySecret, appRedirect, "openid"))
-	wantErrorPage(t, l.browser(t).get(t, a.url()), http.StatusBadRequest, "invalid_request")
+	wantErrorPage(t, l.browser(t).Get(t, a.url()), http.StatusBadRequest, "invalid_request")
 	// Pushed, the same client goes through.
 	code := l.pushAndAuthorize(t, a)
 	if _, err := a.exchange(t.Context(), code); err != nil {
@@ -360,7 +362,7 @@ func TestNonPushedRequestWithServerRequiringPARIsInvalidRequest(t *testing.T) {
 		t.Error("discovery does not publish require_pushed_authorization_requests: true")
 	}
 	a := newRequest(l.app())
-	wantErrorPage(t, l.browser(t).get(t, a.url()), http.StatusBadRequest, "invalid_request")
+	wantErrorPage(t, l.browser(t).Get(t, a.url()), http.StatusBadRequest, "invalid_request")
 	code := l.pushAndAuthorize(t, a)
 	if _, err := a.exchange(t.Context(), code); err != nil {
 		t.Fatalf("exchange: %v", err)
@@ -376,17 +378,17 @@ func TestNonPushedRequestFromNormalClientWorks(t *testing.T) {
 	}
 	a := newRequest(l.app())
 	b := l.browser(t)
-	r := b.get(t, a.url())
+	r := b.Get(t, a.url())
 	if r.Status != http.StatusSeeOther {
 		t.Fatalf("direct request: want 303 to continue, got %d:\n%s", r.Status, r.Body)
 	}
-	next := r.location(t)
+	next := r.Location(t)
 	if next.Host != r.URL.Host || next.Path != r.URL.Path ||
 		!strings.HasPrefix(next.Query().Get("request_uri"), "urn:ietf:params:oauth:request_uri:") ||
 		next.Query().Get("client_id") != appID || next.Query().Has("state") || next.Query().Has("code_challenge") {
 		t.Fatalf("direct request continues at %s", next)
 	}
-	consent := b.signIn(t, b.get(t, next.String()))
+	consent := b.signIn(t, b.Get(t, next.String()))
 	code := l.authorizationResponse(t, a, b.decide(t, consent, "approve"))
 	tok, err := a.exchange(t.Context(), code)
 	if err != nil {
@@ -394,7 +396,7 @@ func TestNonPushedRequestFromNormalClientWorks(t *testing.T) {
 	}
 	l.verifyIDToken(t, a, tok)
 	l.verifyAccessToken(t, tok, appID, userSubject, "openid profile email")
-	wantErrorPage(t, b.get(t, next.String()), http.StatusBadRequest, "invalid_request_uri")
+	wantErrorPage(t, b.Get(t, next.String()), http.StatusBadRequest, "invalid_request_uri")
 }
 
 // TestConcurrentApprovalsIssueExactlyOneCode: docs/design.md decision 4 — fifty
@@ -410,14 +412,14 @@ func concurrentApprovals(t *testing.T, l *local) {
 	pr := l.push(t, a)
 	b := l.browser(t)
 	consent := b.signIn(t, b.open(t, appID, pr.RequestURI))
-	action, fields := form(t, consent)
+	action, fields := httpapitest.Form(t, consent)
 	fields.Set("decision", "approve")
 	target, err := consent.URL.Parse(action)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var cookie []string
-	for _, c := range b.c.Jar.Cookies(target) {
+	for _, c := range b.Client.Jar.Cookies(target) {
 		cookie = append(cookie, c.Name+"="+c.Value)
 	}
 	// Each request carries the same cookie and form and goes over its own
@@ -426,7 +428,7 @@ func concurrentApprovals(t *testing.T, l *local) {
 		wg    sync.WaitGroup
 		ready sync.WaitGroup
 		gate  = make(chan struct{})
-		pages = make([]page, n)
+		pages = make([]httpapitest.Page, n)
 		errs  = make([]error, n)
 	)
 	for i := range n {
@@ -457,7 +459,7 @@ func concurrentApprovals(t *testing.T, l *local) {
 			}
 			defer resp.Body.Close()
 			body, _ := io.ReadAll(resp.Body)
-			pages[i] = page{Status: resp.StatusCode, Header: resp.Header, Body: string(body), URL: req.URL}
+			pages[i] = httpapitest.Page{Status: resp.StatusCode, Header: resp.Header, Body: string(body), URL: req.URL}
 		}()
 	}
 	ready.Wait()

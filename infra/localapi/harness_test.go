@@ -18,20 +18,19 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/go-jose/go-jose/v4"
 	"golang.org/x/oauth2"
+
+	"github.com/pargate/pargate/pkg/httpapi/httpapitest"
 )
 
 // Fixture clients and user. Secrets are 43+ characters, as the seed requires.
@@ -48,8 +47,8 @@ const (
 	appRedirect2  = "https://app.example.com/other-cb"
 	otherRedirect = "https://other.example.net/cb"
 
-	userName     = "alice"
-	userPassword = "correct horse battery staple"
+	userName     = httpapitest.Username
+	userPassword = httpapitest.Password
 	userSubject  = "5f1c3b9e-alice"
 )
 
@@ -70,29 +69,12 @@ var seedJSON = `{
               "email_verified": true, "preferred_username": "alice"}}]
 }`
 
-// clock is the settable clock injected into the server (WithClock), so expiry is
-// tested without sleeping.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // local is a running local API.
 type local struct {
-	srv   *Server
-	clock *clock
+	srv *Server
+	// clock is the settable clock injected into the server (WithClock), so expiry
+	// is tested without sleeping.
+	clock *httpapitest.Clock
 	// meta is the discovery document: tests take endpoint paths from it.
 	meta struct {
 		Issuer                string `json:"issuer"`
@@ -116,7 +98,7 @@ func start(t *testing.T, env map[string]string) *local {
 	for k, v := range env {
 		vars[k] = v
 	}
-	l := &local{clock: &clock{now: time.Now()}}
+	l := &local{clock: httpapitest.NewClock(time.Now())}
 	srv, err := Start(t.Context(), func(name string) string { return vars[name] }, WithClock(l.clock.Now))
 	if err != nil {
 		t.Fatalf("Start: %v", err)
@@ -224,167 +206,45 @@ func (l *local) push(t *testing.T, a *authRequest) pushResponse {
 	return pr
 }
 
-// page is one response as the browser saw it.
-type page struct {
-	Status int
-	Header http.Header
-	Body   string
-	URL    *url.URL
-}
-
-func (p page) location(t *testing.T) *url.URL {
-	t.Helper()
-	loc, err := p.URL.Parse(p.Header.Get("Location"))
-	if err != nil || p.Header.Get("Location") == "" {
-		t.Fatalf("no Location (%d): %v\n%s", p.Status, err, p.Body)
-	}
-	return loc
-}
-
-// browser is a user agent with a cookie jar that reads the HTML forms. It follows
-// no redirect by itself, so every hop is visible to the test.
+// browser is the shared cookie-jar browser on the local API: it follows no redirect
+// by itself, so every hop is visible to the test.
 type browser struct {
+	*httpapitest.Browser
 	l *local
-	c *http.Client
 }
 
 func (l *local) browser(t *testing.T) *browser {
 	t.Helper()
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &browser{l: l, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
-		return http.ErrUseLastResponse
-	}}}
-}
-
-func (b *browser) do(t *testing.T, req *http.Request) page {
-	t.Helper()
-	resp, err := b.c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return page{Status: resp.StatusCode, Header: resp.Header, Body: string(body), URL: req.URL}
-}
-
-// get loads target, absolute or relative to the issuer.
-func (b *browser) get(t *testing.T, target string) page {
-	t.Helper()
-	u, err := url.Parse(b.l.srv.Issuer + "/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if u, err = u.Parse(target); err != nil {
-		t.Fatal(err)
-	}
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, u.String(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b.do(t, req)
+	return &browser{Browser: httpapitest.NewBrowser(t, l.srv.Issuer), l: l}
 }
 
 // open starts (or reloads) the authorization transaction of a pushed request.
-func (b *browser) open(t *testing.T, clientID, requestURI string) page {
+func (b *browser) open(t *testing.T, clientID, requestURI string) httpapitest.Page {
 	t.Helper()
-	return b.get(t, b.l.meta.AuthorizationEndpoint+"?"+url.Values{"client_id": {clientID}, "request_uri": {requestURI}}.Encode())
+	return b.Get(t, b.l.meta.AuthorizationEndpoint+"?"+url.Values{"client_id": {clientID}, "request_uri": {requestURI}}.Encode())
 }
 
-var (
-	formTag     = regexp.MustCompile(`<form method="post" action="([^"]*)"`)
-	hiddenInput = regexp.MustCompile(`<input type="hidden" name="([a-z_]+)" value="([^"]*)">`)
-)
-
-// form is what a browser would post from page: its hidden fields, and its action.
-func form(t *testing.T, p page) (action string, fields url.Values) {
-	t.Helper()
-	m := formTag.FindStringSubmatch(p.Body)
-	if m == nil {
-		t.Fatalf("no form on the page (%d):\n%s", p.Status, p.Body)
-	}
-	action = htmlUnescape(m[1])
-	fields = url.Values{}
-	for _, m := range hiddenInput.FindAllStringSubmatch(p.Body, -1) {
-		fields.Set(m[1], htmlUnescape(m[2]))
-	}
-	return action, fields
-}
-
-// submit posts p's form with its hidden fields, then extra (an empty value
-// deletes a field).
-func (b *browser) submit(t *testing.T, p page, extra url.Values) page {
-	t.Helper()
-	action, fields := form(t, p)
-	for k, vs := range extra {
-		if len(vs) == 1 && vs[0] == "" {
-			fields.Del(k)
-		} else {
-			fields[k] = vs
-		}
-	}
-	target, err := p.URL.Parse(action)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, target.String(), strings.NewReader(fields.Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return b.do(t, req)
-}
-
-func htmlUnescape(s string) string {
-	return strings.NewReplacer("&amp;", "&", "&#43;", "+", "&#34;", `"`, "&#39;", "'", "&lt;", "<", "&gt;", ">").Replace(s)
-}
-
-func isLoginPage(p page) bool {
-	return p.Status == http.StatusOK && strings.Contains(p.Body, `name="username"`) && strings.Contains(p.Body, `name="password"`)
-}
-
-func isConsentPage(p page) bool {
-	return p.Status == http.StatusOK && strings.Contains(p.Body, `name="decision" value="approve"`) &&
-		strings.Contains(p.Body, `name="decision" value="deny"`)
-}
-
-// signIn submits the login page with the user's credentials and follows the
+// signIn submits the login httpapitest.Page with the user's credentials and follows the
 // Post/Redirect/Get hop to the consent page.
-func (b *browser) signIn(t *testing.T, login page) page {
+func (b *browser) signIn(t *testing.T, login httpapitest.Page) httpapitest.Page {
 	t.Helper()
-	if !isLoginPage(login) {
-		t.Fatalf("want the login page, got %d:\n%s", login.Status, login.Body)
-	}
-	r := b.submit(t, login, url.Values{"username": {userName}, "password": {userPassword}})
-	if r.Status != http.StatusSeeOther {
-		t.Fatalf("login: want 303, got %d:\n%s", r.Status, r.Body)
-	}
-	consent := b.get(t, r.location(t).String())
-	if !isConsentPage(consent) {
-		t.Fatalf("want the consent page, got %d:\n%s", consent.Status, consent.Body)
-	}
-	return consent
+	return b.SignIn(t, login, userName, userPassword)
 }
 
 // decide presses the consent button and returns the raw response.
-func (b *browser) decide(t *testing.T, consent page, decision string) page {
+func (b *browser) decide(t *testing.T, consent httpapitest.Page, decision string) httpapitest.Page {
 	t.Helper()
-	return b.submit(t, consent, url.Values{"decision": {decision}})
+	return b.Submit(t, consent, url.Values{"decision": {decision}})
 }
 
 // authorizationResponse checks r is the 303 to the client's redirect URI carrying
 // code, state and iss (RFC 9207), and returns the code.
-func (l *local) authorizationResponse(t *testing.T, a *authRequest, r page) string {
+func (l *local) authorizationResponse(t *testing.T, a *authRequest, r httpapitest.Page) string {
 	t.Helper()
 	if r.Status != http.StatusSeeOther {
 		t.Fatalf("authorization response: want 303 See Other, got %d:\n%s", r.Status, r.Body)
 	}
-	loc := r.location(t)
+	loc := r.Location(t)
 	q := loc.Query()
 	if base := loc.Scheme + "://" + loc.Host + loc.Path; base != a.conf.RedirectURL {
 		t.Errorf("redirected to %q, want %q", base, a.conf.RedirectURL)
@@ -440,30 +300,30 @@ func wantTokenError(t *testing.T, err error, code string) {
 	}
 }
 
-// wantErrorPage checks p is an HTML error page with status and, when code is not
+// wantErrorPage checks p is an HTML error httpapitest.Page with status and, when code is not
 // empty, that error code, shown to the user with no redirect (RFC 6749 §4.1.2.1).
-func wantErrorPage(t *testing.T, p page, status int, code string) {
+func wantErrorPage(t *testing.T, p httpapitest.Page, status int, code string) {
 	t.Helper()
 	if p.Status != status {
-		t.Fatalf("want an error page %d %s, got %d:\n%s", status, code, p.Status, p.Body)
+		t.Fatalf("want an error httpapitest.Page %d %s, got %d:\n%s", status, code, p.Status, p.Body)
 	}
 	if loc := p.Header.Get("Location"); loc != "" {
-		t.Fatalf("error page redirects to %s", loc)
+		t.Fatalf("error httpapitest.Page redirects to %s", loc)
 	}
 	if ct := p.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
-		t.Errorf("error page Content-Type = %q", ct)
+		t.Errorf("error httpapitest.Page Content-Type = %q", ct)
 	}
 	if code != "" && !strings.Contains(p.Body, "<code>"+code+"</code>") {
-		t.Fatalf("error page does not show %s:\n%s", code, p.Body)
+		t.Fatalf("error httpapitest.Page does not show %s:\n%s", code, p.Body)
 	}
 	if strings.Contains(p.Body, `name="password"`) || strings.Contains(p.Body, `value="approve"`) {
-		t.Fatalf("error page carries a form:\n%s", p.Body)
+		t.Fatalf("error httpapitest.Page carries a form:\n%s", p.Body)
 	}
 	wantPageHeaders(t, p)
 }
 
-// wantPageHeaders checks the security headers of the page contract in docs/design.md.
-func wantPageHeaders(t *testing.T, p page) {
+// wantPageHeaders checks the security headers of the httpapitest.Page contract in docs/design.md.
+func wantPageHeaders(t *testing.T, p httpapitest.Page) {
 	t.Helper()
 	csp := p.Header.Get("Content-Security-Policy")
 	for _, directive := range []string{"default-src 'none'", "frame-ancestors 'none'", "form-action 'self'"} {
@@ -481,7 +341,7 @@ func wantPageHeaders(t *testing.T, p page) {
 
 // wantCookies checks every cookie p sets is HttpOnly and SameSite=Lax, and not
 // Secure, as the issuer is http on loopback; it returns how many there were.
-func wantCookies(t *testing.T, p page) int {
+func wantCookies(t *testing.T, p httpapitest.Page) int {
 	t.Helper()
 	cookies := (&http.Response{Header: p.Header}).Cookies()
 	for _, c := range cookies {
