@@ -1,6 +1,7 @@
 package oauthtest
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -638,18 +639,12 @@ func assertOneWinner(tb testing.TB, errs []error, what string, loserErrs ...erro
 
 func mustCreate(tb testing.TB, s oauth.Store, r *oauth.PushedRequest) {
 	tb.Helper()
-	if err := s.CreatePushedRequest(tb.Context(), r); err != nil {
-		tb.Fatalf("CreatePushedRequest: %v", err)
-	}
+	mustWrite(tb, "CreatePushedRequest", s.CreatePushedRequest, r)
 }
 
 func mustGet(tb testing.TB, s oauth.Store, key string) *oauth.PushedRequest {
 	tb.Helper()
-	r, err := s.GetPushedRequest(tb.Context(), key)
-	if err != nil {
-		tb.Fatalf("GetPushedRequest: %v", err)
-	}
-	return r
+	return mustRead(tb, "GetPushedRequest", s.GetPushedRequest, key)
 }
 
 // mustIssue issues code for r with the grant grantOf(code), and returns a fresh copy
@@ -687,34 +682,49 @@ func grantOf(tb testing.TB, code *oauth.AuthorizationCode) *oauth.Grant {
 
 func mustPutClient(tb testing.TB, reg oauth.Registry, c *oauth.Client) {
 	tb.Helper()
-	if err := reg.PutClient(tb.Context(), c); err != nil {
-		tb.Fatalf("PutClient: %v", err)
-	}
+	mustWrite(tb, "PutClient", reg.PutClient, c)
 }
 
 func mustGetClient(tb testing.TB, s oauth.Store, id string) *oauth.Client {
 	tb.Helper()
-	c, err := s.GetClient(tb.Context(), id)
-	if err != nil {
-		tb.Fatalf("GetClient: %v", err)
-	}
-	return c
+	return mustRead(tb, "GetClient", s.GetClient, id)
 }
 
 func mustPutUser(tb testing.TB, reg oauth.Registry, u *oauth.User) {
 	tb.Helper()
-	if err := reg.PutUser(tb.Context(), u); err != nil {
-		tb.Fatalf("PutUser: %v", err)
-	}
+	mustWrite(tb, "PutUser", reg.PutUser, u)
 }
 
 func mustGetUser(tb testing.TB, s oauth.Store, username string) *oauth.User {
 	tb.Helper()
-	u, err := s.GetUser(tb.Context(), username)
-	if err != nil {
-		tb.Fatalf("GetUser: %v", err)
+	return mustRead(tb, "GetUser", s.GetUser, username)
+}
+
+// mustWrite stores v with write, named op in the failure.
+func mustWrite[T any](tb testing.TB, op string, write func(context.Context, T) error, v T) {
+	tb.Helper()
+	if err := write(tb.Context(), v); err != nil {
+		tb.Fatalf("%s: %v", op, err)
 	}
-	return u
+}
+
+// mustRead reads the record under key with read, named op in the failure.
+func mustRead[T any](tb testing.TB, op string, read func(context.Context, string) (T, error), key string) T {
+	tb.Helper()
+	v, err := read(tb.Context(), key)
+	if err != nil {
+		tb.Fatalf("%s: %v", op, err)
+	}
+	return v
+}
+
+// assertAbsent checks that read finds no record under key (oauth.ErrNotFound); what
+// names the record in the failure.
+func assertAbsent[T any](tb testing.TB, op, what string, read func(context.Context, string) (T, error), key string) {
+	tb.Helper()
+	if v, err := read(tb.Context(), key); !errors.Is(err, oauth.ErrNotFound) {
+		tb.Fatalf("%s of %s that must not have been stored: got (%s, %v), want oauth.ErrNotFound", op, what, show(v), err)
+	}
 }
 
 // assertCodeUsable consumes the code as its client at now and checks that the store

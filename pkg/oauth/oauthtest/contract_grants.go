@@ -548,43 +548,29 @@ func issuedGrant(tb testing.TB, s oauth.Store, now time.Time) *oauth.Grant {
 
 func mustGetGrant(tb testing.TB, s oauth.Store, id string) *oauth.Grant {
 	tb.Helper()
-	g, err := s.GetGrant(tb.Context(), id)
-	if err != nil {
-		tb.Fatalf("GetGrant: %v", err)
-	}
-	return g
+	return mustRead(tb, "GetGrant", s.GetGrant, id)
 }
 
 // assertGrantAbsent checks that no grant is stored under id.
 func assertGrantAbsent(tb testing.TB, s oauth.Store, id string) {
 	tb.Helper()
-	if g, err := s.GetGrant(tb.Context(), id); !errors.Is(err, oauth.ErrNotFound) {
-		tb.Fatalf("GetGrant of a grant that must not have been stored: got (%s, %v), want oauth.ErrNotFound", show(g), err)
-	}
+	assertAbsent(tb, "GetGrant", "a grant", s.GetGrant, id)
 }
 
 func mustCreateRefreshToken(tb testing.TB, s oauth.Store, rt *oauth.RefreshToken) {
 	tb.Helper()
-	if err := s.CreateRefreshToken(tb.Context(), rt); err != nil {
-		tb.Fatalf("CreateRefreshToken: %v", err)
-	}
+	mustWrite(tb, "CreateRefreshToken", s.CreateRefreshToken, rt)
 }
 
 func mustGetRefreshToken(tb testing.TB, s oauth.Store, key string) *oauth.RefreshToken {
 	tb.Helper()
-	rt, err := s.GetRefreshToken(tb.Context(), key)
-	if err != nil {
-		tb.Fatalf("GetRefreshToken: %v", err)
-	}
-	return rt
+	return mustRead(tb, "GetRefreshToken", s.GetRefreshToken, key)
 }
 
 // assertRefreshTokenAbsent checks that no refresh token is stored under key.
 func assertRefreshTokenAbsent(tb testing.TB, s oauth.Store, key string) {
 	tb.Helper()
-	if rt, err := s.GetRefreshToken(tb.Context(), key); !errors.Is(err, oauth.ErrNotFound) {
-		tb.Fatalf("GetRefreshToken of a token that must not have been stored: got (%s, %v), want oauth.ErrNotFound", show(rt), err)
-	}
+	assertAbsent(tb, "GetRefreshToken", "a token", s.GetRefreshToken, key)
 }
 
 // mustRotate rotates rt into next at now as rt's client.
