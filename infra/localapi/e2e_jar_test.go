@@ -436,22 +436,10 @@ func TestFAPI2ProfileEndToEnd(t *testing.T) {
 // client_id, and cnf.jkt the thumbprint of the DPoP key.
 func (l *local) verifyDPoPAccessToken(t *testing.T, tok *oauth2.Token, clientID, jkt string) {
 	t.Helper()
-	jws, err := jose.ParseSignedCompact(tok.AccessToken, []jose.SignatureAlgorithm{jose.PS256, jose.ES256, jose.EdDSA})
-	if err != nil {
-		t.Fatalf("access token is not a JWS with a FAPI 2.0 algorithm: %v", err)
-	}
-	h := jws.Signatures[0].Header
+	// FAPI 2.0 §5.4.1: PS256, ES256 or EdDSA.
+	h, payload := l.verifiedJWT(t, "access token", tok.AccessToken, jose.PS256, jose.ES256, jose.EdDSA)
 	if typ, _ := h.ExtraHeaders[jose.HeaderType].(string); typ != "at+jwt" {
 		t.Errorf("access token typ %q, want at+jwt", typ)
-	}
-	set := l.jwks(t)
-	ks := set.Key(h.KeyID)
-	if len(ks) != 1 {
-		t.Fatalf("access token kid %q is not in the JWKS", h.KeyID)
-	}
-	payload, err := jws.Verify(ks[0])
-	if err != nil {
-		t.Fatalf("access token does not verify: %v", err)
 	}
 	var c struct {
 		Iss      string `json:"iss"`

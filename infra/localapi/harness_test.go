@@ -385,23 +385,10 @@ func (l *local) jwks(t *testing.T) jose.JSONWebKeySet {
 // by a key of the JWKS, with the required claims.
 func (l *local) verifyAccessToken(t *testing.T, tok *oauth2.Token, clientID, subject, scope string) {
 	t.Helper()
-	jws, err := jose.ParseSignedCompact(tok.AccessToken, []jose.SignatureAlgorithm{jose.RS256, jose.PS256, jose.ES256})
-	if err != nil {
-		t.Fatalf("access token is not a JWS: %v", err)
-	}
-	h := jws.Signatures[0].Header
+	h, payload := l.verifiedJWT(t, "access token", tok.AccessToken, jose.RS256, jose.PS256, jose.ES256)
 	// RFC 9068 §2.1: "Resource servers MUST verify that the typ header value is at+jwt".
 	if typ, _ := h.ExtraHeaders[jose.HeaderType].(string); typ != "at+jwt" && typ != "application/at+jwt" {
 		t.Errorf("access token typ = %q, want at+jwt", typ)
-	}
-	set := l.jwks(t)
-	keys := set.Key(h.KeyID)
-	if len(keys) != 1 {
-		t.Fatalf("access token kid %q is not in the JWKS", h.KeyID)
-	}
-	payload, err := jws.Verify(keys[0])
-	if err != nil {
-		t.Fatalf("access token does not verify against the JWKS: %v", err)
 	}
 	var c struct {
 		Iss      string          `json:"iss"`
@@ -448,6 +435,28 @@ func (l *local) verifyAccessToken(t *testing.T, tok *oauth2.Token, clientID, sub
 	if tok.TokenType != "Bearer" {
 		t.Errorf("token_type = %q, want Bearer", tok.TokenType)
 	}
+}
+
+// verifiedJWT parses raw, the what of a token response, as a compact JWS signed
+// with one of algs, verifies it with the key of the published JWKS its kid names,
+// and returns its header and payload.
+func (l *local) verifiedJWT(t *testing.T, what, raw string, algs ...jose.SignatureAlgorithm) (jose.Header, []byte) {
+	t.Helper()
+	jws, err := jose.ParseSignedCompact(raw, algs)
+	if err != nil {
+		t.Fatalf("%s is not a JWS signed with one of %v: %v", what, algs, err)
+	}
+	h := jws.Signatures[0].Header
+	set := l.jwks(t)
+	keys := set.Key(h.KeyID)
+	if len(keys) != 1 {
+		t.Fatalf("%s kid %q is not in the JWKS", what, h.KeyID)
+	}
+	payload, err := jws.Verify(keys[0])
+	if err != nil {
+		t.Fatalf("%s does not verify against the JWKS: %v", what, err)
+	}
+	return h, payload
 }
 
 // verifyIDToken checks the ID token with go-oidc, from discovery, and returns its
