@@ -359,23 +359,23 @@ func wantCookies(t *testing.T, p httpapitest.Page) int {
 }
 
 // jwks fetches the published key set from the jwks_uri of discovery.
-func (l *local) jwks(t *testing.T) jose.JSONWebKeySet {
-	t.Helper()
+func (l *local) jwks(tb testing.TB) jose.JSONWebKeySet {
+	tb.Helper()
 	resp, err := http.Get(l.meta.JWKSURI)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	defer resp.Body.Close()
 	var set jose.JSONWebKeySet
 	if err := json.NewDecoder(resp.Body).Decode(&set); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	if len(set.Keys) == 0 {
-		t.Fatal("empty JWKS")
+		tb.Fatal("empty JWKS")
 	}
 	for _, k := range set.Keys {
 		if !k.IsPublic() {
-			t.Fatalf("JWKS publishes a private key %s", k.KeyID)
+			tb.Fatalf("JWKS publishes a private key %s", k.KeyID)
 		}
 	}
 	return set
@@ -440,21 +440,21 @@ func (l *local) verifyAccessToken(t *testing.T, tok *oauth2.Token, clientID, sub
 // verifiedJWT parses raw, the what of a token response, as a compact JWS signed
 // with one of algs, verifies it with the key of the published JWKS its kid names,
 // and returns its header and payload.
-func (l *local) verifiedJWT(t *testing.T, what, raw string, algs ...jose.SignatureAlgorithm) (jose.Header, []byte) {
-	t.Helper()
+func (l *local) verifiedJWT(tb testing.TB, what, raw string, algs ...jose.SignatureAlgorithm) (jose.Header, []byte) {
+	tb.Helper()
 	jws, err := jose.ParseSignedCompact(raw, algs)
 	if err != nil {
-		t.Fatalf("%s is not a JWS signed with one of %v: %v", what, algs, err)
+		tb.Fatalf("%s is not a JWS signed with one of %v: %v", what, algs, err)
 	}
 	h := jws.Signatures[0].Header
-	set := l.jwks(t)
+	set := l.jwks(tb)
 	keys := set.Key(h.KeyID)
 	if len(keys) != 1 {
-		t.Fatalf("%s kid %q is not in the JWKS", what, h.KeyID)
+		tb.Fatalf("%s kid %q is not in the JWKS", what, h.KeyID)
 	}
 	payload, err := jws.Verify(keys[0])
 	if err != nil {
-		t.Fatalf("%s does not verify against the JWKS: %v", what, err)
+		tb.Fatalf("%s does not verify against the JWKS: %v", what, err)
 	}
 	return h, payload
 }
