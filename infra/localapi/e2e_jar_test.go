@@ -3,7 +3,7 @@ package main
 // End-to-end tests of the clients that sign: a private_key_jwt client (RFC 7523,
 // OIDC Core §9) that pushes a signed request object (RFC 9126 §3, RFC 9101), and the
 // whole flow under PROFILE=fapi2 (FAPI 2.0 Security Profile) with DPoP (RFC 9449) at
-// the PAR and token endpoints. The harness is e2e_test.go's: the local API over real
+// the PAR and token endpoints. The harness is harness_test.go's: the local API over real
 // HTTP, the cookie-jar browser, golang.org/x/oauth2 for the code exchange and
 // github.com/coreos/go-oidc/v3 for the ID token. x/oauth2 has no private_key_jwt, so
 // the assertion travels as client_assertion_type / client_assertion parameters with
@@ -11,7 +11,6 @@ package main
 
 import (
 	"context"
-	"crypto"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
@@ -29,6 +28,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 	"golang.org/x/oauth2"
 
+	"github.com/pargate/pargate/pkg/httpapi/httpapitest"
 	"github.com/pargate/pargate/pkg/keys"
 )
 
@@ -68,7 +68,7 @@ func (c *signingClient) publicJWKS(t *testing.T) string {
 	return string(b)
 }
 
-// startSigning starts the local API with env, seeded with e2e_test.go's fixtures
+// startSigning starts the local API with env, seeded with harness_test.go's fixtures
 // plus the two signing clients.
 func startSigning(t *testing.T, env map[string]string, jar, fapi *signingClient) *local {
 	t.Helper()
@@ -79,10 +79,7 @@ func startSigning(t *testing.T, env map[string]string, jar, fapi *signingClient)
   {"client_id": "` + fapiClientID + `", "client_name": "E2E FAPI App", "token_endpoint_auth_method": "private_key_jwt",
    "dpop_bound_access_tokens": true,
    "jwks": ` + fapi.publicJWKS(t) + `, "redirect_uris": ["` + appRedirect + `"], "scope": "openid profile email"},`
-	doc := strings.Replace(seedJSON, `"clients": [`, `"clients": [`+extra, 1)
-	if doc == seedJSON {
-		t.Fatal("seedJSON has no clients array to extend")
-	}
+	doc := httpapitest.WithClients(t, seedJSON, extra)
 	seedFile := filepath.Join(t.TempDir(), "seed-signing.json")
 	if err := os.WriteFile(seedFile, []byte(doc), 0o600); err != nil {
 		t.Fatal(err)
@@ -146,56 +143,28 @@ func (c *signingClient) requestObject(t *testing.T, l *local, a *authRequest) st
 	return c.sign(t, "oauth-authz-req+jwt", claims)
 }
 
-// dpopKey is the client's DPoP key (RFC 9449).
-type dpopKey struct{ key jose.JSONWebKey }
-
-func newDPoPKey(t *testing.T) dpopKey {
-	t.Helper()
-	k, err := keys.Generate(keys.ES256)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dpopKey{key: k}
-}
-
-// jkt is the JWK SHA-256 thumbprint of the key (RFC 7638), as cnf.jkt carries it.
-func (d dpopKey) jkt(t *testing.T) string {
-	t.Helper()
-	pub := d.key.Public()
-	tp, err := pub.Thumbprint(crypto.SHA256)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return base64.RawURLEncoding.EncodeToString(tp)
-}
-
-// proof is a DPoP proof (RFC 9449 §4.2): typ dpop+jwt, the public key embedded as
-// jwk, and jti, htm, htu and iat.
-func (d dpopKey) proof(method, htu string, iat time.Time) (string, error) {
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: d.key.Key},
-		(&jose.SignerOptions{EmbedJWK: true}).WithType("dpop+jwt"))
-	if err != nil {
-		return "", err
-	}
+// dpopProof is a DPoP proof (RFC 9449 §4.2) by key: typ dpop+jwt, the public key
+// embedded as jwk, and a fresh jti, htm, htu and iat.
+func dpopProof(key httpapitest.DPoPKey, method, htu string, iat time.Time) (string, error) {
 	jti := make([]byte, 16)
 	if _, err := rand.Read(jti); err != nil {
 		return "", err
 	}
-	return jwt.Signed(signer).Claims(map[string]any{"jti": base64.RawURLEncoding.EncodeToString(jti),
-		"htm": method, "htu": htu, "iat": iat.Unix()}).Serialize()
+	return key.Proof(map[string]any{"jti": base64.RawURLEncoding.EncodeToString(jti),
+		"htm": method, "htu": htu, "iat": iat.Unix()})
 }
 
 // dpopTransport adds a fresh DPoP proof for each request's method and URL (without
 // query and fragment, RFC 9449 §4.2), so x/oauth2's Exchange sends one.
 type dpopTransport struct {
-	key dpopKey
+	key httpapitest.DPoPKey
 	now func() time.Time
 }
 
 func (tr dpopTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	htu := *req.URL
 	htu.RawQuery, htu.Fragment = "", ""
-	proof, err := tr.key.proof(req.Method, htu.String(), tr.now())
+	proof, err := dpopProof(tr.key, req.Method, htu.String(), tr.now())
 	if err != nil {
 		return nil, err
 	}
@@ -361,7 +330,7 @@ func TestFAPI2ProfileEndToEnd(t *testing.T) {
 	}
 
 	flow := func(t *testing.T, c *signingClient, requestObject bool) {
-		k := newDPoPKey(t)
+		k := httpapitest.NewDPoPKey(t)
 		a := newRequest(l.signingRP(c))
 		body := assertionForm(c, c.assertion(t, l, l.srv.Issuer))
 		if requestObject {
@@ -374,7 +343,7 @@ func TestFAPI2ProfileEndToEnd(t *testing.T) {
 		if body.Get("redirect_uri") == "" && !requestObject {
 			t.Fatal("the push carries no redirect_uri")
 		}
-		parProof, err := k.proof(http.MethodPost, l.meta.PAREndpoint, l.clock.Now())
+		parProof, err := dpopProof(k, http.MethodPost, l.meta.PAREndpoint, l.clock.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -399,10 +368,10 @@ func TestFAPI2ProfileEndToEnd(t *testing.T) {
 		}
 		// FAPI 2.0 §5.4.1: PS256, ES256 or EdDSA; KEY_ALG=PS256 here.
 		raw, _ := tok.Extra("id_token").(string)
-		if _, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.PS256}); err != nil {
+		if _, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{jose.PS256}); err != nil {
 			t.Errorf("ID token is not PS256: %v", err)
 		}
-		l.verifyDPoPAccessToken(t, tok, c.id, k.jkt(t))
+		l.verifyDPoPAccessToken(t, tok, c.id, k.JKT(t))
 	}
 	t.Run("plain push with DPoP", func(t *testing.T) { flow(t, fapi, false) })
 	t.Run("request object push with DPoP", func(t *testing.T) { flow(t, jar, true) })
@@ -458,7 +427,7 @@ func TestFAPI2ProfileEndToEnd(t *testing.T) {
 	})
 	t.Run("an authorization request without PAR is invalid_request", func(t *testing.T) {
 		a := newRequest(l.signingRP(fapi))
-		wantErrorPage(t, l.browser(t).get(t, a.url()), http.StatusBadRequest, "invalid_request")
+		wantErrorPage(t, l.browser(t).Get(t, a.url()), http.StatusBadRequest, "invalid_request")
 	})
 }
 
@@ -467,22 +436,10 @@ func TestFAPI2ProfileEndToEnd(t *testing.T) {
 // client_id, and cnf.jkt the thumbprint of the DPoP key.
 func (l *local) verifyDPoPAccessToken(t *testing.T, tok *oauth2.Token, clientID, jkt string) {
 	t.Helper()
-	jws, err := jose.ParseSigned(tok.AccessToken, []jose.SignatureAlgorithm{jose.PS256, jose.ES256, jose.EdDSA})
-	if err != nil {
-		t.Fatalf("access token is not a JWS with a FAPI 2.0 algorithm: %v", err)
-	}
-	h := jws.Signatures[0].Header
+	// FAPI 2.0 §5.4.1: PS256, ES256 or EdDSA.
+	h, payload := l.verifiedJWT(t, "access token", tok.AccessToken, jose.PS256, jose.ES256, jose.EdDSA)
 	if typ, _ := h.ExtraHeaders[jose.HeaderType].(string); typ != "at+jwt" {
 		t.Errorf("access token typ %q, want at+jwt", typ)
-	}
-	set := l.jwks(t)
-	ks := set.Key(h.KeyID)
-	if len(ks) != 1 {
-		t.Fatalf("access token kid %q is not in the JWKS", h.KeyID)
-	}
-	payload, err := jws.Verify(ks[0])
-	if err != nil {
-		t.Fatalf("access token does not verify: %v", err)
 	}
 	var c struct {
 		Iss      string `json:"iss"`

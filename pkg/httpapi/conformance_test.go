@@ -249,8 +249,8 @@ func TestConformance_DPoPProofChecks(t *testing.T) {
 	claims := func() string {
 		return `{"jti":"` + newJTI() + `","htm":"POST","htu":"` + parURL + `","iat":` + jsonInt(ts.clock.Now().Unix()) + `}`
 	}
-	pub, _ := json.Marshal(k.priv.Public())
-	priv, _ := json.Marshal(k.priv)
+	pub, _ := json.Marshal(k.Key.Public())
+	priv, _ := json.Marshal(k.Key)
 	b64 := base64.RawURLEncoding.EncodeToString
 	hs256 := func(header, payload string) string {
 		in := b64([]byte(header)) + "." + b64([]byte(payload))
@@ -259,10 +259,10 @@ func TestConformance_DPoPProofChecks(t *testing.T) {
 		return in + "." + b64(mac.Sum(nil))
 	}
 	proofs := map[string]string{
-		"a private key in jwk": signRaw(t, k.priv, `{"alg":"ES256","typ":"dpop+jwt","jwk":`+string(priv)+`}`, claims()),
+		"a private key in jwk": signRaw(t, k.Key, `{"alg":"ES256","typ":"dpop+jwt","jwk":`+string(priv)+`}`, claims()),
 		"alg none":             b64([]byte(`{"alg":"none","typ":"dpop+jwt","jwk":`+string(pub)+`}`)) + "." + b64([]byte(claims())) + ".",
 		"alg HS256":            hs256(`{"alg":"HS256","typ":"dpop+jwt","jwk":{"kty":"oct","k":"`+b64([]byte("a shared secret of thirty-two bytes!"))+`"}}`, claims()),
-		"no jwk":               signRaw(t, k.priv, `{"alg":"ES256","typ":"dpop+jwt"}`, claims()),
+		"no jwk":               signRaw(t, k.Key, `{"alg":"ES256","typ":"dpop+jwt"}`, claims()),
 	}
 	for name, proof := range proofs {
 		t.Run(name+" is invalid_dpop_proof", func(t *testing.T) {
@@ -290,7 +290,7 @@ func TestConformance_DPoPProofChecks(t *testing.T) {
 		}
 	})
 	t.Run("a well-formed proof is accepted", func(t *testing.T) {
-		proof := signRaw(t, k.priv, `{"alg":"ES256","typ":"dpop+jwt","jwk":`+string(pub)+`}`, claims())
+		proof := signRaw(t, k.Key, `{"alg":"ES256","typ":"dpop+jwt","jwk":`+string(pub)+`}`, claims())
 		if r := ts.doDPoP(t, "/par", basic(confID, confSecret), proof, pushParams()); r.Status != 201 {
 			t.Fatalf("%d %v", r.Status, r.JSON)
 		}

@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"crypto"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -11,49 +10,31 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-jose/go-jose/v4"
-	"github.com/go-jose/go-jose/v4/jwt"
-
-	"github.com/pargate/pargate/pkg/keys"
+	"github.com/pargate/pargate/pkg/httpapi/httpapitest"
 )
 
-// dpopKey is a client's DPoP key pair.
-type dpopKey struct{ priv jose.JSONWebKey }
+// dpopKey is a client's DPoP key pair (the shared httpapitest.DPoPKey) whose proofs
+// carry ts's time.
+type dpopKey struct{ httpapitest.DPoPKey }
 
 func newDPoPKey(t *testing.T) dpopKey {
 	t.Helper()
-	k, err := keys.Generate(keys.ES256)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dpopKey{priv: k}
+	return dpopKey{httpapitest.NewDPoPKey(t)}
 }
 
 func (k dpopKey) jkt(t *testing.T) string {
 	t.Helper()
-	pub := k.priv.Public()
-	b, err := pub.Thumbprint(crypto.SHA256)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return base64.RawURLEncoding.EncodeToString(b)
+	return k.JKT(t)
 }
 
 // proof makes a DPoP proof (RFC 9449 §4.2) for method and URL.
 func (k dpopKey) proof(t *testing.T, ts *testServer, method, htu string, mod func(map[string]any)) string {
 	t.Helper()
-	pub := k.priv.Public()
-	opts := (&jose.SignerOptions{EmbedJWK: true}).WithType("dpop+jwt")
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: k.priv.Key}, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = pub
 	claims := map[string]any{"jti": newJTI(), "htm": method, "htu": htu, "iat": ts.clock.Now().Unix()}
 	if mod != nil {
 		mod(claims)
 	}
-	tok, err := jwt.Signed(signer).Claims(claims).Serialize()
+	tok, err := k.Proof(claims)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -105,23 +105,34 @@ func (fs *fuzzServer) post(path string, body []byte, auth, dpop string) *httptes
 // the decoded body.
 func wantJSONAnswer(t *testing.T, rec *httptest.ResponseRecorder, statuses []int, codes []string, input ...any) map[string]any {
 	t.Helper()
+	// docs/design.md decision 10: 5xx is for storage outages and bugs, never for
+	// what a client sent.
 	if rec.Code >= 500 {
 		t.Fatalf("status %d for input %q: %s", rec.Code, input, rec.Body)
 	}
+	// RFC 6749 §5.2 (400, 401), RFC 9126 §2.2 (201) and §2.3 (413): only the statuses
+	// the endpoint may answer with.
 	if !slices.Contains(statuses, rec.Code) {
 		t.Fatalf("status %d (want one of %v) for input %q: %s", rec.Code, statuses, input, rec.Body)
 	}
+	// RFC 6749 §5.1/§5.2: the answer is an application/json body.
 	if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		t.Fatalf("Content-Type %q for input %q", ct, input)
 	}
+	// RFC 6749 §5.1: "Cache-Control" "no-store" and "Pragma" "no-cache" (RFC 9126
+	// §2.2's example answers the same way).
 	if rec.Header().Get("Cache-Control") != "no-store" || rec.Header().Get("Pragma") != "no-cache" {
 		t.Fatalf("cacheable response (%v) for input %q", rec.Header(), input)
 	}
+	// RFC 6749 §5.1: the parameters are members at "the highest structure level" of
+	// one JSON object.
 	var m map[string]any
 	if err := json.Unmarshal(rec.Body.Bytes(), &m); err != nil {
 		t.Fatalf("body is not a JSON object (%v) for input %q: %s", err, input, rec.Body)
 	}
 	if rec.Code >= 400 {
+		// RFC 6749 §5.2 and RFC 9126 §2.3: an error code of the endpoint, none about user
+		// interaction and none of the 5xx kind.
 		code, _ := m["error"].(string)
 		if !slices.Contains(codes, code) {
 			t.Fatalf("error %q (want one of %v) for input %q: %s", code, codes, input, rec.Body)
@@ -146,11 +157,15 @@ func wantJSONAnswer(t *testing.T, rec *httptest.ResponseRecorder, statuses []int
 // wantPushed checks a 201 pushed authorization response (RFC 9126 §2.2).
 func wantPushed(t *testing.T, m map[string]any, input ...any) {
 	t.Helper()
+	// RFC 9126 §2.2: request_uri, here in the urn:ietf:params:oauth:request_uri:
+	// namespace, with a part from a cryptographically strong generator (RFC 6749
+	// §10.10: guessing at most 2^-128; 43 base64url characters carry 256 bits).
 	uri, _ := m["request_uri"].(string)
 	ref, ok := strings.CutPrefix(uri, "urn:ietf:params:oauth:request_uri:")
 	if !ok || len(ref) < 43 {
 		t.Fatalf("request_uri %q for input %q", uri, input)
 	}
+	// RFC 9126 §2.2: expires_in is "a positive integer" of seconds.
 	if n, _ := m["expires_in"].(float64); n <= 0 || n != float64(int(n)) {
 		t.Fatalf("expires_in %v for input %q", m["expires_in"], input)
 	}
@@ -169,8 +184,12 @@ func wantWWWAuthenticate(t *testing.T, rec *httptest.ResponseRecorder, auth stri
 	t.Helper()
 	got := rec.Header().Get("WWW-Authenticate")
 	switch {
+	// RFC 6749 §5.2: after Basic, 401 "and include the WWW-Authenticate response
+	// header field matching the authentication scheme used by the client".
 	case rec.Code == http.StatusUnauthorized && basicScheme(auth) && !strings.HasPrefix(got, "Basic "):
 		t.Fatalf("401 after Basic without WWW-Authenticate: Basic (%q) for input %q", got, input)
+	// No challenge for a scheme the client did not use (RFC 6749 §5.2 ties it to the
+	// client's scheme).
 	case got != "" && !basicScheme(auth):
 		t.Fatalf("WWW-Authenticate %q without Basic for input %q", got, input)
 	}
@@ -197,6 +216,7 @@ func FuzzPAR(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte, auth, dpop string) {
 		rec := fs.post("/par", body, auth, dpop)
 		m := wantJSONAnswer(t, rec, []int{201, 400, 401, 413}, parErrors, body, auth, dpop)
+		// RFC 9126 §2.2: a push that succeeds is a 201 with request_uri and expires_in.
 		if rec.Code == http.StatusCreated {
 			wantPushed(t, m, body, auth, dpop)
 		}
@@ -216,6 +236,8 @@ func FuzzToken(f *testing.F) {
 	f.Add([]byte("grant_type=authorization_code&code="), "", "")
 	f.Fuzz(func(t *testing.T, body []byte, auth, dpop string) {
 		rec := fs.post("/token", body, auth, dpop)
+		// RFC 6749 §4.1.3, §6: a code or refresh token this server never issued is not
+		// valid, so no 200; RFC 6749 §5.2 errors only.
 		wantJSONAnswer(t, rec, []int{400, 401, 413}, tokenErrors, body, auth, dpop)
 		wantWWWAuthenticate(t, rec, auth, body, auth, dpop)
 	})
@@ -318,17 +340,29 @@ func FuzzAuthorize(f *testing.F) {
 		}
 		rec := fs.serve(method, "/authorize", query, h, []byte(body))
 		in := []any{query, body, cookie}
+		// docs/design.md decision 10: 5xx is for storage outages and bugs, never for
+		// what a client sent.
 		if rec.Code >= 500 {
 			t.Fatalf("status %d for input %q: %s", rec.Code, in, rec.Body)
 		}
+		// A page (200), a redirect (303), or an error page (400; 403 for CSRF): RFC 6749
+		// §4.1.2.1 shows errors it may not redirect to the user.
 		if !slices.Contains([]int{200, 303, 400, 403}, rec.Code) {
 			t.Fatalf("status %d for input %q", rec.Code, in)
 		}
 		out := rec.Body.String()
+		// RFC 6749 §10.14: the server "MUST sanitize (and validate when possible) any
+		// value received", so nothing reflected becomes markup or script.
 		wantNoMarkupInjection(t, tags, out, in...)
 		if strings.Contains(strings.ToLower(out), "<script") {
 			t.Fatalf("<script in the response to %q:\n%s", in, out)
 		}
+		// RFC 6749 §3.1.2.2, §4.1.2.1: a redirect goes to a registered redirect URI (or
+		// to /authorize itself, which continues a direct request, docs/design.md
+		// decision 8); RFC 9207 §2: with iss; RFC 6749 §3.1.2: never a fragment. Any
+		// other answer is a page under the page contract of docs/design.md: HTML,
+		// X-Frame-Options DENY against clickjacking (RFC 6749 §10.13) and a CSP of
+		// default-src 'none'.
 		if rec.Code == http.StatusSeeOther {
 			loc := rec.Header().Get("Location")
 			switch {
@@ -386,7 +420,9 @@ func FuzzRedirectURI(f *testing.F) {
 			m := wantJSONAnswer(t, rec, []int{201, 400, 413}, parErrors, uri)
 			return m["request_uri"] != nil
 		}
-		// The client with a prefix (RFC 9126 §2.4).
+		// The client with a prefix (RFC 9126 §2.4): under the prefix, pushed by a client
+		// with credentials; RFC 6749 §3.1.2: no fragment; and, pargate's prefix rule
+		// (CONFORMANCE.md, RFC 9126 §2.4 row), no userinfo, https, the prefix's host.
 		if accepted(push(basic(prefixID, prefixSc), with(pushParams(), "client_id", prefixID, "scope", "openid"), uri)) && uri != "" && uri != redirectURI {
 			u, err := url.Parse(uri)
 			if !strings.HasPrefix(uri, prefix) || err != nil || strings.Contains(uri, "#") || u.User != nil ||
@@ -394,7 +430,8 @@ func FuzzRedirectURI(f *testing.F) {
 				t.Fatalf("prefix client: redirect_uri %q accepted", uri)
 			}
 		}
-		// A confidential client without a prefix: exact matching only.
+		// A confidential client without a prefix: exact matching only (RFC 6749
+		// §3.1.2.3, RFC 9700 §4.1.3).
 		if accepted(push(basic(confID, confSecret), pushParams(), uri)) && uri != "" && uri != redirectURI {
 			t.Fatalf("confidential client: unregistered redirect_uri %q accepted", uri)
 		}
@@ -412,9 +449,12 @@ func FuzzRedirectURI(f *testing.F) {
 			q.Set("redirect_uri", uri)
 		}
 		rec := fs.serve(http.MethodGet, "/authorize", q.Encode(), nil, nil)
+		// docs/design.md decision 10: no 5xx for what a client sent.
 		if rec.Code >= 500 {
 			t.Fatalf("/authorize: status %d for redirect_uri %q", rec.Code, uri)
 		}
+		// RFC 6749 §4.1.2.1: with an invalid redirect URI the server "MUST NOT
+		// automatically redirect the user-agent to the invalid redirection URI".
 		if loc := rec.Header().Get("Location"); rec.Code == http.StatusSeeOther &&
 			!strings.HasPrefix(loc, "/authorize?") && !strings.HasPrefix(loc, redirectURI+"?") {
 			t.Fatalf("/authorize redirected to %q for redirect_uri %q", loc, uri)
@@ -497,7 +537,7 @@ func signRaw(t *testing.T, key jose.JSONWebKey, header, payload string) string {
 // verifiesWithClientKey reports whether token is a compact JWS that the fixture
 // clients' registered key verifies.
 func verifiesWithClientKey(token string) bool {
-	jws, err := jose.ParseSigned(token, []jose.SignatureAlgorithm{jose.ES256})
+	jws, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.ES256})
 	if err != nil {
 		return false
 	}
@@ -567,19 +607,28 @@ func FuzzClientAuth(f *testing.F) {
 		}
 		id, pass, ok := decodeBasic(auth)
 		switch {
+		// RFC 6749 §2.3.1: Basic carries the form-urlencoded id and secret of a client
+		// registered for client_secret_basic; a client_id parameter beside it must name
+		// the same client (RFC 9126 §2: the client is the authenticated one).
 		case basicUsed:
 			good := map[string]string{confID: confSecret, parOnlyID: parOnlySec, prefixID: prefixSc}
 			if !ok || good[id] == "" || good[id] != pass || (clientID != "" && clientID != id) {
 				t.Fatalf("Basic credentials %q accepted: %q", auth, in)
 			}
+		// RFC 6749 §2.3.1: client_secret_post only for the client registered for it
+		// (token_endpoint_auth_method, RFC 7591 §2), with its secret.
 		case secret != "":
 			if clientID != postID || secret != postSecret {
 				t.Fatalf("client_secret_post credentials accepted: %q", in)
 			}
+		// RFC 7523 §2.2: the jwt-bearer assertion type; §3 item 9: signed with the
+		// client's registered key.
 		case assertion != "" || assertionType != "":
 			if assertionType != jwtBearer || !verifiesWithClientKey(assertion) {
 				t.Fatalf("client assertion accepted: %q", in)
 			}
+		// RFC 9126 §2 / RFC 6749 §2.3: the fixture request is confID's, a confidential
+		// client, so a push with no credentials at all is never created.
 		default:
 			t.Fatalf("push created without client authentication: %q", in)
 		}
@@ -628,6 +677,8 @@ func decodeJOSE(t *testing.T, header, payload string, in ...any) (h, c map[strin
 	if json.Unmarshal([]byte(header), &h) != nil || json.Unmarshal([]byte(payload), &c) != nil {
 		t.Fatalf("accepted a JWT whose header or claims are not JSON objects: %q", in)
 	}
+	// RFC 8725 §3.1: the algorithm is the one of the registered key (ES256), never
+	// what the token says.
 	if h["alg"] != "ES256" {
 		t.Fatalf("accepted alg %v: %q", h["alg"], in)
 	}
@@ -643,10 +694,14 @@ func decodeJOSE(t *testing.T, header, payload string, in ...any) (h, c map[strin
 func wantTimes(t *testing.T, c map[string]any, maxLifetime time.Duration, in ...any) {
 	t.Helper()
 	now := float64(time.Now().Unix())
+	// RFC 7523 §3 item 4 and RFC 9101 §4 (exp required, expired refused), RFC 7519
+	// §2 (a NumericDate), and the server's bound on how far ahead exp may be.
 	exp, ok := numericDate(c["exp"])
 	if !ok || exp < now-11 || exp > now+maxLifetime.Seconds()+11 {
 		t.Fatalf("accepted exp %v (now %v): %q", c["exp"], now, in)
 	}
+	// RFC 7519 §4.1.5 / RFC 7523 §3 item 5: not before nbf; iat not in the future;
+	// FAPI 2.0 §5.3.2.1: a 10 s clock skew at most.
 	for _, name := range []string{"nbf", "iat"} {
 		if v, present := c[name]; present {
 			if n, ok := numericDate(v); !ok || n > now+11 {
@@ -694,6 +749,8 @@ func FuzzClientAssertion(f *testing.F) {
 		}
 		wantPushed(t, m, header, payload)
 		hd, c := decodeJOSE(t, header, payload, header, payload)
+		// RFC 8725 §3.11: explicit typing keeps a JWT of another kind (at+jwt, dpop+jwt,
+		// a request object) from passing as a client assertion.
 		if !typAllowed(hd, "", "jwt") {
 			t.Fatalf("accepted assertion typ %v: %q", hd["typ"], header)
 		}
@@ -709,6 +766,7 @@ func FuzzClientAssertion(f *testing.F) {
 		if jti, _ := c["jti"].(string); jti == "" {
 			t.Fatalf("accepted an assertion without jti (OIDC Core §9): %q", payload)
 		}
+		// RFC 7523 §3 items 4 and 5: exp and nbf.
 		wantTimes(t, c, 10*time.Minute, header, payload)
 	})
 }
@@ -745,6 +803,8 @@ func FuzzRequestObject(f *testing.F) {
 		m := wantJSONAnswer(t, rec, []int{201, 400, 401, 413}, parErrors, request, extra)
 		if rec.Code == http.StatusCreated {
 			wantPushed(t, m, request, extra)
+			// RFC 9126 §3 step 2 / RFC 9101 §6.2: the signature verifies with the client's
+			// registered key; §10.5: this client must push signed request objects.
 			if !verifiesWithClientKey(request) {
 				t.Fatalf("request object accepted that the client's key does not verify: %q", request)
 			}
@@ -795,6 +855,8 @@ func FuzzRequestObjectClaims(f *testing.F) {
 		}
 		wantPushed(t, m, header, payload)
 		hd, c := decodeJOSE(t, header, payload, header, payload)
+		// RFC 9101 §4 (typ oauth-authz-req+jwt) and RFC 8725 §3.11: no JWT of another
+		// kind passes as a request object.
 		if !typAllowed(hd, "", "oauth-authz-req+jwt", "jwt") {
 			t.Fatalf("accepted request object typ %v: %q", hd["typ"], header)
 		}
@@ -804,17 +866,24 @@ func FuzzRequestObjectClaims(f *testing.F) {
 		if auds, _ := audience(c["aud"]); !slices.Contains(auds, fuzzIssuer) {
 			t.Fatalf("accepted aud %v (RFC 9101 §4): %q", c["aud"], payload)
 		}
+		// RFC 9101 §4: "The request and request_uri parameters MUST NOT be included in
+		// Request Objects."
 		for _, nested := range []string{"request", "request_uri"} {
 			if _, ok := c[nested]; ok {
 				t.Fatalf("accepted a request object with %s: %q", nested, payload)
 			}
 		}
+		// RFC 9126 §2.1 step 3: validated as an authorization request would be; this
+		// server issues response_type code only and requires PKCE S256 (RFC 7636 §4.2,
+		// docs/design.md decision 9).
 		if c["response_type"] != "code" || c["code_challenge_method"] != "S256" {
 			t.Fatalf("accepted response_type %v / code_challenge_method %v: %q", c["response_type"], c["code_challenge_method"], payload)
 		}
+		// RFC 6749 §3.1.2.3: jarID has no prefix, so only its registered redirect URI.
 		if r, ok := c["redirect_uri"]; ok && r != redirectURI {
 			t.Fatalf("accepted redirect_uri %v: %q", r, payload)
 		}
+		// RFC 9101 §4 / RFC 7519 §4.1.4, §4.1.5: exp, nbf and iat.
 		wantTimes(t, c, time.Hour, header, payload)
 	})
 }
@@ -855,21 +924,30 @@ func FuzzDPoPProof(f *testing.F) {
 		if hd["typ"] != "dpop+jwt" {
 			t.Fatalf("accepted DPoP typ %v (RFC 9449 §4.3 item 4): %q", hd["typ"], header)
 		}
+		// RFC 9449 §4.3 items 5-7: the jwk header is a public key (no private d) and the
+		// proof verifies with it.
 		jwk, _ := hd["jwk"].(map[string]any)
 		if jwk == nil || jwk["d"] != nil {
 			t.Fatalf("accepted a proof without a public jwk: %q", header)
 		}
+		// RFC 9449 §4.3 item 8: htm is the request's method.
 		if c["htm"] != "POST" {
 			t.Fatalf("accepted htm %v: %q", c["htm"], payload)
 		}
+		// RFC 9449 §4.3 item 9: htu is the request's URI without query and fragment,
+		// compared after RFC 3986 §6.2.2/§6.2.3 normalisation (scheme and host case,
+		// the scheme's default port).
 		htu, _ := c["htu"].(string)
 		u, err := url.Parse(htu)
 		if err != nil || !strings.EqualFold(u.Scheme, "https") || !strings.EqualFold(strings.TrimSuffix(u.Host, ":443"), "as.example.org") || u.EscapedPath() != "/par" {
 			t.Fatalf("accepted htu %q: %q", htu, payload)
 		}
+		// RFC 9449 §4.2: jti is required (§11.1: it is what replay detection keys on).
 		if jti, _ := c["jti"].(string); jti == "" {
 			t.Fatalf("accepted a proof without jti: %q", payload)
 		}
+		// RFC 9449 §4.3 item 11: iat within an acceptable window (here 5 minutes back,
+		// and the FAPI 2.0 §5.3.2.1 10 s skew ahead).
 		now := float64(time.Now().Unix())
 		if iat, ok := numericDate(c["iat"]); !ok || iat > now+11 || iat < now-5*60-1 {
 			t.Fatalf("accepted iat %v (now %v): %q", c["iat"], now, payload)

@@ -13,6 +13,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
+	"github.com/pargate/pargate/pkg/httpapi/httpapitest"
 	"github.com/pargate/pargate/pkg/keys"
 )
 
@@ -45,7 +46,10 @@ func testClientKeys(tb testing.TB) {
 	})
 }
 
+// seedJSONWithKeys is seedJSON with the clients that sign, registered with
+// clientKey.
 func seedJSONWithKeys(tb testing.TB) string {
+	tb.Helper()
 	testClientKeys(tb)
 	pub, err := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{clientKey.Public()}})
 	if err != nil {
@@ -58,7 +62,7 @@ func seedJSONWithKeys(tb testing.TB) string {
    "redirect_uris": ["` + redirectURI + `"], "scope": "openid profile"},
   {"client_id": "` + prefixID + `", "client_secret": "` + prefixSc + `", "pushed_redirect_uri_prefixes": ["https://tenant.example.org/cb/"],
    "redirect_uris": ["` + redirectURI + `"], "scope": "openid"},`
-	return strings.Replace(seedJSON, `"clients": [`, `"clients": [`+extra, 1)
+	return httpapitest.WithClients(tb, seedJSON, extra)
 }
 
 func sign(tb testing.TB, key jose.JSONWebKey, typ string, claims any) string {

@@ -20,6 +20,7 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/pargate/pargate/pkg/awsapp"
+	"github.com/pargate/pargate/pkg/httpapi/httpapitest"
 	"github.com/pargate/pargate/pkg/memory"
 	"github.com/pargate/pargate/pkg/oauth"
 )
@@ -105,7 +106,7 @@ func TestObserve_Flow(t *testing.T) {
 		for k, v := range header {
 			req.Header.Set(k, v)
 		}
-		resp, err := noRedirect(nil).Do(req)
+		resp, err := httpapitest.NoRedirect(nil).Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -140,12 +141,10 @@ func TestObserve_Flow(t *testing.T) {
 		t.Fatalf("authorization response %v", auth)
 	}
 	secrets["code"] = code
-	for _, m := range hiddenInput.FindAllStringSubmatch(consent.Body, -1) {
-		if m[1] == "csrf" {
-			secrets["csrf token"] = htmlUnescape(m[2])
-		}
+	if csrf, ok := httpapitest.HiddenFields(consent.Body)["csrf"]; ok {
+		secrets["csrf token"] = csrf[0]
 	}
-	for _, c := range b.c.Jar.Cookies(mustURL(t, o.URL+"/authorize")) {
+	for _, c := range b.Client.Jar.Cookies(mustURL(t, o.URL+"/authorize")) {
 		secrets["cookie "+c.Name] = c.Value
 	}
 

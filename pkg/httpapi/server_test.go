@@ -8,10 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -20,6 +18,7 @@ import (
 	"github.com/pargate/pargate/pkg/app"
 	"github.com/pargate/pargate/pkg/config"
 	"github.com/pargate/pargate/pkg/httpapi"
+	"github.com/pargate/pargate/pkg/httpapi/httpapitest"
 	"github.com/pargate/pargate/pkg/keys"
 	"github.com/pargate/pargate/pkg/memory"
 	"github.com/pargate/pargate/pkg/oauth"
@@ -40,8 +39,8 @@ const (
 	redirectURI  = "https://client.example.org/cb"
 	verifier     = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
 	challenge    = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
-	username     = "alice"
-	password     = "correct horse battery staple"
+	username     = httpapitest.Username
+	password     = httpapitest.Password
 )
 
 var seedJSON = `{
@@ -63,27 +62,9 @@ var seedJSON = `{
    "claims": {"name": "Alice Example", "email": "alice@example.org", "email_verified": true}}]
 }`
 
-// clock is a settable test clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 type testServer struct {
 	*httptest.Server
-	clock   *clock // nil with withWallClock
+	clock   *httpapitest.Clock // nil with withWallClock
 	keys    *keys.Set
 	handler *httpapi.Handler
 }
@@ -196,7 +177,7 @@ func newServer(tb testing.TB, opts ...serverOption) *testServer {
 		RequestIDs:    o.requestIDs,
 	}
 	if !o.wallClock {
-		ts.clock = &clock{now: time.Now()}
+		ts.clock = httpapitest.NewClock(time.Now())
 		parts.Now = ts.clock.Now
 	}
 	ts.handler = app.NewHandler(cfg, parts)
@@ -271,7 +252,7 @@ func (ts *testServer) do(tb testing.TB, c *http.Client, method, path, auth, cont
 		req.Header.Set("Content-Type", contentType)
 	}
 	if c == nil {
-		c = noRedirect(nil)
+		c = httpapitest.NoRedirect(nil)
 	}
 	resp, err := c.Do(req)
 	if err != nil {
@@ -300,51 +281,45 @@ func (ts *testServer) push(tb testing.TB, id, secret string, params url.Values) 
 	return r.JSON["request_uri"].(string)
 }
 
-// noRedirect is a client with jar that does not follow redirects.
-func noRedirect(jar http.CookieJar) *http.Client {
-	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-}
-
-// browser is a user agent with a cookie jar that reads the HTML forms.
+// browser is the shared cookie-jar browser (httpapitest) on ts, whose pages come back
+// as responses.
 type browser struct {
-	ts *testServer
-	c  *http.Client
+	*httpapitest.Browser
 }
 
 func (ts *testServer) browser(tb testing.TB) *browser {
 	tb.Helper()
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		tb.Fatal(err)
+	return &browser{httpapitest.NewBrowser(tb, ts.URL)}
+}
+
+// asResponse is the page as a response, its JSON body decoded.
+func asResponse(tb testing.TB, p httpapitest.Page) response {
+	tb.Helper()
+	r := response{Status: p.Status, Header: p.Header, Body: p.Body}
+	if strings.HasPrefix(p.Header.Get("Content-Type"), "application/json") {
+		if err := json.Unmarshal([]byte(p.Body), &r.JSON); err != nil {
+			tb.Fatalf("%s: bad JSON %q: %v", p.URL, p.Body, err)
+		}
 	}
-	return &browser{ts: ts, c: noRedirect(jar)}
+	return r
 }
 
 func (b *browser) get(tb testing.TB, pathAndQuery string) response {
 	tb.Helper()
-	return b.ts.do(tb, b.c, http.MethodGet, pathAndQuery, "", "", "")
+	return asResponse(tb, b.Get(tb, pathAndQuery))
 }
-
-var hiddenInput = regexp.MustCompile(`<input type="hidden" name="([a-z_]+)" value="([^"]*)">`)
 
 // submit posts the page's form with its hidden fields plus extra.
 func (b *browser) submit(tb testing.TB, page response, extra url.Values) response {
 	tb.Helper()
-	v := url.Values{}
-	for _, m := range hiddenInput.FindAllStringSubmatch(page.Body, -1) {
-		v.Set(m[1], htmlUnescape(m[2]))
-	}
+	v := httpapitest.HiddenFields(page.Body)
 	if v.Get("pargate_step") == "" {
 		tb.Fatalf("no form on page: %s", page.Body)
 	}
 	for k, vs := range extra {
 		v[k] = vs
 	}
-	return b.ts.do(tb, b.c, http.MethodPost, "/authorize", "", form, v.Encode())
-}
-
-func htmlUnescape(s string) string {
-	return strings.NewReplacer("&amp;", "&", "&#43;", "+", "&#34;", `"`, "&#39;", "'", "&lt;", "<", "&gt;", ">").Replace(s)
+	return asResponse(tb, b.Post(tb, "/authorize", v))
 }
 
 func authorizePath(clientID, requestURI string) string {
@@ -354,19 +329,7 @@ func authorizePath(clientID, requestURI string) string {
 // login follows a pushed request through the login page to the consent page.
 func (b *browser) login(tb testing.TB, clientID, requestURI string) response {
 	tb.Helper()
-	page := b.get(tb, authorizePath(clientID, requestURI))
-	if page.Status != http.StatusOK || !strings.Contains(page.Body, `name="password"`) {
-		tb.Fatalf("login page: %d %s", page.Status, page.Body)
-	}
-	r := b.submit(tb, page, url.Values{"username": {username}, "password": {password}})
-	if r.Status != http.StatusSeeOther {
-		tb.Fatalf("login: %d %s", r.Status, r.Body)
-	}
-	consent := b.get(tb, r.Header.Get("Location"))
-	if consent.Status != http.StatusOK || !strings.Contains(consent.Body, `value="approve"`) {
-		tb.Fatalf("consent page: %d %s", consent.Status, consent.Body)
-	}
-	return consent
+	return asResponse(tb, b.SignIn(tb, b.Get(tb, authorizePath(clientID, requestURI)), username, password))
 }
 
 // approve approves on the consent page and returns the authorization response.

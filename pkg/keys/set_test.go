@@ -8,7 +8,6 @@ import (
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
-	"math/big"
 	"slices"
 	"strings"
 	"testing"
@@ -128,8 +127,10 @@ func TestParseSet_Rejects(t *testing.T) {
 	}
 	with := func(k jose.JSONWebKey, f func(*jose.JSONWebKey)) jose.JSONWebKey { f(&k); return k }
 	other := mustGenerate(t, ES256).Key.(*ecdsa.PrivateKey)
-	mismatched := *es.Key.(*ecdsa.PrivateKey)
-	mismatched.D = new(big.Int).Set(other.D)
+	// other's private scalar under es's public point: built by replacing the public
+	// half, as writing the deprecated D field (SA1019) is no longer the way.
+	mismatched := *other
+	mismatched.PublicKey = es.Key.(*ecdsa.PrivateKey).PublicKey
 
 	tests := []struct {
 		name string

@@ -35,13 +35,21 @@ func FuzzCheckParams(f *testing.F) {
 			return
 		}
 		for name, values := range params {
+			// RFC 6749 §3.1, §3.2: "Request and response parameters MUST NOT be included
+			// more than once."
 			if len(values) != 1 {
 				t.Fatalf("%q: parameter %q accepted %d times", raw, name, len(values))
 			}
 			v := values[0]
+			// RFC 6749 Appendix B: names and values are UTF-8 before they are
+			// form-urlencoded.
 			if !utf8.ValidString(name) || !utf8.ValidString(v) {
 				t.Fatalf("%q: non-UTF-8 parameter %q accepted", raw, name)
 			}
+			// RFC 6749 Appendix A: no parameter grammar admits CR, LF or the other C0
+			// controls but tab (UNICODECHARNOCRLF); this server refuses tab, DEL and the
+			// C1 controls too, except JSON whitespace (RFC 8259 §2) in the values of
+			// JSON-valued parameters.
 			jsonValued := slices.Contains(largeParams, name)
 			for _, r := range name + v {
 				if r == '\t' || r == '\n' || r == '\r' {
@@ -53,6 +61,8 @@ func FuzzCheckParams(f *testing.F) {
 					t.Fatalf("%q: control character %U in parameter %q accepted", raw, r, name)
 				}
 			}
+			// No RFC sets a length: maxValueLen is this server's own bound, which keeps
+			// what it stores and logs small.
 			if !jsonValued && len(v) > maxValueLen {
 				t.Fatalf("%q: %d-byte %s accepted", raw, len(v), name)
 			}
@@ -70,12 +80,16 @@ func FuzzParseScope(f *testing.F) {
 	token := regexp.MustCompile(`^[\x21\x23-\x5B\x5D-\x7E]+$`)
 	f.Fuzz(func(t *testing.T, s string) {
 		got, err := parseScope(s)
+		// RFC 6749 §4.1.2.1, §5.2: a malformed scope is invalid_scope.
 		if err != nil {
 			if err.Code != CodeInvalidScope {
 				t.Fatalf("%q: error %s, want invalid_scope", s, err.Code)
 			}
 			return
 		}
+		// RFC 6749 §3.3: "a list of space-delimited, case-sensitive strings", order-
+		// independent, so a repeated token adds nothing; at most 100 is this server's
+		// bound.
 		var want []string
 		for _, tok := range strings.Split(s, " ") {
 			if tok != "" && !slices.Contains(want, tok) {
@@ -85,6 +99,7 @@ func FuzzParseScope(f *testing.F) {
 		if !slices.Equal(got, want) || len(got) > 100 {
 			t.Fatalf("%q: parsed %q, want %q", s, got, want)
 		}
+		// RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
 		for _, tok := range got {
 			if !token.MatchString(tok) {
 				t.Fatalf("%q: invalid scope-token %q accepted", s, tok)
@@ -141,13 +156,20 @@ func FuzzRedirectAllowed(f *testing.F) {
 		if uri != registered {
 			u, err := url.Parse(uri)
 			switch {
+			// RFC 6749 §3.1.2.3 / RFC 9700 §4.1.3: exact matching, which RFC 9126 §2.4
+			// relaxes for pushed requests of clients with credentials (§7.2: never a
+			// public one), here to a registered prefix.
 			case !pushed || public || prefix == "" || !strings.HasPrefix(uri, prefix):
 				t.Fatalf("%q: accepted without an exact match or a prefix for an authenticated push", in)
+			// RFC 6749 §3.1.2: "MUST NOT include a fragment component"; userinfo would
+			// make the host ambiguous (pargate's prefix rule, CONFORMANCE.md §2.4 row).
 			case err != nil || strings.Contains(uri, "#") || u.User != nil:
 				t.Fatalf("%q: accepted with a fragment or userinfo", in)
+			// RFC 9700 §2.1 / RFC 8252 §7.3: plain http only on loopback.
 			case u.Scheme != "https" && !(u.Scheme == "http" && IsLoopback(u.Hostname())):
 				t.Fatalf("%q: accepted with scheme %q", in, u.Scheme)
 			}
+			// RFC 9126 §2.4: "a certain URI prefix" is only safe if it pins the host.
 			if p, _ := url.Parse(prefix); validPrefix(prefix) && (u.Host != p.Host || u.Scheme != p.Scheme) {
 				t.Fatalf("%q: a URI under the prefix names %s://%s", in, u.Scheme, u.Host)
 			}
@@ -160,6 +182,8 @@ func FuzzRedirectAllowed(f *testing.F) {
 		if err != nil {
 			t.Fatalf("%q: authorization response URL does not parse: %v", in, err)
 		}
+		// RFC 6749 §4.1.2: code and state in the query of the redirect URI; RFC 9207 §2:
+		// iss too; RFC 6749 §3.1.2: no fragment.
 		q := resp.Query()
 		if resp.Scheme != u.Scheme || resp.Host != u.Host || resp.Fragment != "" ||
 			q.Get("code") != "the-code" || q.Get("state") != "the-state" || q.Get("iss") != "https://as.example.org" {
@@ -187,9 +211,13 @@ func FuzzPKCE(f *testing.F) {
 	f.Add("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjX\u00e9", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw+cM")
 	verifier := regexp.MustCompile(`^[A-Za-z0-9\-._~]{43,128}$`)
 	f.Fuzz(func(t *testing.T, v, challenge string) {
+		// RFC 7636 §4.1: code-verifier = 43*128unreserved, unreserved = ALPHA / DIGIT /
+		// "-" / "." / "_" / "~".
 		if got, want := validPKCEValue(v), verifier.MatchString(v); got != want {
 			t.Fatalf("validPKCEValue(%q) = %v, want %v", v, got, want)
 		}
+		// RFC 7636 §4.2, §4.6: S256 is BASE64URL-ENCODE(SHA256(ASCII(code_verifier)))
+		// == code_challenge, and nothing else.
 		sum := sha256.Sum256([]byte(v))
 		if got, want := verifyS256(v, challenge), base64.RawURLEncoding.EncodeToString(sum[:]) == challenge; got != want {
 			t.Fatalf("verifyS256(%q, %q) = %v, want %v", v, challenge, got, want)

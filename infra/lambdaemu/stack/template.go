@@ -56,12 +56,12 @@ func LoadTemplate(root string) (*Template, error) {
 	}
 	m := regexp.MustCompile(`(?m)^FUNCTIONS\s*:?=\s*(.+)$`).FindSubmatch(mk)
 	if m == nil {
-		return nil, fmt.Errorf("Makefile: no FUNCTIONS := Name:dir …")
+		return nil, fmt.Errorf("parse Makefile: no FUNCTIONS := Name:dir …")
 	}
 	for _, pair := range strings.Fields(string(m[1])) {
 		name, dir, ok := strings.Cut(pair, ":")
 		if !ok {
-			return nil, fmt.Errorf("Makefile FUNCTIONS: %q is not Name:dir", pair)
+			return nil, fmt.Errorf("parse Makefile: FUNCTIONS entry %q is not Name:dir", pair)
 		}
 		t.LogicalIDs[dir] = name + "Function"
 	}

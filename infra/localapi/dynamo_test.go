@@ -1,0 +1,40 @@
+package main
+
+// End-to-end runs over STORE=dynamodb (moto_server), over the harness of
+// harness_test.go.
+
+import (
+	"os"
+	"os/exec"
+	"testing"
+)
+
+// TestOnDynamoDB runs the happy path and the concurrent approvals with
+// STORE=dynamodb: the local API starts moto_server itself (DYNAMODB_ENDPOINT unset)
+// and stops it on Close. Over a real DynamoDB API the window between reading the
+// pushed request and issuing the code is wide, so the conditional write is what
+// keeps the code unique.
+func TestOnDynamoDB(t *testing.T) {
+	if _, err := exec.LookPath("moto_server"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("moto_server is required under CI=true: %v", err)
+		}
+		t.Skipf("moto_server is not installed: %v", err)
+	}
+	before := childMotoServers()
+	l := start(t, map[string]string{"STORE": "dynamodb", "TABLE_NAME": "pargate-e2e"})
+	started := childMotoServers()
+	if len(started) != len(before)+1 {
+		t.Errorf("STORE=dynamodb started %d moto_server processes, want 1", len(started)-len(before))
+	}
+
+	t.Run("PushedAuthorizationCodeFlowEndToEnd", func(t *testing.T) { happyPath(t, l) })
+	t.Run("ConcurrentApprovalsIssueExactlyOneCode", func(t *testing.T) { concurrentApprovals(t, l) })
+
+	l.srv.Close()
+	for _, pid := range started {
+		if processGroupAlive(pid) {
+			t.Errorf("moto_server (pid %d) or its workers still run after Close", pid)
+		}
+	}
+}
