@@ -34,16 +34,16 @@ func happyPath(t *testing.T, l *local) {
 	}
 	wantPageHeaders(t, login)
 	if wantCookies(t, login) == 0 {
-		t.Error("the login httpapitest.Page sets no transaction cookie")
+		t.Error("the login page sets no transaction cookie")
 	}
 	if strings.Contains(login.Body, a.state) || strings.Contains(login.Body, a.nonce) {
-		t.Error("the login httpapitest.Page shows pushed parameters (state or nonce)")
+		t.Error("the login page shows pushed parameters (state or nonce)")
 	}
 
 	consent := b.signIn(t, login)
 	wantPageHeaders(t, consent)
 	if !strings.Contains(consent.Body, "E2E App") || !strings.Contains(consent.Body, "app.example.com") {
-		t.Errorf("the consent httpapitest.Page does not name the client and its redirect host:\n%s", consent.Body)
+		t.Errorf("the consent page does not name the client and its redirect host:\n%s", consent.Body)
 	}
 
 	r := b.decide(t, consent, "approve")
@@ -104,7 +104,7 @@ func TestReloadOfAuthorizeBeforeCompletionWorks(t *testing.T) {
 	consent := b.signIn(t, login)
 	for i := range 2 {
 		if p := b.open(t, appID, pr.RequestURI); !httpapitest.IsConsentPage(p) {
-			t.Fatalf("reload %d after login: want the consent httpapitest.Page, got %d:\n%s", i, p.Status, p.Body)
+			t.Fatalf("reload %d after login: want the consent page, got %d:\n%s", i, p.Status, p.Body)
 		} else {
 			consent = p
 		}
@@ -136,7 +136,7 @@ func TestTransactionContinuesAfterExpiresInOnceStarted(t *testing.T) {
 	login := b.open(t, appID, pr.RequestURI)
 	l.clock.Advance(2 * time.Duration(pr.ExpiresIn) * time.Second)
 	if p := b.open(t, appID, pr.RequestURI); !httpapitest.IsLoginPage(p) {
-		t.Fatalf("reload after expires_in: want the login httpapitest.Page, got %d:\n%s", p.Status, p.Body)
+		t.Fatalf("reload after expires_in: want the login page, got %d:\n%s", p.Status, p.Body)
 	}
 	consent := b.signIn(t, login)
 	l.clock.Advance(time.Duration(pr.ExpiresIn) * time.Second)
@@ -295,7 +295,7 @@ func TestWrongPasswordShowsTheLoginPageAgain(t *testing.T) {
 	for _, user := range []string{userName, "mallory"} {
 		r := b.Submit(t, login, url.Values{"username": {user}, "password": {"wrong password"}})
 		if !httpapitest.IsLoginPage(r) || r.Header.Get("Location") != "" {
-			t.Fatalf("wrong password for %s: want the login httpapitest.Page again, got %d %s:\n%s", user, r.Status, r.Header.Get("Location"), r.Body)
+			t.Fatalf("wrong password for %s: want the login page again, got %d %s:\n%s", user, r.Status, r.Header.Get("Location"), r.Body)
 		}
 		if !strings.Contains(r.Body, `role="alert"`) || !strings.Contains(r.Body, "incorrect") {
 			t.Errorf("no error message on the login page:\n%s", r.Body)

@@ -305,19 +305,19 @@ func wantTokenError(t *testing.T, err error, code string) {
 func wantErrorPage(t *testing.T, p httpapitest.Page, status int, code string) {
 	t.Helper()
 	if p.Status != status {
-		t.Fatalf("want an error httpapitest.Page %d %s, got %d:\n%s", status, code, p.Status, p.Body)
+		t.Fatalf("want an error page %d %s, got %d:\n%s", status, code, p.Status, p.Body)
 	}
 	if loc := p.Header.Get("Location"); loc != "" {
-		t.Fatalf("error httpapitest.Page redirects to %s", loc)
+		t.Fatalf("error page redirects to %s", loc)
 	}
 	if ct := p.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
-		t.Errorf("error httpapitest.Page Content-Type = %q", ct)
+		t.Errorf("error page Content-Type = %q", ct)
 	}
 	if code != "" && !strings.Contains(p.Body, "<code>"+code+"</code>") {
-		t.Fatalf("error httpapitest.Page does not show %s:\n%s", code, p.Body)
+		t.Fatalf("error page does not show %s:\n%s", code, p.Body)
 	}
 	if strings.Contains(p.Body, `name="password"`) || strings.Contains(p.Body, `value="approve"`) {
-		t.Fatalf("error httpapitest.Page carries a form:\n%s", p.Body)
+		t.Fatalf("error page carries a form:\n%s", p.Body)
 	}
 	wantPageHeaders(t, p)
 }
