@@ -91,7 +91,7 @@ func TestRequestURIIsRejectedAfterTheCodeWasIssued(t *testing.T) {
 }
 
 // TestReloadOfAuthorizeBeforeCompletionWorks: FAPI 2.0 §5.3.2.2 note 3 — reloading
-// the authorization httpapitest.Page before the code is issued does not burn the request_uri.
+// the authorization page before the code is issued does not burn the request_uri.
 func TestReloadOfAuthorizeBeforeCompletionWorks(t *testing.T) {
 	l := start(t, nil)
 	a := newRequest(l.app())
@@ -310,7 +310,7 @@ func TestWrongPasswordShowsTheLoginPageAgain(t *testing.T) {
 }
 
 // TestMissingOrWrongCSRFTokenIsForbidden: the login and consent forms are CSRF
-// protected; a forged post gets a 403 httpapitest.Page and changes nothing.
+// protected; a forged post gets a 403 page and changes nothing.
 func TestMissingOrWrongCSRFTokenIsForbidden(t *testing.T) {
 	l := start(t, nil)
 	a := newRequest(l.app())

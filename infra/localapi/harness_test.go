@@ -224,7 +224,7 @@ func (b *browser) open(t *testing.T, clientID, requestURI string) httpapitest.Pa
 	return b.Get(t, b.l.meta.AuthorizationEndpoint+"?"+url.Values{"client_id": {clientID}, "request_uri": {requestURI}}.Encode())
 }
 
-// signIn submits the login httpapitest.Page with the user's credentials and follows the
+// signIn submits the login page with the user's credentials and follows the
 // Post/Redirect/Get hop to the consent page.
 func (b *browser) signIn(t *testing.T, login httpapitest.Page) httpapitest.Page {
 	t.Helper()
@@ -300,7 +300,7 @@ func wantTokenError(t *testing.T, err error, code string) {
 	}
 }
 
-// wantErrorPage checks p is an HTML error httpapitest.Page with status and, when code is not
+// wantErrorPage checks p is an HTML error page with status and, when code is not
 // empty, that error code, shown to the user with no redirect (RFC 6749 §4.1.2.1).
 func wantErrorPage(t *testing.T, p httpapitest.Page, status int, code string) {
 	t.Helper()
@@ -322,7 +322,7 @@ func wantErrorPage(t *testing.T, p httpapitest.Page, status int, code string) {
 	wantPageHeaders(t, p)
 }
 
-// wantPageHeaders checks the security headers of the httpapitest.Page contract in docs/design.md.
+// wantPageHeaders checks the security headers of the page contract in docs/design.md.
 func wantPageHeaders(t *testing.T, p httpapitest.Page) {
 	t.Helper()
 	csp := p.Header.Get("Content-Security-Policy")
