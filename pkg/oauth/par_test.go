@@ -306,10 +306,24 @@ func TestAuthorizationDetails_Rules(t *testing.T) {
 	})
 }
 
+// jsonEqual reports whether a and b encode to the same JSON value, whatever their Go
+// types and key order.
 func jsonEqual(a, b any) bool {
-	x, err1 := json.Marshal(a)
-	y, err2 := json.Marshal(b)
-	return err1 == nil && err2 == nil && string(x) == string(y)
+	norm := func(v any) (string, bool) {
+		raw, err := json.Marshal(v)
+		if err != nil {
+			return "", false
+		}
+		var generic any
+		if json.Unmarshal(raw, &generic) != nil {
+			return "", false
+		}
+		out, err := json.Marshal(generic)
+		return string(out), err == nil
+	}
+	x, ok1 := norm(a)
+	y, ok2 := norm(b)
+	return ok1 && ok2 && x == y
 }
 
 // TestParseDetailsTypes: the AUTHORIZATION_DETAILS_TYPES configuration.
