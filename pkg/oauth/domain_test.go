@@ -116,11 +116,19 @@ func (c *clock) advance(d time.Duration) {
 type setup struct {
 	cfg  oauth.Config
 	opts []oauth.Option
+	// wrap, if set, is the store the service uses around the domain's memory store.
+	wrap func(oauth.Store) oauth.Store
+	// signer, if set, replaces the static signer.
+	signer oauth.Signer
 }
 
 func withConfig(f func(*oauth.Config)) func(*setup) { return func(s *setup) { f(&s.cfg) } }
 func withFAPI2() func(*setup)                       { return withConfig(func(c *oauth.Config) { c.FAPI2 = true }) }
 func withOption(o oauth.Option) func(*setup)        { return func(s *setup) { s.opts = append(s.opts, o) } }
+func withStore(wrap func(oauth.Store) oauth.Store) func(*setup) {
+	return func(s *setup) { s.wrap = wrap }
+}
+func withSigner(sg oauth.Signer) func(*setup) { return func(s *setup) { s.signer = sg } }
 
 // domain is one service over its own store and clock.
 type domain struct {
@@ -163,13 +171,17 @@ func newDomain(tb testing.TB, opts ...func(*setup)) *domain {
 	for _, o := range opts {
 		o(&st)
 	}
-	set, err := serverKeys()
-	if err != nil {
-		tb.Fatal(err)
-	}
 	store := memory.New(memory.WithClock(clk.Now))
+	var svcStore oauth.Store = store
+	if st.wrap != nil {
+		svcStore = st.wrap(store)
+	}
+	signer := st.signer
+	if signer == nil {
+		signer = staticSigner(tb)
+	}
 	d := &domain{tb: tb, ctx: context.Background(), store: store, clock: clk,
-		svc: oauth.NewService(st.cfg, store, keys.NewSigner(keys.Static(set)), st.opts...)}
+		svc: oauth.NewService(st.cfg, svcStore, signer, st.opts...)}
 	both := []string{oauth.GrantAuthorizationCode, oauth.GrantRefreshToken}
 	for _, c := range []*oauth.Client{
 		{ID: confID, SecretHash: oauth.SecretHash(secret), RedirectURIs: []string{redirect},
@@ -192,6 +204,16 @@ func newDomain(tb testing.TB, opts ...func(*setup)) *domain {
 		"sub": subject, "name": "Alice Example", "email": "alice@example.org", "email_verified": true, "phone_number": "+49 30 1234",
 	}})
 	return d
+}
+
+// staticSigner signs with serverKeys.
+func staticSigner(tb testing.TB) oauth.Signer {
+	tb.Helper()
+	set, err := serverKeys()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return keys.NewSigner(keys.Static(set))
 }
 
 func (d *domain) putClient(c *oauth.Client) {
