@@ -253,7 +253,7 @@ func TestApprove(t *testing.T) {
 func TestErrorURL(t *testing.T) {
 	d := newDomain(t)
 	req := &oauth.AuthorizationRequest{RedirectURI: "https://client.example.org/cb?a=b#frag", State: "xyz"}
-	u, err := url.Parse(d.svc.ErrorURL(req, oauth.AccessDenied(`user said "no"`)))
+	u, err := url.Parse(d.errorURL(req, oauth.AccessDenied(`user said "no"`)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,7 +263,7 @@ func TestErrorURL(t *testing.T) {
 		q.Get("a") != "b" || q.Get("error_description") != "user said 'no'" || u.Fragment != "" {
 		t.Errorf("error URL = %s", u)
 	}
-	u, _ = url.Parse(d.svc.ErrorURL(&oauth.AuthorizationRequest{RedirectURI: redirect}, &oauth.Error{Code: oauth.CodeServerError}))
+	u, _ = url.Parse(d.errorURL(&oauth.AuthorizationRequest{RedirectURI: redirect}, &oauth.Error{Code: oauth.CodeServerError}))
 	if _, ok := u.Query()["error_description"]; ok || u.Query().Has("state") {
 		t.Errorf("error URL without description and state = %s", u)
 	}

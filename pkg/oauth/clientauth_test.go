@@ -195,11 +195,11 @@ func TestAuthenticateClient_FAPI2(t *testing.T) {
 			t.Errorf("%s: BasicAuth = %v", name, e.BasicAuth)
 		}
 	}
-	got := d.svc.ClientSigningAlgorithms()
+	got := d.clientAlgorithms()
 	if len(got) != 3 || got[0] != jose.PS256 {
 		t.Errorf("FAPI 2.0 §5.4.1 client algorithms = %v, want PS256 ES256 EdDSA", got)
 	}
-	if got := newDomain(t).svc.ClientSigningAlgorithms(); len(got) != 4 || got[0] != jose.RS256 {
+	if got := newDomain(t).clientAlgorithms(); len(got) != 4 || got[0] != jose.RS256 {
 		t.Errorf("default client algorithms = %v", got)
 	}
 }

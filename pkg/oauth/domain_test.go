@@ -294,6 +294,16 @@ func (d *domain) authenticate(cred oauth.ClientCredentials) (*oauth.Client, erro
 	return d.svc.AuthenticateClient(d.ctx, cred)
 }
 
+func (d *domain) errorURL(req *oauth.AuthorizationRequest, e *oauth.Error) string {
+	return d.svc.ErrorURL(req, e)
+}
+
+func (d *domain) dpopNonce() (string, error) { return d.svc.DPoPNonce(d.ctx) }
+
+func (d *domain) clientAlgorithms() []jose.SignatureAlgorithm { return d.svc.ClientSigningAlgorithms() }
+
+func (d *domain) config() oauth.Config { return d.svc.Config() }
+
 // Flow helpers built on the wrappers.
 
 // absent as a value in form() removes the parameter.

@@ -136,7 +136,7 @@ func TestDPoP_Nonces(t *testing.T) {
 		_, err := d.push(d.client(confID), authParams(confID), parProof(d, key, map[string]any{"nonce": nonce}))
 		return err
 	}
-	nonce, err := d.svc.DPoPNonce(d.ctx)
+	nonce, err := d.dpopNonce()
 	if err != nil || len(nonce) != 24 {
 		t.Fatalf("DPoPNonce = %q %v", nonce, err)
 	}
@@ -153,7 +153,7 @@ func TestDPoP_Nonces(t *testing.T) {
 	})
 	t.Run("RFC 9449 §8 the previous window's nonce is still accepted", func(t *testing.T) {
 		d.advance(time.Minute)
-		if now, _ := d.svc.DPoPNonce(d.ctx); now == nonce {
+		if now, _ := d.dpopNonce(); now == nonce {
 			t.Fatal("the nonce did not change with the window")
 		}
 		if err := push(nonce); err != nil {
@@ -173,12 +173,12 @@ func TestDPoP_Nonces(t *testing.T) {
 		if !errors.Is(e, oauth.ErrUnavailable) {
 			t.Errorf("cause lost: %v", e)
 		}
-		if _, err := d.svc.DPoPNonce(d.ctx); !errors.Is(err, oauth.ErrUnavailable) {
+		if _, err := d.dpopNonce(); !errors.Is(err, oauth.ErrUnavailable) {
 			t.Errorf("DPoPNonce = %v", err)
 		}
 	})
 	t.Run("RFC 9449 §8 a server without nonces hands out none", func(t *testing.T) {
-		if n, err := newDomain(t).svc.DPoPNonce(context.Background()); n != "" || err != nil {
+		if n, err := newDomain(t).dpopNonce(); n != "" || err != nil {
 			t.Errorf("DPoPNonce = %q %v", n, err)
 		}
 	})

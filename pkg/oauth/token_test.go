@@ -140,8 +140,8 @@ func TestExchange_Issued(t *testing.T) {
 			if wantAud == "" {
 				wantAud = issuer
 			}
-			if at["aud"] != wantAud || d.svc.Config().AccessTokenAudience != wantAud {
-				t.Errorf("aud = %v, config %q, want %q", at["aud"], d.svc.Config().AccessTokenAudience, wantAud)
+			if at["aud"] != wantAud || d.config().AccessTokenAudience != wantAud {
+				t.Errorf("aud = %v, config %q, want %q", at["aud"], d.config().AccessTokenAudience, wantAud)
 			}
 		})
 	}
