@@ -115,7 +115,7 @@ func TestStartDirect_Rules(t *testing.T) {
 		{name: "RFC 6749 §4.1.2.1 unregistered redirect_uri is never redirected to", params: []string{"redirect_uri", "https://evil.example/cb"}, code: oauth.CodeInvalidRequest},
 		{name: "RFC 9126 §2.4 prefix matching is for pushed requests only", params: []string{"redirect_uri", redirect + "/x"}, code: oauth.CodeInvalidRequest},
 		{name: "RFC 6749 §4.1.2.1 errors after the redirect URI go to it", params: []string{"code_challenge", absent}, code: oauth.CodeInvalidRequest, redirect: true},
-		{name: "RFC 9101 §10.5 request objects at /authorize are request_not_supported", params: []string{"request", "a.b.c"}, code: "request_not_supported", redirect: true},
+		{name: "OIDC Core §3.1.2.6 request objects at /authorize are request_not_supported", params: []string{"request", "a.b.c"}, code: "request_not_supported", redirect: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var opts []func(*setup)

@@ -61,7 +61,7 @@ func TestPush_RequestObject(t *testing.T) {
 			client: func(c *oauth.Client) { c.RequestObjectSigningAlg = "PS256" }, code: oauth.CodeInvalidRequestObject},
 		{name: "RFC 9126 §3 step 3 client_id claim of another client is invalid_request_object", over: map[string]any{"client_id": confID}, code: oauth.CodeInvalidRequestObject},
 		{name: "RFC 9126 §3 step 3 missing client_id claim is invalid_request_object", over: map[string]any{"client_id": nil}, code: oauth.CodeInvalidRequestObject},
-		{name: "RFC 9101 §6.3 iss other than the client is invalid_request_object", over: map[string]any{"iss": confID}, code: oauth.CodeInvalidRequestObject},
+		{name: "RFC 9126 §3 step 3 iss other than the client is invalid_request_object (this server requires it)", over: map[string]any{"iss": confID}, code: oauth.CodeInvalidRequestObject},
 		{name: "RFC 9101 §4 aud without the issuer is invalid_request_object", over: map[string]any{"aud": tokenURL}, code: oauth.CodeInvalidRequestObject},
 		{name: "RFC 9101 §4 aud as an array with the issuer is accepted", over: map[string]any{"aud": []string{"x", issuer}},
 			check: func(t *testing.T, r oauth.AuthorizationRequest) {
@@ -74,7 +74,7 @@ func TestPush_RequestObject(t *testing.T) {
 		{name: "FAPI 2.0 Message Signing §5.3.1 exp beyond 60 minutes is invalid_request_object", over: map[string]any{"exp": t0.Add(61 * time.Minute).Unix()}, code: oauth.CodeInvalidRequestObject},
 		{name: "RFC 9101 §6.3 a nested request_uri is invalid_request_object", over: map[string]any{"request_uri": oauth.RequestURIPrefix + "x"}, code: oauth.CodeInvalidRequestObject},
 		{name: "RFC 9101 §6.3 a nested request is invalid_request_object", over: map[string]any{"request": "a.b.c"}, code: oauth.CodeInvalidRequestObject},
-		{name: "RFC 9101 §10.8 a replayed jti is invalid_request_object", raw: func(d *domain) string {
+		{name: "RFC 7519 §4.1.7 a replayed jti is invalid_request_object", raw: func(d *domain) string {
 			raw := d.requestObject(nil)
 			if _, err := d.push(d.client(jwtID), url.Values{"request": {raw}}, oauth.DPoP{}); err != nil {
 				d.tb.Fatalf("first push: %v", err)
@@ -88,7 +88,7 @@ func TestPush_RequestObject(t *testing.T) {
 			return sign(d.tb, mustECKey(), jose.ES256, "oauth-authz-req+jwt", "ck1", false, map[string]any{
 				"iss": jwtID, "aud": issuer, "client_id": jwtID, "exp": d.now().Add(time.Minute).Unix()})
 		}, code: oauth.CodeInvalidRequestObject},
-		{name: "RFC 9101 §4 typ other than oauth-authz-req+jwt is invalid_request_object", raw: func(d *domain) string {
+		{name: "RFC 8725 §3.11 typ other than oauth-authz-req+jwt is invalid_request_object", raw: func(d *domain) string {
 			return sign(d.tb, clientKey(), jose.ES256, "at+jwt", "ck1", false, map[string]any{
 				"iss": jwtID, "aud": issuer, "client_id": jwtID, "exp": d.now().Add(time.Minute).Unix()})
 		}, code: oauth.CodeInvalidRequestObject},
