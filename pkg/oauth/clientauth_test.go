@@ -18,8 +18,6 @@ func TestAuthenticateClient_Secrets(t *testing.T) {
 		cred oauth.ClientCredentials
 		want string // the authenticated client, "" for an error
 		code string
-		// basicAuth is whether the error asks for a 401 with WWW-Authenticate.
-		basicAuth bool
 	}{
 		{name: "RFC 6749 §2.3.1 client_secret_basic", cred: oauth.ClientCredentials{BasicUsed: true, BasicID: confID, BasicSecret: secret}, want: confID},
 		{name: "RFC 6749 §2.3.1 client_secret_basic with the same body client_id", cred: oauth.ClientCredentials{BasicUsed: true, BasicID: confID, BasicSecret: secret, BodyClientID: confID}, want: confID},
@@ -30,13 +28,13 @@ func TestAuthenticateClient_Secrets(t *testing.T) {
 		{name: "docs/design.md decision 7 body client_id differing from basic is invalid_request", cred: oauth.ClientCredentials{BasicUsed: true, BasicID: confID, BasicSecret: secret, BodyClientID: postID}, code: oauth.CodeInvalidRequest},
 		{name: "RFC 6749 §2.3.1 client_secret without client_id is invalid_request", cred: oauth.ClientCredentials{BodySecret: secret}, code: oauth.CodeInvalidRequest},
 		{name: "RFC 6749 §5.2 no authentication at all is invalid_client", cred: oauth.ClientCredentials{}, code: oauth.CodeInvalidClient},
-		{name: "RFC 6749 §5.2 wrong basic secret is invalid_client with WWW-Authenticate", cred: oauth.ClientCredentials{BasicUsed: true, BasicID: confID, BasicSecret: secret + "x"}, code: oauth.CodeInvalidClient, basicAuth: true},
-		{name: "RFC 6749 §5.2 basic with an empty client id is invalid_client", cred: oauth.ClientCredentials{BasicUsed: true, BasicSecret: secret}, code: oauth.CodeInvalidClient, basicAuth: true},
-		{name: "RFC 6749 §5.2 unknown client is invalid_client", cred: oauth.ClientCredentials{BasicUsed: true, BasicID: "nobody", BasicSecret: secret}, code: oauth.CodeInvalidClient, basicAuth: true},
+		{name: "RFC 6749 §5.2 wrong basic secret is invalid_client", cred: oauth.ClientCredentials{BasicUsed: true, BasicID: confID, BasicSecret: secret + "x"}, code: oauth.CodeInvalidClient},
+		{name: "RFC 6749 §5.2 basic with an empty client id is invalid_client", cred: oauth.ClientCredentials{BasicUsed: true, BasicSecret: secret}, code: oauth.CodeInvalidClient},
+		{name: "RFC 6749 §5.2 unknown client is invalid_client", cred: oauth.ClientCredentials{BasicUsed: true, BasicID: "nobody", BasicSecret: secret}, code: oauth.CodeInvalidClient},
 		{name: "RFC 6749 §5.2 disabled client is invalid_client", cred: oauth.ClientCredentials{BodyClientID: "disabled", BodySecret: secret}, code: oauth.CodeInvalidClient},
 		{name: "RFC 6749 §5.2 wrong post secret is invalid_client", cred: oauth.ClientCredentials{BodyClientID: postID, BodySecret: "nope"}, code: oauth.CodeInvalidClient},
 		{name: "RFC 7591 §2 post for a client registered for basic is invalid_client", cred: oauth.ClientCredentials{BodyClientID: confID, BodySecret: secret}, code: oauth.CodeInvalidClient},
-		{name: "RFC 7591 §2 basic for a client registered for post is invalid_client", cred: oauth.ClientCredentials{BasicUsed: true, BasicID: postID, BasicSecret: secret}, code: oauth.CodeInvalidClient, basicAuth: true},
+		{name: "RFC 7591 §2 basic for a client registered for post is invalid_client", cred: oauth.ClientCredentials{BasicUsed: true, BasicID: postID, BasicSecret: secret}, code: oauth.CodeInvalidClient},
 		{name: "RFC 6749 §2.1 a confidential client may not omit authentication", cred: oauth.ClientCredentials{BodyClientID: confID}, code: oauth.CodeInvalidClient},
 		{name: "docs/design.md decision 7 a client without a stored secret never authenticates", cred: oauth.ClientCredentials{BodyClientID: "no-secret", BodySecret: ""}, code: oauth.CodeInvalidClient},
 		{name: "docs/design.md decision 7 a client without a stored secret refuses any secret", cred: oauth.ClientCredentials{BodyClientID: "no-secret", BodySecret: "anything"}, code: oauth.CodeInvalidClient},
@@ -56,9 +54,9 @@ func TestAuthenticateClient_Secrets(t *testing.T) {
 			if c != nil {
 				t.Fatalf("authenticated %s", c.ID)
 			}
-			if e := wantErr(t, err, tc.code); e.BasicAuth != tc.basicAuth {
-				t.Errorf("BasicAuth = %v, want %v", e.BasicAuth, tc.basicAuth)
-			}
+			// WWW-Authenticate after a failed Basic attempt is the edge's to add
+			// (pkg/httpapi writeAuthError), from how the client authenticated.
+			wantErr(t, err, tc.code)
 		})
 	}
 }
@@ -191,9 +189,7 @@ func TestAuthenticateClient_FAPI2(t *testing.T) {
 		if c != nil {
 			t.Errorf("%s authenticated under FAPI 2.0", name)
 		}
-		if e := wantErr(t, err, oauth.CodeInvalidClient); e.BasicAuth != cred.BasicUsed {
-			t.Errorf("%s: BasicAuth = %v", name, e.BasicAuth)
-		}
+		wantErr(t, err, oauth.CodeInvalidClient)
 	}
 	got := d.clientAlgorithms()
 	if len(got) != 3 || got[0] != jose.PS256 {

@@ -258,8 +258,16 @@ func (d *domain) push(c *oauth.Client, params url.Values, dpop oauth.DPoP) (*oau
 	return d.svc.Push(d.ctx, c, params, dpop)
 }
 
+// resume redeems requestURI as the edge does: the key is the edge's to compute
+// (oauth.RequestKey, empty for a reference that is not this server's), and resumed says
+// whether the browser already holds the transaction.
 func (d *domain) resume(clientID, requestURI string, resumed bool) (*oauth.Transaction, error) {
-	return d.svc.Resume(d.ctx, clientID, requestURI, resumed)
+	key, _ := oauth.RequestKey(requestURI)
+	redemption := oauth.FirstRedemption
+	if resumed {
+		redemption = oauth.Redeemed
+	}
+	return d.svc.Resume(d.ctx, clientID, key, redemption)
 }
 
 func (d *domain) startDirect(params url.Values) (string, *oauth.AuthorizationRequest, error) {
