@@ -29,9 +29,10 @@ STATICCHECK ?= go run $(STATICCHECK_MODULE)
 # Settings of the local server (infra/localapi), handed to it only when set, so that its
 # own defaults apply otherwise: ADDR (127.0.0.1:8080), ISSUER (http://$ADDR), SEED_FILE
 # (infra/seed.json), STORE (memory, or dynamodb: DYNAMODB_ENDPOINT, else a moto_server it
-# starts), KEYS_FILE (signing keys; generated when unset).
+# starts), KEYS_FILE (signing keys; default .local/keys-$KEY_ALG.json), KEY_ALG,
+# LOCAL_STATE_DIR (.local: the kept key and seed password hashes; - for none).
 # `make run STORE=dynamodb` and `STORE=dynamodb make run` both work.
-LOCAL_ENV := ADDR ISSUER SEED_FILE STORE DYNAMODB_ENDPOINT KEYS_FILE
+LOCAL_ENV := ADDR ISSUER SEED_FILE STORE DYNAMODB_ENDPOINT KEYS_FILE KEY_ALG LOCAL_STATE_DIR
 
 .PHONY: help run invoke test bench fuzz build lint deploy clean print-staticcheck-module FORCE
 
