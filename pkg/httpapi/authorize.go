@@ -244,10 +244,16 @@ func (h *Handler) consent(w http.ResponseWriter, r *http.Request) {
 		noteOutcome(r.Context(), outcomeCodeIssued, metrics.CodesIssued)
 		h.redirect(w, r, target)
 	case "deny":
+		// RFC 9126 §4: one-time use; the denial consumes the request like an approval.
+		target, err := h.svc.Deny(r.Context(), tx)
+		if err != nil {
+			h.errorPage(w, r, err)
+			return
+		}
 		h.clearTx(w, st.Key)
 		// The user's decision, not a failure: counted by its outcome, not as an error.
 		noteOutcome(r.Context(), outcomeConsentDenied)
-		h.redirect(w, r, h.svc.ErrorURL(req, oauth.AccessDenied("the user denied the request")))
+		h.redirect(w, r, target)
 	default:
 		h.errorPage(w, r, oauth.InvalidRequest("the decision must be approve or deny"))
 	}

@@ -100,6 +100,18 @@ type Replays interface {
 	UseOnce(ctx context.Context, key string, expiresAt, now time.Time) error
 }
 
+// Denials ends pushed requests that the user refused.
+type Denials interface {
+	// DenyPushedRequest marks the pushed request named by consume as consumed without
+	// issuing a code: the user denied it (RFC 9126 §4: one-time use; one outcome per
+	// request). It succeeds under exactly the condition of IssueCode's consume (the
+	// request exists, is not consumed, is bound to consume.ClientID, its Deadline is
+	// after consume.Now); otherwise nothing is written and ErrNotFound is returned.
+	// Of any number of concurrent DenyPushedRequest and IssueCode calls for one
+	// request, at most one succeeds.
+	DenyPushedRequest(ctx context.Context, consume Consume) error
+}
+
 // Store is everything the services need from storage.
 type Store interface {
 	Clients
@@ -109,6 +121,7 @@ type Store interface {
 	Grants
 	RefreshTokens
 	Replays
+	Denials
 }
 
 // Registry writes clients and users: the seed import and the admin tooling use it.
