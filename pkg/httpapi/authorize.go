@@ -41,9 +41,27 @@ func (h *Handler) authorize() http.Handler {
 			}
 			h.authorizationRequest(w, r, params)
 		case http.MethodPost:
-			if err := r.ParseForm(); err != nil {
+			// At most 64 KiB (limits.go), unlike ParseForm's 10 MB.
+			form, err := readForm(w, r)
+			if errors.Is(err, errTooLarge) {
+				h.tooLarge(w, r, PathAuthorize)
+				return
+			}
+			if err != nil {
 				h.errorPage(w, r, oauth.InvalidRequest("the form is malformed"))
 				return
+			}
+			r.PostForm = form
+			// The page fields are single-valued, like the parameters at /par (RFC 6749
+			// §3.1: "Request and response parameters MUST NOT be included more than
+			// once"): two decisions would let the edge and the domain read different ones.
+			if _, step := form[stepField]; step {
+				for _, name := range []string{stepField, "decision", "csrf", "username", "password", "client_id", "request_uri"} {
+					if len(form[name]) > 1 {
+						h.errorPage(w, r, oauth.InvalidRequest("parameter %s is included more than once", name))
+						return
+					}
+				}
 			}
 			switch r.PostForm.Get(stepField) {
 			case stepLogin:
