@@ -205,7 +205,12 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	}
 	tx, st, requestURI := f.tx, f.st, f.requestURI
 	username := strings.TrimSpace(r.PostForm.Get("username"))
-	user, err := h.svc.Login(r.Context(), username, r.PostForm.Get("password"))
+	user, err := h.svc.SignIn(r.Context(), oauth.LoginAttempt{
+		Username: username, Password: r.PostForm.Get("password"), ClientIP: clientIP(r), RequestKey: st.Key,
+	})
+	if h.loginRefused(w, r, f, username, err) {
+		return
+	}
 	if errors.Is(err, oauth.ErrBadCredentials) {
 		noteOutcome(r.Context(), outcomeLoginFailed)
 		h.render(w, r, http.StatusOK, pageLogin, h.loginData(tx, st, requestURI, username, "The username or password is incorrect."))
