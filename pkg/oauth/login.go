@@ -20,8 +20,8 @@ type LoginPolicy struct {
 	// MaxFailuresPerIP does the same for one client IP, over all usernames
 	// (LOGIN_MAX_FAILURES_PER_IP): higher, since many users may share one address.
 	MaxFailuresPerIP int
-	// FailureWindow is how long a failure is remembered after the last one
-	// (LOGIN_FAILURE_WINDOW).
+	// FailureWindow is how long failures are remembered after the last one's lockout
+	// ended (LOGIN_FAILURE_WINDOW).
 	FailureWindow time.Duration
 	// LockoutMax caps the lockout, which starts at one second at MaxFailures and
 	// doubles with each further failure (LOGIN_LOCKOUT_MAX).
@@ -136,22 +136,29 @@ func (s *Service) SignIn(ctx context.Context, a LoginAttempt) (*User, error) {
 	if a.ClientIP != "" {
 		keys = append(keys, counted{loginKeyIP(a.ClientIP), p.MaxFailuresPerIP})
 	}
+	// A counter is remembered FailureWindow after its last failure's lockout ended, so
+	// that sitting out a lockout does not wipe the slate.
+	windows := make([]time.Duration, len(keys))
 	var retry time.Duration
 	for i, k := range keys {
+		windows[i] = p.FailureWindow
 		c, err := s.store.GetLoginFailures(ctx, k.key)
 		if err != nil {
 			return nil, AsError(fmt.Errorf("read login failures: %w", err))
 		}
-		if c.Failures == 0 || !c.LastFailure.After(now.Add(-p.FailureWindow)) {
-			continue // none, or forgotten
-		}
-		if i == 0 {
-			if c.Failures >= k.max {
+		if i == 0 { // the request: a plain count
+			if c.Failures >= k.max && c.LastFailure.After(now.Add(-p.FailureWindow)) {
 				return nil, ErrTooManyAttempts
 			}
 			continue
 		}
-		if until := c.LastFailure.Add(lockout(c.Failures, k.max, p.LockoutMax)); until.After(now) {
+		lock := lockout(c.Failures, k.max, p.LockoutMax)
+		windows[i] += lock
+		if c.Failures == 0 || !c.LastFailure.After(now.Add(-windows[i])) {
+			windows[i] = p.FailureWindow // none, or forgotten: the next failure starts again
+			continue
+		}
+		if until := c.LastFailure.Add(lock); until.After(now) {
 			retry = max(retry, until.Sub(now))
 		}
 	}
@@ -162,8 +169,8 @@ func (s *Service) SignIn(ctx context.Context, a LoginAttempt) (*User, error) {
 	user, err := s.Login(ctx, a.Username, a.Password)
 	if errors.Is(err, ErrBadCredentials) {
 		expires := now.Add(p.FailureWindow + p.LockoutMax)
-		for _, k := range keys {
-			if _, err := s.store.AddLoginFailure(ctx, k.key, now, p.FailureWindow, expires); err != nil {
+		for i, k := range keys {
+			if _, err := s.store.AddLoginFailure(ctx, k.key, now, windows[i], expires); err != nil {
 				return nil, AsError(fmt.Errorf("count login failure: %w", err))
 			}
 		}
