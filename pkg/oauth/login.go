@@ -63,12 +63,12 @@ func (p LoginPolicy) orDefaults() LoginPolicy {
 }
 
 // lockout is how long after its last failure a counter with failures failures is
-// locked: nothing below max, then 1 s doubling per further failure, up to most.
-func lockout(failures, max int, most time.Duration) time.Duration {
-	if failures < max {
+// locked: nothing below limit, then 1 s doubling per further failure, up to most.
+func lockout(failures, limit int, most time.Duration) time.Duration {
+	if failures < limit {
 		return 0
 	}
-	n := failures - max
+	n := failures - limit
 	if n >= 30 {
 		return most
 	}
