@@ -130,7 +130,11 @@ func Start(ctx context.Context, getenv func(string) string, opts ...Option) (*Se
 	mux.Handle("/", h.Routes())
 	_, redirect := demoClient(s.Seed, issuer)
 	mux.HandleFunc("/callback", callbackPage(issuer, redirect))
-	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	readTimeout, idleTimeout, err := serverTimeouts(getenv)
+	if err != nil {
+		return fail(err)
+	}
+	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: readTimeout, IdleTimeout: idleTimeout}
 	go func() {
 		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			slog.Error("serve", "cause", err.Error())

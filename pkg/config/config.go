@@ -130,6 +130,9 @@ func FromEnv(getenv func(string) string, required ...string) (Config, error) {
 	if err := c.LogLevel.UnmarshalText([]byte(get("LOG_LEVEL", "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL: %w", err))
 	}
+	var loginErrs []error
+	c.Login, loginErrs = loginPolicy(getenv) // login.go
+	errs = append(errs, loginErrs...)
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, fmt.Errorf("configuration: %w", err)
 	}

@@ -33,6 +33,9 @@ func retryLater(code string) bool {
 // 503 temporarily_unavailable instead of a server_error (docs/design.md decision 10).
 // Other errors are returned as they are.
 func classify(err error) error {
+	if tooLarge(err) {
+		return fmt.Errorf("%w: %w", oauth.ErrTooLarge, err)
+	}
 	if err == nil || !unavailable(err) {
 		return err
 	}

@@ -41,9 +41,27 @@ func (h *Handler) authorize() http.Handler {
 			}
 			h.authorizationRequest(w, r, params)
 		case http.MethodPost:
-			if err := r.ParseForm(); err != nil {
+			// At most 64 KiB (limits.go), unlike ParseForm's 10 MB.
+			form, err := readForm(w, r)
+			if errors.Is(err, errTooLarge) {
+				h.tooLarge(w, r, PathAuthorize)
+				return
+			}
+			if err != nil {
 				h.errorPage(w, r, oauth.InvalidRequest("the form is malformed"))
 				return
+			}
+			r.PostForm = form
+			// The page fields are single-valued, like the parameters at /par (RFC 6749
+			// §3.1: "Request and response parameters MUST NOT be included more than
+			// once"): two decisions would let the edge and the domain read different ones.
+			if _, step := form[stepField]; step {
+				for _, name := range []string{stepField, "decision", "csrf", "username", "password", "client_id", "request_uri"} {
+					if len(form[name]) > 1 {
+						h.errorPage(w, r, oauth.InvalidRequest("parameter %s is included more than once", name))
+						return
+					}
+				}
 			}
 			switch r.PostForm.Get(stepField) {
 			case stepLogin:
@@ -187,7 +205,12 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	}
 	tx, st, requestURI := f.tx, f.st, f.requestURI
 	username := strings.TrimSpace(r.PostForm.Get("username"))
-	user, err := h.svc.Login(r.Context(), username, r.PostForm.Get("password"))
+	user, err := h.svc.SignIn(r.Context(), oauth.LoginAttempt{
+		Username: username, Password: r.PostForm.Get("password"), ClientIP: clientIP(r), RequestKey: st.Key,
+	})
+	if h.loginRefused(w, r, f, username, err) {
+		return
+	}
 	if errors.Is(err, oauth.ErrBadCredentials) {
 		noteOutcome(r.Context(), outcomeLoginFailed)
 		h.render(w, r, http.StatusOK, pageLogin, h.loginData(tx, st, requestURI, username, "The username or password is incorrect."))
@@ -244,10 +267,16 @@ func (h *Handler) consent(w http.ResponseWriter, r *http.Request) {
 		noteOutcome(r.Context(), outcomeCodeIssued, metrics.CodesIssued)
 		h.redirect(w, r, target)
 	case "deny":
+		// RFC 9126 §4: one-time use; the denial consumes the request like an approval.
+		target, err := h.svc.Deny(r.Context(), tx)
+		if err != nil {
+			h.errorPage(w, r, err)
+			return
+		}
 		h.clearTx(w, st.Key)
 		// The user's decision, not a failure: counted by its outcome, not as an error.
 		noteOutcome(r.Context(), outcomeConsentDenied)
-		h.redirect(w, r, h.svc.ErrorURL(req, oauth.AccessDenied("the user denied the request")))
+		h.redirect(w, r, target)
 	default:
 		h.errorPage(w, r, oauth.InvalidRequest("the decision must be approve or deny"))
 	}

@@ -120,6 +120,11 @@ func New(opts Options) *Handler {
 		PathOIDCMetadata: discovery,
 		PathJWKS:         discovery,
 	}
+	// Every route has a body limit (limits.go), inside the observation so a refused
+	// body still gets its access line.
+	for path, e := range h.endpoints {
+		h.endpoints[path] = h.limitBody(path, e)
+	}
 	// The one place the endpoints are wrapped: every handler below, alone (a Lambda
 	// function) or in a mux, writes one access log line and one metrics line per request.
 	for path, e := range h.endpoints {

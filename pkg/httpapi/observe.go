@@ -57,6 +57,7 @@ type requestLog struct {
 	outcome  string
 	counters []string
 	err      *oauth.Error
+	userHash string // oauth.UsernameHash, on a locked sign-in only (login.go)
 }
 
 type requestLogKey struct{}
@@ -133,6 +134,9 @@ func (h *Handler) record(r *http.Request, l *requestLog, status int, took time.D
 		attrs = append(attrs, slog.String("client_id", l.clientID))
 	}
 	attrs = append(attrs, slog.String("outcome", outcome))
+	if l.userHash != "" {
+		attrs = append(attrs, slog.String("user_hash", l.userHash))
+	}
 	if code != "" {
 		attrs = append(attrs, slog.String("error_code", code))
 	}

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -20,6 +21,10 @@ func (h *Handler) userinfo() http.Handler {
 		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
 		defer cancel()
 		scheme, token, err := accessTokenOf(w, r)
+		if errors.Is(err, errTooLarge) {
+			h.tooLarge(w, r, PathUserinfo)
+			return
+		}
 		if err != nil {
 			h.resourceError(w, r, "Bearer", err)
 			return
@@ -46,6 +51,9 @@ func accessTokenOf(w http.ResponseWriter, r *http.Request) (scheme, token string
 	}
 	if r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("Content-Type"), formContentType) {
 		form, ferr := readForm(w, r)
+		if errors.Is(ferr, errTooLarge) {
+			return "", "", ferr
+		}
 		if ferr != nil {
 			return "", "", oauth.InvalidRequest("the body could not be read")
 		}

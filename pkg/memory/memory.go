@@ -53,6 +53,8 @@ type Store struct {
 	refresh   map[string]*oauth.RefreshToken
 	replays   map[string]time.Time // key → expiresAt
 	lastSweep time.Time
+
+	logins loginCounters // logins.go, under a lock of its own
 }
 
 // Option configures a Store.

@@ -255,6 +255,22 @@ func (s *Service) Approve(ctx context.Context, tx *Transaction, username string,
 	return s.responseURL(req.RedirectURI, url.Values{"code": {value}, "state": {req.State}}), nil
 }
 
+// Deny ends tx because the user refused it and returns the access_denied response
+// URL. RFC 9126 §4: request_uri values are one-time use; a denial consumes the request
+// in the same conditional way an approval does, so one request has one outcome and a
+// denied request can be neither approved afterwards nor started again.
+func (s *Service) Deny(ctx context.Context, tx *Transaction) (string, error) {
+	err := s.store.DenyPushedRequest(ctx, Consume{Key: tx.Request.Key, ClientID: tx.Client.ID, Now: s.now()})
+	if errors.Is(err, ErrNotFound) {
+		// Approved or denied concurrently, or past its deadline.
+		return "", errUnusableRequestURI()
+	}
+	if err != nil {
+		return "", AsError(fmt.Errorf("deny request: %w", err))
+	}
+	return s.ErrorURL(&tx.Request.Request, AccessDenied("the user denied the request")), nil
+}
+
 // ErrorURL is the redirect that delivers e to the client (RFC 6749 §4.1.2.1), with
 // the request's state and the issuer (RFC 9207 §2: "including error responses").
 func (s *Service) ErrorURL(req *AuthorizationRequest, e *Error) string {

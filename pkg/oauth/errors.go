@@ -182,5 +182,8 @@ func AsError(err error) *Error {
 	if errors.Is(err, ErrUnavailable) {
 		return Unavailable(err)
 	}
+	if errors.Is(err, ErrTooLarge) {
+		return tooLargeError(err)
+	}
 	return ServerError(err)
 }

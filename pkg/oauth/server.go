@@ -39,6 +39,9 @@ type Config struct {
 	ClientCacheTTL time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Login is the brute-force protection of the login form (login.go); zero fields
+	// take DefaultLoginPolicy's values.
+	Login LoginPolicy
 }
 
 // Service implements the protocol: push, authorize and exchange.

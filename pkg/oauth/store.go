@@ -100,6 +100,41 @@ type Replays interface {
 	UseOnce(ctx context.Context, key string, expiresAt, now time.Time) error
 }
 
+// Denials ends pushed requests that the user refused.
+type Denials interface {
+	// DenyPushedRequest marks the pushed request named by consume as consumed without
+	// issuing a code: the user denied it (RFC 9126 §4: one-time use; one outcome per
+	// request). It succeeds under exactly the condition of IssueCode's consume (the
+	// request exists, is not consumed, is bound to consume.ClientID, its Deadline is
+	// after consume.Now); otherwise nothing is written and ErrNotFound is returned.
+	// Of any number of concurrent DenyPushedRequest and IssueCode calls for one
+	// request, at most one succeeds.
+	DenyPushedRequest(ctx context.Context, consume Consume) error
+}
+
+// LoginCounter is the count of recent failed sign-ins under one key.
+type LoginCounter struct {
+	// Failures counts the failures since the counter (re)started; 0 when there is none.
+	Failures int
+	// LastFailure is the time of the latest failure.
+	LastFailure time.Time
+}
+
+// LoginFailures counts failed sign-ins per key (a hash of a username, of a client IP
+// or of a pushed request's key), for brute-force protection (NIST SP 800-63B §5.2.2).
+type LoginFailures interface {
+	// AddLoginFailure adds one failure at now to the counter under key and returns the
+	// counter as written. A counter whose LastFailure is at or before now-window
+	// starts again from one. Concurrent calls all count: n calls add n. The store may
+	// delete the counter once expiresAt has passed.
+	AddLoginFailure(ctx context.Context, key string, now time.Time, window time.Duration, expiresAt time.Time) (LoginCounter, error)
+	// GetLoginFailures returns the counter under key, or a zero LoginCounter when there
+	// is none; callers judge its age by LastFailure (a store may keep it past expiry).
+	GetLoginFailures(ctx context.Context, key string) (LoginCounter, error)
+	// ResetLoginFailures deletes the counter under key; none is not an error.
+	ResetLoginFailures(ctx context.Context, key string) error
+}
+
 // Store is everything the services need from storage.
 type Store interface {
 	Clients
@@ -109,6 +144,8 @@ type Store interface {
 	Grants
 	RefreshTokens
 	Replays
+	Denials
+	LoginFailures
 }
 
 // Registry writes clients and users: the seed import and the admin tooling use it.
