@@ -59,7 +59,7 @@ func credentials(r *http.Request, form url.Values) (oauth.ClientCredentials, err
 		return c, nil
 	}
 	c.BasicUsed = true
-	bad := oauth.InvalidClient("malformed Basic credentials")
+	bad := oauth.InvalidClient(oauth.ClientAuthFailed).WithCause(errors.New("malformed Basic credentials"))
 	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(value))
 	if err != nil {
 		return c, bad

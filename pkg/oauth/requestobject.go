@@ -33,7 +33,9 @@ func (s *Service) requestObjectParams(ctx context.Context, client *Client, raw s
 	var all map[string]any
 	claims, err := s.verifyClientJWT(ctx, client, raw, algs, []string{"", "oauth-authz-req+jwt", "jwt"}, &all)
 	if err != nil {
-		return nil, invalidRequestObject("request object: %v", err)
+		// No library or fetch message reaches the caller: a jwks_uri error would make
+		// the endpoint a port scanner. The cause goes to the log (httpapi reason.go).
+		return nil, invalidRequestObject("the request object signature could not be verified with the client's keys").WithCause(err)
 	}
 	// RFC 9126 §3 step 3: "reject the request if the authenticated client_id does not
 	// match the client_id claim in the Request Object"; requiring iss to match is "at
