@@ -187,7 +187,7 @@ func (s *Service) authenticateAssertion(ctx context.Context, cred ClientCredenti
 	if claims.ID == "" {
 		return nil, clientAuthFailed("client_assertion: jti is required")
 	}
-	if err := s.useOnce(ctx, "assertion", client.ID, claims.ID, claims.Expiry.Time()); err != nil {
+	if err := s.useOnce(ctx, "assertion", client.ID, claims.ID, lastAccepted(claims.Expiry.Time())); err != nil {
 		if errors.Is(err, ErrConflict) {
 			return nil, clientAuthFailed("client_assertion: this jti was already used")
 		}

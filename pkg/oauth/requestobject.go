@@ -61,8 +61,15 @@ func (s *Service) requestObjectParams(ctx context.Context, client *Client, raw s
 			return nil, invalidRequestObject("request object must not contain %s", name)
 		}
 	}
+	// Under the FAPI 2.0 profile every request object is single-use, so it must carry
+	// a jti to be remembered by (RFC 7519 §4.1.7: "The "jti" claim can be used to
+	// prevent the JWT from being replayed"; a policy of this server's FAPI profile).
+	if claims.ID == "" && s.cfg.FAPI2 {
+		return nil, invalidRequestObject("request object jti is required (FAPI 2.0)")
+	}
 	if claims.ID != "" {
-		if err := s.useOnce(ctx, "request", client.ID, claims.ID, claims.Expiry.Time()); err != nil {
+		// RFC 7523 §3 item 7: remembered as long as it would be accepted (exp + skew).
+		if err := s.useOnce(ctx, "request", client.ID, claims.ID, lastAccepted(claims.Expiry.Time())); err != nil {
 			if errors.Is(err, ErrConflict) {
 				return nil, invalidRequestObject("request object jti was already used")
 			}
