@@ -127,3 +127,72 @@ func TestHarden_NoInternalsInResponses(t *testing.T) {
 		t.Errorf("the fetch error is not in the log:\n%s", logs.String())
 	}
 }
+
+// TestHarden_ProtocolDetails: the headers and codes every refusal carries.
+func TestHarden_ProtocolDetails(t *testing.T) {
+	ts := newServer(t)
+	t.Run("RFC 7235 §3.1 every 401 invalid_client carries a challenge", func(t *testing.T) {
+		for _, body := range []url.Values{
+			{"client_id": {confID}, "client_secret": {"wrong"}},
+			{"client_id": {confID}},
+			{"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}, "client_assertion": {"x.y.z"}},
+		} {
+			for _, path := range []string{"/par", "/token", "/revoke", "/introspect"} {
+				r := ts.do(t, nil, http.MethodPost, path, "", form, with(pushParams(), "client_id", "").Encode()+"&"+body.Encode())
+				if r.Status == http.StatusUnauthorized && !strings.HasPrefix(r.Header.Get("WWW-Authenticate"), "Basic ") {
+					t.Errorf("%s %v: 401 with WWW-Authenticate %q", path, body, r.Header.Get("WWW-Authenticate"))
+				}
+				if r.Status != http.StatusUnauthorized {
+					t.Errorf("%s %v: %d %s, want 401", path, body, r.Status, r.Body)
+				}
+			}
+		}
+	})
+	t.Run("RFC 6750 §3.1 userinfo without any token is a bare Bearer challenge", func(t *testing.T) {
+		for _, method := range []string{http.MethodGet, http.MethodPost} {
+			r := ts.do(t, nil, method, "/userinfo", "", "", "")
+			if r.Status != http.StatusUnauthorized || r.Header.Get("WWW-Authenticate") != `Bearer realm="pargate"` {
+				t.Errorf("%s: %d WWW-Authenticate %q, want 401 Bearer realm=\"pargate\"", method, r.Status, r.Header.Get("WWW-Authenticate"))
+			}
+			if strings.Contains(r.Body, "invalid_token") || strings.Contains(r.Header.Get("WWW-Authenticate"), "error") {
+				t.Errorf("%s: error information without any authentication: %q %s", method, r.Header.Get("WWW-Authenticate"), r.Body)
+			}
+		}
+	})
+	t.Run("RFC 9110 §5.3 two Authorization headers are invalid_request", func(t *testing.T) {
+		for _, path := range []string{"/par", "/token", "/userinfo"} {
+			req, err := http.NewRequest(http.MethodPost, ts.URL+path, strings.NewReader(pushParams().Encode()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", form)
+			req.Header.Add("Authorization", basic(confID, confSecret))
+			req.Header.Add("Authorization", basic(postID, postSecret))
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusBadRequest {
+				t.Errorf("%s with two Authorization headers: %d, want 400", path, resp.StatusCode)
+			}
+		}
+	})
+	t.Run("RFC 8707 §2 a resource that is not an absolute URI without fragment is invalid_target", func(t *testing.T) {
+		for _, res := range []string{"api.example.org", "/relative", "https://api.example.org/#frag", "https://api.example.org/#"} {
+			r := ts.do(t, nil, http.MethodPost, "/par", basic(confID, confSecret), form, with(pushParams(), "resource", res).Encode())
+			if r.Status != http.StatusBadRequest || r.JSON["error"] != "invalid_target" {
+				t.Errorf("resource %q: %d %s, want 400 invalid_target", res, r.Status, r.Body)
+			}
+			r = ts.do(t, nil, http.MethodPost, "/token", basic(confID, confSecret), form,
+				url.Values{"grant_type": {"authorization_code"}, "code": {"abc"}, "code_verifier": {verifier}, "resource": {res}}.Encode())
+			if r.Status != http.StatusBadRequest || r.JSON["error"] != "invalid_target" {
+				t.Errorf("token resource %q: %d %s, want 400 invalid_target", res, r.Status, r.Body)
+			}
+		}
+		r := ts.do(t, nil, http.MethodPost, "/par", basic(confID, confSecret), form, with(pushParams(), "resource", "https://api.example.org/v1").Encode())
+		if r.Status != http.StatusCreated {
+			t.Errorf("an absolute resource URI: %d %s, want 201", r.Status, r.Body)
+		}
+	})
+}

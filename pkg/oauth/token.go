@@ -52,6 +52,9 @@ func (s *Service) Exchange(ctx context.Context, client *Client, params url.Value
 	if !client.AllowsGrant(grantType) {
 		return nil, UnauthorizedClient("client %s is not allowed the %s grant", client.ID, grantType)
 	}
+	if err := checkResource(params); err != nil {
+		return nil, err
+	}
 	jkt, err := s.verifyDPoP(ctx, client.ID, dpop)
 	if err != nil {
 		return nil, err
