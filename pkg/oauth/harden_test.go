@@ -87,3 +87,50 @@ func TestReplayWindows(t *testing.T) {
 		wantErr(t, err, oauth.CodeInvalidRequestObject)
 	})
 }
+
+// TestAuthorizationDetails_Canonical: RFC 8259 §4, "The names within an object SHOULD
+// be unique" and with repeated names "the behavior of software that receives such an
+// object is unpredictable": the consent page would show the last value while a
+// resource server keeping the first sees another payment. Repeated names at any depth
+// are refused; what is stored (and so shown and signed) is one canonical text.
+func TestAuthorizationDetails_Canonical(t *testing.T) {
+	for _, tc := range []struct {
+		name, details string
+		want          string // the stored text; "" for invalid_authorization_details
+	}{
+		{name: "RFC 8259 §4 a repeated top-level member name is refused",
+			details: `[{"type":"payment_initiation","instructedAmount":{"currency":"EUR","amount":"1.00"},"creditorName":"A","creditorName":"B"}]`},
+		{name: "RFC 8259 §4 a repeated nested member name is refused",
+			details: `[{"type":"payment_initiation","instructedAmount":{"currency":"EUR","amount":"1.00","amount":"9999.00"}}]`},
+		{name: "RFC 8259 §4 a repeated type is refused",
+			details: `[{"type":"account_information","type":"payment_initiation","instructedAmount":{}}]`},
+		{name: "RFC 8259 §4 data after the array is refused",
+			details: `[{"type":"account_information"}] [{"type":"account_information"}]`},
+		{name: "issue 10 item 6 authorization_details over 16 KiB is refused",
+			details: `[{"type":"account_information","accounts":["` + strings.Repeat("a", 16<<10) + `"]}]`},
+		{name: "RFC 8259 §7 escapes are stored as the decoded text",
+			details: `[{"type":"payment_initiation","instructedAmount":{"currency":"\u0045UR","amount":"1.00"},"creditorName":"A\u0026B \ud800"}]`,
+			want:    `[{"type":"payment_initiation","instructedAmount":{"currency":"EUR","amount":"1.00"},"creditorName":"A&B ` + "\ufffd" + `"}]`},
+		{name: "RFC 8259 §4 distinct names in distinct objects are accepted, in their order",
+			details: "[ {\"type\": \"payment_initiation\",\n \"instructedAmount\": {\"amount\": 1.50, \"currency\": \"EUR\"}} ]",
+			want:    `[{"type":"payment_initiation","instructedAmount":{"amount":1.50,"currency":"EUR"}}]`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := newDomain(t)
+			res, err := d.push(d.client(confID), authParams(confID, "authorization_details", tc.details), oauth.DPoP{})
+			if tc.want == "" {
+				if res != nil {
+					t.Fatalf("pushed: %+v", res)
+				}
+				wantErr(t, err, oauth.CodeInvalidAuthorizationDetails)
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := string(d.mustResume(confID, res.RequestURI).Request.Request.AuthorizationDetails); got != tc.want {
+				t.Errorf("stored %s\nwant   %s", got, tc.want)
+			}
+		})
+	}
+}
