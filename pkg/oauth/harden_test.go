@@ -134,3 +134,33 @@ func TestAuthorizationDetails_Canonical(t *testing.T) {
 		})
 	}
 }
+
+// TestPush_RefusesFormatCharacters: Unicode format characters (category Cf, e.g.
+// U+202E RIGHT-TO-LEFT OVERRIDE) in any authorization request value would let a
+// client spoof what the consent page shows; /par and /authorize refuse them, also
+// when escaped inside authorization_details.
+func TestPush_RefusesFormatCharacters(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		params []string
+		code   string
+	}{
+		{name: "U+202E in state", params: []string{"state", "abc\u202edef"}, code: oauth.CodeInvalidRequest},
+		{name: "U+202E in scope", params: []string{"scope", "openid \u202eprofile"}, code: oauth.CodeInvalidRequest},
+		{name: "raw U+202E in authorization_details", params: []string{"authorization_details",
+			`[{"type":"payment_initiation","instructedAmount":{"currency":"EUR","amount":"1.00"},"creditorName":"Shop ` + "\u202e" + `A"}]`}, code: oauth.CodeInvalidRequest},
+		{name: "escaped U+202E in authorization_details", params: []string{"authorization_details",
+			`[{"type":"payment_initiation","instructedAmount":{"currency":"EUR","amount":"1.00"},"creditorName":"Shop \u202EA"}]`}, code: oauth.CodeInvalidAuthorizationDetails},
+		{name: "escaped U+200B in an authorization_details member name", params: []string{"authorization_details",
+			`[{"type":"account_information","accounts":[{"i\u200Bban":"x"}]}]`}, code: oauth.CodeInvalidAuthorizationDetails},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := newDomain(t)
+			res, err := d.push(d.client(confID), authParams(confID, tc.params...), oauth.DPoP{})
+			if res != nil {
+				t.Fatalf("pushed: %+v", res)
+			}
+			wantErr(t, err, tc.code)
+		})
+	}
+}

@@ -45,6 +45,10 @@ func (s *Service) parseAuthorizationDetails(client *Client, raw string) (json.Ra
 	if err != nil {
 		return nil, invalidDetails("authorization_details must be a JSON array of objects")
 	}
+	// The canonical text holds every string decoded, so an escaped U+202E shows here.
+	if HasFormatChar(string(canonical)) {
+		return nil, invalidDetails("authorization_details contains invisible or bidirectional format characters")
+	}
 	var details []map[string]json.RawMessage
 	if err := json.Unmarshal(canonical, &details); err != nil {
 		return nil, invalidDetails("authorization_details must be a JSON array of objects")
