@@ -196,3 +196,43 @@ func TestHarden_ProtocolDetails(t *testing.T) {
 		}
 	})
 }
+
+// TestHarden_ErrorPagesInFixedWords: an error page is on the server's own origin, so
+// it says what went wrong in fixed words and shows the error code, and never echoes a
+// request value (RFC 6749 §4.1.2.1 errors shown to the user instead of redirected).
+func TestHarden_ErrorPagesInFixedWords(t *testing.T) {
+	ts := newServer(t)
+	const planted = "YOUR ACCOUNT IS LOCKED"
+	for _, tc := range []struct {
+		name, query, want string
+	}{
+		{name: "an unregistered redirect_uri",
+			query: with(pushParams(), "redirect_uri", "https://evil.example/ "+planted+" Call 555").Encode(),
+			want:  "The redirect address is not registered for this application."},
+		{name: "a repeated parameter named by the attacker",
+			query: pushParams().Encode() + "&" + url.QueryEscape(planted) + "=1&" + url.QueryEscape(planted) + "=2",
+			want:  "The application sent a sign-in request that cannot be accepted."},
+		{name: "an unknown client",
+			query: with(pushParams(), "client_id", planted).Encode(),
+			want:  ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := ts.browser(t).get(t, "/authorize?"+tc.query)
+			if r.Status < 400 || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/html") {
+				t.Fatalf("%d %s: want an error page", r.Status, r.Header.Get("Content-Type"))
+			}
+			body := httpapitest.HTMLUnescape(r.Body)
+			for _, leak := range []string{planted, "evil.example", "Call 555"} {
+				if strings.Contains(body, leak) {
+					t.Errorf("the page echoes %q:\n%s", leak, r.Body)
+				}
+			}
+			if tc.want != "" && !strings.Contains(body, tc.want) {
+				t.Errorf("the page does not say %q:\n%s", tc.want, r.Body)
+			}
+			if !strings.Contains(body, "Error code: ") {
+				t.Errorf("the page shows no error code:\n%s", r.Body)
+			}
+		})
+	}
+}
