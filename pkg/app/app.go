@@ -48,7 +48,10 @@ func NewHandler(cfg config.Config, p Parts) *httpapi.Handler {
 	oc.Now = p.Now
 	urls := httpapi.EndpointsOf(cfg.Issuer)
 	oc.TokenEndpoint, oc.PAREndpoint = urls.Token, urls.PAR
-	opts := []oauth.Option{oauth.WithClientKeys(clientkeys.New())}
+	// jwks_uri fetches never reach loopback unless a local run asks (config jwks.go).
+	resolver := clientkeys.New()
+	resolver.AllowLoopback = cfg.JWKSURIAllowLoopback
+	opts := []oauth.Option{oauth.WithClientKeys(resolver)}
 	if cfg.DPoPNonce {
 		// The nonce key is the cookie key: every instance shares it, and the nonce
 		// HMAC carries its own label, so the two uses cannot be confused.

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"sync"
@@ -24,39 +25,66 @@ const (
 	DefaultTimeout = 3 * time.Second
 	DefaultTTL     = 5 * time.Minute
 	MaxDocument    = 64 << 10
+	// DefaultFailureTTL is how long a failed fetch is remembered: a flood of assertions
+	// naming a client whose jwks_uri is down or refused costs one fetch per period.
+	DefaultFailureTTL = 30 * time.Second
 )
 
 // Resolver implements oauth.ClientKeys.
 type Resolver struct {
 	HTTP *http.Client
 	TTL  time.Duration
+	// FailureTTL is how long a failed fetch is answered from the cache.
+	FailureTTL time.Duration
 	// AllowHTTP permits http jwks_uri values (tests only).
 	AllowHTTP bool
-	now       func() time.Time
+	// AllowLoopback lets jwks_uri fetches connect to loopback addresses (127.0.0.0/8,
+	// ::1), for tests and local runs whose key servers listen there. It is off by
+	// default and nothing in the Lambda wiring sets it; every other non-public
+	// address is refused whatever it says (dialControl).
+	AllowLoopback bool
+	now           func() time.Time
 
-	mu    sync.Mutex
-	cache map[string]entry
+	mu       sync.Mutex
+	cache    map[string]entry
+	inflight map[string]*fetchCall
 }
 
 type entry struct {
 	set     *jose.JSONWebKeySet
+	err     error
 	expires time.Time
+}
+
+// fetchCall is one fetch of a URI that concurrent callers share (singleflight).
+type fetchCall struct {
+	done chan struct{}
+	set  *jose.JSONWebKeySet
+	err  error
 }
 
 var _ oauth.ClientKeys = (*Resolver)(nil)
 
 // New returns a Resolver with the default limits.
 func New() *Resolver {
-	return &Resolver{
-		HTTP: &http.Client{
-			Timeout: DefaultTimeout,
-			// A key document is fetched from where it was registered, not from wherever
-			// that server redirects.
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	r := &Resolver{TTL: DefaultTTL, FailureTTL: DefaultFailureTTL, now: time.Now}
+	dialer := &net.Dialer{Timeout: DefaultTimeout, Control: r.dialControl}
+	r.HTTP = &http.Client{
+		Timeout: DefaultTimeout,
+		Transport: &http.Transport{
+			// No proxy: the address checked by dialControl is the key server's own.
+			Proxy:               nil,
+			DialContext:         dialer.DialContext,
+			ForceAttemptHTTP2:   true,
+			TLSHandshakeTimeout: DefaultTimeout,
+			MaxIdleConns:        16,
+			IdleConnTimeout:     90 * time.Second,
 		},
-		TTL: DefaultTTL,
-		now: time.Now,
+		// A key document is fetched from where it was registered, not from wherever
+		// that server redirects.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
+	return r
 }
 
 // ClientKeys returns the client's registered jwks, or its jwks_uri document.
@@ -64,23 +92,54 @@ func (r *Resolver) ClientKeys(ctx context.Context, c *oauth.Client) (*jose.JSONW
 	if c.JWKSURI == "" {
 		return oauth.RegisteredKeys{}.ClientKeys(ctx, c)
 	}
-	r.mu.Lock()
-	e, ok := r.cache[c.JWKSURI]
-	r.mu.Unlock()
-	if ok && r.now().Before(e.expires) {
-		return e.set, nil
-	}
-	set, err := r.fetch(ctx, c.JWKSURI)
+	set, err := r.document(ctx, c.JWKSURI)
 	if err != nil {
 		return nil, fmt.Errorf("client %s jwks_uri: %w", c.ID, err)
 	}
+	return set, nil
+}
+
+// document returns the cached document of uri, or fetches it: one fetch at a time
+// per URI, whose result every concurrent caller shares, and whose failure is
+// remembered for FailureTTL.
+func (r *Resolver) document(ctx context.Context, uri string) (*jose.JSONWebKeySet, error) {
 	r.mu.Lock()
+	if e, ok := r.cache[uri]; ok && r.now().Before(e.expires) {
+		r.mu.Unlock()
+		return e.set, e.err
+	}
+	call, running := r.inflight[uri]
+	if !running {
+		call = &fetchCall{done: make(chan struct{})}
+		if r.inflight == nil {
+			r.inflight = map[string]*fetchCall{}
+		}
+		r.inflight[uri] = call
+	}
+	r.mu.Unlock()
+	if running {
+		select {
+		case <-call.done:
+			return call.set, call.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	// The shared fetch does not end with the first caller's request.
+	call.set, call.err = r.fetch(context.WithoutCancel(ctx), uri)
+	r.mu.Lock()
+	delete(r.inflight, uri)
 	if r.cache == nil {
 		r.cache = map[string]entry{}
 	}
-	r.cache[c.JWKSURI] = entry{set: set, expires: r.now().Add(r.TTL)}
+	if call.err == nil {
+		r.cache[uri] = entry{set: call.set, expires: r.now().Add(r.TTL)}
+	} else if r.FailureTTL > 0 {
+		r.cache[uri] = entry{err: call.err, expires: r.now().Add(r.FailureTTL)}
+	}
 	r.mu.Unlock()
-	return set, nil
+	close(call.done)
+	return call.set, call.err
 }
 
 func (r *Resolver) fetch(ctx context.Context, uri string) (*jose.JSONWebKeySet, error) {

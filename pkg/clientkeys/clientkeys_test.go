@@ -41,6 +41,7 @@ func TestResolver_FetchesCachesAndLimits(t *testing.T) {
 	now := time.Now()
 	r := New()
 	r.AllowHTTP = true
+	r.AllowLoopback = true // the test server listens on 127.0.0.1 (ssrf_test.go: never by default)
 	r.now = func() time.Time { return now }
 	c := &oauth.Client{ID: "c", JWKSURI: srv.URL + "/jwks"}
 	for range 3 {

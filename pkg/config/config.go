@@ -37,6 +37,10 @@ type Config struct {
 	// ServiceName is the metrics' Service dimension (SERVICE_NAME; template.yaml
 	// sets the stack name), default "pargate".
 	ServiceName string
+
+	// JWKSURIAllowLoopback lets jwks_uri fetches connect to loopback key servers
+	// (JWKS_URI_ALLOW_LOOPBACK=true), for local runs only: refused in Lambda (jwks.go).
+	JWKSURIAllowLoopback bool
 }
 
 // Security profiles (docs/design.md decision 9): the default follows RFC 9126 and OAuth
@@ -126,6 +130,11 @@ func FromEnv(getenv func(string) string, required ...string) (Config, error) {
 		errs = append(errs, c.checkFAPI2(getenv)...)
 	default:
 		errs = append(errs, fmt.Errorf("PROFILE=%q: want %q or %q", c.Profile, ProfileDefault, ProfileFAPI2))
+	}
+	if allow, err := jwksURIAllowLoopback(getenv); err != nil {
+		errs = append(errs, err)
+	} else {
+		c.JWKSURIAllowLoopback = allow
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(get("LOG_LEVEL", "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL: %w", err))

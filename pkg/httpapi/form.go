@@ -54,12 +54,17 @@ func credentials(r *http.Request, form url.Values) (oauth.ClientCredentials, err
 			return c, oauth.InvalidRequest("parameter %s is included more than once", name)
 		}
 	}
+	// RFC 9110 §5.3: a field that is not a list (Authorization holds one credential)
+	// must not be sent twice; which one would count is ambiguous, so neither does.
+	if len(r.Header.Values("Authorization")) > 1 {
+		return c, oauth.InvalidRequest("send one Authorization header")
+	}
 	scheme, value, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 	if !ok || !strings.EqualFold(scheme, "Basic") {
 		return c, nil
 	}
 	c.BasicUsed = true
-	bad := oauth.InvalidClient("malformed Basic credentials")
+	bad := oauth.InvalidClient(oauth.ClientAuthFailed).WithCause(errors.New("malformed Basic credentials"))
 	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(value))
 	if err != nil {
 		return c, bad

@@ -188,10 +188,14 @@ func wantWWWAuthenticate(t *testing.T, rec *httptest.ResponseRecorder, auth stri
 	// header field matching the authentication scheme used by the client".
 	case rec.Code == http.StatusUnauthorized && basicScheme(auth) && !strings.HasPrefix(got, "Basic "):
 		t.Fatalf("401 after Basic without WWW-Authenticate: Basic (%q) for input %q", got, input)
-	// No challenge for a scheme the client did not use (RFC 6749 §5.2 ties it to the
-	// client's scheme).
-	case got != "" && !basicScheme(auth):
-		t.Fatalf("WWW-Authenticate %q without Basic for input %q", got, input)
+	// RFC 7235 §3.1: "The server generating a 401 response MUST send a
+	// WWW-Authenticate header field containing at least one challenge", whatever
+	// method the client tried; Basic is the one header scheme clients may use.
+	case rec.Code == http.StatusUnauthorized && !strings.HasPrefix(got, "Basic "):
+		t.Fatalf("401 without a Basic challenge (%q) for input %q", got, input)
+	// A challenge belongs to a 401 only.
+	case got != "" && rec.Code != http.StatusUnauthorized:
+		t.Fatalf("WWW-Authenticate %q on a %d for input %q", got, rec.Code, input)
 	}
 }
 

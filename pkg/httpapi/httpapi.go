@@ -201,6 +201,7 @@ var statusOf = map[string]int{
 	oauth.CodeInvalidAuthorizationDetails: http.StatusBadRequest,
 	oauth.CodeInvalidDPoPProof:            http.StatusBadRequest, // RFC 9449 §7.1; 401 at resources
 	oauth.CodeUseDPoPNonce:                http.StatusBadRequest, // RFC 9449 §8; 401 at resources (§9)
+	oauth.CodeInvalidTarget:               http.StatusBadRequest, // RFC 8707 §2
 }
 
 // resourceStatusOf overrides statusOf at a protected resource (userinfo). RFC 6750
@@ -287,9 +288,12 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 // attempted to authenticate via the "Authorization" request header field, the server
 // "MUST respond with an HTTP 401 (Unauthorized) status code and include the
 // WWW-Authenticate response header field matching the authentication scheme used by
-// the client". The edge parsed the header, so the edge knows the scheme.
-func (h *Handler) writeAuthError(w http.ResponseWriter, r *http.Request, cred oauth.ClientCredentials, err error) {
-	if cred.BasicUsed && oauth.AsError(err).Code == oauth.CodeInvalidClient {
+// the client". RFC 7235 §3.1: "The server generating a 401 response MUST send a
+// WWW-Authenticate header field containing at least one challenge applicable to the
+// target resource" — so every 401 invalid_client carries one, whatever method the
+// client tried; Basic is the one header scheme the server accepts from clients.
+func (h *Handler) writeAuthError(w http.ResponseWriter, r *http.Request, _ oauth.ClientCredentials, err error) {
+	if statusFor(oauth.AsError(err).Code) == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Basic realm="pargate", charset="UTF-8"`)
 	}
 	h.writeError(w, r, err)

@@ -22,7 +22,7 @@ import (
 // What is never logged: query strings and bodies (they carry codes, request_uri
 // values, state, nonce and pushed parameters, RFC 9126 §8), the Authorization, DPoP
 // and Cookie headers, tokens, usernames and passwords, error descriptions (they may
-// echo request values), and causes of client errors. Only the fields below are.
+// echo request values), and causes of client errors (but a bounded reason, reason.go). Only the fields below are.
 
 // Outcomes: what a request achieved, a low-cardinality metrics dimension. Requests
 // that end in an error without a more specific outcome are rejected (4xx) or failed
@@ -149,6 +149,7 @@ func (h *Handler) record(r *http.Request, l *requestLog, status int, took time.D
 			}
 		}
 	}
+	attrs = appendReason(attrs, status, l.err)
 	h.log.LogAttrs(r.Context(), level, "request", attrs...)
 	if h.opts.Metrics != nil {
 		// A lost metrics line is no reason to fail or delay the response.

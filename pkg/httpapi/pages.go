@@ -187,6 +187,44 @@ func (h *Handler) errorPageStatus(w http.ResponseWriter, r *http.Request, status
 	}
 	h.render(w, r, status, pageError, errorData{
 		Title: heading, Brand: brand, CSS: template.CSS(pages.css),
-		Heading: heading, Message: e.Description, Code: e.Code,
+		Heading: heading, Message: pageMessage(status, e), Code: e.Code,
 	})
+}
+
+// pageMessage is what an error page says: fixed words chosen by the status and the
+// error code, never the error's description. A description is a developer's message
+// and may quote request values (a redirect_uri, a parameter name), and an error page
+// is on the server's own origin: /authorize?redirect_uri=https://evil/%20YOUR%20ACCOUNT
+// %20IS%20LOCKED would otherwise put the attacker's words there. The error code is
+// shown beside it; the reason, where the core attached one, is on the access line.
+func pageMessage(status int, e *oauth.Error) string {
+	switch {
+	case status == statusFormExpired:
+		return "The form has expired. Reload the page and try again."
+	case status == http.StatusMethodNotAllowed:
+		return "This address cannot be used that way."
+	case e.Description == oauth.RedirectURINotRegistered:
+		return "The redirect address is not registered for this application."
+	}
+	if m, ok := pageMessages[e.Code]; ok {
+		return m
+	}
+	return "This sign-in request is not valid."
+}
+
+// pageMessages are the fixed words of the error page per error code.
+var pageMessages = map[string]string{
+	oauth.CodeInvalidRequest:              "The application sent a sign-in request that cannot be accepted.",
+	oauth.CodeInvalidClient:               "The application is not known here.",
+	oauth.CodeUnauthorizedClient:          "The application may not use this kind of sign-in.",
+	oauth.CodeUnsupportedResponseType:     "The application asked for a kind of sign-in this server does not offer.",
+	oauth.CodeInvalidScope:                "The application asked for permissions it may not request.",
+	oauth.CodeAccessDenied:                "The request was denied.",
+	oauth.CodeInvalidRequestURI:           "This sign-in link has expired or has already been used.",
+	oauth.CodeInvalidRequestObject:        "The application's signed request cannot be accepted.",
+	oauth.CodeLoginRequired:               "You need to sign in again.",
+	oauth.CodeRequestNotSupported:         "The application sent a kind of request this server does not accept.",
+	oauth.CodeInvalidAuthorizationDetails: "The application's description of what it asks for cannot be accepted.",
+	oauth.CodeServerError:                 "Something went wrong on our side.",
+	oauth.CodeTemporarilyUnavailable:      "The service is temporarily unavailable.",
 }

@@ -54,7 +54,7 @@ func TestPAR(t *testing.T) {
 			wantStatus: 401, wantError: "invalid_client", wantHeader: map[string]string{"WWW-Authenticate": `Basic realm="pargate", charset="UTF-8"`}},
 		{name: "unknown client is 401", auth: basic("nobody", confSecret), body: with(valid, "client_id", "").Encode(), wantStatus: 401, wantError: "invalid_client"},
 		{name: "malformed Basic is 401", auth: "Basic !!!", body: valid.Encode(), wantStatus: 401, wantError: "invalid_client"},
-		{name: "wrong client_secret_post secret is 401 without WWW-Authenticate",
+		{name: "wrong client_secret_post secret is 401 with WWW-Authenticate",
 			body: with(valid, "client_id", postID, "client_secret", "nope"+postSecret).Encode(), wantStatus: 401, wantError: "invalid_client"},
 		{name: "confidential client without a secret is 401", body: valid.Encode(), wantStatus: 401, wantError: "invalid_client"},
 		{name: "basic client using client_secret_post is 401",
@@ -118,8 +118,9 @@ func TestPAR(t *testing.T) {
 					t.Errorf("header %s = %q, want %q", k, got, v)
 				}
 			}
-			if tt.wantStatus == 401 && !strings.HasPrefix(tt.auth, "Basic") && r.Header.Get("WWW-Authenticate") != "" {
-				t.Errorf("WWW-Authenticate sent although Basic was not used")
+			// RFC 7235 §3.1: every 401 carries a challenge, whatever method was tried.
+			if tt.wantStatus == 401 && !strings.HasPrefix(r.Header.Get("WWW-Authenticate"), "Basic ") {
+				t.Errorf("401 without a Basic challenge: WWW-Authenticate %q", r.Header.Get("WWW-Authenticate"))
 			}
 			if r.Header.Get("Cache-Control") != "no-store" {
 				t.Errorf("Cache-Control %q, want no-store", r.Header.Get("Cache-Control"))

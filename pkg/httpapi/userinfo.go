@@ -29,6 +29,10 @@ func (h *Handler) userinfo() http.Handler {
 			h.resourceError(w, r, "Bearer", err)
 			return
 		}
+		if token == "" {
+			h.noCredentials(w, r)
+			return
+		}
 		h.setDPoPNonce(ctx, w)
 		dpop := oauth.DPoP{Proofs: r.Header.Values("DPoP"), Method: r.Method, URL: h.urls.Userinfo}
 		claims, err := h.svc.Userinfo(ctx, scheme, token, dpop)
@@ -45,6 +49,10 @@ func (h *Handler) userinfo() http.Handler {
 // RFC 9449 §7.1) or, for a form POST, the access_token parameter (RFC 6750 §2.2);
 // using both is an error (RFC 6750 §2: "MUST NOT use more than one method").
 func accessTokenOf(w http.ResponseWriter, r *http.Request) (scheme, token string, err error) {
+	// RFC 9110 §5.3: Authorization holds one credential; two headers are ambiguous.
+	if len(r.Header.Values("Authorization")) > 1 {
+		return "", "", oauth.InvalidRequest("send one Authorization header")
+	}
 	if auth := r.Header.Get("Authorization"); auth != "" {
 		scheme, token, _ = strings.Cut(auth, " ")
 		token = strings.TrimSpace(token)
@@ -85,4 +93,16 @@ func (h *Handler) resourceError(w http.ResponseWriter, r *http.Request, scheme s
 	}
 	noteError(r.Context(), e)
 	writeJSON(w, status, errorBody{Error: e.Code, Description: e.Description})
+}
+
+// noCredentials answers a request to a protected resource without any access token.
+// RFC 6750 §3.1: "If the request lacks any authentication information (e.g., the
+// client was unaware that authentication is necessary or attempted using an
+// unsupported authentication method), the resource server SHOULD NOT include an
+// error code or other error information." RFC 7235 §3.1: a 401 carries a challenge.
+func (h *Handler) noCredentials(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("WWW-Authenticate", `Bearer realm="pargate"`)
+	noteError(r.Context(), oauth.InvalidRequest("no access token"))
+	noStore(w)
+	w.WriteHeader(http.StatusUnauthorized)
 }

@@ -71,7 +71,7 @@ func (s *Service) AuthenticateClient(ctx context.Context, cred ClientCredentials
 		return s.authenticateAssertion(ctx, cred)
 	default:
 		if cred.BodyClientID == "" {
-			return nil, InvalidClient("client authentication is required")
+			return nil, clientAuthFailed("no client authentication and no client_id")
 		}
 		id, method = cred.BodyClientID, AuthNone
 	}
@@ -79,26 +79,23 @@ func (s *Service) AuthenticateClient(ctx context.Context, cred ClientCredentials
 	// FAPI 2.0 §5.3.2.1: confidential clients only, authenticated with MTLS or
 	// private_key_jwt (this server offers private_key_jwt).
 	if s.cfg.FAPI2 {
-		return nil, InvalidClient("the FAPI 2.0 profile accepts only private_key_jwt client authentication")
+		return nil, clientAuthFailed("the FAPI 2.0 profile accepts only private_key_jwt, not %s", method)
 	}
 	if id == "" {
-		return nil, InvalidClient("client_id is missing")
+		return nil, clientAuthFailed("client_id is missing")
 	}
 	client, err := s.client(ctx, id)
 	if errors.Is(err, ErrNotFound) {
-		return nil, InvalidClient("client authentication failed")
+		return nil, clientAuthFailed("unknown client")
 	}
 	if err != nil {
 		return nil, AsError(err)
 	}
 	if client.Disabled {
-		return nil, InvalidClient("client authentication failed")
+		return nil, clientAuthFailed("the client is disabled")
 	}
 	if client.TokenEndpointAuthMethod != method {
-		if method == AuthNone {
-			return nil, InvalidClient("client authentication is required (registered method: %s)", client.TokenEndpointAuthMethod)
-		}
-		return nil, InvalidClient("client is registered for %s, not %s", client.TokenEndpointAuthMethod, method)
+		return nil, clientAuthFailed("the client is registered for %s, not %s", client.TokenEndpointAuthMethod, method)
 	}
 	if method == AuthNone {
 		return client, nil
@@ -108,9 +105,23 @@ func (s *Service) AuthenticateClient(ctx context.Context, cred ClientCredentials
 		secret = cred.BodySecret
 	}
 	if len(client.SecretHash) == 0 || subtle.ConstantTimeCompare(SecretHash(secret), client.SecretHash) != 1 {
-		return nil, InvalidClient("client authentication failed")
+		return nil, clientAuthFailed("wrong client secret")
 	}
 	return client, nil
+}
+
+// ClientAuthFailed is the one description of every failed client authentication. An
+// answer that differed by reason would tell anyone which client ids exist and how they
+// authenticate; the reason goes to the log as the error's cause (docs/design.md
+// "Input, oracles and fetches").
+const ClientAuthFailed = "client authentication failed"
+
+// clientAuthFailed is invalid_client with the one description and the reason as its
+// cause. RFC 6749 §5.2 invalid_client: "Client authentication failed (e.g., unknown
+// client, no client authentication included, or unsupported authentication method)."
+// The reason must not carry request values.
+func clientAuthFailed(reason string, args ...any) *Error {
+	return InvalidClient(ClientAuthFailed).WithCause(fmt.Errorf(reason, args...))
 }
 
 // ClientAssertionType is the assertion type of RFC 7523 §2.2.
@@ -124,7 +135,7 @@ const maxAssertionLifetime = 10 * time.Minute
 // Core §9).
 func (s *Service) authenticateAssertion(ctx context.Context, cred ClientCredentials) (*Client, error) {
 	if cred.AssertionType != ClientAssertionType {
-		return nil, InvalidClient("client_assertion_type must be %s", ClientAssertionType)
+		return nil, clientAuthFailed("client_assertion_type is not %s", ClientAssertionType)
 	}
 	if cred.Assertion == "" {
 		return nil, InvalidRequest("client_assertion is required with client_assertion_type")
@@ -133,11 +144,11 @@ func (s *Service) authenticateAssertion(ctx context.Context, cred ClientCredenti
 	// is checked below with that client's keys.
 	tok, err := jwt.ParseSigned(cred.Assertion, SigningAlgorithms)
 	if err != nil {
-		return nil, InvalidClient("client_assertion is not a signed JWT with an accepted algorithm")
+		return nil, clientAuthFailed("client_assertion is not a signed JWT with an accepted algorithm")
 	}
 	var unverified jwtClaims
 	if err := tok.UnsafeClaimsWithoutVerification(&unverified); err != nil || unverified.Subject == "" {
-		return nil, InvalidClient("client_assertion has no sub")
+		return nil, clientAuthFailed("client_assertion has no sub")
 	}
 	id := unverified.Subject
 	if cred.BodyClientID != "" && cred.BodyClientID != id {
@@ -145,40 +156,40 @@ func (s *Service) authenticateAssertion(ctx context.Context, cred ClientCredenti
 	}
 	client, err := s.client(ctx, id)
 	if errors.Is(err, ErrNotFound) {
-		return nil, InvalidClient("client authentication failed")
+		return nil, clientAuthFailed("unknown client")
 	}
 	if err != nil {
 		return nil, AsError(fmt.Errorf("load client: %w", err))
 	}
 	if client.Disabled {
-		return nil, InvalidClient("client authentication failed")
+		return nil, clientAuthFailed("the client is disabled")
 	}
 	if client.TokenEndpointAuthMethod != AuthPrivateKeyJWT {
-		return nil, InvalidClient("client is registered for %s, not %s", client.TokenEndpointAuthMethod, AuthPrivateKeyJWT)
+		return nil, clientAuthFailed("the client is registered for %s, not %s", client.TokenEndpointAuthMethod, AuthPrivateKeyJWT)
 	}
 	algs := s.signingAlgorithms(client, client.TokenEndpointAuthSigningAlg)
 	claims, err := s.verifyClientJWT(ctx, client, cred.Assertion, algs, []string{"", "jwt"}, nil)
 	if err != nil {
-		return nil, InvalidClient("client_assertion: %v", err)
+		return nil, clientAuthFailed("client_assertion: %w", err)
 	}
 	// RFC 7523 §3 items 1-2: iss and sub are the client_id.
 	if claims.Issuer != client.ID || claims.Subject != client.ID {
-		return nil, InvalidClient("client_assertion iss and sub must both be the client_id")
+		return nil, clientAuthFailed("client_assertion iss and sub must both be the client_id")
 	}
 	if err := s.checkAssertionAudience(claims); err != nil {
-		return nil, InvalidClient("client_assertion: %v", err)
+		return nil, clientAuthFailed("client_assertion: %w", err)
 	}
 	now := s.now()
 	if err := checkTimes(claims, now, maxAssertionLifetime); err != nil {
-		return nil, InvalidClient("client_assertion: %v", err)
+		return nil, clientAuthFailed("client_assertion: %w", err)
 	}
 	// OIDC Core §9: jti is required, and "the JWT MUST only be used once".
 	if claims.ID == "" {
-		return nil, InvalidClient("client_assertion: jti is required")
+		return nil, clientAuthFailed("client_assertion: jti is required")
 	}
-	if err := s.useOnce(ctx, "assertion", client.ID, claims.ID, claims.Expiry.Time()); err != nil {
+	if err := s.useOnce(ctx, "assertion", client.ID, claims.ID, lastAccepted(claims.Expiry.Time())); err != nil {
 		if errors.Is(err, ErrConflict) {
-			return nil, InvalidClient("client_assertion: this jti was already used")
+			return nil, clientAuthFailed("client_assertion: this jti was already used")
 		}
 		return nil, AsError(err)
 	}

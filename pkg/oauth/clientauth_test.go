@@ -2,6 +2,7 @@ package oauth_test
 
 import (
 	"crypto/ecdsa"
+	"errors"
 	"testing"
 	"time"
 
@@ -56,7 +57,7 @@ func TestAuthenticateClient_Secrets(t *testing.T) {
 			}
 			// WWW-Authenticate after a failed Basic attempt is the edge's to add
 			// (pkg/httpapi writeAuthError), from how the client authenticated.
-			wantErr(t, err, tc.code)
+			wantOneInvalidClientAnswer(t, wantErr(t, err, tc.code))
 		})
 	}
 }
@@ -157,8 +158,24 @@ func TestAuthenticateClient_PrivateKeyJWT(t *testing.T) {
 			if c != nil {
 				t.Fatalf("authenticated %s", c.ID)
 			}
-			wantErr(t, err, tc.code)
+			wantOneInvalidClientAnswer(t, wantErr(t, err, tc.code))
 		})
+	}
+}
+
+// wantOneInvalidClientAnswer: every invalid_client carries the one generic
+// description, so the answer tells nobody which client ids exist or how they
+// authenticate; the reason is the error's cause, for the log (issue 10 item 10).
+func wantOneInvalidClientAnswer(tb testing.TB, e *oauth.Error) {
+	tb.Helper()
+	if e == nil || e.Code != oauth.CodeInvalidClient {
+		return
+	}
+	if e.Description != oauth.ClientAuthFailed {
+		tb.Errorf("invalid_client description %q, want the one answer %q", e.Description, oauth.ClientAuthFailed)
+	}
+	if errors.Unwrap(e) == nil {
+		tb.Errorf("invalid_client without a cause for the log")
 	}
 }
 
@@ -189,7 +206,7 @@ func TestAuthenticateClient_FAPI2(t *testing.T) {
 		if c != nil {
 			t.Errorf("%s authenticated under FAPI 2.0", name)
 		}
-		wantErr(t, err, oauth.CodeInvalidClient)
+		wantOneInvalidClientAnswer(t, wantErr(t, err, oauth.CodeInvalidClient))
 	}
 	got := d.clientAlgorithms()
 	if len(got) != 3 || got[0] != jose.PS256 {

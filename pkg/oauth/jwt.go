@@ -144,7 +144,7 @@ func (s *Service) verifyClientJWT(ctx context.Context, c *Client, raw string, al
 // 2.0 §5.3.2.1: accept values up to 10 s in the future; maxLifetime bounds how far in
 // the future exp may lie.
 func checkTimes(c *jwtClaims, now time.Time, maxLifetime time.Duration) error {
-	const skew = 10 * time.Second
+	const skew = jwtClockSkew
 	switch {
 	case c.Expiry == nil:
 		return errors.New("exp is required")
@@ -159,3 +159,13 @@ func checkTimes(c *jwtClaims, now time.Time, maxLifetime time.Duration) error {
 	}
 	return nil
 }
+
+// jwtClockSkew is how far past exp (and before nbf and iat) a client JWT is still
+// accepted (FAPI 2.0 §5.3.2.1: 10 s).
+const jwtClockSkew = 10 * time.Second
+
+// lastAccepted is the last moment checkTimes accepts a JWT with this exp. RFC 7523 §3
+// item 7: used jti values are kept "for the length of time for which the JWT would be
+// considered valid based on the applicable "exp" instant" — with the skew, which
+// extends that time, or the same JWT is accepted again just after exp.
+func lastAccepted(exp time.Time) time.Time { return exp.Add(jwtClockSkew) }

@@ -31,6 +31,11 @@ func checkParams(params url.Values) *Error {
 			if hasControl(v, slices.Contains(largeParams, name)) {
 				return InvalidRequest("parameter %s contains control characters", truncate(name))
 			}
+			// Format characters (Unicode Cf, e.g. U+202E) let a client spoof what a page
+			// shows (HasFormatChar); authorization_details escapes are checked decoded (rar.go).
+			if HasFormatChar(v) {
+				return InvalidRequest("parameter %s contains invisible or bidirectional format characters", truncate(name))
+			}
 			if len(v) > maxValueLen && !slices.Contains(largeParams, name) {
 				return InvalidRequest("parameter %s is longer than %d bytes", truncate(name), maxValueLen)
 			}

@@ -3,6 +3,7 @@ package oauth
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -32,8 +33,24 @@ func invalidDetails(format string, args ...any) *Error {
 // process any unknown authorization details type or authorization details not
 // conforming to the respective type definition."
 func (s *Service) parseAuthorizationDetails(client *Client, raw string) (json.RawMessage, *Error) {
+	if len(raw) > maxDetailsLen {
+		return nil, invalidDetails("authorization_details is longer than %d bytes", maxDetailsLen)
+	}
+	// RFC 8259 §4: names within an object SHOULD be unique; a repeated one is refused,
+	// and what is checked below, stored, shown and signed is one canonical text.
+	canonical, err := canonicalJSON([]byte(raw))
+	if errors.Is(err, errDuplicateMember) {
+		return nil, invalidDetails("authorization_details repeats a member name in an object")
+	}
+	if err != nil {
+		return nil, invalidDetails("authorization_details must be a JSON array of objects")
+	}
+	// The canonical text holds every string decoded, so an escaped U+202E shows here.
+	if HasFormatChar(string(canonical)) {
+		return nil, invalidDetails("authorization_details contains invisible or bidirectional format characters")
+	}
 	var details []map[string]json.RawMessage
-	if err := json.Unmarshal([]byte(raw), &details); err != nil {
+	if err := json.Unmarshal(canonical, &details); err != nil {
 		return nil, invalidDetails("authorization_details must be a JSON array of objects")
 	}
 	if len(details) == 0 {
@@ -73,11 +90,7 @@ func (s *Service) parseAuthorizationDetails(client *Client, raw string) (json.Ra
 			}
 		}
 	}
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, []byte(raw)); err != nil {
-		return nil, invalidDetails("authorization_details is not valid JSON")
-	}
-	return buf.Bytes(), nil
+	return canonical, nil
 }
 
 func sortedKeys(m map[string]json.RawMessage) []string {

@@ -1,6 +1,7 @@
 package oauth
 
 import (
+	"errors"
 	"net"
 	"net/url"
 	"slices"
@@ -15,6 +16,10 @@ import (
 // carry megabytes through the flow; FAPI 2.0 §5.3.2.2 needs nonces of up to 64
 // characters, this is far above any legitimate use.
 const maxParamLen = 2048
+
+// RedirectURINotRegistered is the description of a redirect_uri that the client did
+// not register; it never quotes the value.
+const RedirectURINotRegistered = "redirect_uri is not registered for this client"
 
 // requestChannel is how an authorization request reached the server.
 type requestChannel int
@@ -46,7 +51,8 @@ func (s *Service) validateRequest(client *Client, params url.Values, via request
 		// RFC 9700 §4.1.3 / OAuth 2.1: exact string matching against registered URIs,
 		// relaxed only as RFC 9126 §2.4 allows.
 		if !redirectAllowed(client, uri, via == viaPAR) {
-			return req, InvalidRequest("redirect_uri %q is not registered for client %s", uri, client.ID)
+			// The description is fixed (an error page may show it, pkg/httpapi pageMessage).
+			return req, InvalidRequest(RedirectURINotRegistered).WithCause(errors.New("redirect_uri not registered"))
 		}
 		req.RedirectURI, req.RedirectURIGiven = uri, true
 	} else if s.cfg.FAPI2 {
@@ -139,6 +145,9 @@ func (s *Service) validateRequestBody(client *Client, params url.Values, req *Au
 			return err
 		}
 		req.AuthorizationDetails = details
+	}
+	if err := checkResource(params); err != nil {
+		return err
 	}
 	if jkt := params.Get("dpop_jkt"); jkt != "" {
 		// RFC 9449 §10: the JWK SHA-256 thumbprint of the key the code will be bound to.

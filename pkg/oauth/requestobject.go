@@ -33,7 +33,9 @@ func (s *Service) requestObjectParams(ctx context.Context, client *Client, raw s
 	var all map[string]any
 	claims, err := s.verifyClientJWT(ctx, client, raw, algs, []string{"", "oauth-authz-req+jwt", "jwt"}, &all)
 	if err != nil {
-		return nil, invalidRequestObject("request object: %v", err)
+		// No library or fetch message reaches the caller: a jwks_uri error would make
+		// the endpoint a port scanner. The cause goes to the log (httpapi reason.go).
+		return nil, invalidRequestObject("the request object signature could not be verified with the client's keys").WithCause(err)
 	}
 	// RFC 9126 §3 step 3: "reject the request if the authenticated client_id does not
 	// match the client_id claim in the Request Object"; requiring iss to match is "at
@@ -59,8 +61,15 @@ func (s *Service) requestObjectParams(ctx context.Context, client *Client, raw s
 			return nil, invalidRequestObject("request object must not contain %s", name)
 		}
 	}
+	// Under the FAPI 2.0 profile every request object is single-use, so it must carry
+	// a jti to be remembered by (RFC 7519 §4.1.7: "The "jti" claim can be used to
+	// prevent the JWT from being replayed"; a policy of this server's FAPI profile).
+	if claims.ID == "" && s.cfg.FAPI2 {
+		return nil, invalidRequestObject("request object jti is required (FAPI 2.0)")
+	}
 	if claims.ID != "" {
-		if err := s.useOnce(ctx, "request", client.ID, claims.ID, claims.Expiry.Time()); err != nil {
+		// RFC 7523 §3 item 7: remembered as long as it would be accepted (exp + skew).
+		if err := s.useOnce(ctx, "request", client.ID, claims.ID, lastAccepted(claims.Expiry.Time())); err != nil {
 			if errors.Is(err, ErrConflict) {
 				return nil, invalidRequestObject("request object jti was already used")
 			}

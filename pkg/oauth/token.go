@@ -52,6 +52,9 @@ func (s *Service) Exchange(ctx context.Context, client *Client, params url.Value
 	if !client.AllowsGrant(grantType) {
 		return nil, UnauthorizedClient("client %s is not allowed the %s grant", client.ID, grantType)
 	}
+	if err := checkResource(params); err != nil {
+		return nil, err
+	}
 	jkt, err := s.verifyDPoP(ctx, client.ID, dpop)
 	if err != nil {
 		return nil, err
@@ -91,7 +94,7 @@ func (s *Service) exchangeCode(ctx context.Context, client *Client, params url.V
 		if rerr := s.store.RevokeGrant(ctx, code.GrantID, now); rerr != nil && !errors.Is(rerr, ErrNotFound) {
 			return nil, AsError(fmt.Errorf("revoke grant of a replayed code: %w", rerr))
 		}
-		return nil, InvalidGrant("the authorization code was already used; the tokens issued from it are revoked")
+		return nil, InvalidGrant("the authorization code was already presented; any tokens issued from it are now revoked")
 	}
 	if errors.Is(err, ErrNotFound) {
 		return nil, InvalidGrant("the authorization code is invalid, expired, or was already used")

@@ -84,6 +84,9 @@ func (c *Client) normalize() error {
 	if c.ID == "" {
 		return errors.New("client_id is required")
 	}
+	if err := checkDisplayed(c); err != nil {
+		return err
+	}
 	if c.TokenEndpointAuthMethod == "" {
 		// RFC 7591 §2: "If unspecified or omitted, the default is client_secret_basic".
 		c.TokenEndpointAuthMethod = oauth.AuthClientSecretBasic
