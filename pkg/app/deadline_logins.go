@@ -13,8 +13,8 @@ func (s *deadlineStore) AddLoginFailure(ctx context.Context, key string, now tim
 	})
 }
 
-func (s *deadlineStore) GetLoginFailures(ctx context.Context, key string) (oauth.LoginCounter, error) {
-	return bounded(s, ctx, func(ctx context.Context) (oauth.LoginCounter, error) { return s.inner.GetLoginFailures(ctx, key) })
+func (s *deadlineStore) GetLoginFailures(ctx context.Context, keys ...string) ([]oauth.LoginCounter, error) {
+	return bounded(s, ctx, func(ctx context.Context) ([]oauth.LoginCounter, error) { return s.inner.GetLoginFailures(ctx, keys...) })
 }
 
 func (s *deadlineStore) ResetLoginFailures(ctx context.Context, key string) error {

@@ -88,18 +88,44 @@ func (s *Store) AddLoginFailure(ctx context.Context, key string, now time.Time, 
 	return oauth.LoginCounter{}, fmt.Errorf("add login failure: %w: the counter kept changing", oauth.ErrUnavailable)
 }
 
-// GetLoginFailures reads the counter with a strongly consistent read; a zero counter
-// when there is none.
-func (s *Store) GetLoginFailures(ctx context.Context, key string) (oauth.LoginCounter, error) {
-	var it loginItem
-	err := s.get(ctx, prefixLogin+key, &it)
-	if errors.Is(err, oauth.ErrNotFound) {
-		return oauth.LoginCounter{}, nil
+// GetLoginFailures reads the counters with one strongly consistent BatchGetItem; a
+// zero counter where there is none. Keys DynamoDB leaves unprocessed (throttling)
+// are asked for again, a bounded number of times.
+func (s *Store) GetLoginFailures(ctx context.Context, keys ...string) ([]oauth.LoginCounter, error) {
+	out := make([]oauth.LoginCounter, len(keys))
+	if len(keys) == 0 {
+		return out, nil
 	}
-	if err != nil {
-		return oauth.LoginCounter{}, fmt.Errorf("get login failures: %w", err)
+	index := make(map[string][]int, len(keys))
+	request := make([]map[string]types.AttributeValue, 0, len(keys))
+	for i, key := range keys {
+		pk := prefixLogin + key
+		if _, seen := index[pk]; !seen {
+			request = append(request, keyAV(pk))
+		}
+		index[pk] = append(index[pk], i)
 	}
-	return it.counter(), nil
+	pending := map[string]types.KeysAndAttributes{s.table: {Keys: request, ConsistentRead: aws.Bool(true)}}
+	for range loginAttempts {
+		res, err := s.client.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: pending})
+		if err != nil {
+			return nil, fmt.Errorf("get login failures: %w", classify(err))
+		}
+		for _, av := range res.Responses[s.table] {
+			var it loginItem
+			if err := unmarshal(av, &it); err != nil {
+				return nil, fmt.Errorf("get login failures: %w", err)
+			}
+			for _, i := range index[it.PK] {
+				out[i] = it.counter()
+			}
+		}
+		if len(res.UnprocessedKeys[s.table].Keys) == 0 {
+			return out, nil
+		}
+		pending = res.UnprocessedKeys
+	}
+	return nil, fmt.Errorf("get login failures: %w: keys left unprocessed", oauth.ErrUnavailable)
 }
 
 // ResetLoginFailures deletes the counter.

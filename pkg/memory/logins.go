@@ -52,15 +52,19 @@ func (s *Store) AddLoginFailure(ctx context.Context, key string, now time.Time, 
 	return c.LoginCounter, nil
 }
 
-// GetLoginFailures returns the counter under key, or a zero counter.
-func (s *Store) GetLoginFailures(ctx context.Context, key string) (oauth.LoginCounter, error) {
+// GetLoginFailures returns the counters under keys, a zero counter where none.
+func (s *Store) GetLoginFailures(ctx context.Context, keys ...string) ([]oauth.LoginCounter, error) {
 	if err := ctx.Err(); err != nil {
-		return oauth.LoginCounter{}, fmt.Errorf("get login failures: %w", err)
+		return nil, fmt.Errorf("get login failures: %w", err)
 	}
 	l := s.loginCounters()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.counters[key].LoginCounter, nil
+	out := make([]oauth.LoginCounter, len(keys))
+	for i, key := range keys {
+		out[i] = l.counters[key].LoginCounter
+	}
+	return out, nil
 }
 
 // ResetLoginFailures deletes the counter under key.

@@ -139,13 +139,18 @@ func (s *Service) SignIn(ctx context.Context, a LoginAttempt) (*User, error) {
 	// A counter is remembered FailureWindow after its last failure's lockout ended, so
 	// that sitting out a lockout does not wipe the slate.
 	windows := make([]time.Duration, len(keys))
+	names := make([]string, len(keys))
+	for i, k := range keys {
+		names[i] = k.key
+	}
+	counters, err := s.store.GetLoginFailures(ctx, names...)
+	if err != nil {
+		return nil, AsError(fmt.Errorf("read login failures: %w", err))
+	}
 	var retry time.Duration
 	for i, k := range keys {
 		windows[i] = p.FailureWindow
-		c, err := s.store.GetLoginFailures(ctx, k.key)
-		if err != nil {
-			return nil, AsError(fmt.Errorf("read login failures: %w", err))
-		}
+		c := counters[i]
 		if i == 0 { // the request: a plain count
 			if c.Failures >= k.max && c.LastFailure.After(now.Add(-p.FailureWindow)) {
 				return nil, ErrTooManyAttempts
@@ -179,8 +184,11 @@ func (s *Service) SignIn(ctx context.Context, a LoginAttempt) (*User, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.store.ResetLoginFailures(ctx, userKey); err != nil {
-		return nil, AsError(fmt.Errorf("reset login failures: %w", err))
+	// Nothing to reset when the read found no failures (one write less per login).
+	if counters[1].Failures > 0 {
+		if err := s.store.ResetLoginFailures(ctx, userKey); err != nil {
+			return nil, AsError(fmt.Errorf("reset login failures: %w", err))
+		}
 	}
 	return user, nil
 }

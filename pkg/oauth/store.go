@@ -128,9 +128,11 @@ type LoginFailures interface {
 	// starts again from one. Concurrent calls all count: n calls add n. The store may
 	// delete the counter once expiresAt has passed.
 	AddLoginFailure(ctx context.Context, key string, now time.Time, window time.Duration, expiresAt time.Time) (LoginCounter, error)
-	// GetLoginFailures returns the counter under key, or a zero LoginCounter when there
-	// is none; callers judge its age by LastFailure (a store may keep it past expiry).
-	GetLoginFailures(ctx context.Context, key string) (LoginCounter, error)
+	// GetLoginFailures returns the counters under keys, in their order, with a zero
+	// LoginCounter where there is none, in one strongly consistent read (a sign-in
+	// reads all of its counters at once); callers judge a counter's age by LastFailure
+	// (a store may keep it past expiry).
+	GetLoginFailures(ctx context.Context, keys ...string) ([]LoginCounter, error)
 	// ResetLoginFailures deletes the counter under key; none is not an error.
 	ResetLoginFailures(ctx context.Context, key string) error
 }

@@ -17,6 +17,7 @@ var loginContract = []contractCase{
 	{"LoginFailures/FailureAtOrAfterTheWindowStartsAgain", testLoginFailureAfterTheWindowStartsAgain},
 	{"LoginFailures/ResetDeletesOnlyThatCounter", testLoginResetDeletesOnlyThatCounter},
 	{"LoginFailures/ConcurrentFailuresAllCount", testLoginConcurrentFailuresAllCount},
+	{"LoginFailures/GetReadsSeveralCountersInOrder", testLoginGetReadsSeveralCountersInOrder},
 }
 
 const loginWindow = 15 * time.Minute
@@ -36,7 +37,10 @@ func getFailures(tb testing.TB, s oauth.Store, key string) oauth.LoginCounter {
 	if err != nil {
 		tb.Fatalf("GetLoginFailures: %v", err)
 	}
-	return c
+	if len(c) != 1 {
+		tb.Fatalf("GetLoginFailures of one key: %d counters", len(c))
+	}
+	return c[0]
 }
 
 func testLoginAddCountsAndGetReturnsTheCounter(t *testing.T, s oauth.Store, _ oauth.Registry, now time.Time) {
@@ -101,4 +105,30 @@ func testLoginConcurrentFailuresAllCount(t *testing.T, s oauth.Store, _ oauth.Re
 		}
 	}
 	assertEqual(t, getFailures(t, s, key), oauth.LoginCounter{Failures: concurrency, LastFailure: now}, "counter after concurrent failures")
+}
+
+// testLoginGetReadsSeveralCountersInOrder: a sign-in reads its counters (request,
+// user, IP) in one call; each comes back at its key's position, a zero counter for a
+// key without one, and a key named twice twice.
+func testLoginGetReadsSeveralCountersInOrder(t *testing.T, s oauth.Store, _ oauth.Registry, now time.Time) {
+	a, b, none := Key(t), Key(t), Key(t)
+	addFailure(t, s, a, now)
+	addFailure(t, s, b, now.Add(time.Second))
+	addFailure(t, s, b, now.Add(2*time.Second))
+	got, err := s.GetLoginFailures(t.Context(), b, none, a, b)
+	if err != nil {
+		t.Fatalf("GetLoginFailures: %v", err)
+	}
+	want := []int{2, 0, 1, 2}
+	if len(got) != len(want) {
+		t.Fatalf("GetLoginFailures of %d keys: %d counters", len(want), len(got))
+	}
+	for i, w := range want {
+		if got[i].Failures != w {
+			t.Errorf("counter %d: %d failures, want %d", i, got[i].Failures, w)
+		}
+	}
+	if !got[0].LastFailure.Equal(now.Add(2*time.Second).Truncate(time.Millisecond)) || !got[1].LastFailure.IsZero() {
+		t.Errorf("last failures = %v, %v", got[0].LastFailure, got[1].LastFailure)
+	}
 }

@@ -27,15 +27,15 @@ func (f *Faulty) AddLoginFailure(ctx context.Context, key string, now time.Time,
 	return out, nil
 }
 
-// GetLoginFailures logs the counter key.
-func (f *Faulty) GetLoginFailures(ctx context.Context, key string) (oauth.LoginCounter, error) {
-	var out oauth.LoginCounter
-	err := f.do(ctx, Call{Method: MethodGetLoginFailures, Keys: []string{key}}, func() (err error) {
-		out, err = f.inner.GetLoginFailures(ctx, key)
+// GetLoginFailures logs the counter keys.
+func (f *Faulty) GetLoginFailures(ctx context.Context, keys ...string) ([]oauth.LoginCounter, error) {
+	var out []oauth.LoginCounter
+	err := f.do(ctx, Call{Method: MethodGetLoginFailures, Keys: keys}, func() (err error) {
+		out, err = f.inner.GetLoginFailures(ctx, keys...)
 		return err
 	})
 	if err != nil {
-		return oauth.LoginCounter{}, err
+		return nil, err
 	}
 	return out, nil
 }
