@@ -118,14 +118,7 @@ func TestStartDirect_Rules(t *testing.T) {
 		{name: "OIDC Core §3.1.2.6 request objects at /authorize are request_not_supported", params: []string{"request", "a.b.c"}, code: "request_not_supported", redirect: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var opts []func(*setup)
-			if tc.cfg != nil {
-				opts = append(opts, withConfig(tc.cfg))
-			}
-			d := newDomain(t, opts...)
-			if tc.client != nil {
-				d.changeClient(confID, tc.client)
-			}
+			d := newDomainFor(t, tc.cfg, confID, tc.client)
 			params := authParams(confID, tc.params...)
 			if v := params.Get("client_id"); strings.HasSuffix(v, "\x00dup") {
 				params["client_id"] = []string{confID, confID}

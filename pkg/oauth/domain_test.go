@@ -130,6 +130,21 @@ func withStore(wrap func(oauth.Store) oauth.Store) func(*setup) {
 }
 func withSigner(sg oauth.Signer) func(*setup) { return func(s *setup) { s.signer = sg } }
 
+// newDomainFor is a domain with cfg applied to its configuration and the client id
+// changed by client, either nil for none: the setup of the table rows that vary them.
+func newDomainFor(tb testing.TB, cfg func(*oauth.Config), id string, client func(*oauth.Client)) *domain {
+	tb.Helper()
+	var opts []func(*setup)
+	if cfg != nil {
+		opts = append(opts, withConfig(cfg))
+	}
+	d := newDomain(tb, opts...)
+	if client != nil {
+		d.changeClient(id, client)
+	}
+	return d
+}
+
 // domain is one service over its own store and clock.
 type domain struct {
 	tb    testing.TB
@@ -429,6 +444,24 @@ func wantErr(tb testing.TB, err error, code string) *oauth.Error {
 		tb.Fatalf("error code = %s (%v), want %s", e.Code, e, code)
 	}
 	return e
+}
+
+// wantOutcome checks a call against a row's code. With a code, the call must have
+// failed with that error and produced nothing (produced, got is what it produced), and
+// wantOutcome is true: the row is done. Without one, the call must have succeeded.
+func wantOutcome(tb testing.TB, code string, err error, produced bool, got any) (failed bool) {
+	tb.Helper()
+	if code == "" {
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return false
+	}
+	if produced {
+		tb.Fatalf("the call that must fail with %s produced %+v", code, got)
+	}
+	wantErr(tb, err, code)
+	return true
 }
 
 // claimsOf verifies token with the server's keys and returns its claims.
