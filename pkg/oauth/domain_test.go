@@ -25,12 +25,12 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
-	"github.com/go-jose/go-jose/v4/jwt"
 	"golang.org/x/crypto/argon2"
 
 	"github.com/pargate/pargate/pkg/keys"
 	"github.com/pargate/pargate/pkg/memory"
 	"github.com/pargate/pargate/pkg/oauth"
+	"github.com/pargate/pargate/pkg/oauth/oauthtest"
 )
 
 const (
@@ -94,24 +94,6 @@ func cheapHash(password string) string {
 	return fmt.Sprintf("$argon2id$v=%d$m=8,t=1,p=1$%s$%s", argon2.Version, b64.EncodeToString(salt), b64.EncodeToString(sum))
 }
 
-// clock is a settable clock shared by the service and the store.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // setup is what newDomain builds a service from; options change it.
 type setup struct {
 	cfg  oauth.Config
@@ -151,7 +133,7 @@ type domain struct {
 	ctx   context.Context
 	svc   *oauth.Service
 	store *memory.Store
-	clock *clock
+	clock *oauthtest.Clock // shared by the service and the store
 }
 
 func jwksOf(tb testing.TB, k *ecdsa.PrivateKey, kid string) json.RawMessage {
@@ -165,7 +147,7 @@ func jwksOf(tb testing.TB, k *ecdsa.PrivateKey, kid string) json.RawMessage {
 
 func newDomain(tb testing.TB, opts ...func(*setup)) *domain {
 	tb.Helper()
-	clk := &clock{now: t0}
+	clk := oauthtest.NewClock(t0)
 	st := setup{cfg: oauth.Config{
 		Issuer:                issuer,
 		PushedRequestLifetime: 60 * time.Second,
@@ -264,7 +246,7 @@ func (d *domain) changeClient(id string, change func(*oauth.Client)) *oauth.Clie
 	return d.client(id)
 }
 
-func (d *domain) advance(dur time.Duration) { d.clock.advance(dur) }
+func (d *domain) advance(dur time.Duration) { d.clock.Advance(dur) }
 func (d *domain) now() time.Time            { return d.clock.Now() }
 
 // The wrappers of the service's calls.
@@ -508,15 +490,7 @@ func sign(tb testing.TB, key crypto.Signer, alg jose.SignatureAlgorithm, typ, ki
 	if kid != "" {
 		sk = jose.JSONWebKey{Key: key, KeyID: kid}
 	}
-	s, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: sk}, opts)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	raw, err := jwt.Signed(s).Claims(claims).Serialize()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return raw
+	return oauthtest.SignJWT(tb, alg, sk, opts, claims)
 }
 
 // thumbprint is the RFC 7638 SHA-256 JWK thumbprint of key's public part.
