@@ -41,25 +41,13 @@ func TestResume_Rules(t *testing.T) {
 		{name: "RFC 9126 §4 via RFC 9101 §6.3 client_id must match the pushing client",
 			prepare: func(_ *domain, uri string) (string, string, bool) { return postID, uri, false }, code: oauth.CodeInvalidRequestURI},
 		{name: "RFC 9126 §4 an expired request_uri MUST be rejected",
-			prepare: func(d *domain, uri string) (string, string, bool) {
-				d.advance(60 * time.Second)
-				return confID, uri, false
-			}, code: oauth.CodeInvalidRequestURI},
+			prepare: later(60*time.Second, false), code: oauth.CodeInvalidRequestURI},
 		{name: "RFC 9126 §4 one second before expires_in still resolves",
-			prepare: func(d *domain, uri string) (string, string, bool) {
-				d.advance(59 * time.Second)
-				return confID, uri, false
-			}},
+			prepare: later(59*time.Second, false)},
 		{name: "docs/design.md decision 2 a resumed transaction outlives expires_in",
-			prepare: func(d *domain, uri string) (string, string, bool) {
-				d.advance(5 * time.Minute)
-				return confID, uri, true
-			}},
+			prepare: later(5*time.Minute, true)},
 		{name: "docs/design.md decision 2 a resumed transaction ends at its deadline",
-			prepare: func(d *domain, uri string) (string, string, bool) {
-				d.advance(10 * time.Minute)
-				return confID, uri, true
-			}, code: oauth.CodeInvalidRequestURI},
+			prepare: later(10*time.Minute, true), code: oauth.CodeInvalidRequestURI},
 		{name: "RFC 9126 §4 request_uri is one-time use",
 			prepare: func(d *domain, uri string) (string, string, bool) {
 				d.mustApprove(d.mustResume(confID, uri))
@@ -92,6 +80,15 @@ func TestResume_Rules(t *testing.T) {
 				t.Errorf("a resume error is redirectable: %v", e)
 			}
 		})
+	}
+}
+
+// later is a TestResume_Rules row's prepare that resumes conf-client's request_uri
+// dur after the push, the browser holding it already or not (resumed).
+func later(dur time.Duration, resumed bool) func(*domain, string) (string, string, bool) {
+	return func(d *domain, uri string) (string, string, bool) {
+		d.advance(dur)
+		return confID, uri, resumed
 	}
 }
 
