@@ -64,6 +64,17 @@ func rotate(tb testing.TB, client *secretsmanager.Client, r *secrets.Rotator, se
 	return token
 }
 
+// rotatedSecret is a new secret of no keys after its first rotation by an ES256
+// Rotator, with its client and the rotator.
+func rotatedSecret(tb testing.TB) (*secretsmanager.Client, string, *secrets.Rotator) {
+	tb.Helper()
+	client := motoClient(tb)
+	id := newSecret(tb, client, `{"keys":[]}`)
+	r := newRotator(tb, client, keys.ES256)
+	rotate(tb, client, r, id)
+	return client, id, r
+}
+
 func currentSet(tb testing.TB, client *secretsmanager.Client, secretID string) *keys.Set {
 	tb.Helper()
 	s, err := secrets.NewSource(client, secretID).Load(context.Background())
@@ -111,10 +122,7 @@ func TestRotation_FirstRotationReplacesPlaceholder(t *testing.T) {
 // from before a rotation verifies tokens signed after it, and one holding the JWKS
 // from after verifies tokens signed before it.
 func TestRotation_PublishesKeysBeforeTheySign(t *testing.T) {
-	client := motoClient(t)
-	id := newSecret(t, client, `{"keys":[]}`)
-	r := newRotator(t, client, keys.ES256)
-	rotate(t, client, r, id)
+	client, id, r := rotatedSecret(t)
 
 	before := currentSet(t, client, id)
 	for i := range 3 {
@@ -143,10 +151,7 @@ func TestRotation_PublishesKeysBeforeTheySign(t *testing.T) {
 
 // A running signer reading the secret picks the rotation up on its next refresh.
 func TestRotation_SignerPicksUpNewKey(t *testing.T) {
-	client := motoClient(t)
-	id := newSecret(t, client, `{"keys":[]}`)
-	r := newRotator(t, client, keys.ES256)
-	rotate(t, client, r, id)
+	client, id, r := rotatedSecret(t)
 
 	signer := keys.NewSigner(secrets.NewSource(client, id), keys.WithRefresh(0))
 	first, err := signer.Load(context.Background())
@@ -221,10 +226,7 @@ func TestRotation_RefusesCorruptCurrentKeySet(t *testing.T) {
 }
 
 func TestRotation_TestSecretRejectsUnsafePendingSet(t *testing.T) {
-	client := motoClient(t)
-	id := newSecret(t, client, `{"keys":[]}`)
-	r := newRotator(t, client, keys.ES256)
-	rotate(t, client, r, id)
+	client, id, r := rotatedSecret(t)
 	current := currentSet(t, client, id)
 
 	// A pending set whose active key was never published, as a careless hand-made
