@@ -190,18 +190,7 @@ type parResult struct {
 // empty.
 func (l *local) pushAs(t *testing.T, body url.Values, proof string) parResult {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, l.meta.PAREndpoint, strings.NewReader(body.Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if proof != "" {
-		req.Header.Set("DPoP", proof)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := httpapitest.PostForm(t, l.meta.PAREndpoint, body, map[string]string{"DPoP": proof})
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
 	var m map[string]any
