@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/url"
-	"strings"
 	"testing"
 	"time"
 
@@ -137,8 +136,6 @@ func TestDPoP_PARBindingAndTokenBinding(t *testing.T) {
 		})
 	}
 }
-
-func stringsReader(s string) *strings.Reader { return strings.NewReader(s) }
 
 func athOf(token string) string {
 	sum := sha256.Sum256([]byte(token))
