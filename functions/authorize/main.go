@@ -1,22 +1,6 @@
 // Command authorize is the Lambda function serving the authorization endpoint with the login and consent pages: GET|POST /authorize.
 package main
 
-import (
-	"context"
-	"fmt"
-	"os"
+import "github.com/pargate/pargate/pkg/awsapp"
 
-	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
-
-	"github.com/pargate/pargate/pkg/awsapp"
-)
-
-func main() {
-	h, err := awsapp.Lambda(context.Background(), os.Getenv)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	lambda.Start(httpadapter.NewV2(h.Authorize()).ProxyWithContext)
-}
+func main() { awsapp.Start(awsapp.Authorize) }

@@ -14,11 +14,11 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/pargate/pargate/pkg/keys"
 	"github.com/pargate/pargate/pkg/moto"
 	"github.com/pargate/pargate/pkg/secrets"
+	"github.com/pargate/pargate/pkg/secrets/secretstest"
 )
 
 func env(vars map[string]string) func(string) string {
@@ -54,16 +54,7 @@ func TestRotateKeys_RotatesWithSecretsManagerEvents(t *testing.T) {
 		// What Secrets Manager does before invoking the function: stage an empty
 		// version AWSPENDING. moto then fails to invoke the (absent) function.
 		token := randomHex(t)
-		_, err := client.RotateSecret(ctx, &secretsmanager.RotateSecretInput{
-			SecretId:           aws.String(arn),
-			ClientRequestToken: aws.String(token),
-			RotationLambdaARN:  aws.String("arn:aws:lambda:us-east-1:123456789012:function:pargate-rotate-keys"),
-			RotationRules:      &types.RotationRulesType{AutomaticallyAfterDays: aws.Int64(90)},
-		})
-		var nf *types.ResourceNotFoundException
-		if err != nil && !errors.As(err, &nf) {
-			t.Fatalf("RotateSecret: %v", err)
-		}
+		secretstest.StageRotation(t, client, arn, token)
 		for _, step := range []string{"createSecret", "setSecret", "testSecret", "finishSecret"} {
 			event := fmt.Sprintf(`{"Step":%q,"SecretId":%q,"ClientRequestToken":%q,"RotationToken":"ignored"}`, step, arn, token)
 			if _, err := h.Invoke(ctx, []byte(event)); err != nil {

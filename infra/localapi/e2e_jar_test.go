@@ -25,11 +25,11 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
-	"github.com/go-jose/go-jose/v4/jwt"
 	"golang.org/x/oauth2"
 
 	"github.com/pargate/pargate/pkg/httpapi/httpapitest"
 	"github.com/pargate/pargate/pkg/keys"
+	"github.com/pargate/pargate/pkg/oauth/oauthtest"
 )
 
 const (
@@ -108,15 +108,7 @@ func (c *signingClient) sign(t *testing.T, typ string, claims any) string {
 	if typ != "" {
 		opts = opts.WithType(jose.ContentType(typ))
 	}
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: c.key.Key}, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := jwt.Signed(signer).Claims(claims).Serialize()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return oauthtest.SignJWT(t, jose.ES256, c.key.Key, opts, claims)
 }
 
 // assertion is a private_key_jwt client assertion (RFC 7523 §3, OIDC Core §9): iss
@@ -198,18 +190,7 @@ type parResult struct {
 // empty.
 func (l *local) pushAs(t *testing.T, body url.Values, proof string) parResult {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, l.meta.PAREndpoint, strings.NewReader(body.Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if proof != "" {
-		req.Header.Set("DPoP", proof)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := httpapitest.PostForm(t, l.meta.PAREndpoint, body, map[string]string{"DPoP": proof})
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
 	var m map[string]any

@@ -31,6 +31,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/pargate/pargate/pkg/httpapi/httpapitest"
+	"github.com/pargate/pargate/pkg/oauth/oauthtest"
 )
 
 // Fixture clients and user. Secrets are 43+ characters, as the seed requires.
@@ -74,7 +75,7 @@ type local struct {
 	srv *Server
 	// clock is the settable clock injected into the server (WithClock), so expiry
 	// is tested without sleeping.
-	clock *httpapitest.Clock
+	clock *oauthtest.Clock
 	// meta is the discovery document: tests take endpoint paths from it.
 	meta struct {
 		Issuer                string `json:"issuer"`
@@ -98,7 +99,7 @@ func start(t *testing.T, env map[string]string) *local {
 	for k, v := range env {
 		vars[k] = v
 	}
-	l := &local{clock: httpapitest.NewClock(time.Now())}
+	l := &local{clock: oauthtest.NewClock(time.Now())}
 	srv, err := Start(t.Context(), func(name string) string { return vars[name] }, WithClock(l.clock.Now))
 	if err != nil {
 		t.Fatalf("Start: %v", err)

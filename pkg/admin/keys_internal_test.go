@@ -17,6 +17,7 @@ import (
 
 	"github.com/pargate/pargate/pkg/keys"
 	"github.com/pargate/pargate/pkg/secrets"
+	"github.com/pargate/pargate/pkg/secrets/secretstest"
 )
 
 // functionSM is Secrets Manager with a rotation function configured, which moto
@@ -33,18 +34,10 @@ type functionSM struct {
 
 func newFunctionSM(tb testing.TB, finishAfter int) (*functionSM, *keys.Set, *keys.Set) {
 	tb.Helper()
-	current, err := keys.Rotate(nil, keys.RS256)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	next, err := keys.Rotate(current, keys.RS256)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	cur, _ := current.MarshalJSON()
-	nxt, _ := next.MarshalJSON()
+	current, cur := secretstest.Rotated(tb, nil, keys.RS256)
+	next, nxt := secretstest.Rotated(tb, current, keys.RS256)
 	return &functionSM{
-		value: string(cur), next: string(nxt), finishAfter: finishAfter,
+		value: cur, next: nxt, finishAfter: finishAfter,
 		stages: map[string][]string{"v1": {secrets.StageCurrent}},
 	}, current, next
 }

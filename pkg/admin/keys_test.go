@@ -13,6 +13,7 @@ import (
 	"github.com/pargate/pargate/pkg/admin"
 	"github.com/pargate/pargate/pkg/keys"
 	"github.com/pargate/pargate/pkg/secrets"
+	"github.com/pargate/pargate/pkg/secrets/secretstest"
 )
 
 // rotation is what keys rotate prints.
@@ -51,15 +52,6 @@ func kids(set jose.JSONWebKeySet) []string {
 		ids = append(ids, k.KeyID)
 	}
 	return ids
-}
-
-func stages(tb testing.TB, sm *secretsmanager.Client, id string) map[string][]string {
-	tb.Helper()
-	desc, err := sm.DescribeSecret(tb.Context(), &secretsmanager.DescribeSecretInput{SecretId: aws.String(id)})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return desc.VersionIdsToStages
 }
 
 // Without a rotation function (here: moto, no Lambda), keys rotate runs the rotation
@@ -110,7 +102,7 @@ func TestKeysRotate_InProcessPublishesThePreviousAndTheNewKeys(t *testing.T) {
 	}
 
 	// Secrets Manager's bookkeeping is as after a rotation by the function.
-	st := stages(t, sm, id)
+	st := secretstest.VersionStages(t, sm, id)
 	if !slices.Contains(st[second.VersionID], secrets.StageCurrent) || !slices.Contains(st[first.VersionID], "AWSPREVIOUS") {
 		t.Errorf("version stages %v: want %s AWSCURRENT and %s AWSPREVIOUS", st, second.VersionID, first.VersionID)
 	}
@@ -175,19 +167,12 @@ func TestKeysRotate_ResumesAnUnfinishedRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pending, err := keys.Rotate(current, keys.RS256)
-	if err != nil {
-		t.Fatal(err)
-	}
-	value, err := pending.MarshalJSON()
-	if err != nil {
-		t.Fatal(err)
-	}
+	pending, value := secretstest.Rotated(t, current, keys.RS256)
 	const token = "0123456789abcdef0123456789abcdef"
 	_, err = sm.PutSecretValue(t.Context(), &secretsmanager.PutSecretValueInput{
 		SecretId:           aws.String(id),
 		ClientRequestToken: aws.String(token),
-		SecretString:       aws.String(string(value)),
+		SecretString:       aws.String(value),
 		VersionStages:      []string{secrets.StagePending},
 	})
 	if err != nil {

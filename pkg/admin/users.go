@@ -99,6 +99,16 @@ func (e *env) readPassword() (string, error) {
 	return password, nil
 }
 
+// readPasswordHash reads a new password as readPassword does and returns its hash,
+// the only form in which it is stored.
+func (e *env) readPasswordHash() (string, error) {
+	password, err := e.readPassword()
+	if err != nil {
+		return "", err
+	}
+	return oauth.HashPassword(password)
+}
+
 // readClaims reads a JSON object of claims from a file.
 func (e *env) readClaims(path string) (map[string]any, error) {
 	data, err := e.readInput(path)
@@ -135,11 +145,7 @@ func (e *env) userCreate(ctx context.Context, username, claimsPath string) error
 	} else if !errors.Is(err, oauth.ErrNotFound) {
 		return err
 	}
-	password, err := e.readPassword()
-	if err != nil {
-		return err
-	}
-	hash, err := oauth.HashPassword(password)
+	hash, err := e.readPasswordHash()
 	if err != nil {
 		return err
 	}
@@ -179,11 +185,7 @@ func (e *env) userSetPassword(ctx context.Context, username string) error {
 	if _, err := e.store.GetUser(ctx, username); err != nil {
 		return notFound(err, "user", username)
 	}
-	password, err := e.readPassword()
-	if err != nil {
-		return err
-	}
-	hash, err := oauth.HashPassword(password)
+	hash, err := e.readPasswordHash()
 	if err != nil {
 		return err
 	}

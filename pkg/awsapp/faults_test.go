@@ -48,6 +48,17 @@ func throttle(w http.ResponseWriter) {
 // every AWS endpoint at endpoint and no shared configuration or credentials read.
 func lambdaPAR(t *testing.T, endpoint string) http.Handler {
 	t.Helper()
+	h, err := awsapp.Lambda(t.Context(), lambdaEnv(t, endpoint))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h.PAR()
+}
+
+// lambdaEnv is a function's environment with every AWS endpoint at endpoint and no
+// shared configuration or credentials read.
+func lambdaEnv(t *testing.T, endpoint string) func(string) string {
+	t.Helper()
 	for k, v := range map[string]string{
 		"AWS_ENDPOINT_URL": endpoint, "AWS_REGION": "us-east-1",
 		"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_SESSION_TOKEN": "",
@@ -59,11 +70,7 @@ func lambdaPAR(t *testing.T, endpoint string) http.Handler {
 	env := map[string]string{
 		"ISSUER": issuer, "TABLE_NAME": "pargate", "KEYS_SECRET_ID": "keys", "COOKIE_SECRET_ID": "cookie",
 	}
-	h, err := awsapp.Lambda(t.Context(), func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	return h.PAR()
+	return func(k string) string { return env[k] }
 }
 
 func postPAR(h http.Handler) *httptest.ResponseRecorder {

@@ -260,7 +260,7 @@ func (it *pushedItem) pushedRequest() *oauth.PushedRequest {
 }
 
 func toCodeItem(c *oauth.AuthorizationCode) (codeItem, error) {
-	claims, err := normClaims(c.Claims)
+	claims, err := oauth.NormalizeClaims(c.Claims)
 	if err != nil {
 		return codeItem{}, err
 	}
@@ -309,7 +309,7 @@ func (it *codeItem) code() *oauth.AuthorizationCode {
 }
 
 func toGrantItem(g *oauth.Grant) (grantItem, error) {
-	claims, err := normClaims(g.Claims)
+	claims, err := oauth.NormalizeClaims(g.Claims)
 	if err != nil {
 		return grantItem{}, err
 	}
@@ -425,7 +425,7 @@ func (it *clientItem) client() *oauth.Client {
 }
 
 func toUserItem(u *oauth.User) (userItem, error) {
-	claims, err := normClaims(u.Claims)
+	claims, err := oauth.NormalizeClaims(u.Claims)
 	if err != nil {
 		return userItem{}, err
 	}
@@ -505,23 +505,4 @@ func nilIfEmpty[S ~[]E, E any](s S) S {
 		return nil
 	}
 	return s
-}
-
-// normClaims passes claims through encoding/json before they are marshalled, so
-// that what is stored is exactly the JSON the claims will be in tokens (a struct's
-// JSON names, a json.Number's value, a time's RFC 3339 form), and reads return what
-// encoding/json would decode, as the in-memory store does.
-func normClaims(claims map[string]any) (map[string]any, error) {
-	if len(claims) == 0 {
-		return nil, nil
-	}
-	b, err := json.Marshal(claims)
-	if err != nil {
-		return nil, fmt.Errorf("claims are not JSON: %w", err)
-	}
-	var out map[string]any
-	if err := json.Unmarshal(b, &out); err != nil {
-		return nil, fmt.Errorf("claims are not JSON: %w", err)
-	}
-	return out, nil
 }

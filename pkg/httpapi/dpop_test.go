@@ -4,9 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"net/http"
 	"net/url"
-	"strings"
 	"testing"
 	"time"
 
@@ -43,18 +41,7 @@ func (k dpopKey) proof(t *testing.T, ts *testServer, method, htu string, mod fun
 
 func (ts *testServer) doDPoP(t *testing.T, path, auth, proof string, body url.Values) response {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, ts.URL+path, stringsReader(body.Encode()))
-	req.Header.Set("Content-Type", form)
-	if auth != "" {
-		req.Header.Set("Authorization", auth)
-	}
-	if proof != "" {
-		req.Header.Set("DPoP", proof)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := httpapitest.PostForm(t, ts.URL+path, body, map[string]string{"Authorization": auth, "DPoP": proof})
 	defer resp.Body.Close()
 	var r response
 	r.Status = resp.StatusCode
@@ -149,8 +136,6 @@ func TestDPoP_PARBindingAndTokenBinding(t *testing.T) {
 		})
 	}
 }
-
-func stringsReader(s string) *strings.Reader { return strings.NewReader(s) }
 
 func athOf(token string) string {
 	sum := sha256.Sum256([]byte(token))

@@ -11,10 +11,10 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
-	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/pargate/pargate/pkg/httpapi/httpapitest"
 	"github.com/pargate/pargate/pkg/keys"
+	"github.com/pargate/pargate/pkg/oauth/oauthtest"
 )
 
 // Clients that sign: private_key_jwt, a client that must push request objects, and
@@ -68,15 +68,7 @@ func seedJSONWithKeys(tb testing.TB) string {
 func sign(tb testing.TB, key jose.JSONWebKey, typ string, claims any) string {
 	tb.Helper()
 	opts := (&jose.SignerOptions{}).WithType(jose.ContentType(typ)).WithHeader("kid", key.KeyID)
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(key.Algorithm), Key: key.Key}, opts)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tok, err := jwt.Signed(signer).Claims(claims).Serialize()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return tok
+	return oauthtest.SignJWT(tb, jose.SignatureAlgorithm(key.Algorithm), key.Key, opts, claims)
 }
 
 var jtiN int

@@ -22,6 +22,7 @@ import (
 	"github.com/pargate/pargate/pkg/keys"
 	"github.com/pargate/pargate/pkg/memory"
 	"github.com/pargate/pargate/pkg/oauth"
+	"github.com/pargate/pargate/pkg/oauth/oauthtest"
 	"github.com/pargate/pargate/pkg/seed"
 )
 
@@ -64,7 +65,7 @@ var seedJSON = `{
 
 type testServer struct {
 	*httptest.Server
-	clock   *httpapitest.Clock // nil with withWallClock
+	clock   *oauthtest.Clock // nil with withWallClock
 	keys    *keys.Set
 	handler *httpapi.Handler
 }
@@ -177,7 +178,7 @@ func newServer(tb testing.TB, opts ...serverOption) *testServer {
 		RequestIDs:    o.requestIDs,
 	}
 	if !o.wallClock {
-		ts.clock = httpapitest.NewClock(time.Now())
+		ts.clock = oauthtest.NewClock(time.Now())
 		parts.Now = ts.clock.Now
 	}
 	ts.handler = app.NewHandler(cfg, parts)

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+
+	"github.com/pargate/pargate/pkg/oauth/oauthtest"
 )
 
 // fakeSource hands out sets from a script; a nil set with err fails that load.
@@ -53,29 +55,12 @@ func (f *fakeSource) count() int {
 	return f.loads
 }
 
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func newTestSigner(src Source, opts ...SignerOption) (*Signer, *fakeClock, *bytes.Buffer) {
+func newTestSigner(src Source, opts ...SignerOption) (*Signer, *oauthtest.Clock, *bytes.Buffer) {
 	var logs bytes.Buffer
 	opts = append([]SignerOption{WithLogger(slog.New(slog.NewTextHandler(&logs, nil)))}, opts...)
 	s := NewSigner(src, opts...)
-	clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	s.now = clock.now
+	clock := oauthtest.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	s.now = clock.Now
 	return s, clock, &logs
 }
 
@@ -196,14 +181,14 @@ func TestSigner_PicksUpRotationAfterRefreshInterval(t *testing.T) {
 	if kid := activeKid(t, s); kid != a.KeyID {
 		t.Fatalf("kid = %q, want %q", kid, a.KeyID)
 	}
-	clock.advance(5*time.Minute - time.Second)
+	clock.Advance(5*time.Minute - time.Second)
 	if kid := activeKid(t, s); kid != a.KeyID {
 		t.Errorf("kid before the refresh interval = %q, want the cached %q", kid, a.KeyID)
 	}
 	if n := src.count(); n != 1 {
 		t.Errorf("source loaded %d times within the refresh interval, want 1", n)
 	}
-	clock.advance(time.Second)
+	clock.Advance(time.Second)
 	if kid := activeKid(t, s); kid != b.KeyID {
 		t.Errorf("kid after the refresh interval = %q, want the rotated %q", kid, b.KeyID)
 	}
@@ -222,7 +207,7 @@ func TestSigner_FailedRefreshKeepsCachedSet(t *testing.T) {
 	s, clock, logs := newTestSigner(src, WithRefresh(5*time.Minute))
 	activeKid(t, s)
 
-	clock.advance(5 * time.Minute)
+	clock.Advance(5 * time.Minute)
 	if kid := activeKid(t, s); kid != a.KeyID {
 		t.Errorf("kid after a failed refresh = %q, want the cached %q", kid, a.KeyID)
 	}
@@ -230,13 +215,13 @@ func TestSigner_FailedRefreshKeepsCachedSet(t *testing.T) {
 		t.Errorf("failed refresh not logged: %q", logs)
 	}
 	// No retry on every request while the source is down…
-	clock.advance(DefaultRetry - time.Second)
+	clock.Advance(DefaultRetry - time.Second)
 	activeKid(t, s)
 	if n := src.count(); n != 2 {
 		t.Errorf("source loaded %d times before the retry delay, want 2", n)
 	}
 	// …but soon after.
-	clock.advance(time.Second)
+	clock.Advance(time.Second)
 	if kid := activeKid(t, s); kid != b.KeyID {
 		t.Errorf("kid after the retry = %q, want %q", kid, b.KeyID)
 	}
@@ -299,7 +284,7 @@ func TestSigner_ConcurrentRefreshDoesNotBlockSigning(t *testing.T) {
 
 	// The refresh hangs; everyone else keeps signing with the cached key meanwhile.
 	src.gate = make(chan struct{})
-	clock.advance(DefaultRefresh)
+	clock.Advance(DefaultRefresh)
 	refreshed := make(chan string)
 	go func() {
 		set, err := s.Load(context.Background())

@@ -1,8 +1,6 @@
 package memory
 
 import (
-	"encoding/json"
-	"fmt"
 	"slices"
 	"time"
 
@@ -28,7 +26,7 @@ func copyClient(c *oauth.Client) *oauth.Client {
 
 func copyUser(u *oauth.User) (*oauth.User, error) {
 	out := *u
-	claims, err := normClaims(u.Claims)
+	claims, err := oauth.NormalizeClaims(u.Claims)
 	if err != nil {
 		return nil, err
 	}
@@ -53,7 +51,7 @@ func copyPushedRequest(r *oauth.PushedRequest) *oauth.PushedRequest {
 
 func copyCode(c *oauth.AuthorizationCode) (*oauth.AuthorizationCode, error) {
 	out := *c
-	claims, err := normClaims(c.Claims)
+	claims, err := oauth.NormalizeClaims(c.Claims)
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +67,7 @@ func copyCode(c *oauth.AuthorizationCode) (*oauth.AuthorizationCode, error) {
 
 func copyGrant(g *oauth.Grant) (*oauth.Grant, error) {
 	out := *g
-	claims, err := normClaims(g.Claims)
+	claims, err := oauth.NormalizeClaims(g.Claims)
 	if err != nil {
 		return nil, err
 	}
@@ -116,22 +114,4 @@ func normTimePtr(t *time.Time) *time.Time {
 	}
 	n := normTime(*t)
 	return &n
-}
-
-// normClaims deep-copies claims through encoding/json: claims are JSON values (they
-// end up in ID tokens), numbers come back as float64 and nested objects as
-// map[string]any, as they do from DynamoDB. Empty claims become nil.
-func normClaims(claims map[string]any) (map[string]any, error) {
-	if len(claims) == 0 {
-		return nil, nil
-	}
-	b, err := json.Marshal(claims)
-	if err != nil {
-		return nil, fmt.Errorf("claims are not JSON: %w", err)
-	}
-	var out map[string]any
-	if err := json.Unmarshal(b, &out); err != nil {
-		return nil, fmt.Errorf("claims are not JSON: %w", err)
-	}
-	return out, nil
 }

@@ -41,25 +41,13 @@ func TestResume_Rules(t *testing.T) {
 		{name: "RFC 9126 §4 via RFC 9101 §6.3 client_id must match the pushing client",
 			prepare: func(_ *domain, uri string) (string, string, bool) { return postID, uri, false }, code: oauth.CodeInvalidRequestURI},
 		{name: "RFC 9126 §4 an expired request_uri MUST be rejected",
-			prepare: func(d *domain, uri string) (string, string, bool) {
-				d.advance(60 * time.Second)
-				return confID, uri, false
-			}, code: oauth.CodeInvalidRequestURI},
+			prepare: later(60*time.Second, false), code: oauth.CodeInvalidRequestURI},
 		{name: "RFC 9126 §4 one second before expires_in still resolves",
-			prepare: func(d *domain, uri string) (string, string, bool) {
-				d.advance(59 * time.Second)
-				return confID, uri, false
-			}},
+			prepare: later(59*time.Second, false)},
 		{name: "docs/design.md decision 2 a resumed transaction outlives expires_in",
-			prepare: func(d *domain, uri string) (string, string, bool) {
-				d.advance(5 * time.Minute)
-				return confID, uri, true
-			}},
+			prepare: later(5*time.Minute, true)},
 		{name: "docs/design.md decision 2 a resumed transaction ends at its deadline",
-			prepare: func(d *domain, uri string) (string, string, bool) {
-				d.advance(10 * time.Minute)
-				return confID, uri, true
-			}, code: oauth.CodeInvalidRequestURI},
+			prepare: later(10*time.Minute, true), code: oauth.CodeInvalidRequestURI},
 		{name: "RFC 9126 §4 request_uri is one-time use",
 			prepare: func(d *domain, uri string) (string, string, bool) {
 				d.mustApprove(d.mustResume(confID, uri))
@@ -95,6 +83,15 @@ func TestResume_Rules(t *testing.T) {
 	}
 }
 
+// later is a TestResume_Rules row's prepare that resumes conf-client's request_uri
+// dur after the push, the browser holding it already or not (resumed).
+func later(dur time.Duration, resumed bool) func(*domain, string) (string, string, bool) {
+	return func(d *domain, uri string) (string, string, bool) {
+		d.advance(dur)
+		return confID, uri, resumed
+	}
+}
+
 // TestStartDirect_Rules: an authorization request sent to /authorize without PAR.
 func TestStartDirect_Rules(t *testing.T) {
 	for _, tc := range []struct {
@@ -118,14 +115,7 @@ func TestStartDirect_Rules(t *testing.T) {
 		{name: "OIDC Core §3.1.2.6 request objects at /authorize are request_not_supported", params: []string{"request", "a.b.c"}, code: "request_not_supported", redirect: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var opts []func(*setup)
-			if tc.cfg != nil {
-				opts = append(opts, withConfig(tc.cfg))
-			}
-			d := newDomain(t, opts...)
-			if tc.client != nil {
-				d.changeClient(confID, tc.client)
-			}
+			d := newDomainFor(t, tc.cfg, confID, tc.client)
 			params := authParams(confID, tc.params...)
 			if v := params.Get("client_id"); strings.HasSuffix(v, "\x00dup") {
 				params["client_id"] = []string{confID, confID}

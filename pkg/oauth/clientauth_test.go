@@ -136,14 +136,7 @@ func TestAuthenticateClient_PrivateKeyJWT(t *testing.T) {
 		{name: "FAPI 2.0 §5.3.2.1 aud the issuer string is accepted", cfg: fapi2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var opts []func(*setup)
-			if tc.cfg != nil {
-				opts = append(opts, withConfig(tc.cfg))
-			}
-			d := newDomain(t, opts...)
-			if tc.client != nil {
-				d.changeClient(jwtID, tc.client)
-			}
+			d := newDomainFor(t, tc.cfg, jwtID, tc.client)
 			cred := oauth.ClientCredentials{AssertionType: oauth.ClientAssertionType, Assertion: d.assertion(tc.over)}
 			if tc.cred != nil {
 				cred = tc.cred(d)

@@ -25,12 +25,12 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
-	"github.com/go-jose/go-jose/v4/jwt"
 	"golang.org/x/crypto/argon2"
 
 	"github.com/pargate/pargate/pkg/keys"
 	"github.com/pargate/pargate/pkg/memory"
 	"github.com/pargate/pargate/pkg/oauth"
+	"github.com/pargate/pargate/pkg/oauth/oauthtest"
 )
 
 const (
@@ -94,24 +94,6 @@ func cheapHash(password string) string {
 	return fmt.Sprintf("$argon2id$v=%d$m=8,t=1,p=1$%s$%s", argon2.Version, b64.EncodeToString(salt), b64.EncodeToString(sum))
 }
 
-// clock is a settable clock shared by the service and the store.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // setup is what newDomain builds a service from; options change it.
 type setup struct {
 	cfg  oauth.Config
@@ -130,13 +112,28 @@ func withStore(wrap func(oauth.Store) oauth.Store) func(*setup) {
 }
 func withSigner(sg oauth.Signer) func(*setup) { return func(s *setup) { s.signer = sg } }
 
+// newDomainFor is a domain with cfg applied to its configuration and the client id
+// changed by client, either nil for none: the setup of the table rows that vary them.
+func newDomainFor(tb testing.TB, cfg func(*oauth.Config), id string, client func(*oauth.Client)) *domain {
+	tb.Helper()
+	var opts []func(*setup)
+	if cfg != nil {
+		opts = append(opts, withConfig(cfg))
+	}
+	d := newDomain(tb, opts...)
+	if client != nil {
+		d.changeClient(id, client)
+	}
+	return d
+}
+
 // domain is one service over its own store and clock.
 type domain struct {
 	tb    testing.TB
 	ctx   context.Context
 	svc   *oauth.Service
 	store *memory.Store
-	clock *clock
+	clock *oauthtest.Clock // shared by the service and the store
 }
 
 func jwksOf(tb testing.TB, k *ecdsa.PrivateKey, kid string) json.RawMessage {
@@ -150,7 +147,7 @@ func jwksOf(tb testing.TB, k *ecdsa.PrivateKey, kid string) json.RawMessage {
 
 func newDomain(tb testing.TB, opts ...func(*setup)) *domain {
 	tb.Helper()
-	clk := &clock{now: t0}
+	clk := oauthtest.NewClock(t0)
 	st := setup{cfg: oauth.Config{
 		Issuer:                issuer,
 		PushedRequestLifetime: 60 * time.Second,
@@ -249,7 +246,7 @@ func (d *domain) changeClient(id string, change func(*oauth.Client)) *oauth.Clie
 	return d.client(id)
 }
 
-func (d *domain) advance(dur time.Duration) { d.clock.advance(dur) }
+func (d *domain) advance(dur time.Duration) { d.clock.Advance(dur) }
 func (d *domain) now() time.Time            { return d.clock.Now() }
 
 // The wrappers of the service's calls.
@@ -431,6 +428,24 @@ func wantErr(tb testing.TB, err error, code string) *oauth.Error {
 	return e
 }
 
+// wantOutcome checks a call against a row's code. With a code, the call must have
+// failed with that error and produced nothing (produced, got is what it produced), and
+// wantOutcome is true: the row is done. Without one, the call must have succeeded.
+func wantOutcome(tb testing.TB, code string, err error, produced bool, got any) (failed bool) {
+	tb.Helper()
+	if code == "" {
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return false
+	}
+	if produced {
+		tb.Fatalf("the call that must fail with %s produced %+v", code, got)
+	}
+	wantErr(tb, err, code)
+	return true
+}
+
 // claimsOf verifies token with the server's keys and returns its claims.
 func claimsOf(tb testing.TB, token string) map[string]any {
 	tb.Helper()
@@ -475,15 +490,7 @@ func sign(tb testing.TB, key crypto.Signer, alg jose.SignatureAlgorithm, typ, ki
 	if kid != "" {
 		sk = jose.JSONWebKey{Key: key, KeyID: kid}
 	}
-	s, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: sk}, opts)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	raw, err := jwt.Signed(s).Claims(claims).Serialize()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return raw
+	return oauthtest.SignJWT(tb, alg, sk, opts, claims)
 }
 
 // thumbprint is the RFC 7638 SHA-256 JWK thumbprint of key's public part.

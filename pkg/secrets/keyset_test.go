@@ -7,6 +7,7 @@ import (
 
 	"github.com/pargate/pargate/pkg/keys"
 	"github.com/pargate/pargate/pkg/secrets"
+	"github.com/pargate/pargate/pkg/secrets/secretstest"
 )
 
 func TestLoadKeySet_TellsNotRotatedYetFromAFailure(t *testing.T) {
@@ -18,15 +19,8 @@ func TestLoadKeySet_TellsNotRotatedYetFromAFailure(t *testing.T) {
 		}
 	}
 
-	want, err := keys.Rotate(nil, keys.ES256)
-	if err != nil {
-		t.Fatal(err)
-	}
-	value, err := want.MarshalJSON()
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := secrets.LoadKeySet(t.Context(), client, newSecret(t, client, string(value)))
+	want, value := secretstest.Rotated(t, nil, keys.ES256)
+	set, err := secrets.LoadKeySet(t.Context(), client, newSecret(t, client, value))
 	if err != nil || set == nil || !slices.Equal(set.KeyIDs(), want.KeyIDs()) {
 		t.Errorf("LoadKeySet of a key set = %v, %v; want kids %v", set, err, want.KeyIDs())
 	}

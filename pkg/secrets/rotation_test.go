@@ -3,7 +3,6 @@ package secrets_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"log/slog"
 	"slices"
 	"strings"
@@ -11,11 +10,11 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/pargate/pargate/pkg/keys"
 	"github.com/pargate/pargate/pkg/secrets"
+	"github.com/pargate/pargate/pkg/secrets/secretstest"
 )
 
 var steps = []string{secrets.StepCreate, secrets.StepSet, secrets.StepTest, secrets.StepFinish}
@@ -35,36 +34,17 @@ func newRotator(tb testing.TB, client secrets.RotationAPI, alg string) *secrets.
 	return r
 }
 
-// startRotation does what Secrets Manager does before it invokes the rotation
-// function: turn rotation on and stage an empty new version AWSPENDING. moto's
-// RotateSecret does both and then fails to invoke the named function (it has none,
-// and running one would need Docker), so the steps are driven by the tests instead.
+// startRotation stages a new version AWSPENDING as Secrets Manager does before it
+// invokes the rotation function (secretstest.StageRotation); the steps are driven by
+// the tests.
 func startRotation(tb testing.TB, client *secretsmanager.Client, secretID string) string {
 	tb.Helper()
 	token := randomHex(tb, 16)
-	_, err := client.RotateSecret(context.Background(), &secretsmanager.RotateSecretInput{
-		SecretId:           aws.String(secretID),
-		ClientRequestToken: aws.String(token),
-		RotationLambdaARN:  aws.String("arn:aws:lambda:us-east-1:123456789012:function:pargate-rotate-keys"),
-		RotationRules:      &types.RotationRulesType{AutomaticallyAfterDays: aws.Int64(90)},
-	})
-	var nf *types.ResourceNotFoundException
-	if err != nil && !errors.As(err, &nf) {
-		tb.Fatalf("RotateSecret: %v", err)
-	}
-	if stages := versionStages(tb, client, secretID)[token]; !slices.Equal(stages, []string{secrets.StagePending}) {
+	secretstest.StageRotation(tb, client, secretID, token)
+	if stages := secretstest.VersionStages(tb, client, secretID)[token]; !slices.Equal(stages, []string{secrets.StagePending}) {
 		tb.Fatalf("after RotateSecret, version %s has stages %v, want [AWSPENDING]", token, stages)
 	}
 	return token
-}
-
-func versionStages(tb testing.TB, client *secretsmanager.Client, secretID string) map[string][]string {
-	tb.Helper()
-	desc, err := client.DescribeSecret(context.Background(), &secretsmanager.DescribeSecretInput{SecretId: aws.String(secretID)})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return desc.VersionIdsToStages
 }
 
 func runSteps(tb testing.TB, r *secrets.Rotator, secretID, token string, steps ...string) {
@@ -82,6 +62,17 @@ func rotate(tb testing.TB, client *secretsmanager.Client, r *secrets.Rotator, se
 	token := startRotation(tb, client, secretID)
 	runSteps(tb, r, secretID, token, steps...)
 	return token
+}
+
+// rotatedSecret is a new secret of no keys after its first rotation by an ES256
+// Rotator, with its client and the rotator.
+func rotatedSecret(tb testing.TB) (*secretsmanager.Client, string, *secrets.Rotator) {
+	tb.Helper()
+	client := motoClient(tb)
+	id := newSecret(tb, client, `{"keys":[]}`)
+	r := newRotator(tb, client, keys.ES256)
+	rotate(tb, client, r, id)
+	return client, id, r
 }
 
 func currentSet(tb testing.TB, client *secretsmanager.Client, secretID string) *keys.Set {
@@ -115,7 +106,7 @@ func TestRotation_FirstRotationReplacesPlaceholder(t *testing.T) {
 		if algs := set.Algorithms(); !slices.Equal(algs, []string{keys.RS256}) {
 			t.Errorf("algorithms = %v, want the default [RS256]", algs)
 		}
-		stages := versionStages(t, client, id)
+		stages := secretstest.VersionStages(t, client, id)
 		if !slices.Equal(stages[token], []string{secrets.StageCurrent}) {
 			t.Errorf("new version stages = %v, want [AWSCURRENT] and no AWSPENDING left", stages[token])
 		}
@@ -131,10 +122,7 @@ func TestRotation_FirstRotationReplacesPlaceholder(t *testing.T) {
 // from before a rotation verifies tokens signed after it, and one holding the JWKS
 // from after verifies tokens signed before it.
 func TestRotation_PublishesKeysBeforeTheySign(t *testing.T) {
-	client := motoClient(t)
-	id := newSecret(t, client, `{"keys":[]}`)
-	r := newRotator(t, client, keys.ES256)
-	rotate(t, client, r, id)
+	client, id, r := rotatedSecret(t)
 
 	before := currentSet(t, client, id)
 	for i := range 3 {
@@ -163,10 +151,7 @@ func TestRotation_PublishesKeysBeforeTheySign(t *testing.T) {
 
 // A running signer reading the secret picks the rotation up on its next refresh.
 func TestRotation_SignerPicksUpNewKey(t *testing.T) {
-	client := motoClient(t)
-	id := newSecret(t, client, `{"keys":[]}`)
-	r := newRotator(t, client, keys.ES256)
-	rotate(t, client, r, id)
+	client, id, r := rotatedSecret(t)
 
 	signer := keys.NewSigner(secrets.NewSource(client, id), keys.WithRefresh(0))
 	first, err := signer.Load(context.Background())
@@ -241,10 +226,7 @@ func TestRotation_RefusesCorruptCurrentKeySet(t *testing.T) {
 }
 
 func TestRotation_TestSecretRejectsUnsafePendingSet(t *testing.T) {
-	client := motoClient(t)
-	id := newSecret(t, client, `{"keys":[]}`)
-	r := newRotator(t, client, keys.ES256)
-	rotate(t, client, r, id)
+	client, id, r := rotatedSecret(t)
 	current := currentSet(t, client, id)
 
 	// A pending set whose active key was never published, as a careless hand-made

@@ -2,7 +2,6 @@ package stack_test
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -37,22 +36,12 @@ func send(tb testing.TB, fn *stack.Function, ev events.APIGatewayV2HTTPRequest) 
 	if err != nil {
 		tb.Fatal(err)
 	}
+	what := ev.RequestContext.HTTP.Method + " " + ev.RawPath
 	raw, err := fn.Invoke(context.Background(), data)
 	if err != nil {
-		tb.Fatalf("%s %s: %v", ev.RequestContext.HTTP.Method, ev.RawPath, err)
+		tb.Fatalf("%s: %v", what, err)
 	}
-	var resp events.APIGatewayV2HTTPResponse
-	if err := json.Unmarshal(raw, &resp); err != nil {
-		tb.Fatalf("response %s: %v", raw, err)
-	}
-	if resp.IsBase64Encoded {
-		body, err := base64.StdEncoding.DecodeString(resp.Body)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		resp.Body, resp.IsBase64Encoded = string(body), false
-	}
-	return resp
+	return response(tb, what, raw)
 }
 
 var hiddenInput = regexp.MustCompile(`<input type="hidden" name="([a-z_]+)" value="([^"]*)">`)

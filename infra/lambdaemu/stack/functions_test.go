@@ -42,9 +42,16 @@ func invoke(tb testing.TB, fn *stack.Function, name string) events.APIGatewayV2H
 	if err != nil {
 		tb.Fatalf("%s: %v", name, err)
 	}
+	return response(tb, name, raw)
+}
+
+// response decodes a function's answer to what (the event) into the payload 2.0
+// response, its body base64-decoded where API Gateway would decode it.
+func response(tb testing.TB, what string, raw []byte) events.APIGatewayV2HTTPResponse {
+	tb.Helper()
 	var resp events.APIGatewayV2HTTPResponse
 	if err := json.Unmarshal(raw, &resp); err != nil {
-		tb.Fatalf("%s: response %s: %v", name, raw, err)
+		tb.Fatalf("%s: response %s: %v", what, raw, err)
 	}
 	if resp.IsBase64Encoded {
 		body, err := base64.StdEncoding.DecodeString(resp.Body)

@@ -1,7 +1,7 @@
 // Package httpapitest holds what the tests of pkg/httpapi and the end-to-end tests of
 // infra/localapi share, the way net/http/httptest serves net/http: a cookie-jar
 // Browser that reads the login and consent pages and follows no redirect by itself,
-// a settable Clock, the seed's user and the way a seed gains clients, and a DPoP key.
+// the seed's user and the way a seed gains clients, and a DPoP key.
 //
 // It lives under pkg/ so that both sides can import it; nothing under pkg/ imports
 // infra/. Each side keeps its own fixtures, server and assertions: only what both

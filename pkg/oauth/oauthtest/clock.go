@@ -1,12 +1,13 @@
-package httpapitest
+package oauthtest
 
 import (
 	"sync"
 	"time"
 )
 
-// Clock is a settable clock for the server's Now, so that expiry is tested without
-// sleeping. It is safe for concurrent use: handlers read it while a test advances it.
+// Clock is a settable clock for the Now of the service, the stores and the server,
+// so that expiry is tested without sleeping. It is safe for concurrent use: handlers
+// read it while a test advances it.
 type Clock struct {
 	mu  sync.Mutex
 	now time.Time
