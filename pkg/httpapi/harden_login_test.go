@@ -99,8 +99,10 @@ func TestConformance_DuplicateDecisionIsRefused(t *testing.T) {
 	b := ts.browser(t)
 	consent := b.login(t, confID, uri)
 	r := b.submit(t, consent, url.Values{"decision": {"deny", "approve"}})
-	if r.Status != http.StatusBadRequest || !strings.Contains(r.Body, "decision") {
-		t.Fatalf("two decisions: %d %s, want 400 naming decision", r.Status, r.Body)
+	// The page says so in fixed words with the code (error pages never carry the
+	// description, TestHarden_ErrorPagesInFixedWords).
+	if r.Status != http.StatusBadRequest || !strings.Contains(r.Body, oauth.CodeInvalidRequest) {
+		t.Fatalf("two decisions: %d %s, want 400 invalid_request", r.Status, r.Body)
 	}
 	if q := b.approve(t, consent); q.Get("code") == "" {
 		t.Fatalf("approve after a refused double decision: %v", q)
