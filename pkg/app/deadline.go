@@ -96,10 +96,8 @@ func (s *deadlineStore) GetRefreshToken(ctx context.Context, key string) (*oauth
 	return bounded(s, ctx, func(ctx context.Context) (*oauth.RefreshToken, error) { return s.inner.GetRefreshToken(ctx, key) })
 }
 
-func (s *deadlineStore) RotateRefreshToken(ctx context.Context, key, clientID string, now time.Time, next *oauth.RefreshToken) (*oauth.RefreshToken, error) {
-	return bounded(s, ctx, func(ctx context.Context) (*oauth.RefreshToken, error) {
-		return s.inner.RotateRefreshToken(ctx, key, clientID, now, next)
-	})
+func (s *deadlineStore) RotateRefreshToken(ctx context.Context, key, clientID string, now time.Time, next *oauth.RefreshToken) error {
+	return bounded0(s, ctx, func(ctx context.Context) error { return s.inner.RotateRefreshToken(ctx, key, clientID, now, next) })
 }
 
 func (s *deadlineStore) UseOnce(ctx context.Context, key string, expiresAt, now time.Time) error {
