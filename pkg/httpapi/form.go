@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/pargate/pargate/pkg/oauth"
 )
@@ -88,8 +89,14 @@ func (h *Handler) backChannel(endpoint string, serve func(ctx context.Context, c
 			h.methodNotAllowed(w, r, http.MethodPost)
 			return
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
-		defer cancel()
+		ctx := r.Context()
+		if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > requestTimeout {
+			// observe's one deadline per request (Options.RequestDeadline), if set,
+			// is sooner: no second timer.
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, requestTimeout)
+			defer cancel()
+		}
 		form, err := readForm(w, r)
 		if errors.Is(err, errTooLarge) {
 			noteError(ctx, oauth.InvalidRequest("body too large"))

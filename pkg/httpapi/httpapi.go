@@ -81,6 +81,10 @@ type Options struct {
 	// the Lambda request id); either may be empty. pkg/awsapp provides it, so the edge
 	// knows nothing of Lambda.
 	RequestIDs func(r *http.Request) (id, invocation string)
+	// RequestDeadline, if positive, is the one deadline of each request, set once by
+	// observe: the store calls of the request run under it instead of a timer each
+	// (app.WithDeadlines, issue 15). pkg/app sets it to app.StoreCallTimeout.
+	RequestDeadline time.Duration
 }
 
 // Handler serves the endpoints.

@@ -95,7 +95,15 @@ func (h *Handler) observe(next http.Handler) http.Handler {
 		start := time.Now()
 		l := &requestLog{}
 		sw := &statusWriter{ResponseWriter: w}
-		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), requestLogKey{}, l)))
+		ctx := context.WithValue(r.Context(), requestLogKey{}, l)
+		if h.opts.RequestDeadline > 0 {
+			// One deadline per request: app.WithDeadlines runs every store call of the
+			// request under it rather than arming a timer per call.
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, h.opts.RequestDeadline)
+			defer cancel()
+		}
+		next.ServeHTTP(sw, r.WithContext(ctx))
 		h.record(r, l, sw.statusOr200(), time.Since(start))
 	})
 }
