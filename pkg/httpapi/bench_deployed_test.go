@@ -75,4 +75,3 @@ func BenchmarkPARHarness(b *testing.B) {
 		}
 	}
 }
-

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pargate/pargate/pkg/oauth"
@@ -27,7 +28,7 @@ func readForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 	if r.ContentLength > maxBodyBytes {
 		return nil, errTooLarge
 	}
-	buf, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	body, err := readBody(http.MaxBytesReader(w, r.Body, maxBodyBytes), r.ContentLength)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -35,12 +36,35 @@ func readForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 		}
 		return nil, oauth.InvalidRequest("the body could not be read")
 	}
-	form, err := url.ParseQuery(string(buf))
+	form, err := url.ParseQuery(body)
 	if err != nil {
 		return nil, oauth.InvalidRequest("the body is not valid form encoding")
 	}
 	return form, nil
 }
+
+// readBody reads r to its end into a string with one allocation when the length
+// is announced (issue 15: no []byte copied into a string), as io.ReadAll would.
+func readBody(r io.Reader, length int64) (string, error) {
+	var b strings.Builder
+	if length > 0 && length <= maxBodyBytes {
+		b.Grow(int(length))
+	}
+	chunk := chunkPool.Get().(*[512]byte)
+	defer chunkPool.Put(chunk)
+	for {
+		n, err := r.Read(chunk[:])
+		b.Write(chunk[:n])
+		if err == io.EOF {
+			return b.String(), nil
+		}
+		if err != nil {
+			return "", err
+		}
+	}
+}
+
+var chunkPool = sync.Pool{New: func() any { return new([512]byte) }}
 
 // credentials extracts what the request presents for client authentication.
 func credentials(r *http.Request, form url.Values) (oauth.ClientCredentials, error) {

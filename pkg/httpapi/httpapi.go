@@ -5,11 +5,13 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pargate/pargate/pkg/metrics"
@@ -240,9 +242,17 @@ func resourceStatusFor(code string) int {
 
 // noStore marks a response as not cacheable (RFC 6749 §5.1).
 func noStore(w http.ResponseWriter) {
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Pragma", "no-cache")
+	h := w.Header()
+	h["Cache-Control"], h["Pragma"] = noStoreValue, noCacheValue
 }
+
+// Header values shared by every response (issue 15: no slice per header). Their
+// length is their capacity, so a later Header.Add copies rather than writes into them.
+var (
+	noStoreValue = []string{"no-store"}
+	noCacheValue = []string{"no-cache"}
+	jsonValue    = []string{jsonContentType}
+)
 
 // writeJSON writes a protocol response: never cached (RFC 6749 §5.1, docs/design.md decision 10).
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -256,13 +266,38 @@ func writeJSONCacheable(w http.ResponseWriter, v any) {
 }
 
 func writeJSONStatus(w http.ResponseWriter, status int, v any) {
-	body, err := json.Marshal(v)
-	if err != nil {
-		status, body = http.StatusInternalServerError, []byte(`{"error":"server_error"}`)
+	// A pooled buffer and encoder (issue 15); the body is what json.Marshal writes,
+	// without the newline Encode adds.
+	je := jsonPool.Get().(*jsonEncoder)
+	defer je.put()
+	body := []byte(`{"error":"server_error"}`)
+	if err := je.enc.Encode(v); err == nil {
+		body = bytes.TrimSuffix(je.buf.Bytes(), []byte("\n"))
+	} else {
+		status = http.StatusInternalServerError
 	}
-	w.Header().Set("Content-Type", jsonContentType)
+	w.Header()["Content-Type"] = jsonValue
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
+}
+
+type jsonEncoder struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+var jsonPool = sync.Pool{New: func() any {
+	je := &jsonEncoder{}
+	je.enc = json.NewEncoder(&je.buf)
+	return je
+}}
+
+func (je *jsonEncoder) put() {
+	if je.buf.Cap() > 64<<10 {
+		return // a JWKS or metadata document is small; anything larger is not kept
+	}
+	je.buf.Reset()
+	jsonPool.Put(je)
 }
 
 type errorBody struct {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/pargate/pargate/pkg/metrics"
@@ -93,8 +94,13 @@ func (h *Handler) observe(next http.Handler) http.Handler {
 			return
 		}
 		start := time.Now()
-		l := &requestLog{}
-		sw := &statusWriter{ResponseWriter: w}
+		// The request's log context and status writer come from a pool (issue 15):
+		// nothing keeps them past the request, the handlers being done when
+		// ServeHTTP returns.
+		o := observedPool.Get().(*observed)
+		defer o.put()
+		l, sw := &o.log, &o.w
+		sw.ResponseWriter = w
 		ctx := context.WithValue(r.Context(), requestLogKey{}, l)
 		if h.opts.RequestDeadline > 0 {
 			// One deadline per request: app.WithDeadlines runs every store call of the
@@ -106,6 +112,19 @@ func (h *Handler) observe(next http.Handler) http.Handler {
 		next.ServeHTTP(sw, r.WithContext(ctx))
 		h.record(r, l, sw.statusOr200(), time.Since(start))
 	})
+}
+
+// observed is what observe needs per request, allocated together and pooled.
+type observed struct {
+	log requestLog
+	w   statusWriter
+}
+
+var observedPool = sync.Pool{New: func() any { return new(observed) }}
+
+func (o *observed) put() {
+	*o = observed{}
+	observedPool.Put(o)
 }
 
 // record writes the access log line and the metrics of one request.

@@ -14,12 +14,19 @@ func randomValue() (string, error) {
 	if _, err := rand.Read(b); err != nil {
 		return "", fmt.Errorf("random value: %w", err)
 	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
+	return encodeKey(b), nil
+}
+
+// encodeKey is base64.RawURLEncoding.EncodeToString of a 32-byte value with one
+// allocation (the string) instead of two (issue 15).
+func encodeKey(b []byte) string {
+	var out [43]byte // base64.RawURLEncoding.EncodedLen(32)
+	return string(base64.RawURLEncoding.AppendEncode(out[:0], b))
 }
 
 // HashKey is the storage key of a secret reference (request_uri reference, code): a
 // leaked table hands out no usable value (docs/design.md decision 1).
 func HashKey(value string) string {
 	sum := sha256.Sum256([]byte(value))
-	return base64.RawURLEncoding.EncodeToString(sum[:])
+	return encodeKey(sum[:])
 }
