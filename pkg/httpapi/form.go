@@ -21,9 +21,12 @@ var errTooLarge = errors.New("request body too large")
 // readForm reads an application/x-www-form-urlencoded POST body of at most
 // maxBodyBytes (RFC 9126 §2, RFC 6749 §3.2).
 func readForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != formContentType {
-		return nil, oauth.InvalidRequest("the body must be %s", formContentType)
+	// The exact media type, as clients send it, needs no parsing (issue 15).
+	if ct := r.Header.Get("Content-Type"); ct != formContentType {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || mt != formContentType {
+			return nil, oauth.InvalidRequest("the body must be %s", formContentType)
+		}
 	}
 	if r.ContentLength > maxBodyBytes {
 		return nil, errTooLarge

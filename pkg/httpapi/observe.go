@@ -101,7 +101,8 @@ func (h *Handler) observe(next http.Handler) http.Handler {
 		defer o.put()
 		l, sw := &o.log, &o.w
 		sw.ResponseWriter = w
-		ctx := context.WithValue(r.Context(), requestLogKey{}, l)
+		o.ctx = logContext{Context: r.Context(), log: l}
+		var ctx context.Context = &o.ctx
 		if h.opts.RequestDeadline > 0 {
 			// One deadline per request: app.WithDeadlines runs every store call of the
 			// request under it rather than arming a timer per call.
@@ -118,6 +119,21 @@ func (h *Handler) observe(next http.Handler) http.Handler {
 type observed struct {
 	log requestLog
 	w   statusWriter
+	ctx logContext
+}
+
+// logContext is the request's context with its log context under requestLogKey: a
+// context.WithValue without the allocation.
+type logContext struct {
+	context.Context
+	log *requestLog
+}
+
+func (c *logContext) Value(key any) any {
+	if _, ok := key.(requestLogKey); ok {
+		return c.log
+	}
+	return c.Context.Value(key)
 }
 
 var observedPool = sync.Pool{New: func() any { return new(observed) }}
