@@ -270,7 +270,7 @@ func writeJSONStatus(w http.ResponseWriter, status int, v any) {
 	// without the newline Encode adds.
 	je := jsonPool.Get().(*jsonEncoder)
 	defer je.put()
-	body := []byte(`{"error":"server_error"}`)
+	body := serverErrorBody
 	if err := je.enc.Encode(v); err == nil {
 		body = bytes.TrimSuffix(je.buf.Bytes(), []byte("\n"))
 	} else {
@@ -280,6 +280,10 @@ func writeJSONStatus(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }
+
+// serverErrorBody answers a value that does not encode; a package variable, so the
+// happy path does not allocate the literal.
+var serverErrorBody = []byte(`{"error":"server_error"}`)
 
 type jsonEncoder struct {
 	buf bytes.Buffer
