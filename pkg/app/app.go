@@ -74,6 +74,7 @@ func NewHandler(cfg config.Config, p Parts) *httpapi.Handler {
 		Logger:          p.Logger,
 		Metrics:         m,
 		RequestIDs:      p.RequestIDs,
+		RequestDeadline: StoreCallTimeout,
 	})
 }
 

@@ -9,15 +9,20 @@ import (
 	"github.com/pargate/pargate/pkg/oauth"
 )
 
-// StoreCallTimeout bounds each store call, the SDK's retries included. A request
-// makes a handful of store calls in sequence (at most four on the token endpoint), so
-// a store that stops answering fails the request with temporarily_unavailable well
-// inside the edge's 8 s request bound and the functions' 10 s Lambda timeout
-// (template.yaml), instead of the Lambda being killed with a 502 and no answer.
+// StoreCallTimeout bounds the store calls of one request, the SDK's retries
+// included: NewHandler gives each request one deadline this far from its start
+// (httpapi.Options.RequestDeadline) and every store call of the request runs under
+// it, so a store that stops answering fails the request with
+// temporarily_unavailable well inside the edge's 8 s request bound and the
+// functions' 10 s Lambda timeout (template.yaml), instead of the Lambda being killed
+// with a 502 and no answer. One deadline per request, not one timer per store call
+// (issue 15): the request's calls share it.
 const StoreCallTimeout = 2 * time.Second
 
-// WithDeadlines returns store with every call bounded by d: each call runs under a
-// context that ends after d (or earlier, if the caller's does). A call that fails
+// WithDeadlines returns store with every call bounded by d: a call whose context
+// already ends within d (the request's one deadline, httpapi.Options.RequestDeadline)
+// runs under that context, arming no timer of its own; any other call runs under a
+// context that ends after d. A call that fails
 // because that deadline passed returns an error wrapping oauth.ErrUnavailable, so
 // the edge answers 503 temporarily_unavailable with Retry-After (docs/design.md decision
 // 10), whatever the store made of the timeout. The stores enforce their invariants
@@ -36,15 +41,18 @@ type deadlineStore struct {
 // oauth.ErrUnavailable; a definite answer (not found, conflict, used) stays what it
 // is even if it came as the deadline passed.
 func bounded[T any](s *deadlineStore, ctx context.Context, f func(context.Context) (T, error)) (T, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.d)
-	defer cancel()
+	if dl, ok := ctx.Deadline(); !ok || dl.After(time.Now().Add(s.d)) {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.d)
+		defer cancel()
+	}
 	v, err := f(ctx)
 	if err == nil || errors.Is(err, oauth.ErrUnavailable) {
 		return v, err
 	}
 	definite := errors.Is(err, oauth.ErrNotFound) || errors.Is(err, oauth.ErrConflict) || errors.Is(err, oauth.ErrUsed)
 	if errors.Is(err, context.DeadlineExceeded) || (!definite && errors.Is(ctx.Err(), context.DeadlineExceeded)) {
-		err = fmt.Errorf("%w: store call exceeded its %v deadline: %w", oauth.ErrUnavailable, s.d, err)
+		err = fmt.Errorf("%w: store call exceeded its deadline (at most %v): %w", oauth.ErrUnavailable, s.d, err)
 	}
 	return v, err
 }
@@ -96,10 +104,8 @@ func (s *deadlineStore) GetRefreshToken(ctx context.Context, key string) (*oauth
 	return bounded(s, ctx, func(ctx context.Context) (*oauth.RefreshToken, error) { return s.inner.GetRefreshToken(ctx, key) })
 }
 
-func (s *deadlineStore) RotateRefreshToken(ctx context.Context, key, clientID string, now time.Time, next *oauth.RefreshToken) (*oauth.RefreshToken, error) {
-	return bounded(s, ctx, func(ctx context.Context) (*oauth.RefreshToken, error) {
-		return s.inner.RotateRefreshToken(ctx, key, clientID, now, next)
-	})
+func (s *deadlineStore) RotateRefreshToken(ctx context.Context, key, clientID string, now time.Time, next *oauth.RefreshToken) error {
+	return bounded0(s, ctx, func(ctx context.Context) error { return s.inner.RotateRefreshToken(ctx, key, clientID, now, next) })
 }
 
 func (s *deadlineStore) UseOnce(ctx context.Context, key string, expiresAt, now time.Time) error {

@@ -23,7 +23,7 @@ func TestWithDeadlines_AHangingCallIsUnavailableAtTheDeadline(t *testing.T) {
 		},
 		oauthtest.MethodConsumeCode: func(ctx context.Context) error { _, err := store.ConsumeCode(ctx, "k", "c", now); return err },
 		oauthtest.MethodRotateRefreshToken: func(ctx context.Context) error {
-			_, err := store.RotateRefreshToken(ctx, "k", "c", now, oauthtest.RefreshToken(t, now, "g"))
+			err := store.RotateRefreshToken(ctx, "k", "c", now, oauthtest.RefreshToken(t, now, "g"))
 			return err
 		},
 	}

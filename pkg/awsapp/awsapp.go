@@ -30,6 +30,7 @@ import (
 // touches the network: keys and the cookie key are loaded on first use (cold start
 // stays small, and /par never reads a secret).
 func Lambda(ctx context.Context, getenv func(string) string) (*httpapi.Handler, error) {
+	TuneRuntime(getenv) // runtime.go
 	cfg, err := config.FromEnv(getenv, "TABLE_NAME", "KEYS_SECRET_ID", "COOKIE_SECRET_ID")
 	if err != nil {
 		return nil, err

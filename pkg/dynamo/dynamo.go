@@ -349,25 +349,25 @@ func (s *Store) GetRefreshToken(ctx context.Context, key string) (*oauth.Refresh
 }
 
 // RotateRefreshToken marks the token under key as used, checks its grant and stores
-// next in one TransactWriteItems, and returns the old token. It succeeds only if the
+// next in one TransactWriteItems, and nothing else: the old token is not read back. It succeeds only if the
 // old token exists, is bound to clientID, is unused, expires after now and belongs to
 // next's grant, and that grant exists, is not revoked and expires after now. When the
 // old token's condition fails, the token as it was (returned with the cancellation,
-// ReturnValuesOnConditionCheckFailure) tells reuse (bound to clientID and used: the
-// stored token and an error wrapping oauth.ErrUsed) from anything else
+// ReturnValuesOnConditionCheckFailure) tells reuse (bound to clientID and used: an
+// error wrapping oauth.ErrUsed) from anything else
 // (oauth.ErrNotFound). oauth.ErrConflict if next.Key is taken. Nothing is written
 // when it fails.
-func (s *Store) RotateRefreshToken(ctx context.Context, key, clientID string, now time.Time, next *oauth.RefreshToken) (*oauth.RefreshToken, error) {
+func (s *Store) RotateRefreshToken(ctx context.Context, key, clientID string, now time.Time, next *oauth.RefreshToken) error {
 	if next == nil {
-		return nil, errors.New("rotate refresh token: no next token")
+		return errors.New("rotate refresh token: no next token")
 	}
 	if next.Key == key {
 		// DynamoDB refuses two operations on one item in a transaction.
-		return nil, fmt.Errorf("rotate refresh token: next token under the old key: %w", oauth.ErrConflict)
+		return fmt.Errorf("rotate refresh token: next token under the old key: %w", oauth.ErrConflict)
 	}
 	av, err := marshal(toRefreshItem(next))
 	if err != nil {
-		return nil, fmt.Errorf("rotate refresh token: %w", err)
+		return fmt.Errorf("rotate refresh token: %w", err)
 	}
 	wid := newWriteID()
 	av[attrWriteID] = str(wid)
@@ -408,37 +408,29 @@ func (s *Store) RotateRefreshToken(ctx context.Context, key, clientID string, no
 	reasons, err := s.transact(ctx, in)
 	switch {
 	case err != nil:
-		return nil, fmt.Errorf("rotate refresh token: %w", err)
+		return fmt.Errorf("rotate refresh token: %w", err)
 	case writtenBefore(reasons, 2, wid):
 		// A retry found this call's own transaction committed: go on as if the
 		// first attempt had answered.
 	case reasonIs(reasons, 0, condFailed):
 		return s.refusedRefreshToken(ctx, key, clientID, reasons[0].Item)
 	case reasonIs(reasons, 1, condFailed):
-		return nil, fmt.Errorf("rotate refresh token: grant: %w", oauth.ErrNotFound)
+		return fmt.Errorf("rotate refresh token: grant: %w", oauth.ErrNotFound)
 	case reasonIs(reasons, 2, condFailed):
-		return nil, fmt.Errorf("rotate refresh token: %w", oauth.ErrConflict)
+		return fmt.Errorf("rotate refresh token: %w", oauth.ErrConflict)
 	case reasons != nil:
-		return nil, fmt.Errorf("rotate refresh token: %w", unexpected(reasons))
+		return fmt.Errorf("rotate refresh token: %w", unexpected(reasons))
 	}
-	// The update's own result is not returned by TransactWriteItems: the old token
-	// is read back. Its used_at is ours, since the transaction set it and nothing
-	// unsets it.
-	old, err := s.GetRefreshToken(ctx, key)
-	if err != nil {
-		return nil, fmt.Errorf("rotate refresh token: read the rotated token: %w", err)
-	}
-	return old, nil
+	return nil
 }
 
 // refusedRefreshToken decides why the old token's condition in RotateRefreshToken
-// failed, from item, the token as the transaction saw it: the stored token with
-// oauth.ErrUsed if it exists, is bound to clientID and was used, otherwise
+// failed, from item, the token as the transaction saw it: oauth.ErrUsed if it exists, is bound to clientID and was used, otherwise
 // oauth.ErrNotFound. DynamoDB and moto return the item with the cancellation; a
 // stand-in that does not (item empty: the token is missing or was not returned) is
 // asked with a strongly consistent read, which sees at least what the transaction
 // saw, since nothing unsets used_at.
-func (s *Store) refusedRefreshToken(ctx context.Context, key, clientID string, item map[string]types.AttributeValue) (*oauth.RefreshToken, error) {
+func (s *Store) refusedRefreshToken(ctx context.Context, key, clientID string, item map[string]types.AttributeValue) error {
 	if len(item) == 0 {
 		out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
 			TableName:      &s.table,
@@ -446,18 +438,14 @@ func (s *Store) refusedRefreshToken(ctx context.Context, key, clientID string, i
 			ConsistentRead: aws.Bool(true),
 		})
 		if err != nil {
-			return nil, fmt.Errorf("rotate refresh token: read the refused token: %w", classify(err))
+			return fmt.Errorf("rotate refresh token: read the refused token: %w", classify(err))
 		}
 		item = out.Item
 	}
 	if !usedBy(item, attrUsedAt, clientID) {
-		return nil, fmt.Errorf("rotate refresh token: %w", oauth.ErrNotFound)
+		return fmt.Errorf("rotate refresh token: %w", oauth.ErrNotFound)
 	}
-	var it refreshItem
-	if err := unmarshal(item, &it); err != nil {
-		return nil, fmt.Errorf("rotate refresh token: %w", err)
-	}
-	return it.refreshToken(), fmt.Errorf("rotate refresh token: %w", oauth.ErrUsed)
+	return fmt.Errorf("rotate refresh token: %w", oauth.ErrUsed)
 }
 
 // UseOnce records key until expiresAt in one conditional PutItem, which succeeds

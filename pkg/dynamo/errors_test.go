@@ -101,7 +101,7 @@ func TestErrors_OutagesAndThrottlingAreUnavailable(t *testing.T) {
 				t.Errorf("GetRefreshToken: got %v, want oauth.ErrUnavailable", err)
 			}
 			next := oauthtest.RefreshToken(t, now, grant.ID)
-			if _, err := s.RotateRefreshToken(t.Context(), rt.Key, rt.ClientID, now, next); !errors.Is(err, oauth.ErrUnavailable) {
+			if err := s.RotateRefreshToken(t.Context(), rt.Key, rt.ClientID, now, next); !errors.Is(err, oauth.ErrUnavailable) {
 				t.Errorf("RotateRefreshToken: got %v, want oauth.ErrUnavailable", err)
 			}
 		})

@@ -94,7 +94,7 @@ func TestItems_AreReadableWithConditionAttributesOnTop(t *testing.T) {
 		t.Error("unused refresh token has a used_at attribute")
 	}
 	next := oauthtest.RefreshToken(t, now, rt.GrantID)
-	if _, err := s.RotateRefreshToken(t.Context(), rt.Key, rt.ClientID, now, next); err != nil {
+	if err := s.RotateRefreshToken(t.Context(), rt.Key, rt.ClientID, now, next); err != nil {
 		t.Fatal(err)
 	}
 	wantN(t, rawItem(t, client, table, "rt#"+rt.Key), "used_at", now.UnixMilli())

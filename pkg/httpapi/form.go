@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/pargate/pargate/pkg/oauth"
 )
@@ -19,14 +21,17 @@ var errTooLarge = errors.New("request body too large")
 // readForm reads an application/x-www-form-urlencoded POST body of at most
 // maxBodyBytes (RFC 9126 §2, RFC 6749 §3.2).
 func readForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != formContentType {
-		return nil, oauth.InvalidRequest("the body must be %s", formContentType)
+	// The exact media type, as clients send it, needs no parsing (issue 15).
+	if ct := r.Header.Get("Content-Type"); ct != formContentType {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || mt != formContentType {
+			return nil, oauth.InvalidRequest("the body must be %s", formContentType)
+		}
 	}
 	if r.ContentLength > maxBodyBytes {
 		return nil, errTooLarge
 	}
-	buf, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	body, err := readBody(http.MaxBytesReader(w, r.Body, maxBodyBytes), r.ContentLength)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -34,12 +39,35 @@ func readForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 		}
 		return nil, oauth.InvalidRequest("the body could not be read")
 	}
-	form, err := url.ParseQuery(string(buf))
+	form, err := url.ParseQuery(body)
 	if err != nil {
 		return nil, oauth.InvalidRequest("the body is not valid form encoding")
 	}
 	return form, nil
 }
+
+// readBody reads r to its end into a string with one allocation when the length
+// is announced (issue 15: no []byte copied into a string), as io.ReadAll would.
+func readBody(r io.Reader, length int64) (string, error) {
+	var b strings.Builder
+	if length > 0 && length <= maxBodyBytes {
+		b.Grow(int(length))
+	}
+	chunk := chunkPool.Get().(*[512]byte)
+	defer chunkPool.Put(chunk)
+	for {
+		n, err := r.Read(chunk[:])
+		b.Write(chunk[:n])
+		if err == io.EOF {
+			return b.String(), nil
+		}
+		if err != nil {
+			return "", err
+		}
+	}
+}
+
+var chunkPool = sync.Pool{New: func() any { return new([512]byte) }}
 
 // credentials extracts what the request presents for client authentication.
 func credentials(r *http.Request, form url.Values) (oauth.ClientCredentials, error) {
@@ -93,8 +121,14 @@ func (h *Handler) backChannel(endpoint string, serve func(ctx context.Context, c
 			h.methodNotAllowed(w, r, http.MethodPost)
 			return
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
-		defer cancel()
+		ctx := r.Context()
+		if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > requestTimeout {
+			// observe's one deadline per request (Options.RequestDeadline), if set,
+			// is sooner: no second timer.
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, requestTimeout)
+			defer cancel()
+		}
 		form, err := readForm(w, r)
 		if errors.Is(err, errTooLarge) {
 			noteError(ctx, oauth.InvalidRequest("body too large"))

@@ -5,11 +5,13 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pargate/pargate/pkg/metrics"
@@ -81,6 +83,10 @@ type Options struct {
 	// the Lambda request id); either may be empty. pkg/awsapp provides it, so the edge
 	// knows nothing of Lambda.
 	RequestIDs func(r *http.Request) (id, invocation string)
+	// RequestDeadline, if positive, is the one deadline of each request, set once by
+	// observe: the store calls of the request run under it instead of a timer each
+	// (app.WithDeadlines, issue 15). pkg/app sets it to app.StoreCallTimeout.
+	RequestDeadline time.Duration
 }
 
 // Handler serves the endpoints.
@@ -242,9 +248,17 @@ func resourceStatusFor(code string) int {
 
 // noStore marks a response as not cacheable (RFC 6749 §5.1).
 func noStore(w http.ResponseWriter) {
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Pragma", "no-cache")
+	h := w.Header()
+	h["Cache-Control"], h["Pragma"] = noStoreValue, noCacheValue
 }
+
+// Header values shared by every response (issue 15: no slice per header). Their
+// length is their capacity, so a later Header.Add copies rather than writes into them.
+var (
+	noStoreValue = []string{"no-store"}
+	noCacheValue = []string{"no-cache"}
+	jsonValue    = []string{jsonContentType}
+)
 
 // writeJSON writes a protocol response: never cached (RFC 6749 §5.1, docs/design.md decision 10).
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -258,13 +272,42 @@ func writeJSONCacheable(w http.ResponseWriter, v any) {
 }
 
 func writeJSONStatus(w http.ResponseWriter, status int, v any) {
-	body, err := json.Marshal(v)
-	if err != nil {
-		status, body = http.StatusInternalServerError, []byte(`{"error":"server_error"}`)
+	// A pooled buffer and encoder (issue 15); the body is what json.Marshal writes,
+	// without the newline Encode adds.
+	je := jsonPool.Get().(*jsonEncoder)
+	defer je.put()
+	body := serverErrorBody
+	if err := je.enc.Encode(v); err == nil {
+		body = bytes.TrimSuffix(je.buf.Bytes(), []byte("\n"))
+	} else {
+		status = http.StatusInternalServerError
 	}
-	w.Header().Set("Content-Type", jsonContentType)
+	w.Header()["Content-Type"] = jsonValue
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
+}
+
+// serverErrorBody answers a value that does not encode; a package variable, so the
+// happy path does not allocate the literal.
+var serverErrorBody = []byte(`{"error":"server_error"}`)
+
+type jsonEncoder struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+var jsonPool = sync.Pool{New: func() any {
+	je := &jsonEncoder{}
+	je.enc = json.NewEncoder(&je.buf)
+	return je
+}}
+
+func (je *jsonEncoder) put() {
+	if je.buf.Cap() > 64<<10 {
+		return // a JWKS or metadata document is small; anything larger is not kept
+	}
+	je.buf.Reset()
+	jsonPool.Put(je)
 }
 
 type errorBody struct {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/pargate/pargate/pkg/metrics"
@@ -94,11 +95,53 @@ func (h *Handler) observe(next http.Handler) http.Handler {
 			return
 		}
 		start := time.Now()
-		l := &requestLog{}
-		sw := &statusWriter{ResponseWriter: w}
-		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), requestLogKey{}, l)))
+		// The request's log context and status writer come from a pool (issue 15):
+		// nothing keeps them past the request, the handlers being done when
+		// ServeHTTP returns.
+		o := observedPool.Get().(*observed)
+		defer o.put()
+		l, sw := &o.log, &o.w
+		sw.ResponseWriter = w
+		o.ctx = logContext{Context: r.Context(), log: l}
+		var ctx context.Context = &o.ctx
+		if h.opts.RequestDeadline > 0 {
+			// One deadline per request: app.WithDeadlines runs every store call of the
+			// request under it rather than arming a timer per call.
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, h.opts.RequestDeadline)
+			defer cancel()
+		}
+		next.ServeHTTP(sw, r.WithContext(ctx))
 		h.record(r, l, sw.statusOr200(), time.Since(start))
 	})
+}
+
+// observed is what observe needs per request, allocated together and pooled.
+type observed struct {
+	log requestLog
+	w   statusWriter
+	ctx logContext
+}
+
+// logContext is the request's context with its log context under requestLogKey: a
+// context.WithValue without the allocation.
+type logContext struct {
+	context.Context
+	log *requestLog
+}
+
+func (c *logContext) Value(key any) any {
+	if _, ok := key.(requestLogKey); ok {
+		return c.log
+	}
+	return c.Context.Value(key)
+}
+
+var observedPool = sync.Pool{New: func() any { return new(observed) }}
+
+func (o *observed) put() {
+	*o = observed{}
+	observedPool.Put(o)
 }
 
 // record writes the access log line and the metrics of one request.

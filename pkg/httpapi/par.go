@@ -9,6 +9,9 @@ import (
 	"github.com/pargate/pargate/pkg/oauth"
 )
 
+// pushCounters are the business counters of a push, one slice for all (issue 15).
+var pushCounters = []string{metrics.PushedRequests}
+
 // par serves the pushed authorization request endpoint (RFC 9126 §2).
 func (h *Handler) par() http.Handler {
 	return h.backChannel(h.urls.PAR, func(ctx context.Context, client *oauth.Client, form url.Values, dpop oauth.DPoP) (int, any, error) {
@@ -19,7 +22,7 @@ func (h *Handler) par() http.Handler {
 		}
 		// RFC 9126 §2.2: "the server MUST generate a request URI and provide it in the
 		// response with a 201 HTTP status code".
-		noteOutcome(ctx, outcomePushCreated, metrics.PushedRequests)
+		noteOutcome(ctx, outcomePushCreated, pushCounters...)
 		return http.StatusCreated, res, nil
 	})
 }

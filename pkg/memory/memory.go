@@ -331,22 +331,22 @@ func (s *Store) GetRefreshToken(ctx context.Context, key string) (*oauth.Refresh
 	return copyRefreshToken(rt), nil
 }
 
-// RotateRefreshToken marks the token under key as used at now, stores a copy of next
-// and returns a copy of the old token, under one lock hold. It succeeds only if the
+// RotateRefreshToken marks the token under key as used at now and stores a copy of
+// next, under one lock hold. It succeeds only if the
 // old token exists, is bound to clientID, is unused, expires after now and belongs to
 // next's grant, and that grant exists, is not revoked and expires after now. If the
-// old token exists, is bound to clientID and was used, it returns a copy of it and an
-// error wrapping oauth.ErrUsed; oauth.ErrConflict if next.Key is taken; otherwise
+// old token exists, is bound to clientID and was used, it returns an error wrapping
+// oauth.ErrUsed; oauth.ErrConflict if next.Key is taken; otherwise
 // oauth.ErrNotFound. It changes nothing when it fails.
-func (s *Store) RotateRefreshToken(ctx context.Context, key, clientID string, now time.Time, next *oauth.RefreshToken) (*oauth.RefreshToken, error) {
+func (s *Store) RotateRefreshToken(ctx context.Context, key, clientID string, now time.Time, next *oauth.RefreshToken) error {
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("rotate refresh token: %w", err)
+		return fmt.Errorf("rotate refresh token: %w", err)
 	}
 	if next == nil {
-		return nil, errors.New("rotate refresh token: no next token")
+		return errors.New("rotate refresh token: no next token")
 	}
 	if next.Key == key {
-		return nil, fmt.Errorf("rotate refresh token: next token under the old key: %w", oauth.ErrConflict)
+		return fmt.Errorf("rotate refresh token: next token under the old key: %w", oauth.ErrConflict)
 	}
 	now = normTime(now)
 	s.mu.Lock()
@@ -355,23 +355,23 @@ func (s *Store) RotateRefreshToken(ctx context.Context, key, clientID string, no
 	old, ok := s.refresh[key]
 	switch {
 	case !ok || old.ClientID != clientID:
-		return nil, fmt.Errorf("rotate refresh token: %w", oauth.ErrNotFound)
+		return fmt.Errorf("rotate refresh token: %w", oauth.ErrNotFound)
 	case old.UsedAt != nil:
-		return copyRefreshToken(old), fmt.Errorf("rotate refresh token: %w", oauth.ErrUsed)
+		return fmt.Errorf("rotate refresh token: %w", oauth.ErrUsed)
 	case !old.ExpiresAt.After(now) || old.GrantID != next.GrantID:
-		return nil, fmt.Errorf("rotate refresh token: %w", oauth.ErrNotFound)
+		return fmt.Errorf("rotate refresh token: %w", oauth.ErrNotFound)
 	}
 	if g, ok := s.grants[old.GrantID]; !ok || g.RevokedAt != nil || !g.ExpiresAt.After(now) {
-		return nil, fmt.Errorf("rotate refresh token: grant: %w", oauth.ErrNotFound)
+		return fmt.Errorf("rotate refresh token: grant: %w", oauth.ErrNotFound)
 	}
 	if _, ok := s.refresh[next.Key]; ok {
-		return nil, fmt.Errorf("rotate refresh token: %w", oauth.ErrConflict)
+		return fmt.Errorf("rotate refresh token: %w", oauth.ErrConflict)
 	}
 	used := *old
 	used.UsedAt = &now
 	s.refresh[key] = &used
 	s.refresh[next.Key] = copyRefreshToken(next)
-	return copyRefreshToken(&used), nil
+	return nil
 }
 
 // UseOnce records key until expiresAt, or returns oauth.ErrConflict if it is

@@ -10,9 +10,7 @@
 package metrics
 
 import (
-	"encoding/json"
 	"io"
-	"math"
 	"sync"
 	"time"
 )
@@ -89,92 +87,20 @@ func (e *Emitter) WithClock(now func() time.Time) *Emitter {
 	return &Emitter{w: e.w, service: e.service, now: now}
 }
 
-// metadata is the _aws member (EMF specification: "Metadata object").
-type metadata struct {
-	// Timestamp is milliseconds since the epoch.
-	Timestamp         int64       `json:"Timestamp"`
-	CloudWatchMetrics []directive `json:"CloudWatchMetrics"`
-}
-
-// directive is a MetricDirective: the metrics named in it are published under each
-// of its dimension sets, their values and the dimensions' values being members of
-// the document's root.
-type directive struct {
-	Namespace  string     `json:"Namespace"`
-	Dimensions [][]string `json:"Dimensions"`
-	Metrics    []metric   `json:"Metrics"`
-}
-
-type metric struct {
-	Name string `json:"Name"`
-	Unit string `json:"Unit"`
-}
-
 // Record writes r as one EMF line. A failed write is returned; callers on the
-// request path ignore it, as they would a failed log line.
+// request path ignore it, as they would a failed log line. The line is built by an
+// appending encoder into a pooled buffer (encode.go): no map, no reflection.
 func (e *Emitter) Record(r Request) error {
-	line, err := e.document(r)
-	if err != nil {
-		return err
-	}
+	bp := bufPool.Get().(*[]byte)
+	line := e.appendDocument((*bp)[:0], r)
 	e.mu.Lock()
-	defer e.mu.Unlock()
-	_, err = e.w.Write(line)
+	_, err := e.w.Write(line)
+	e.mu.Unlock()
+	if cap(line) <= maxPooled {
+		*bp = line
+		bufPool.Put(bp)
+	}
 	return err
-}
-
-// document builds the EMF document of r, newline-terminated.
-func (e *Emitter) document(r Request) ([]byte, error) {
-	// EMF: dimension values "MUST NOT be empty".
-	route, outcome := nonEmpty(r.Route, "other"), nonEmpty(r.Outcome, "unknown")
-	root := map[string]any{
-		DimService: e.service,
-		DimRoute:   route,
-		DimOutcome: outcome,
-		Requests:   1,
-		// Microsecond precision; CloudWatch keeps the value as a double.
-		Latency: math.Round(float64(r.Latency)/float64(time.Microsecond)) / 1000,
-	}
-	directives := []directive{
-		{
-			Namespace:  Namespace,
-			Dimensions: [][]string{{DimService, DimRoute}, {DimService, DimRoute, DimOutcome}},
-			Metrics:    []metric{{Requests, UnitCount}},
-		},
-		{
-			Namespace:  Namespace,
-			Dimensions: [][]string{{DimService, DimRoute}},
-			Metrics:    []metric{{Latency, UnitMilliseconds}},
-		},
-	}
-	if r.ErrorCode != "" {
-		root[DimErrorCode] = r.ErrorCode
-		root[Errors] = 1
-		directives = append(directives, directive{
-			Namespace:  Namespace,
-			Dimensions: [][]string{{DimService, DimErrorCode}},
-			Metrics:    []metric{{Errors, UnitCount}},
-		})
-	}
-	if len(r.Counters) > 0 {
-		d := directive{Namespace: Namespace, Dimensions: [][]string{{DimService}}}
-		for _, name := range r.Counters {
-			if _, dup := root[name]; dup {
-				continue
-			}
-			root[name] = 1
-			d.Metrics = append(d.Metrics, metric{name, UnitCount})
-		}
-		if len(d.Metrics) > 0 {
-			directives = append(directives, d)
-		}
-	}
-	root["_aws"] = metadata{Timestamp: e.now().UnixMilli(), CloudWatchMetrics: directives}
-	line, err := json.Marshal(root)
-	if err != nil {
-		return nil, err
-	}
-	return append(line, '\n'), nil
 }
 
 func nonEmpty(s, def string) string {

@@ -108,9 +108,9 @@ func (f *failing) GetRefreshToken(ctx context.Context, key string) (*oauth.Refre
 	return f.Store.GetRefreshToken(ctx, key)
 }
 
-func (f *failing) RotateRefreshToken(ctx context.Context, key, clientID string, now time.Time, next *oauth.RefreshToken) (*oauth.RefreshToken, error) {
+func (f *failing) RotateRefreshToken(ctx context.Context, key, clientID string, now time.Time, next *oauth.RefreshToken) error {
 	if err := f.err("RotateRefreshToken"); err != nil {
-		return nil, err
+		return err
 	}
 	return f.Store.RotateRefreshToken(ctx, key, clientID, now, next)
 }

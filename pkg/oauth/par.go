@@ -69,7 +69,7 @@ func (s *Service) Push(ctx context.Context, client *Client, params url.Values, d
 func (s *Service) storeRequest(ctx context.Context, client *Client, req *AuthorizationRequest, via requestChannel, lifetime time.Duration) (string, error) {
 	// RFC 9126 §2.2: the request_uri "MUST contain some part generated using a
 	// cryptographically strong pseudorandom algorithm".
-	ref, err := randomValue()
+	uri, ref, err := randomRequestURI()
 	if err != nil {
 		return "", ServerError(err)
 	}
@@ -87,5 +87,5 @@ func (s *Service) storeRequest(ctx context.Context, client *Client, req *Authori
 	if err := s.store.CreatePushedRequest(ctx, rec); err != nil {
 		return "", AsError(fmt.Errorf("store pushed request: %w", err))
 	}
-	return RequestURIPrefix + ref, nil
+	return uri, nil
 }

@@ -81,13 +81,15 @@ type RefreshTokens interface {
 	// GetRefreshToken returns the token, used or not, or ErrNotFound.
 	GetRefreshToken(ctx context.Context, key string) (*RefreshToken, error)
 	// RotateRefreshToken marks the token under key as used and stores next, in one
-	// atomic step, and returns the old token. It succeeds only if the old token
-	// exists, is bound to clientID, is unused, expires after now, belongs to
-	// next.GrantID, and that grant exists, is not revoked and has not expired. If the old token was already used it returns the
-	// stored token and an error wrapping ErrUsed (reuse: the caller revokes the
-	// grant); otherwise ErrNotFound. Nothing is written when it fails.
-	// Of any number of concurrent calls for one token, at most one succeeds.
-	RotateRefreshToken(ctx context.Context, key, clientID string, now time.Time, next *RefreshToken) (*RefreshToken, error)
+	// atomic step. It succeeds only if the old token exists, is bound to clientID,
+	// is unused, expires after now, belongs to next.GrantID, and that grant exists,
+	// is not revoked and has not expired. If the old token was already used it
+	// returns an error wrapping ErrUsed (reuse: the caller revokes the grant);
+	// otherwise ErrNotFound. Nothing is written when it fails. It returns only an
+	// error: the caller read the old token before (issue 15: no read-back, so a
+	// rotation is one store call). Of any number of concurrent calls for one
+	// token, at most one succeeds.
+	RotateRefreshToken(ctx context.Context, key, clientID string, now time.Time, next *RefreshToken) error
 }
 
 // Replays remembers one-time identifiers, such as the jti of client assertions and

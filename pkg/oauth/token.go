@@ -252,7 +252,7 @@ func (s *Service) refresh(ctx context.Context, client *Client, params url.Values
 	// extraordinary circumstances": under fapi2 the token stays valid and is only
 	// checked; otherwise it is rotated atomically.
 	if nextRT != nil {
-		_, err = s.store.RotateRefreshToken(ctx, key, client.ID, now, nextRT)
+		err = s.store.RotateRefreshToken(ctx, key, client.ID, now, nextRT)
 		if errors.Is(err, ErrUsed) {
 			// RFC 9700 §4.14.2: reuse of a rotated refresh token revokes the family.
 			if rerr := s.store.RevokeGrant(ctx, old.GrantID, now); rerr != nil && !errors.Is(rerr, ErrNotFound) {

@@ -303,20 +303,14 @@ func (f *Faulty) GetRefreshToken(ctx context.Context, key string) (*oauth.Refres
 	return result(out, err)
 }
 
-func (f *Faulty) RotateRefreshToken(ctx context.Context, key, clientID string, now time.Time, next *oauth.RefreshToken) (*oauth.RefreshToken, error) {
+func (f *Faulty) RotateRefreshToken(ctx context.Context, key, clientID string, now time.Time, next *oauth.RefreshToken) error {
 	keys := []string{key, "", ""}
 	if next != nil {
 		keys[1], keys[2] = next.Key, next.GrantID
 	}
-	var out *oauth.RefreshToken
-	err := f.do(ctx, Call{Method: MethodRotateRefreshToken, Keys: keys, ClientID: clientID}, func() (err error) {
-		out, err = f.inner.RotateRefreshToken(ctx, key, clientID, now, next)
-		return err
+	return f.do(ctx, Call{Method: MethodRotateRefreshToken, Keys: keys, ClientID: clientID}, func() error {
+		return f.inner.RotateRefreshToken(ctx, key, clientID, now, next)
 	})
-	if errors.Is(err, oauth.ErrUsed) && !errors.Is(err, ErrInjected) {
-		return out, err // the contract returns the stored token with ErrUsed
-	}
-	return result(out, err)
 }
 
 func (f *Faulty) UseOnce(ctx context.Context, key string, expiresAt, now time.Time) error {
