@@ -108,7 +108,14 @@ func commands() []*command {
 			summary: "delete a user", flags: one((*env).userDelete)},
 
 		{name: "import", args: "seed.json", pos: "the seed file", minArgs: 1, maxArgs: 1, needs: needTable,
-			summary: "write a seed file's clients and users, replacing those with the same ids", flags: one((*env).importSeed)},
+			summary: "write a seed file's clients and users, replacing those with the same ids;\n" +
+				"the demo seed's published client secret and password are refused without --allow-demo",
+			flags: func(fs *flag.FlagSet) action {
+				allowDemo := fs.Bool("allow-demo", false, "import the demo seed's published credentials (local or throwaway tables only)")
+				return func(ctx context.Context, e *env, args []string) error {
+					return e.importSeed(ctx, args[0], *allowDemo)
+				}
+			}},
 
 		{
 			name: "keys rotate", args: "[--in-process] [--alg ALG] [--wait 2m]", needs: needKeys,
