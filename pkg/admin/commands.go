@@ -97,7 +97,7 @@ func commands() []*command {
 		{name: "user set-password", args: "USERNAME", pos: "USERNAME", minArgs: 1, maxArgs: 1, needs: needTable,
 			summary: "set a user's password (prompted for, or the first line of stdin)", flags: one((*env).userSetPassword)},
 		{name: "user disable", args: "USERNAME", pos: "USERNAME", minArgs: 1, maxArgs: 1, needs: needTable,
-			summary: "refuse the user's new logins", flags: one(func(e *env, ctx context.Context, name string) error {
+			summary: "refuse the user's new logins and cut off its grants", flags: one(func(e *env, ctx context.Context, name string) error {
 				return e.userSetDisabled(ctx, name, true)
 			})},
 		{name: "user enable", args: "USERNAME", pos: "USERNAME", minArgs: 1, maxArgs: 1, needs: needTable,
@@ -106,6 +106,14 @@ func commands() []*command {
 			})},
 		{name: "user delete", args: "USERNAME", pos: "USERNAME", minArgs: 1, maxArgs: 1, needs: needTable,
 			summary: "delete a user", flags: one((*env).userDelete)},
+		{name: "user revoke-grants", args: "USERNAME", pos: "USERNAME", minArgs: 1, maxArgs: 1, needs: needTable,
+			summary: "revoke every live grant of the user (their refresh and access tokens stop working)",
+			flags:   one((*env).userRevokeGrants)},
+		{name: "grants list", args: "USERNAME", pos: "USERNAME", minArgs: 1, maxArgs: 1, needs: needTable,
+			summary: "list the user's grants, revoked and expired ones included (never their claims)",
+			flags:   one((*env).grantList)},
+		{name: "grants revoke", args: "GRANT_ID", pos: "GRANT_ID", minArgs: 1, maxArgs: 1, needs: needTable,
+			summary: "revoke one grant", flags: one((*env).grantRevoke)},
 
 		{name: "import", args: "seed.json", pos: "the seed file", minArgs: 1, maxArgs: 1, needs: needTable,
 			summary: "write a seed file's clients and users, replacing those with the same ids;\n" +
