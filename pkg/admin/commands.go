@@ -140,6 +140,12 @@ func commands() []*command {
 				}
 			},
 		},
+		{name: "keys revoke", args: "KID", pos: "KID", minArgs: 1, maxArgs: 1, needs: needKeys,
+			summary: "remove a compromised signing key from the key set at once (the incident procedure:\n" +
+				"tokens it signed stop verifying; if it was active, the published successor signs)",
+			flags: one(func(e *env, ctx context.Context, kid string) error {
+				return e.keysRevoke(ctx, kid, e.cli.Getenv(EnvKeyAlg))
+			})},
 		{name: "keys show", needs: needKeys,
 			summary: "print the public JWKS of the current key set (what /jwks serves)",
 			flags:   noFlags(func(ctx context.Context, e *env, _ []string) error { return e.keysShow(ctx) })},
