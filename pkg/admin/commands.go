@@ -97,7 +97,7 @@ func commands() []*command {
 		{name: "user set-password", args: "USERNAME", pos: "USERNAME", minArgs: 1, maxArgs: 1, needs: needTable,
 			summary: "set a user's password (prompted for, or the first line of stdin)", flags: one((*env).userSetPassword)},
 		{name: "user disable", args: "USERNAME", pos: "USERNAME", minArgs: 1, maxArgs: 1, needs: needTable,
-			summary: "refuse the user's new logins", flags: one(func(e *env, ctx context.Context, name string) error {
+			summary: "refuse the user's new logins and cut off its grants", flags: one(func(e *env, ctx context.Context, name string) error {
 				return e.userSetDisabled(ctx, name, true)
 			})},
 		{name: "user enable", args: "USERNAME", pos: "USERNAME", minArgs: 1, maxArgs: 1, needs: needTable,
@@ -106,9 +106,24 @@ func commands() []*command {
 			})},
 		{name: "user delete", args: "USERNAME", pos: "USERNAME", minArgs: 1, maxArgs: 1, needs: needTable,
 			summary: "delete a user", flags: one((*env).userDelete)},
+		{name: "user revoke-grants", args: "USERNAME", pos: "USERNAME", minArgs: 1, maxArgs: 1, needs: needTable,
+			summary: "revoke every live grant of the user (their refresh and access tokens stop working)",
+			flags:   one((*env).userRevokeGrants)},
+		{name: "grants list", args: "USERNAME", pos: "USERNAME", minArgs: 1, maxArgs: 1, needs: needTable,
+			summary: "list the user's grants, revoked and expired ones included (never their claims)",
+			flags:   one((*env).grantList)},
+		{name: "grants revoke", args: "GRANT_ID", pos: "GRANT_ID", minArgs: 1, maxArgs: 1, needs: needTable,
+			summary: "revoke one grant", flags: one((*env).grantRevoke)},
 
 		{name: "import", args: "seed.json", pos: "the seed file", minArgs: 1, maxArgs: 1, needs: needTable,
-			summary: "write a seed file's clients and users, replacing those with the same ids", flags: one((*env).importSeed)},
+			summary: "write a seed file's clients and users, replacing those with the same ids;\n" +
+				"the demo seed's published client secret and password are refused without --allow-demo",
+			flags: func(fs *flag.FlagSet) action {
+				allowDemo := fs.Bool("allow-demo", false, "import the demo seed's published credentials (local or throwaway tables only)")
+				return func(ctx context.Context, e *env, args []string) error {
+					return e.importSeed(ctx, args[0], *allowDemo)
+				}
+			}},
 
 		{
 			name: "keys rotate", args: "[--in-process] [--alg ALG] [--wait 2m]", needs: needKeys,
@@ -125,6 +140,12 @@ func commands() []*command {
 				}
 			},
 		},
+		{name: "keys revoke", args: "KID", pos: "KID", minArgs: 1, maxArgs: 1, needs: needKeys,
+			summary: "remove a compromised signing key from the key set at once (the incident procedure:\n" +
+				"tokens it signed stop verifying; if it was active, the published successor signs)",
+			flags: one(func(e *env, ctx context.Context, kid string) error {
+				return e.keysRevoke(ctx, kid, e.cli.Getenv(EnvKeyAlg))
+			})},
 		{name: "keys show", needs: needKeys,
 			summary: "print the public JWKS of the current key set (what /jwks serves)",
 			flags:   noFlags(func(ctx context.Context, e *env, _ []string) error { return e.keysShow(ctx) })},

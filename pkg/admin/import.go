@@ -2,6 +2,8 @@ package admin
 
 import (
 	"context"
+	"fmt"
+	"strings"
 
 	"github.com/pargate/pargate/pkg/seed"
 )
@@ -9,10 +11,18 @@ import (
 // importSeed writes a seed file's clients and users with seed.Import, the path the
 // local server seeds its store by: existing clients and users with the same ids are
 // replaced. Secrets and passwords in the file are hashed, never printed.
-func (e *env) importSeed(ctx context.Context, path string) error {
+//
+// The demo seed's client secret and password are published in the repository: a
+// file carrying them is refused unless allowDemo, so the README's local example
+// cannot plant a known credential in a real deployment.
+func (e *env) importSeed(ctx context.Context, path string, allowDemo bool) error {
 	f, err := seed.ReadFile(path)
 	if err != nil {
 		return err
+	}
+	if published := seed.PublishedCredentials(f); len(published) > 0 && !allowDemo {
+		return fmt.Errorf("%s carries the demo seed's published credentials (%s): anyone could use them; "+
+			"change them, or give --allow-demo for a local or throwaway table", path, strings.Join(published, ", "))
 	}
 	if err := seed.Import(ctx, e.store, f); err != nil {
 		return err

@@ -22,7 +22,7 @@ func TestImport_WritesTheSeedFilesClientsAndUsers(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	r := h.run("", "import", path)
+	r := h.run("", "import", "--allow-demo", path)
 	var out struct {
 		Clients []string `json:"clients"`
 		Users   []string `json:"users"`
@@ -60,7 +60,7 @@ func TestImport_WritesTheSeedFilesClientsAndUsers(t *testing.T) {
 	}
 
 	// Importing again replaces; nothing is duplicated.
-	h.run("", "import", path).ok(t, nil)
+	h.run("", "import", path, "--allow-demo").ok(t, nil)
 	clients, err := h.store.ListClients(t.Context())
 	if err != nil {
 		t.Fatal(err)

@@ -26,12 +26,13 @@ const (
 // userView is a user as the CLI prints it: never the password hash.
 type userView struct {
 	Username string         `json:"username"`
+	Sub      string         `json:"sub"`
 	Claims   map[string]any `json:"claims,omitempty"`
 	Disabled bool           `json:"disabled"`
 }
 
 func viewUser(u *oauth.User) userView {
-	return userView{Username: u.Username, Claims: u.Claims, Disabled: u.Disabled}
+	return userView{Username: u.Username, Sub: u.Subject(), Claims: u.Claims, Disabled: u.Disabled}
 }
 
 func checkUsername(name string) error {
@@ -149,7 +150,15 @@ func (e *env) userCreate(ctx context.Context, username, claimsPath string) error
 	if err != nil {
 		return err
 	}
-	u := &oauth.User{Username: username, PasswordHash: hash, Claims: claims}
+	// OIDC Core §2: a random sub, never the username, so a re-created name is a new
+	// identity; a `sub` claim pins it, as it does in a seed file.
+	sub, _ := claims["sub"].(string)
+	if sub == "" {
+		if sub, err = oauth.NewSubject(); err != nil {
+			return err
+		}
+	}
+	u := &oauth.User{Username: username, PasswordHash: hash, Claims: claims, Sub: sub}
 	if err := e.store.CreateUser(ctx, u); err != nil {
 		if errors.Is(err, oauth.ErrConflict) {
 			return fmt.Errorf("user %q already exists (use user set-password to change the password)", username)

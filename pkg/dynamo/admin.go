@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -79,9 +80,10 @@ func (s *Store) CreateUser(ctx context.Context, u *oauth.User) error {
 
 // SetUserPassword replaces the user's password hash and returns the updated user,
 // or oauth.ErrNotFound if there is no such user. Claims and the disabled flag are
-// left as they are.
+// left as they are. tokens_valid_after moves to now in the same write: the user's
+// existing grants are cut off.
 func (s *Store) SetUserPassword(ctx context.Context, username, passwordHash string) (*oauth.User, error) {
-	u, err := s.updateUser(ctx, username, "password_hash", &types.AttributeValueMemberS{Value: passwordHash})
+	u, err := s.updateUser(ctx, username, "password_hash", &types.AttributeValueMemberS{Value: passwordHash}, true)
 	if err != nil {
 		return nil, fmt.Errorf("set password of user %s: %w", username, err)
 	}
@@ -89,9 +91,11 @@ func (s *Store) SetUserPassword(ctx context.Context, username, passwordHash stri
 }
 
 // SetUserDisabled disables or enables the user and returns the updated user, or
-// oauth.ErrNotFound if there is no such user.
+// oauth.ErrNotFound if there is no such user. Disabling also moves
+// tokens_valid_after to now in the same write, so enabling the user again does not
+// revive the grants made before.
 func (s *Store) SetUserDisabled(ctx context.Context, username string, disabled bool) (*oauth.User, error) {
-	u, err := s.updateUser(ctx, username, "disabled", &types.AttributeValueMemberBOOL{Value: disabled})
+	u, err := s.updateUser(ctx, username, "disabled", &types.AttributeValueMemberBOOL{Value: disabled}, disabled)
 	if err != nil {
 		return nil, fmt.Errorf("set disabled of user %s: %w", username, err)
 	}
@@ -159,14 +163,25 @@ func (s *Store) deleteExisting(ctx context.Context, pk string) error {
 }
 
 // updateUser sets one attribute of an existing user and returns the user as written.
-func (s *Store) updateUser(ctx context.Context, username, attr string, value types.AttributeValue) (*oauth.User, error) {
+//
+// With cutOff it also moves tokens_valid_after to now in the same write, so every
+// grant of the user made until now stops yielding tokens (oauth.User.TokensValidAfter).
+func (s *Store) updateUser(ctx context.Context, username, attr string, value types.AttributeValue, cutOff bool) (*oauth.User, error) {
+	update := "SET #attr = :value"
+	names := map[string]string{"#pk": attrPK, "#attr": attr}
+	values := map[string]types.AttributeValue{":value": value}
+	if cutOff {
+		update += ", #tva = :tva"
+		names["#tva"] = "tokens_valid_after"
+		values[":tva"] = number(millis(time.Now()))
+	}
 	out, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 &s.table,
 		Key:                       keyAV(prefixUser + username),
-		UpdateExpression:          aws.String("SET #attr = :value"),
+		UpdateExpression:          aws.String(update),
 		ConditionExpression:       aws.String("attribute_exists(#pk)"),
-		ExpressionAttributeNames:  map[string]string{"#pk": attrPK, "#attr": attr},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":value": value},
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: values,
 		ReturnValues:              types.ReturnValueAllNew,
 	})
 	var ccf *types.ConditionalCheckFailedException

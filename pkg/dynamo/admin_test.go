@@ -171,12 +171,18 @@ func TestAdmin_SetUserPasswordAndDisabledChangeOnlyThatAttribute(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	before := time.Now().Truncate(time.Millisecond)
 	got, err := s.SetUserPassword(ctx, u.Username, "$argon2id$new")
 	if err != nil {
 		t.Fatalf("SetUserPassword: %v", err)
 	}
+	// A password change cuts the user's grants off: tokens_valid_after moves to now.
+	if tva := got.TokensValidAfter; tva.Before(before) || tva.After(time.Now()) {
+		t.Errorf("SetUserPassword left tokens_valid_after at %v, want now (after %v)", tva, before)
+	}
 	want := *u
 	want.PasswordHash = "$argon2id$new"
+	want.TokensValidAfter = got.TokensValidAfter
 	if !reflect.DeepEqual(got, &want) {
 		t.Errorf("SetUserPassword returned\n%+v\nwant\n%+v", got, &want)
 	}
@@ -185,7 +191,12 @@ func TestAdmin_SetUserPasswordAndDisabledChangeOnlyThatAttribute(t *testing.T) {
 	if err != nil {
 		t.Fatalf("SetUserDisabled: %v", err)
 	}
+	// Disabling cuts the grants off too, so enabling again revives none of them.
+	if got.TokensValidAfter.Before(want.TokensValidAfter) {
+		t.Errorf("SetUserDisabled moved tokens_valid_after back to %v", got.TokensValidAfter)
+	}
 	want.Disabled = true
+	want.TokensValidAfter = got.TokensValidAfter
 	if !reflect.DeepEqual(got, &want) {
 		t.Errorf("SetUserDisabled returned\n%+v\nwant\n%+v", got, &want)
 	}
@@ -196,8 +207,8 @@ func TestAdmin_SetUserPasswordAndDisabledChangeOnlyThatAttribute(t *testing.T) {
 	if !reflect.DeepEqual(stored, &want) {
 		t.Errorf("stored user is\n%+v\nwant\n%+v", stored, &want)
 	}
-	if got, err := s.SetUserDisabled(ctx, u.Username, false); err != nil || got.Disabled {
-		t.Errorf("SetUserDisabled(false) = %+v, %v", got, err)
+	if got, err := s.SetUserDisabled(ctx, u.Username, false); err != nil || got.Disabled || !got.TokensValidAfter.Equal(want.TokensValidAfter) {
+		t.Errorf("SetUserDisabled(false) = %+v, %v; want enabled with tokens_valid_after kept at %v", got, err, want.TokensValidAfter)
 	}
 }
 

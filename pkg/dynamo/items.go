@@ -93,6 +93,7 @@ type grantItem struct {
 	PK                   string         `dynamodbav:"pk"`
 	ClientID             string         `dynamodbav:"client_id"`
 	Subject              string         `dynamodbav:"sub"`
+	Username             string         `dynamodbav:"username,omitempty"`
 	Scopes               []string       `dynamodbav:"scope,omitempty"`
 	AuthTime             int64          `dynamodbav:"auth_time"`
 	Claims               map[string]any `dynamodbav:"claims,omitempty"`
@@ -155,6 +156,11 @@ type userItem struct {
 	PasswordHash string         `dynamodbav:"password_hash"`
 	Claims       map[string]any `dynamodbav:"claims,omitempty"`
 	Disabled     bool           `dynamodbav:"disabled"`
+	// Subject is the user's `sub` (oauth.User.Sub). It is not named `sub`: that
+	// attribute keys the grants-by-user index, which holds grants only.
+	Subject string `dynamodbav:"subject,omitempty"`
+	// TokensValidAfter is oauth.User.TokensValidAfter in epoch milliseconds; 0 is none.
+	TokensValidAfter int64 `dynamodbav:"tokens_valid_after,omitempty"`
 }
 
 // jsonTags lets the nested oauth.AuthorizationRequest keep its JSON field names
@@ -317,6 +323,7 @@ func toGrantItem(g *oauth.Grant) (grantItem, error) {
 		PK:                   prefixGrant + g.ID,
 		ClientID:             g.ClientID,
 		Subject:              g.Subject,
+		Username:             g.Username,
 		Scopes:               nilIfEmpty(g.Scopes),
 		AuthTime:             millis(g.AuthTime),
 		Claims:               claims,
@@ -333,6 +340,7 @@ func (it *grantItem) grant() *oauth.Grant {
 		ID:                   it.PK[len(prefixGrant):],
 		ClientID:             it.ClientID,
 		Subject:              it.Subject,
+		Username:             it.Username,
 		Scopes:               it.Scopes,
 		AuthTime:             fromMillis(it.AuthTime),
 		Claims:               it.Claims,
@@ -435,16 +443,22 @@ func toUserItem(u *oauth.User) (userItem, error) {
 		PasswordHash: u.PasswordHash,
 		Claims:       claims,
 		Disabled:     u.Disabled,
+
+		Subject:          u.Sub,
+		TokensValidAfter: millis(u.TokensValidAfter),
 	}, nil
 }
 
 func (it *userItem) user() *oauth.User {
-	return &oauth.User{
+	u := &oauth.User{
 		Username:     it.Username,
 		PasswordHash: it.PasswordHash,
 		Claims:       it.Claims,
 		Disabled:     it.Disabled,
+		Sub:          it.Subject,
 	}
+	u.TokensValidAfter = fromMillis(it.TokensValidAfter)
+	return u
 }
 
 // millis is t in epoch milliseconds, the unit of every time attribute; the zero

@@ -16,15 +16,17 @@ import (
 const tableReadyTimeout = 2 * time.Minute
 
 // CreateTable creates the store's table if it does not exist (on-demand billing,
-// string partition key `pk`), waits until it is active, and makes sure TTL is
+// string partition key `pk`, the grants-by-subject index IndexBySubject), waits until it is active, and makes sure TTL is
 // enabled on `ttl`. The tests and the local server (STORE=dynamodb) use it; in AWS
 // the SAM template declares the same table.
 func CreateTable(ctx context.Context, client *dynamodb.Client, table string) error {
+	subAttr, subIndex := bySubjectIndex()
 	_, err := client.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:            &table,
-		BillingMode:          types.BillingModePayPerRequest,
-		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String(attrPK), AttributeType: types.ScalarAttributeTypeS}},
-		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String(attrPK), KeyType: types.KeyTypeHash}},
+		TableName:              &table,
+		BillingMode:            types.BillingModePayPerRequest,
+		AttributeDefinitions:   []types.AttributeDefinition{{AttributeName: aws.String(attrPK), AttributeType: types.ScalarAttributeTypeS}, subAttr},
+		KeySchema:              []types.KeySchemaElement{{AttributeName: aws.String(attrPK), KeyType: types.KeyTypeHash}},
+		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{subIndex},
 	})
 	// An existing table is fine: the local server is restarted against the same
 	// endpoint; TTL is still checked below.

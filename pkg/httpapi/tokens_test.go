@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/pargate/pargate/pkg/memory"
 )
 
 // tokensFor runs the flow for confID with scope and returns the token response.
@@ -162,11 +164,17 @@ func TestIntrospect(t *testing.T) {
 
 // OIDC Core §5.3, RFC 6750.
 func TestUserinfo(t *testing.T) {
-	ts := newServer(t)
+	store := seededStore(t, memory.New())
+	ts := newServer(t, withStore(store))
+	user, err := store.GetUser(t.Context(), username)
+	if err != nil {
+		t.Fatal(err)
+	}
 	tok := tokensFor(t, ts, "openid profile email")
 	at := tok["access_token"].(string)
 	r := ts.do(t, nil, http.MethodGet, "/userinfo", "Bearer "+at, "", "")
-	if r.Status != 200 || r.JSON["sub"] != username || r.JSON["email"] != "alice@example.org" || r.JSON["name"] != "Alice Example" {
+	// OIDC Core §2: the sub is the user's stored, random subject, never the username.
+	if r.Status != 200 || r.JSON["sub"] != user.Sub || user.Sub == "" || user.Sub == username || r.JSON["email"] != "alice@example.org" || r.JSON["name"] != "Alice Example" {
 		t.Fatalf("userinfo: %d %s", r.Status, r.Body)
 	}
 	if r := ts.do(t, nil, http.MethodPost, "/userinfo", "", form, "access_token="+url.QueryEscape(at)); r.Status != 200 {

@@ -39,5 +39,12 @@ func (s *Service) parseAccessToken(ctx context.Context, token string, now time.T
 	if grant.RevokedAt != nil || !now.Before(grant.ExpiresAt) {
 		return nil, ErrNotFound
 	}
+	// The user must still be there, enabled and not have cut the grant off: RFC 6750
+	// §3.1 invalid_token at userinfo, RFC 7662 §2.2 inactive at introspection.
+	if err := s.checkGrantUser(ctx, grant); errors.Is(err, errUserCutOff) {
+		return nil, ErrNotFound
+	} else if err != nil {
+		return nil, err
+	}
 	return &accessToken{claims: at, grant: grant}, nil
 }

@@ -33,6 +33,12 @@ func (s *Service) Introspect(ctx context.Context, client *Client, params url.Val
 			grant.RevokedAt != nil || !now.Before(grant.ExpiresAt) {
 			return inactive, nil
 		}
+		// RFC 7662 §2.2: a token of a deleted, disabled or cut-off user is not active.
+		if uerr := s.checkGrantUser(ctx, grant); errors.Is(uerr, errUserCutOff) {
+			return inactive, nil
+		} else if uerr != nil {
+			return nil, AsError(fmt.Errorf("introspect: %w", uerr))
+		}
 		out := map[string]any{
 			"active": true, "client_id": rt.ClientID, "sub": grant.Subject, "iss": s.cfg.Issuer,
 			"iat": rt.IssuedAt.Unix(), "exp": rt.ExpiresAt.Unix(), "token_type": "refresh_token",

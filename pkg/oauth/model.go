@@ -83,10 +83,24 @@ type User struct {
 	PasswordHash string         `json:"password_hash"`
 	Claims       map[string]any `json:"claims,omitempty"`
 	Disabled     bool           `json:"disabled,omitempty"`
+	// Sub is the user's immutable subject identifier, random at creation (NewSubject)
+	// unless a seed pins it: OIDC Core §2, "never reassigned", so a deleted and
+	// re-created username does not inherit the old identity.
+	Sub string `json:"sub,omitempty"`
+	// TokensValidAfter cuts the user's grants off: a grant created at or before it
+	// yields no more tokens, userinfo or active introspection. Disabling the user and
+	// changing the password move it to now.
+	TokensValidAfter time.Time `json:"tokens_valid_after,omitzero"`
 }
 
-// Subject is the stable `sub` for the user: the `sub` claim if set, else the username.
+// Subject is the stable `sub` for the user: Sub. A user stored before Sub existed
+// keeps the subject it had then — the `sub` claim if set, else the username — so
+// its relying parties' account links survive the upgrade; every user created since
+// has a random Sub (docs/design.md, "Users, grants and keys").
 func (u *User) Subject() string {
+	if u.Sub != "" {
+		return u.Sub
+	}
 	if s, ok := u.Claims["sub"].(string); ok && s != "" {
 		return s
 	}
@@ -172,9 +186,13 @@ type AuthorizationCode struct {
 // authorization code refers to it, so revoking it (refresh token reuse, code replay,
 // RFC 7009 revocation) revokes the whole family.
 type Grant struct {
-	ID                   string          `json:"grant_id"`
-	ClientID             string          `json:"client_id"`
-	Subject              string          `json:"sub"`
+	ID       string `json:"grant_id"`
+	ClientID string `json:"client_id"`
+	Subject  string `json:"sub"`
+	// Username names the user the grant is for, so refresh, userinfo and
+	// introspection can check that the user still exists, is enabled, still has
+	// Subject and has not cut the grant off (User.TokensValidAfter).
+	Username             string          `json:"username,omitempty"`
 	Scopes               []string        `json:"scope,omitempty"`
 	AuthTime             time.Time       `json:"auth_time"`
 	Claims               map[string]any  `json:"claims,omitempty"`

@@ -222,6 +222,13 @@ func (s *Service) refresh(ctx context.Context, client *Client, params url.Values
 	if err != nil || grant.RevokedAt != nil || !now.Before(grant.ExpiresAt) {
 		return nil, InvalidGrant("the refresh token is invalid, expired or revoked")
 	}
+	// RFC 6749 §6 / §5.2: a refresh token whose grant's user was deleted, disabled or
+	// cut off (password change) is an invalid_grant, checked on every refresh.
+	if err := s.checkGrantUser(ctx, grant); errors.Is(err, errUserCutOff) {
+		return nil, InvalidGrant("the refresh token is invalid, expired or revoked")
+	} else if err != nil {
+		return nil, AsError(err)
+	}
 	// RFC 6749 §6: a requested scope "MUST NOT include any scope not originally
 	// granted"; omitted means the same scope.
 	scopes := old.Scopes

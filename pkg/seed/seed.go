@@ -38,6 +38,9 @@ type User struct {
 	Password string         `json:"password"`
 	Claims   map[string]any `json:"claims,omitempty"`
 	Disabled bool           `json:"disabled,omitempty"`
+	// Sub pins the user's subject identifier; without it a new user gets a random
+	// one and a re-imported user keeps its own (see subjectFor).
+	Sub string `json:"sub,omitempty"`
 }
 
 // MinSecretLength is the shortest client secret accepted: 43 base64url characters
@@ -217,7 +220,10 @@ func ImportWith(ctx context.Context, reg oauth.Registry, f *File, hash Hasher) e
 		if err != nil {
 			return fmt.Errorf("import user %s: %w", u.Username, err)
 		}
-		user := &oauth.User{Username: u.Username, PasswordHash: encoded, Claims: u.Claims, Disabled: u.Disabled}
+		user, err := importedUser(ctx, reg, u, encoded)
+		if err != nil {
+			return fmt.Errorf("import user %s: %w", u.Username, err)
+		}
 		if err := reg.PutUser(ctx, user); err != nil {
 			return fmt.Errorf("import user %s: %w", u.Username, err)
 		}

@@ -99,6 +99,7 @@ func Grant(tb testing.TB, now time.Time) *oauth.Grant {
 		ID:       Key(tb),
 		ClientID: ClientID,
 		Subject:  "248289761001",
+		Username: "janedoe",
 		Scopes:   []string{"openid", "profile"},
 		AuthTime: now.Add(-30 * time.Second),
 		Claims: map[string]any{
@@ -209,5 +210,7 @@ func fullUser(tb testing.TB) *oauth.User {
 	tb.Helper()
 	u := User(tb)
 	u.Disabled = true
+	u.Sub = "248289761001"
+	u.TokensValidAfter = time.UnixMilli(1700000000123).UTC()
 	return u
 }

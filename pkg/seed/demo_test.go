@@ -1,0 +1,23 @@
+package seed
+
+import (
+	"slices"
+	"testing"
+)
+
+// The demo seed's credentials are the ones PublishedCredentials knows, so
+// `pargate import` can refuse them (issue 10 item 18).
+func TestPublishedCredentials_FindsTheDemoSeeds(t *testing.T) {
+	f, err := ReadFile("../../infra/seed.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := PublishedCredentials(f), []string{"client demo-client", "user demo"}; !slices.Equal(got, want) {
+		t.Errorf("PublishedCredentials(infra/seed.json) = %v, want %v", got, want)
+	}
+	f.Clients[0].Secret = DemoClientSecret + "x"
+	f.Users[0].Password = "another password"
+	if got := PublishedCredentials(f); len(got) != 0 {
+		t.Errorf("PublishedCredentials of changed credentials = %v, want none", got)
+	}
+}
