@@ -2,7 +2,8 @@
 // secret: it runs the createSecret, setSecret, testSecret and finishSecret steps with
 // secrets.Rotator. Keys are generated with the algorithm in KEY_ALG (RS256, PS256 or
 // ES256; default RS256). Why a new key is published one rotation before it signs is
-// documented in pkg/keys.
+// documented in pkg/keys; a rotation less than keys.MinPublished (the JWKS cache
+// time) after the previous one fails at createSecret and changes nothing.
 package main
 
 import (
@@ -36,9 +37,10 @@ func main() {
 
 // newHandler is the function Lambda invokes with each rotation event. It logs with
 // the functions' JSON logger at the level it always had, info: LOG_LEVEL is read by
-// pkg/config, which this function does not use (it has no ISSUER).
-func newHandler(client secrets.RotationAPI, getenv func(string) string) (func(context.Context, secrets.RotationEvent) error, error) {
-	r, err := secrets.NewRotator(client, getenv("KEY_ALG"), app.Logger(slog.LevelInfo))
+// pkg/config, which this function does not use (it has no ISSUER). opts are for
+// tests (secrets.WithClock).
+func newHandler(client secrets.RotationAPI, getenv func(string) string, opts ...secrets.RotatorOption) (func(context.Context, secrets.RotationEvent) error, error) {
+	r, err := secrets.NewRotator(client, getenv("KEY_ALG"), app.Logger(slog.LevelInfo), opts...)
 	if err != nil {
 		return nil, fmt.Errorf("KEY_ALG: %w", err)
 	}

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -44,7 +46,16 @@ func TestRotateKeys_RotatesWithSecretsManagerEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	arn := aws.ToString(created.ARN)
-	handle, err := newHandler(client, env(map[string]string{"KEY_ALG": "ES256"}))
+	// The two rotations are a day apart, as scheduled ones are.
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		now = now.Add(24 * time.Hour)
+		return now
+	}
+	handle, err := newHandler(client, env(map[string]string{"KEY_ALG": "ES256"}), secrets.WithClock(clock))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,6 +83,53 @@ func TestRotateKeys_RotatesWithSecretsManagerEvents(t *testing.T) {
 	}
 	if algs := set.Algorithms(); !slices.Equal(algs, []string{keys.ES256}) {
 		t.Errorf("algorithms = %v, want KEY_ALG's [ES256]", algs)
+	}
+}
+
+// Issue 10 item 16: the function refuses a rotation that would promote a successor
+// published less than keys.MinPublished ago (here: by the rotation just before), and
+// writes nothing.
+func TestRotateKeys_RefusesARotationRightAfterAnother(t *testing.T) {
+	client := startMoto(t)
+	ctx := context.Background()
+	created, err := client.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
+		Name:         aws.String("pargate-keys-" + randomHex(t)),
+		SecretString: aws.String(`{"keys":[]}`),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := aws.ToString(created.ARN)
+	handle, err := newHandler(client, env(map[string]string{"KEY_ALG": "ES256"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := lambda.NewHandler(handle)
+	invoke := func(token, step string) error {
+		event := fmt.Sprintf(`{"Step":%q,"SecretId":%q,"ClientRequestToken":%q}`, step, arn, token)
+		_, err := h.Invoke(ctx, []byte(event))
+		return err
+	}
+	token := randomHex(t)
+	secretstest.StageRotation(t, client, arn, token)
+	for _, step := range []string{"createSecret", "setSecret", "testSecret", "finishSecret"} {
+		if err := invoke(token, step); err != nil {
+			t.Fatalf("first rotation, %s: %v", step, err)
+		}
+	}
+	before, err := secrets.LoadKeySet(ctx, client, arn)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	again := randomHex(t)
+	secretstest.StageRotation(t, client, arn, again)
+	if err := invoke(again, "createSecret"); err == nil || !strings.Contains(err.Error(), "published too recently") {
+		t.Fatalf("createSecret right after a rotation: %v, want the too recent successor refused", err)
+	}
+	after, err := secrets.LoadKeySet(ctx, client, arn)
+	if err != nil || !slices.Equal(after.KeyIDs(), before.KeyIDs()) {
+		t.Errorf("key set after the refused rotation: %v (%v), want %v", after.KeyIDs(), err, before.KeyIDs())
 	}
 }
 

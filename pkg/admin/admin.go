@@ -21,6 +21,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
@@ -71,6 +72,9 @@ type CLI struct {
 	Prompt func(prompt string) (string, error)
 	// AWSConfig loads the AWS configuration; nil means LoadAWSConfig.
 	AWSConfig func(ctx context.Context, s Settings) (aws.Config, error)
+	// Now is the clock keys rotate records publication times with and checks the
+	// successor's age against (keys.MinPublished); nil means time.Now.
+	Now func() time.Time
 }
 
 // LoadAWSConfig is the SDK's default configuration (environment, shared config and

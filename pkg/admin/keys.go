@@ -49,6 +49,8 @@ type rotateOptions struct {
 	Wait time.Duration
 	// Poll is the interval of checks while waiting; 0 means two seconds.
 	Poll time.Duration
+	// Now is the clock of the rotation (CLI.Now); nil means time.Now.
+	Now func() time.Time
 }
 
 // Who rotated, in rotationView.RotatedBy.
@@ -72,6 +74,7 @@ type rotationView struct {
 
 func (e *env) keysRotate(ctx context.Context, o rotateOptions) error {
 	log := slog.New(slog.NewTextHandler(e.cli.Stderr, nil))
+	o.Now = e.cli.Now
 	v, err := rotateKeys(ctx, e.secrets, e.settings.KeysSecret, o, log)
 	if err != nil {
 		return err
@@ -96,6 +99,15 @@ func rotateKeys(ctx context.Context, api SecretsAPI, secretID string, o rotateOp
 	v := &rotationView{Secret: aws.ToString(desc.Name), PreviousKIDs: []string{}}
 	if before != nil {
 		v.PreviousKIDs = before.KeyIDs()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	// The rotation steps refuse a successor published less than the JWKS cache time
+	// ago (keys.MinPublished); say so now, before a rotation function is started only
+	// to fail, or a rotation is staged.
+	if err := keys.CheckPromotable(before, o.Now()); err != nil {
+		return nil, fmt.Errorf("secret %s not rotated: %w", v.Secret, err)
 	}
 
 	function := aws.ToString(desc.RotationLambdaARN)
@@ -199,7 +211,7 @@ func rotateInProcess(ctx context.Context, api SecretsAPI, secretID string, desc 
 		ks := before.Keys()
 		alg = ks[min(1, len(ks)-1)].Algorithm
 	}
-	r, err := secrets.NewRotator(pendingView{RotationAPI: api, token: token}, alg, log)
+	r, err := secrets.NewRotator(pendingView{RotationAPI: api, token: token}, alg, log, secrets.WithClock(o.Now))
 	if err != nil {
 		return "", usagef("--alg: %v", err)
 	}

@@ -34,8 +34,10 @@ type functionSM struct {
 
 func newFunctionSM(tb testing.TB, finishAfter int) (*functionSM, *keys.Set, *keys.Set) {
 	tb.Helper()
-	current, cur := secretstest.Rotated(tb, nil, keys.RS256)
-	next, nxt := secretstest.Rotated(tb, current, keys.RS256)
+	// Rotations two days and one day ago: the successor the CLI sees is old enough.
+	now := time.Now()
+	current, cur := secretstest.Rotated(tb, nil, keys.RS256, now.Add(-48*time.Hour))
+	next, nxt := secretstest.Rotated(tb, current, keys.RS256, now.Add(-24*time.Hour))
 	return &functionSM{
 		value: cur, next: nxt, finishAfter: finishAfter,
 		stages: map[string][]string{"v1": {secrets.StageCurrent}},
@@ -166,5 +168,21 @@ func TestPendingView_ShowsTheNewVersionStagedOnARotatingSecret(t *testing.T) {
 	}
 	if _, ok := sm.stages["t1"]; ok {
 		t.Error("the view changed the underlying stages")
+	}
+}
+
+// Issue 10 item 16: with a rotation function, keys rotate refuses a successor
+// published less than keys.MinPublished ago before it starts the function (which
+// would refuse it too).
+func TestKeysRotate_WithARotationFunctionRefusesATooRecentSuccessorFirst(t *testing.T) {
+	now := time.Now()
+	_, cur := secretstest.Rotated(t, nil, keys.RS256, now.Add(-time.Minute))
+	sm := &functionSM{value: cur, finishAfter: 0, stages: map[string][]string{"v1": {secrets.StageCurrent}}}
+	_, err := rotateKeys(t.Context(), sm, "keys", rotateOptions{Wait: time.Minute, Poll: time.Millisecond, Now: func() time.Time { return now }}, discard)
+	if !errors.Is(err, keys.ErrSuccessorTooNew) {
+		t.Fatalf("rotateKeys = %v, want keys.ErrSuccessorTooNew", err)
+	}
+	if len(sm.rotations) != 0 {
+		t.Error("RotateSecret was called")
 	}
 }

@@ -167,7 +167,7 @@ func TestKeysRotate_ResumesAnUnfinishedRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pending, value := secretstest.Rotated(t, current, keys.RS256)
+	pending, value := secretstest.Rotated(t, current, keys.RS256, h.now())
 	const token = "0123456789abcdef0123456789abcdef"
 	_, err = sm.PutSecretValue(t.Context(), &secretsmanager.PutSecretValueInput{
 		SecretId:           aws.String(id),

@@ -9,7 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -37,6 +39,22 @@ type harness struct {
 	env map[string]string
 	// prompt, when set, stands in for the terminal.
 	prompt func(string) (string, error)
+	// now is the CLI's clock (CLI.Now): daysApart unless a test sets another.
+	now func() time.Time
+}
+
+// daysApart is a clock that moves a day forward each time it is read, so that the
+// key rotations of a test are days apart, as scheduled rotations are: each successor
+// has been published for longer than keys.MinPublished when the next promotes it.
+func daysApart() func() time.Time {
+	var mu sync.Mutex
+	t := time.Now().UTC()
+	return func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		t = t.Add(24 * time.Hour)
+		return t
+	}
 }
 
 func newHarness(tb testing.TB) *harness {
@@ -44,7 +62,7 @@ func newHarness(tb testing.TB) *harness {
 	endpoint := dynamotest.Endpoint(tb)
 	client := dynamotest.Client(tb, endpoint)
 	table := dynamotest.NewTable(tb, client)
-	return &harness{tb: tb, endpoint: endpoint, table: table, store: dynamo.New(client, table), env: map[string]string{}}
+	return &harness{tb: tb, endpoint: endpoint, table: table, store: dynamo.New(client, table), env: map[string]string{}, now: daysApart()}
 }
 
 // result is one run of the CLI.
@@ -71,6 +89,7 @@ func (h *harness) runRaw(stdin string, args ...string) result {
 		Stderr: &stderr,
 		Getenv: func(k string) string { return h.env[k] },
 		Prompt: h.prompt,
+		Now:    h.now,
 		AWSConfig: func(_ context.Context, s admin.Settings) (aws.Config, error) {
 			region := s.Region
 			if region == "" {

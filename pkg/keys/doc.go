@@ -19,6 +19,18 @@
 //
 // All keys are published; none but the first ever signs.
 //
+// The set also records when each key was first published, in a "published" member
+// beside "keys" that maps kids to RFC 3339 times ([Set.Published]):
+//
+//	{"keys":[…], "published":{"<kid>":"2026-01-02T03:04:05Z", …}}
+//
+// [Rotate] and [Revoke] record the keys they add at the time of the rotation and keep
+// the times of the keys they keep; the public JWKS never carries them. The member is
+// optional, so a reader of the plain JWK Set format still reads the set, and a set
+// written before times were recorded (or made by hand) has none: a key without a time
+// counts as published long ago, because it was already in the JWKS of a set in
+// service when that set was written. Times of kids not in the set are dropped.
+//
 // # Rotation: published before used
 //
 // A relying party caches the JWKS (often for hours) and a Lambda instance caches the
@@ -36,13 +48,21 @@
 // retired key stays published for a whole rotation period after it stopped signing.
 // This is safe as long as the rotation interval is longer than both the longest
 // token lifetime and the longest JWKS cache of any verifier (days against minutes).
+// Rotations need not be days apart, though: an operator may rotate twice in a row.
+// So [Rotate] (and the test step's [CheckSuccessor]) refuse, with an error wrapping
+// [ErrSuccessorTooNew] that says when it may, to promote a successor published less
+// than [MinPublished] ago: the JWKS cache time, the max-age /jwks is served with
+// ([JWKSMaxAge]) plus the signer's [DefaultRefresh], during which an instance may
+// still serve the JWKS of the set before. A verifier that caches the JWKS longer than
+// the server's Cache-Control allows is only covered by the rotation interval.
 // The cost is one extra public key in the JWKS. While instances pick up a new set at
 // different moments, both the old and the new active key are in both sets, so any
 // JWKS served during the change verifies any token signed during it.
 //
 // The first rotation of a deployment, when the secret holds no key set yet, has
 // nothing published to honour: it makes a fresh key active immediately, plus a
-// successor. A hand-made set of one key gets a successor and keeps its active key.
+// successor. A hand-made set of one key gets a successor and keeps its active key;
+// neither promotes a successor, so neither waits.
 // [CheckSuccessor] states the rule so a rotation can test it before finishing.
 //
 // # Caching and Lambda cold starts

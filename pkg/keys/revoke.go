@@ -2,6 +2,7 @@ package keys
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/go-jose/go-jose/v4"
 )
@@ -12,11 +13,19 @@ import (
 // successor (published since the last rotation) and publishes a fresh successor of
 // alg; a set with no successor gets a fresh active key and successor, which signs
 // before verifiers' cached JWKS know it — an incident accepts that. Revoking the only
-// key of a set is the same. A kid that is not in current is an error.
+// key of a set is the same. A kid that is not in current is an error. The keys kept
+// keep their publication times; fresh keys are recorded as published now, so the
+// next rotation waits [MinPublished] before it promotes the fresh successor (an
+// incident skips that wait only for the key it had to activate).
 func Revoke(current *Set, kid, alg string) (*Set, error) {
 	if current == nil || !current.has(kid) {
 		return nil, fmt.Errorf("revoke key: no key %q in the key set", kid)
 	}
+	published := make(map[string]time.Time, len(current.published)+2)
+	for k, t := range current.published {
+		published[k] = t
+	}
+	now := time.Now()
 	var rest []jose.JSONWebKey
 	for _, k := range current.keys {
 		if k.KeyID != kid {
@@ -29,6 +38,7 @@ func Revoke(current *Set, kid, alg string) (*Set, error) {
 			if err != nil {
 				return nil, fmt.Errorf("revoke key: %w", err)
 			}
+			published[active.KeyID] = now
 			rest = append([]jose.JSONWebKey{active}, rest...)
 		}
 		// rest[0] signs now; a fresh successor goes second.
@@ -36,9 +46,10 @@ func Revoke(current *Set, kid, alg string) (*Set, error) {
 		if err != nil {
 			return nil, fmt.Errorf("revoke key: %w", err)
 		}
+		published[next.KeyID] = now
 		rest = append([]jose.JSONWebKey{rest[0], next}, rest[1:]...)
 	}
-	s, err := NewSet(rest...)
+	s, err := newSetPublished(published, rest...)
 	if err != nil {
 		return nil, fmt.Errorf("revoke key: %w", err)
 	}

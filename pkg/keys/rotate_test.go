@@ -3,15 +3,25 @@ package keys
 import (
 	"slices"
 	"testing"
+	"time"
 )
+
+// t0 is the injected clock of the rotation tests; rotations a day apart are always
+// allowed.
+var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 func mustRotate(tb testing.TB, current *Set, alg string) *Set {
 	tb.Helper()
-	next, err := Rotate(current, alg)
+	return mustRotateAt(tb, current, alg, t0)
+}
+
+func mustRotateAt(tb testing.TB, current *Set, alg string, now time.Time) *Set {
+	tb.Helper()
+	next, err := Rotate(current, alg, now)
 	if err != nil {
 		tb.Fatalf("Rotate: %v", err)
 	}
-	if err := CheckSuccessor(current, next); err != nil {
+	if err := CheckSuccessor(current, next, now); err != nil {
 		tb.Fatalf("Rotate made an unsafe successor: %v", err)
 	}
 	return next
@@ -56,7 +66,7 @@ func TestRotate_PromotesPublishedSuccessorAndKeepsPrevious(t *testing.T) {
 func TestRotate_KeysArePublishedBeforeAndAfterTheySign(t *testing.T) {
 	prev := mustRotate(t, nil, ES256)
 	for i := range 5 {
-		next := mustRotate(t, prev, ES256)
+		next := mustRotateAt(t, prev, ES256, t0.Add(time.Duration(i+1)*24*time.Hour))
 		if active := next.Active().KeyID; !prev.has(active) {
 			t.Errorf("rotation %d: active key %q was not in the previous JWKS", i, active)
 		}
@@ -71,7 +81,7 @@ func TestRotate_KeysArePublishedBeforeAndAfterTheySign(t *testing.T) {
 }
 
 func TestRotate_RejectsUnsupportedAlgorithm(t *testing.T) {
-	if _, err := Rotate(nil, "HS256"); err == nil {
+	if _, err := Rotate(nil, "HS256", t0); err == nil {
 		t.Fatal("Rotate with HS256 succeeded")
 	}
 }
@@ -84,14 +94,14 @@ func TestCheckSuccessor_RejectsUnsafeSets(t *testing.T) {
 		"drops the current active key": mustSet(t, b, c),
 	}
 	for name, next := range tests {
-		if err := CheckSuccessor(current, next); err == nil {
+		if err := CheckSuccessor(current, next, t0); err == nil {
 			t.Errorf("%s: CheckSuccessor passed, want error", name)
 		}
 	}
-	if err := CheckSuccessor(current, mustSet(t, b, c, a)); err != nil {
+	if err := CheckSuccessor(current, mustSet(t, b, c, a), t0); err != nil {
 		t.Errorf("safe successor rejected: %v", err)
 	}
-	if err := CheckSuccessor(nil, mustSet(t, c)); err != nil {
+	if err := CheckSuccessor(nil, mustSet(t, c), t0); err != nil {
 		t.Errorf("first set rejected: %v", err)
 	}
 }

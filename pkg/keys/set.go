@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/go-jose/go-jose/v4"
 )
@@ -65,6 +66,10 @@ func Generate(alg string) (jose.JSONWebKey, error) {
 // order of its keys means.
 type Set struct {
 	keys []jose.JSONWebKey
+	// published is when each key was first published (the "published" member of
+	// the stored set); a kid without an entry was published before times were
+	// recorded (see [Set.Published]).
+	published map[string]time.Time
 }
 
 // NewSet validates keys, in order (the first is the active key), into a Set.
@@ -85,10 +90,38 @@ func NewSet(keys ...jose.JSONWebKey) (*Set, error) {
 	return &Set{keys: slices.Clone(keys)}, nil
 }
 
+// newSetPublished is [NewSet] with the publication times of the keys that have one;
+// times of kids not in keys are dropped.
+func newSetPublished(published map[string]time.Time, keys ...jose.JSONWebKey) (*Set, error) {
+	s, err := NewSet(keys...)
+	if err != nil {
+		return nil, err
+	}
+	for kid, t := range published {
+		if s.has(kid) && !t.IsZero() {
+			if s.published == nil {
+				s.published = make(map[string]time.Time, len(published))
+			}
+			s.published[kid] = t.UTC()
+		}
+	}
+	return s, nil
+}
+
+// Published reports when the key kid was first published, as the set records it.
+// ok is false for a key of a set written before publication times were recorded
+// (or made by hand without them): such a key counts as published long ago, since it
+// was already in service when the set was written (see the package documentation).
+func (s *Set) Published(kid string) (t time.Time, ok bool) {
+	t, ok = s.published[kid]
+	return t, ok
+}
+
 // ParseSet parses and validates a JWK Set of private signing keys.
 func ParseSet(data []byte) (*Set, error) {
 	var raw struct {
-		Keys []json.RawMessage `json:"keys"`
+		Keys      []json.RawMessage    `json:"keys"`
+		Published map[string]time.Time `json:"published"`
 	}
 	if err := json.Unmarshal(data, &raw); err != nil {
 		return nil, fmt.Errorf("parse key set: %w", err)
@@ -99,7 +132,7 @@ func ParseSet(data []byte) (*Set, error) {
 			return nil, fmt.Errorf("parse key set: key %d: %w", i, err)
 		}
 	}
-	s, err := NewSet(keys...)
+	s, err := newSetPublished(raw.Published, keys...)
 	if err != nil {
 		return nil, fmt.Errorf("parse %w", err)
 	}
@@ -216,9 +249,13 @@ func (s *Set) PublicJSON() []byte {
 }
 
 // MarshalJSON encodes the private key set in the format [ParseSet] reads: the value to
-// store in the secret or the keys file. It contains private keys.
+// store in the secret or the keys file, with the publication times it records under
+// "published". It contains private keys.
 func (s *Set) MarshalJSON() ([]byte, error) {
-	b, err := json.Marshal(jose.JSONWebKeySet{Keys: s.keys})
+	b, err := json.Marshal(struct {
+		Keys      []jose.JSONWebKey    `json:"keys"`
+		Published map[string]time.Time `json:"published,omitempty"`
+	}{s.keys, s.published})
 	if err != nil {
 		return nil, fmt.Errorf("marshal key set: %w", err)
 	}

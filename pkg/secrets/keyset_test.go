@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pargate/pargate/pkg/keys"
 	"github.com/pargate/pargate/pkg/secrets"
@@ -19,7 +20,7 @@ func TestLoadKeySet_TellsNotRotatedYetFromAFailure(t *testing.T) {
 		}
 	}
 
-	want, value := secretstest.Rotated(t, nil, keys.ES256)
+	want, value := secretstest.Rotated(t, nil, keys.ES256, time.Now())
 	set, err := secrets.LoadKeySet(t.Context(), client, newSecret(t, client, value))
 	if err != nil || set == nil || !slices.Equal(set.KeyIDs(), want.KeyIDs()) {
 		t.Errorf("LoadKeySet of a key set = %v, %v; want kids %v", set, err, want.KeyIDs())

@@ -43,7 +43,10 @@ type RotationAPI interface {
 // set [keys.Rotate] makes from the current one: the successor published by the last
 // rotation becomes active, a new successor is published, and the outgoing key stays
 // for verification. So no key signs before it has been in the JWKS for a whole
-// rotation period (the keys package documentation explains why).
+// rotation period (the keys package documentation explains why), and never before it
+// has been published for [keys.MinPublished], the JWKS cache time: createSecret and
+// testSecret refuse a successor published more recently (keys.ErrSuccessorTooNew),
+// leaving the secret as it was, and a rotation started later succeeds.
 //
 // It follows the contract of Secrets Manager rotation functions: every step first
 // checks that rotation is enabled and that the token is the version staged AWSPENDING,
@@ -52,11 +55,22 @@ type Rotator struct {
 	client RotationAPI
 	alg    string
 	log    *slog.Logger
+	now    func() time.Time
+}
+
+// RotatorOption configures a [Rotator].
+type RotatorOption func(*Rotator)
+
+// WithClock sets the clock a Rotator records publication times with and checks a
+// successor's age against (default time.Now); tests inject one so that rotations a
+// moment apart are rotations days apart.
+func WithClock(now func() time.Time) RotatorOption {
+	return func(r *Rotator) { r.now = now }
 }
 
 // NewRotator returns the rotation function generating keys of alg (empty means
 // [keys.DefaultAlgorithm]). A nil log means slog.Default().
-func NewRotator(client RotationAPI, alg string, log *slog.Logger) (*Rotator, error) {
+func NewRotator(client RotationAPI, alg string, log *slog.Logger, opts ...RotatorOption) (*Rotator, error) {
 	if alg == "" {
 		alg = keys.DefaultAlgorithm
 	}
@@ -66,7 +80,11 @@ func NewRotator(client RotationAPI, alg string, log *slog.Logger) (*Rotator, err
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Rotator{client: client, alg: alg, log: log}, nil
+	r := &Rotator{client: client, alg: alg, log: log, now: time.Now}
+	for _, o := range opts {
+		o(r)
+	}
+	return r, nil
 }
 
 // Handle runs one rotation step.
@@ -128,7 +146,7 @@ func (r *Rotator) create(ctx context.Context, log *slog.Logger, secretID, token 
 	if err != nil {
 		return err
 	}
-	next, err := keys.Rotate(current, r.alg)
+	next, err := keys.Rotate(current, r.alg, r.now())
 	if err != nil {
 		return err
 	}
@@ -173,7 +191,9 @@ func (r *Rotator) current(ctx context.Context, log *slog.Logger, secretID string
 }
 
 // test checks the pending set: it parses, a token signed with its active key verifies
-// against its published JWKS, and it may follow the current set (keys.CheckSuccessor).
+// against its published JWKS, and it may follow the current set now
+// (keys.CheckSuccessor: its active key published in the current set, for at least
+// keys.MinPublished unless it is the current active key).
 func (r *Rotator) test(ctx context.Context, log *slog.Logger, secretID, token string) error {
 	data, err := getValue(ctx, r.client, secretID, token, StagePending, DefaultTimeout)
 	if err != nil {
@@ -187,13 +207,13 @@ func (r *Rotator) test(ctx context.Context, log *slog.Logger, secretID, token st
 	if err != nil {
 		return err
 	}
-	if err := keys.CheckSuccessor(current, pending); err != nil {
+	if err := keys.CheckSuccessor(current, pending, r.now()); err != nil {
 		return fmt.Errorf("pending key set may not follow the current one: %w", err)
 	}
 	jwt, err := keys.NewSigner(keys.Static(pending)).Sign(ctx, "JWT", map[string]any{
 		"iss": "pargate-key-rotation",
 		"jti": token,
-		"iat": time.Now().Unix(),
+		"iat": r.now().Unix(),
 	})
 	if err != nil {
 		return fmt.Errorf("sign with pending key set: %w", err)

@@ -6,7 +6,9 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -19,7 +21,40 @@ import (
 
 var steps = []string{secrets.StepCreate, secrets.StepSet, secrets.StepTest, secrets.StepFinish}
 
-func newRotator(tb testing.TB, client secrets.RotationAPI, alg string) *secrets.Rotator {
+// daysApart is a clock that moves a day forward each time it is read, so the
+// rotations of a test are days apart as scheduled rotations are, and each successor
+// has been published for longer than keys.MinPublished when the next one promotes it.
+func daysApart() func() time.Time {
+	var mu sync.Mutex
+	t := time.Now().UTC()
+	return func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		t = t.Add(24 * time.Hour)
+		return t
+	}
+}
+
+// fixedClock is a clock a test sets.
+type fixedClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fixedClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fixedClock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
+
+// newRotator is a Rotator whose clock is daysApart unless opts set another.
+func newRotator(tb testing.TB, client secrets.RotationAPI, alg string, opts ...secrets.RotatorOption) *secrets.Rotator {
 	tb.Helper()
 	var logs bytes.Buffer
 	tb.Cleanup(func() {
@@ -27,7 +62,8 @@ func newRotator(tb testing.TB, client secrets.RotationAPI, alg string) *secrets.
 			tb.Logf("rotation logs:\n%s", logs.String())
 		}
 	})
-	r, err := secrets.NewRotator(client, alg, slog.New(slog.NewTextHandler(&logs, nil)))
+	opts = append([]secrets.RotatorOption{secrets.WithClock(daysApart())}, opts...)
+	r, err := secrets.NewRotator(client, alg, slog.New(slog.NewTextHandler(&logs, nil)), opts...)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -6,6 +6,7 @@ package secretstest
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -18,10 +19,13 @@ import (
 // such function: the tests drive its steps themselves.
 const RotationLambdaARN = "arn:aws:lambda:us-east-1:123456789012:function:pargate-rotate-keys"
 
-// Rotated is keys.Rotate(current, alg) and the JSON the secret holds it as.
-func Rotated(tb testing.TB, current *keys.Set, alg string) (*keys.Set, string) {
+// Rotated is keys.Rotate(current, alg, now) and the JSON the secret holds it as. A
+// test that rotates again (the Rotator, the CLI) passes a now at least
+// keys.MinPublished before the clock of that rotation, or rotates again at a later
+// now, as rotations days apart would.
+func Rotated(tb testing.TB, current *keys.Set, alg string, now time.Time) (*keys.Set, string) {
 	tb.Helper()
-	set, err := keys.Rotate(current, alg)
+	set, err := keys.Rotate(current, alg, now)
 	if err != nil {
 		tb.Fatal(err)
 	}
