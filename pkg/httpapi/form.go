@@ -39,7 +39,7 @@ func readForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 		}
 		return nil, oauth.InvalidRequest("the body could not be read")
 	}
-	form, err := url.ParseQuery(body)
+	form, err := parseForm(body)
 	if err != nil {
 		return nil, oauth.InvalidRequest("the body is not valid form encoding")
 	}
@@ -92,24 +92,49 @@ func credentials(r *http.Request, form url.Values) (oauth.ClientCredentials, err
 		return c, nil
 	}
 	c.BasicUsed = true
-	bad := oauth.InvalidClient(oauth.ClientAuthFailed).WithCause(errors.New("malformed Basic credentials"))
-	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(value))
+	raw, err := decodeBasic(strings.TrimSpace(value))
 	if err != nil {
-		return c, bad
+		return c, badBasic()
 	}
-	id, secret, ok := strings.Cut(string(raw), ":")
+	id, secret, ok := strings.Cut(raw, ":")
 	if !ok {
-		return c, bad
+		return c, badBasic()
 	}
 	// RFC 6749 §2.3.1: the client identifier and password are encoded using the
 	// application/x-www-form-urlencoded algorithm before being used in Basic.
 	if c.BasicID, err = url.QueryUnescape(id); err != nil {
-		return c, bad
+		return c, badBasic()
 	}
 	if c.BasicSecret, err = url.QueryUnescape(secret); err != nil {
-		return c, bad
+		return c, badBasic()
 	}
 	return c, nil
+}
+
+// badBasic is the error of malformed Basic credentials, built only when they are
+// (issue 15: no error allocated for credentials that are fine).
+func badBasic() error {
+	return oauth.InvalidClient(oauth.ClientAuthFailed).WithCause(errors.New("malformed Basic credentials"))
+}
+
+// basicStack is the longest Basic value decoded without a heap buffer.
+const basicStack = 512
+
+// decodeBasic is base64.StdEncoding.DecodeString(s) into a string, with one
+// allocation (the string) for values up to basicStack bytes: the encoded and decoded
+// bytes stay on the stack (issue 15).
+func decodeBasic(s string) (string, error) {
+	if len(s) > basicStack {
+		raw, err := base64.StdEncoding.DecodeString(s)
+		return string(raw), err
+	}
+	var src, dst [basicStack]byte
+	n := copy(src[:], s)
+	m, err := base64.StdEncoding.Decode(dst[:], src[:n])
+	if err != nil {
+		return "", err
+	}
+	return string(dst[:m]), nil
 }
 
 // backChannel runs a client-authenticated POST endpoint (/par, /token): method,

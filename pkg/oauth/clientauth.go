@@ -33,6 +33,23 @@ func SecretHash(secret string) []byte {
 	return sum[:]
 }
 
+// secretMatches reports, in constant time, whether secret's SecretHash is hash; the
+// digest stays on the stack (issue 15).
+func secretMatches(secret string, hash []byte) bool {
+	var sum [sha256.Size]byte
+	if len(secret) <= secretStack {
+		var buf [secretStack]byte
+		sum = sha256.Sum256(buf[:copy(buf[:], secret)])
+	} else {
+		sum = sha256.Sum256([]byte(secret))
+	}
+	return subtle.ConstantTimeCompare(sum[:], hash) == 1
+}
+
+// secretStack is the longest secret hashed from a stack copy: converting a longer
+// string than 32 bytes to []byte allocates.
+const secretStack = 256
+
 // AuthenticateClient authenticates a client at /par or /token. RFC 9126 §2: "The
 // rules for client authentication as defined in [RFC6749] for token endpoint
 // requests, including the applicable authentication methods, apply for the PAR
@@ -104,7 +121,7 @@ func (s *Service) AuthenticateClient(ctx context.Context, cred ClientCredentials
 	if post {
 		secret = cred.BodySecret
 	}
-	if len(client.SecretHash) == 0 || subtle.ConstantTimeCompare(SecretHash(secret), client.SecretHash) != 1 {
+	if len(client.SecretHash) == 0 || !secretMatches(secret, client.SecretHash) {
 		return nil, clientAuthFailed("wrong client secret")
 	}
 	return client, nil

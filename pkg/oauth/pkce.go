@@ -33,7 +33,11 @@ func validS256Challenge(s string) bool {
 	if len(s) != 43 {
 		return false
 	}
-	_, err := base64.RawURLEncoding.DecodeString(s)
+	// base64.RawURLEncoding.DecodeString(s), with both buffers on the stack (issue 15).
+	var src [43]byte
+	var dst [32]byte // RawURLEncoding.DecodedLen(43)
+	copy(src[:], s)
+	_, err := base64.RawURLEncoding.Decode(dst[:], src[:])
 	return err == nil
 }
 

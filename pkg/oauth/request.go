@@ -105,9 +105,8 @@ func (s *Service) validateRequestBody(client *Client, params url.Values, req *Au
 	if len(scopes) == 0 && params.Get("authorization_details") == "" {
 		return InvalidScope("scope is required")
 	}
-	allowed := strings.Fields(client.Scope)
 	for _, sc := range scopes {
-		if !slices.Contains(allowed, sc) {
+		if !hasField(client.Scope, sc) {
 			return InvalidScope("scope %q is not allowed for client %s", sc, client.ID)
 		}
 	}
@@ -219,8 +218,12 @@ func IsLoopback(host string) bool {
 // parseScope splits a scope parameter (RFC 6749 §3.3) into unique tokens, refusing
 // characters outside scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
 func parseScope(s string) ([]string, *Error) {
+	// One allocation: the result, sized by the tokens (issue 15). The loop below is
+	// strings.Split(s, " ") without its slice.
 	var out []string
-	for _, tok := range strings.Split(s, " ") {
+	for rest := s; rest != ""; {
+		var tok string
+		tok, rest, _ = strings.Cut(rest, " ")
 		if tok == "" {
 			continue
 		}
@@ -230,6 +233,9 @@ func parseScope(s string) ([]string, *Error) {
 				return nil, InvalidScope("scope contains an invalid character")
 			}
 		}
+		if out == nil {
+			out = make([]string, 0, min(strings.Count(s, " ")+1, 101))
+		}
 		if !slices.Contains(out, tok) {
 			out = append(out, tok)
 		}
@@ -238,4 +244,14 @@ func parseScope(s string) ([]string, *Error) {
 		}
 	}
 	return out, nil
+}
+
+// hasField is slices.Contains(strings.Fields(s), f) without the slice (issue 15).
+func hasField(s, f string) bool {
+	for field := range strings.FieldsSeq(s) {
+		if field == f {
+			return true
+		}
+	}
+	return false
 }
