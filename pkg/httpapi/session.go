@@ -19,7 +19,11 @@ import (
 // who signed in. It travels sealed (AES-256-GCM), so the browser can neither read nor
 // forge it, and it is bound by name and content to one request key.
 type txState struct {
-	Key      string `json:"k"`
+	Key string `json:"k"`
+	// ClientID is the client the request is bound to, checked at /authorize when the
+	// cookie was first written: the login resolves its client from it without
+	// re-reading the pushed request (issue 15 item 4).
+	ClientID string `json:"i,omitempty"`
 	CSRF     string `json:"c"`
 	Username string `json:"u,omitempty"`
 	AuthTime int64  `json:"t,omitempty"`

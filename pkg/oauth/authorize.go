@@ -89,6 +89,26 @@ func (s *Service) Resume(ctx context.Context, clientID, requestKey string, redem
 	return &Transaction{Client: client, Request: rec}, nil
 }
 
+// ResumeSignIn resolves the client of a login form without re-reading the pushed
+// request (issue 15 item 4: one DynamoDB call less per login). boundClientID is the
+// client the request is bound to, as the sealed transaction cookie carries it from
+// the Resume at /authorize; clientID is the one the form names. The Transaction's
+// Request is nil: the login needs only the client. Whether the request is still
+// alive is checked by the next Resume (the consent page) and by the condition of the
+// write that consumes it (IssueCode, DenyPushedRequest), so a request consumed,
+// denied or expired in between yields no code.
+func (s *Service) ResumeSignIn(ctx context.Context, clientID, boundClientID string) (*Transaction, error) {
+	client, err := s.frontChannelClient(ctx, clientID)
+	if err != nil {
+		return nil, err
+	}
+	// RFC 9126 §4 via RFC 9101 §6.3: the client_id "MUST match" the one bound to the request.
+	if client.ID != boundClientID {
+		return nil, errUnusableRequestURI()
+	}
+	return &Transaction{Client: client}, nil
+}
+
 // StartDirect handles an authorization request sent to /authorize without PAR: it is
 // validated like a pushed one and stored the same way, so the rest of the flow (login,
 // consent, one-time code issuance) has a single path. It returns the request_uri to

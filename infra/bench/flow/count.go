@@ -120,16 +120,17 @@ type StepCalls struct {
 // travelled in the sealed transaction cookie.
 //
 // Today clients are cached per instance (CLIENT_CACHE_TTL), so a flow reads its
-// client once, at the push, on a cold cache; beyond the minimum, the login re-reads
-// the pushed request that the consent page reads again right after, and approval
-// re-reads the user that the login read. The login's brute-force protection (NIST SP
+// client once, at the push, on a cold cache. The login does not re-read the pushed
+// request: the sealed transaction cookie carries the client it is bound to, and the
+// consent page's read and the consuming write's condition refuse a request that died
+// in between. Beyond the minimum, approval re-reads the user that the login read. The login's brute-force protection (NIST SP
 // 800-63B §5.2.2) adds one read to its minimum: the failure counters of the request,
 // the username and the client IP, in one BatchGetItem before the password is
 // checked; a successful sign-in deletes the user's counter only when it had failures.
 var Budgets = []StepCalls{
 	{Step: StepPush, Budget: 2, Minimum: 1, MinimumCalls: "PutItem par (conditional create)"},
 	{Step: StepAuthorize, Budget: 1, Minimum: 1, MinimumCalls: "GetItem par (strongly consistent)"},
-	{Step: StepLogin, Budget: 3, Minimum: 2, MinimumCalls: "BatchGetItem login (the failure counters), GetItem user (the password hash)"},
+	{Step: StepLogin, Budget: 2, Minimum: 2, MinimumCalls: "BatchGetItem login (the failure counters), GetItem user (the password hash)"},
 	{Step: StepConsent, Budget: 1, Minimum: 1, MinimumCalls: "GetItem par (scopes for the page; still unconsumed)"},
 	{Step: StepApprove, Budget: 3, Minimum: 2, MinimumCalls: "GetItem par, TransactWriteItems par+code+grant (consume and issue, conditional)"},
 	{Step: StepToken, Budget: 1, Minimum: 1, MinimumCalls: "UpdateItem code (conditional consume, returns the code)"},
