@@ -243,6 +243,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st.Username, st.AuthTime, st.CSRF = user.Username, now.Unix(), csrf
+	st.User = carryUser(oauth.SignedInAs(user))
 	if err := h.writeTx(w, r, st, now); err != nil {
 		h.errorPage(w, r, err)
 		return
@@ -268,7 +269,14 @@ func (h *Handler) consent(w http.ResponseWriter, r *http.Request) {
 	req := &tx.Request.Request
 	switch r.PostForm.Get("decision") {
 	case "approve":
-		target, err := h.svc.Approve(r.Context(), tx, st.Username, time.Unix(st.AuthTime, 0))
+		var target string
+		if st.User != nil {
+			// Issue 15 item 4: the user as the login read it, checked by the
+			// consuming write's condition instead of read again.
+			target, err = h.svc.ApproveAs(r.Context(), tx, st.User.signedIn(st.Username), time.Unix(st.AuthTime, 0))
+		} else {
+			target, err = h.svc.Approve(r.Context(), tx, st.Username, time.Unix(st.AuthTime, 0))
+		}
 		if err != nil {
 			var e *oauth.Error
 			if errors.As(err, &e) && e.Redirect {
