@@ -183,8 +183,14 @@ func (s *Store) IssueCode(ctx context.Context, consume oauth.Consume, code *oaut
 			s.putNew(grantAV),
 		},
 	}
+	if consume.User != nil {
+		// Issue 15 item 4: the user as the login read it, checked in the same
+		// transaction instead of a GetItem before it.
+		in.TransactItems = append(in.TransactItems, types.TransactWriteItem{ConditionCheck: s.userCheck(consume.User)})
+	}
 	// The reasons are in the order of TransactItems: [0] the pushed request,
-	// [1] the code, [2] the grant; "None" marks an item that was not the cause.
+	// [1] the code, [2] the grant, [3] the user check if any; "None" marks an item
+	// that was not the cause.
 	reasons, err := s.transact(ctx, in)
 	switch {
 	case err != nil:
@@ -197,10 +203,40 @@ func (s *Store) IssueCode(ctx context.Context, consume oauth.Consume, code *oaut
 		return fmt.Errorf("issue code: %w", oauth.ErrConflict)
 	case reasonIs(reasons, 2, condFailed):
 		return fmt.Errorf("issue code: grant: %w", oauth.ErrConflict)
+	case consume.User != nil && reasonIs(reasons, 3, condFailed):
+		return fmt.Errorf("issue code: user: %w", oauth.ErrUserChanged)
 	case reasons != nil:
 		return fmt.Errorf("issue code: %w", unexpected(reasons))
 	}
 	return nil
+}
+
+// userCheck is the ConditionCheck of oauth.UserCheck on the user item: it exists, is
+// not disabled, and its subject and tokens_valid_after (epoch milliseconds, absent
+// for none; userItem) are the ones the login read.
+func (s *Store) userCheck(uc *oauth.UserCheck) *types.ConditionCheck {
+	cond := "attribute_exists(#pk) AND (attribute_not_exists(#disabled) OR #disabled = :false)"
+	names := map[string]string{"#pk": attrPK, "#disabled": "disabled", "#subject": "subject", "#tva": "tokens_valid_after"}
+	values := map[string]types.AttributeValue{":false": &types.AttributeValueMemberBOOL{Value: false}}
+	if uc.Sub == "" {
+		cond += " AND attribute_not_exists(#subject)"
+	} else {
+		cond += " AND #subject = :sub"
+		values[":sub"] = &types.AttributeValueMemberS{Value: uc.Sub}
+	}
+	if tva := millis(uc.TokensValidAfter); tva == 0 {
+		cond += " AND attribute_not_exists(#tva)"
+	} else {
+		cond += " AND #tva = :tva"
+		values[":tva"] = number(tva)
+	}
+	return &types.ConditionCheck{
+		TableName:                 &s.table,
+		Key:                       keyAV(prefixUser + uc.Username),
+		ConditionExpression:       aws.String(cond),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: values,
+	}
 }
 
 // ConsumeCode marks the code as used and returns it, in one conditional UpdateItem

@@ -124,7 +124,7 @@ func (h *Handler) authorizationRequest(w http.ResponseWriter, r *http.Request, p
 			h.errorPage(w, r, err)
 			return
 		}
-		st = &txState{Key: tx.Request.Key, CSRF: csrf, Expires: tx.Request.Deadline.Unix()}
+		st = &txState{Key: tx.Request.Key, ClientID: tx.Client.ID, CSRF: csrf, Expires: tx.Request.Deadline.Unix()}
 		if err := h.writeTx(w, r, st, now); err != nil {
 			h.errorPage(w, r, err)
 			return
@@ -170,8 +170,14 @@ type postedForm struct {
 }
 
 // resumeForm loads the transaction a login or consent form belongs to and checks its
-// CSRF token (errCSRF when it does not match).
-func (h *Handler) resumeForm(r *http.Request, now time.Time) (*postedForm, error) {
+// CSRF token (errCSRF when it does not match). With signIn set (the login form) it
+// does not re-read the pushed request: the sealed cookie says which client the
+// request is bound to, checked against the stored request when /authorize wrote it,
+// and the login needs nothing else of the request (tx.Request is nil). A request
+// consumed, denied or expired since is refused by the consent page's read and by
+// the consuming write's condition (docs/design.md decision 4); the cookie itself
+// expires at the request's deadline (readTx).
+func (h *Handler) resumeForm(r *http.Request, now time.Time, signIn bool) (*postedForm, error) {
 	clientID, requestURI := r.PostForm.Get("client_id"), r.PostForm.Get("request_uri")
 	key, ok := oauth.RequestKey(requestURI)
 	if !ok {
@@ -187,6 +193,16 @@ func (h *Handler) resumeForm(r *http.Request, now time.Time) (*postedForm, error
 	if err := checkCSRF(st, r.PostForm.Get("csrf")); err != nil {
 		return nil, err
 	}
+	if signIn && st.ClientID != "" {
+		// RFC 9126 §4 via RFC 9101 §6.3: the client_id "MUST match" the one bound to
+		// the request; the cookie carries that binding.
+		tx, err := h.svc.ResumeSignIn(r.Context(), clientID, st.ClientID)
+		if err != nil {
+			return nil, err
+		}
+		noteClient(r.Context(), tx.Client.ID)
+		return &postedForm{tx: tx, st: st, requestURI: requestURI}, nil
+	}
 	tx, err := h.svc.Resume(r.Context(), clientID, key, oauth.Redeemed)
 	if err != nil {
 		return nil, err
@@ -198,7 +214,7 @@ func (h *Handler) resumeForm(r *http.Request, now time.Time) (*postedForm, error
 // login checks the credentials posted by the login page.
 func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	now := h.svc.Now()
-	f, err := h.resumeForm(r, now)
+	f, err := h.resumeForm(r, now, true)
 	if err != nil {
 		h.errorPage(w, r, err)
 		return
@@ -227,6 +243,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st.Username, st.AuthTime, st.CSRF = user.Username, now.Unix(), csrf
+	st.User = carryUser(oauth.SignedInAs(user))
 	if err := h.writeTx(w, r, st, now); err != nil {
 		h.errorPage(w, r, err)
 		return
@@ -239,7 +256,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 // consent handles the user's decision and sends the authorization response.
 func (h *Handler) consent(w http.ResponseWriter, r *http.Request) {
 	now := h.svc.Now()
-	f, err := h.resumeForm(r, now)
+	f, err := h.resumeForm(r, now, false)
 	if err != nil {
 		h.errorPage(w, r, err)
 		return
@@ -252,7 +269,14 @@ func (h *Handler) consent(w http.ResponseWriter, r *http.Request) {
 	req := &tx.Request.Request
 	switch r.PostForm.Get("decision") {
 	case "approve":
-		target, err := h.svc.Approve(r.Context(), tx, st.Username, time.Unix(st.AuthTime, 0))
+		var target string
+		if st.User != nil {
+			// Issue 15 item 4: the user as the login read it, checked by the
+			// consuming write's condition instead of read again.
+			target, err = h.svc.ApproveAs(r.Context(), tx, st.User.signedIn(st.Username), time.Unix(st.AuthTime, 0))
+		} else {
+			target, err = h.svc.Approve(r.Context(), tx, st.Username, time.Unix(st.AuthTime, 0))
+		}
 		if err != nil {
 			var e *oauth.Error
 			if errors.As(err, &e) && e.Redirect {

@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/pargate/pargate/pkg/oauth"
 )
 
 // txState is what the browser carries between the steps of one authorization
@@ -19,11 +21,56 @@ import (
 // who signed in. It travels sealed (AES-256-GCM), so the browser can neither read nor
 // forge it, and it is bound by name and content to one request key.
 type txState struct {
-	Key      string `json:"k"`
+	Key string `json:"k"`
+	// ClientID is the client the request is bound to, checked at /authorize when the
+	// cookie was first written: the login resolves its client from it without
+	// re-reading the pushed request (issue 15 item 4).
+	ClientID string `json:"i,omitempty"`
 	CSRF     string `json:"c"`
 	Username string `json:"u,omitempty"`
 	AuthTime int64  `json:"t,omitempty"`
 	Expires  int64  `json:"e"`
+	// User is the signed-in user as the login read it (oauth.SignedIn), so approval
+	// does not read the user again (issue 15 item 4); nil when the login could not
+	// carry it (claims over maxCarriedClaims), and then approval reads the user.
+	User *txUser `json:"su,omitempty"`
+}
+
+// txUser is oauth.SignedIn in the transaction cookie.
+type txUser struct {
+	Sub     string         `json:"s,omitempty"`
+	Subject string         `json:"j"`
+	TVA     int64          `json:"v,omitempty"` // TokensValidAfter, epoch milliseconds; 0 is none
+	Claims  map[string]any `json:"cl,omitempty"`
+}
+
+// maxCarriedClaims bounds the JSON of the claims the cookie carries, so the sealed
+// cookie stays well under the 4096 bytes browsers keep (RFC 6265 §6.1); a user with
+// more is read again at approval instead.
+const maxCarriedClaims = 1536
+
+// carryUser is u for the cookie, or nil when its claims are too large to carry.
+func carryUser(u oauth.SignedIn) *txUser {
+	if b, err := json.Marshal(u.Claims); err != nil || len(b) > maxCarriedClaims {
+		return nil
+	}
+	return &txUser{Sub: u.Sub, Subject: u.Subject, TVA: millis(u.TokensValidAfter), Claims: u.Claims}
+}
+
+// signedIn is the carried user of st, signed in as username.
+func (u *txUser) signedIn(username string) oauth.SignedIn {
+	si := oauth.SignedIn{Username: username, Sub: u.Sub, Subject: u.Subject, Claims: u.Claims}
+	if u.TVA != 0 {
+		si.TokensValidAfter = time.UnixMilli(u.TVA).UTC()
+	}
+	return si
+}
+
+func millis(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
 }
 
 const txCookiePrefix = "pargate_tx_"

@@ -184,8 +184,9 @@ func (s *Store) GetPushedRequest(ctx context.Context, key string) (*oauth.Pushed
 // of code and grant, under one lock hold so that of concurrent calls at most one
 // succeeds. It returns oauth.ErrNotFound, writing nothing, unless the request exists,
 // is not consumed, is bound to consume.ClientID and its Deadline is after
-// consume.Now; and oauth.ErrConflict if a code is already stored under code.Key or a
-// grant under grant.ID.
+// consume.Now; oauth.ErrConflict if a code is already stored under code.Key or a
+// grant under grant.ID; and oauth.ErrUserChanged if consume.User is set and the user
+// fails it.
 func (s *Store) IssueCode(ctx context.Context, consume oauth.Consume, code *oauth.AuthorizationCode, grant *oauth.Grant) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("issue code: %w", err)
@@ -214,6 +215,12 @@ func (s *Store) IssueCode(ctx context.Context, consume oauth.Consume, code *oaut
 	}
 	if _, ok := s.grants[grant.ID]; ok {
 		return fmt.Errorf("issue code: grant: %w", oauth.ErrConflict)
+	}
+	if uc := consume.User; uc != nil {
+		u, ok := s.users[uc.Username]
+		if !ok || u.Disabled || u.Sub != uc.Sub || !normTime(u.TokensValidAfter).Equal(normTime(uc.TokensValidAfter)) {
+			return fmt.Errorf("issue code: user: %w", oauth.ErrUserChanged)
+		}
 	}
 	consumed := *r
 	consumed.ConsumedAt = &now

@@ -89,6 +89,26 @@ func (s *Service) Resume(ctx context.Context, clientID, requestKey string, redem
 	return &Transaction{Client: client, Request: rec}, nil
 }
 
+// ResumeSignIn resolves the client of a login form without re-reading the pushed
+// request (issue 15 item 4: one DynamoDB call less per login). boundClientID is the
+// client the request is bound to, as the sealed transaction cookie carries it from
+// the Resume at /authorize; clientID is the one the form names. The Transaction's
+// Request is nil: the login needs only the client. Whether the request is still
+// alive is checked by the next Resume (the consent page) and by the condition of the
+// write that consumes it (IssueCode, DenyPushedRequest), so a request consumed,
+// denied or expired in between yields no code.
+func (s *Service) ResumeSignIn(ctx context.Context, clientID, boundClientID string) (*Transaction, error) {
+	client, err := s.frontChannelClient(ctx, clientID)
+	if err != nil {
+		return nil, err
+	}
+	// RFC 9126 §4 via RFC 9101 §6.3: the client_id "MUST match" the one bound to the request.
+	if client.ID != boundClientID {
+		return nil, errUnusableRequestURI()
+	}
+	return &Transaction{Client: client}, nil
+}
+
 // StartDirect handles an authorization request sent to /authorize without PAR: it is
 // validated like a pushed one and stored the same way, so the rest of the flow (login,
 // consent, one-time code issuance) has a single path. It returns the request_uri to
@@ -189,9 +209,42 @@ func (s *Service) Login(ctx context.Context, username, password string) (*User, 
 	return user, nil
 }
 
+// SignedIn is the user as the login read it: what the approval needs of the user
+// (docs/design.md decision 4), carried to it in the sealed transaction cookie
+// so that approval does not read the user again (issue 15 item 4). The approval's
+// conditional write checks that the user is still as read (UserCheck), so a user
+// deleted, disabled or cut off since the login gets no code.
+type SignedIn struct {
+	Username string
+	// Sub is User.Sub as read ("" for a user stored before subjects were random);
+	// Subject is User.Subject(), the `sub` the code carries.
+	Sub, Subject     string
+	TokensValidAfter time.Time
+	// Claims are the user's claims that a scope can release (OIDC Core §5.4), as
+	// read at the login: the code carries those of the request's scopes.
+	Claims map[string]any
+}
+
+// SignedInAs is u as the approval needs it.
+func SignedInAs(u *User) SignedIn {
+	var claims map[string]any
+	for _, names := range scopeClaims {
+		for _, name := range names {
+			if v, ok := u.Claims[name]; ok {
+				if claims == nil {
+					claims = map[string]any{}
+				}
+				claims[name] = v
+			}
+		}
+	}
+	return SignedIn{Username: u.Username, Sub: u.Sub, Subject: u.Subject(), TokensValidAfter: u.TokensValidAfter, Claims: claims}
+}
+
 // Approve issues the authorization code for tx on behalf of the user who consented,
 // consuming the request in the same atomic step (docs/design.md decision 4; FAPI 2.0
-// §5.3.2.2 note 3), and returns the authorization response URL.
+// §5.3.2.2 note 3), and returns the authorization response URL. It reads the user;
+// ApproveAs does not.
 func (s *Service) Approve(ctx context.Context, tx *Transaction, username string, authTime time.Time) (string, error) {
 	user, err := s.store.GetUser(ctx, username)
 	if errors.Is(err, ErrNotFound) {
@@ -203,6 +256,19 @@ func (s *Service) Approve(ctx context.Context, tx *Transaction, username string,
 	if user.Disabled {
 		return "", AccessDenied("the user is disabled").WithRedirect()
 	}
+	return s.approve(ctx, tx, SignedInAs(user), authTime, nil)
+}
+
+// ApproveAs is Approve for the user as the login read it, without reading the user
+// again: the write that consumes the request and issues the code also checks, in the
+// same atomic step, that the user still exists, is not disabled, and has the subject
+// and TokensValidAfter the login read (UserCheck), so a user deleted, disabled or cut
+// off (password change) since the login is refused as the read refused it.
+func (s *Service) ApproveAs(ctx context.Context, tx *Transaction, user SignedIn, authTime time.Time) (string, error) {
+	return s.approve(ctx, tx, user, authTime, &UserCheck{Username: user.Username, Sub: user.Sub, TokensValidAfter: user.TokensValidAfter})
+}
+
+func (s *Service) approve(ctx context.Context, tx *Transaction, user SignedIn, authTime time.Time, check *UserCheck) (string, error) {
 	value, err := randomValue()
 	if err != nil {
 		return "", ServerError(err)
@@ -213,7 +279,7 @@ func (s *Service) Approve(ctx context.Context, tx *Transaction, username string,
 	}
 	req := tx.Request.Request
 	now := s.now()
-	claims := releasedClaims(user, req.Scopes)
+	claims := releasedClaims(user.Claims, req.Scopes)
 	code := &AuthorizationCode{
 		Key:                  HashKey(value),
 		ClientID:             tx.Client.ID,
@@ -223,7 +289,7 @@ func (s *Service) Approve(ctx context.Context, tx *Transaction, username string,
 		Nonce:                req.Nonce,
 		CodeChallenge:        req.CodeChallenge,
 		CodeChallengeMethod:  req.CodeChallengeMethod,
-		Subject:              user.Subject(),
+		Subject:              user.Subject,
 		AuthTime:             authTime.UTC(),
 		Claims:               claims,
 		DPoPJKT:              req.DPoPJKT,
@@ -245,10 +311,13 @@ func (s *Service) Approve(ctx context.Context, tx *Transaction, username string,
 		CreatedAt:            now,
 		ExpiresAt:            now.Add(s.grantLifetime(tx.Client)),
 	}
-	err = s.store.IssueCode(ctx, Consume{Key: tx.Request.Key, ClientID: tx.Client.ID, Now: now}, code, grant)
+	err = s.store.IssueCode(ctx, Consume{Key: tx.Request.Key, ClientID: tx.Client.ID, Now: now, User: check}, code, grant)
 	if errors.Is(err, ErrNotFound) {
 		// Consumed by a concurrent approval, or past its deadline: RFC 9126 §4 one-time use.
 		return "", errUnusableRequestURI()
+	}
+	if errors.Is(err, ErrUserChanged) {
+		return "", AccessDenied("the user no longer exists, is disabled or was changed since sign-in").WithRedirect()
 	}
 	if err != nil {
 		return "", AsError(fmt.Errorf("issue code: %w", err))
@@ -314,11 +383,11 @@ var scopeClaims = map[string][]string{
 	"phone":   {"phone_number", "phone_number_verified"},
 }
 
-func releasedClaims(u *User, scopes []string) map[string]any {
+func releasedClaims(userClaims map[string]any, scopes []string) map[string]any {
 	out := map[string]any{}
 	for _, sc := range scopes {
 		for _, name := range scopeClaims[sc] {
-			if v, ok := u.Claims[name]; ok {
+			if v, ok := userClaims[name]; ok {
 				out[name] = v
 			}
 		}

@@ -2,6 +2,7 @@ package oauth
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -37,7 +38,25 @@ type Consume struct {
 	Key      string
 	ClientID string
 	Now      time.Time
+	// User, when set, is the user as the login read it; IssueCode then also checks
+	// it in the same atomic step (issue 15 item 4: a condition instead of a re-read).
+	// DenyPushedRequest ignores it.
+	User *UserCheck
 }
+
+// UserCheck is what IssueCode requires of the user a code is issued to: the user
+// exists under Username, is not disabled, and its Sub and TokensValidAfter (to the
+// millisecond; zero for none) are those the login read. A disabled, deleted,
+// re-created or cut-off user (TokensValidAfter moved: disable, password change)
+// fails it as a read would have.
+type UserCheck struct {
+	Username         string
+	Sub              string
+	TokensValidAfter time.Time
+}
+
+// ErrUserChanged is returned by IssueCode when consume.User no longer holds.
+var ErrUserChanged = errors.New("the user is gone, disabled or changed since sign-in")
 
 // Codes stores authorization codes.
 type Codes interface {
@@ -51,6 +70,9 @@ type Codes interface {
 	// The grant the code belongs to (grant.ID == code.GrantID) is created in the same
 	// atomic step; ErrConflict if a code or grant already exists under those keys. A
 	// nil grant, or one whose ID differs from code.GrantID, is an error and writes nothing.
+	// With consume.User set, the user must also pass it (UserCheck) in the same atomic
+	// step; otherwise nothing is written and ErrUserChanged is returned (ErrNotFound
+	// when the request fails too).
 	IssueCode(ctx context.Context, consume Consume, code *AuthorizationCode, grant *Grant) error
 	// ConsumeCode marks the code under key as used and returns it, in one conditional
 	// write: it succeeds only if the code exists, is bound to clientID, has not been

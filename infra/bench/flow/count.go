@@ -117,21 +117,34 @@ type StepCalls struct {
 // 3, 4 and 7): the one read or conditional write that carries the step. Approval
 // needs two, the pushed request (what the code carries) and the transaction that
 // consumes it and issues the code and its grant, unless the consent page's read
-// travelled in the sealed transaction cookie.
+// travelled in the sealed transaction cookie. Why each step makes the calls it makes:
 //
-// Today clients are cached per instance (CLIENT_CACHE_TTL), so a flow reads its
-// client once, at the push, on a cold cache; beyond the minimum, the login re-reads
-// the pushed request that the consent page reads again right after, and approval
-// re-reads the user that the login read. The login's brute-force protection (NIST SP
-// 800-63B §5.2.2) adds one read to its minimum: the failure counters of the request,
-// the username and the client IP, in one BatchGetItem before the password is
-// checked; a successful sign-in deletes the user's counter only when it had failures.
+//   - push: the client, read once per instance on a cold cache (CLIENT_CACHE_TTL; a
+//     warm instance makes only the write), and the conditional create of the request.
+//   - authorize: the strongly consistent read of the pushed request, which is
+//     checked (client, expiry, one-time use, client policy) and whose client the
+//     sealed transaction cookie then carries.
+//   - login: the failure counters of the request, the username and the client IP in
+//     one BatchGetItem before the password is checked (NIST SP 800-63B §5.2.2), and
+//     the user (the password hash); no re-read of the pushed request, whose client
+//     the cookie carries, because the consent page's read and the approval's
+//     condition refuse a request that died in between. A successful sign-in deletes
+//     the user's counter only when it had failures.
+//   - consent: the pushed request, for the page (scopes, redirect host, details), and
+//     to refuse a request consumed, denied or expired since the login.
+//   - approve: the pushed request, for what the code carries (redirect URI, PKCE,
+//     nonce, scopes), and one TransactWriteItems that consumes it, writes the code and
+//     its grant and checks the user item (exists, not disabled, subject and
+//     tokens_valid_after as the login read them, carried in the cookie) instead of
+//     a GetItem of the user. A user with claims too large for the cookie is read here
+//     instead (one call more, not in this flow).
+//   - token: the conditional consume of the code, which returns it.
 var Budgets = []StepCalls{
 	{Step: StepPush, Budget: 2, Minimum: 1, MinimumCalls: "PutItem par (conditional create)"},
 	{Step: StepAuthorize, Budget: 1, Minimum: 1, MinimumCalls: "GetItem par (strongly consistent)"},
-	{Step: StepLogin, Budget: 3, Minimum: 2, MinimumCalls: "BatchGetItem login (the failure counters), GetItem user (the password hash)"},
+	{Step: StepLogin, Budget: 2, Minimum: 2, MinimumCalls: "BatchGetItem login (the failure counters), GetItem user (the password hash)"},
 	{Step: StepConsent, Budget: 1, Minimum: 1, MinimumCalls: "GetItem par (scopes for the page; still unconsumed)"},
-	{Step: StepApprove, Budget: 3, Minimum: 2, MinimumCalls: "GetItem par, TransactWriteItems par+code+grant (consume and issue, conditional)"},
+	{Step: StepApprove, Budget: 2, Minimum: 2, MinimumCalls: "GetItem par, TransactWriteItems par+code+grant+user (consume and issue, conditional; the user checked, not re-read)"},
 	{Step: StepToken, Budget: 1, Minimum: 1, MinimumCalls: "UpdateItem code (conditional consume, returns the code)"},
 }
 
