@@ -5,6 +5,8 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -25,7 +27,14 @@ type Parts struct {
 	Store     oauth.Store
 	Signer    *keys.Signer
 	CookieKey oauth.KeyFunc
-	Logger    *slog.Logger
+	// CookieKeys, if set, are the cookie keys with their ids, newest first
+	// (httpapi.Options.CookieKeys), instead of the one CookieKey.
+	CookieKeys func(context.Context) ([]httpapi.CookieKey, error)
+	// DPoPNonceKey keys the DPoP nonces (DPOP_NONCE=true); it must be shared by every
+	// instance and is never the cookie key (on Lambda: its own secret, derived under
+	// its own label). Nil is a random key of this process, enough for one local server.
+	DPoPNonceKey oauth.KeyFunc
+	Logger       *slog.Logger
 	// MetricsOutput receives the EMF metrics lines when cfg.Metrics is on; nil is
 	// standard output, which Lambda sends to CloudWatch Logs.
 	MetricsOutput io.Writer
@@ -53,9 +62,12 @@ func NewHandler(cfg config.Config, p Parts) *httpapi.Handler {
 	resolver.AllowLoopback = cfg.JWKSURIAllowLoopback
 	opts := []oauth.Option{oauth.WithClientKeys(resolver)}
 	if cfg.DPoPNonce {
-		// The nonce key is the cookie key: every instance shares it, and the nonce
-		// HMAC carries its own label, so the two uses cannot be confused.
-		opts = append(opts, oauth.WithDPoPNonces(p.CookieKey))
+		// The nonce key is its own key, never the cookie key (issue 10 item 5).
+		nonceKey := p.DPoPNonceKey
+		if nonceKey == nil {
+			nonceKey = randomKey()
+		}
+		opts = append(opts, oauth.WithDPoPNonces(nonceKey))
 	}
 	svc := oauth.NewService(oc, p.Store, p.Signer, opts...)
 	var m *metrics.Emitter
@@ -70,6 +82,7 @@ func NewHandler(cfg config.Config, p Parts) *httpapi.Handler {
 		Service:         svc,
 		Keys:            p.Signer,
 		CookieKey:       p.CookieKey,
+		CookieKeys:      p.CookieKeys,
 		ScopesSupported: ScopesSupported,
 		Logger:          p.Logger,
 		Metrics:         m,
@@ -85,21 +98,38 @@ func Logger(level slog.Level) *slog.Logger {
 
 // CachedKey calls load until it succeeds once, then returns that key forever.
 func CachedKey(load oauth.KeyFunc) oauth.KeyFunc {
+	return Cached(load)
+}
+
+// Cached calls load until it succeeds once, then returns that value forever.
+func Cached[T any](load func(context.Context) (T, error)) func(context.Context) (T, error) {
 	var (
 		mu  sync.Mutex
-		key *[32]byte
+		val *T
 	)
-	return func(ctx context.Context) ([32]byte, error) {
+	return func(ctx context.Context) (T, error) {
 		mu.Lock()
 		defer mu.Unlock()
-		if key != nil {
-			return *key, nil
+		if val != nil {
+			return *val, nil
 		}
-		k, err := load(ctx)
+		v, err := load(ctx)
 		if err != nil {
-			return [32]byte{}, err
+			var zero T
+			return zero, err
 		}
-		key = &k
-		return k, nil
+		val = &v
+		return v, nil
 	}
+}
+
+// randomKey is a key of this process only, made on first use.
+func randomKey() oauth.KeyFunc {
+	return CachedKey(func(context.Context) ([32]byte, error) {
+		var k [32]byte
+		if _, err := rand.Read(k[:]); err != nil {
+			return k, fmt.Errorf("random key: %w", err)
+		}
+		return k, nil
+	})
 }

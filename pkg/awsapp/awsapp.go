@@ -41,13 +41,39 @@ func Lambda(ctx context.Context, getenv func(string) string) (*httpapi.Handler, 
 		return nil, err
 	}
 	sm := secretsmanager.NewFromConfig(awsCfg)
-	return app.NewHandler(cfg, app.Parts{
+	parts := app.Parts{
 		Store:      Store(dynamodb.NewFromConfig(awsCfg), cfg.TableName),
 		Signer:     keys.NewSigner(secrets.NewSource(sm, cfg.KeysSecretID), keys.WithLogger(log)),
-		CookieKey:  app.CachedKey(func(ctx context.Context) ([32]byte, error) { return secrets.CookieKey(ctx, sm, cfg.CookieSecretID) }),
+		CookieKeys: app.Cached(func(ctx context.Context) ([]httpapi.CookieKey, error) { return cookieKeys(ctx, sm, cfg.CookieSecretID) }),
 		Logger:     log,
 		RequestIDs: RequestIDs,
-	}), nil
+	}
+	if cfg.DPoPNonce {
+		// The nonce key has a secret of its own (never the cookie secret), shared by
+		// every instance.
+		id := getenv(DPoPNonceSecretEnv)
+		if id == "" {
+			return nil, fmt.Errorf("configuration: %s is required with DPOP_NONCE=true", DPoPNonceSecretEnv)
+		}
+		parts.DPoPNonceKey = app.CachedKey(func(ctx context.Context) ([32]byte, error) { return secrets.DPoPNonceKey(ctx, sm, id) })
+	}
+	return app.NewHandler(cfg, parts), nil
+}
+
+// DPoPNonceSecretEnv names the Secrets Manager secret of the DPoP nonce key.
+const DPoPNonceSecretEnv = "DPOP_NONCE_SECRET_ID"
+
+// cookieKeys reads the cookie key set (secrets.ParseCookieKeys) as httpapi's keys.
+func cookieKeys(ctx context.Context, sm secrets.GetSecretValueAPI, id string) ([]httpapi.CookieKey, error) {
+	ks, err := secrets.CookieKeys(ctx, sm, id)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]httpapi.CookieKey, len(ks))
+	for i, k := range ks {
+		out[i] = httpapi.CookieKey{ID: k.ID, Key: k.Key}
+	}
+	return out, nil
 }
 
 // LoadConfig is the AWS configuration every function builds its clients from: the

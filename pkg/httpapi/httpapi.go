@@ -70,8 +70,13 @@ type Options struct {
 	// Keys publishes the JWKS and the signing algorithms.
 	Keys KeySet
 	// CookieKey returns the 32-byte key that seals transaction cookies. It may load
-	// the key lazily (from Secrets Manager on first use).
+	// the key lazily (from Secrets Manager on first use). It is the one key, with id
+	// "0", of a server without CookieKeys.
 	CookieKey oauth.KeyFunc
+	// CookieKeys, if set, returns the cookie keys instead, newest first: the first
+	// seals, every one opens, and the id travels with the sealed value, so the key
+	// can rotate without ending the transactions under way (session.go).
+	CookieKeys func(context.Context) ([]CookieKey, error)
 	// ScopesSupported is published in discovery.
 	ScopesSupported []string
 	// Logger receives one access line per request (observe.go).

@@ -76,9 +76,13 @@ type serverOptions struct {
 	store     oauth.Store
 	keySource func(*keys.Set) keys.Source
 	cookieKey func(context.Context) ([32]byte, error)
-	logs      io.Writer
-	metrics   io.Writer
-	wallClock bool
+	// cookieKeys is app.Parts.CookieKeys (cookie_test.go withCookieKeys).
+	cookieKeys func(context.Context) ([]httpapi.CookieKey, error)
+	// dpopNonceKey is app.Parts.DPoPNonceKey (cookie_test.go withDPoPNonceKey).
+	dpopNonceKey func(context.Context) ([32]byte, error)
+	logs         io.Writer
+	metrics      io.Writer
+	wallClock    bool
 	// requestIDs is app.Parts.RequestIDs (awsapp.RequestIDs in the functions).
 	requestIDs func(*http.Request) (id, invocation string)
 }
@@ -173,6 +177,8 @@ func newServer(tb testing.TB, opts ...serverOption) *testServer {
 		Store:         o.store,
 		Signer:        keys.NewSigner(o.keySource(set)),
 		CookieKey:     o.cookieKey,
+		CookieKeys:    o.cookieKeys,
+		DPoPNonceKey:  o.dpopNonceKey,
 		Logger:        slog.New(slog.NewJSONHandler(o.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		MetricsOutput: o.metrics,
 		RequestIDs:    o.requestIDs,

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/pargate/pargate/pkg/oauth"
@@ -73,15 +74,65 @@ func millis(t time.Time) int64 {
 	return t.UnixMilli()
 }
 
-const txCookiePrefix = "pargate_tx_"
+// The transaction cookie's name is txCookiePrefix and a prefix of the request key.
+// Under an https issuer it carries the __Host- prefix. RFC 6265bis §4.1.3.2: "If a
+// cookie's name begins with a case-sensitive match for the string __Host-, then the
+// cookie will have been set with a Secure attribute, a Path attribute with a value of
+// /, and no Domain attribute." So a sibling subdomain cannot plant or overwrite one:
+// a browser refuses a __Host- cookie set any other way, and a cookie without the
+// prefix is never read. An http issuer is a local run on loopback, where the prefix is not dependable
+// (Secure over http://127.0.0.1): the cookie there is unprefixed, not Secure, on
+// Path=/authorize (docs/design.md, Contracts).
+const (
+	txCookiePrefix = "pargate_tx_"
+	hostPrefix     = "__Host-"
+)
 
 // txCookieName gives each transaction its own cookie, so two tabs with two requests
 // do not overwrite each other.
-func txCookieName(key string) string {
+func (h *Handler) txCookieName(key string) string {
 	if len(key) > 16 {
 		key = key[:16]
 	}
+	if h.secure {
+		return hostPrefix + txCookiePrefix + key
+	}
 	return txCookiePrefix + key
+}
+
+// txCookiePath is Path=/ for a __Host- cookie (the prefix demands it), else only the
+// authorization endpoint.
+func (h *Handler) txCookiePath() string {
+	if h.secure {
+		return "/"
+	}
+	return PathAuthorize
+}
+
+// A CookieKey is one key of the transaction cookies and its id: 1 to 32 characters of
+// A-Z a-z 0-9 - _ (never ".", which ends the id in a sealed value).
+type CookieKey struct {
+	ID  string
+	Key [32]byte
+}
+
+// cookieKeys returns the keys, newest first.
+func (h *Handler) cookieKeys(ctx context.Context) ([]CookieKey, error) {
+	if h.opts.CookieKeys != nil {
+		ks, err := h.opts.CookieKeys(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("cookie key: %w", err)
+		}
+		if len(ks) == 0 {
+			return nil, errors.New("cookie key: no keys")
+		}
+		return ks, nil
+	}
+	key, err := h.opts.CookieKey(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("cookie key: %w", err)
+	}
+	return []CookieKey{{ID: "0", Key: key}}, nil
 }
 
 func newCSRF() (string, error) {
@@ -92,11 +143,7 @@ func newCSRF() (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-func (h *Handler) aead(ctx context.Context) (cipher.AEAD, error) {
-	key, err := h.opts.CookieKey(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("cookie key: %w", err)
-	}
+func aeadOf(key [32]byte) (cipher.AEAD, error) {
 	block, err := aes.NewCipher(key[:])
 	if err != nil {
 		return nil, fmt.Errorf("cookie cipher: %w", err)
@@ -104,24 +151,49 @@ func (h *Handler) aead(ctx context.Context) (cipher.AEAD, error) {
 	return cipher.NewGCM(block)
 }
 
+// sealedAD is the additional data of a sealed value: the cookie name, so a value
+// cannot be moved to another cookie, and the key id it names.
+func sealedAD(name, kid string) []byte {
+	return []byte(name + "\x00" + kid)
+}
+
 // readTx returns the transaction state for key from the request's cookie, or nil
 // when there is none, it does not open, belongs to another request or has expired.
+// The value is "<kid>.<base64url(nonce || sealed)>"; any key of the set opens it by
+// its id, so a rotation keeps the cookies of transactions under way valid.
 func (h *Handler) readTx(r *http.Request, key string, now time.Time) (*txState, error) {
-	c, err := r.Cookie(txCookieName(key))
+	name := h.txCookieName(key)
+	c, err := r.Cookie(name)
 	if err != nil {
 		return nil, nil
 	}
-	aead, err := h.aead(r.Context())
+	ks, err := h.cookieKeys(r.Context())
 	if err != nil {
 		return nil, err
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(c.Value)
+	kid, value, ok := strings.Cut(c.Value, ".")
+	if !ok {
+		return nil, nil
+	}
+	var ck *CookieKey
+	for i := range ks {
+		if ks[i].ID == kid {
+			ck = &ks[i]
+			break
+		}
+	}
+	if ck == nil {
+		return nil, nil
+	}
+	aead, err := aeadOf(ck.Key)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(value)
 	if err != nil || len(raw) < aead.NonceSize() {
 		return nil, nil
 	}
-	// The cookie name is the additional data: a sealed value cannot be moved to
-	// another cookie.
-	plain, err := aead.Open(nil, raw[:aead.NonceSize()], raw[aead.NonceSize():], []byte(c.Name))
+	plain, err := aead.Open(nil, raw[:aead.NonceSize()], raw[aead.NonceSize():], sealedAD(name, kid))
 	if err != nil {
 		return nil, nil
 	}
@@ -132,9 +204,13 @@ func (h *Handler) readTx(r *http.Request, key string, now time.Time) (*txState, 
 	return &st, nil
 }
 
-// writeTx seals st into its cookie, valid until st.Expires.
+// writeTx seals st into its cookie with the newest key, valid until st.Expires.
 func (h *Handler) writeTx(w http.ResponseWriter, r *http.Request, st *txState, now time.Time) error {
-	aead, err := h.aead(r.Context())
+	ks, err := h.cookieKeys(r.Context())
+	if err != nil {
+		return err
+	}
+	aead, err := aeadOf(ks[0].Key)
 	if err != nil {
 		return err
 	}
@@ -146,12 +222,12 @@ func (h *Handler) writeTx(w http.ResponseWriter, r *http.Request, st *txState, n
 	if _, err := rand.Read(nonce); err != nil {
 		return fmt.Errorf("seal transaction: %w", err)
 	}
-	name := txCookieName(st.Key)
-	sealed := aead.Seal(nonce, nonce, plain, []byte(name))
+	name := h.txCookieName(st.Key)
+	sealed := aead.Seal(nonce, nonce, plain, sealedAD(name, ks[0].ID))
 	http.SetCookie(w, &http.Cookie{
 		Name:     name,
-		Value:    base64.RawURLEncoding.EncodeToString(sealed),
-		Path:     PathAuthorize,
+		Value:    ks[0].ID + "." + base64.RawURLEncoding.EncodeToString(sealed),
+		Path:     h.txCookiePath(),
 		MaxAge:   int(st.Expires - now.Unix()),
 		Secure:   h.secure,
 		HttpOnly: true,
@@ -163,7 +239,7 @@ func (h *Handler) writeTx(w http.ResponseWriter, r *http.Request, st *txState, n
 // clearTx deletes the transaction cookie.
 func (h *Handler) clearTx(w http.ResponseWriter, key string) {
 	http.SetCookie(w, &http.Cookie{
-		Name: txCookieName(key), Value: "", Path: PathAuthorize, MaxAge: -1,
+		Name: h.txCookieName(key), Value: "", Path: h.txCookiePath(), MaxAge: -1,
 		Secure: h.secure, HttpOnly: true, SameSite: http.SameSiteLaxMode,
 	})
 }

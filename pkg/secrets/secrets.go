@@ -1,7 +1,7 @@
 // Package secrets reads the server's secrets from AWS Secrets Manager: the signing key
 // set (a [keys.Source] for [keys.Signer], which loads it lazily and re-reads it every
-// few minutes) and the cookie key, and rotates the signing key set as the secret's
-// rotation function (see [Rotator]). Local runs and tests use keys.Static,
+// few minutes), the cookie key set and the DPoP nonce key (cookie.go), and rotates
+// the signing key set as the secret's rotation function (see [Rotator]). Local runs and tests use keys.Static,
 // keys.FileSource or keys.LoadOrGenerate instead.
 //
 // Errors a retry may cure (timeouts, throttling, network, server faults) wrap
@@ -11,7 +11,6 @@ package secrets
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -99,24 +98,6 @@ func parseKeySet(data []byte) (*keys.Set, error) {
 // SecretBinary when it has no string. An empty value is an error.
 func LoadBytes(ctx context.Context, client GetSecretValueAPI, secretID string) ([]byte, error) {
 	return getValue(ctx, client, secretID, "", StageCurrent, DefaultTimeout)
-}
-
-// CookieKey reads the cookie secret (a random string that CloudFormation's
-// GenerateSecretString made) and derives the 32-byte cookie key from it with
-// [DeriveCookieKey]. Call it once per cold start, lazily, and cache the result.
-func CookieKey(ctx context.Context, client GetSecretValueAPI, secretID string) ([32]byte, error) {
-	raw, err := LoadBytes(ctx, client, secretID)
-	if err != nil {
-		return [32]byte{}, fmt.Errorf("cookie key: %w", err)
-	}
-	return DeriveCookieKey(raw), nil
-}
-
-// DeriveCookieKey turns a secret of any length into an AES-256 key: SHA-256 of it.
-// The secret is already random (64 characters from CloudFormation), so a plain hash
-// is enough; local runs derive their key the same way.
-func DeriveCookieKey(secret []byte) [32]byte {
-	return sha256.Sum256(secret)
 }
 
 // getValue reads one version of a secret, by versionID and/or stage, within timeout.

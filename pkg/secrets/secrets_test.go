@@ -2,7 +2,6 @@ package secrets_test
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"io"
 	"net/http"
@@ -101,23 +100,6 @@ func TestNewSource_MissingSecretIsNotAnOutage(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "no-such-secret") {
 		t.Errorf("error %q does not name the secret", err)
-	}
-}
-
-func TestCookieKey_IsSHA256OfTheSecret(t *testing.T) {
-	client := motoClient(t)
-	const secret = "k7PzR2generatedByCloudFormationGenerateSecretString64characters"
-	id := newSecret(t, client, secret)
-
-	got, err := secrets.CookieKey(context.Background(), client, id)
-	if err != nil {
-		t.Fatalf("CookieKey: %v", err)
-	}
-	if want := sha256.Sum256([]byte(secret)); got != want {
-		t.Errorf("cookie key = %x, want SHA-256 of the secret %x", got, want)
-	}
-	if got != secrets.DeriveCookieKey([]byte(secret)) {
-		t.Error("CookieKey and DeriveCookieKey disagree")
 	}
 }
 

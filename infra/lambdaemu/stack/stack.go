@@ -116,11 +116,13 @@ type AWS struct {
 	MotoEndpoint string
 	// Issuer is the functions' ISSUER.
 	Issuer string
-	// Table is the DynamoDB table; KeysSecretID and CookieSecretID are the ARNs of
-	// the secrets, which is what !Ref gives the functions in template.yaml.
-	Table          string
-	KeysSecretID   string
-	CookieSecretID string
+	// Table is the DynamoDB table; KeysSecretID, CookieSecretID and
+	// DPoPNonceSecretID are the ARNs of the secrets, which is what !Ref gives the
+	// functions in template.yaml.
+	Table             string
+	KeysSecretID      string
+	CookieSecretID    string
+	DPoPNonceSecretID string
 	// Keys is the signing key set stored in the keys secret.
 	Keys *keys.Set
 	// Seed is what the table was seeded with.
@@ -147,8 +149,8 @@ type Options struct {
 }
 
 // StartAWS reads template.yaml, starts moto_server (unless opts.Endpoint names one)
-// and creates in it a table with the store's schema, seeded from the seed file, and the two secrets: a
-// new RS256 signing key set and a random cookie secret. Names are unique, so several
+// and creates in it a table with the store's schema, seeded from the seed file, and the three secrets: a
+// new RS256 signing key set, a random cookie secret and a random DPoP nonce secret. Names are unique, so several
 // stacks may share one moto_server. It returns moto.ErrNotInstalled when moto_server
 // is needed and missing.
 func StartAWS(ctx context.Context, opts Options) (a *AWS, err error) {
@@ -213,6 +215,11 @@ func StartAWS(ctx context.Context, opts Options) (a *AWS, err error) {
 	if a.CookieSecretID, err = createSecret(ctx, sm, "pargate-cookie-"+suffix, alphanumeric(64)); err != nil {
 		return nil, err
 	}
+	// The DPoP nonce key's own secret, generated the same way (template.yaml
+	// DpopNonceSecret).
+	if a.DPoPNonceSecretID, err = createSecret(ctx, sm, "pargate-dpop-nonce-"+suffix, alphanumeric(64)); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -245,6 +252,7 @@ func (a *AWS) Function(dir, endpoint string) (lambdaemu.Function, error) {
 		"TABLE_NAME":                        a.Table,
 		"KEYS_SECRET_ID":                    a.KeysSecretID,
 		"COOKIE_SECRET_ID":                  a.CookieSecretID,
+		"DPOP_NONCE_SECRET_ID":              a.DPoPNonceSecretID,
 		"AWS_ENDPOINT_URL":                  endpoint,
 		"AWS_EC2_METADATA_SERVICE_ENDPOINT": endpoint,
 	})
