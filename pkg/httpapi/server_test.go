@@ -242,6 +242,12 @@ type response struct {
 
 func (ts *testServer) do(tb testing.TB, c *http.Client, method, path, auth, contentType, body string) response {
 	tb.Helper()
+	return ts.doWithHeader(tb, c, method, path, auth, contentType, body, nil)
+}
+
+// doWithHeader is do with the request headers in header set as well.
+func (ts *testServer) doWithHeader(tb testing.TB, c *http.Client, method, path, auth, contentType, body string, header map[string]string) response {
+	tb.Helper()
 	req, err := http.NewRequest(method, ts.URL+path, strings.NewReader(body))
 	if err != nil {
 		tb.Fatal(err)
@@ -251,6 +257,9 @@ func (ts *testServer) do(tb testing.TB, c *http.Client, method, path, auth, cont
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
 	}
 	if c == nil {
 		c = httpapitest.NoRedirect(nil)
