@@ -16,6 +16,7 @@ import (
 
 	"github.com/pargate/pargate/pkg/app"
 	"github.com/pargate/pargate/pkg/config"
+	"github.com/pargate/pargate/pkg/httpapi/httpapitest"
 	"github.com/pargate/pargate/pkg/keys"
 	"github.com/pargate/pargate/pkg/memory"
 	"github.com/pargate/pargate/pkg/oauth"
@@ -156,14 +157,7 @@ func TestNewHandler_StoreCallsOfARequestShareOneDeadline(t *testing.T) {
 	if err := seed.Import(t.Context(), mem, f); err != nil {
 		t.Fatal(err)
 	}
-	k, err := keys.Generate(keys.ES256)
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := keys.NewSet(k)
-	if err != nil {
-		t.Fatal(err)
-	}
+	set := httpapitest.KeySet(t, keys.ES256)
 	cfg, err := config.FromEnv(func(name string) string {
 		if name == "ISSUER" {
 			return "https://as.example.com"

@@ -147,14 +147,7 @@ func newServer(tb testing.TB, opts ...serverOption) *testServer {
 	if o.store == nil {
 		o.store = seededStore(tb, memory.New())
 	}
-	k, err := keys.Generate(keys.ES256)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	set, err := keys.NewSet(k)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	set := httpapitest.KeySet(tb, keys.ES256)
 	ts := &testServer{keys: set}
 	var h http.Handler
 	ts.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
