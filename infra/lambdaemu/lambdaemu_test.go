@@ -201,6 +201,14 @@ func wantFunctionError(t *testing.T, err error, phase, typ string) *lambdaemu.Fu
 	return fe
 }
 
+// invokeFailing invokes rt with an empty event and wants the error wantFunctionError
+// wants.
+func invokeFailing(t *testing.T, rt *lambdaemu.Runtime, phase, typ string) *lambdaemu.FunctionError {
+	t.Helper()
+	_, err := rt.Invoke(t.Context(), []byte(`{}`))
+	return wantFunctionError(t, err, phase, typ)
+}
+
 var uuid = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 
 // TestInvoke_GivesTheEventWithLambdasHeadersAndEnvironment: the function gets the
@@ -266,32 +274,27 @@ func TestInvoke_GivesTheEventWithLambdasHeadersAndEnvironment(t *testing.T) {
 // .../error and is a *FunctionError; the environment stays up for the next event.
 func TestInvoke_ReturnsTheFunctionsError(t *testing.T) {
 	rt := start(t, "error", nil)
-	_, err := rt.Invoke(t.Context(), []byte(`{}`))
-	fe := wantFunctionError(t, err, "invoke", "errorString")
+	fe := invokeFailing(t, rt, "invoke", "errorString")
 	if fe.Message != "boom" || !bytes.Contains(fe.Payload, []byte(`"errorMessage":"boom"`)) {
 		t.Errorf("message %q, payload %s", fe.Message, fe.Payload)
 	}
-	_, err = rt.Invoke(t.Context(), []byte(`{}`))
-	wantFunctionError(t, err, "invoke", "errorString")
+	invokeFailing(t, rt, "invoke", "errorString")
 }
 
 // TestInvoke_AfterAPanicTheRuntimeHasExited: aws-lambda-go reports a panic and exits.
 func TestInvoke_AfterAPanicTheRuntimeHasExited(t *testing.T) {
 	rt := start(t, "panic", nil)
-	_, err := rt.Invoke(t.Context(), []byte(`{}`))
-	if fe := wantFunctionError(t, err, "invoke", "string"); fe.Message != "kaboom" {
+	if fe := invokeFailing(t, rt, "invoke", "string"); fe.Message != "kaboom" {
 		t.Errorf("message = %q", fe.Message)
 	}
-	_, err = rt.Invoke(t.Context(), []byte(`{}`))
-	wantFunctionError(t, err, "invoke", "Runtime.ExitError")
+	invokeFailing(t, rt, "invoke", "Runtime.ExitError")
 }
 
 // TestInvoke_KillsAFunctionPastItsTimeout, as Lambda does.
 func TestInvoke_KillsAFunctionPastItsTimeout(t *testing.T) {
 	rt := start(t, "sleep", func(f *lambdaemu.Function) { f.Timeout = 300 * time.Millisecond })
 	begin := time.Now()
-	_, err := rt.Invoke(t.Context(), []byte(`{}`))
-	if fe := wantFunctionError(t, err, "invoke", "Sandbox.Timedout"); !strings.Contains(fe.Message, "Task timed out after 0.30 seconds") {
+	if fe := invokeFailing(t, rt, "invoke", "Sandbox.Timedout"); !strings.Contains(fe.Message, "Task timed out after 0.30 seconds") {
 		t.Errorf("message = %q", fe.Message)
 	}
 	if d := time.Since(begin); d > 5*time.Second {
@@ -303,8 +306,7 @@ func TestInvoke_KillsAFunctionPastItsTimeout(t *testing.T) {
 // TestInvoke_ReportsAnInitError posted to /runtime/init/error, header type first.
 func TestInvoke_ReportsAnInitError(t *testing.T) {
 	rt := start(t, "init-error", nil)
-	_, err := rt.Invoke(t.Context(), []byte(`{}`))
-	if fe := wantFunctionError(t, err, "init", "Runtime.ConfigError"); fe.Message != "no keys" {
+	if fe := invokeFailing(t, rt, "init", "Runtime.ConfigError"); fe.Message != "no keys" {
 		t.Errorf("message = %q", fe.Message)
 	}
 }
@@ -314,8 +316,7 @@ func TestInvoke_ReportsAnInitError(t *testing.T) {
 // invocation at once with its exit status and output, instead of hanging.
 func TestInvoke_ReportsAnExitDuringInitWithTheOutput(t *testing.T) {
 	rt := start(t, "exit", nil)
-	_, err := rt.Invoke(t.Context(), []byte(`{}`))
-	fe := wantFunctionError(t, err, "init", "Runtime.ExitError")
+	fe := invokeFailing(t, rt, "init", "Runtime.ExitError")
 	if !strings.Contains(fe.Message, "exit status 1") || !strings.Contains(fe.Logs, "TABLE_NAME is required") {
 		t.Errorf("message %q, logs %q", fe.Message, fe.Logs)
 	}
@@ -325,8 +326,7 @@ func TestInvoke_ReportsAnExitDuringInitWithTheOutput(t *testing.T) {
 // after the init timeout.
 func TestInvoke_BoundsTheInitPhase(t *testing.T) {
 	rt := start(t, "hang", func(f *lambdaemu.Function) { f.InitTimeout = 300 * time.Millisecond })
-	_, err := rt.Invoke(t.Context(), []byte(`{}`))
-	wantFunctionError(t, err, "init", "Sandbox.Timedout")
+	invokeFailing(t, rt, "init", "Sandbox.Timedout")
 	waitGone(t, rt.Pid())
 }
 
@@ -340,12 +340,10 @@ func TestRuntimeAPI_RejectsWhatLambdaRejects(t *testing.T) {
 	if statuses["unknown_id"] != http.StatusBadRequest || statuses["late_init_error"] != http.StatusForbidden {
 		t.Errorf("statuses = %v, want unknown_id 400, late_init_error 403", statuses)
 	}
-	_, err := rt.Invoke(t.Context(), []byte(`{}`))
-	if fe := wantFunctionError(t, err, "invoke", "Runtime.TruncatedResponse"); fe.Message != "cut" {
+	if fe := invokeFailing(t, rt, "invoke", "Runtime.TruncatedResponse"); fe.Message != "cut" {
 		t.Errorf("message = %q", fe.Message)
 	}
-	_, err = rt.Invoke(t.Context(), []byte(`{}`))
-	wantFunctionError(t, err, "invoke", "Function.ResponseSizeTooLarge")
+	invokeFailing(t, rt, "invoke", "Function.ResponseSizeTooLarge")
 }
 
 // TestClose_EndsTheProcessGroup: nothing the function started outlives Close.

@@ -372,14 +372,7 @@ func TestFAPI2ProfileEndToEnd(t *testing.T) {
 	})
 	t.Run("client_secret_basic is refused at PAR", func(t *testing.T) {
 		a := newRequest(l.app())
-		body := a.params(t)
-		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, l.meta.PAREndpoint, strings.NewReader(body.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.SetBasicAuth(appID, appSecret)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
+		resp := httpapitest.PostForm(t, l.meta.PAREndpoint, a.params(t), map[string]string{"Authorization": basicAuth(appID, appSecret)})
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("WWW-Authenticate") == "" {
 			t.Fatalf("client_secret_basic under fapi2: %d", resp.StatusCode)

@@ -13,6 +13,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -173,19 +174,16 @@ type pushResponse struct {
 	ExpiresIn  int    `json:"expires_in"`
 }
 
+// basicAuth is the Authorization value of client_secret_basic: the client ID and
+// secret form-encoded, then joined and base64-encoded (RFC 6749 §2.3.1).
+func basicAuth(id, secret string) string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id)+":"+url.QueryEscape(secret)))
+}
+
 // push sends the request to the PAR endpoint with client_secret_basic (RFC 9126 §2.1).
 func (l *local) push(t *testing.T, a *authRequest) pushResponse {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, l.meta.PAREndpoint, strings.NewReader(a.params(t).Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(url.QueryEscape(a.conf.ClientID), url.QueryEscape(a.conf.ClientSecret))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := httpapitest.PostForm(t, l.meta.PAREndpoint, a.params(t), map[string]string{"Authorization": basicAuth(a.conf.ClientID, a.conf.ClientSecret)})
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusCreated {

@@ -75,10 +75,7 @@ func TestClientCreate_PrintsTheSecretOnceAndStoresOnlyItsHash(t *testing.T) {
 		t.Errorf("stderr does not warn that the secret is shown once:\n%s", r.stderr)
 	}
 
-	stored, err := h.store.GetClient(t.Context(), "app")
-	if err != nil {
-		t.Fatal(err)
-	}
+	stored := h.storedClient(t, "app")
 	if !bytes.Equal(stored.SecretHash, oauth.SecretHash(out.Secret)) {
 		t.Errorf("stored hash %x, want SHA-256 of the printed secret %x", stored.SecretHash, oauth.SecretHash(out.Secret))
 	}
@@ -136,10 +133,7 @@ func TestClientCreate_PublicClientGetsNoSecret(t *testing.T) {
 	if out.Secret != "" || strings.Contains(r.stdout, `"client_secret":`) {
 		t.Errorf("a public client got a secret:\n%s", r.stdout)
 	}
-	stored, err := h.store.GetClient(t.Context(), "spa")
-	if err != nil {
-		t.Fatal(err)
-	}
+	stored := h.storedClient(t, "spa")
 	if len(stored.SecretHash) != 0 {
 		t.Errorf("a public client has a stored hash %x", stored.SecretHash)
 	}
@@ -253,10 +247,7 @@ func TestClientUpdate_ReplacesTheMetadataAndKeepsTheSecret(t *testing.T) {
 	if out.Secret != "" || strings.Contains(r.stdout, `"client_secret":`) {
 		t.Errorf("an update without --rotate-secret printed a secret:\n%s", r.stdout)
 	}
-	stored, err := h.store.GetClient(t.Context(), "app")
-	if err != nil {
-		t.Fatal(err)
-	}
+	stored := h.storedClient(t, "app")
 	if !slices.Equal(stored.RedirectURIs, []string{"https://app.example.com/new"}) {
 		t.Errorf("redirect_uris = %v after update", stored.RedirectURIs)
 	}

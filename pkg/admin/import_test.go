@@ -11,12 +11,17 @@ import (
 	"github.com/pargate/pargate/pkg/seed"
 )
 
+// demoSeedPath is the demo seed of the local server, infra/seed.json.
+func demoSeedPath() string {
+	_, here, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(here), "..", "..", "infra", "seed.json")
+}
+
 // The demo seed of the local server (infra/seed.json) imports, and its client and
 // user then work over the table.
 func TestImport_WritesTheSeedFilesClientsAndUsers(t *testing.T) {
 	h := newHarness(t)
-	_, here, _, _ := runtime.Caller(0)
-	path := filepath.Join(filepath.Dir(here), "..", "..", "infra", "seed.json")
+	path := demoSeedPath()
 	f, err := seed.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -84,4 +89,29 @@ func TestImport_AnInvalidSeedWritesNothing(t *testing.T) {
 	}
 	h.run("", "import").fails(t, admin.ExitUsage, "takes one argument")
 	h.run("", "import", "/nonexistent/seed.json").fails(t, admin.ExitError, "no such file")
+}
+
+// `pargate import` refuses the demo seed's published client secret and password
+// unless --allow-demo, and then writes nothing (issue 10 item 18).
+func TestImport_RefusesTheDemoCredentialsWithoutAllowDemo(t *testing.T) {
+	h := newHarness(t)
+	path := demoSeedPath()
+
+	r := h.run("", "import", path)
+	r.fails(t, admin.ExitError, "--allow-demo")
+	if !strings.Contains(r.stderr, "client demo-client") || !strings.Contains(r.stderr, "user demo") ||
+		strings.Contains(r.stderr, "demo-secret-change-me") || strings.Contains(r.stderr, "demo-password") {
+		t.Errorf("refusal says %q: want the client and user named, not their credentials", r.stderr)
+	}
+	if clients, err := h.store.ListClients(t.Context()); err != nil || len(clients) != 0 {
+		t.Errorf("a refused import wrote clients %v (%v)", clients, err)
+	}
+	if users, err := h.store.ListUsers(t.Context()); err != nil || len(users) != 0 {
+		t.Errorf("a refused import wrote users %v (%v)", users, err)
+	}
+
+	h.run("", "import", "--allow-demo", path).ok(t, nil)
+	if _, err := h.store.GetClient(t.Context(), "demo-client"); err != nil {
+		t.Errorf("import --allow-demo: %v", err)
+	}
 }

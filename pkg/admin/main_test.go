@@ -145,6 +145,16 @@ func writeFile(tb testing.TB, name, content string) string {
 	return path
 }
 
+// storedClient is the client id as the store holds it.
+func (h *harness) storedClient(tb testing.TB, id string) *oauth.Client {
+	tb.Helper()
+	c, err := h.store.GetClient(tb.Context(), id)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
 // service is the protocol core over the test's table, as the functions build it.
 func (h *harness) service() *oauth.Service {
 	return oauth.NewService(oauth.Config{Issuer: "https://auth.example.com"}, h.store, nil)

@@ -24,6 +24,7 @@ import (
 	"github.com/pargate/pargate/pkg/app"
 	"github.com/pargate/pargate/pkg/config"
 	"github.com/pargate/pargate/pkg/httpapi"
+	"github.com/pargate/pargate/pkg/httpapi/httpapitest"
 	"github.com/pargate/pargate/pkg/keys"
 	"github.com/pargate/pargate/pkg/memory"
 	"github.com/pargate/pargate/pkg/seed"
@@ -51,14 +52,7 @@ func newFunctions(t *testing.T) *functions {
 	if err := seed.Import(t.Context(), store, f); err != nil {
 		t.Fatal(err)
 	}
-	k, err := keys.Generate(keys.RS256)
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := keys.NewSet(k)
-	if err != nil {
-		t.Fatal(err)
-	}
+	set := httpapitest.KeySet(t, keys.RS256)
 	cfg, err := config.FromEnv(func(name string) string {
 		return map[string]string{"ISSUER": issuer, "LOG_LEVEL": "warn"}[name]
 	})

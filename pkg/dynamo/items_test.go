@@ -37,9 +37,7 @@ func TestItems_AreReadableWithConditionAttributesOnTop(t *testing.T) {
 	wantN(t, par, "created_at", now.UnixMilli())
 	wantN(t, par, "ttl", r.Deadline.Add(time.Hour).Unix())
 	wantS(t, par, "client_id", oauthtest.ClientID)
-	if _, ok := par["consumed_at"]; ok {
-		t.Error("unconsumed pushed request has a consumed_at attribute")
-	}
+	wantAbsent(t, par, "consumed_at", "unconsumed pushed request")
 	req, ok := par["request"].(*types.AttributeValueMemberM)
 	if !ok {
 		t.Fatalf("request = %T, want a map", par["request"])
@@ -58,9 +56,7 @@ func TestItems_AreReadableWithConditionAttributesOnTop(t *testing.T) {
 	wantN(t, item, "expires_at", code.ExpiresAt.UnixMilli())
 	wantN(t, item, "ttl", code.ExpiresAt.Add(time.Hour).Unix())
 	wantS(t, item, "client_id", code.ClientID)
-	if _, ok := item["consumed_at"]; ok {
-		t.Error("unused code has a consumed_at attribute")
-	}
+	wantAbsent(t, item, "consumed_at", "unused code")
 	if _, ok := item["claims"].(*types.AttributeValueMemberM); !ok {
 		t.Errorf("claims = %T, want a map", item["claims"])
 	}
@@ -76,9 +72,7 @@ func TestItems_AreReadableWithConditionAttributesOnTop(t *testing.T) {
 	wantN(t, g, "created_at", grant.CreatedAt.UnixMilli())
 	wantN(t, g, "expires_at", grant.ExpiresAt.UnixMilli())
 	wantN(t, g, "ttl", grant.ExpiresAt.Add(time.Hour).Unix())
-	if _, ok := g["revoked_at"]; ok {
-		t.Error("unrevoked grant has a revoked_at attribute")
-	}
+	wantAbsent(t, g, "revoked_at", "unrevoked grant")
 
 	rt := oauthtest.RefreshToken(t, now, grant.ID)
 	if err := s.CreateRefreshToken(t.Context(), rt); err != nil {
@@ -90,9 +84,7 @@ func TestItems_AreReadableWithConditionAttributesOnTop(t *testing.T) {
 	wantN(t, item, "issued_at", rt.IssuedAt.UnixMilli())
 	wantN(t, item, "expires_at", rt.ExpiresAt.UnixMilli())
 	wantN(t, item, "ttl", rt.ExpiresAt.Add(time.Hour).Unix())
-	if _, ok := item["used_at"]; ok {
-		t.Error("unused refresh token has a used_at attribute")
-	}
+	wantAbsent(t, item, "used_at", "unused refresh token")
 	next := oauthtest.RefreshToken(t, now, rt.GrantID)
 	if err := s.RotateRefreshToken(t.Context(), rt.Key, rt.ClientID, now, next); err != nil {
 		t.Fatal(err)
@@ -141,6 +133,14 @@ func rawItem(tb testing.TB, client *dynamodb.Client, table, pk string) map[strin
 		tb.Fatalf("no item %s", pk)
 	}
 	return out.Item
+}
+
+// wantAbsent fails unless item, the stored what, has no attribute name.
+func wantAbsent(tb testing.TB, item map[string]types.AttributeValue, name, what string) {
+	tb.Helper()
+	if _, ok := item[name]; ok {
+		tb.Errorf("%s has a %s attribute", what, name)
+	}
 }
 
 func wantN(tb testing.TB, item map[string]types.AttributeValue, name string, want int64) {

@@ -88,12 +88,7 @@ func TestConformance_AuthorizeUsesOnlyThePushedParameters(t *testing.T) {
 	if tr.Status != 200 || tr.JSON["scope"] != "openid profile email" {
 		t.Fatalf("token: %d %s", tr.Status, tr.Body)
 	}
-	payload, err := ts.keys.Verify(tr.JSON["id_token"].(string))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var idt map[string]any
-	_ = json.Unmarshal(payload, &idt)
+	idt := ts.verifiedClaims(t, tr.JSON["id_token"].(string))
 	if idt["nonce"] != "n-123" {
 		t.Errorf("ID token nonce %v, want the pushed n-123", idt["nonce"])
 	}
@@ -107,38 +102,53 @@ func TestConformance_AuthorizeUsesOnlyThePushedParameters(t *testing.T) {
 // is checked again at /authorize, once the change has reached the instance: clients are
 // cached for CLIENT_CACHE_TTL (30 s by default), so the clock moves past it.
 func TestConformance_ClientPolicyIsCheckedAgainAtAuthorize(t *testing.T) {
-	ctx := context.Background()
-	t.Run("a redirect URI no longer allowed", func(t *testing.T) {
-		store := seededStore(t, memory.New())
-		ts := newServer(t, withStore(store))
-		tenant := "https://tenant.example.org/cb/acme"
-		uri := ts.push(t, prefixID, prefixSc, with(pushParams(), "client_id", prefixID, "scope", "openid", "redirect_uri", tenant))
-		c, err := store.GetClient(ctx, prefixID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.PushedRedirectURIPrefixes = nil
-		if err := store.PutClient(ctx, c); err != nil {
-			t.Fatal(err)
-		}
-		ts.clock.Advance(31 * time.Second)
-		wantPage(t, ts.browser(t).get(t, authorizePath(prefixID, uri)), 400, "invalid_request")
-	})
-	t.Run("a disabled client", func(t *testing.T) {
-		store := seededStore(t, memory.New())
-		ts := newServer(t, withStore(store))
-		uri := ts.push(t, confID, confSecret, pushParams())
-		c, err := store.GetClient(ctx, confID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.Disabled = true
-		if err := store.PutClient(ctx, c); err != nil {
-			t.Fatal(err)
-		}
-		ts.clock.Advance(31 * time.Second)
-		wantPage(t, ts.browser(t).get(t, authorizePath(confID, uri)), 400, "invalid_request")
-	})
+	for _, tc := range []struct {
+		name, id, secret string
+		params           url.Values
+		change           func(*oauth.Client)
+	}{
+		{name: "a redirect URI no longer allowed", id: prefixID, secret: prefixSc,
+			params: with(pushParams(), "client_id", prefixID, "scope", "openid", "redirect_uri", "https://tenant.example.org/cb/acme"),
+			change: func(c *oauth.Client) { c.PushedRedirectURIPrefixes = nil }},
+		{name: "a disabled client", id: confID, secret: confSecret, params: pushParams(),
+			change: func(c *oauth.Client) { c.Disabled = true }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			store := seededStore(t, memory.New())
+			ts := newServer(t, withStore(store))
+			uri := ts.push(t, tc.id, tc.secret, tc.params)
+			changeClient(t, store, tc.id, tc.change)
+			ts.clock.Advance(31 * time.Second)
+			wantPage(t, ts.browser(t).get(t, authorizePath(tc.id, uri)), 400, "invalid_request")
+		})
+	}
+}
+
+// verifiedClaims are the claims of the JWT tok, which the server's keys must verify.
+func (ts *testServer) verifiedClaims(tb testing.TB, tok string) map[string]any {
+	tb.Helper()
+	payload, err := ts.keys.Verify(tok)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var claims map[string]any
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		tb.Fatal(err)
+	}
+	return claims
+}
+
+// changeClient applies change to the stored client id.
+func changeClient(tb testing.TB, store *memory.Store, id string, change func(*oauth.Client)) {
+	tb.Helper()
+	c, err := store.GetClient(context.Background(), id)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	change(c)
+	if err := store.PutClient(context.Background(), c); err != nil {
+		tb.Fatal(err)
+	}
 }
 
 // RFC 9126 §2.1: client authentication parameters "are relied upon only for client
@@ -386,14 +396,7 @@ func TestConformance_FAPI2ClientJWTAlgorithms(t *testing.T) {
 func TestConformance_DPoPBoundAccessTokensClient(t *testing.T) {
 	store := seededStore(t, memory.New())
 	ts := newServer(t, withStore(store))
-	c, err := store.GetClient(context.Background(), confID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.DPoPBoundAccessTokens = true
-	if err := store.PutClient(context.Background(), c); err != nil {
-		t.Fatal(err)
-	}
+	changeClient(t, store, confID, func(c *oauth.Client) { c.DPoPBoundAccessTokens = true })
 	code := issueCode(t, ts, pushParams())
 	body := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirectURI}, "code_verifier": {verifier}}
 	if r := ts.doDPoP(t, "/token", basic(confID, confSecret), "", body); r.Status != 400 || r.JSON["error"] != "invalid_dpop_proof" {
@@ -421,12 +424,7 @@ func TestConformance_UnknownAndEmptyParameters(t *testing.T) {
 	if r.Status != 200 {
 		t.Fatalf("token: %d %s", r.Status, r.Body)
 	}
-	payload, err := ts.keys.Verify(r.JSON["id_token"].(string))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var idt map[string]any
-	_ = json.Unmarshal(payload, &idt)
+	idt := ts.verifiedClaims(t, r.JSON["id_token"].(string))
 	if _, ok := idt["nonce"]; ok {
 		t.Errorf("an empty nonce was treated as a value: %v", idt["nonce"])
 	}

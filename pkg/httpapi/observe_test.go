@@ -9,7 +9,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -93,28 +92,11 @@ func TestObserve_Flow(t *testing.T) {
 	do := func(method, path, auth, body string, header map[string]string) response {
 		t.Helper()
 		requests++
-		req, err := http.NewRequest(method, o.URL+path, strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if auth != "" {
-			req.Header.Set("Authorization", auth)
-		}
+		contentType := ""
 		if body != "" {
-			req.Header.Set("Content-Type", form)
+			contentType = form
 		}
-		for k, v := range header {
-			req.Header.Set(k, v)
-		}
-		resp, err := httpapitest.NoRedirect(nil).Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		r := response{Status: resp.StatusCode, Header: resp.Header, Body: string(b)}
-		_ = json.Unmarshal(b, &r.JSON)
-		return r
+		return o.doWithHeader(t, nil, method, path, auth, contentType, body, header)
 	}
 
 	// Push, with an X-Request-Id from a proxy in front.

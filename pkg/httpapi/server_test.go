@@ -151,14 +151,7 @@ func newServer(tb testing.TB, opts ...serverOption) *testServer {
 	if o.store == nil {
 		o.store = seededStore(tb, memory.New())
 	}
-	k, err := keys.Generate(keys.ES256)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	set, err := keys.NewSet(k)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	set := httpapitest.KeySet(tb, keys.ES256)
 	ts := &testServer{keys: set}
 	var h http.Handler
 	ts.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
@@ -248,6 +241,12 @@ type response struct {
 
 func (ts *testServer) do(tb testing.TB, c *http.Client, method, path, auth, contentType, body string) response {
 	tb.Helper()
+	return ts.doWithHeader(tb, c, method, path, auth, contentType, body, nil)
+}
+
+// doWithHeader is do with the request headers in header set as well.
+func (ts *testServer) doWithHeader(tb testing.TB, c *http.Client, method, path, auth, contentType, body string, header map[string]string) response {
+	tb.Helper()
 	req, err := http.NewRequest(method, ts.URL+path, strings.NewReader(body))
 	if err != nil {
 		tb.Fatal(err)
@@ -257,6 +256,9 @@ func (ts *testServer) do(tb testing.TB, c *http.Client, method, path, auth, cont
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
 	}
 	if c == nil {
 		c = httpapitest.NoRedirect(nil)

@@ -5,122 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/pargate/pargate/pkg/oauth"
+	"github.com/pargate/pargate/pkg/oauth/oauthtest"
 )
-
-// failing is a store whose method named in fail returns that error; every other
-// call goes to the wrapped store.
-type failing struct {
-	oauth.Store
-	mu   sync.Mutex
-	fail map[string]error
-}
-
-func (f *failing) set(method string, err error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.fail == nil {
-		f.fail = map[string]error{}
-	}
-	f.fail[method] = err
-}
-
-func (f *failing) err(method string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := f.fail[method]; err != nil {
-		return fmt.Errorf("%s: %w", method, err)
-	}
-	return nil
-}
-
-func (f *failing) GetClient(ctx context.Context, id string) (*oauth.Client, error) {
-	if err := f.err("GetClient"); err != nil {
-		return nil, err
-	}
-	return f.Store.GetClient(ctx, id)
-}
-
-func (f *failing) GetUser(ctx context.Context, name string) (*oauth.User, error) {
-	if err := f.err("GetUser"); err != nil {
-		return nil, err
-	}
-	return f.Store.GetUser(ctx, name)
-}
-
-func (f *failing) CreatePushedRequest(ctx context.Context, r *oauth.PushedRequest) error {
-	if err := f.err("CreatePushedRequest"); err != nil {
-		return err
-	}
-	return f.Store.CreatePushedRequest(ctx, r)
-}
-
-func (f *failing) GetPushedRequest(ctx context.Context, key string) (*oauth.PushedRequest, error) {
-	if err := f.err("GetPushedRequest"); err != nil {
-		return nil, err
-	}
-	return f.Store.GetPushedRequest(ctx, key)
-}
-
-func (f *failing) IssueCode(ctx context.Context, c oauth.Consume, code *oauth.AuthorizationCode, g *oauth.Grant) error {
-	if err := f.err("IssueCode"); err != nil {
-		return err
-	}
-	return f.Store.IssueCode(ctx, c, code, g)
-}
-
-func (f *failing) ConsumeCode(ctx context.Context, key, clientID string, now time.Time) (*oauth.AuthorizationCode, error) {
-	if err := f.err("ConsumeCode"); err != nil {
-		return nil, err
-	}
-	return f.Store.ConsumeCode(ctx, key, clientID, now)
-}
-
-func (f *failing) GetGrant(ctx context.Context, id string) (*oauth.Grant, error) {
-	if err := f.err("GetGrant"); err != nil {
-		return nil, err
-	}
-	return f.Store.GetGrant(ctx, id)
-}
-
-func (f *failing) RevokeGrant(ctx context.Context, id string, now time.Time) error {
-	if err := f.err("RevokeGrant"); err != nil {
-		return err
-	}
-	return f.Store.RevokeGrant(ctx, id, now)
-}
-
-func (f *failing) CreateRefreshToken(ctx context.Context, rt *oauth.RefreshToken) error {
-	if err := f.err("CreateRefreshToken"); err != nil {
-		return err
-	}
-	return f.Store.CreateRefreshToken(ctx, rt)
-}
-
-func (f *failing) GetRefreshToken(ctx context.Context, key string) (*oauth.RefreshToken, error) {
-	if err := f.err("GetRefreshToken"); err != nil {
-		return nil, err
-	}
-	return f.Store.GetRefreshToken(ctx, key)
-}
-
-func (f *failing) RotateRefreshToken(ctx context.Context, key, clientID string, now time.Time, next *oauth.RefreshToken) error {
-	if err := f.err("RotateRefreshToken"); err != nil {
-		return err
-	}
-	return f.Store.RotateRefreshToken(ctx, key, clientID, now, next)
-}
-
-func (f *failing) UseOnce(ctx context.Context, key string, expiresAt, now time.Time) error {
-	if err := f.err("UseOnce"); err != nil {
-		return err
-	}
-	return f.Store.UseOnce(ctx, key, expiresAt, now)
-}
 
 // flakySigner fails Sign or Verify with the given errors.
 type flakySigner struct {
@@ -155,6 +44,60 @@ func (s *flakySigner) Ready(ctx context.Context) error {
 func TestOutages(t *testing.T) {
 	key := mustECKey()
 	conf := func(d *domain) *oauth.Client { return d.client(confID) }
+	// The operations that several rows fail at different store calls.
+	resume := func(d *domain, fail func()) error {
+		uri := d.mustPush(conf(d), authParams(confID))
+		fail()
+		_, err := d.resume(confID, uri, false)
+		return err
+	}
+	approve := func(d *domain, fail func()) error {
+		tx := d.mustResume(confID, d.mustPush(conf(d), authParams(confID)))
+		fail()
+		_, err := d.approve(tx, username)
+		return err
+	}
+	assertion := func(d *domain, fail func()) error {
+		fail()
+		_, err := d.authenticate(oauth.ClientCredentials{AssertionType: oauth.ClientAssertionType, Assertion: d.assertion(nil)})
+		return err
+	}
+	exchangeAPI := func(d *domain, fail func()) error {
+		code := d.code(conf(d), authParams(confID, "scope", "api"))
+		fail()
+		_, err := d.exchange(conf(d), tokenParams(code), oauth.DPoP{})
+		return err
+	}
+	refresh := func(d *domain, fail func()) error {
+		rt := d.tokens(conf(d), "scope", "api").RefreshToken
+		fail()
+		_, err := d.exchange(conf(d), refreshParams(rt), oauth.DPoP{})
+		return err
+	}
+	revokeRefresh := func(d *domain, fail func()) error {
+		rt := d.tokens(conf(d), "scope", "api").RefreshToken
+		fail()
+		return d.revoke(conf(d), url.Values{"token": {rt}})
+	}
+	introspectRefresh := func(d *domain, fail func()) error {
+		rt := d.tokens(conf(d), "scope", "api").RefreshToken
+		fail()
+		_, err := d.introspect(conf(d), url.Values{"token": {rt}})
+		return err
+	}
+	// replay makes the token request of params once, then fails the store and makes
+	// it again.
+	replay := func(params func(d *domain) url.Values) func(*domain, func()) error {
+		return func(d *domain, fail func()) error {
+			p := params(d)
+			if _, err := d.exchange(conf(d), p, oauth.DPoP{}); err != nil {
+				d.tb.Fatal(err)
+			}
+			fail()
+			_, err := d.exchange(conf(d), p, oauth.DPoP{})
+			return err
+		}
+	}
 	for _, tc := range []struct {
 		name   string
 		method string
@@ -178,18 +121,8 @@ func TestOutages(t *testing.T) {
 			_, err := d.push(d.client(jwtID), url.Values{"request": {d.requestObject(nil)}}, oauth.DPoP{})
 			return err
 		}},
-		{name: "Resume GetClient", method: "GetClient", run: func(d *domain, fail func()) error {
-			uri := d.mustPush(conf(d), authParams(confID))
-			fail()
-			_, err := d.resume(confID, uri, false)
-			return err
-		}},
-		{name: "Resume GetPushedRequest", method: "GetPushedRequest", run: func(d *domain, fail func()) error {
-			uri := d.mustPush(conf(d), authParams(confID))
-			fail()
-			_, err := d.resume(confID, uri, false)
-			return err
-		}},
+		{name: "Resume GetClient", method: "GetClient", run: resume},
+		{name: "Resume GetPushedRequest", method: "GetPushedRequest", run: resume},
 		{name: "StartDirect CreatePushedRequest", method: "CreatePushedRequest", run: func(d *domain, fail func()) error {
 			fail()
 			_, _, err := d.startDirect(authParams(confID))
@@ -200,39 +133,16 @@ func TestOutages(t *testing.T) {
 			_, err := d.login(username, password)
 			return err
 		}},
-		{name: "Approve GetUser", method: "GetUser", run: func(d *domain, fail func()) error {
-			tx := d.mustResume(confID, d.mustPush(conf(d), authParams(confID)))
-			fail()
-			_, err := d.approve(tx, username)
-			return err
-		}},
-		{name: "Approve IssueCode", method: "IssueCode", run: func(d *domain, fail func()) error {
-			tx := d.mustResume(confID, d.mustPush(conf(d), authParams(confID)))
-			fail()
-			_, err := d.approve(tx, username)
-			return err
-		}},
-		{name: "Approve IssueCode unexpected error is server_error", method: "IssueCode", err: errors.New("disk on fire"), code: oauth.CodeServerError, run: func(d *domain, fail func()) error {
-			tx := d.mustResume(confID, d.mustPush(conf(d), authParams(confID)))
-			fail()
-			_, err := d.approve(tx, username)
-			return err
-		}},
+		{name: "Approve GetUser", method: "GetUser", run: approve},
+		{name: "Approve IssueCode", method: "IssueCode", run: approve},
+		{name: "Approve IssueCode unexpected error is server_error", method: "IssueCode", err: errors.New("disk on fire"), code: oauth.CodeServerError, run: approve},
 		{name: "AuthenticateClient secret GetClient", method: "GetClient", run: func(d *domain, fail func()) error {
 			fail()
 			_, err := d.authenticate(oauth.ClientCredentials{BasicUsed: true, BasicID: confID, BasicSecret: secret})
 			return err
 		}},
-		{name: "AuthenticateClient assertion GetClient", method: "GetClient", run: func(d *domain, fail func()) error {
-			fail()
-			_, err := d.authenticate(oauth.ClientCredentials{AssertionType: oauth.ClientAssertionType, Assertion: d.assertion(nil)})
-			return err
-		}},
-		{name: "AuthenticateClient assertion UseOnce", method: "UseOnce", run: func(d *domain, fail func()) error {
-			fail()
-			_, err := d.authenticate(oauth.ClientCredentials{AssertionType: oauth.ClientAssertionType, Assertion: d.assertion(nil)})
-			return err
-		}},
+		{name: "AuthenticateClient assertion GetClient", method: "GetClient", run: assertion},
+		{name: "AuthenticateClient assertion UseOnce", method: "UseOnce", run: assertion},
 		{name: "Exchange ConsumeCode", method: "ConsumeCode", run: func(d *domain, fail func()) error {
 			code := d.code(conf(d), authParams(confID))
 			fail()
@@ -245,87 +155,27 @@ func TestOutages(t *testing.T) {
 			_, err := d.exchange(conf(d), tokenParams(code), d.dpop(key))
 			return err
 		}},
-		{name: "Exchange CreateRefreshToken", method: "CreateRefreshToken", run: func(d *domain, fail func()) error {
-			code := d.code(conf(d), authParams(confID, "scope", "api"))
-			fail()
-			_, err := d.exchange(conf(d), tokenParams(code), oauth.DPoP{})
-			return err
-		}},
-		{name: "Exchange CreateRefreshToken of a grant revoked meanwhile is invalid_grant", method: "CreateRefreshToken", err: oauth.ErrNotFound, code: oauth.CodeInvalidGrant, run: func(d *domain, fail func()) error {
-			code := d.code(conf(d), authParams(confID, "scope", "api"))
-			fail()
-			_, err := d.exchange(conf(d), tokenParams(code), oauth.DPoP{})
-			return err
-		}},
-		{name: "Exchange code replay RevokeGrant", method: "RevokeGrant", run: func(d *domain, fail func()) error {
-			code := d.code(conf(d), authParams(confID))
-			if _, err := d.exchange(conf(d), tokenParams(code), oauth.DPoP{}); err != nil {
-				d.tb.Fatal(err)
-			}
-			fail()
-			_, err := d.exchange(conf(d), tokenParams(code), oauth.DPoP{})
-			return err
-		}},
-		{name: "Refresh GetRefreshToken", method: "GetRefreshToken", run: func(d *domain, fail func()) error {
-			rt := d.tokens(conf(d), "scope", "api").RefreshToken
-			fail()
-			_, err := d.exchange(conf(d), refreshParams(rt), oauth.DPoP{})
-			return err
-		}},
-		{name: "Refresh GetGrant", method: "GetGrant", run: func(d *domain, fail func()) error {
-			rt := d.tokens(conf(d), "scope", "api").RefreshToken
-			fail()
-			_, err := d.exchange(conf(d), refreshParams(rt), oauth.DPoP{})
-			return err
-		}},
-		{name: "Refresh RotateRefreshToken", method: "RotateRefreshToken", run: func(d *domain, fail func()) error {
-			rt := d.tokens(conf(d), "scope", "api").RefreshToken
-			fail()
-			_, err := d.exchange(conf(d), refreshParams(rt), oauth.DPoP{})
-			return err
-		}},
-		{name: "Refresh RotateRefreshToken losing a race is invalid_grant", method: "RotateRefreshToken", err: oauth.ErrNotFound, code: oauth.CodeInvalidGrant, run: func(d *domain, fail func()) error {
-			rt := d.tokens(conf(d), "scope", "api").RefreshToken
-			fail()
-			_, err := d.exchange(conf(d), refreshParams(rt), oauth.DPoP{})
-			return err
-		}},
-		{name: "Refresh reuse RevokeGrant", method: "RevokeGrant", run: func(d *domain, fail func()) error {
-			rt := d.tokens(conf(d), "scope", "api").RefreshToken
-			if _, err := d.exchange(conf(d), refreshParams(rt), oauth.DPoP{}); err != nil {
-				d.tb.Fatal(err)
-			}
-			fail()
-			_, err := d.exchange(conf(d), refreshParams(rt), oauth.DPoP{})
-			return err
-		}},
-		{name: "Revoke GetRefreshToken", method: "GetRefreshToken", run: func(d *domain, fail func()) error {
-			rt := d.tokens(conf(d), "scope", "api").RefreshToken
-			fail()
-			return d.revoke(conf(d), url.Values{"token": {rt}})
-		}},
+		{name: "Exchange CreateRefreshToken", method: "CreateRefreshToken", run: exchangeAPI},
+		{name: "Exchange CreateRefreshToken of a grant revoked meanwhile is invalid_grant", method: "CreateRefreshToken", err: oauth.ErrNotFound, code: oauth.CodeInvalidGrant, run: exchangeAPI},
+		{name: "Exchange code replay RevokeGrant", method: "RevokeGrant", run: replay(func(d *domain) url.Values {
+			return tokenParams(d.code(conf(d), authParams(confID)))
+		})},
+		{name: "Refresh GetRefreshToken", method: "GetRefreshToken", run: refresh},
+		{name: "Refresh GetGrant", method: "GetGrant", run: refresh},
+		{name: "Refresh RotateRefreshToken", method: "RotateRefreshToken", run: refresh},
+		{name: "Refresh RotateRefreshToken losing a race is invalid_grant", method: "RotateRefreshToken", err: oauth.ErrNotFound, code: oauth.CodeInvalidGrant, run: refresh},
+		{name: "Refresh reuse RevokeGrant", method: "RevokeGrant", run: replay(func(d *domain) url.Values {
+			return refreshParams(d.tokens(conf(d), "scope", "api").RefreshToken)
+		})},
+		{name: "Revoke GetRefreshToken", method: "GetRefreshToken", run: revokeRefresh},
 		{name: "Revoke access token GetGrant", method: "GetGrant", run: func(d *domain, fail func()) error {
 			at := d.tokens(conf(d), "scope", "api").AccessToken
 			fail()
 			return d.revoke(conf(d), url.Values{"token": {at}})
 		}},
-		{name: "Revoke RevokeGrant", method: "RevokeGrant", run: func(d *domain, fail func()) error {
-			rt := d.tokens(conf(d), "scope", "api").RefreshToken
-			fail()
-			return d.revoke(conf(d), url.Values{"token": {rt}})
-		}},
-		{name: "Introspect GetRefreshToken", method: "GetRefreshToken", run: func(d *domain, fail func()) error {
-			rt := d.tokens(conf(d), "scope", "api").RefreshToken
-			fail()
-			_, err := d.introspect(conf(d), url.Values{"token": {rt}})
-			return err
-		}},
-		{name: "Introspect refresh token GetGrant", method: "GetGrant", run: func(d *domain, fail func()) error {
-			rt := d.tokens(conf(d), "scope", "api").RefreshToken
-			fail()
-			_, err := d.introspect(conf(d), url.Values{"token": {rt}})
-			return err
-		}},
+		{name: "Revoke RevokeGrant", method: "RevokeGrant", run: revokeRefresh},
+		{name: "Introspect GetRefreshToken", method: "GetRefreshToken", run: introspectRefresh},
+		{name: "Introspect refresh token GetGrant", method: "GetGrant", run: introspectRefresh},
 		{name: "Introspect access token GetGrant", method: "GetGrant", run: func(d *domain, fail func()) error {
 			at := d.tokens(conf(d), "scope", "api").AccessToken
 			fail()
@@ -340,8 +190,8 @@ func TestOutages(t *testing.T) {
 		}},
 	} {
 		t.Run("docs/design.md decision 10 "+tc.name, func(t *testing.T) {
-			f := &failing{}
-			d := newDomain(t, withStore(func(s oauth.Store) oauth.Store { f.Store = s; return f }))
+			var f *oauthtest.Faulty
+			d := newDomain(t, withStore(func(s oauth.Store) oauth.Store { f = oauthtest.NewFaulty(s); return f }))
 			cause := tc.err
 			if cause == nil {
 				cause = oauth.ErrUnavailable
@@ -350,7 +200,7 @@ func TestOutages(t *testing.T) {
 			if code == "" {
 				code = oauth.CodeTemporarilyUnavailable
 			}
-			err := tc.run(d, func() { f.set(tc.method, cause) })
+			err := tc.run(d, func() { f.Inject(oauthtest.Fault{Method: tc.method, Err: cause}) })
 			e := wantErr(t, err, code)
 			if code != oauth.CodeInvalidGrant && !errors.Is(e, cause) {
 				t.Errorf("the cause is not kept for the logs: %v", e)

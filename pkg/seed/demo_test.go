@@ -8,10 +8,7 @@ import (
 // The demo seed's credentials are the ones PublishedCredentials knows, so
 // `pargate import` can refuse them (issue 10 item 18).
 func TestPublishedCredentials_FindsTheDemoSeeds(t *testing.T) {
-	f, err := ReadFile("../../infra/seed.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := demoSeed(t)
 	if got, want := PublishedCredentials(f), []string{"client demo-client", "user demo"}; !slices.Equal(got, want) {
 		t.Errorf("PublishedCredentials(infra/seed.json) = %v, want %v", got, want)
 	}

@@ -10,11 +10,18 @@ import (
 	"github.com/pargate/pargate/pkg/oauth"
 )
 
-func TestParse_DemoSeedImports(t *testing.T) {
+// demoSeed is the demo seed of the local server, infra/seed.json.
+func demoSeed(t *testing.T) *File {
+	t.Helper()
 	f, err := ReadFile("../../infra/seed.json")
 	if err != nil {
 		t.Fatal(err)
 	}
+	return f
+}
+
+func TestParse_DemoSeedImports(t *testing.T) {
+	f := demoSeed(t)
 	store := memory.New()
 	if err := Import(context.Background(), store, f); err != nil {
 		t.Fatal(err)

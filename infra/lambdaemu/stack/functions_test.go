@@ -91,6 +91,22 @@ func wantNoInitCalls(tb testing.TB, fn *stack.Function) {
 	}
 }
 
+// startCold starts the function's bootstrap and wants its init to make no AWS call.
+func startCold(tb testing.TB, name string) *stack.Function {
+	tb.Helper()
+	fn := start(tb, name)
+	wantNoInitCalls(tb, fn)
+	return fn
+}
+
+// invokeWant invokes fn with events/<name> and wants the status.
+func invokeWant(tb testing.TB, fn *stack.Function, name string, status int) events.APIGatewayV2HTTPResponse {
+	tb.Helper()
+	resp := invoke(tb, fn, name)
+	wantStatus(tb, resp, status)
+	return resp
+}
+
 // wantOnly fails if fn called an AWS operation whose target does not start with
 // one of prefixes (e.g. no secretsmanager. for /par).
 func wantOnly(tb testing.TB, fn *stack.Function, prefixes ...string) {
@@ -112,11 +128,9 @@ func wantOnly(tb testing.TB, fn *stack.Function, prefixes ...string) {
 func TestFunctions_ServeTheRecordedEvents(t *testing.T) {
 	t.Run("par", func(t *testing.T) {
 		t.Parallel()
-		fn := start(t, "par")
-		wantNoInitCalls(t, fn)
+		fn := startCold(t, "par")
 		for _, name := range []string{"par.json", "par-base64.json"} {
-			resp := invoke(t, fn, name)
-			wantStatus(t, resp, http.StatusCreated)
+			resp := invokeWant(t, fn, name, http.StatusCreated)
 			body := decodeJSON(t, resp)
 			if uri, _ := body["request_uri"].(string); !strings.HasPrefix(uri, "urn:ietf:params:oauth:request_uri:") {
 				t.Errorf("%s: request_uri = %v", name, body["request_uri"])
@@ -128,8 +142,7 @@ func TestFunctions_ServeTheRecordedEvents(t *testing.T) {
 				t.Errorf("%s: Cache-Control = %q", name, resp.Headers["Cache-Control"])
 			}
 		}
-		resp := invoke(t, fn, "par-get.json")
-		wantStatus(t, resp, http.StatusMethodNotAllowed)
+		resp := invokeWant(t, fn, "par-get.json", http.StatusMethodNotAllowed)
 		if resp.Headers["Allow"] != http.MethodPost {
 			t.Errorf("par-get.json: Allow = %q, want POST", resp.Headers["Allow"])
 		}
@@ -139,10 +152,8 @@ func TestFunctions_ServeTheRecordedEvents(t *testing.T) {
 
 	t.Run("discovery", func(t *testing.T) {
 		t.Parallel()
-		fn := start(t, "discovery")
-		wantNoInitCalls(t, fn)
-		resp := invoke(t, fn, "discovery.json")
-		wantStatus(t, resp, http.StatusOK)
+		fn := startCold(t, "discovery")
+		resp := invokeWant(t, fn, "discovery.json", http.StatusOK)
 		meta := decodeJSON(t, resp)
 		if meta["issuer"] != stack.EventsIssuer {
 			t.Errorf("issuer = %v, want %s", meta["issuer"], stack.EventsIssuer)
@@ -151,8 +162,7 @@ func TestFunctions_ServeTheRecordedEvents(t *testing.T) {
 			t.Errorf("pushed_authorization_request_endpoint = %v", meta["pushed_authorization_request_endpoint"])
 		}
 
-		resp = invoke(t, fn, "jwks.json")
-		wantStatus(t, resp, http.StatusOK)
+		resp = invokeWant(t, fn, "jwks.json", http.StatusOK)
 		var set struct {
 			Keys []map[string]any `json:"keys"`
 		}
@@ -175,10 +185,8 @@ func TestFunctions_ServeTheRecordedEvents(t *testing.T) {
 
 	t.Run("token", func(t *testing.T) {
 		t.Parallel()
-		fn := start(t, "token")
-		wantNoInitCalls(t, fn)
-		resp := invoke(t, fn, "token.json")
-		wantStatus(t, resp, http.StatusBadRequest)
+		fn := startCold(t, "token")
+		resp := invokeWant(t, fn, "token.json", http.StatusBadRequest)
 		if body := decodeJSON(t, resp); body["error"] != "invalid_grant" {
 			t.Errorf("error = %v, want invalid_grant", body["error"])
 		}
@@ -190,10 +198,8 @@ func TestFunctions_ServeTheRecordedEvents(t *testing.T) {
 
 	t.Run("authorize", func(t *testing.T) {
 		t.Parallel()
-		fn := start(t, "authorize")
-		wantNoInitCalls(t, fn)
-		resp := invoke(t, fn, "authorize.json")
-		wantStatus(t, resp, http.StatusBadRequest)
+		fn := startCold(t, "authorize")
+		resp := invokeWant(t, fn, "authorize.json", http.StatusBadRequest)
 		if ct := resp.Headers["Content-Type"]; !strings.HasPrefix(ct, "text/html") {
 			t.Errorf("Content-Type = %q, want an HTML page", ct)
 		}
