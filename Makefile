@@ -157,3 +157,15 @@ deps: ## Install what make test needs (chromium, npm packages, Go modules); name
 	  cd infra/browser && npm ci --no-audit --no-fund; \
 	fi
 	go mod download
+
+# ---- run-lambda: the real bootstraps behind a local API Gateway (issue 17) ----
+# `sam local start-api` without Docker (infra/apigw): the routes of template.yaml on ADDR
+# (default 127.0.0.1:3000), each function's bootstrap built for this host under the
+# Lambda Runtime API emulator (infra/lambdaemu) with template.yaml's environment, on
+# moto_server. Reads ADDR ISSUER SEED_FILE DYNAMODB_ENDPOINT AWS_ENDPOINT_URL
+# LAMBDA_CONCURRENCY PARAMETER_OVERRIDES and any variable template.yaml gives the
+# functions (PROFILE, REQUIRE_PAR, ...), which then overrides the template's value.
+RUN_LAMBDA_ENV := ADDR ISSUER SEED_FILE DYNAMODB_ENDPOINT AWS_ENDPOINT_URL LAMBDA_CONCURRENCY PARAMETER_OVERRIDES
+.PHONY: run-lambda
+run-lambda: ## Serve template.yaml's HTTP API on 127.0.0.1:3000 in front of the real bootstraps (sam local start-api without Docker)
+	$(strip $(foreach v,$(RUN_LAMBDA_ENV),$(if $($(v)),$(v)='$($(v))'))) GOOS= GOARCH= go run ./infra/apigw/cmd/run-lambda
