@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -271,6 +272,26 @@ func TestRunLambda_CarriesAWholeAuthorizationColdAndWarm(t *testing.T) {
 		if n := l.Pool.Instances(fn); n != cold[fn] {
 			t.Errorf("%s: %d instances after the second flow, %d after the first: warm instances were not reused", fn, n, cold[fn])
 		}
+	}
+
+	// Concurrent requests start instances up to LAMBDA_CONCURRENCY (2), no more.
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Go(func() {
+			resp, err := http.Get(l.URL + "/jwks")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("GET /jwks: %d", resp.StatusCode)
+			}
+		})
+	}
+	wg.Wait()
+	if n := l.Pool.Instances("DiscoveryFunction"); n < 1 || n > 2 {
+		t.Errorf("DiscoveryFunction: %d instances after 8 concurrent requests, LAMBDA_CONCURRENCY=2", n)
 	}
 
 	resp, err := http.Get(l.URL + "/nope")
