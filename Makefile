@@ -60,10 +60,10 @@ invoke: ## Invoke a function's bootstrap locally: make invoke FN=par EVENT=event
 	@test -n '$(FN)' && test -n '$(EVENT)' || { echo >&2 'usage: make invoke FN=<par|authorize|token|discovery> EVENT=events/<name>.json'; exit 2; }
 	GOOS= GOARCH= go run ./infra/lambdaemu/cmd/invoke -fn '$(FN)' -event '$(EVENT)'
 
-test: lint ## Run all checks and tests, in order (what CI runs)
+test: deps lint ## Set up (make deps), then run all checks and tests, in order (what CI runs)
 	go test -count=1 ./...
 	@# Browser end-to-end tests: headless /usr/bin/chromium, npm packages of infra/browser (see its README).
-	cd infra/browser && { test -d node_modules || npm ci --no-audit --no-fund; } && npm test
+	cd infra/browser && npm test
 
 # Not part of test or CI. BENCH_FLAGS go to the comparison (go run ./infra/bench/loadgen
 # compare -h), e.g. BENCH_FLAGS='-rounds 3 -skip-dynamo'.
@@ -124,3 +124,48 @@ print-staticcheck-module:
 	@echo '$(STATICCHECK_MODULE)'
 
 FORCE:
+
+# ---- deps: what make test needs, installed when it can be (issue 17) ----
+# Installs what a fresh machine lacks: Debian's chromium (/usr/bin/chromium, for the
+# browser tests; playwright-core downloads no browser) with apt-get when running as root
+# or with password-less sudo, the npm packages of infra/browser (npm ci, again when
+# package-lock.json changed), the Go modules. What it cannot install (moto_server and
+# cfn-lint come from PyPI; Go, Node and npm from the machine) it names, with how to get
+# it, and fails.
+.PHONY: deps
+deps: ## Install what make test needs (chromium, npm packages, Go modules); name what it cannot
+	@missing=0; \
+	need() { command -v "$$1" >/dev/null || { echo >&2 "make deps: $$1 is missing: $$2"; missing=1; }; }; \
+	need go 'install Go 1.26 (https://go.dev/dl/)'; \
+	need node 'install Node 20.11+ with npm (https://nodejs.org/)'; \
+	need npm 'install Node 20.11+ with npm (https://nodejs.org/)'; \
+	need moto_server "pip install 'moto[server]>=5' (the local DynamoDB and Secrets Manager of the store tests)"; \
+	need cfn-lint 'pip install cfn-lint (checks template.yaml)'; \
+	exit $$missing
+	@if [[ ! -x /usr/bin/chromium ]]; then \
+	  if [[ "$$(id -u)" == 0 ]]; then sudo=(); \
+	  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo=(sudo -n); \
+	  else echo >&2 "make deps: /usr/bin/chromium is missing (browser tests): run 'sudo apt-get install chromium', or make deps as root"; exit 1; fi; \
+	  command -v apt-get >/dev/null || { echo >&2 "make deps: /usr/bin/chromium is missing and there is no apt-get: install Chromium at /usr/bin/chromium"; exit 1; }; \
+	  echo "make deps: installing chromium with apt-get"; \
+	  "$${sudo[@]}" apt-get update -qq; \
+	  "$${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	fi
+	@# npm ci writes node_modules/.package-lock.json: a lock file newer than it means new packages.
+	@if [[ ! -f infra/browser/node_modules/.package-lock.json || infra/browser/package-lock.json -nt infra/browser/node_modules/.package-lock.json ]]; then \
+	  echo "make deps: npm ci in infra/browser"; \
+	  cd infra/browser && npm ci --no-audit --no-fund; \
+	fi
+	go mod download
+
+# ---- run-lambda: the real bootstraps behind a local API Gateway (issue 17) ----
+# `sam local start-api` without Docker (infra/apigw): the routes of template.yaml on ADDR
+# (default 127.0.0.1:3000), each function's bootstrap built for this host under the
+# Lambda Runtime API emulator (infra/lambdaemu) with template.yaml's environment, on
+# moto_server. Reads ADDR ISSUER SEED_FILE DYNAMODB_ENDPOINT AWS_ENDPOINT_URL
+# LAMBDA_CONCURRENCY PARAMETER_OVERRIDES and any variable template.yaml gives the
+# functions (PROFILE, REQUIRE_PAR, ...), which then overrides the template's value.
+RUN_LAMBDA_ENV := ADDR ISSUER SEED_FILE DYNAMODB_ENDPOINT AWS_ENDPOINT_URL LAMBDA_CONCURRENCY PARAMETER_OVERRIDES
+.PHONY: run-lambda
+run-lambda: ## Serve template.yaml's HTTP API on 127.0.0.1:3000 in front of the real bootstraps (sam local start-api without Docker)
+	$(strip $(foreach v,$(RUN_LAMBDA_ENV),$(if $($(v)),$(v)='$($(v))'))) GOOS= GOARCH= go run ./infra/apigw/cmd/run-lambda

@@ -130,6 +130,11 @@ type AWS struct {
 	// Template is how template.yaml runs the functions.
 	Template *Template
 
+	// Overrides replace the values of the functions' template variables they name,
+	// as `sam local --env-vars` does (e.g. PROFILE, REQUIRE_PAR, ISSUER); a name the
+	// template does not give a function is not added to it.
+	Overrides map[string]string
+
 	moto      *moto.Server
 	mu        sync.Mutex
 	endpoints []*Endpoint
@@ -247,7 +252,7 @@ func alphanumeric(n int) string {
 // AWS_EC2_METADATA_SERVICE_ENDPOINT points there too, so an instance-metadata lookup
 // (Lambda has none; it would stall a cold start) shows up as a recorded call.
 func (a *AWS) Function(dir, endpoint string) (lambdaemu.Function, error) {
-	return a.Template.Function(dir, map[string]string{
+	fn, err := a.Template.Function(dir, map[string]string{
 		"ISSUER":                            a.Issuer,
 		"TABLE_NAME":                        a.Table,
 		"KEYS_SECRET_ID":                    a.KeysSecretID,
@@ -256,6 +261,12 @@ func (a *AWS) Function(dir, endpoint string) (lambdaemu.Function, error) {
 		"AWS_ENDPOINT_URL":                  endpoint,
 		"AWS_EC2_METADATA_SERVICE_ENDPOINT": endpoint,
 	})
+	for name, v := range a.Overrides {
+		if _, ok := fn.Env[name]; ok {
+			fn.Env[name] = v
+		}
+	}
+	return fn, err
 }
 
 // Function is a function started by [AWS.Start]: the running bootstrap and the
