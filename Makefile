@@ -19,7 +19,9 @@ fn_dir = $(patsubst $(1):%,%,$(filter $(1):%,$(FUNCTIONS)))
 
 # Static, stripped, reproducible (-trimpath) binaries named bootstrap for provided.al2023;
 # lambda.norpc drops the RPC mode that custom runtimes never use.
-GO_BUILD = CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) go build -trimpath -ldflags='-s -w' -tags lambda.norpc
+# $(call go_build,ARCH); GO_BUILD builds for $(GOARCH).
+go_build = CGO_ENABLED=0 GOOS=linux GOARCH=$(1) go build -trimpath -ldflags='-s -w' -tags lambda.norpc
+GO_BUILD = $(call go_build,$(GOARCH))
 
 # Settings of the local server (infra/localapi), handed to it only when set, so that its
 # own defaults apply otherwise: ADDR (127.0.0.1:8080), ISSUER (http://$ADDR), SEED_FILE
@@ -94,10 +96,17 @@ bin/%/bootstrap: FORCE
 	$(GO_BUILD) -o $@ ./functions/$*
 
 # BuildMethod: makefile - sam build runs `make build-<LogicalId>` with ARTIFACTS_DIR set.
+# The bootstrap is always arm64 (template.yaml: Architectures [arm64]): an inherited
+# GOARCH=amd64 in the environment or on the command line must not produce a binary
+# Lambda cannot run. `sam build --use-container` runs this in an image that sets
+# GOPROXY=direct and has no git, so the module proxy and flags are set here, from make
+# variables (BUILD_GOPROXY, BUILD_GOFLAGS) rather than the inherited environment.
+BUILD_GOPROXY ?= https://proxy.golang.org,direct
+BUILD_GOFLAGS ?= -mod=readonly
 build-%Function: ## Build one function into $ARTIFACTS_DIR/bootstrap (sam build calls this)
 	@test -n "$(ARTIFACTS_DIR)" || { echo >&2 '$@: ARTIFACTS_DIR is not set (sam build sets it)'; exit 2; }
 	$(if $(call fn_dir,$*),,$(error $@: no function $*Function; known: $(FUNCTIONS)))
-	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/$(call fn_dir,$*)
+	GOPROXY='$(BUILD_GOPROXY)' GOFLAGS='$(BUILD_GOFLAGS)' $(call go_build,arm64) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/$(call fn_dir,$*)
 
 lint: ## Check formatting (gofmt), go vet, template.yaml (cfn-lint) and events/*.json
 	@unformatted="$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go'))"; \
