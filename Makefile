@@ -19,9 +19,7 @@ fn_dir = $(patsubst $(1):%,%,$(filter $(1):%,$(FUNCTIONS)))
 
 # Static, stripped, reproducible (-trimpath) binaries named bootstrap for provided.al2023;
 # lambda.norpc drops the RPC mode that custom runtimes never use.
-# $(call go_build,ARCH); GO_BUILD builds for $(GOARCH).
-go_build = CGO_ENABLED=0 GOOS=linux GOARCH=$(1) go build -trimpath -ldflags='-s -w' -tags lambda.norpc
-GO_BUILD = $(call go_build,$(GOARCH))
+GO_BUILD = CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) go build -trimpath -ldflags='-s -w' -tags lambda.norpc
 
 # Settings of the local server (infra/localapi), handed to it only when set, so that its
 # own defaults apply otherwise: ADDR (127.0.0.1:8080), ISSUER (http://$ADDR), SEED_FILE
@@ -103,10 +101,11 @@ bin/%/bootstrap: FORCE
 # variables (BUILD_GOPROXY, BUILD_GOFLAGS) rather than the inherited environment.
 BUILD_GOPROXY ?= https://proxy.golang.org,direct
 BUILD_GOFLAGS ?= -mod=readonly
+build-%Function: override GOARCH = arm64
 build-%Function: ## Build one function into $ARTIFACTS_DIR/bootstrap (sam build calls this)
 	@test -n "$(ARTIFACTS_DIR)" || { echo >&2 '$@: ARTIFACTS_DIR is not set (sam build sets it)'; exit 2; }
 	$(if $(call fn_dir,$*),,$(error $@: no function $*Function; known: $(FUNCTIONS)))
-	GOPROXY='$(BUILD_GOPROXY)' GOFLAGS='$(BUILD_GOFLAGS)' $(call go_build,arm64) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/$(call fn_dir,$*)
+	GOPROXY='$(BUILD_GOPROXY)' GOFLAGS='$(BUILD_GOFLAGS)' $(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/$(call fn_dir,$*)
 
 lint: ## Check formatting (gofmt), go vet, template.yaml (cfn-lint) and events/*.json
 	@unformatted="$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go'))"; \
