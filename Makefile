@@ -28,7 +28,7 @@ GO_BUILD = CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) go build -trimpath -ldflags
 # `make run STORE=dynamodb` and `STORE=dynamodb make run` both work.
 LOCAL_ENV := ADDR ISSUER SEED_FILE STORE DYNAMODB_ENDPOINT KEYS_FILE
 
-.PHONY: help run invoke test bench fuzz build lint deploy clean FORCE
+.PHONY: help run invoke test bench fuzz build lint deploy clean sam-local-setup sam-local-stop FORCE
 
 help: ## Show the targets and the variables they read
 	@echo 'Usage: make <target> [VAR=value ...]'
@@ -106,6 +106,24 @@ build-%Function: ## Build one function into $ARTIFACTS_DIR/bootstrap (sam build 
 	@test -n "$(ARTIFACTS_DIR)" || { echo >&2 '$@: ARTIFACTS_DIR is not set (sam build sets it)'; exit 2; }
 	$(if $(call fn_dir,$*),,$(error $@: no function $*Function; known: $(FUNCTIONS)))
 	GOPROXY='$(BUILD_GOPROXY)' GOFLAGS='$(BUILD_GOFLAGS)' $(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/$(call fn_dir,$*)
+
+# `sam local` against moto_server: the functions run in Docker, so moto listens on
+# 0.0.0.0 and sam local runs with --docker-network host (README "Deploy"). moto keeps
+# running in the background (its pid in $(SAM_LOCAL_DIR)/moto.pid) until
+# `make sam-local-stop`; the env-vars file names the table and secrets made in it.
+SAM_LOCAL_DIR := infra/sam-local
+MOTO_PORT ?= 5000
+sam-local-setup: ## Start moto_server on 0.0.0.0:$MOTO_PORT, create and seed the table and secrets, write infra/sam-local/env.local.json
+	@if [ -f $(SAM_LOCAL_DIR)/moto.pid ] && kill -0 "$$(cat $(SAM_LOCAL_DIR)/moto.pid)" 2>/dev/null; then \
+	  echo "moto_server already running (pid $$(cat $(SAM_LOCAL_DIR)/moto.pid))"; \
+	else \
+	  nohup moto_server -H 0.0.0.0 -p $(MOTO_PORT) >$(SAM_LOCAL_DIR)/moto.log 2>&1 & echo $$! >$(SAM_LOCAL_DIR)/moto.pid; \
+	  for i in $$(seq 50); do curl -fs -o /dev/null http://127.0.0.1:$(MOTO_PORT)/moto-api/ && break; sleep 0.2; done; \
+	fi
+	go run ./infra/sam-local/setup -endpoint http://127.0.0.1:$(MOTO_PORT) -out $(SAM_LOCAL_DIR)/env.local.json
+
+sam-local-stop: ## Stop the moto_server that sam-local-setup started
+	@if [ -f $(SAM_LOCAL_DIR)/moto.pid ]; then kill "$$(cat $(SAM_LOCAL_DIR)/moto.pid)" 2>/dev/null || true; rm -f $(SAM_LOCAL_DIR)/moto.pid; fi
 
 lint: ## Check formatting (gofmt), go vet, template.yaml (cfn-lint) and events/*.json
 	@unformatted="$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go'))"; \
