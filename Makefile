@@ -120,7 +120,7 @@ sam-local-setup: ## Start moto_server on 0.0.0.0:$MOTO_PORT, create and seed the
 	  nohup moto_server -H 0.0.0.0 -p $(MOTO_PORT) >$(SAM_LOCAL_DIR)/moto.log 2>&1 & echo $$! >$(SAM_LOCAL_DIR)/moto.pid; \
 	  for i in $$(seq 50); do curl -fs -o /dev/null http://127.0.0.1:$(MOTO_PORT)/moto-api/ && break; sleep 0.2; done; \
 	fi
-	go run ./infra/sam-local/setup -endpoint http://127.0.0.1:$(MOTO_PORT) -out $(SAM_LOCAL_DIR)/env.local.json
+	go run ./infra/sam-local/setup -endpoint http://127.0.0.1:$(MOTO_PORT) $(if $(SAM_LOCAL_ENDPOINT),-env-endpoint $(SAM_LOCAL_ENDPOINT)) -out $(SAM_LOCAL_DIR)/env.local.json
 
 sam-local-stop: ## Stop the moto_server that sam-local-setup started
 	@if [ -f $(SAM_LOCAL_DIR)/moto.pid ]; then kill "$$(cat $(SAM_LOCAL_DIR)/moto.pid)" 2>/dev/null || true; rm -f $(SAM_LOCAL_DIR)/moto.pid; fi

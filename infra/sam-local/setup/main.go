@@ -19,15 +19,19 @@ import (
 func main() {
 	endpoint := flag.String("endpoint", "http://127.0.0.1:5000", "moto_server URL, as the functions in Docker reach it")
 	issuer := flag.String("issuer", "http://127.0.0.1:3000", "ISSUER of the functions (sam local start-api's address)")
+	envEndpoint := flag.String("env-endpoint", "", "AWS_ENDPOINT_URL written for the functions (default -endpoint; e.g. http://host.docker.internal:5000 without --docker-network host)")
 	out := flag.String("out", "infra/sam-local/env.local.json", "env-vars file to write")
 	flag.Parse()
-	if err := run(*endpoint, *issuer, *out); err != nil {
+	if *envEndpoint == "" {
+		*envEndpoint = *endpoint
+	}
+	if err := run(*endpoint, *envEndpoint, *issuer, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "sam-local setup:", err)
 		os.Exit(1)
 	}
 }
 
-func run(endpoint, issuer, out string) error {
+func run(endpoint, envEndpoint, issuer, out string) error {
 	a, err := stack.StartAWS(context.Background(), stack.Options{Endpoint: endpoint, Issuer: issuer})
 	if err != nil {
 		return fmt.Errorf("create the table and secrets in %s: %w", endpoint, err)
@@ -39,7 +43,7 @@ func run(endpoint, issuer, out string) error {
 		"KEYS_SECRET_ID":   a.KeysSecretID,
 		"COOKIE_SECRET_ID": a.CookieSecretID,
 		"SERVICE_NAME":     "pargate-local",
-		"AWS_ENDPOINT_URL": endpoint,
+		"AWS_ENDPOINT_URL": envEndpoint,
 	}}
 	data, err := json.MarshalIndent(env, "", "  ")
 	if err != nil {
