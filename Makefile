@@ -34,7 +34,7 @@ STATICCHECK ?= go run $(STATICCHECK_MODULE)
 # `make run STORE=dynamodb` and `STORE=dynamodb make run` both work.
 LOCAL_ENV := ADDR ISSUER SEED_FILE STORE DYNAMODB_ENDPOINT KEYS_FILE KEY_ALG LOCAL_STATE_DIR
 
-.PHONY: help run invoke test bench fuzz build lint deploy clean print-staticcheck-module FORCE
+.PHONY: help run invoke test bench fuzz build lint deploy clean print-staticcheck-module sam-local-setup sam-local-stop FORCE
 
 help: ## Show the targets and the variables they read
 	@echo 'Usage: make <target> [VAR=value ...]'
@@ -98,10 +98,36 @@ bin/%/bootstrap: FORCE
 	$(GO_BUILD) -o $@ ./functions/$*
 
 # BuildMethod: makefile - sam build runs `make build-<LogicalId>` with ARTIFACTS_DIR set.
+# The bootstrap is always arm64 (template.yaml: Architectures [arm64]): an inherited
+# GOARCH=amd64 in the environment or on the command line must not produce a binary
+# Lambda cannot run. `sam build --use-container` runs this in an image that sets
+# GOPROXY=direct and has no git, so the module proxy and flags are set here, from make
+# variables (BUILD_GOPROXY, BUILD_GOFLAGS) rather than the inherited environment.
+BUILD_GOPROXY ?= https://proxy.golang.org,direct
+BUILD_GOFLAGS ?= -mod=readonly
+build-%Function: override GOARCH = arm64
 build-%Function: ## Build one function into $ARTIFACTS_DIR/bootstrap (sam build calls this)
 	@test -n "$(ARTIFACTS_DIR)" || { echo >&2 '$@: ARTIFACTS_DIR is not set (sam build sets it)'; exit 2; }
 	$(if $(call fn_dir,$*),,$(error $@: no function $*Function; known: $(FUNCTIONS)))
-	$(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/$(call fn_dir,$*)
+	GOPROXY='$(BUILD_GOPROXY)' GOFLAGS='$(BUILD_GOFLAGS)' $(GO_BUILD) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/$(call fn_dir,$*)
+
+# `sam local` against moto_server: the functions run in Docker, so moto listens on
+# 0.0.0.0 and sam local runs with --docker-network host (README "Deploy"). moto keeps
+# running in the background (its pid in $(SAM_LOCAL_DIR)/moto.pid) until
+# `make sam-local-stop`; the env-vars file names the table and secrets made in it.
+SAM_LOCAL_DIR := infra/sam-local
+MOTO_PORT ?= 5000
+sam-local-setup: ## Start moto_server on 0.0.0.0:$MOTO_PORT, create and seed the table and secrets, write infra/sam-local/env.local.json
+	@if [ -f $(SAM_LOCAL_DIR)/moto.pid ] && kill -0 "$$(cat $(SAM_LOCAL_DIR)/moto.pid)" 2>/dev/null; then \
+	  echo "moto_server already running (pid $$(cat $(SAM_LOCAL_DIR)/moto.pid))"; \
+	else \
+	  nohup moto_server -H 0.0.0.0 -p $(MOTO_PORT) >$(SAM_LOCAL_DIR)/moto.log 2>&1 & echo $$! >$(SAM_LOCAL_DIR)/moto.pid; \
+	  for i in $$(seq 50); do curl -fs -o /dev/null http://127.0.0.1:$(MOTO_PORT)/moto-api/ && break; sleep 0.2; done; \
+	fi
+	go run ./infra/sam-local/setup -endpoint http://127.0.0.1:$(MOTO_PORT) $(if $(SAM_LOCAL_ENDPOINT),-env-endpoint $(SAM_LOCAL_ENDPOINT)) -out $(SAM_LOCAL_DIR)/env.local.json
+
+sam-local-stop: ## Stop the moto_server that sam-local-setup started
+	@if [ -f $(SAM_LOCAL_DIR)/moto.pid ]; then kill "$$(cat $(SAM_LOCAL_DIR)/moto.pid)" 2>/dev/null || true; rm -f $(SAM_LOCAL_DIR)/moto.pid; fi
 
 lint: ## Check formatting (gofmt), go vet, staticcheck, template.yaml (cfn-lint) and events/*.json
 	@unformatted="$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go'))"; \
