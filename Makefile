@@ -151,7 +151,7 @@ print-staticcheck-module:
 
 FORCE:
 
-# ---- deps: what make test needs, installed when it can be (issue 17) ----
+# ---- deps: what make test needs, installed when it can be ----
 # Installs what a fresh machine lacks: Debian's chromium (/usr/bin/chromium, for the
 # browser tests; playwright-core downloads no browser) with apt-get when running as root
 # or with password-less sudo, the npm packages of infra/browser (npm ci, again when
@@ -184,7 +184,7 @@ deps: ## Install what make test needs (chromium, npm packages, Go modules); name
 	fi
 	go mod download
 
-# ---- run-lambda: the real bootstraps behind a local API Gateway (issue 17) ----
+# ---- run-lambda: the real bootstraps behind a local API Gateway ----
 # `sam local start-api` without Docker (infra/apigw): the routes of template.yaml on ADDR
 # (default 127.0.0.1:3000), each function's bootstrap built for this host under the
 # Lambda Runtime API emulator (infra/lambdaemu) with template.yaml's environment, on

@@ -86,7 +86,7 @@ func TestRotateKeys_RotatesWithSecretsManagerEvents(t *testing.T) {
 	}
 }
 
-// Issue 10 item 16: the function refuses a rotation that would promote a successor
+// The function refuses a rotation that would promote a successor
 // published less than keys.MinPublished ago (here: by the rotation just before), and
 // writes nothing.
 func TestRotateKeys_RefusesARotationRightAfterAnother(t *testing.T) {

@@ -28,7 +28,7 @@ func issueGrant(t *testing.T, s *dynamo.Store, sub string) *oauth.Grant {
 	return g
 }
 
-// Issue 10 item 2: the grants of a user are found through the grants-by-subject
+// The grants of a user are found through the grants-by-subject
 // index, listed without their claims, and revoked all at once or one by one.
 func TestGrants_ListAndRevokeByUser(t *testing.T) {
 	h := newHarness(t)

@@ -92,7 +92,7 @@ func TestImport_AnInvalidSeedWritesNothing(t *testing.T) {
 }
 
 // `pargate import` refuses the demo seed's published client secret and password
-// unless --allow-demo, and then writes nothing (issue 10 item 18).
+// unless --allow-demo, and then writes nothing.
 func TestImport_RefusesTheDemoCredentialsWithoutAllowDemo(t *testing.T) {
 	h := newHarness(t)
 	path := demoSeedPath()

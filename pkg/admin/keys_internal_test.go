@@ -171,7 +171,7 @@ func TestPendingView_ShowsTheNewVersionStagedOnARotatingSecret(t *testing.T) {
 	}
 }
 
-// Issue 10 item 16: with a rotation function, keys rotate refuses a successor
+// With a rotation function, keys rotate refuses a successor
 // published less than keys.MinPublished ago before it starts the function (which
 // would refuse it too).
 func TestKeysRotate_WithARotationFunctionRefusesATooRecentSuccessorFirst(t *testing.T) {

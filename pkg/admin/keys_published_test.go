@@ -20,7 +20,7 @@ func (c *setClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.
 
 func (c *setClock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
 
-// Issue 10 item 16: keys rotate (in process) refuses to promote a successor
+// Keys rotate (in process) refuses to promote a successor
 // published less than the JWKS cache time (keys.MinPublished) ago, says when it may,
 // and leaves the secret as it was; at that time it rotates.
 func TestKeysRotate_RefusesToPromoteASuccessorPublishedTooRecently(t *testing.T) {

@@ -12,8 +12,8 @@ import (
 	"github.com/pargate/pargate/pkg/secrets"
 )
 
-// keysRevoke removes a compromised signing key from the key set at once (issue 10
-// item 16; the README's incident procedure). The new set is written as AWSCURRENT
+// keysRevoke removes a compromised signing key from the key set at once (the
+// README's incident procedure). The new set is written as AWSCURRENT
 // twice, so the version Secrets Manager labels AWSPREVIOUS does not hold the
 // compromised private key either. A rotation in progress is refused: finish it
 // first (keys rotate), then revoke.

@@ -14,7 +14,7 @@ import (
 	"github.com/pargate/pargate/pkg/secrets/secretstest"
 )
 
-// Issue 10 item 16: `keys revoke KID` takes a compromised active key out of the
+// `keys revoke KID` takes a compromised active key out of the
 // current key set at once — the published successor signs — and no labelled version
 // of the secret keeps it (AWSPREVIOUS holds the cleaned set too).
 func TestKeysRevoke_RemovesACompromisedKeyAtOnce(t *testing.T) {

@@ -62,7 +62,7 @@ func NewHandler(cfg config.Config, p Parts) *httpapi.Handler {
 	resolver.AllowLoopback = cfg.JWKSURIAllowLoopback
 	opts := []oauth.Option{oauth.WithClientKeys(resolver)}
 	if cfg.DPoPNonce {
-		// The nonce key is its own key, never the cookie key (issue 10 item 5).
+		// The nonce key is its own key, never the cookie key.
 		nonceKey := p.DPoPNonceKey
 		if nonceKey == nil {
 			nonceKey = randomKey()

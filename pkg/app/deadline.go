@@ -15,8 +15,8 @@ import (
 // it, so a store that stops answering fails the request with
 // temporarily_unavailable well inside the edge's 8 s request bound and the
 // functions' 10 s Lambda timeout (template.yaml), instead of the Lambda being killed
-// with a 502 and no answer. One deadline per request, not one timer per store call
-// (issue 15): the request's calls share it.
+// with a 502 and no answer. One deadline per request, not one timer per store call:
+// the request's calls share it.
 const StoreCallTimeout = 2 * time.Second
 
 // WithDeadlines returns store with every call bounded by d: a call whose context

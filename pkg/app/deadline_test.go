@@ -144,7 +144,7 @@ func (s *deadlineSpy) CreatePushedRequest(ctx context.Context, r *oauth.PushedRe
 	return s.Store.CreatePushedRequest(ctx, r)
 }
 
-// Issue 15: one deadline per request, not one timer per store call. The store calls
+// One deadline per request, not one timer per store call. The store calls
 // of one request run under the same deadline, at most app.StoreCallTimeout after the
 // request began, so each call is still bounded.
 func TestNewHandler_StoreCallsOfARequestShareOneDeadline(t *testing.T) {

@@ -1,6 +1,6 @@
 package awsapp_test
 
-// The functions' AWS clients under faults (issue 5): the handler awsapp.Lambda builds,
+// The functions' AWS clients under faults: the handler awsapp.Lambda builds,
 // pointed at a DynamoDB that throttles or never answers, retries a bounded number of
 // times within a per-call deadline and answers 503 temporarily_unavailable with
 // Retry-After, well inside the 10 s Lambda timeout.

@@ -5,7 +5,7 @@ import (
 	"strconv"
 )
 
-// Garbage collector settings of the functions (issue 15). A Lambda function has a
+// Garbage collector settings of the functions. A Lambda function has a
 // fixed memory size (AWS_LAMBDA_FUNCTION_MEMORY_SIZE, in MB) and one request at a
 // time, so the collector may let the heap grow further between collections than
 // Go's default (GOGC=100) as long as it stays inside the function's memory: the soft

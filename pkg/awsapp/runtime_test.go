@@ -6,7 +6,7 @@ import (
 	"github.com/pargate/pargate/pkg/awsapp"
 )
 
-// Issue 15: GOMEMLIMIT and GOGC come from the function's memory size unless the
+// GOMEMLIMIT and GOGC come from the function's memory size unless the
 // environment sets them.
 func TestRuntimeSettings(t *testing.T) {
 	for _, tc := range []struct {

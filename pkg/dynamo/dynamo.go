@@ -184,7 +184,7 @@ func (s *Store) IssueCode(ctx context.Context, consume oauth.Consume, code *oaut
 		},
 	}
 	if consume.User != nil {
-		// Issue 15 item 4: the user as the login read it, checked in the same
+		// The user as the login read it, checked in the same
 		// transaction instead of a GetItem before it.
 		in.TransactItems = append(in.TransactItems, types.TransactWriteItem{ConditionCheck: s.userCheck(consume.User)})
 	}

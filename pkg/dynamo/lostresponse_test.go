@@ -3,7 +3,7 @@ package dynamo_test
 // Lost responses: a write reaches DynamoDB, commits, and its answer is lost (a reset
 // connection); the SDK retries it, and the retry meets the write it made itself. Each
 // store call must still succeed exactly once, and a second, distinct call must still
-// be refused as the contract says (issue 5: no double issue, never a 500).
+// be refused as the contract says (no double issue, never a 500).
 
 import (
 	"errors"

@@ -149,7 +149,7 @@ func TestTransactions_UnexpectedReasonsAreErrors(t *testing.T) {
 	}
 }
 
-// Issue 15 item 4: a rotation is one call, the TransactWriteItems; the old token is
+// A rotation is one call, the TransactWriteItems; the old token is
 // not read back after it commits.
 func TestRotateRefreshToken_IsOneCall(t *testing.T) {
 	key := oauthtest.Key(t)

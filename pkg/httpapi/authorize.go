@@ -271,7 +271,7 @@ func (h *Handler) consent(w http.ResponseWriter, r *http.Request) {
 	case "approve":
 		var target string
 		if st.User != nil {
-			// Issue 15 item 4: the user as the login read it, checked by the
+			// The user as the login read it, checked by the
 			// consuming write's condition instead of read again.
 			target, err = h.svc.ApproveAs(r.Context(), tx, st.User.signedIn(st.Username), time.Unix(st.AuthTime, 0))
 		} else {

@@ -1,6 +1,6 @@
 package httpapi_test
 
-// Issue 15 item 1: /par as deployed — the JSON access log and the EMF metrics line
+// /par as deployed — the JSON access log and the EMF metrics line
 // written (to io.Discard), and the store behind app.WithDeadlines as pkg/awsapp and
 // the local server wire it — and, apart, what the benchmark's own request and
 // recorder cost, so that the handler's share of a push can be told from the harness's.

@@ -13,7 +13,7 @@ import (
 )
 
 // TestLogin_DeadRequestStillGetsNoCode: the login no longer re-reads the pushed
-// request (issue 15 item 4), so a request denied after the login page was shown is
+// request, so a request denied after the login page was shown is
 // refused by the next step: the consent page that the login redirects to, and the
 // consuming write. RFC 9126 §4: request_uri values are one-time use.
 func TestLogin_DeadRequestStillGetsNoCode(t *testing.T) {
@@ -53,7 +53,7 @@ func TestLogin_ClientMustMatchTheCookie(t *testing.T) {
 }
 
 // TestApprove_UserChangedSinceLoginIsAccessDenied: approval no longer re-reads the
-// user (issue 15 item 4); the consuming write's condition refuses a user disabled,
+// user; the consuming write's condition refuses a user disabled,
 // re-created or cut off since the login as the read did: access_denied to
 // the client (RFC 6749 §4.1.2.1), and no code.
 func TestApprove_UserChangedSinceLoginIsAccessDenied(t *testing.T) {

@@ -247,7 +247,7 @@ func (ts *testServer) nonceUnder(key [32]byte) string {
 	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil)[:18])
 }
 
-// The DPoP nonce key is its own key (issue 10 item 5), never the cookie key: with
+// The DPoP nonce key is its own key, never the cookie key: with
 // DPOP_NONCE=true the nonce is keyed by Parts.DPoPNonceKey, and without one by a
 // random key of the process, not by the cookie key.
 func TestDPoPNonce_KeyIsNotTheCookieKey(t *testing.T) {

@@ -1,6 +1,6 @@
 package httpapi_test
 
-// Fault injection over the whole flow (issue 5): push → authorize → login → consent
+// Fault injection over the whole flow: push → authorize → login → consent
 // page → approve → token → refresh; the same with the request sent to /authorize
 // unpushed (stored there); and with private_key_jwt (whose assertions are one-time,
 // so the store writes at /par and /token too). A clean run
@@ -526,7 +526,7 @@ func wantCleanFailure(t *testing.T, step flowStep, r response) string {
 	return ""
 }
 
-// checkFlowState checks the invariants of issue 5 on the store behind the faults,
+// checkFlowState checks the flow's store invariants (no code for an unconsumed request, one code per request, one token response per code) on the store behind the faults,
 // from every write the flow attempted (Faulty logs them, failed or not).
 func checkFlowState(t *testing.T, faulty *oauthtest.Faulty, f *flow) {
 	t.Helper()

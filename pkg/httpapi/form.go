@@ -21,7 +21,7 @@ var errTooLarge = errors.New("request body too large")
 // readForm reads an application/x-www-form-urlencoded POST body of at most
 // maxBodyBytes (RFC 9126 §2, RFC 6749 §3.2).
 func readForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
-	// The exact media type, as clients send it, needs no parsing (issue 15).
+	// The exact media type, as clients send it, needs no parsing.
 	if ct := r.Header.Get("Content-Type"); ct != formContentType {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || mt != formContentType {
@@ -47,7 +47,7 @@ func readForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 }
 
 // readBody reads r to its end into a string with one allocation when the length
-// is announced (issue 15: no []byte copied into a string), as io.ReadAll would.
+// is announced (no []byte copied into a string), as io.ReadAll would.
 func readBody(r io.Reader, length int64) (string, error) {
 	var b strings.Builder
 	if length > 0 && length <= maxBodyBytes {
@@ -112,7 +112,7 @@ func credentials(r *http.Request, form url.Values) (oauth.ClientCredentials, err
 }
 
 // badBasic is the error of malformed Basic credentials, built only when they are
-// (issue 15: no error allocated for credentials that are fine).
+// (no error allocated for credentials that are fine).
 func badBasic() error {
 	return oauth.InvalidClient(oauth.ClientAuthFailed).WithCause(errors.New("malformed Basic credentials"))
 }
@@ -122,7 +122,7 @@ const basicStack = 512
 
 // decodeBasic is base64.StdEncoding.DecodeString(s) into a string, with one
 // allocation (the string) for values up to basicStack bytes: the encoded and decoded
-// bytes stay on the stack (issue 15).
+// bytes stay on the stack.
 func decodeBasic(s string) (string, error) {
 	if len(s) > basicStack {
 		raw, err := base64.StdEncoding.DecodeString(s)

@@ -1,8 +1,8 @@
 package httpapi_test
 
 // Hardening of what the back channel answers: no oracle on client ids or methods, no
-// internals in responses, and the protocol headers every refusal carries (issue 10
-// items 10, 11, 15; docs/design.md "Input, oracles and fetches").
+// internals in responses, and the protocol headers every refusal carries
+// (docs/design.md "Input, oracles and fetches").
 
 import (
 	"net/http"

@@ -90,7 +90,7 @@ type Options struct {
 	RequestIDs func(r *http.Request) (id, invocation string)
 	// RequestDeadline, if positive, is the one deadline of each request, set once by
 	// observe: the store calls of the request run under it instead of a timer each
-	// (app.WithDeadlines, issue 15). pkg/app sets it to app.StoreCallTimeout.
+	// (app.WithDeadlines). pkg/app sets it to app.StoreCallTimeout.
 	RequestDeadline time.Duration
 }
 
@@ -257,7 +257,7 @@ func noStore(w http.ResponseWriter) {
 	h["Cache-Control"], h["Pragma"] = noStoreValue, noCacheValue
 }
 
-// Header values shared by every response (issue 15: no slice per header). Their
+// Header values shared by every response (no slice per header). Their
 // length is their capacity, so a later Header.Add copies rather than writes into them.
 var (
 	noStoreValue = []string{"no-store"}
@@ -277,7 +277,7 @@ func writeJSONCacheable(w http.ResponseWriter, v any) {
 }
 
 func writeJSONStatus(w http.ResponseWriter, status int, v any) {
-	// A pooled buffer and encoder (issue 15); the body is what json.Marshal writes,
+	// A pooled buffer and encoder; the body is what json.Marshal writes,
 	// without the newline Encode adds.
 	je := jsonPool.Get().(*jsonEncoder)
 	defer je.put()

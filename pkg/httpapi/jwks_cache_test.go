@@ -8,7 +8,7 @@ import (
 	"github.com/pargate/pargate/pkg/keys"
 )
 
-// Issue 10 item 16: key rotation waits keys.MinPublished, which counts the JWKS's
+// Key rotation waits keys.MinPublished, which counts the JWKS's
 // max-age as keys.JWKSMaxAge; /jwks must be served with exactly that max-age, or a
 // verifier could cache it longer than a rotation waits.
 func TestJWKS_MaxAgeIsTheOneKeyRotationWaitsFor(t *testing.T) {

@@ -95,7 +95,7 @@ func (h *Handler) observe(next http.Handler) http.Handler {
 			return
 		}
 		start := time.Now()
-		// The request's log context and status writer come from a pool (issue 15):
+		// The request's log context and status writer come from a pool:
 		// nothing keeps them past the request, the handlers being done when
 		// ServeHTTP returns.
 		o := observedPool.Get().(*observed)

@@ -9,7 +9,7 @@ import (
 	"github.com/pargate/pargate/pkg/oauth"
 )
 
-// pushCounters are the business counters of a push, one slice for all (issue 15).
+// pushCounters are the business counters of a push, one slice for all.
 var pushCounters = []string{metrics.PushedRequests}
 
 // par serves the pushed authorization request endpoint (RFC 9126 §2).

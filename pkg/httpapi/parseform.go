@@ -12,7 +12,7 @@ const maxFastFormParams = 64
 // parseForm is url.ParseQuery(body) — the same loop, url.QueryUnescape's decoding, the
 // same map — with the values of all parameters in one backing array instead of one
 // slice each, every unescaped key and value in one buffer instead of one string each,
-// and the map sized once (issue 15). Each value slice is capped at its
+// and the map sized once. Each value slice is capped at its
 // length, so that appending to one never writes into another. Anything unusual (a
 // semicolon, an error, more than maxFastFormParams parameters) is handed to
 // url.ParseQuery itself, so the result and the error are exactly its own; FuzzParseForm

@@ -37,7 +37,7 @@ func sameAsParseQuery(t *testing.T, body string) {
 	}
 }
 
-// Issue 15: the form parser of the hot path is url.ParseQuery's semantics exactly
+// The form parser of the hot path is url.ParseQuery's semantics exactly
 // (result and error) — duplicates kept for RFC 6749 §3.1's refusal, semicolons and
 // bad escapes refused.
 func TestParseForm_IsURLParseQuery(t *testing.T) {
@@ -65,7 +65,7 @@ func TestParseForm_ValuesDoNotAlias(t *testing.T) {
 	}
 }
 
-// Issue 15: a push's form costs the map, one array of values and the decoded
+// A push's form costs the map, one array of values and the decoded
 // values with escapes, not a slice per parameter.
 func TestParseForm_Allocations(t *testing.T) {
 	body := parseFormSeeds[1]
@@ -77,7 +77,7 @@ func TestParseForm_Allocations(t *testing.T) {
 	}
 }
 
-// Issue 15: Basic credentials that are fine cost one allocation (the decoded
+// Basic credentials that are fine cost one allocation (the decoded
 // string), no error built in advance; malformed ones are still invalid_client.
 func TestCredentials_BasicAllocations(t *testing.T) {
 	r := httptest.NewRequest(http.MethodPost, "/par", nil)

@@ -25,14 +25,14 @@ type txState struct {
 	Key string `json:"k"`
 	// ClientID is the client the request is bound to, checked at /authorize when the
 	// cookie was first written: the login resolves its client from it without
-	// re-reading the pushed request (issue 15 item 4).
+	// re-reading the pushed request.
 	ClientID string `json:"i,omitempty"`
 	CSRF     string `json:"c"`
 	Username string `json:"u,omitempty"`
 	AuthTime int64  `json:"t,omitempty"`
 	Expires  int64  `json:"e"`
 	// User is the signed-in user as the login read it (oauth.SignedIn), so approval
-	// does not read the user again (issue 15 item 4); nil when the login could not
+	// does not read the user again; nil when the login could not
 	// carry it (claims over maxCarriedClaims), and then approval reads the user.
 	User *txUser `json:"su,omitempty"`
 }

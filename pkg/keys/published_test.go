@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// Issue 10 item 16: each key's publication time is recorded in the key set, kept
+// Each key's publication time is recorded in the key set, kept
 // across rotations and through the stored JSON, and never published in the JWKS.
 func TestRotate_RecordsWhenEachKeyWasPublished(t *testing.T) {
 	first := mustRotateAt(t, nil, ES256, t0)
@@ -52,7 +52,7 @@ func TestRotate_RecordsWhenEachKeyWasPublished(t *testing.T) {
 	}
 }
 
-// Issue 10 item 16: a rotation refuses to promote a successor published less than
+// A rotation refuses to promote a successor published less than
 // the JWKS cache time ago, with an error that says when it may; at that time it
 // promotes it.
 func TestRotate_RefusesToPromoteASuccessorPublishedLessThanTheJWKSCacheTime(t *testing.T) {
@@ -78,7 +78,7 @@ func TestRotate_RefusesToPromoteASuccessorPublishedLessThanTheJWKSCacheTime(t *t
 	}
 }
 
-// Issue 10 item 16: a set written before publication times were recorded has none;
+// A set written before publication times were recorded has none;
 // its keys count as published long ago (they were in service when it was written),
 // so its successor is promoted as before, and the set written has times from then on.
 func TestRotate_KeysWithoutAPublicationTimeCountAsPublishedLongAgo(t *testing.T) {
@@ -102,7 +102,7 @@ func TestRotate_KeysWithoutAPublicationTimeCountAsPublishedLongAgo(t *testing.T)
 	}
 }
 
-// Issue 10 item 16: the test step's CheckSuccessor also refuses a pending set whose
+// The test step's CheckSuccessor also refuses a pending set whose
 // active key was published less than the JWKS cache time ago.
 func TestCheckSuccessor_RefusesAKeyPublishedTooRecently(t *testing.T) {
 	first := mustRotateAt(t, nil, ES256, t0)

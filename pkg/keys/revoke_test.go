@@ -22,7 +22,7 @@ func genKeys(t *testing.T, n int) []jose.JSONWebKey {
 	return out
 }
 
-// Issue 10 item 16: a compromised key leaves the set at once, whatever its role.
+// A compromised key leaves the set at once, whatever its role.
 func TestRevoke_RemovesTheKeyAtOnce(t *testing.T) {
 	ks := genKeys(t, 3) // A active, B successor, C retired
 	a, b, c := ks[0].KeyID, ks[1].KeyID, ks[2].KeyID

@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// mapDocument is the document as the emitter built it before issue 15: a map given
+// mapDocument is the document as the emitter built it before A map given
 // to encoding/json. The appending encoder must write the same bytes.
 func (e *Emitter) mapDocument(r Request) ([]byte, error) {
 	type metric struct {
@@ -57,7 +57,7 @@ func (e *Emitter) mapDocument(r Request) ([]byte, error) {
 	return append(line, '\n'), err
 }
 
-// Issue 15: the EMF line is written by an appending encoder; it is byte for byte the
+// The EMF line is written by an appending encoder; it is byte for byte the
 // line the map-and-encoding/json emitter wrote.
 func TestAppendingEncoderWritesTheMapDocument(t *testing.T) {
 	stamp := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -87,7 +87,7 @@ func TestAppendingEncoderWritesTheMapDocument(t *testing.T) {
 	}
 }
 
-// Issue 15: a line costs no allocation once the pool is warm.
+// A line costs no allocation once the pool is warm.
 func TestRecordDoesNotAllocate(t *testing.T) {
 	e := New(io.Discard, "prod-auth")
 	r := Request{Route: "/par", Outcome: "push_created", Latency: time.Millisecond, Counters: []string{PushedRequests}}

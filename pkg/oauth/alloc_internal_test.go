@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// Issue 15 item 1: the checks of a push allocate only what they return.
+// The checks of a push allocate only what they return.
 func TestPushChecks_Allocations(t *testing.T) {
 	secret, hash := strings.Repeat("s", 64), SecretHash("x")
 	for name, tc := range map[string]struct {

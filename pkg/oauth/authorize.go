@@ -90,7 +90,7 @@ func (s *Service) Resume(ctx context.Context, clientID, requestKey string, redem
 }
 
 // ResumeSignIn resolves the client of a login form without re-reading the pushed
-// request (issue 15 item 4: one DynamoDB call less per login). boundClientID is the
+// request (one DynamoDB call less per login). boundClientID is the
 // client the request is bound to, as the sealed transaction cookie carries it from
 // the Resume at /authorize; clientID is the one the form names. The Transaction's
 // Request is nil: the login needs only the client. Whether the request is still
@@ -211,7 +211,7 @@ func (s *Service) Login(ctx context.Context, username, password string) (*User, 
 
 // SignedIn is the user as the login read it: what the approval needs of the user
 // (docs/design.md decision 4), carried to it in the sealed transaction cookie
-// so that approval does not read the user again (issue 15 item 4). The approval's
+// so that approval does not read the user again. The approval's
 // conditional write checks that the user is still as read (UserCheck), so a user
 // deleted, disabled or cut off since the login gets no code.
 type SignedIn struct {

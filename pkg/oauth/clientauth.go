@@ -34,7 +34,7 @@ func SecretHash(secret string) []byte {
 }
 
 // secretMatches reports, in constant time, whether secret's SecretHash is hash; the
-// digest stays on the stack (issue 15).
+// digest stays on the stack.
 func secretMatches(secret string, hash []byte) bool {
 	var sum [sha256.Size]byte
 	if len(secret) <= secretStack {

@@ -158,7 +158,7 @@ func TestAuthenticateClient_PrivateKeyJWT(t *testing.T) {
 
 // wantOneInvalidClientAnswer: every invalid_client carries the one generic
 // description, so the answer tells nobody which client ids exist or how they
-// authenticate; the reason is the error's cause, for the log (issue 10 item 10).
+// authenticate; the reason is the error's cause, for the log.
 func wantOneInvalidClientAnswer(tb testing.TB, e *oauth.Error) {
 	tb.Helper()
 	if e == nil || e.Code != oauth.CodeInvalidClient {

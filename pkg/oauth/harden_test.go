@@ -106,7 +106,7 @@ func TestAuthorizationDetails_Canonical(t *testing.T) {
 			details: `[{"type":"account_information","type":"payment_initiation","instructedAmount":{}}]`},
 		{name: "RFC 8259 §4 data after the array is refused",
 			details: `[{"type":"account_information"}] [{"type":"account_information"}]`},
-		{name: "issue 10 item 6 authorization_details over 16 KiB is refused",
+		{name: "RFC 9396 authorization_details over 16 KiB is refused",
 			details: `[{"type":"account_information","accounts":["` + strings.Repeat("a", 16<<10) + `"]}]`},
 		{name: "RFC 8259 §7 escapes are stored as the decoded text",
 			details: `[{"type":"payment_initiation","instructedAmount":{"currency":"\u0045UR","amount":"1.00"},"creditorName":"A\u0026B \ud800"}]`,

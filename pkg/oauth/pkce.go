@@ -33,7 +33,7 @@ func validS256Challenge(s string) bool {
 	if len(s) != 43 {
 		return false
 	}
-	// base64.RawURLEncoding.DecodeString(s), with both buffers on the stack (issue 15).
+	// base64.RawURLEncoding.DecodeString(s), with both buffers on the stack.
 	var src [43]byte
 	var dst [32]byte // RawURLEncoding.DecodedLen(43)
 	copy(src[:], s)

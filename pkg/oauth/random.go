@@ -18,7 +18,7 @@ func randomValue() (string, error) {
 }
 
 // encodeKey is base64.RawURLEncoding.EncodeToString of a 32-byte value with one
-// allocation (the string) instead of two (issue 15).
+// allocation (the string) instead of two.
 func encodeKey(b []byte) string {
 	var out [43]byte // base64.RawURLEncoding.EncodedLen(32)
 	return string(base64.RawURLEncoding.AppendEncode(out[:0], b))

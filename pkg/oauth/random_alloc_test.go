@@ -8,7 +8,7 @@ import (
 	"github.com/pargate/pargate/pkg/oauth"
 )
 
-// Issue 15: a storage key is its base64url SHA-256 at the cost of one allocation,
+// A storage key is its base64url SHA-256 at the cost of one allocation,
 // the string itself.
 func TestHashKey_IsTheBase64URLSHA256InOneAllocation(t *testing.T) {
 	sum := sha256.Sum256([]byte("a-reference-of-43-characters-like-a-code-xyz"))

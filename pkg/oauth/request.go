@@ -218,7 +218,7 @@ func IsLoopback(host string) bool {
 // parseScope splits a scope parameter (RFC 6749 §3.3) into unique tokens, refusing
 // characters outside scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
 func parseScope(s string) ([]string, *Error) {
-	// One allocation: the result, sized by the tokens (issue 15). The loop below is
+	// One allocation: the result, sized by the tokens. The loop below is
 	// strings.Split(s, " ") without its slice.
 	var out []string
 	for rest := s; rest != ""; {
@@ -246,7 +246,7 @@ func parseScope(s string) ([]string, *Error) {
 	return out, nil
 }
 
-// hasField is slices.Contains(strings.Fields(s), f) without the slice (issue 15).
+// hasField is slices.Contains(strings.Fields(s), f) without the slice.
 func hasField(s, f string) bool {
 	for field := range strings.FieldsSeq(s) {
 		if field == f {

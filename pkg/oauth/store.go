@@ -39,7 +39,7 @@ type Consume struct {
 	ClientID string
 	Now      time.Time
 	// User, when set, is the user as the login read it; IssueCode then also checks
-	// it in the same atomic step (issue 15 item 4: a condition instead of a re-read).
+	// it in the same atomic step (a condition instead of a re-read).
 	// DenyPushedRequest ignores it.
 	User *UserCheck
 }
@@ -108,7 +108,7 @@ type RefreshTokens interface {
 	// is not revoked and has not expired. If the old token was already used it
 	// returns an error wrapping ErrUsed (reuse: the caller revokes the grant);
 	// otherwise ErrNotFound. Nothing is written when it fails. It returns only an
-	// error: the caller read the old token before (issue 15: no read-back, so a
+	// error: the caller read the old token before (no read-back, so a
 	// rotation is one store call). Of any number of concurrent calls for one
 	// token, at most one succeeds.
 	RotateRefreshToken(ctx context.Context, key, clientID string, now time.Time, next *RefreshToken) error

@@ -14,7 +14,7 @@ import (
 	"github.com/pargate/pargate/pkg/secrets"
 )
 
-// Issue 10 item 16: the rotation function records when each key was published in
+// The rotation function records when each key was published in
 // the secret, and its createSecret step refuses to promote a successor published
 // less than the JWKS cache time (keys.MinPublished) ago, writing nothing; a rotation
 // started once that time has passed promotes it.
@@ -59,7 +59,7 @@ func TestRotation_RefusesToPromoteASuccessorPublishedTooRecently(t *testing.T) {
 	}
 }
 
-// Issue 10 item 16: testSecret refuses a pending set (made by another writer) whose
+// TestSecret refuses a pending set (made by another writer) whose
 // active key was published in the current set less than keys.MinPublished ago.
 func TestRotation_TestSecretRefusesAPendingSetPromotingATooRecentKey(t *testing.T) {
 	client := motoClient(t)
@@ -94,7 +94,7 @@ func TestRotation_TestSecretRefusesAPendingSetPromotingATooRecentKey(t *testing.
 	runSteps(t, r, id, token, secrets.StepTest)
 }
 
-// Issue 10 item 16: a secret written before publication times were recorded rotates
+// A secret written before publication times were recorded rotates
 // as before: its successor counts as published long ago.
 func TestRotation_SetWithoutPublicationTimesRotates(t *testing.T) {
 	client := motoClient(t)

@@ -6,7 +6,7 @@ import (
 )
 
 // The demo seed's credentials are the ones PublishedCredentials knows, so
-// `pargate import` can refuse them (issue 10 item 18).
+// `pargate import` can refuse them.
 func TestPublishedCredentials_FindsTheDemoSeeds(t *testing.T) {
 	f := demoSeed(t)
 	if got, want := PublishedCredentials(f), []string{"client demo-client", "user demo"}; !slices.Equal(got, want) {

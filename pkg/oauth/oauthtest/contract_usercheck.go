@@ -8,7 +8,7 @@ import (
 )
 
 // userCheckContract holds the promises of IssueCode's user check (oauth.UserCheck):
-// the approval's condition that replaces its re-read of the user (issue 15 item 4).
+// the approval's condition that replaces its re-read of the user.
 var userCheckContract = []contractCase{
 	{"IssueCode/UserCheckPassesForTheUserAsRead", testIssueCodeUserCheckPassesForTheUserAsRead},
 	{"IssueCode/UserCheckRefusesAChangedUserAndWritesNothing", testIssueCodeUserCheckRefusesAChangedUserAndWritesNothing},
