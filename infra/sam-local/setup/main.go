@@ -42,8 +42,10 @@ func run(endpoint, envEndpoint, issuer, out string) error {
 		"TABLE_NAME":       a.Table,
 		"KEYS_SECRET_ID":   a.KeysSecretID,
 		"COOKIE_SECRET_ID": a.CookieSecretID,
-		"SERVICE_NAME":     "pargate-local",
-		"AWS_ENDPOINT_URL": envEndpoint,
+		// DPoP nonces (DPOP_NONCE=true) are keyed from a secret of their own.
+		"DPOP_NONCE_SECRET_ID": a.DPoPNonceSecretID,
+		"SERVICE_NAME":         "pargate-local",
+		"AWS_ENDPOINT_URL":     envEndpoint,
 	}}
 	data, err := json.MarshalIndent(env, "", "  ")
 	if err != nil {
@@ -52,6 +54,6 @@ func run(endpoint, envEndpoint, issuer, out string) error {
 	if err := os.WriteFile(out, append(data, '\n'), 0o644); err != nil {
 		return fmt.Errorf("write %s: %w", out, err)
 	}
-	fmt.Printf("table %s, secrets %s and %s in %s; env vars in %s\n", a.Table, a.KeysSecretID, a.CookieSecretID, endpoint, out)
+	fmt.Printf("table %s, secrets %s, %s and %s in %s; env vars in %s\n", a.Table, a.KeysSecretID, a.CookieSecretID, a.DPoPNonceSecretID, endpoint, out)
 	return nil
 }
