@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -18,11 +17,13 @@ import (
 	"time"
 
 	"github.com/pargate/pargate/infra/apigw"
+	"github.com/pargate/pargate/pkg/httpapi/httpapitest"
 	"github.com/pargate/pargate/pkg/moto"
+	"github.com/pargate/pargate/pkg/proc"
 )
 
 // startLocal is `make run-lambda` on a free port, with a log of its output.
-func startLocal(t *testing.T) (*apigw.Local, *syncBuffer) {
+func startLocal(t *testing.T) (*apigw.Local, *proc.SyncWriter) {
 	t.Helper()
 	if runtime.GOOS != "linux" {
 		t.Skipf("the bootstraps are linux executables; this host is %s", runtime.GOOS)
@@ -31,7 +32,7 @@ func startLocal(t *testing.T) (*apigw.Local, *syncBuffer) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &proc.SyncWriter{}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	seedFile := refreshSeed(t)
@@ -136,14 +137,10 @@ func wantStatus(t *testing.T, what string, resp *http.Response, body string, sta
 	}
 }
 
-var hiddenInput = regexp.MustCompile(`<input type="hidden" name="([a-z_]+)" value="([^"]*)">`)
-
+// hiddenFields are the hidden inputs of the page's form; the test fails without one.
 func hiddenFields(t *testing.T, body string) url.Values {
 	t.Helper()
-	v := url.Values{}
-	for _, m := range hiddenInput.FindAllStringSubmatch(body, -1) {
-		v.Set(m[1], strings.NewReplacer("&amp;", "&", "&#43;", "+", "&#34;", `"`, "&#39;", "'").Replace(m[2]))
-	}
+	v := httpapitest.HiddenFields(body)
 	if v.Get("csrf") == "" {
 		t.Fatalf("no form on the page:\n%s", body)
 	}

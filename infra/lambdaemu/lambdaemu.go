@@ -270,7 +270,7 @@ func Start(ctx context.Context, fn Function) (*Runtime, error) {
 		out = io.MultiWriter(r.logs, fn.Logs)
 	}
 	// One writer for the process's stdout and stderr and the REPORT lines.
-	out = &lockedWriter{w: out}
+	out = &proc.SyncWriter{W: out}
 	r.out = out
 	cmd := exec.Command(fn.Bootstrap)
 	cmd.Dir = filepath.Dir(fn.Bootstrap)
@@ -531,15 +531,4 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }

@@ -24,8 +24,7 @@ func TestPushedAuthorizationCodeFlowEndToEnd(t *testing.T) {
 }
 
 func happyPath(t *testing.T, l *local) {
-	a := newRequest(l.app())
-	pr := l.push(t, a)
+	a, pr := l.pushApp(t)
 	b := l.browser(t)
 
 	login := b.open(t, appID, pr.RequestURI)
@@ -50,10 +49,7 @@ func happyPath(t *testing.T, l *local) {
 	wantCookies(t, r)
 	code := l.authorizationResponse(t, a, r)
 
-	tok, err := a.exchange(t.Context(), code)
-	if err != nil {
-		t.Fatalf("exchange: %v", err)
-	}
+	tok := a.mustExchange(t, code)
 	idt := l.verifyIDToken(t, a, tok)
 	if idt.Subject != userSubject {
 		t.Errorf("ID token sub = %q, want %q", idt.Subject, userSubject)
@@ -77,8 +73,7 @@ func happyPath(t *testing.T, l *local) {
 // at code issuance (FAPI 2.0 §5.3.2.2 note 3).
 func TestRequestURIIsRejectedAfterTheCodeWasIssued(t *testing.T) {
 	l := start(t, nil)
-	a := newRequest(l.app())
-	pr := l.push(t, a)
+	a, pr := l.pushApp(t)
 	b := l.browser(t)
 	consent := b.signIn(t, b.open(t, appID, pr.RequestURI))
 	l.authorizationResponse(t, a, b.decide(t, consent, "approve"))
@@ -94,8 +89,7 @@ func TestRequestURIIsRejectedAfterTheCodeWasIssued(t *testing.T) {
 // the authorization page before the code is issued does not burn the request_uri.
 func TestReloadOfAuthorizeBeforeCompletionWorks(t *testing.T) {
 	l := start(t, nil)
-	a := newRequest(l.app())
-	pr := l.push(t, a)
+	a, pr := l.pushApp(t)
 	b := l.browser(t)
 	if !httpapitest.IsLoginPage(b.open(t, appID, pr.RequestURI)) {
 		t.Fatal("first load is not the login page")
@@ -110,17 +104,14 @@ func TestReloadOfAuthorizeBeforeCompletionWorks(t *testing.T) {
 		}
 	}
 	code := l.authorizationResponse(t, a, b.decide(t, consent, "approve"))
-	if _, err := a.exchange(t.Context(), code); err != nil {
-		t.Fatalf("exchange: %v", err)
-	}
+	a.mustExchange(t, code)
 }
 
 // TestExpiredRequestURIIsRejected: RFC 9126 §4 "An expired request_uri MUST be
 // rejected as invalid."
 func TestExpiredRequestURIIsRejected(t *testing.T) {
 	l := start(t, nil)
-	a := newRequest(l.app())
-	pr := l.push(t, a)
+	_, pr := l.pushApp(t)
 	l.clock.Advance(time.Duration(pr.ExpiresIn)*time.Second + time.Second)
 	wantErrorPage(t, l.browser(t).open(t, appID, pr.RequestURI), http.StatusBadRequest, "invalid_request_uri")
 }
@@ -130,8 +121,7 @@ func TestExpiredRequestURIIsRejected(t *testing.T) {
 // user may take to sign in.
 func TestTransactionContinuesAfterExpiresInOnceStarted(t *testing.T) {
 	l := start(t, nil)
-	a := newRequest(l.app())
-	pr := l.push(t, a)
+	a, pr := l.pushApp(t)
 	b := l.browser(t)
 	login := b.open(t, appID, pr.RequestURI)
 	l.clock.Advance(2 * time.Duration(pr.ExpiresIn) * time.Second)
@@ -141,15 +131,11 @@ func TestTransactionContinuesAfterExpiresInOnceStarted(t *testing.T) {
 	consent := b.signIn(t, login)
 	l.clock.Advance(time.Duration(pr.ExpiresIn) * time.Second)
 	code := l.authorizationResponse(t, a, b.decide(t, consent, "approve"))
-	tok, err := a.exchange(t.Context(), code)
-	if err != nil {
-		t.Fatalf("exchange: %v", err)
-	}
+	tok := a.mustExchange(t, code)
 	l.verifyIDToken(t, a, tok)
 
 	// Another browser, which never started the transaction, cannot pick it up late.
-	a2 := newRequest(l.app())
-	pr2 := l.push(t, a2)
+	_, pr2 := l.pushApp(t)
 	l.browser(t).open(t, appID, pr2.RequestURI)
 	l.clock.Advance(time.Duration(pr2.ExpiresIn)*time.Second + time.Second)
 	wantErrorPage(t, l.browser(t).open(t, appID, pr2.RequestURI), http.StatusBadRequest, "invalid_request_uri")
@@ -159,8 +145,7 @@ func TestTransactionContinuesAfterExpiresInOnceStarted(t *testing.T) {
 // bounds login and consent even for the browser that started it.
 func TestTransactionStopsAtItsDeadline(t *testing.T) {
 	l := start(t, nil)
-	a := newRequest(l.app())
-	pr := l.push(t, a)
+	_, pr := l.pushApp(t)
 	b := l.browser(t)
 	login := b.open(t, appID, pr.RequestURI)
 	l.clock.Advance(2 * time.Minute)
@@ -170,8 +155,7 @@ func TestTransactionStopsAtItsDeadline(t *testing.T) {
 	wantErrorPage(t, b.open(t, appID, pr.RequestURI), http.StatusBadRequest, "invalid_request_uri")
 
 	// Nor can a login form left open past the deadline be submitted.
-	a2 := newRequest(l.app())
-	pr2 := l.push(t, a2)
+	_, pr2 := l.pushApp(t)
 	b2 := l.browser(t)
 	login2 := b2.open(t, appID, pr2.RequestURI)
 	l.clock.Advance(10*time.Minute + time.Second)
@@ -184,14 +168,11 @@ func TestTransactionStopsAtItsDeadline(t *testing.T) {
 // not burn the rightful client's request.
 func TestRequestURIOfAnotherClientIsRejected(t *testing.T) {
 	l := start(t, nil)
-	a := newRequest(l.app())
-	pr := l.push(t, a)
+	a, pr := l.pushApp(t)
 	wantErrorPage(t, l.browser(t).open(t, otherID, pr.RequestURI), http.StatusBadRequest, "invalid_request_uri")
 	wantErrorPage(t, l.browser(t).open(t, "no-such-client", pr.RequestURI), http.StatusBadRequest, "invalid_request")
 	code := l.authorize(t, a, pr.RequestURI)
-	if _, err := a.exchange(t.Context(), code); err != nil {
-		t.Fatalf("exchange: %v", err)
-	}
+	a.mustExchange(t, code)
 }
 
 // TestReplayedCodeIsInvalidGrant: RFC 6749 §4.1.2 — a code used twice is denied.
@@ -267,8 +248,7 @@ func TestExpiredCodeIsInvalidGrant(t *testing.T) {
 // to the client with error, state and iss (RFC 9207 §2: error responses too).
 func TestDenyRedirectsWithAccessDenied(t *testing.T) {
 	l := start(t, nil)
-	a := newRequest(l.app())
-	pr := l.push(t, a)
+	a, pr := l.pushApp(t)
 	b := l.browser(t)
 	r := b.decide(t, b.signIn(t, b.open(t, appID, pr.RequestURI)), "deny")
 	if r.Status != http.StatusSeeOther {
@@ -288,8 +268,7 @@ func TestDenyRedirectsWithAccessDenied(t *testing.T) {
 // password still works afterwards.
 func TestWrongPasswordShowsTheLoginPageAgain(t *testing.T) {
 	l := start(t, nil)
-	a := newRequest(l.app())
-	pr := l.push(t, a)
+	a, pr := l.pushApp(t)
 	b := l.browser(t)
 	login := b.open(t, appID, pr.RequestURI)
 	for _, user := range []string{userName, "mallory"} {
@@ -304,17 +283,14 @@ func TestWrongPasswordShowsTheLoginPageAgain(t *testing.T) {
 		login = r
 	}
 	code := l.authorizationResponse(t, a, b.decide(t, b.signIn(t, login), "approve"))
-	if _, err := a.exchange(t.Context(), code); err != nil {
-		t.Fatalf("exchange: %v", err)
-	}
+	a.mustExchange(t, code)
 }
 
 // TestMissingOrWrongCSRFTokenIsForbidden: the login and consent forms are CSRF
 // protected; a forged post gets a 403 page and changes nothing.
 func TestMissingOrWrongCSRFTokenIsForbidden(t *testing.T) {
 	l := start(t, nil)
-	a := newRequest(l.app())
-	pr := l.push(t, a)
+	a, pr := l.pushApp(t)
 	b := l.browser(t)
 	login := b.open(t, appID, pr.RequestURI)
 	creds := url.Values{"username": {userName}, "password": {userPassword}}
@@ -336,9 +312,7 @@ func TestMissingOrWrongCSRFTokenIsForbidden(t *testing.T) {
 		})
 	}
 	code := l.authorizationResponse(t, a, b.decide(t, consent, "approve"))
-	if _, err := a.exchange(t.Context(), code); err != nil {
-		t.Fatalf("exchange: %v", err)
-	}
+	a.mustExchange(t, code)
 }
 
 // TestNonPushedRequestFromClientRequiringPARIsInvalidRequest: RFC 9126 §5/§6 and
@@ -349,9 +323,7 @@ func TestNonPushedRequestFromClientRequiringPARIsInvalidRequest(t *testing.T) {
 	wantErrorPage(t, l.browser(t).Get(t, a.url()), http.StatusBadRequest, "invalid_request")
 	// Pushed, the same client goes through.
 	code := l.pushAndAuthorize(t, a)
-	if _, err := a.exchange(t.Context(), code); err != nil {
-		t.Fatalf("exchange: %v", err)
-	}
+	a.mustExchange(t, code)
 }
 
 // TestNonPushedRequestWithServerRequiringPARIsInvalidRequest: RFC 9126 §5 and
@@ -364,9 +336,7 @@ func TestNonPushedRequestWithServerRequiringPARIsInvalidRequest(t *testing.T) {
 	a := newRequest(l.app())
 	wantErrorPage(t, l.browser(t).Get(t, a.url()), http.StatusBadRequest, "invalid_request")
 	code := l.pushAndAuthorize(t, a)
-	if _, err := a.exchange(t.Context(), code); err != nil {
-		t.Fatalf("exchange: %v", err)
-	}
+	a.mustExchange(t, code)
 }
 
 // TestNonPushedRequestFromNormalClientWorks: without PAR policy, a plain
@@ -390,10 +360,7 @@ func TestNonPushedRequestFromNormalClientWorks(t *testing.T) {
 	}
 	consent := b.signIn(t, b.Get(t, next.String()))
 	code := l.authorizationResponse(t, a, b.decide(t, consent, "approve"))
-	tok, err := a.exchange(t.Context(), code)
-	if err != nil {
-		t.Fatalf("exchange: %v", err)
-	}
+	tok := a.mustExchange(t, code)
 	l.verifyIDToken(t, a, tok)
 	l.verifyAccessToken(t, tok, appID, userSubject, "openid profile email")
 	wantErrorPage(t, b.Get(t, next.String()), http.StatusBadRequest, "invalid_request_uri")
@@ -408,8 +375,7 @@ func TestConcurrentApprovalsIssueExactlyOneCode(t *testing.T) {
 
 func concurrentApprovals(t *testing.T, l *local) {
 	const n = 50
-	a := newRequest(l.app())
-	pr := l.push(t, a)
+	a, pr := l.pushApp(t)
 	b := l.browser(t)
 	consent := b.signIn(t, b.open(t, appID, pr.RequestURI))
 	action, fields := httpapitest.Form(t, consent)

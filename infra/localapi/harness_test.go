@@ -274,6 +274,13 @@ func (l *local) authorize(t *testing.T, a *authRequest, requestURI string) strin
 	return l.authorizationResponse(t, a, b.decide(t, consent, "approve"))
 }
 
+// pushApp pushes a fresh request of the app client.
+func (l *local) pushApp(t *testing.T) (*authRequest, pushResponse) {
+	t.Helper()
+	a := newRequest(l.app())
+	return a, l.push(t, a)
+}
+
 // pushAndAuthorize is push plus authorize: a fresh code for a.
 func (l *local) pushAndAuthorize(t *testing.T, a *authRequest) string {
 	t.Helper()
@@ -282,6 +289,16 @@ func (l *local) pushAndAuthorize(t *testing.T, a *authRequest) string {
 
 func (a *authRequest) exchange(ctx context.Context, code string) (*oauth2.Token, error) {
 	return a.conf.Exchange(ctx, code, oauth2.VerifierOption(a.verifier))
+}
+
+// mustExchange is exchange where the test needs the tokens: an error fails it.
+func (a *authRequest) mustExchange(t *testing.T, code string) *oauth2.Token {
+	t.Helper()
+	tok, err := a.exchange(t.Context(), code)
+	if err != nil {
+		t.Fatalf("exchange: %v", err)
+	}
+	return tok
 }
 
 // wantTokenError checks err is the token endpoint's error response with code.

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/pargate/pargate/pkg/oauth"
+	"github.com/pargate/pargate/pkg/seed"
 )
 
 // TestLocalStateIsReusedAcrossStarts: with LOCAL_STATE_DIR a second start signs with
@@ -64,14 +65,19 @@ func TestLocalStateIsReusedAcrossStarts(t *testing.T) {
 // and no other, and an unreadable cache stops the start instead of being overwritten.
 func TestLocalStatePasswordHashes(t *testing.T) {
 	state := localState{dir: t.TempDir()}
+	mustHash := func(hash seed.Hasher, password string) string {
+		t.Helper()
+		h, err := hash(password)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
 	hash, save, err := state.passwordHashes()
 	if err != nil {
 		t.Fatal(err)
 	}
-	h1, err := hash("correct horse")
-	if err != nil {
-		t.Fatal(err)
-	}
+	h1 := mustHash(hash, "correct horse")
 	if err := save(); err != nil {
 		t.Fatal(err)
 	}
@@ -79,20 +85,14 @@ func TestLocalStatePasswordHashes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h2, err := hash2("correct horse")
-	if err != nil {
-		t.Fatal(err)
-	}
+	h2 := mustHash(hash2, "correct horse")
 	if h2 != h1 {
 		t.Errorf("the cached hash was not reused: %q, then %q", h1, h2)
 	}
 	if ok, err := oauth.VerifyPassword(h2, "correct horse"); !ok || err != nil {
 		t.Errorf("the cached hash does not verify its password: %v %v", ok, err)
 	}
-	other, err := hash2("battery staple")
-	if err != nil {
-		t.Fatal(err)
-	}
+	other := mustHash(hash2, "battery staple")
 	if ok, _ := oauth.VerifyPassword(other, "correct horse"); ok || other == h1 {
 		t.Error("another password got the first one's hash")
 	}

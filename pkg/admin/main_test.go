@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +20,7 @@ import (
 	"github.com/pargate/pargate/pkg/dynamo"
 	"github.com/pargate/pargate/pkg/dynamo/dynamotest"
 	"github.com/pargate/pargate/pkg/oauth"
+	"github.com/pargate/pargate/pkg/oauth/oauthtest"
 )
 
 // Every test runs the CLI against moto_server: dynamotest's, which speaks Secrets
@@ -39,22 +39,8 @@ type harness struct {
 	env map[string]string
 	// prompt, when set, stands in for the terminal.
 	prompt func(string) (string, error)
-	// now is the CLI's clock (CLI.Now): daysApart unless a test sets another.
+	// now is the CLI's clock (CLI.Now): oauthtest.DaysApart unless a test sets another.
 	now func() time.Time
-}
-
-// daysApart is a clock that moves a day forward each time it is read, so that the
-// key rotations of a test are days apart, as scheduled rotations are: each successor
-// has been published for longer than keys.MinPublished when the next promotes it.
-func daysApart() func() time.Time {
-	var mu sync.Mutex
-	t := time.Now().UTC()
-	return func() time.Time {
-		mu.Lock()
-		defer mu.Unlock()
-		t = t.Add(24 * time.Hour)
-		return t
-	}
 }
 
 func newHarness(tb testing.TB) *harness {
@@ -62,7 +48,7 @@ func newHarness(tb testing.TB) *harness {
 	endpoint := dynamotest.Endpoint(tb)
 	client := dynamotest.Client(tb, endpoint)
 	table := dynamotest.NewTable(tb, client)
-	return &harness{tb: tb, endpoint: endpoint, table: table, store: dynamo.New(client, table), env: map[string]string{}, now: daysApart()}
+	return &harness{tb: tb, endpoint: endpoint, table: table, store: dynamo.New(client, table), env: map[string]string{}, now: oauthtest.DaysApart()}
 }
 
 // result is one run of the CLI.

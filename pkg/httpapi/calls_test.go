@@ -68,14 +68,7 @@ func TestApprove_UserChangedSinceLoginIsAccessDenied(t *testing.T) {
 			uri := ts.push(t, confID, confSecret, pushParams())
 			b := ts.browser(t)
 			consent := b.login(t, confID, uri)
-			u, err := store.GetUser(t.Context(), username)
-			if err != nil {
-				t.Fatal(err)
-			}
-			change(u)
-			if err := store.PutUser(t.Context(), u); err != nil {
-				t.Fatal(err)
-			}
+			changeUser(t, store, username, change)
 			q := b.approve(t, consent)
 			if q.Get("error") != oauth.CodeAccessDenied || q.Get("code") != "" {
 				t.Fatalf("approval for a user %s since login: want error=access_denied and no code, got %v", name, q)
@@ -90,14 +83,7 @@ func TestApprove_UserChangedSinceLoginIsAccessDenied(t *testing.T) {
 // carries the claims.
 func TestApprove_LargeClaimsAreReadAtApproval(t *testing.T) {
 	store := seededStore(t, memory.New())
-	u, err := store.GetUser(t.Context(), username)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Claims["name"] = strings.Repeat("N", 3000)
-	if err := store.PutUser(t.Context(), u); err != nil {
-		t.Fatal(err)
-	}
+	changeUser(t, store, username, func(u *oauth.User) { u.Claims["name"] = strings.Repeat("N", 3000) })
 	ts := newServer(t, withStore(store))
 	uri := ts.push(t, confID, confSecret, pushParams())
 	b := ts.browser(t)
@@ -109,17 +95,11 @@ func TestApprove_LargeClaimsAreReadAtApproval(t *testing.T) {
 		}
 	}
 	// Read at approval, so a disable since the login is refused by that read.
-	u.Disabled = true
-	if err := store.PutUser(t.Context(), u); err != nil {
-		t.Fatal(err)
-	}
+	changeUser(t, store, username, func(u *oauth.User) { u.Disabled = true })
 	if q := b.approve(t, consent); q.Get("error") != oauth.CodeAccessDenied {
 		t.Fatalf("approval for a disabled user with large claims: want access_denied, got %v", q)
 	}
-	u.Disabled = false
-	if err := store.PutUser(t.Context(), u); err != nil {
-		t.Fatal(err)
-	}
+	changeUser(t, store, username, func(u *oauth.User) { u.Disabled = false })
 	uri = ts.push(t, confID, confSecret, pushParams())
 	if q := b.approve(t, b.login(t, confID, uri)); q.Get("code") == "" {
 		t.Fatalf("approval for a user with large claims: want a code, got %v", q)

@@ -141,12 +141,24 @@ func (ts *testServer) verifiedClaims(tb testing.TB, tok string) map[string]any {
 // changeClient applies change to the stored client id.
 func changeClient(tb testing.TB, store *memory.Store, id string, change func(*oauth.Client)) {
 	tb.Helper()
-	c, err := store.GetClient(context.Background(), id)
+	changeStored(tb, store.GetClient, store.PutClient, id, change)
+}
+
+// changeUser applies change to the stored user name.
+func changeUser(tb testing.TB, store *memory.Store, name string, change func(*oauth.User)) {
+	tb.Helper()
+	changeStored(tb, store.GetUser, store.PutUser, name, change)
+}
+
+// changeStored reads the item key with get, applies change and writes it back with put.
+func changeStored[T any](tb testing.TB, get func(context.Context, string) (T, error), put func(context.Context, T) error, key string, change func(T)) {
+	tb.Helper()
+	v, err := get(context.Background(), key)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	change(c)
-	if err := store.PutClient(context.Background(), c); err != nil {
+	change(v)
+	if err := put(context.Background(), v); err != nil {
 		tb.Fatal(err)
 	}
 }

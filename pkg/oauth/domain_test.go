@@ -457,11 +457,7 @@ func claimsOf(tb testing.TB, token string) map[string]any {
 	if err != nil {
 		tb.Fatalf("verify %q: %v", token, err)
 	}
-	var out map[string]any
-	if err := json.Unmarshal(payload, &out); err != nil {
-		tb.Fatal(err)
-	}
-	return out
+	return jsonObject(tb, payload)
 }
 
 // headerOf returns the protected header of a compact JWS, unverified.
@@ -471,11 +467,17 @@ func headerOf(tb testing.TB, token string) map[string]any {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	var h map[string]any
-	if err := json.Unmarshal(b, &h); err != nil {
+	return jsonObject(tb, b)
+}
+
+// jsonObject decodes data into a map; a decoding error fails the test.
+func jsonObject(tb testing.TB, data []byte) map[string]any {
+	tb.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
 		tb.Fatal(err)
 	}
-	return h
+	return m
 }
 
 // sign returns claims as a compact JWS signed by key with alg, the given typ ("" for

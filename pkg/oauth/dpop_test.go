@@ -18,13 +18,12 @@ func TestDPoP_ProofRules(t *testing.T) {
 	key := mustECKey()
 	for _, tc := range []struct {
 		name string
-		// dpop returns what the request carried.
+		// dpop returns what the request carried; without it, parProof(d, key, over).
 		dpop func(d *domain) oauth.DPoP
+		over map[string]any
 		code string // "" for accepted
 	}{
-		{name: "RFC 9449 §4.3 a valid proof is accepted", dpop: func(d *domain) oauth.DPoP {
-			return parProof(d, key, nil)
-		}},
+		{name: "RFC 9449 §4.3 a valid proof is accepted"},
 		{name: "RFC 9449 §4.3 item 9 htu compares without query and fragment", dpop: func(d *domain) oauth.DPoP {
 			return oauth.DPoP{Proofs: []string{d.proof(key, "POST", "HTTPS://AS.example.com:443/par?x=1#f", nil)}, Method: "POST", URL: parURL}
 		}},
@@ -37,8 +36,7 @@ func TestDPoP_ProofRules(t *testing.T) {
 			return oauth.DPoP{Proofs: []string{"not-a-jwt"}, Method: "POST", URL: parURL}
 		}, code: oauth.CodeInvalidDPoPProof},
 		{name: "RFC 9449 §4.3 item 4 typ other than dpop+jwt", dpop: func(d *domain) oauth.DPoP {
-			return oauth.DPoP{Proofs: []string{sign(d.tb, key, jose.ES256, "jwt", "", true, map[string]any{
-				"jti": nextJTI(), "htm": "POST", "htu": parURL, "iat": d.now().Unix()})}, Method: "POST", URL: parURL}
+			return parProofSigned(d, key, "jwt", true)
 		}, code: oauth.CodeInvalidDPoPProof},
 		{name: "RFC 9449 §4.3 item 5 symmetric alg is refused", dpop: func(d *domain) oauth.DPoP {
 			s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.HS256, Key: []byte("0123456789abcdef0123456789abcdef")}, (&jose.SignerOptions{}).WithType("dpop+jwt"))
@@ -53,8 +51,7 @@ func TestDPoP_ProofRules(t *testing.T) {
 			return oauth.DPoP{Proofs: []string{raw}, Method: "POST", URL: parURL}
 		}, code: oauth.CodeInvalidDPoPProof},
 		{name: "RFC 9449 §4.3 item 6 no jwk header", dpop: func(d *domain) oauth.DPoP {
-			return oauth.DPoP{Proofs: []string{sign(d.tb, key, jose.ES256, "dpop+jwt", "", false, map[string]any{
-				"jti": nextJTI(), "htm": "POST", "htu": parURL, "iat": d.now().Unix()})}, Method: "POST", URL: parURL}
+			return parProofSigned(d, key, "dpop+jwt", false)
 		}, code: oauth.CodeInvalidDPoPProof},
 		{name: "RFC 9449 §4.3 item 7 signature not by the jwk", dpop: func(d *domain) oauth.DPoP {
 			p := parProof(d, key, nil)
@@ -62,21 +59,11 @@ func TestDPoP_ProofRules(t *testing.T) {
 			p.Proofs[0] = p.Proofs[0][:lastDot(p.Proofs[0])] + other.Proofs[0][lastDot(other.Proofs[0]):]
 			return p
 		}, code: oauth.CodeInvalidDPoPProof},
-		{name: "RFC 9449 §4.3 item 11 jti is required", dpop: func(d *domain) oauth.DPoP {
-			return parProof(d, key, map[string]any{"jti": nil})
-		}, code: oauth.CodeInvalidDPoPProof},
-		{name: "RFC 9449 §4.3 item 8 htm must be the request's method", dpop: func(d *domain) oauth.DPoP {
-			return parProof(d, key, map[string]any{"htm": "GET"})
-		}, code: oauth.CodeInvalidDPoPProof},
-		{name: "RFC 9449 §4.3 item 9 htu must be the endpoint", dpop: func(d *domain) oauth.DPoP {
-			return parProof(d, key, map[string]any{"htu": tokenURL})
-		}, code: oauth.CodeInvalidDPoPProof},
-		{name: "RFC 3986 §6.2.3 a port other than the default is another htu", dpop: func(d *domain) oauth.DPoP {
-			return parProof(d, key, map[string]any{"htu": "https://as.example.com:8443/par"})
-		}, code: oauth.CodeInvalidDPoPProof},
-		{name: "RFC 9449 §4.3 item 10 iat is required", dpop: func(d *domain) oauth.DPoP {
-			return parProof(d, key, map[string]any{"iat": nil})
-		}, code: oauth.CodeInvalidDPoPProof},
+		{name: "RFC 9449 §4.3 item 11 jti is required", over: map[string]any{"jti": nil}, code: oauth.CodeInvalidDPoPProof},
+		{name: "RFC 9449 §4.3 item 8 htm must be the request's method", over: map[string]any{"htm": "GET"}, code: oauth.CodeInvalidDPoPProof},
+		{name: "RFC 9449 §4.3 item 9 htu must be the endpoint", over: map[string]any{"htu": tokenURL}, code: oauth.CodeInvalidDPoPProof},
+		{name: "RFC 3986 §6.2.3 a port other than the default is another htu", over: map[string]any{"htu": "https://as.example.com:8443/par"}, code: oauth.CodeInvalidDPoPProof},
+		{name: "RFC 9449 §4.3 item 10 iat is required", over: map[string]any{"iat": nil}, code: oauth.CodeInvalidDPoPProof},
 		{name: "RFC 9449 §11.1 iat older than the window", dpop: func(d *domain) oauth.DPoP {
 			return parProof(d, key, map[string]any{"iat": d.now().Add(-5*time.Minute - time.Second).Unix()})
 		}, code: oauth.CodeInvalidDPoPProof},
@@ -98,7 +85,11 @@ func TestDPoP_ProofRules(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := newDomain(t)
-			res, err := d.push(d.client(confID), authParams(confID), tc.dpop(d))
+			proof := parProof(d, key, tc.over)
+			if tc.dpop != nil {
+				proof = tc.dpop(d)
+			}
+			res, err := d.push(d.client(confID), authParams(confID), proof)
 			if tc.code == "" {
 				if err != nil {
 					t.Fatal(err)
@@ -116,6 +107,14 @@ func TestDPoP_ProofRules(t *testing.T) {
 func parProof(d *domain, key *ecdsa.PrivateKey, over map[string]any) oauth.DPoP {
 	d.tb.Helper()
 	return oauth.DPoP{Proofs: []string{d.proof(key, "POST", parURL, over)}, Method: "POST", URL: parURL}
+}
+
+// parProofSigned is a proof of parProof's claims signed as typ, with the jwk header
+// (embed) or without.
+func parProofSigned(d *domain, key *ecdsa.PrivateKey, typ string, embed bool) oauth.DPoP {
+	d.tb.Helper()
+	return oauth.DPoP{Proofs: []string{sign(d.tb, key, jose.ES256, typ, "", embed, map[string]any{
+		"jti": nextJTI(), "htm": "POST", "htu": parURL, "iat": d.now().Unix()})}, Method: "POST", URL: parURL}
 }
 
 func lastDot(s string) int {

@@ -7,6 +7,7 @@ package proc
 
 import (
 	"bytes"
+	"io"
 	"os/exec"
 	"runtime"
 	"sync"
@@ -80,4 +81,31 @@ func (b *TailBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// SyncWriter serialises the writes of several goroutines (a process's stdout and
+// stderr, concurrent handlers' logs), so that they neither race nor interleave: to
+// W, or with W nil to a buffer of its own, which String reads. Its zero value is
+// that buffer, empty and ready.
+type SyncWriter struct {
+	W io.Writer
+
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (s *SyncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.W != nil {
+		return s.W.Write(p)
+	}
+	return s.buf.Write(p)
+}
+
+// String returns what was written to the own buffer ("" when W is set).
+func (s *SyncWriter) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.String()
 }

@@ -1,8 +1,11 @@
 package proc
 
 import (
+	"bytes"
 	"os/exec"
 	"runtime"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -58,5 +61,32 @@ func TestTailBuffer_KeepsTheLastMaxBytes(t *testing.T) {
 	}
 	if got := b.String(); got != "defg" {
 		t.Errorf("String() = %q, want %q", got, "defg")
+	}
+}
+
+func TestSyncWriter_KeepsOrPassesOnConcurrentWrites(t *testing.T) {
+	var own SyncWriter
+	var to bytes.Buffer
+	passed := &SyncWriter{W: &to}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 100 {
+				for _, w := range []*SyncWriter{&own, passed} {
+					if n, err := w.Write([]byte("ab")); n != 2 || err != nil {
+						t.Errorf("Write = %d, %v", n, err)
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if want := strings.Repeat("ab", 800); own.String() != want || to.String() != want {
+		t.Errorf("own buffer %d bytes, W %d bytes, want %d each", len(own.String()), to.Len(), len(want))
+	}
+	if got := passed.String(); got != "" {
+		t.Errorf("String() with W set = %q, want \"\"", got)
 	}
 }

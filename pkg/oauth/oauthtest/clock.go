@@ -31,3 +31,18 @@ func (c *Clock) Advance(d time.Duration) {
 	defer c.mu.Unlock()
 	c.now = c.now.Add(d)
 }
+
+// DaysApart is a clock that moves a day forward each time it is read, so that the
+// key rotations of a test are days apart, as scheduled rotations are: each successor
+// has been published for longer than the minimum (keys.MinPublished) when the next
+// rotation promotes it.
+func DaysApart() func() time.Time {
+	var mu sync.Mutex
+	t := time.Now().UTC()
+	return func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		t = t.Add(24 * time.Hour)
+		return t
+	}
+}
