@@ -24,9 +24,10 @@ func (s *Service) Push(ctx context.Context, client *Client, params url.Values, d
 	if _, ok := params["request_uri"]; ok {
 		return nil, InvalidRequest("request_uri must not be sent to the pushed authorization request endpoint")
 	}
+	var objectExp time.Time
 	if raw := params.Get("request"); raw != "" {
 		var err error
-		if params, err = s.requestObjectParams(ctx, client, raw); err != nil {
+		if params, objectExp, err = s.requestObjectParams(ctx, client, raw); err != nil {
 			return nil, err
 		}
 	} else if s.cfg.RequireSignedRequestObject || client.RequireSignedRequestObject {
@@ -57,6 +58,20 @@ func (s *Service) Push(ctx context.Context, client *Client, params url.Values, d
 	lifetime := s.cfg.PushedRequestLifetime
 	if client.PushedRequestLifetime > 0 {
 		lifetime = time.Duration(client.PushedRequestLifetime) * time.Second
+	}
+	if !objectExp.IsZero() {
+		// RFC 9126 §3: the request_uri stands for the request object, and RFC 7519
+		// §4.1.4: on or after its exp the JWT "MUST NOT be accepted for processing".
+		// So the reference is first redeemable no later than exp (RFC 9126 §2.2
+		// expires_in, whole seconds so that RedeemBy never passes exp).
+		if left := objectExp.Sub(s.now()).Truncate(time.Second); left < lifetime {
+			lifetime = left
+		}
+		// RFC 9126 §2.2: expires_in is "a positive integer"; an object accepted only
+		// by the clock skew has no lifetime left to give its reference.
+		if lifetime < time.Second {
+			return nil, invalidRequestObject("the request object expires too soon to be referred to")
+		}
 	}
 	uri, err := s.storeRequest(ctx, client, req, viaPAR, lifetime)
 	if err != nil {

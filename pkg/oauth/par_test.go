@@ -492,3 +492,51 @@ func TestFAPI2_Rules(t *testing.T) {
 		}
 	})
 }
+
+// TestPush_RFC9126Section2_2_RequestObjectExpBoundsExpiresIn: a request_uri does not
+// outlive the request object it stands for (RFC 9126 §2.2 expires_in, §3; RFC 7519
+// §4.1.4: after exp the JWT "MUST NOT be accepted for processing").
+func TestPush_RFC9126Section2_2_RequestObjectExpBoundsExpiresIn(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		exp       time.Duration // from t0, whole seconds (a NumericDate)
+		push      time.Duration // from t0
+		expiresIn int           // 0: the push is refused with invalid_request_object
+	}{
+		{name: "RFC 9126 §2.2 exp 30 s away gives expires_in 30", exp: 30 * time.Second, expiresIn: 30},
+		{name: "RFC 9126 §2.2 a fraction of a second left over rounds down", exp: 30 * time.Second, push: 200 * time.Millisecond, expiresIn: 29},
+		{name: "RFC 9126 §2.2 exp beyond the configured lifetime keeps it", exp: 5 * time.Minute, expiresIn: 60},
+		{name: "RFC 9126 §2.2 exp passed within the clock skew leaves no positive expires_in", exp: -2 * time.Second},
+		{name: "RFC 9126 §2.2 exp under a second away leaves no positive expires_in", exp: time.Second, push: 200 * time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := newDomainFor(t, nil, jwtID, nil)
+			exp := d.now().Add(tc.exp)
+			d.advance(tc.push)
+			claims := map[string]any{"iss": jwtID, "aud": issuer, "jti": nextJTI(), "exp": exp.Unix()}
+			for k, v := range authParams(jwtID) {
+				claims[k] = v[0]
+			}
+			raw := sign(d.tb, clientKey(), jose.ES256, "oauth-authz-req+jwt", "ck1", false, claims)
+			res, err := d.push(d.client(jwtID), url.Values{"request": {raw}, "client_id": {jwtID}}, oauth.DPoP{})
+			if tc.expiresIn == 0 {
+				wantOutcome(t, oauth.CodeInvalidRequestObject, err, res != nil, res)
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.ExpiresIn != tc.expiresIn {
+				t.Fatalf("expires_in = %d, want %d", res.ExpiresIn, tc.expiresIn)
+			}
+			// The redemption deadline is expires_in: usable one second before, not at it.
+			d.advance(time.Duration(tc.expiresIn)*time.Second - time.Second)
+			if _, err := d.resume(jwtID, res.RequestURI, false); err != nil {
+				t.Fatalf("resume 1 s before expires_in: %v", err)
+			}
+			d.advance(time.Second)
+			_, err = d.resume(jwtID, res.RequestURI, false)
+			wantErr(t, err, oauth.CodeInvalidRequestURI)
+		})
+	}
+}
