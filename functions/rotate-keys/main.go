@@ -4,13 +4,19 @@
 // ES256; default RS256). Why a new key is published one rotation before it signs is
 // documented in pkg/keys; a rotation less than keys.MinPublished (the JWKS cache
 // time) after the previous one fails at createSecret and changes nothing.
+//
+// It also answers the stack's FirstSigningKey custom resource (customresource.go):
+// CloudFormation events are told apart from rotation events by their RequestType.
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -35,14 +41,38 @@ func main() {
 	lambda.Start(handle)
 }
 
-// newHandler is the function Lambda invokes with each rotation event. It logs with
+// responseClient delivers custom resource responses.
+var responseClient = &http.Client{Timeout: 10 * time.Second}
+
+// newHandler is the function Lambda invokes with each rotation event and each
+// CloudFormation custom resource request. It logs with
 // the functions' JSON logger at the level it always had, info: LOG_LEVEL is read by
 // pkg/config, which this function does not use (it has no ISSUER). opts are for
 // tests (secrets.WithClock).
-func newHandler(client secrets.RotationAPI, getenv func(string) string, opts ...secrets.RotatorOption) (func(context.Context, secrets.RotationEvent) error, error) {
-	r, err := secrets.NewRotator(client, getenv("KEY_ALG"), app.Logger(slog.LevelInfo), opts...)
+func newHandler(client secrets.RotationAPI, getenv func(string) string, opts ...secrets.RotatorOption) (func(context.Context, json.RawMessage) error, error) {
+	log := app.Logger(slog.LevelInfo)
+	r, err := secrets.NewRotator(client, getenv("KEY_ALG"), log, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("KEY_ALG: %w", err)
 	}
-	return r.Handle, nil
+	return func(ctx context.Context, raw json.RawMessage) error {
+		var probe struct {
+			RequestType string `json:"RequestType"`
+		}
+		if err := json.Unmarshal(raw, &probe); err != nil {
+			return fmt.Errorf("event is not a JSON object: %w", err)
+		}
+		if probe.RequestType != "" {
+			var ev customResourceEvent
+			if err := json.Unmarshal(raw, &ev); err != nil {
+				return fmt.Errorf("custom resource event: %w", err)
+			}
+			return firstKey(ctx, r, responseClient, log, ev)
+		}
+		var ev secrets.RotationEvent
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return fmt.Errorf("rotation event: %w", err)
+		}
+		return r.Handle(ctx, ev)
+	}, nil
 }
