@@ -40,7 +40,7 @@ func (s *Store) ReplaceClient(ctx context.Context, c *oauth.Client) error {
 
 // DeleteClient deletes the client, or returns oauth.ErrNotFound if there is none.
 func (s *Store) DeleteClient(ctx context.Context, id string) error {
-	if err := s.deleteExisting(ctx, prefixClient+id); err != nil {
+	if err := s.deleteExisting(ctx, PrefixClient+id); err != nil {
 		return fmt.Errorf("delete client %s: %w", id, err)
 	}
 	return nil
@@ -51,7 +51,7 @@ func (s *Store) DeleteClient(ctx context.Context, id string) error {
 // done on a request path.
 func (s *Store) ListClients(ctx context.Context) ([]*oauth.Client, error) {
 	var out []*oauth.Client
-	err := s.scanPrefix(ctx, prefixClient, func(av map[string]types.AttributeValue) error {
+	err := s.scanPrefix(ctx, PrefixClient, func(av map[string]types.AttributeValue) error {
 		var it clientItem
 		if err := unmarshal(av, &it); err != nil {
 			return err
@@ -104,7 +104,7 @@ func (s *Store) SetUserDisabled(ctx context.Context, username string, disabled b
 
 // DeleteUser deletes the user, or returns oauth.ErrNotFound if there is none.
 func (s *Store) DeleteUser(ctx context.Context, username string) error {
-	if err := s.deleteExisting(ctx, prefixUser+username); err != nil {
+	if err := s.deleteExisting(ctx, PrefixUser+username); err != nil {
 		return fmt.Errorf("delete user %s: %w", username, err)
 	}
 	return nil
@@ -113,7 +113,7 @@ func (s *Store) DeleteUser(ctx context.Context, username string) error {
 // ListUsers returns every user, ordered by username, with a scan like ListClients.
 func (s *Store) ListUsers(ctx context.Context) ([]*oauth.User, error) {
 	var out []*oauth.User
-	err := s.scanPrefix(ctx, prefixUser, func(av map[string]types.AttributeValue) error {
+	err := s.scanPrefix(ctx, PrefixUser, func(av map[string]types.AttributeValue) error {
 		var it userItem
 		if err := unmarshal(av, &it); err != nil {
 			return err
@@ -177,7 +177,7 @@ func (s *Store) updateUser(ctx context.Context, username, attr string, value typ
 	}
 	out, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 &s.table,
-		Key:                       keyAV(prefixUser + username),
+		Key:                       keyAV(PrefixUser + username),
 		UpdateExpression:          aws.String(update),
 		ConditionExpression:       aws.String("attribute_exists(#pk)"),
 		ExpressionAttributeNames:  names,

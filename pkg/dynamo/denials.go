@@ -22,7 +22,7 @@ func (s *Store) DenyPushedRequest(ctx context.Context, consume oauth.Consume) er
 	wid := newWriteID()
 	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:        &s.table,
-		Key:              keyAV(prefixPushed + consume.Key),
+		Key:              keyAV(PrefixPushed + consume.Key),
 		UpdateExpression: aws.String("SET #consumed_at = :now, #consumed_by = :wid"),
 		ConditionExpression: aws.String("attribute_exists(#pk) AND attribute_not_exists(#consumed_at)" +
 			" AND #client_id = :cid AND #deadline > :now"),

@@ -58,7 +58,7 @@ func New(client *dynamodb.Client, table string) *Store {
 // at once.
 func (s *Store) GetClient(ctx context.Context, id string) (*oauth.Client, error) {
 	var it clientItem
-	if err := s.get(ctx, prefixClient+id, &it); err != nil {
+	if err := s.get(ctx, PrefixClient+id, &it); err != nil {
 		return nil, fmt.Errorf("get client: %w", err)
 	}
 	return it.client(), nil
@@ -75,7 +75,7 @@ func (s *Store) PutClient(ctx context.Context, c *oauth.Client) error {
 // GetUser returns the user, or oauth.ErrNotFound, with a strongly consistent read.
 func (s *Store) GetUser(ctx context.Context, username string) (*oauth.User, error) {
 	var it userItem
-	if err := s.get(ctx, prefixUser+username, &it); err != nil {
+	if err := s.get(ctx, PrefixUser+username, &it); err != nil {
 		return nil, fmt.Errorf("get user: %w", err)
 	}
 	return it.user(), nil
@@ -128,7 +128,7 @@ func (s *Store) CreatePushedRequest(ctx context.Context, r *oauth.PushedRequest)
 // oauth.ErrNotFound.
 func (s *Store) GetPushedRequest(ctx context.Context, key string) (*oauth.PushedRequest, error) {
 	var it pushedItem
-	if err := s.get(ctx, prefixPushed+key, &it); err != nil {
+	if err := s.get(ctx, PrefixPushed+key, &it); err != nil {
 		return nil, fmt.Errorf("get pushed request: %w", err)
 	}
 	return it.pushedRequest(), nil
@@ -167,7 +167,7 @@ func (s *Store) IssueCode(ctx context.Context, consume oauth.Consume, code *oaut
 		TransactItems: []types.TransactWriteItem{
 			{Update: &types.Update{
 				TableName:        &s.table,
-				Key:              keyAV(prefixPushed + consume.Key),
+				Key:              keyAV(PrefixPushed + consume.Key),
 				UpdateExpression: aws.String("SET #consumed_at = :now"),
 				ConditionExpression: aws.String("attribute_exists(#pk) AND attribute_not_exists(#consumed_at)" +
 					" AND #client_id = :cid AND #deadline > :now"),
@@ -232,7 +232,7 @@ func (s *Store) userCheck(uc *oauth.UserCheck) *types.ConditionCheck {
 	}
 	return &types.ConditionCheck{
 		TableName:                 &s.table,
-		Key:                       keyAV(prefixUser + uc.Username),
+		Key:                       keyAV(PrefixUser + uc.Username),
 		ConditionExpression:       aws.String(cond),
 		ExpressionAttributeNames:  names,
 		ExpressionAttributeValues: values,
@@ -250,7 +250,7 @@ func (s *Store) ConsumeCode(ctx context.Context, key, clientID string, now time.
 	wid := newWriteID()
 	out, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:        &s.table,
-		Key:              keyAV(prefixCode + key),
+		Key:              keyAV(PrefixCode + key),
 		UpdateExpression: aws.String("SET #consumed_at = :now, #consumed_by = :wid"),
 		ConditionExpression: aws.String("attribute_exists(#pk) AND attribute_not_exists(#consumed_at)" +
 			" AND #client_id = :cid AND #expires_at > :now"),
@@ -309,7 +309,7 @@ func usedBy(item map[string]types.AttributeValue, used, clientID string) bool {
 // revocation takes effect at once), or oauth.ErrNotFound.
 func (s *Store) GetGrant(ctx context.Context, id string) (*oauth.Grant, error) {
 	var it grantItem
-	if err := s.get(ctx, prefixGrant+id, &it); err != nil {
+	if err := s.get(ctx, PrefixGrant+id, &it); err != nil {
 		return nil, fmt.Errorf("get grant: %w", err)
 	}
 	return it.grant(), nil
@@ -320,7 +320,7 @@ func (s *Store) GetGrant(ctx context.Context, id string) (*oauth.Grant, error) {
 func (s *Store) RevokeGrant(ctx context.Context, id string, now time.Time) error {
 	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 &s.table,
-		Key:                       keyAV(prefixGrant + id),
+		Key:                       keyAV(PrefixGrant + id),
 		UpdateExpression:          aws.String("SET #revoked_at = if_not_exists(#revoked_at, :now)"),
 		ConditionExpression:       aws.String("attribute_exists(#pk)"),
 		ExpressionAttributeNames:  map[string]string{"#pk": attrPK, "#revoked_at": attrRevokedAt},
@@ -350,7 +350,7 @@ func (s *Store) CreateRefreshToken(ctx context.Context, rt *oauth.RefreshToken) 
 		TransactItems: []types.TransactWriteItem{
 			{ConditionCheck: &types.ConditionCheck{
 				TableName:                &s.table,
-				Key:                      keyAV(prefixGrant + rt.GrantID),
+				Key:                      keyAV(PrefixGrant + rt.GrantID),
 				ConditionExpression:      aws.String("attribute_exists(#pk) AND attribute_not_exists(#revoked_at)"),
 				ExpressionAttributeNames: map[string]string{"#pk": attrPK, "#revoked_at": attrRevokedAt},
 			}},
@@ -378,7 +378,7 @@ func (s *Store) CreateRefreshToken(ctx context.Context, rt *oauth.RefreshToken) 
 // or oauth.ErrNotFound.
 func (s *Store) GetRefreshToken(ctx context.Context, key string) (*oauth.RefreshToken, error) {
 	var it refreshItem
-	if err := s.get(ctx, prefixRT+key, &it); err != nil {
+	if err := s.get(ctx, PrefixRT+key, &it); err != nil {
 		return nil, fmt.Errorf("get refresh token: %w", err)
 	}
 	return it.refreshToken(), nil
@@ -412,7 +412,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, key, clientID string, no
 		TransactItems: []types.TransactWriteItem{
 			{Update: &types.Update{
 				TableName:        &s.table,
-				Key:              keyAV(prefixRT + key),
+				Key:              keyAV(PrefixRT + key),
 				UpdateExpression: aws.String("SET #used_at = :now"),
 				ConditionExpression: aws.String("attribute_exists(#pk) AND attribute_not_exists(#used_at)" +
 					" AND #client_id = :cid AND #expires_at > :now AND #grant_id = :gid"),
@@ -429,7 +429,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, key, clientID string, no
 			}},
 			{ConditionCheck: &types.ConditionCheck{
 				TableName: &s.table,
-				Key:       keyAV(prefixGrant + next.GrantID),
+				Key:       keyAV(PrefixGrant + next.GrantID),
 				ConditionExpression: aws.String("attribute_exists(#pk) AND attribute_not_exists(#revoked_at)" +
 					" AND #expires_at > :now"),
 				ExpressionAttributeNames: map[string]string{
@@ -470,7 +470,7 @@ func (s *Store) refusedRefreshToken(ctx context.Context, key, clientID string, i
 	if len(item) == 0 {
 		out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
 			TableName:      &s.table,
-			Key:            keyAV(prefixRT + key),
+			Key:            keyAV(PrefixRT + key),
 			ConsistentRead: aws.Bool(true),
 		})
 		if err != nil {
@@ -488,7 +488,7 @@ func (s *Store) refusedRefreshToken(ctx context.Context, key, clientID string, i
 // only if no record exists or the existing one expired at or before now; otherwise
 // it returns oauth.ErrConflict. The record's TTL is expiresAt plus an hour.
 func (s *Store) UseOnce(ctx context.Context, key string, expiresAt, now time.Time) error {
-	av, err := marshal(replayItem{PK: prefixReplay + key, ExpiresAt: millis(expiresAt), TTL: ttl(expiresAt)})
+	av, err := marshal(replayItem{PK: PrefixReplay + key, ExpiresAt: millis(expiresAt), TTL: ttl(expiresAt)})
 	if err != nil {
 		return fmt.Errorf("use once: %w", err)
 	}

@@ -35,7 +35,7 @@ func (s *Store) ListGrantsBySubject(ctx context.Context, sub string) ([]*oauth.G
 		ExpressionAttributeNames: map[string]string{"#sub": attrSub, "#pk": attrPK},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":sub":    &types.AttributeValueMemberS{Value: sub},
-			":prefix": &types.AttributeValueMemberS{Value: prefixGrant},
+			":prefix": &types.AttributeValueMemberS{Value: PrefixGrant},
 		},
 	})
 	out := []*oauth.Grant{}

@@ -13,15 +13,17 @@ import (
 
 // Key prefixes give each kind of record its own key space in the one table. Pushed
 // requests, codes and refresh tokens are keyed by the hash the core computed, never
-// by the reference, code or token itself (docs/design.md decision 1).
+// by the reference, code or token itself (docs/design.md decision 1). They are
+// exported for template.yaml's policy test: each function's IAM policy limits it to
+// the prefixes it uses (dynamodb:LeadingKeys), and the test checks the two agree.
 const (
-	prefixPushed = "par#"
-	prefixCode   = "code#"
-	prefixClient = "client#"
-	prefixUser   = "user#"
-	prefixReplay = "replay#"
-	prefixGrant  = "grant#"
-	prefixRT     = "rt#"
+	PrefixPushed = "par#"
+	PrefixCode   = "code#"
+	PrefixClient = "client#"
+	PrefixUser   = "user#"
+	PrefixReplay = "replay#"
+	PrefixGrant  = "grant#"
+	PrefixRT     = "rt#"
 )
 
 // Attribute names used in key, condition and update expressions.
@@ -240,7 +242,7 @@ func (r *requestAttr) UnmarshalDynamoDBAttributeValue(av types.AttributeValue) e
 
 func toPushedItem(r *oauth.PushedRequest) pushedItem {
 	return pushedItem{
-		PK:         prefixPushed + r.Key,
+		PK:         PrefixPushed + r.Key,
 		ClientID:   r.ClientID,
 		Pushed:     r.Pushed,
 		Request:    requestAttr(r.Request),
@@ -254,7 +256,7 @@ func toPushedItem(r *oauth.PushedRequest) pushedItem {
 
 func (it *pushedItem) pushedRequest() *oauth.PushedRequest {
 	return &oauth.PushedRequest{
-		Key:        it.PK[len(prefixPushed):],
+		Key:        it.PK[len(PrefixPushed):],
 		ClientID:   it.ClientID,
 		Pushed:     it.Pushed,
 		Request:    oauth.AuthorizationRequest(it.Request),
@@ -271,7 +273,7 @@ func toCodeItem(c *oauth.AuthorizationCode) (codeItem, error) {
 		return codeItem{}, err
 	}
 	return codeItem{
-		PK:                   prefixCode + c.Key,
+		PK:                   PrefixCode + c.Key,
 		ClientID:             c.ClientID,
 		RedirectURI:          c.RedirectURI,
 		RedirectURIGiven:     c.RedirectURIGiven,
@@ -294,7 +296,7 @@ func toCodeItem(c *oauth.AuthorizationCode) (codeItem, error) {
 
 func (it *codeItem) code() *oauth.AuthorizationCode {
 	return &oauth.AuthorizationCode{
-		Key:                  it.PK[len(prefixCode):],
+		Key:                  it.PK[len(PrefixCode):],
 		ClientID:             it.ClientID,
 		RedirectURI:          it.RedirectURI,
 		RedirectURIGiven:     it.RedirectURIGiven,
@@ -320,7 +322,7 @@ func toGrantItem(g *oauth.Grant) (grantItem, error) {
 		return grantItem{}, err
 	}
 	return grantItem{
-		PK:                   prefixGrant + g.ID,
+		PK:                   PrefixGrant + g.ID,
 		ClientID:             g.ClientID,
 		Subject:              g.Subject,
 		Username:             g.Username,
@@ -337,7 +339,7 @@ func toGrantItem(g *oauth.Grant) (grantItem, error) {
 
 func (it *grantItem) grant() *oauth.Grant {
 	return &oauth.Grant{
-		ID:                   it.PK[len(prefixGrant):],
+		ID:                   it.PK[len(PrefixGrant):],
 		ClientID:             it.ClientID,
 		Subject:              it.Subject,
 		Username:             it.Username,
@@ -353,7 +355,7 @@ func (it *grantItem) grant() *oauth.Grant {
 
 func toRefreshItem(rt *oauth.RefreshToken) refreshItem {
 	return refreshItem{
-		PK:        prefixRT + rt.Key,
+		PK:        PrefixRT + rt.Key,
 		GrantID:   rt.GrantID,
 		ClientID:  rt.ClientID,
 		Scopes:    nilIfEmpty(rt.Scopes),
@@ -367,7 +369,7 @@ func toRefreshItem(rt *oauth.RefreshToken) refreshItem {
 
 func (it *refreshItem) refreshToken() *oauth.RefreshToken {
 	return &oauth.RefreshToken{
-		Key:       it.PK[len(prefixRT):],
+		Key:       it.PK[len(PrefixRT):],
 		GrantID:   it.GrantID,
 		ClientID:  it.ClientID,
 		Scopes:    it.Scopes,
@@ -380,7 +382,7 @@ func (it *refreshItem) refreshToken() *oauth.RefreshToken {
 
 func toClientItem(c *oauth.Client) clientItem {
 	return clientItem{
-		PK:                                 prefixClient + c.ID,
+		PK:                                 PrefixClient + c.ID,
 		ID:                                 c.ID,
 		Name:                               c.Name,
 		SecretHash:                         nilIfEmpty(c.SecretHash),
@@ -438,7 +440,7 @@ func toUserItem(u *oauth.User) (userItem, error) {
 		return userItem{}, err
 	}
 	return userItem{
-		PK:           prefixUser + u.Username,
+		PK:           PrefixUser + u.Username,
 		Username:     u.Username,
 		PasswordHash: u.PasswordHash,
 		Claims:       claims,

@@ -16,7 +16,8 @@ import (
 // Login failure counters (brute-force protection, NIST SP 800-63B §5.2.2): one item
 // per key, counted with a conditional ADD, and deleted by TTL.
 const (
-	prefixLogin     = "login#"
+	// PrefixLogin is the key prefix of the login failure counters.
+	PrefixLogin     = "login#"
 	attrFailures    = "failures"
 	attrLastFailure = "last_failure"
 )
@@ -53,7 +54,7 @@ func (s *Store) AddLoginFailure(ctx context.Context, key string, now time.Time, 
 	update := func(expr, cond string) (oauth.LoginCounter, bool, error) {
 		out, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 			TableName:                 &s.table,
-			Key:                       keyAV(prefixLogin + key),
+			Key:                       keyAV(PrefixLogin + key),
 			UpdateExpression:          aws.String(expr),
 			ConditionExpression:       aws.String(cond),
 			ExpressionAttributeNames:  names,
@@ -99,7 +100,7 @@ func (s *Store) GetLoginFailures(ctx context.Context, keys ...string) ([]oauth.L
 	index := make(map[string][]int, len(keys))
 	request := make([]map[string]types.AttributeValue, 0, len(keys))
 	for i, key := range keys {
-		pk := prefixLogin + key
+		pk := PrefixLogin + key
 		if _, seen := index[pk]; !seen {
 			request = append(request, keyAV(pk))
 		}
@@ -130,7 +131,7 @@ func (s *Store) GetLoginFailures(ctx context.Context, keys ...string) ([]oauth.L
 
 // ResetLoginFailures deletes the counter.
 func (s *Store) ResetLoginFailures(ctx context.Context, key string) error {
-	_, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.table, Key: keyAV(prefixLogin + key)})
+	_, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.table, Key: keyAV(PrefixLogin + key)})
 	if err != nil {
 		return fmt.Errorf("reset login failures: %w", classify(err))
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/pargate/pargate/infra/lambdaemu/stack"
 	"github.com/pargate/pargate/pkg/keys"
+	"github.com/pargate/pargate/pkg/seed"
 )
 
 // The RFC 7636 Appendix B pair; events/par.json carries the challenge, token.json the
@@ -88,21 +89,15 @@ func formPost(tb testing.TB, form url.Values, cookies []string) events.APIGatewa
 	return ev
 }
 
-// TestFunctions_CarryAWholeAuthorization: the four bootstraps, each in its own
-// process as in Lambda, share only DynamoDB and Secrets Manager, and together carry
-// an authorization from push to tokens: the pushed request in the table, the login
-// and consent pages sealed with the cookie key from its secret, the code issued in a
-// transaction, the tokens signed with the key set from its secret and verified
-// against the JWKS the discovery function publishes.
-func TestFunctions_CarryAWholeAuthorization(t *testing.T) {
-	par, authorize, token, discovery := start(t, "par"), start(t, "authorize"), start(t, "token"), start(t, "discovery")
-	user := setup(t).Seed.Users[0]
-
-	pushed := send(t, par, request(t, "par.json"))
+// authorization carries one authorization through the bootstraps, from push to
+// tokens, as the recorded events do it after adapt, and returns the token response.
+func authorization(t *testing.T, par, authorize, token *stack.Function, user seed.User, adapt func(events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPRequest) map[string]any {
+	t.Helper()
+	pushed := send(t, par, adapt(request(t, "par.json")))
 	wantStatus(t, pushed, http.StatusCreated)
 	requestURI, _ := decodeJSON(t, pushed)["request_uri"].(string)
 
-	open := request(t, "authorize.json")
+	open := adapt(request(t, "authorize.json"))
 	open.QueryStringParameters["request_uri"] = requestURI
 	open.RawQueryString = url.Values{"client_id": {open.QueryStringParameters["client_id"]}, "request_uri": {requestURI}}.Encode()
 	login := send(t, authorize, open)
@@ -144,7 +139,7 @@ func TestFunctions_CarryAWholeAuthorization(t *testing.T) {
 		t.Fatalf("authorization response %s", loc)
 	}
 
-	exchange := request(t, "token.json")
+	exchange := adapt(request(t, "token.json"))
 	body, err := url.ParseQuery(exchange.Body)
 	if err != nil {
 		t.Fatal(err)
@@ -157,7 +152,19 @@ func TestFunctions_CarryAWholeAuthorization(t *testing.T) {
 	delete(exchange.Headers, "content-length")
 	tokens := send(t, token, exchange)
 	wantStatus(t, tokens, http.StatusOK)
-	tok := decodeJSON(t, tokens)
+	return decodeJSON(t, tokens)
+}
+
+// TestFunctions_CarryAWholeAuthorization: the four bootstraps, each in its own
+// process as in Lambda, share only DynamoDB and Secrets Manager, and together carry
+// an authorization from push to tokens: the pushed request in the table, the login
+// and consent pages sealed with the cookie key from its secret, the code issued in a
+// transaction, the tokens signed with the key set from its secret and verified
+// against the JWKS the discovery function publishes.
+func TestFunctions_CarryAWholeAuthorization(t *testing.T) {
+	par, authorize, token, discovery := start(t, "par"), start(t, "authorize"), start(t, "token"), start(t, "discovery")
+	user := setup(t).Seed.Users[0]
+	tok := authorization(t, par, authorize, token, user, func(ev events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPRequest { return ev })
 
 	jwks := send(t, discovery, request(t, "jwks.json"))
 	wantStatus(t, jwks, http.StatusOK)

@@ -326,6 +326,22 @@ type Call struct {
 	// secretsmanager.GetSecretValue), or the method and path of anything else.
 	Operation string
 	At        time.Time
+	// Access is what the call asks IAM for, for the DynamoDB and Secrets Manager
+	// calls (from the request body); empty for anything else.
+	Access []Access
+}
+
+// Access is one authorization a call needs: the IAM action, the resource and, for
+// DynamoDB, the partition key values of the items it touches (what IAM compares with
+// dynamodb:LeadingKeys). A TransactWriteItems needs one Access per item, with the
+// action of that item (PutItem, UpdateItem, DeleteItem, ConditionCheckItem), as IAM
+// authorizes it.
+type Access struct {
+	Action string
+	// Table is the DynamoDB table's name and Index the index a Query reads (if any);
+	// SecretID is the Secrets Manager secret's id.
+	Table, Index, SecretID string
+	Keys                   []string
 }
 
 // Endpoint is a proxy to moto_server for one function that records its calls.
@@ -355,8 +371,18 @@ func (a *AWS) NewEndpoint() (*Endpoint, error) {
 			if op == "" {
 				op = r.Method + " " + r.URL.Path
 			}
+			call := Call{Operation: op, At: time.Now()}
+			if r.Body != nil {
+				body, err := io.ReadAll(r.Body)
+				if err != nil {
+					http.Error(w, err.Error(), http.StatusBadRequest)
+					return
+				}
+				r.Body = io.NopCloser(bytes.NewReader(body))
+				call.Access = accessOf(op, body)
+			}
 			ep.mu.Lock()
-			ep.calls = append(ep.calls, Call{Operation: op, At: time.Now()})
+			ep.calls = append(ep.calls, call)
 			ep.mu.Unlock()
 			proxy.ServeHTTP(w, r)
 		}),

@@ -1,0 +1,397 @@
+// Package iampolicy reads the inline IAM policies of template.yaml's functions and
+// evaluates them, for tests: moto does not enforce IAM, so whether a function's role
+// allows the calls it makes is checked against the policy document itself.
+//
+// It covers the subset of IAM the template uses, and refuses the rest rather than
+// guess: Allow statements; Action as one name or a list, with * and ? wildcards
+// (case-insensitive, as IAM compares actions); Resource as !Ref, !GetAtt or !Sub, one
+// or a list, resolved from a table the caller gives, with wildcards; and a Condition
+// of ForAllValues:StringLike on dynamodb:LeadingKeys (every partition key the request
+// touches matches one of the patterns).
+package iampolicy
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+)
+
+// Statement is one statement of a policy, resources not yet resolved.
+type Statement struct {
+	Effect   string
+	Action   []string
+	Resource []string
+	// Condition is operator -> condition key -> values.
+	Condition map[string]map[string][]string
+}
+
+// LeadingKeys is the condition key that limits DynamoDB to partition key values.
+const LeadingKeys = "dynamodb:LeadingKeys"
+
+// Request is what a call asks IAM to allow.
+type Request struct {
+	Action   string
+	Resource string
+	// LeadingKeys are the partition key values of the items a DynamoDB call touches.
+	LeadingKeys []string
+}
+
+// ReadFile reads the inline policies (Properties.Policies) of every
+// AWS::Serverless::Function in the template at file, by logical id.
+func ReadFile(file string) (map[string][]Statement, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(string(data))
+}
+
+type line struct {
+	indent int
+	text   string
+	n      int
+}
+
+// Parse reads the functions' inline policies from template.yaml's text. The module
+// has no YAML library; the template is written in a regular layout (two-space
+// indents, one key a line, lists in flow style [a, b] or as `- item` lines), and
+// anything else under Policies is an error.
+func Parse(yml string) (map[string][]Statement, error) {
+	var lines []line
+	for i, raw := range strings.Split(yml, "\n") {
+		t := strings.TrimSpace(raw)
+		if t == "" || strings.HasPrefix(t, "#") {
+			continue
+		}
+		lines = append(lines, line{indent: len(raw) - len(strings.TrimLeft(raw, " ")), text: t, n: i + 1})
+	}
+	out := map[string][]Statement{}
+	var inResources bool
+	var id string
+	var isFunction bool
+	for i := 0; i < len(lines); i++ {
+		l := lines[i]
+		switch {
+		case l.indent == 0:
+			inResources = l.text == "Resources:"
+			continue
+		case !inResources:
+			continue
+		case l.indent == 2:
+			id, isFunction = strings.TrimSuffix(l.text, ":"), false
+			continue
+		case l.indent == 4 && l.text == "Type: AWS::Serverless::Function":
+			isFunction = true
+			out[id] = []Statement{}
+			continue
+		}
+		if l.indent != 6 || l.text != "Policies:" {
+			continue
+		}
+		end := block(lines, i)
+		if !isFunction {
+			// Type comes before Properties in every resource of the template.
+			return nil, fmt.Errorf("line %d: Policies of %s before its Type or not a function", l.n, id)
+		}
+		stmts, err := policies(lines[i+1 : end])
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", id, err)
+		}
+		out[id] = stmts
+		i = end - 1
+	}
+	return out, nil
+}
+
+// block returns the end of the lines indented under lines[i].
+func block(lines []line, i int) int {
+	j := i + 1
+	for j < len(lines) && lines[j].indent > lines[i].indent {
+		j++
+	}
+	return j
+}
+
+// policies reads `- Version: ...` / `Statement:` documents.
+func policies(lines []line) ([]Statement, error) {
+	var out []Statement
+	for i := 0; i < len(lines); i++ {
+		l := lines[i]
+		t := strings.TrimPrefix(l.text, "- ")
+		switch {
+		case strings.HasPrefix(t, "Version:"):
+		case t == "Statement:":
+			end := block(lines, i)
+			stmts, err := statements(lines[i+1 : end])
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, stmts...)
+			i = end - 1
+		default:
+			return nil, fmt.Errorf("line %d: %q: only inline policy documents (Version, Statement) are read", l.n, l.text)
+		}
+	}
+	return out, nil
+}
+
+func statements(lines []line) ([]Statement, error) {
+	var out []Statement
+	for i := 0; i < len(lines); {
+		if !strings.HasPrefix(lines[i].text, "- ") {
+			return nil, fmt.Errorf("line %d: %q: a statement starts with `- `", lines[i].n, lines[i].text)
+		}
+		// The statement's keys: the first after `- `, the rest at its indent + 2.
+		first := lines[i]
+		keys := []line{{indent: first.indent + 2, text: strings.TrimPrefix(first.text, "- "), n: first.n}}
+		j := i + 1
+		for j < len(lines) && lines[j].indent > first.indent {
+			keys = append(keys, lines[j])
+			j++
+		}
+		s, err := statement(keys)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+		i = j
+	}
+	return out, nil
+}
+
+func statement(lines []line) (Statement, error) {
+	var s Statement
+	for i := 0; i < len(lines); i++ {
+		l := lines[i]
+		key, value, ok := strings.Cut(l.text, ":")
+		if !ok {
+			return s, fmt.Errorf("line %d: %q is not a key", l.n, l.text)
+		}
+		value = strings.TrimSpace(value)
+		end := block(lines, i)
+		nested := lines[i+1 : end]
+		i = end - 1
+		switch key {
+		case "Effect":
+			s.Effect = value
+		case "Action", "Resource":
+			list, err := listValue(value, nested)
+			if err != nil {
+				return s, err
+			}
+			if key == "Action" {
+				s.Action = list
+			} else {
+				s.Resource = list
+			}
+		case "Condition":
+			if value != "" {
+				return s, fmt.Errorf("line %d: Condition in flow style", l.n)
+			}
+			c, err := condition(nested)
+			if err != nil {
+				return s, err
+			}
+			s.Condition = c
+		default:
+			// NotAction, NotResource, Principal, Sid...: outside the subset.
+			return s, fmt.Errorf("line %d: statement key %s is not supported", l.n, key)
+		}
+	}
+	if s.Effect == "" || len(s.Action) == 0 || len(s.Resource) == 0 {
+		return s, fmt.Errorf("line %d: a statement needs Effect, Action and Resource", lines[0].n)
+	}
+	return s, nil
+}
+
+// listValue reads `value` (one item or [a, b]) or, if it is empty, `- item` lines.
+func listValue(value string, nested []line) ([]string, error) {
+	if value != "" {
+		if len(nested) > 0 {
+			return nil, fmt.Errorf("line %d: a value and a block", nested[0].n)
+		}
+		if inner, ok := strings.CutPrefix(value, "["); ok {
+			inner, ok = strings.CutSuffix(inner, "]")
+			if !ok {
+				return nil, fmt.Errorf("%q: unterminated list", value)
+			}
+			var out []string
+			for _, v := range strings.Split(inner, ",") {
+				out = append(out, unquote(strings.TrimSpace(v)))
+			}
+			return out, nil
+		}
+		return []string{unquote(value)}, nil
+	}
+	var out []string
+	for _, l := range nested {
+		v, ok := strings.CutPrefix(l.text, "- ")
+		if !ok {
+			return nil, fmt.Errorf("line %d: %q is not a list item", l.n, l.text)
+		}
+		out = append(out, unquote(strings.TrimSpace(v)))
+	}
+	if len(out) == 0 {
+		return nil, errors.New("empty list")
+	}
+	return out, nil
+}
+
+func condition(lines []line) (map[string]map[string][]string, error) {
+	out := map[string]map[string][]string{}
+	for i := 0; i < len(lines); i++ {
+		op, ok := strings.CutSuffix(lines[i].text, ":")
+		if !ok {
+			return nil, fmt.Errorf("line %d: %q: a condition operator on its own line", lines[i].n, lines[i].text)
+		}
+		end := block(lines, i)
+		keys := map[string][]string{}
+		for j := i + 1; j < end; j++ {
+			l := lines[j]
+			// Condition keys contain a colon (dynamodb:LeadingKeys): split on ": ".
+			k, v, ok := strings.Cut(l.text, ": ")
+			if !ok {
+				k, ok = strings.CutSuffix(l.text, ":")
+				if !ok {
+					return nil, fmt.Errorf("line %d: %q is not a condition key", l.n, l.text)
+				}
+			}
+			kend := block(lines, j)
+			vals, err := listValue(strings.TrimSpace(v), lines[j+1:kend])
+			if err != nil {
+				return nil, err
+			}
+			keys[k] = vals
+			j = kend - 1
+		}
+		out[op] = keys
+		i = end - 1
+	}
+	return out, nil
+}
+
+func unquote(v string) string {
+	tag, rest, ok := strings.Cut(v, " ")
+	if ok && strings.HasPrefix(tag, "!") {
+		return tag + " " + unquote(strings.TrimSpace(rest))
+	}
+	if len(v) >= 2 && (v[0] == '"' && v[len(v)-1] == '"' || v[0] == '\'' && v[len(v)-1] == '\'') {
+		return v[1 : len(v)-1]
+	}
+	return v
+}
+
+var subVar = regexp.MustCompile(`\$\{([^}]+)\}`)
+
+// Resolve turns a Resource of the template into the ARN (pattern) it names, with refs
+// giving the value of each !Ref name, !GetAtt name.attribute and pseudo parameter
+// (AWS::Region...). An unknown name is an error.
+func Resolve(resource string, refs map[string]string) (string, error) {
+	lookup := func(name string) (string, error) {
+		v, ok := refs[name]
+		if !ok {
+			return "", fmt.Errorf("%s: no value for %s", resource, name)
+		}
+		return v, nil
+	}
+	switch tag, arg, _ := strings.Cut(resource, " "); tag {
+	case "!Ref", "!GetAtt":
+		return lookup(arg)
+	case "!Sub":
+		var err error
+		out := subVar.ReplaceAllStringFunc(arg, func(m string) string {
+			v, e := lookup(m[2 : len(m)-1])
+			if e != nil && err == nil {
+				err = e
+			}
+			return v
+		})
+		return out, err
+	default:
+		if strings.HasPrefix(resource, "!") {
+			return "", fmt.Errorf("%s: intrinsic function not supported", resource)
+		}
+		return resource, nil
+	}
+}
+
+// Allowed reports whether stmts allow req, resources resolved with refs, and which
+// statement does (its index). IAM denies what no statement allows.
+func Allowed(stmts []Statement, req Request, refs map[string]string) (bool, int, error) {
+	for i, s := range stmts {
+		ok, err := s.allows(req, refs)
+		if err != nil {
+			return false, -1, err
+		}
+		if ok {
+			return true, i, nil
+		}
+	}
+	return false, -1, nil
+}
+
+func (s Statement) allows(req Request, refs map[string]string) (bool, error) {
+	if s.Effect != "Allow" {
+		return false, fmt.Errorf("effect %q: only Allow statements are supported", s.Effect)
+	}
+	if !s.HasAction(req.Action) {
+		return false, nil
+	}
+	var resourceOK bool
+	for _, r := range s.Resource {
+		arn, err := Resolve(r, refs)
+		if err != nil {
+			return false, err
+		}
+		if Match(arn, req.Resource, false) {
+			resourceOK = true
+		}
+	}
+	if !resourceOK {
+		return false, nil
+	}
+	for op, keys := range s.Condition {
+		for key, patterns := range keys {
+			if op != "ForAllValues:StringLike" || key != LeadingKeys {
+				return false, fmt.Errorf("condition %s %s is not supported", op, key)
+			}
+			// ForAllValues: every value in the request matches one of the patterns
+			// (and a request without values passes, as in IAM).
+			for _, v := range req.LeadingKeys {
+				if !matchAny(patterns, v) {
+					return false, nil
+				}
+			}
+		}
+	}
+	return true, nil
+}
+
+// HasAction reports whether one of the statement's actions matches action.
+func (s Statement) HasAction(action string) bool {
+	return matchAny(s.Action, action, true)
+}
+
+func matchAny(patterns []string, v string, fold ...bool) bool {
+	f := len(fold) > 0 && fold[0]
+	for _, p := range patterns {
+		if Match(p, v, f) {
+			return true
+		}
+	}
+	return false
+}
+
+// Match reports whether v matches the IAM pattern p (* any run of characters, ? one
+// character), case-insensitively if fold.
+func Match(p, v string, fold bool) bool {
+	if fold {
+		p, v = strings.ToLower(p), strings.ToLower(v)
+	}
+	// Only * and ? are special; everything else, / included, matches itself.
+	re := "^" + strings.NewReplacer(`\*`, ".*", `\?`, ".").Replace(regexp.QuoteMeta(p)) + "$"
+	ok, _ := regexp.MatchString(re, v)
+	return ok
+}

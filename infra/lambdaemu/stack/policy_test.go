@@ -1,0 +1,216 @@
+package stack_test
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/pargate/pargate/infra/iampolicy"
+	"github.com/pargate/pargate/infra/lambdaemu/stack"
+	"github.com/pargate/pargate/pkg/dynamo"
+)
+
+// motoAccount is the account moto_server puts in its ARNs.
+const motoAccount = "123456789012"
+
+// functionIDs are the logical ids of the HTTP functions in template.yaml.
+var functionIDs = map[string]string{
+	"par": "ParFunction", "authorize": "AuthorizeFunction", "token": "TokenFunction", "discovery": "DiscoveryFunction",
+}
+
+// TestPolicies_AllowEveryCallOfTheFlow: each function's role, as template.yaml writes
+// it, allows every DynamoDB and Secrets Manager call its bootstrap makes in a whole
+// flow - push, a failed and a good login (the failure counter written, read and
+// cleared), consent, the code exchange, a refresh, userinfo, the JWKS and metadata -
+// with dynamodb:LeadingKeys compared with the partition keys of the items each call
+// touches. moto does not enforce IAM, so the recorded calls are checked against the
+// policy document (infra/iampolicy).
+func TestPolicies_AllowEveryCallOfTheFlow(t *testing.T) {
+	a := setup(t)
+	policies, err := iampolicy.ReadFile(filepath.Join(moduleRoot(t), "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clientID := refreshClient(t, a)
+	par, authorize, token, discovery := start(t, "par"), start(t, "authorize"), start(t, "token"), start(t, "discovery")
+	user := a.Seed.Users[0]
+	secret := a.Seed.Clients[0].Secret
+	adapt := func(ev events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPRequest {
+		if _, ok := ev.Headers["authorization"]; ok {
+			ev.Headers["authorization"] = "Basic " + base64.StdEncoding.EncodeToString([]byte(clientID+":"+secret))
+		}
+		if _, ok := ev.QueryStringParameters["client_id"]; ok {
+			ev.QueryStringParameters["client_id"] = clientID
+		}
+		if ev.RawPath == "/par" {
+			body, err := url.ParseQuery(ev.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body.Set("client_id", clientID)
+			body.Set("scope", "openid profile offline_access")
+			body.Set("prompt", "consent")
+			ev.Body = body.Encode()
+			delete(ev.Headers, "content-length")
+		}
+		return ev
+	}
+
+	// A wrong password first: the failure counter is written, then cleared by the
+	// good login of the same flow.
+	failedLogin(t, par, authorize, adapt, user.Username)
+	tok := authorization(t, par, authorize, token, user, adapt)
+
+	rt, _ := tok["refresh_token"].(string)
+	if rt == "" {
+		t.Fatalf("no refresh token: %v", tok)
+	}
+	refresh := adapt(request(t, "token.json"))
+	refresh.Body = url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}.Encode()
+	delete(refresh.Headers, "content-length")
+	refreshed := send(t, token, refresh)
+	wantStatus(t, refreshed, http.StatusOK)
+
+	access, _ := decodeJSON(t, refreshed)["access_token"].(string)
+	userinfo := request(t, "token.json")
+	userinfo.RouteKey, userinfo.RequestContext.RouteKey = "ANY /userinfo", "ANY /userinfo"
+	userinfo.RawPath, userinfo.RequestContext.HTTP.Path = "/userinfo", "/userinfo"
+	userinfo.RequestContext.HTTP.Method = http.MethodGet
+	userinfo.Body = ""
+	delete(userinfo.Headers, "content-type")
+	delete(userinfo.Headers, "content-length")
+	userinfo.Headers["authorization"] = "Bearer " + access
+	wantStatus(t, send(t, token, userinfo), http.StatusOK)
+
+	wantStatus(t, send(t, discovery, request(t, "jwks.json")), http.StatusOK)
+	wantStatus(t, send(t, discovery, request(t, "discovery.json")), http.StatusOK)
+
+	refs := map[string]string{
+		"AWS::Region": stack.Region, "AWS::AccountId": motoAccount, "AWS::Partition": "aws", "AWS::StackName": stack.StackName,
+		"Table.Arn":       tableARN(a.Table),
+		"KeysSecret":      a.KeysSecretID,
+		"CookieSecret":    a.CookieSecretID,
+		"DpopNonceSecret": a.DPoPNonceSecretID,
+	}
+	for name, fn := range map[string]*stack.Function{"par": par, "authorize": authorize, "token": token, "discovery": discovery} {
+		stmts, ok := policies[functionIDs[name]]
+		if !ok {
+			t.Fatalf("template.yaml has no %s", functionIDs[name])
+		}
+		var seen []string
+		for _, call := range fn.AWS.Calls() {
+			if len(call.Access) == 0 {
+				if strings.HasPrefix(call.Operation, "DynamoDB_") || strings.HasPrefix(call.Operation, "secretsmanager.") {
+					t.Errorf("%s: %s: the recording could not read what it accesses", name, call.Operation)
+				}
+				continue
+			}
+			for _, acc := range call.Access {
+				req := iampolicy.Request{Action: acc.Action, LeadingKeys: acc.Keys}
+				switch {
+				case acc.SecretID != "":
+					req.Resource = acc.SecretID
+				case acc.Table != "":
+					req.Resource = tableARN(acc.Table)
+					if acc.Index != "" {
+						req.Resource += "/index/" + acc.Index
+					}
+					// ForAllValues passes a request without keys: every call the
+					// functions make names its items.
+					if len(acc.Keys) == 0 {
+						t.Errorf("%s: %s touches no partition key the recording could read", name, acc.Action)
+					}
+				default:
+					t.Errorf("%s: %s on no resource", name, acc.Action)
+					continue
+				}
+				allowed, _, err := iampolicy.Allowed(stmts, req, refs)
+				if err != nil {
+					t.Fatalf("%s: %v", functionIDs[name], err)
+				}
+				what := fmt.Sprintf("%s %s %v", acc.Action, strings.TrimPrefix(req.Resource, "arn:aws:"), prefixes(acc.Keys))
+				if !allowed {
+					t.Errorf("%s's policy does not allow %s (in %s)", functionIDs[name], what, call.Operation)
+				}
+				if !slices.Contains(seen, what) {
+					seen = append(seen, what)
+				}
+			}
+		}
+		if name != "discovery" && len(seen) == 0 {
+			t.Errorf("%s made no AWS call the flow could check", name)
+		}
+		t.Logf("%s: %s", name, strings.Join(seen, "; "))
+	}
+}
+
+func tableARN(table string) string {
+	return "arn:aws:dynamodb:" + stack.Region + ":" + motoAccount + ":table/" + table
+}
+
+// prefixes turns partition keys into their prefixes (what the policy grants).
+func prefixes(keys []string) []string {
+	var out []string
+	for _, k := range keys {
+		p, _, ok := strings.Cut(k, "#")
+		if ok {
+			p += "#"
+		}
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// refreshClient stores a copy of the seed's confidential client that may use refresh
+// tokens (the seed's own may not), and returns its id.
+func refreshClient(tb testing.TB, a *stack.AWS) string {
+	tb.Helper()
+	db := dynamodb.New(dynamodb.Options{Region: stack.Region, BaseEndpoint: aws.String(a.MotoEndpoint),
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
+	store := dynamo.New(db, a.Table)
+	ctx := context.Background()
+	c, err := store.GetClient(ctx, a.Seed.Clients[0].ID)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	c.ID = "policy-test-client"
+	c.GrantTypes = []string{"authorization_code", "refresh_token"}
+	c.Scope += " offline_access"
+	if err := store.PutClient(ctx, c); err != nil {
+		tb.Fatal(err)
+	}
+	return c.ID
+}
+
+// failedLogin pushes a request and posts a wrong password for username.
+func failedLogin(t *testing.T, par, authorize *stack.Function, adapt func(events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPRequest, username string) {
+	t.Helper()
+	pushed := send(t, par, adapt(request(t, "par.json")))
+	wantStatus(t, pushed, http.StatusCreated)
+	requestURI, _ := decodeJSON(t, pushed)["request_uri"].(string)
+	open := adapt(request(t, "authorize.json"))
+	open.QueryStringParameters["request_uri"] = requestURI
+	open.RawQueryString = url.Values{"client_id": {open.QueryStringParameters["client_id"]}, "request_uri": {requestURI}}.Encode()
+	login := send(t, authorize, open)
+	wantStatus(t, login, http.StatusOK)
+	form := hiddenFields(t, login.Body)
+	form.Set("username", username)
+	form.Set("password", "not-the-password")
+	failed := send(t, authorize, formPost(t, form, cookieJar(t, nil, login)))
+	if failed.StatusCode == http.StatusSeeOther {
+		t.Fatalf("a wrong password signed in: %v", failed.Headers)
+	}
+}
