@@ -11,6 +11,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/pargate/pargate/pkg/keys"
+	"github.com/pargate/pargate/pkg/oauth/oauthtest"
 	"github.com/pargate/pargate/pkg/secrets"
 )
 
@@ -22,7 +23,7 @@ func TestRotation_RefusesToPromoteASuccessorPublishedTooRecently(t *testing.T) {
 	client := motoClient(t)
 	id := newSecret(t, client, `{"keys":[]}`)
 	t0 := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
-	clock := &fixedClock{t: t0}
+	clock := oauthtest.NewClock(t0)
 	r := newRotator(t, client, keys.ES256, secrets.WithClock(clock.Now))
 	rotate(t, client, r, id)
 	first := currentSet(t, client, id)
@@ -65,7 +66,7 @@ func TestRotation_TestSecretRefusesAPendingSetPromotingATooRecentKey(t *testing.
 	client := motoClient(t)
 	id := newSecret(t, client, `{"keys":[]}`)
 	t0 := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
-	clock := &fixedClock{t: t0}
+	clock := oauthtest.NewClock(t0)
 	r := newRotator(t, client, keys.ES256, secrets.WithClock(clock.Now))
 	rotate(t, client, r, id)
 	ks := currentSet(t, client, id).Keys()

@@ -6,54 +6,23 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/pargate/pargate/pkg/keys"
+	"github.com/pargate/pargate/pkg/oauth/oauthtest"
 	"github.com/pargate/pargate/pkg/secrets"
 	"github.com/pargate/pargate/pkg/secrets/secretstest"
 )
 
 var steps = []string{secrets.StepCreate, secrets.StepSet, secrets.StepTest, secrets.StepFinish}
 
-// daysApart is a clock that moves a day forward each time it is read, so the
-// rotations of a test are days apart as scheduled rotations are, and each successor
-// has been published for longer than keys.MinPublished when the next one promotes it.
-func daysApart() func() time.Time {
-	var mu sync.Mutex
-	t := time.Now().UTC()
-	return func() time.Time {
-		mu.Lock()
-		defer mu.Unlock()
-		t = t.Add(24 * time.Hour)
-		return t
-	}
-}
-
-// fixedClock is a clock a test sets.
-type fixedClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fixedClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fixedClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
-// newRotator is a Rotator whose clock is daysApart unless opts set another.
+// newRotator is a Rotator whose clock moves a day forward at each reading
+// (oauthtest.DaysApart: rotations days apart, as scheduled ones are) unless opts set
+// another.
 func newRotator(tb testing.TB, client secrets.RotationAPI, alg string, opts ...secrets.RotatorOption) *secrets.Rotator {
 	tb.Helper()
 	var logs bytes.Buffer
@@ -62,7 +31,7 @@ func newRotator(tb testing.TB, client secrets.RotationAPI, alg string, opts ...s
 			tb.Logf("rotation logs:\n%s", logs.String())
 		}
 	})
-	opts = append([]secrets.RotatorOption{secrets.WithClock(daysApart())}, opts...)
+	opts = append([]secrets.RotatorOption{secrets.WithClock(oauthtest.DaysApart())}, opts...)
 	r, err := secrets.NewRotator(client, alg, slog.New(slog.NewTextHandler(&logs, nil)), opts...)
 	if err != nil {
 		tb.Fatal(err)
