@@ -20,21 +20,15 @@ import (
 // write (the write ID in consumed_by) succeeds.
 func (s *Store) DenyPushedRequest(ctx context.Context, consume oauth.Consume) error {
 	wid := newWriteID()
+	names, values := consumeNames(), consumeValues(consume)
+	names["#consumed_by"], values[":wid"] = attrConsumedBy, str(wid)
 	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:        &s.table,
-		Key:              keyAV(PrefixPushed + consume.Key),
-		UpdateExpression: aws.String("SET #consumed_at = :now, #consumed_by = :wid"),
-		ConditionExpression: aws.String("attribute_exists(#pk) AND attribute_not_exists(#consumed_at)" +
-			" AND #client_id = :cid AND #deadline > :now"),
-		ExpressionAttributeNames: map[string]string{
-			"#pk": attrPK, "#consumed_at": attrConsumedAt, "#client_id": attrClientID, "#deadline": attrDeadline,
-			"#consumed_by": attrConsumedBy,
-		},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":now": number(millis(consume.Now)),
-			":cid": &types.AttributeValueMemberS{Value: consume.ClientID},
-			":wid": str(wid),
-		},
+		TableName:                           &s.table,
+		Key:                                 keyAV(PrefixPushed + consume.Key),
+		UpdateExpression:                    aws.String("SET #consumed_at = :now, #consumed_by = :wid"),
+		ConditionExpression:                 aws.String(consumeCondition),
+		ExpressionAttributeNames:            names,
+		ExpressionAttributeValues:           values,
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	var failed *types.ConditionalCheckFailedException

@@ -134,6 +134,28 @@ func (s *Store) GetPushedRequest(ctx context.Context, key string) (*oauth.Pushed
 	return it.pushedRequest(), nil
 }
 
+// consumeCondition is the one condition under which a pushed request is consumed
+// (docs/design.md decision 4): it exists, is not consumed yet, is bound to the client
+// and its deadline is after now. IssueCode's transaction and DenyPushedRequest carry
+// it, so of concurrent approvals and denials of one request at most one succeeds.
+const consumeCondition = "attribute_exists(#pk) AND attribute_not_exists(#consumed_at)" +
+	" AND #client_id = :cid AND #deadline > :now"
+
+// consumeNames and consumeValues are consumeCondition's names and values for consume
+// (fresh maps: a caller may add its own).
+func consumeNames() map[string]string {
+	return map[string]string{
+		"#pk": attrPK, "#consumed_at": attrConsumedAt, "#client_id": attrClientID, "#deadline": attrDeadline,
+	}
+}
+
+func consumeValues(consume oauth.Consume) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		":now": number(millis(consume.Now)),
+		":cid": &types.AttributeValueMemberS{Value: consume.ClientID},
+	}
+}
+
 // IssueCode consumes the pushed request and stores the code and its grant in one
 // TransactWriteItems (FAPI 2.0 §5.3.2.2 note 3: one-time use is enforced at the point
 // of authorization). It returns oauth.ErrNotFound, with nothing written, unless the
@@ -162,22 +184,15 @@ func (s *Store) IssueCode(ctx context.Context, consume oauth.Consume, code *oaut
 	if err != nil {
 		return fmt.Errorf("issue code: grant: %w", err)
 	}
-	now := millis(consume.Now)
 	in := &dynamodb.TransactWriteItemsInput{
 		TransactItems: []types.TransactWriteItem{
 			{Update: &types.Update{
-				TableName:        &s.table,
-				Key:              keyAV(PrefixPushed + consume.Key),
-				UpdateExpression: aws.String("SET #consumed_at = :now"),
-				ConditionExpression: aws.String("attribute_exists(#pk) AND attribute_not_exists(#consumed_at)" +
-					" AND #client_id = :cid AND #deadline > :now"),
-				ExpressionAttributeNames: map[string]string{
-					"#pk": attrPK, "#consumed_at": attrConsumedAt, "#client_id": attrClientID, "#deadline": attrDeadline,
-				},
-				ExpressionAttributeValues: map[string]types.AttributeValue{
-					":now": number(now),
-					":cid": &types.AttributeValueMemberS{Value: consume.ClientID},
-				},
+				TableName:                 &s.table,
+				Key:                       keyAV(PrefixPushed + consume.Key),
+				UpdateExpression:          aws.String("SET #consumed_at = :now"),
+				ConditionExpression:       aws.String(consumeCondition),
+				ExpressionAttributeNames:  consumeNames(),
+				ExpressionAttributeValues: consumeValues(consume),
 			}},
 			s.putNew(codeAV),
 			s.putNew(grantAV),

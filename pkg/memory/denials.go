@@ -19,8 +19,8 @@ func (s *Store) DenyPushedRequest(ctx context.Context, consume oauth.Consume) er
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sweep()
-	r, ok := s.pushed[consume.Key]
-	if !ok || r.ConsumedAt != nil || r.ClientID != consume.ClientID || !r.Deadline.After(now) {
+	r, ok := s.consumable(consume.Key, consume.ClientID, now)
+	if !ok {
 		return fmt.Errorf("deny pushed request: %w", oauth.ErrNotFound)
 	}
 	consumed := *r

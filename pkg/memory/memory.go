@@ -206,8 +206,8 @@ func (s *Store) IssueCode(ctx context.Context, consume oauth.Consume, code *oaut
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sweep()
-	r, ok := s.pushed[consume.Key]
-	if !ok || r.ConsumedAt != nil || r.ClientID != consume.ClientID || !r.Deadline.After(now) {
+	r, ok := s.consumable(consume.Key, consume.ClientID, now)
+	if !ok {
 		return fmt.Errorf("issue code: consume pushed request: %w", oauth.ErrNotFound)
 	}
 	if _, ok := s.codes[code.Key]; ok {
@@ -440,4 +440,15 @@ func latest(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+// consumable returns the pushed request under key if it may be consumed now (docs/design.md
+// decision 4): it exists, is not consumed, is bound to clientID and its deadline is
+// after now. IssueCode and DenyPushedRequest both ask it, under s.mu.
+func (s *Store) consumable(key, clientID string, now time.Time) (*oauth.PushedRequest, bool) {
+	r, ok := s.pushed[key]
+	if !ok || r.ConsumedAt != nil || r.ClientID != clientID || !r.Deadline.After(now) {
+		return nil, false
+	}
+	return r, true
 }
