@@ -13,8 +13,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/pargate/pargate/pkg/keys"
 	"github.com/pargate/pargate/pkg/secrets"
@@ -101,14 +99,7 @@ func checkEcho(t *testing.T, resp customResourceResponse, h http.Header) {
 func TestFirstSigningKey_CreateWritesTheFirstKeySet(t *testing.T) {
 	client := startMoto(t)
 	ctx := context.Background()
-	created, err := client.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
-		Name:         aws.String("pargate-keys-" + randomHex(t)),
-		SecretString: aws.String(`{"keys":[]}`), // what template.yaml creates
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	arn := aws.ToString(created.ARN)
+	arn := newKeysSecret(t, client)
 	handle, err := newHandler(client, env(map[string]string{"KEY_ALG": "ES256"}))
 	if err != nil {
 		t.Fatal(err)

@@ -38,14 +38,7 @@ func TestNewHandler_RejectsUnsupportedKeyAlg(t *testing.T) {
 func TestRotateKeys_RotatesWithSecretsManagerEvents(t *testing.T) {
 	client := startMoto(t)
 	ctx := context.Background()
-	created, err := client.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
-		Name:         aws.String("pargate-keys-" + randomHex(t)),
-		SecretString: aws.String(`{"keys":[]}`), // what template.yaml creates
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	arn := aws.ToString(created.ARN)
+	arn := newKeysSecret(t, client)
 	// The two rotations are a day apart, as scheduled ones are.
 	var mu sync.Mutex
 	now := time.Now()
@@ -92,14 +85,7 @@ func TestRotateKeys_RotatesWithSecretsManagerEvents(t *testing.T) {
 func TestRotateKeys_RefusesARotationRightAfterAnother(t *testing.T) {
 	client := startMoto(t)
 	ctx := context.Background()
-	created, err := client.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
-		Name:         aws.String("pargate-keys-" + randomHex(t)),
-		SecretString: aws.String(`{"keys":[]}`),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	arn := aws.ToString(created.ARN)
+	arn := newKeysSecret(t, client)
 	handle, err := newHandler(client, env(map[string]string{"KEY_ALG": "ES256"}))
 	if err != nil {
 		t.Fatal(err)
@@ -154,6 +140,20 @@ func startMoto(t *testing.T) *secretsmanager.Client {
 			return aws.Credentials{AccessKeyID: "test", SecretAccessKey: "test"}, nil
 		}),
 	})
+}
+
+// newKeysSecret creates an empty signing-key secret, as template.yaml does, and
+// returns its ARN.
+func newKeysSecret(t *testing.T, client *secretsmanager.Client) string {
+	t.Helper()
+	created, err := client.CreateSecret(t.Context(), &secretsmanager.CreateSecretInput{
+		Name:         aws.String("pargate-keys-" + randomHex(t)),
+		SecretString: aws.String(`{"keys":[]}`),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return aws.ToString(created.ARN)
 }
 
 func randomHex(tb testing.TB) string {
