@@ -89,19 +89,26 @@ func formPost(tb testing.TB, form url.Values, cookies []string) events.APIGatewa
 	return ev
 }
 
-// authorization carries one authorization through the bootstraps, from push to
-// tokens, as the recorded events do it after adapt, and returns the token response.
-func authorization(t *testing.T, par, authorize, token *stack.Function, user seed.User, adapt func(events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPRequest) map[string]any {
+// openLoginPage pushes the recorded request and opens /authorize with the reference
+// it got: the login page, 200.
+func openLoginPage(t *testing.T, par, authorize *stack.Function, adapt func(events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
 	t.Helper()
 	pushed := send(t, par, adapt(request(t, "par.json")))
 	wantStatus(t, pushed, http.StatusCreated)
 	requestURI, _ := decodeJSON(t, pushed)["request_uri"].(string)
-
 	open := adapt(request(t, "authorize.json"))
 	open.QueryStringParameters["request_uri"] = requestURI
 	open.RawQueryString = url.Values{"client_id": {open.QueryStringParameters["client_id"]}, "request_uri": {requestURI}}.Encode()
 	login := send(t, authorize, open)
 	wantStatus(t, login, http.StatusOK)
+	return login
+}
+
+// authorization carries one authorization through the bootstraps, from push to
+// tokens, as the recorded events do it after adapt, and returns the token response.
+func authorization(t *testing.T, par, authorize, token *stack.Function, user seed.User, adapt func(events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPRequest) map[string]any {
+	t.Helper()
+	login := openLoginPage(t, par, authorize, adapt)
 	if !strings.Contains(login.Body, `name="password"`) {
 		t.Fatalf("not the login page:\n%s", login.Body)
 	}

@@ -198,14 +198,7 @@ func refreshClient(tb testing.TB, a *stack.AWS) string {
 // failedLogin pushes a request and posts a wrong password for username.
 func failedLogin(t *testing.T, par, authorize *stack.Function, adapt func(events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPRequest, username string) {
 	t.Helper()
-	pushed := send(t, par, adapt(request(t, "par.json")))
-	wantStatus(t, pushed, http.StatusCreated)
-	requestURI, _ := decodeJSON(t, pushed)["request_uri"].(string)
-	open := adapt(request(t, "authorize.json"))
-	open.QueryStringParameters["request_uri"] = requestURI
-	open.RawQueryString = url.Values{"client_id": {open.QueryStringParameters["client_id"]}, "request_uri": {requestURI}}.Encode()
-	login := send(t, authorize, open)
-	wantStatus(t, login, http.StatusOK)
+	login := openLoginPage(t, par, authorize, adapt)
 	form := hiddenFields(t, login.Body)
 	form.Set("username", username)
 	form.Set("password", "not-the-password")
