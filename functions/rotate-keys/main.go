@@ -1,7 +1,8 @@
 // Command rotate-keys is the Secrets Manager rotation function of the signing-key
 // secret: it runs the createSecret, setSecret, testSecret and finishSecret steps with
-// secrets.Rotator. Keys are generated with the algorithm in KEY_ALG (RS256, PS256 or
-// ES256; default RS256). Why a new key is published one rotation before it signs is
+// secrets.Rotator. Keys are generated with the algorithm in KEY_ALG (RS256, PS256,
+// ES256 or EdDSA; default RS256, or ES256 under PROFILE=fapi2, which refuses RS256:
+// config.KeyAlgorithm). Why a new key is published one rotation before it signs is
 // documented in pkg/keys; a rotation less than keys.MinPublished (the JWKS cache
 // time) after the previous one fails at createSecret and changes nothing.
 //
@@ -23,6 +24,7 @@ import (
 
 	"github.com/pargate/pargate/pkg/app"
 	"github.com/pargate/pargate/pkg/awsapp"
+	"github.com/pargate/pargate/pkg/config"
 	"github.com/pargate/pargate/pkg/secrets"
 )
 
@@ -41,6 +43,21 @@ func main() {
 	lambda.Start(handle)
 }
 
+// newRotator is the rotation of the keys of KEY_ALG under PROFILE, as the HTTP
+// functions read them (config.KeyAlgorithm): the profile's default algorithm when
+// KEY_ALG is unset, and none that the profile forbids.
+func newRotator(client secrets.RotationAPI, getenv func(string) string, log *slog.Logger, opts ...secrets.RotatorOption) (*secrets.Rotator, error) {
+	alg, err := config.KeyAlgorithm(getenv)
+	if err != nil {
+		return nil, err
+	}
+	r, err := secrets.NewRotator(client, alg, log, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("KEY_ALG: %w", err)
+	}
+	return r, nil
+}
+
 // responseClient delivers custom resource responses.
 var responseClient = &http.Client{Timeout: 10 * time.Second}
 
@@ -51,9 +68,9 @@ var responseClient = &http.Client{Timeout: 10 * time.Second}
 // tests (secrets.WithClock).
 func newHandler(client secrets.RotationAPI, getenv func(string) string, opts ...secrets.RotatorOption) (func(context.Context, json.RawMessage) error, error) {
 	log := app.Logger(slog.LevelInfo)
-	r, err := secrets.NewRotator(client, getenv("KEY_ALG"), log, opts...)
+	r, err := newRotator(client, getenv, log, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("KEY_ALG: %w", err)
+		return nil, err
 	}
 	return func(ctx context.Context, raw json.RawMessage) error {
 		var probe struct {

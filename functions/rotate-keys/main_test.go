@@ -33,6 +33,30 @@ func TestNewHandler_RejectsUnsupportedKeyAlg(t *testing.T) {
 	}
 }
 
+// The rotation generates the configured algorithm: KEY_ALG, else the profile's default
+// (RS256, OIDC Core §15.1; ES256 under fapi2), never RS256 under fapi2 (FAPI 2.0
+// Security Profile §5.4.1).
+func TestNewRotator_FAPI2_5_4_1_KeyAlgorithmOfTheProfile(t *testing.T) {
+	for _, tc := range []struct{ profile, alg, want string }{
+		{"", "", keys.RS256},
+		{"default", "PS256", keys.PS256},
+		{"fapi2", "", keys.ES256},
+		{"fapi2", "EdDSA", keys.EdDSA},
+		{"fapi2", "RS256", ""},
+	} {
+		r, err := newRotator(nil, env(map[string]string{"PROFILE": tc.profile, "KEY_ALG": tc.alg}), nil)
+		switch {
+		case tc.want == "" && (err == nil || !strings.Contains(err.Error(), "PROFILE=fapi2")):
+			t.Errorf("PROFILE=%q KEY_ALG=%q: %v, want the fapi2 refusal", tc.profile, tc.alg, err)
+		case tc.want != "" && (err != nil || r.Algorithm() != tc.want):
+			t.Errorf("PROFILE=%q KEY_ALG=%q: %v, want %s", tc.profile, tc.alg, err, tc.want)
+		}
+	}
+	if _, err := newHandler(nil, env(map[string]string{"PROFILE": "fapi2", "KEY_ALG": "RS256"})); err == nil {
+		t.Error("newHandler accepted KEY_ALG=RS256 under fapi2")
+	}
+}
+
 // The function as Lambda runs it: Secrets Manager's JSON events, through the Lambda
 // handler, against moto_server's Secrets Manager.
 func TestRotateKeys_RotatesWithSecretsManagerEvents(t *testing.T) {

@@ -301,11 +301,11 @@ func TestPrivateKeyJWTRequestObjectEndToEnd(t *testing.T) {
 // TestFAPI2ProfileEndToEnd is the whole flow with PROFILE=fapi2 (FAPI 2.0 Security
 // Profile §5.3): private_key_jwt with aud the issuer, PAR with redirect_uri and PKCE
 // S256, DPoP at the PAR endpoint (code binding, RFC 9449 §10.1) and at the token
-// endpoint, a DPoP-bound JWT access token with cnf.jkt, a PS256 ID token verified
-// by go-oidc, and the authorization response a 303 with iss.
+// endpoint, a DPoP-bound JWT access token with cnf.jkt, an ES256 ID token (the
+// profile's default key algorithm, no KEY_ALG set) verified by go-oidc, and the authorization response a 303 with iss.
 func TestFAPI2ProfileEndToEnd(t *testing.T) {
 	jar, fapi := newSigningClient(t, jarClientID), newSigningClient(t, fapiClientID)
-	l := startSigning(t, map[string]string{"PROFILE": "fapi2", "KEY_ALG": "PS256"}, jar, fapi)
+	l := startSigning(t, map[string]string{"PROFILE": "fapi2"}, jar, fapi)
 	if !l.meta.RequirePAR {
 		t.Error("fapi2: discovery does not publish require_pushed_authorization_requests: true")
 	}
@@ -347,10 +347,16 @@ func TestFAPI2ProfileEndToEnd(t *testing.T) {
 		if idt.Subject != userSubject {
 			t.Errorf("ID token sub %q", idt.Subject)
 		}
-		// FAPI 2.0 §5.4.1: PS256, ES256 or EdDSA; KEY_ALG=PS256 here.
+		// FAPI 2.0 §5.4.1: PS256, ES256 or EdDSA; without KEY_ALG the generated key
+		// is ES256 under fapi2.
 		raw, _ := tok.Extra("id_token").(string)
-		if _, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{jose.PS256}); err != nil {
-			t.Errorf("ID token is not PS256: %v", err)
+		if _, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{jose.ES256}); err != nil {
+			t.Errorf("ID token is not ES256: %v", err)
+		}
+		for name, algs := range map[string][]string{"id_token_signing_alg_values_supported": l.meta.IDTokenSigningAlgs} {
+			if len(algs) != 1 || algs[0] != "ES256" {
+				t.Errorf("%s = %v, want [ES256]", name, algs)
+			}
 		}
 		l.verifyDPoPAccessToken(t, tok, c.id, k.JKT(t))
 	}

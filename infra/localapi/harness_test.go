@@ -85,6 +85,8 @@ type local struct {
 		JWKSURI               string `json:"jwks_uri"`
 		PAREndpoint           string `json:"pushed_authorization_request_endpoint"`
 		RequirePAR            bool   `json:"require_pushed_authorization_requests"`
+		// IDTokenSigningAlgs are the algorithms of the server's keys.
+		IDTokenSigningAlgs []string `json:"id_token_signing_alg_values_supported"`
 	}
 }
 

@@ -23,8 +23,9 @@ import (
 // Without it every start generates a key and hashes every password, as a test wants.
 type localState struct{ dir string }
 
-// keysFile is where the generated key of alg is kept: one file per algorithm, so that
-// a start with another KEY_ALG does not sign with the old one.
+// keysFile is where the generated key of alg (config's KeyAlgorithm: KEY_ALG, or the
+// profile's default) is kept: one file per algorithm, so that a start with another
+// KEY_ALG, or under fapi2 (ES256), does not sign with the old one.
 func (l localState) keysFile(alg string) (string, error) {
 	if alg == "" {
 		alg = keys.DefaultAlgorithm

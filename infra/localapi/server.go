@@ -93,7 +93,7 @@ func Start(ctx context.Context, getenv func(string) string, opts ...Option) (*Se
 	if dir := getenv("LOCAL_STATE_DIR"); dir != "" {
 		state := localState{dir: dir}
 		if keysFile == "" {
-			if keysFile, err = state.keysFile(getenv("KEY_ALG")); err != nil {
+			if keysFile, err = state.keysFile(cfg.KeyAlgorithm); err != nil {
 				return fail(err)
 			}
 		}
@@ -107,18 +107,25 @@ func Start(ctx context.Context, getenv func(string) string, opts ...Option) (*Se
 	if err := saveHashes(); err != nil {
 		return fail(err)
 	}
-	src, err := keys.LoadOrGenerate(keysFile, getenv("KEY_ALG"))
+	src, err := keys.LoadOrGenerate(keysFile, cfg.KeyAlgorithm)
 	if err != nil {
 		return fail(err)
+	}
+	log := app.Logger(cfg.LogLevel)
+	signer := keys.NewSigner(src, append(app.SignerOptions(cfg), keys.WithLogger(log))...)
+	// The key set is read at start (LoadOrGenerate did): one the profile refuses (an
+	// RS256 key under fapi2, FAPI 2.0 Security Profile §5.4.1) stops the start with
+	// the key's kid rather than failing every token request.
+	if err := signer.Ready(ctx); err != nil {
+		return fail(fmt.Errorf("%s: %w", keysFile, err))
 	}
 	var cookieKey [32]byte
 	if _, err := rand.Read(cookieKey[:]); err != nil {
 		return fail(err)
 	}
-	log := app.Logger(cfg.LogLevel)
 	parts := app.Parts{
 		Store:     store,
-		Signer:    keys.NewSigner(src, keys.WithLogger(log)),
+		Signer:    signer,
 		CookieKey: func(context.Context) ([32]byte, error) { return cookieKey, nil },
 		Logger:    log,
 	}

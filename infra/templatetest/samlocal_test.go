@@ -61,7 +61,7 @@ func TestSamLocalEnv_MatchesTheTemplate(t *testing.T) {
 		if _, set := global[name]; set {
 			continue
 		}
-		if name == "AWS_ENDPOINT_URL" || (strings.HasPrefix(raw, "!") && !isParameterRef(tpl, raw)) {
+		if name == "AWS_ENDPOINT_URL" || (strings.HasPrefix(raw, "!") && !resolvesFromParameters(tpl, raw)) {
 			missing = append(missing, name)
 		}
 	}
@@ -71,13 +71,16 @@ func TestSamLocalEnv_MatchesTheTemplate(t *testing.T) {
 	}
 }
 
-// isParameterRef reports whether raw is "!Ref P" of a template parameter, which sam
-// local resolves itself (from --parameter-overrides or the Default).
-func isParameterRef(tpl *stack.Template, raw string) bool {
-	ref, ok := strings.CutPrefix(raw, "!Ref ")
-	if !ok {
+// resolvesFromParameters reports whether raw is "!Ref P" of a template parameter, or
+// an !If over the template's Conditions of such values (REQUIRE_PAR), which sam
+// local resolves itself (from --parameter-overrides or the Default; its intrinsic
+// resolver evaluates Fn::If, Fn::Equals, Fn::Not, Fn::And, Fn::Or and Condition). A
+// reference to a resource (!Sub "${HttpApi}…") is not.
+func resolvesFromParameters(tpl *stack.Template, raw string) bool {
+	v, err := tpl.Eval(raw)
+	if err != nil {
 		return false
 	}
-	_, ok = tpl.Parameters[strings.TrimSpace(ref)]
+	_, ok := v.(string)
 	return ok
 }

@@ -133,3 +133,15 @@ func randomKey() oauth.KeyFunc {
 		return k, nil
 	})
 }
+
+// SignerOptions are the options of the signer the configuration asks for: before its
+// key set is loaded it answers the configured key algorithm, and under a profile that
+// restricts algorithms (fapi2: FAPI 2.0 Security Profile §5.4.1) it refuses a key set
+// holding any other key.
+func SignerOptions(cfg config.Config) []keys.SignerOption {
+	opts := []keys.SignerOption{keys.WithDefaultAlgorithms(cfg.KeyAlgorithm)}
+	if cfg.KeyAlgorithms != nil {
+		opts = append(opts, keys.WithAllowedAlgorithms(cfg.KeyAlgorithms...))
+	}
+	return opts
+}

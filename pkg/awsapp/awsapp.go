@@ -43,7 +43,7 @@ func Lambda(ctx context.Context, getenv func(string) string) (*httpapi.Handler, 
 	sm := secretsmanager.NewFromConfig(awsCfg)
 	parts := app.Parts{
 		Store:      Store(dynamodb.NewFromConfig(awsCfg), cfg.TableName),
-		Signer:     keys.NewSigner(secrets.NewSource(sm, cfg.KeysSecretID), keys.WithLogger(log)),
+		Signer:     keys.NewSigner(secrets.NewSource(sm, cfg.KeysSecretID), append(app.SignerOptions(cfg), keys.WithLogger(log))...),
 		CookieKeys: app.Cached(func(ctx context.Context) ([]httpapi.CookieKey, error) { return cookieKeys(ctx, sm, cfg.CookieSecretID) }),
 		Logger:     log,
 		RequestIDs: RequestIDs,

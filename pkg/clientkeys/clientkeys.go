@@ -177,6 +177,12 @@ func (r *Resolver) fetch(ctx context.Context, uri string) (*jose.JSONWebKeySet, 
 		if !k.IsPublic() {
 			return nil, errors.New("the document contains private keys")
 		}
+		// RFC 7518 §3.3, FAPI 2.0 Security Profile §5.4.1 items 2 and 3: a document
+		// with a key too small to sign with is refused whole, as one with a private
+		// key is, so the client's operator sees the problem at once.
+		if err := oauth.CheckKeyStrength(k); err != nil {
+			return nil, fmt.Errorf("the document holds a key too small: %w", err)
+		}
 	}
 	return &set, nil
 }

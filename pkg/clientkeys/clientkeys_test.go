@@ -2,6 +2,8 @@ package clientkeys
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"net"
@@ -209,5 +211,27 @@ func TestResolver_FailuresCachedAndFetchesMerged(t *testing.T) {
 	wg.Wait()
 	if gateHits.Load() != 1 {
 		t.Errorf("50 concurrent callers made %d fetches, want 1", gateHits.Load())
+	}
+}
+
+// RFC 7518 §3.3, FAPI 2.0 Security Profile §5.4.1 item 2: a jwks_uri document holding
+// an RSA key below 2048 bits is refused whole, whatever the other keys.
+func TestResolver_RFC7518_3_3_FAPI2_5_4_1_RefusesAKeyBelow2048Bits(t *testing.T) {
+	small, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, _ := keyAndSet(t)
+	doc, err := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{good.Public(), {Key: &small.PublicKey, KeyID: "small", Use: "sig"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(doc) }))
+	defer srv.Close()
+	r := New()
+	r.AllowHTTP, r.AllowLoopback = true, true
+	_, err = r.ClientKeys(context.Background(), &oauth.Client{ID: "c", JWKSURI: srv.URL + "/jwks"})
+	if err == nil || !strings.Contains(err.Error(), "small") || !strings.Contains(err.Error(), "1024") {
+		t.Errorf("a document with an RSA-1024 key: %v, want an error naming the key and its size", err)
 	}
 }

@@ -38,6 +38,15 @@ type Config struct {
 	// sets the stack name), default "pargate".
 	ServiceName string
 
+	// KeyAlgorithm is the algorithm of the signing keys this deployment generates
+	// (KEY_ALG: the local server's generated key, the rotation function's keys): RS256
+	// by default (OIDC Core §15.1), ES256 under fapi2 (keys.go).
+	KeyAlgorithm string
+	// KeyAlgorithms, when not nil, are the only algorithms the server's key set may
+	// hold (under fapi2: PS256, ES256, EdDSA); the signer refuses a set with any other
+	// key, naming its kid.
+	KeyAlgorithms []string
+
 	// JWKSURIAllowLoopback lets jwks_uri fetches connect to loopback key servers
 	// (JWKS_URI_ALLOW_LOOPBACK=true), for local runs only: refused in Lambda (jwks.go).
 	JWKSURIAllowLoopback bool
@@ -130,6 +139,11 @@ func FromEnv(getenv func(string) string, required ...string) (Config, error) {
 		errs = append(errs, c.checkFAPI2(getenv)...)
 	default:
 		errs = append(errs, fmt.Errorf("PROFILE=%q: want %q or %q", c.Profile, ProfileDefault, ProfileFAPI2))
+	}
+	if alg, allowed, err := keyAlgorithm(getenv); err != nil {
+		errs = append(errs, err)
+	} else {
+		c.KeyAlgorithm, c.KeyAlgorithms = alg, allowed
 	}
 	if allow, err := jwksURIAllowLoopback(getenv); err != nil {
 		errs = append(errs, err)

@@ -1,9 +1,13 @@
 package config
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pargate/pargate/pkg/keys"
+	"github.com/pargate/pargate/pkg/oauth"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -86,5 +90,53 @@ func TestFromEnv_Metrics(t *testing.T) {
 	}
 	if _, err := FromEnv(env(map[string]string{"ISSUER": "https://auth.example.com", "METRICS": "emf"})); err == nil || !strings.Contains(err.Error(), "METRICS") {
 		t.Errorf("METRICS=emf: %v, want an error naming METRICS", err)
+	}
+}
+
+// KEY_ALG: RS256 by default (OIDC Core §15.1); under fapi2 ES256 by default, and
+// RS256 refused (FAPI 2.0 Security Profile §5.4.1: PS256, ES256 or EdDSA).
+func TestFromEnv_KeyAlgorithm_FAPI2_5_4_1(t *testing.T) {
+	for _, tc := range []struct {
+		profile, alg, want, err string
+		allowed                 []string
+	}{
+		{"", "", "RS256", "", nil},
+		{"default", "PS256", "PS256", "", nil},
+		{"default", "EdDSA", "EdDSA", "", nil},
+		{"default", "HS256", "", "KEY_ALG", nil},
+		{"fapi2", "", "ES256", "", []string{"PS256", "ES256", "EdDSA"}},
+		{"fapi2", "PS256", "PS256", "", []string{"PS256", "ES256", "EdDSA"}},
+		{"fapi2", "EdDSA", "EdDSA", "", []string{"PS256", "ES256", "EdDSA"}},
+		{"fapi2", "RS256", "", "PROFILE=fapi2 requires KEY_ALG of PS256, ES256, EdDSA", nil},
+	} {
+		c, err := FromEnv(env(map[string]string{"ISSUER": "https://as.example", "PROFILE": tc.profile, "KEY_ALG": tc.alg}))
+		alg, algErr := KeyAlgorithm(env(map[string]string{"PROFILE": tc.profile, "KEY_ALG": tc.alg}))
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) || algErr == nil || !strings.Contains(algErr.Error(), tc.err) {
+				t.Errorf("PROFILE=%q KEY_ALG=%q: %v / %v, want an error with %q", tc.profile, tc.alg, err, algErr, tc.err)
+			}
+			continue
+		}
+		if err != nil || algErr != nil || c.KeyAlgorithm != tc.want || alg != tc.want || !slices.Equal(c.KeyAlgorithms, tc.allowed) {
+			t.Errorf("PROFILE=%q KEY_ALG=%q: %q %v %v / %q %v; want %q %v", tc.profile, tc.alg, c.KeyAlgorithm, c.KeyAlgorithms, err, alg, algErr, tc.want, tc.allowed)
+		}
+	}
+}
+
+// The algorithms KEY_ALG accepts are those pkg/keys generates.
+func TestKeyAlgorithms_AreThoseKeysGenerates(t *testing.T) {
+	var algs []string
+	for _, a := range oauth.SigningAlgorithms {
+		algs = append(algs, string(a))
+	}
+	if !slices.Equal(algs, keys.Algorithms()) {
+		t.Errorf("oauth.SigningAlgorithms %v, keys.Algorithms %v", algs, keys.Algorithms())
+	}
+	var fapi []string
+	for _, a := range oauth.FAPISigningAlgorithms {
+		fapi = append(fapi, string(a))
+	}
+	if !slices.Equal(fapi, keys.FAPIAlgorithms()) || DefaultKeyAlgorithm != keys.DefaultAlgorithm || FAPI2KeyAlgorithm != keys.FAPIDefaultAlgorithm {
+		t.Errorf("fapi %v / %v; defaults %s %s / %s %s", fapi, keys.FAPIAlgorithms(), DefaultKeyAlgorithm, FAPI2KeyAlgorithm, keys.DefaultAlgorithm, keys.FAPIDefaultAlgorithm)
 	}
 }

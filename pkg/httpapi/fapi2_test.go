@@ -78,9 +78,17 @@ func TestFAPI2Profile(t *testing.T) {
 		if m["require_pushed_authorization_requests"] != true || len(methods) != 1 || methods[0] != "private_key_jwt" {
 			t.Errorf("metadata %v", m)
 		}
-		for _, a := range m["token_endpoint_auth_signing_alg_values_supported"].([]any) {
-			if a == "RS256" {
-				t.Errorf("RS256 published under FAPI 2.0")
+		// FAPI 2.0 §5.4.1 item 1: PS256, ES256 or EdDSA, and nothing else, everywhere.
+		for _, name := range []string{"token_endpoint_auth_signing_alg_values_supported", "id_token_signing_alg_values_supported",
+			"request_object_signing_alg_values_supported", "dpop_signing_alg_values_supported"} {
+			algs, _ := m[name].([]any)
+			if len(algs) == 0 {
+				t.Errorf("%s is empty", name)
+			}
+			for _, a := range algs {
+				if a != "PS256" && a != "ES256" && a != "EdDSA" {
+					t.Errorf("%s publishes %v under FAPI 2.0", name, a)
+				}
 			}
 		}
 	})

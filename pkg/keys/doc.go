@@ -9,7 +9,7 @@
 //
 //	{"keys":[{"kty":"RSA","kid":"…","alg":"RS256","use":"sig","n":"…","e":"AQAB","d":"…",…}, …]}
 //
-// Every key has a kid, an alg (RS256, PS256 or ES256) and "use":"sig". Position is
+// Every key has a kid, an alg (RS256, PS256, ES256 or EdDSA with Ed25519) and "use":"sig". Position is
 // meaning:
 //
 //   - keys[0] is the active key: every token is signed with it.

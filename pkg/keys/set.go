@@ -3,6 +3,7 @@ package keys
 import (
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
@@ -21,24 +22,34 @@ const (
 	RS256 = string(jose.RS256)
 	PS256 = string(jose.PS256)
 	ES256 = string(jose.ES256)
+	EdDSA = string(jose.EdDSA)
 )
 
 // DefaultAlgorithm is the algorithm of generated keys unless configured otherwise:
 // RS256 is the one every OpenID Connect relying party must support (OIDC Core §15.1).
 const DefaultAlgorithm = RS256
 
+// FAPIDefaultAlgorithm is the algorithm of generated keys under the fapi2 profile:
+// one FAPI 2.0 Security Profile §5.4.1 allows, and the cheapest to sign with.
+const FAPIDefaultAlgorithm = ES256
+
+// FAPIAlgorithms are the algorithms a key may have under the fapi2 profile. FAPI 2.0
+// Security Profile §5.4.1 item 1: authorization servers "when creating or processing
+// JWTs shall … use PS256, ES256, or EdDSA (using the Ed25519 variant) algorithms".
+func FAPIAlgorithms() []string { return []string{PS256, ES256, EdDSA} }
+
 // MinRSABits is the smallest RSA modulus accepted (RFC 7518 §3.3: "A key of size
 // 2048 bits or larger MUST be used with these algorithms").
 const MinRSABits = 2048
 
 // Algorithms lists the supported algorithms.
-func Algorithms() []string { return []string{RS256, PS256, ES256} }
+func Algorithms() []string { return []string{RS256, PS256, ES256, EdDSA} }
 
 // Supported reports whether alg is one of [Algorithms].
 func Supported(alg string) bool { return slices.Contains(Algorithms(), alg) }
 
 // Generate makes a new private signing key for alg: RSA 2048 for RS256 and PS256, P-256
-// for ES256. Its kid is the base64url RFC 7638 SHA-256 thumbprint.
+// for ES256, Ed25519 for EdDSA. Its kid is the base64url RFC 7638 SHA-256 thumbprint.
 func Generate(alg string) (jose.JSONWebKey, error) {
 	var priv crypto.Signer
 	var err error
@@ -47,6 +58,8 @@ func Generate(alg string) (jose.JSONWebKey, error) {
 		priv, err = rsa.GenerateKey(rand.Reader, MinRSABits)
 	case ES256:
 		priv, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	case EdDSA:
+		_, priv, err = ed25519.GenerateKey(rand.Reader)
 	default:
 		return jose.JSONWebKey{}, fmt.Errorf("generate key: unsupported algorithm %q (want one of %v)", alg, Algorithms())
 	}
@@ -185,6 +198,19 @@ func validate(k jose.JSONWebKey) error {
 		if !ecdhPriv.PublicKey().Equal(ecdhPub) {
 			return errors.New("invalid EC key: d does not match x, y")
 		}
+	case EdDSA:
+		// RFC 8037 §3.1: an OKP key of curve Ed25519 (go-jose reads no other EdDSA
+		// curve); its d holds the seed, from which the public half is derived.
+		priv, ok := k.Key.(ed25519.PrivateKey)
+		if !ok {
+			return fmt.Errorf("alg %s needs an Ed25519 private key, got %T", k.Algorithm, k.Key)
+		}
+		if !k.Valid() {
+			return errors.New("incomplete Ed25519 key")
+		}
+		if !ed25519.NewKeyFromSeed(priv.Seed()).Equal(priv) {
+			return errors.New("invalid Ed25519 key: d does not match x")
+		}
 	default:
 		return fmt.Errorf("unsupported alg %q (want one of %v)", k.Algorithm, Algorithms())
 	}
@@ -226,6 +252,30 @@ func (s *Set) Algorithms() []string {
 		}
 	}
 	return algs
+}
+
+// CheckAlgorithms reports the first key of the set, in order, whose algorithm is not
+// one of allowed, naming its kid and its role, so that a profile that forbids an
+// algorithm refuses a set that holds one anywhere: a retired key would still be
+// published and listed in id_token_signing_alg_values_supported, and a successor would
+// sign after the next rotation.
+func (s *Set) CheckAlgorithms(allowed []string) error {
+	for i, k := range s.keys {
+		if slices.Contains(allowed, k.Algorithm) {
+			continue
+		}
+		role := "a retired key"
+		switch {
+		case i == 0:
+			role = "the active key"
+		case i == 1:
+			role = "the successor"
+		}
+		return fmt.Errorf("key set: key %q (%s) has alg %s; this profile allows only %v: "+
+			"rotate the keys with an allowed algorithm until the key has left the set, or revoke it",
+			k.KeyID, role, k.Algorithm, allowed)
+	}
+	return nil
 }
 
 // Public returns the public halves of every key, in order: the JWKS to publish.

@@ -3,6 +3,7 @@ package keys
 import (
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
@@ -61,6 +62,11 @@ func TestGenerate_KeyPerAlgorithm(t *testing.T) {
 				if alg != ES256 || priv.Curve != elliptic.P256() {
 					t.Errorf("%s: EC key on %s", alg, priv.Curve.Params().Name)
 				}
+			case ed25519.PrivateKey:
+				// RFC 8037 §3.1; FAPI 2.0 §5.4.1: "EdDSA (using the Ed25519 variant)".
+				if alg != EdDSA || len(priv) != ed25519.PrivateKeySize {
+					t.Errorf("%s: Ed25519 key of %d bytes", alg, len(priv))
+				}
 			default:
 				t.Errorf("key type %T", k.Key)
 			}
@@ -77,7 +83,7 @@ func TestGenerate_KeyPerAlgorithm(t *testing.T) {
 }
 
 func TestGenerate_RejectsUnsupportedAlgorithm(t *testing.T) {
-	for _, alg := range []string{"", "HS256", "RS512", "EdDSA", "none"} {
+	for _, alg := range []string{"", "HS256", "RS512", "ES384", "Ed25519", "none"} {
 		if _, err := Generate(alg); err == nil {
 			t.Errorf("Generate(%q) succeeded, want error", alg)
 		}
@@ -85,8 +91,8 @@ func TestGenerate_RejectsUnsupportedAlgorithm(t *testing.T) {
 }
 
 func TestParseSet_RoundTripKeepsOrder(t *testing.T) {
-	a, b, c := mustGenerate(t, ES256), mustGenerate(t, RS256), mustGenerate(t, PS256)
-	data, err := mustSet(t, a, b, c).MarshalJSON()
+	a, b, c, d := mustGenerate(t, ES256), mustGenerate(t, RS256), mustGenerate(t, PS256), mustGenerate(t, EdDSA)
+	data, err := mustSet(t, a, b, c, d).MarshalJSON()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,13 +100,13 @@ func TestParseSet_RoundTripKeepsOrder(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ParseSet: %v", err)
 	}
-	if kids, want := got.KeyIDs(), []string{a.KeyID, b.KeyID, c.KeyID}; !slices.Equal(kids, want) {
+	if kids, want := got.KeyIDs(), []string{a.KeyID, b.KeyID, c.KeyID, d.KeyID}; !slices.Equal(kids, want) {
 		t.Errorf("kids = %v, want %v", kids, want)
 	}
 	if got.Active().KeyID != a.KeyID {
 		t.Errorf("active = %q, want the first key %q", got.Active().KeyID, a.KeyID)
 	}
-	if algs := got.Algorithms(); !slices.Equal(algs, []string{ES256, RS256, PS256}) {
+	if algs := got.Algorithms(); !slices.Equal(algs, []string{ES256, RS256, PS256, EdDSA}) {
 		t.Errorf("Algorithms() = %v", algs)
 	}
 }
@@ -131,6 +137,9 @@ func TestParseSet_Rejects(t *testing.T) {
 	// half, as writing the deprecated D field (SA1019) is no longer the way.
 	mismatched := *other
 	mismatched.PublicKey = es.Key.(*ecdsa.PrivateKey).PublicKey
+	ed := mustGenerate(t, EdDSA)
+	// another Ed25519 seed under ed's public half.
+	edMismatched := slices.Concat(mustGenerate(t, EdDSA).Key.(ed25519.PrivateKey).Seed(), ed.Key.(ed25519.PrivateKey).Public().(ed25519.PublicKey))
 
 	tests := []struct {
 		name string
@@ -148,6 +157,8 @@ func TestParseSet_Rejects(t *testing.T) {
 		{name: "RSA below 2048 bits", data: marshalKeys(t, jose.JSONWebKey{Key: small, KeyID: "small", Algorithm: RS256, Use: "sig"}), want: "1024 bits"},
 		{name: "ES256 on P-384", data: marshalKeys(t, jose.JSONWebKey{Key: p384, KeyID: "p384", Algorithm: ES256, Use: "sig"}), want: "P-256"},
 		{name: "EC d not matching x, y", data: marshalKeys(t, with(es, func(k *jose.JSONWebKey) { k.Key = &mismatched })), want: "does not match"},
+		{name: "Ed25519 d not matching x", data: marshalKeys(t, with(ed, func(k *jose.JSONWebKey) { k.Key = ed25519.PrivateKey(edMismatched) })), want: "does not match"},
+		{name: "EdDSA on an EC key", data: marshalKeys(t, with(es, func(k *jose.JSONWebKey) { k.Algorithm = EdDSA })), want: "Ed25519 private key"},
 		{name: "no kid", data: marshalKeys(t, with(es, func(k *jose.JSONWebKey) { k.KeyID = "" })), want: "no kid"},
 		{name: "encryption key", data: marshalKeys(t, with(es, func(k *jose.JSONWebKey) { k.Use = "enc" })), want: `want "sig"`},
 		{name: "no use", data: marshalKeys(t, with(es, func(k *jose.JSONWebKey) { k.Use = "" })), want: `want "sig"`},
@@ -245,5 +256,37 @@ func TestVerify_Rejects(t *testing.T) {
 	}
 	if _, err := VerifyJWKS([]byte("not json"), good); err == nil {
 		t.Error("VerifyJWKS accepted a broken JWKS")
+	}
+}
+
+// FAPI 2.0 Security Profile §5.4.1 item 1: "use PS256, ES256, or EdDSA (using the
+// Ed25519 variant) algorithms". A set holding any other key, in any role, is refused
+// with the key's kid.
+func TestSet_CheckAlgorithms_FAPI2_5_4_1_NamesTheKey(t *testing.T) {
+	rs := mustGenerate(t, RS256)
+	for _, tc := range []struct {
+		name string
+		set  *Set
+		role string
+	}{
+		{"active", mustSet(t, rs, mustGenerate(t, ES256)), "the active key"},
+		{"successor", mustSet(t, mustGenerate(t, ES256), rs), "the successor"},
+		{"retired", mustSet(t, mustGenerate(t, ES256), mustGenerate(t, PS256), rs), "a retired key"},
+	} {
+		err := tc.set.CheckAlgorithms(FAPIAlgorithms())
+		if err == nil || !strings.Contains(err.Error(), rs.KeyID) || !strings.Contains(err.Error(), tc.role) || !strings.Contains(err.Error(), "RS256") {
+			t.Errorf("%s: %v, want an error naming kid %s, %q and RS256", tc.name, err, rs.KeyID, tc.role)
+		}
+	}
+	ok := mustSet(t, mustGenerate(t, ES256), mustGenerate(t, PS256), mustGenerate(t, EdDSA))
+	if err := ok.CheckAlgorithms(FAPIAlgorithms()); err != nil {
+		t.Errorf("PS256, ES256, EdDSA: %v", err)
+	}
+	if slices.Contains(FAPIAlgorithms(), RS256) || !slices.Contains(FAPIAlgorithms(), FAPIDefaultAlgorithm) {
+		t.Errorf("FAPIAlgorithms %v, default %s", FAPIAlgorithms(), FAPIDefaultAlgorithm)
+	}
+	// OIDC Core §15.1: RS256 stays the default outside the profile.
+	if DefaultAlgorithm != RS256 {
+		t.Errorf("DefaultAlgorithm = %s, want RS256", DefaultAlgorithm)
 	}
 }

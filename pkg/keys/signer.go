@@ -35,6 +35,7 @@ type Signer struct {
 	refresh  time.Duration
 	retry    time.Duration
 	defaults []string
+	allowed  []string // nil: every algorithm of [Algorithms]
 	log      *slog.Logger
 	now      func() time.Time
 
@@ -65,6 +66,14 @@ func WithRefresh(d time.Duration) SignerOption {
 // loaded (default [DefaultAlgorithm]): the algorithm keys are generated with.
 func WithDefaultAlgorithms(algs ...string) SignerOption {
 	return func(s *Signer) { s.defaults = slices.Clone(algs) }
+}
+
+// WithAllowedAlgorithms makes the signer refuse a key set holding a key of any other
+// algorithm ([Set.CheckAlgorithms]): the first load fails with an error naming the
+// key, and a refresh that reads such a set is logged and keeps the set it has, as a
+// failed read would. The fapi2 profile allows [FAPIAlgorithms] only.
+func WithAllowedAlgorithms(algs ...string) SignerOption {
+	return func(s *Signer) { s.allowed = slices.Clone(algs) }
 }
 
 // WithLogger sets where failed refreshes and key changes are logged (default
@@ -215,6 +224,11 @@ func (s *Signer) loadSource(ctx context.Context) (*Set, error) {
 	set, err := s.src.Load(ctx)
 	if err == nil && set == nil {
 		err = errors.New("source returned no key set")
+	}
+	if err == nil && s.allowed != nil {
+		if err = set.CheckAlgorithms(s.allowed); err != nil {
+			set = nil
+		}
 	}
 	return set, err
 }

@@ -70,7 +70,7 @@ func activeKid(tb testing.TB, s *Signer) string {
 	if err != nil {
 		tb.Fatalf("Sign: %v", err)
 	}
-	jws, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.RS256, jose.PS256, jose.ES256})
+	jws, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.RS256, jose.PS256, jose.ES256, jose.EdDSA})
 	if err != nil {
 		tb.Fatalf("parse token: %v", err)
 	}
@@ -323,5 +323,31 @@ func TestSigner_WaitingForFirstLoadHonoursContext(t *testing.T) {
 	defer cancel()
 	if _, err := s.Sign(ctx, "JWT", map[string]string{}); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Sign error = %v, want the context's deadline", err)
+	}
+}
+
+// FAPI 2.0 §5.4.1: a signer restricted to the profile's algorithms refuses a set with
+// an RS256 key at its first load, naming the kid, and a refresh that reads one keeps
+// signing with the set it has.
+func TestSigner_WithAllowedAlgorithms_FAPI2_5_4_1_RefusesAnRS256Key(t *testing.T) {
+	rs := mustGenerate(t, RS256)
+	bad := mustSet(t, rs, mustGenerate(t, ES256))
+	s, _, _ := newTestSigner(Static(bad), WithAllowedAlgorithms(FAPIAlgorithms()...))
+	if _, err := s.Sign(context.Background(), "JWT", map[string]string{}); err == nil || !strings.Contains(err.Error(), rs.KeyID) {
+		t.Errorf("first load of a set with an RS256 key: %v, want an error naming %s", err, rs.KeyID)
+	}
+
+	good := mustSet(t, mustGenerate(t, EdDSA), mustGenerate(t, ES256))
+	src := &fakeSource{sets: []*Set{good, bad}}
+	s, clock, logs := newTestSigner(src, WithAllowedAlgorithms(FAPIAlgorithms()...))
+	if kid := activeKid(t, s); kid != good.Active().KeyID {
+		t.Fatalf("kid %s, want %s", kid, good.Active().KeyID)
+	}
+	clock.Advance(DefaultRefresh + time.Second)
+	if kid := activeKid(t, s); kid != good.Active().KeyID {
+		t.Errorf("after a refresh that read an RS256 key: kid %s, want the cached %s", kid, good.Active().KeyID)
+	}
+	if !strings.Contains(logs.String(), rs.KeyID) {
+		t.Errorf("log %q does not name the refused key", logs.String())
 	}
 }

@@ -72,6 +72,11 @@ func (s *Service) verifyDPoP(ctx context.Context, clientID string, d DPoP) (stri
 	if h.JSONWebKey == nil || !h.JSONWebKey.IsPublic() || !h.JSONWebKey.Valid() {
 		return "", invalidDPoP("the DPoP proof must carry a public jwk")
 	}
+	// RFC 7518 §3.3 and FAPI 2.0 Security Profile §5.4.1 items 2 and 3: RSA keys of at
+	// least 2048 bits, EC keys of at least 256 here (CheckKeyStrength).
+	if err := CheckKeyStrength(*h.JSONWebKey); err != nil {
+		return "", invalidDPoP("the DPoP proof jwk is too small: %v", err)
+	}
 	var c dpopClaims
 	if err := tok.Claims(h.JSONWebKey.Key, &c); err != nil {
 		return "", invalidDPoP("the DPoP proof signature does not verify")

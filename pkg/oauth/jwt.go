@@ -126,8 +126,15 @@ func (s *Service) verifyClientJWT(ctx context.Context, c *Client, raw string, al
 		candidates = set.Keys
 	}
 	var claims jwtClaims
+	var weak error
 	for _, k := range candidates {
 		if k.IsPublic() && (k.Algorithm == "" || k.Algorithm == h.Algorithm) && (k.Use == "" || k.Use == "sig") {
+			// RFC 7518 §3.3, FAPI 2.0 §5.4.1: a key too small is never used, even if
+			// registered before the check existed or served at a jwks_uri.
+			if err := CheckKeyStrength(k); err != nil {
+				weak = err
+				continue
+			}
 			dest := []any{&claims}
 			if all != nil {
 				dest = append(dest, all)
@@ -136,6 +143,9 @@ func (s *Service) verifyClientJWT(ctx context.Context, c *Client, raw string, al
 				return &claims, nil
 			}
 		}
+	}
+	if weak != nil {
+		return nil, fmt.Errorf("the client's key is too small to be used: %w", weak)
 	}
 	return nil, errors.New("the signature does not verify with any of the client's keys")
 }

@@ -13,6 +13,10 @@ type PushResult struct {
 	ExpiresIn  int    `json:"expires_in"`
 }
 
+// maxFAPIPushedRequestLifetime is what a pushed request's lifetime must stay below
+// under fapi2 (FAPI 2.0 Security Profile §5.3.2.2 note 2).
+const maxFAPIPushedRequestLifetime = 600 * time.Second
+
 // Push validates and stores a pushed authorization request for an authenticated client
 // (RFC 9126 §2.1).
 func (s *Service) Push(ctx context.Context, client *Client, params url.Values, dpop DPoP) (*PushResult, error) {
@@ -58,6 +62,12 @@ func (s *Service) Push(ctx context.Context, client *Client, params url.Values, d
 	lifetime := s.cfg.PushedRequestLifetime
 	if client.PushedRequestLifetime > 0 {
 		lifetime = time.Duration(client.PushedRequestLifetime) * time.Second
+	}
+	// FAPI 2.0 Security Profile §5.3.2.2 note 2: expires_in "of less than 600
+	// seconds". PAR_EXPIRES_IN is below 600 under fapi2 (config); a client's own
+	// pushed_request_lifetime (registered up to 600, for either profile) is capped.
+	if s.cfg.FAPI2 && lifetime >= maxFAPIPushedRequestLifetime {
+		lifetime = maxFAPIPushedRequestLifetime - time.Second
 	}
 	if !objectExp.IsZero() {
 		// RFC 9126 §3: the request_uri stands for the request object, and RFC 7519

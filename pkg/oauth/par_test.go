@@ -540,3 +540,28 @@ func TestPush_RFC9126Section2_2_RequestObjectExpBoundsExpiresIn(t *testing.T) {
 		})
 	}
 }
+
+// FAPI 2.0 Security Profile §5.3.2.2 note 2: expires_in "of less than 600 seconds". A
+// client registered with pushed_request_lifetime 600 (allowed by RFC 9126 in the
+// default profile) gets 599 under fapi2.
+func TestPush_FAPI2_5_3_2_2_ClientLifetimeStaysBelow600(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts []func(*setup)
+		id   string
+		want int
+	}{
+		{"default", nil, confID, 600},
+		{"fapi2", []func(*setup){withFAPI2()}, jwtID, 599},
+	} {
+		d := newDomain(t, tc.opts...)
+		d.changeClient(tc.id, func(c *oauth.Client) { c.PushedRequestLifetime = 600 })
+		res, err := d.push(d.client(tc.id), authParams(tc.id), oauth.DPoP{})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if res.ExpiresIn != tc.want {
+			t.Errorf("%s: expires_in %d, want %d", tc.name, res.ExpiresIn, tc.want)
+		}
+	}
+}

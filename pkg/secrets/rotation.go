@@ -87,6 +87,9 @@ func NewRotator(client RotationAPI, alg string, log *slog.Logger, opts ...Rotato
 	return r, nil
 }
 
+// Algorithm is the algorithm of the keys the rotation generates.
+func (r *Rotator) Algorithm() string { return r.alg }
+
 // Handle runs one rotation step.
 func (r *Rotator) Handle(ctx context.Context, ev RotationEvent) error {
 	if ev.SecretID == "" || ev.ClientRequestToken == "" {

@@ -155,7 +155,8 @@ func checkRedirectURI(uri string) error {
 }
 
 // checkKeys validates the client's public keys: private_key_jwt needs jwks or
-// jwks_uri (RFC 7591 §2: not both), and registered keys must be public.
+// jwks_uri (RFC 7591 §2: not both), and registered keys must be public and large
+// enough (oauth.CheckKeyStrength: RSA of at least 2048 bits).
 func checkKeys(c *oauth.Client) error {
 	if len(c.JWKS) > 0 && c.JWKSURI != "" {
 		return errors.New("jwks and jwks_uri must not both be present (RFC 7591 §2)")
@@ -174,6 +175,10 @@ func checkKeys(c *oauth.Client) error {
 		for _, k := range set.Keys {
 			if !k.IsPublic() || !k.Valid() {
 				return fmt.Errorf("jwks key %q must be a valid public key", k.KeyID)
+			}
+			// RFC 7518 §3.3, FAPI 2.0 Security Profile §5.4.1 items 2 and 3.
+			if err := oauth.CheckKeyStrength(k); err != nil {
+				return fmt.Errorf("jwks: %w", err)
 			}
 		}
 	}

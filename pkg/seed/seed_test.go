@@ -3,8 +3,13 @@ package seed
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/go-jose/go-jose/v4"
 
 	"github.com/pargate/pargate/pkg/memory"
 	"github.com/pargate/pargate/pkg/oauth"
@@ -54,9 +59,32 @@ func TestParse_RejectsUnsafeClients(t *testing.T) {
 		"unknown field":         `{"clients":[{"client_id":"a","client_secret":"` + long + `","redirect_uris":["https://a.example/cb"],"require_par":true}]}`,
 		"unknown auth method":   `{"clients":[{"client_id":"a","token_endpoint_auth_method":"tls_client_auth","redirect_uris":["https://a.example/cb"]}]}`,
 		"user without password": `{"users":[{"username":"x"}]}`,
+		// RFC 7518 §3.3, FAPI 2.0 Security Profile §5.4.1 item 2: RSA keys of 2048 bits or more.
+		"RSA key below 2048 bits": `{"clients":[{"client_id":"a","token_endpoint_auth_method":"private_key_jwt","redirect_uris":["https://a.example/cb"],"jwks":` + rsaJWKS(t, 1024) + `}]}`,
 	} {
 		if _, err := Parse([]byte(doc)); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+}
+
+func rsaJWKS(tb testing.TB, bits int) string {
+	tb.Helper()
+	k, err := rsa.GenerateKey(rand.Reader, bits)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	b, err := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &k.PublicKey, KeyID: "r", Use: "sig"}}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return string(b)
+}
+
+// The same client with a 2048-bit key is accepted: the refusal above is the size.
+func TestParse_RFC7518_3_3_AcceptsRSA2048(t *testing.T) {
+	doc := `{"clients":[{"client_id":"a","token_endpoint_auth_method":"private_key_jwt","redirect_uris":["https://a.example/cb"],"jwks":` + rsaJWKS(t, 2048) + `}]}`
+	if _, err := Parse([]byte(doc)); err != nil {
+		t.Errorf("RSA 2048: %v", err)
 	}
 }

@@ -29,6 +29,22 @@ type Template struct {
 	// LogicalIDs maps a directory under functions/ to its LogicalId (the Makefile's
 	// FUNCTIONS, which sam build's build-<LogicalId> targets use).
 	LogicalIDs map[string]string
+	// Conditions holds each condition as written (one line: "!Equals [!Ref A, b]").
+	Conditions map[string]string
+	// Rules holds the template's Rules, by name.
+	Rules map[string]*Rule
+}
+
+// Rule is one of the template's Rules: its RuleCondition (empty: always) and its
+// assertions, each as written on one line.
+type Rule struct {
+	Condition  string
+	Assertions []Assertion
+}
+
+// Assertion is one Assert of a rule with its AssertDescription.
+type Assertion struct {
+	Assert, Description string
 }
 
 // FunctionSpec is one function's settings, or the global ones; zero means unset.
@@ -78,7 +94,8 @@ var (
 // template.yaml is written, skips block scalars (Description: >-), and records the
 // first line of a multi-line value (ISSUER: !If …) as written.
 func ParseTemplate(yml []byte) (*Template, error) {
-	t := &Template{Parameters: map[string]string{}, Functions: map[string]FunctionSpec{}, LogicalIDs: map[string]string{}}
+	t := &Template{Parameters: map[string]string{}, Functions: map[string]FunctionSpec{}, LogicalIDs: map[string]string{},
+		Conditions: map[string]string{}, Rules: map[string]*Rule{}}
 	type level struct {
 		indent int
 		key    string
@@ -101,7 +118,8 @@ func ParseTemplate(yml []byte) (*Template, error) {
 		if m == nil {
 			continue // a list item or a continuation of a value
 		}
-		if m[2] != "" { // "- Key: …" opens a mapping inside a list item
+		listItem := m[2] != ""
+		if listItem { // "- Key: …" opens a mapping inside a list item
 			indent += len(m[2])
 		}
 		key, value := m[3], unquote(m[4])
@@ -117,15 +135,37 @@ func ParseTemplate(yml []byte) (*Template, error) {
 		for i, l := range stack {
 			path[i] = l.key
 		}
-		if err := t.set(path, value); err != nil {
+		if err := t.set(path, value, listItem); err != nil {
 			return nil, fmt.Errorf("line %d: %w", n, err)
 		}
 	}
 	return t, sc.Err()
 }
 
-func (t *Template) set(path []string, value string) error {
+func (t *Template) set(path []string, value string, listItem bool) error {
 	switch {
+	case len(path) == 2 && path[0] == "Conditions":
+		t.Conditions[path[1]] = value
+	case len(path) >= 2 && path[0] == "Rules":
+		r := t.Rules[path[1]]
+		if r == nil {
+			r = &Rule{}
+			t.Rules[path[1]] = r
+		}
+		switch {
+		case len(path) == 3 && path[2] == "RuleCondition":
+			r.Condition = value
+		case len(path) == 4 && path[2] == "Assertions" && path[3] == "Assert":
+			if !listItem && len(r.Assertions) > 0 {
+				return fmt.Errorf("rule %s: Assert outside a list item", path[1])
+			}
+			r.Assertions = append(r.Assertions, Assertion{Assert: value})
+		case len(path) == 4 && path[2] == "Assertions" && path[3] == "AssertDescription":
+			if listItem || len(r.Assertions) == 0 {
+				return fmt.Errorf("rule %s: AssertDescription before its Assert", path[1])
+			}
+			r.Assertions[len(r.Assertions)-1].Description = value
+		}
 	case len(path) == 3 && path[0] == "Parameters" && path[2] == "Default":
 		t.Parameters[path[1]] = value
 	case len(path) >= 3 && path[0] == "Globals" && path[1] == "Function":
@@ -222,17 +262,63 @@ func (t *Template) Function(dir string, supplied map[string]string) (lambdaemu.F
 var pseudoParameters = map[string]string{"AWS::StackName": StackName, "AWS::Region": Region}
 
 func (t *Template) resolve(raw string) (string, bool) {
-	if ref, ok := strings.CutPrefix(raw, "!Ref "); ok {
-		if v, ok := pseudoParameters[strings.TrimSpace(ref)]; ok {
-			return v, true
-		}
-		v, ok := t.Parameters[strings.TrimSpace(ref)]
-		return v, ok
+	if !strings.HasPrefix(raw, "!") {
+		return raw, true
 	}
-	if strings.HasPrefix(raw, "!") {
+	v, err := t.Eval(raw)
+	if err != nil {
 		return "", false
 	}
-	return raw, true
+	str, ok := v.(string)
+	return str, ok
+}
+
+// WithParameters is the template as deployed with these parameter values instead of
+// the Defaults (sam deploy --parameter-overrides); a name that is no parameter is an
+// error.
+func (t *Template) WithParameters(values map[string]string) (*Template, error) {
+	c := *t
+	c.Parameters = make(map[string]string, len(t.Parameters))
+	for k, v := range t.Parameters {
+		c.Parameters[k] = v
+	}
+	for k, v := range values {
+		if _, ok := t.Parameters[k]; !ok {
+			return nil, fmt.Errorf("no parameter %s in template.yaml", k)
+		}
+		c.Parameters[k] = v
+	}
+	return &c, nil
+}
+
+// FailedRules evaluates the Rules as CloudFormation does before it creates or updates
+// a stack: for each rule whose RuleCondition holds, every Assert must; it returns
+// "Rule: AssertDescription" of each that does not, sorted. An expression it cannot
+// evaluate is an error.
+func (t *Template) FailedRules() ([]string, error) {
+	var failed []string
+	for name, r := range t.Rules {
+		if r.Condition != "" {
+			on, err := t.evalBool(r.Condition)
+			if err != nil {
+				return nil, fmt.Errorf("rule %s: RuleCondition: %w", name, err)
+			}
+			if !on {
+				continue
+			}
+		}
+		for _, a := range r.Assertions {
+			ok, err := t.evalBool(a.Assert)
+			if err != nil {
+				return nil, fmt.Errorf("rule %s: Assert: %w", name, err)
+			}
+			if !ok {
+				failed = append(failed, name+": "+a.Description)
+			}
+		}
+	}
+	sort.Strings(failed)
+	return failed, nil
 }
 
 func orGlobal[T int | time.Duration](own, global T) T {
