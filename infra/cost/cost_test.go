@@ -1,0 +1,76 @@
+package cost_test
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/pargate/pargate/infra/cost"
+)
+
+func inputs(t *testing.T) cost.Inputs {
+	t.Helper()
+	in, err := cost.Load("inputs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in
+}
+
+func readRepo(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "..", path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+// TestSizing_Arithmetic: CPU is shared in proportion to memory up to one vCPU at
+// 1,769 MB, a step's CPU stretches by that share and its wait does not, and Lambda
+// bills the duration rounded up to the millisecond times the memory.
+func TestSizing_Arithmetic(t *testing.T) {
+	if got := cost.VCPU(1769); got != 1 {
+		t.Errorf("VCPU(1769) = %v, want 1", got)
+	}
+	if got := cost.VCPU(3538); got != 1 {
+		t.Errorf("VCPU(3538) = %v, want 1 (one lane uses one core)", got)
+	}
+	in := cost.Inputs{Argon2Asm: 20, Argon2Generic: 30, Emulator: cost.Emulator{Steps: map[string]cost.Step{
+		"login": {CPUMillis: 25, WallMillis: 31}, "authorize": {CPUMillis: 1, WallMillis: 5},
+		"consent": {CPUMillis: 1, WallMillis: 5}, "approve": {CPUMillis: 1, WallMillis: 9},
+	}}}
+	if got := in.StepCPU("login"); got != 35 {
+		t.Errorf("login CPU = %v, want 25 - 20 (assembly) + 30 (generic)", got)
+	}
+	if got := in.StepMillis("login", 1769); got != 41 {
+		t.Errorf("login at 1769 MB = %v ms, want 35 CPU + 6 wait", got)
+	}
+	half := cost.LambdaMBPerVCPU / 2
+	if got, want := in.StepMillis("login", half), 35/cost.VCPU(half)+6; got != want {
+		t.Errorf("login at %d MB = %v ms, want %v", half, got, want)
+	}
+	if got := cost.GBSeconds(0.2, 1024); got != 0.001 {
+		t.Errorf("GBSeconds(0.2 ms, 1024 MB) = %v, want 1 ms x 1 GB", got)
+	}
+}
+
+// TestAuthorizeMemory_IsTheTemplatesAndTheREADMEs: the template deploys the memory
+// the table picks, and the README's table is the one the checked-in measurements
+// give.
+func TestAuthorizeMemory_IsTheTemplatesAndTheREADMEs(t *testing.T) {
+	tpl := readRepo(t, "template.yaml")
+	m := regexp.MustCompile(`(?s)\n  AuthorizeFunction:\n.*?\n      MemorySize: (\d+)`).FindStringSubmatch(tpl)
+	if m == nil {
+		t.Fatal("template.yaml: AuthorizeFunction has no MemorySize")
+	}
+	if mb, _ := strconv.Atoi(m[1]); mb != cost.AuthorizeMemoryMB {
+		t.Errorf("template.yaml AuthorizeFunction MemorySize %d, the table picks %d", mb, cost.AuthorizeMemoryMB)
+	}
+	if table := cost.AuthorizeTable(inputs(t)); !strings.Contains(readRepo(t, "README.md"), table) {
+		t.Errorf("README.md does not have the Authorize memory table of infra/cost/inputs:\n%s", table)
+	}
+}

@@ -1,0 +1,53 @@
+package cost
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// Input files in the inputs folder (infra/cost/inputs), each written by the
+// measurement that owns it (Makefile cost-measure).
+const (
+	EmulatorFile      = "emulator.json"      // infra/lambdaemu/stack BenchmarkFlowCost -flowcost.out
+	DynamoDBFile      = "dynamodb.json"      // infra/bench/flow TestDynamoDBCallsPerFlow -calls.out
+	Argon2AsmFile     = "argon2-asm.txt"     // BenchmarkPasswordCheck -cpu 1
+	Argon2GenericFile = "argon2-generic.txt" // the same with -tags purego
+)
+
+// Load reads the measurements of dir.
+func Load(dir string) (Inputs, error) {
+	var in Inputs
+	read := func(name string) ([]byte, error) {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			return nil, fmt.Errorf("cost inputs: %w", err)
+		}
+		return data, nil
+	}
+	for name, into := range map[string]any{EmulatorFile: &in.Emulator, DynamoDBFile: &in.DynamoDB} {
+		data, err := read(name)
+		if err != nil {
+			return in, err
+		}
+		if err := json.Unmarshal(data, into); err != nil {
+			return in, fmt.Errorf("cost inputs: %s: %w", name, err)
+		}
+	}
+	for name, into := range map[string]*float64{Argon2AsmFile: &in.Argon2Asm, Argon2GenericFile: &in.Argon2Generic} {
+		data, err := read(name)
+		if err != nil {
+			return in, err
+		}
+		if *into, err = PasswordCheckCPU(string(data)); err != nil {
+			return in, fmt.Errorf("cost inputs: %s: %w", name, err)
+		}
+	}
+	for _, s := range FlowSteps {
+		if _, ok := in.Emulator.Steps[s.Step]; !ok {
+			return in, fmt.Errorf("cost inputs: %s has no step %q", EmulatorFile, s.Step)
+		}
+	}
+	return in, nil
+}
