@@ -1,6 +1,7 @@
 package cost_test
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -74,3 +75,70 @@ func TestAuthorizeMemory_IsTheTemplatesAndTheREADMEs(t *testing.T) {
 		t.Errorf("README.md does not have the Authorize memory table of infra/cost/inputs:\n%s", table)
 	}
 }
+
+// TestGenerated_IsCheckedIn: docs/cost.md and docs/cost.svg are what make cost renders
+// from the checked-in measurements (infra/cost/inputs), so the published figures are
+// the inputs' and a change of a price or an input comes with the documents.
+func TestGenerated_IsCheckedIn(t *testing.T) {
+	in := inputs(t)
+	md, err := cost.Markdown(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svg, err := cost.SVG(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{"docs/cost.md": md, "docs/cost.svg": svg} {
+		if readRepo(t, path) != want {
+			t.Errorf("%s is not what the inputs give: run make cost", path)
+		}
+	}
+	if !strings.Contains(md, cost.AuthorizeTable(in)) {
+		t.Error("docs/cost.md lacks the Authorize memory table")
+	}
+}
+
+// TestPrice_LineItems: the bill follows from the inputs by the list prices: the
+// requests of a flow through API Gateway and Lambda, the DynamoDB units of its calls
+// (a transaction's items twice), and fapi2's jti records.
+func TestPrice_LineItems(t *testing.T) {
+	in := inputs(t)
+	in.DynamoDB = cost.DynamoDB{
+		Steps: []cost.DynamoDBStep{
+			{Step: "push", Calls: []string{"GetItem client", "PutItem par"}},
+			{Step: "approve", Calls: []string{"TransactWriteItems par+code", "BatchGetItem login+login"}},
+		},
+		ItemBytes: map[string]int{"client": 5000, "par": 1500, "code": 300},
+	}
+	u, err := in.DynamoDBUnits()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// client 5000 B: 2 read units; 2 missing login counters: 1 each. par 1500 B: 2
+	// write units, twice in the transaction; code: 1, twice.
+	if u.Read != 4 || u.Write != 2+2*2+2*1 {
+		t.Errorf("units = %+v, want 4 read and 8 write", u)
+	}
+	bill, err := in.Price()
+	if err != nil {
+		t.Fatal(err)
+	}
+	items := map[string]cost.LineItem{}
+	for _, it := range bill.Items {
+		items[it.Name] = it
+	}
+	if got := items["API Gateway HTTP API requests"].Default; !near(got, 6) {
+		t.Errorf("API Gateway per million flows = %v, want 6 requests x $1.00 per million", got)
+	}
+	w := items["DynamoDB writes"]
+	if !near(w.Default, 8*0.625) || !near(w.FAPI, (8+cost.FAPIJWSPerFlow)*0.625) {
+		t.Errorf("DynamoDB writes = %v / %v, want 8 and 12 units at $0.625 per million", w.Default, w.FAPI)
+	}
+	in.DynamoDB.Steps[0].Calls = append(in.DynamoDB.Steps[0].Calls, "Scan client")
+	if _, err := in.Price(); err == nil {
+		t.Error("a call without a price was priced")
+	}
+}
+
+func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }

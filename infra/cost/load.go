@@ -14,6 +14,7 @@ const (
 	DynamoDBFile      = "dynamodb.json"      // infra/bench/flow TestDynamoDBCallsPerFlow -calls.out
 	Argon2AsmFile     = "argon2-asm.txt"     // BenchmarkPasswordCheck -cpu 1
 	Argon2GenericFile = "argon2-generic.txt" // the same with -tags purego
+	JWSFile           = "jws.txt"            // BenchmarkJWSVerify -cpu 1
 )
 
 // Load reads the measurements of dir.
@@ -43,6 +44,17 @@ func Load(dir string) (Inputs, error) {
 		if *into, err = PasswordCheckCPU(string(data)); err != nil {
 			return in, fmt.Errorf("cost inputs: %s: %w", name, err)
 		}
+	}
+	data, err := read(JWSFile)
+	if err != nil {
+		return in, err
+	}
+	for _, alg := range []string{"PS256", "ES256"} {
+		v, err := BenchCPU(string(data), "BenchmarkJWSVerify/"+alg)
+		if err != nil {
+			return in, fmt.Errorf("cost inputs: %s: %w", JWSFile, err)
+		}
+		in.JWSVerify = max(in.JWSVerify, v)
 	}
 	for _, s := range FlowSteps {
 		if _, ok := in.Emulator.Steps[s.Step]; !ok {

@@ -12,11 +12,17 @@ import (
 // PasswordCheckCPU is the median cpu-ms/op of BenchmarkPasswordCheck output (the
 // text go test -bench prints).
 func PasswordCheckCPU(benchOutput string) (float64, error) {
+	return BenchCPU(benchOutput, "BenchmarkPasswordCheck")
+}
+
+// BenchCPU is the median cpu-ms/op of the lines of benchmark name (or its
+// sub-benchmarks, name/...) in go test -bench output.
+func BenchCPU(benchOutput, name string) (float64, error) {
 	var v []float64
 	sc := bufio.NewScanner(strings.NewReader(benchOutput))
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
-		if len(f) == 0 || !strings.HasPrefix(f[0], "BenchmarkPasswordCheck") {
+		if len(f) == 0 || f[0] != name && !strings.HasPrefix(f[0], name+"/") && !strings.HasPrefix(f[0], name+"-") {
 			continue
 		}
 		for i := 1; i < len(f); i++ {
@@ -30,7 +36,7 @@ func PasswordCheckCPU(benchOutput string) (float64, error) {
 		}
 	}
 	if len(v) == 0 {
-		return 0, fmt.Errorf("no BenchmarkPasswordCheck cpu-ms/op in the benchmark output")
+		return 0, fmt.Errorf("no %s cpu-ms/op in the benchmark output", name)
 	}
 	slices.Sort(v)
 	return v[len(v)/2], nil
@@ -43,7 +49,10 @@ type Inputs struct {
 	// x/crypto/argon2's amd64 assembly (what the emulator's login ran) and with its
 	// generic Go code (-tags purego: what arm64 runs).
 	Argon2Asm, Argon2Generic float64
-	DynamoDB                 DynamoDB
+	// JWSVerify: one signature check of the FAPI profile (BenchmarkJWSVerify, the
+	// slower algorithm's median).
+	JWSVerify float64
+	DynamoDB  DynamoDB
 }
 
 // StepCPU is a step's CPU on Lambda's arm64: the emulator's, with the login's
