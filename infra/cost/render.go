@@ -137,6 +137,7 @@ func Markdown(in Inputs) (string, error) {
 		fmt.Sprintf("X-Ray records %.0f %% of requests (its default sampling rule at volume); the access log writes %d bytes a request.", XRaySampled*100, AccessLogBytesPerRequest),
 		"Warm functions: cold starts (init duration, one Secrets Manager read per key each) are rare at volume and left out; the signing keys and the cookie key are read once per instance.",
 		"Refreshes, userinfo, introspection and discovery are left out: a flow here is the authorization itself.",
+		"The approval's ConditionCheck on the user is billed like the transaction's writes (two write units per KB), as DynamoDB counts every item of a transaction; the login's BatchGetItem of the failure counters reads three keys, usually missing, one read unit each.",
 	} {
 		p("- %s\n", a)
 	}
