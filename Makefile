@@ -134,7 +134,7 @@ lint: ## Check formatting (gofmt), go vet, staticcheck, template.yaml (cfn-lint)
 	  if [ -n "$$unformatted" ]; then echo >&2 "gofmt needed:"; echo >&2 "$$unformatted"; exit 1; fi
 	go vet ./...
 	$(STATICCHECK) ./...
-	cfn-lint template.yaml
+	cfn-lint template.yaml infra/waf/web-acl.yaml
 	@for f in events/*.json; do python3 -m json.tool "$$f" >/dev/null || { echo >&2 "$$f: invalid JSON"; exit 1; }; done
 
 deploy: ## Build with sam and deploy the samconfig.toml environment ENV (default, dev, prod)
