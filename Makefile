@@ -134,7 +134,7 @@ lint: ## Check formatting (gofmt), go vet, staticcheck, template.yaml (cfn-lint)
 	  if [ -n "$$unformatted" ]; then echo >&2 "gofmt needed:"; echo >&2 "$$unformatted"; exit 1; fi
 	go vet ./...
 	$(STATICCHECK) ./...
-	cfn-lint template.yaml
+	cfn-lint template.yaml infra/waf/web-acl.yaml
 	@for f in events/*.json; do python3 -m json.tool "$$f" >/dev/null || { echo >&2 "$$f: invalid JSON"; exit 1; }; done
 
 deploy: ## Build with sam and deploy the samconfig.toml environment ENV (default, dev, prod)
@@ -195,3 +195,22 @@ RUN_LAMBDA_ENV := ADDR ISSUER SEED_FILE DYNAMODB_ENDPOINT AWS_ENDPOINT_URL LAMBD
 .PHONY: run-lambda
 run-lambda: ## Serve template.yaml's HTTP API on 127.0.0.1:3000 in front of the real bootstraps (sam local start-api without Docker)
 	$(strip $(foreach v,$(RUN_LAMBDA_ENV),$(if $($(v)),$(v)='$($(v))'))) GOOS= GOARCH= go run ./infra/apigw/cmd/run-lambda
+
+# ---- cost: the cost model (infra/cost, docs/cost.md) ----
+# cost-measure takes the measurements again (needs moto_server; about a minute): each
+# step's CPU, duration, log and response bytes in the Lambda emulator, the argon2id
+# check on one core with x/crypto's amd64 assembly and with its generic code (what
+# arm64 runs), the DynamoDB calls and item sizes of a flow, and the signature check
+# the FAPI profile adds. make cost renders docs/cost.md from them (fast; go test
+# ./infra/cost checks the checked-in documents are what the inputs give).
+COST_INPUTS := infra/cost/inputs
+.PHONY: cost-measure
+cost-measure: ## Measure what the cost model starts from into infra/cost/inputs (Lambda emulator, argon2id on one core, DynamoDB calls)
+	GOOS= GOARCH= go test -run='^$$' -bench=FlowCost -benchtime=40x ./infra/lambdaemu/stack -flowcost.out=$(CURDIR)/$(COST_INPUTS)/emulator.json
+	GOOS= GOARCH= go test -run='^$$' -bench=PasswordCheck -cpu 1 -count 5 ./infra/cost > $(COST_INPUTS)/argon2-asm.txt
+	GOOS= GOARCH= go test -tags purego -run='^$$' -bench=PasswordCheck -cpu 1 -count 5 ./infra/cost > $(COST_INPUTS)/argon2-generic.txt
+	GOOS= GOARCH= go test -count=1 -run='^TestDynamoDBCallsPerFlow$$' ./infra/bench/flow -calls.out=$(CURDIR)/$(COST_INPUTS)/dynamodb.json
+	GOOS= GOARCH= go test -run='^$$' -bench=JWSVerify -cpu 1 -count 5 ./infra/cost > $(COST_INPUTS)/jws.txt
+.PHONY: cost
+cost: ## Render docs/cost.md and docs/cost.svg (dollars per million authorizations, by line item) from infra/cost/inputs
+	GOOS= GOARCH= go run ./infra/cost/cmd/cost -inputs $(COST_INPUTS) -md docs/cost.md -svg docs/cost.svg

@@ -61,6 +61,7 @@ func (r *Runtime) next(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	r.mu.Lock()
+	inv.cpu = cpuTime(r.cmd.Process.Pid)
 	inv.given = time.Now()
 	deadline := inv.given.Add(r.fn.Timeout)
 	r.mu.Unlock()

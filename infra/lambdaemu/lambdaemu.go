@@ -198,6 +198,11 @@ type Stats struct {
 	// PeakRSS is the process's peak resident set size in bytes (VmHWM on Linux),
 	// as last read: at every result and at Close.
 	PeakRSS int64
+	// LastCPU is the CPU time (user and system, every thread) the process used during
+	// the last invocation, from the event handed over to the result: what Lambda's
+	// CPU share, proportional to the memory size, must deliver (cpu_linux.go). -1
+	// where it cannot be read (not Linux).
+	LastCPU time.Duration
 }
 
 // Runtime is a running function: the Runtime API server and the bootstrap process.
@@ -234,7 +239,8 @@ type invocation struct {
 	done  chan struct{} // closed when result or err is set, under Runtime.mu
 	res   []byte
 	err   error
-	given time.Time // when the runtime received it
+	given time.Time     // when the runtime received it
+	cpu   time.Duration // the process's CPU time then (cpuTime)
 }
 
 // Start serves the Runtime API on a free 127.0.0.1 port and starts the bootstrap.
@@ -485,6 +491,11 @@ func (r *Runtime) finish(inv *invocation, res []byte, err error) bool {
 	}
 	inv.res, inv.err = res, err
 	now := time.Now()
+	if c := cpuTime(r.cmd.Process.Pid); c >= 0 && inv.cpu >= 0 {
+		r.stats.LastCPU = c - inv.cpu
+	} else {
+		r.stats.LastCPU = -1
+	}
 	r.stats.Invocations++
 	r.stats.LastDuration = now.Sub(inv.given)
 	if r.stats.FirstResponse == 0 {

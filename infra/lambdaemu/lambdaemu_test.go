@@ -88,6 +88,13 @@ func testRuntime(mode string) {
 			panic("kaboom")
 		case "sleep":
 			time.Sleep(time.Hour)
+		case "spin": // {"spin_ms": n, "sleep_ms": m}: n ms of CPU, then m ms asleep
+			var work struct{ SpinMS, SleepMS int }
+			_ = json.Unmarshal(event, &work)
+			// Until the process has used that much CPU, however often it is descheduled.
+			for start := processCPU(); processCPU()-start < time.Duration(work.SpinMS)*time.Millisecond; {
+			}
+			time.Sleep(time.Duration(work.SleepMS) * time.Millisecond)
 		}
 		env := map[string]string{}
 		for _, kv := range os.Environ() {
@@ -386,4 +393,33 @@ func zombie(stat []byte) bool {
 	// pid (comm) state ...; comm may contain spaces, so look after the last ')'.
 	i := bytes.LastIndexByte(stat, ')')
 	return i >= 0 && i+2 < len(stat) && (stat[i+2] == 'Z' || stat[i+2] == 'X')
+}
+
+// TestStats_CountTheInvocationsCPU: LastCPU is the CPU time the function used in its
+// last invocation - the busy part, not the time it waited (what Lambda's CPU share
+// must deliver) - and Duration covers both.
+func TestStats_CountTheInvocationsCPU(t *testing.T) {
+	rt := start(t, "spin", nil)
+	var out echo
+	invokeJSON(t, rt, `{"SpinMS": 80, "SleepMS": 150}`, &out)
+	st := rt.Stats()
+	if st.LastCPU < 80*time.Millisecond || st.LastCPU > 140*time.Millisecond {
+		t.Errorf("LastCPU = %v after 80 ms of work and 150 ms asleep; want about 80 ms", st.LastCPU)
+	}
+	if st.LastDuration < 230*time.Millisecond {
+		t.Errorf("LastDuration = %v, want at least the 230 ms of work and sleep", st.LastDuration)
+	}
+	invokeJSON(t, rt, `{"SpinMS": 0, "SleepMS": 100}`, &out)
+	if st := rt.Stats(); st.LastCPU > 30*time.Millisecond {
+		t.Errorf("LastCPU = %v for an invocation that only slept; want close to 0 (the previous one's CPU not counted again)", st.LastCPU)
+	}
+}
+
+// processCPU is this process's user and system CPU time.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -46,11 +46,16 @@ func Start(endpoint Endpoint) {
 }
 
 // Function is what Start passes to lambda.Start: endpoint of the handler Lambda
-// builds from getenv, behind the adapter of API Gateway HTTP API (payload 2.0) events.
+// builds from getenv, behind the adapter of API Gateway HTTP API (payload 2.0) events
+// and the origin guard of ORIGIN_SECRET (origin.go).
 func Function(ctx context.Context, getenv func(string) string, endpoint Endpoint) (func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error), error) {
+	secret, err := originSecret(getenv)
+	if err != nil {
+		return nil, err
+	}
 	h, err := Lambda(ctx, getenv)
 	if err != nil {
 		return nil, err
 	}
-	return httpadapter.NewV2(endpoint(h)).ProxyWithContext, nil
+	return OriginGuard(secret, httpadapter.NewV2(endpoint(h)).ProxyWithContext), nil
 }

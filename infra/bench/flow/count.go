@@ -36,6 +36,7 @@ import (
 type Counter struct {
 	mu    sync.Mutex
 	calls []string
+	sizes map[string]int // largest item seen by kind since the last Take
 }
 
 // Middleware adds the counter to an SDK stack; pass it in dynamodb.Options.APIOptions.
@@ -49,8 +50,102 @@ func (c *Counter) Middleware(stack *middleware.Stack) error {
 			c.mu.Lock()
 			c.calls = append(c.calls, call)
 			c.mu.Unlock()
-			return next.HandleInitialize(ctx, in)
+			out, md, err := next.HandleInitialize(ctx, in)
+			c.noteSizes(in.Parameters, out.Result)
+			return out, md, err
 		}), middleware.After)
+}
+
+// noteSizes records the size of every item a call wrote (from its input) or read
+// (from its output), by kind: what DynamoDB bills its units on.
+func (c *Counter) noteSizes(params, result any) {
+	var items []map[string]types.AttributeValue
+	switch in := params.(type) {
+	case *dynamodb.PutItemInput:
+		items = append(items, in.Item)
+	case *dynamodb.TransactWriteItemsInput:
+		for _, it := range in.TransactItems {
+			if it.Put != nil {
+				items = append(items, it.Put.Item)
+			}
+		}
+	}
+	switch out := result.(type) {
+	case *dynamodb.GetItemOutput:
+		items = append(items, out.Item)
+	case *dynamodb.UpdateItemOutput:
+		items = append(items, out.Attributes)
+	case *dynamodb.BatchGetItemOutput:
+		for _, rs := range out.Responses {
+			items = append(items, rs...)
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, it := range items {
+		kind := itemKind(&dynamodb.PutItemInput{Item: it})
+		if kind == "" {
+			continue
+		}
+		if c.sizes == nil {
+			c.sizes = map[string]int{}
+		}
+		c.sizes[kind] = max(c.sizes[kind], ItemSize(it))
+	}
+}
+
+// TakeSizes returns the largest item of each kind seen since the last TakeSizes, and
+// forgets them.
+func (c *Counter) TakeSizes() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := c.sizes
+	c.sizes = nil
+	return out
+}
+
+// ItemSize is an item's size as DynamoDB counts it for capacity units: each
+// attribute's name in UTF-8 bytes plus its value (strings and binaries their length,
+// numbers about one byte per two digits plus one, booleans and nulls one byte, lists
+// and maps 3 bytes plus their elements and one byte each).
+func ItemSize(item map[string]types.AttributeValue) int {
+	n := 0
+	for name, v := range item {
+		n += len(name) + valueSize(v)
+	}
+	return n
+}
+
+func valueSize(v types.AttributeValue) int {
+	switch v := v.(type) {
+	case *types.AttributeValueMemberS:
+		return len(v.Value)
+	case *types.AttributeValueMemberN:
+		return len(strings.TrimLeft(v.Value, "-0"))/2 + 1
+	case *types.AttributeValueMemberB:
+		return len(v.Value)
+	case *types.AttributeValueMemberBOOL, *types.AttributeValueMemberNULL:
+		return 1
+	case *types.AttributeValueMemberSS:
+		n := 0
+		for _, s := range v.Value {
+			n += len(s)
+		}
+		return n
+	case *types.AttributeValueMemberL:
+		n := 3
+		for _, e := range v.Value {
+			n += 1 + valueSize(e)
+		}
+		return n
+	case *types.AttributeValueMemberM:
+		n := 3
+		for k, e := range v.Value {
+			n += 1 + len(k) + valueSize(e)
+		}
+		return n
+	}
+	return 0
 }
 
 // Take returns the calls counted since the last Take, in order, and forgets them.
@@ -80,6 +175,15 @@ func itemKind(params any) string {
 		return pk(in.Key)
 	case *dynamodb.DeleteItemInput:
 		return pk(in.Key)
+	case *dynamodb.BatchGetItemInput:
+		var kinds []string
+		for _, ka := range in.RequestItems {
+			for _, k := range ka.Keys {
+				kinds = append(kinds, pk(k))
+			}
+		}
+		sort.Strings(kinds)
+		return strings.Join(kinds, "+")
 	case *dynamodb.TransactWriteItemsInput:
 		var kinds []string
 		for _, it := range in.TransactItems {
@@ -110,6 +214,8 @@ type StepCalls struct {
 	// Minimum is the fewest calls the design allows, and MinimumCalls which they are.
 	Minimum      int
 	MinimumCalls string
+	// ItemBytes is the largest item of each kind the step wrote or read (ItemSize).
+	ItemBytes map[string]int
 }
 
 // Budgets are the DynamoDB call budgets of the steps of one flow: today's counts,
@@ -271,18 +377,21 @@ func CountDynamoDBCalls(ctx context.Context, endpoint string) ([]StepCalls, erro
 	defer srv.Close()
 
 	counter.Take() // table creation and seeding
+	counter.TakeSizes()
 	got := map[string][]string{}
+	sizes := map[string]map[string]int{}
 	err = Run(ctx, Config{
 		BaseURL: issuer, ClientID: ClientID, ClientSecret: ClientSecret, RedirectURI: RedirectURI,
 		Scope: Scope, Username: Username, Password: Password,
 		Transport: &http.Transport{DisableKeepAlives: true},
-	}, func(step string) { got[step] = counter.Take() })
+	}, func(step string) { got[step], sizes[step] = counter.Take(), counter.TakeSizes() })
 	if err != nil {
 		return nil, err
 	}
 	out := slices.Clone(Budgets)
 	for i := range out {
 		out[i].Calls = got[out[i].Step]
+		out[i].ItemBytes = sizes[out[i].Step]
 	}
 	return out, nil
 }

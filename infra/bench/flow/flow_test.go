@@ -1,11 +1,17 @@
 package flow_test
 
 import (
+	"encoding/json"
+	"flag"
+	"os"
 	"testing"
 
 	"github.com/pargate/pargate/infra/bench/flow"
+	"github.com/pargate/pargate/infra/cost"
 	"github.com/pargate/pargate/pkg/dynamo/dynamotest"
 )
+
+var callsOut = flag.String("calls.out", "", "TestDynamoDBCallsPerFlow writes the calls and item sizes of the flow (infra/cost.DynamoDB JSON) to this file")
 
 func TestMain(m *testing.M) { dynamotest.Main(m) }
 
@@ -33,5 +39,27 @@ func TestDynamoDBCallsPerFlow(t *testing.T) {
 	t.Logf("flow: %d calls (budget %d, design minimum %d)", total, budget, minimum)
 	if err := flow.Check(steps); err != nil {
 		t.Error(err)
+	}
+	if *callsOut != "" {
+		writeCalls(t, steps, *callsOut)
+	}
+}
+
+// writeCalls writes what the cost model (infra/cost, make cost) reads of the flow's
+// DynamoDB calls.
+func writeCalls(t *testing.T, steps []flow.StepCalls, path string) {
+	out := cost.DynamoDB{ItemBytes: map[string]int{}}
+	for _, s := range steps {
+		out.Steps = append(out.Steps, cost.DynamoDBStep{Step: s.Step, Calls: s.Calls})
+		for kind, n := range s.ItemBytes {
+			out.ItemBytes[kind] = max(out.ItemBytes[kind], n)
+		}
+	}
+	data, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

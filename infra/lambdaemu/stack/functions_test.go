@@ -312,7 +312,7 @@ func TestTemplate_GivesEachFunctionItsDeployedSettings(t *testing.T) {
 		if fn.Timeout != 10*time.Second || fn.Name == "" {
 			t.Errorf("%s: timeout %v, name %q", dir, fn.Timeout, fn.Name)
 		}
-		if want := map[string]int{"authorize": 512}[dir]; want == 0 && fn.MemoryMB != 256 || want != 0 && fn.MemoryMB != want {
+		if want := map[string]int{"authorize": 1024}[dir]; want == 0 && fn.MemoryMB != 256 || want != 0 && fn.MemoryMB != want {
 			t.Errorf("%s: memory %d MB", dir, fn.MemoryMB)
 		}
 	}

@@ -168,6 +168,9 @@ func (t *Template) eval(n *expr, depth int) (any, error) {
 		}
 		return out, nil
 	case "Ref":
+		if v, ok := t.pseudo[n.scalar]; ok {
+			return v, nil
+		}
 		if v, ok := pseudoParameters[n.scalar]; ok {
 			return v, nil
 		}

@@ -147,6 +147,17 @@ func TestTemplate_RulesRefuseWhatTheFunctionsRefuse(t *testing.T) {
 		{name: "the default profile allows all three", params: map[string]string{"SigningAlgorithm": "RS256", "ParExpiresIn": "600", "CodeLifetime": "600", "RequirePar": "true"}},
 		{name: "the default profile with EdDSA", params: map[string]string{"SigningAlgorithm": "EdDSA"}},
 		{name: "DomainName without CertificateArn", params: map[string]string{"DomainName": "auth.example.com"}, rules: []string{"DomainNeedsCertificate"}, deployOnly: true},
+		{name: "CloudFront with its origin secret", params: map[string]string{"CloudFront": "true", "OriginSecret": "0123456789abcdef0123456789abcdef"}},
+		{name: "CloudFront without an origin secret", params: map[string]string{"CloudFront": "true"}, rules: []string{"CloudFrontNeedsOriginSecret"}, deployOnly: true},
+		{name: "CloudFront with DomainName", params: map[string]string{"CloudFront": "true", "OriginSecret": "0123456789abcdef0123456789abcdef", "DomainName": "auth.example.com", "CertificateArn": "arn:aws:acm:us-east-1:1:certificate/x"},
+			rules: []string{"CloudFrontNeedsOriginSecret"}, deployOnly: true},
+		{name: "an origin secret without CloudFront", params: map[string]string{"OriginSecret": "0123456789abcdef0123456789abcdef"}, rules: []string{"OriginSecretOnlyWithCloudFront"}, deployOnly: true},
+		{name: "CloudFront outside us-east-1 without WebAclArn", params: map[string]string{"CloudFront": "true", "OriginSecret": "0123456789abcdef0123456789abcdef", "AWS::Region": "eu-west-1"},
+			rules: []string{"CloudFrontWebAclOutsideUsEast1"}, deployOnly: true},
+		{name: "CloudFront outside us-east-1 with WebAclArn", params: map[string]string{"CloudFront": "true", "OriginSecret": "0123456789abcdef0123456789abcdef", "AWS::Region": "eu-west-1",
+			"WebAclArn": "arn:aws:wafv2:us-east-1:1:global/webacl/x/y"}},
+		{name: "CloudFrontDomainName without its certificate", params: map[string]string{"CloudFront": "true", "OriginSecret": "0123456789abcdef0123456789abcdef", "CloudFrontDomainName": "auth.example.com"},
+			rules: []string{"CloudFrontDomainNeedsCertificate"}, deployOnly: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tmpl := withParameters(t, tc.params)
@@ -171,7 +182,8 @@ func TestTemplate_RulesRefuseWhatTheFunctionsRefuse(t *testing.T) {
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	want := []string{"DomainNeedsCertificate", "Fapi2CodeLifetime", "Fapi2ParExpiresIn", "Fapi2SigningAlgorithm"}
+	want := []string{"CloudFrontDomainNeedsCertificate", "CloudFrontNeedsOriginSecret", "CloudFrontWebAclOutsideUsEast1",
+		"DomainNeedsCertificate", "Fapi2CodeLifetime", "Fapi2ParExpiresIn", "Fapi2SigningAlgorithm", "OriginSecretOnlyWithCloudFront"}
 	for _, name := range want {
 		if !slices.Contains(names, name) {
 			t.Errorf("template.yaml has no rule %s (rules: %v)", name, names)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -33,6 +34,9 @@ type Template struct {
 	Conditions map[string]string
 	// Rules holds the template's Rules, by name.
 	Rules map[string]*Rule
+	// pseudo overrides pseudoParameters (WithParameters with "AWS::Region": a
+	// deployment in another Region).
+	pseudo map[string]string
 }
 
 // Rule is one of the template's Rules: its RuleCondition (empty: always) and its
@@ -274,15 +278,24 @@ func (t *Template) resolve(raw string) (string, bool) {
 }
 
 // WithParameters is the template as deployed with these parameter values instead of
-// the Defaults (sam deploy --parameter-overrides); a name that is no parameter is an
-// error.
+// the Defaults (sam deploy --parameter-overrides); a pseudo parameter such as
+// "AWS::Region" stands for a deployment elsewhere; any other name that is no parameter
+// is an error.
 func (t *Template) WithParameters(values map[string]string) (*Template, error) {
 	c := *t
 	c.Parameters = make(map[string]string, len(t.Parameters))
 	for k, v := range t.Parameters {
 		c.Parameters[k] = v
 	}
+	c.pseudo = maps.Clone(t.pseudo)
 	for k, v := range values {
+		if _, ok := pseudoParameters[k]; ok {
+			if c.pseudo == nil {
+				c.pseudo = map[string]string{}
+			}
+			c.pseudo[k] = v
+			continue
+		}
 		if _, ok := t.Parameters[k]; !ok {
 			return nil, fmt.Errorf("no parameter %s in template.yaml", k)
 		}

@@ -1,0 +1,43 @@
+package cost_test
+
+import (
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/pargate/pargate/pkg/oauth"
+)
+
+// processCPU is this process's user and system CPU time.
+func processCPU(tb testing.TB) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		tb.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkPasswordCheck is the login's argon2id check with the configured
+// parameters (oauth.HashPassword's), reporting the CPU it takes (cpu-ms/op, from
+// getrusage: the collector's work on the 19 MiB included), which on a shared machine
+// is steadier than the wall time. Run on one core (-cpu 1), once as the host builds
+// it and once with -tags purego: x/crypto/argon2 has assembly for amd64 only, so the
+// generic Go code is what Lambda's arm64 runs.
+//
+//	go test -run='^$' -bench=PasswordCheck -cpu 1 -count 5 ./infra/cost > infra/cost/inputs/argon2-asm.txt
+//	go test -tags purego -run='^$' -bench=PasswordCheck -cpu 1 -count 5 ./infra/cost > infra/cost/inputs/argon2-generic.txt
+func BenchmarkPasswordCheck(b *testing.B) {
+	hash, err := oauth.HashPassword("bench-password-correct-horse")
+	if err != nil {
+		b.Fatal(err)
+	}
+	start := processCPU(b)
+	n := 0
+	for b.Loop() {
+		n++
+		if ok, err := oauth.VerifyPassword(hash, "bench-password-correct-horse"); !ok || err != nil {
+			b.Fatal(ok, err)
+		}
+	}
+	b.ReportMetric(float64(processCPU(b)-start)/float64(time.Millisecond)/float64(n), "cpu-ms/op")
+}
