@@ -84,7 +84,7 @@ func Start(ctx context.Context, getenv func(string) string, opts ...Option) (*Se
 			return issuer
 		case "MTLS_BASE_URL":
 			// The TLS listener serves the mTLS endpoint aliases itself (tls.go).
-			if v := getenv(name); v != "" || tlsConf == nil {
+			if v := getenv(name); v != "" || tlsConf == nil || getenv("MTLS_DOMAIN_NAME") != "" {
 				return v
 			}
 			return issuer

@@ -43,7 +43,8 @@ type Config struct {
 	JWKSURIAllowLoopback bool
 
 	// MTLSBaseURL is the https origin that serves the endpoints with mutual TLS
-	// (MTLS_BASE_URL; RFC 8705 §5 mtls_endpoint_aliases): on AWS the API Gateway
+	// (MTLS_BASE_URL, or MTLS_DOMAIN_NAME for https://<name>, which is what
+	// template.yaml sets; RFC 8705 §5 mtls_endpoint_aliases): on AWS the API Gateway
 	// custom domain with a truststore, locally the TLS listener. Unset, the server
 	// publishes no mTLS metadata (mtls.go).
 	MTLSBaseURL string
@@ -142,7 +143,7 @@ func FromEnv(getenv func(string) string, required ...string) (Config, error) {
 	} else {
 		c.JWKSURIAllowLoopback = allow
 	}
-	if base, err := mtlsBaseURL(get("MTLS_BASE_URL", "")); err != nil {
+	if base, err := mtlsBaseURL(get("MTLS_BASE_URL", ""), get("MTLS_DOMAIN_NAME", "")); err != nil {
 		errs = append(errs, err)
 	} else {
 		c.MTLSBaseURL = base

@@ -3,13 +3,23 @@ package config
 import (
 	"fmt"
 	"net/url"
+	"strings"
 )
 
 // mtlsBaseURL checks MTLS_BASE_URL: an https origin (scheme and host, no path, query
 // or fragment), because mutual TLS needs TLS and the endpoint aliases are the
-// endpoints' paths under it (RFC 8705 §5).
-func mtlsBaseURL(raw string) (string, error) {
-	if raw == "" {
+// endpoints' paths under it (RFC 8705 §5). MTLS_DOMAIN_NAME is the same as
+// https://<name>; template.yaml sets it from the MtlsDomainName parameter.
+func mtlsBaseURL(raw, domain string) (string, error) {
+	switch {
+	case raw != "" && domain != "":
+		return "", fmt.Errorf("MTLS_BASE_URL and MTLS_DOMAIN_NAME name the same thing: set one")
+	case domain != "":
+		if strings.ContainsAny(domain, "/:@?#") {
+			return "", fmt.Errorf("MTLS_DOMAIN_NAME=%q: want a host name such as mtls.auth.example.com", domain)
+		}
+		raw = "https://" + domain
+	case raw == "":
 		return "", nil
 	}
 	u, err := url.Parse(raw)
