@@ -15,7 +15,7 @@ import (
 // against the domain's truststore before the function runs, and refused the
 // handshake otherwise, so every certificate found here counts as CA-validated for
 // tls_client_auth; a self-signed certificate reaches the function only if it was
-// added to the truststore (docs/design.md decision 16). A request through the
+// added to the truststore (docs/design.md decision 18). A request through the
 // default endpoint or a domain without mutual TLS carries none.
 type APIGatewayCertificates struct{}
 

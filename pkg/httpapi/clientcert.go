@@ -15,7 +15,7 @@ import (
 // terminated TLS. The local server fills it from the TLS connection, validating the
 // chain against MTLS_CA_FILE; on Lambda pkg/awsapp reads the certificate API
 // Gateway put in requestContext.authentication.clientCert, which API Gateway has
-// validated against its truststore (docs/design.md decision 16).
+// validated against its truststore (docs/design.md decision 18).
 type ClientCertificates interface {
 	// ClientCertificate returns the request's certificate, nil (and no error) when
 	// it presented none; an error when one was presented but cannot be read.

@@ -165,29 +165,30 @@ func TestMTLS_ClientAuth_RFC8705(t *testing.T) {
 		// A client that authenticated gets past client authentication: /token then
 		// fails on the code (invalid_grant), the others succeed.
 		passed := func(r response) bool { return r.Status < 300 || r.JSON["error"] == "invalid_grant" }
-		t.Run(path+" §2.1 tls_client_auth with a CA-validated matching certificate authenticates", func(t *testing.T) {
+		name := strings.TrimPrefix(path, "/") + " "
+		t.Run(name+"§2.1 tls_client_auth with a CA-validated matching certificate authenticates", func(t *testing.T) {
 			if r := call(path, tlsID, "ca", body); !passed(r) {
 				t.Fatalf("%d %s", r.Status, r.Body)
 			}
 		})
-		t.Run(path+" §2.2 self_signed_tls_client_auth with the registered key authenticates", func(t *testing.T) {
+		t.Run(name+"§2.2 self_signed_tls_client_auth with the registered key authenticates", func(t *testing.T) {
 			if r := call(path, selfID, "self", body); !passed(r) {
 				t.Fatalf("%d %s", r.Status, r.Body)
 			}
 		})
-		for name, tc := range map[string]struct{ id, cert string }{
+		for desc, tc := range map[string]struct{ id, cert string }{
 			"§2 tls_client_auth without a certificate":                 {tlsID, ""},
 			"§2.1 tls_client_auth with a certificate not CA-validated": {tlsID, "self"},
 			"§2.2 self_signed_tls_client_auth with another key":        {selfID, "other"},
 		} {
-			t.Run(path+" "+name+" is 401 invalid_client", func(t *testing.T) {
+			t.Run(name+desc+" is 401 invalid_client", func(t *testing.T) {
 				r := call(path, tc.id, tc.cert, body)
 				if r.Status != 401 || r.JSON["error"] != "invalid_client" || r.Header.Get("WWW-Authenticate") == "" {
 					t.Fatalf("%d %v %v", r.Status, r.Header, r.Body)
 				}
 			})
 		}
-		t.Run(path+" an unreadable certificate is invalid_request", func(t *testing.T) {
+		t.Run(name+"an unreadable certificate is invalid_request", func(t *testing.T) {
 			r := call(path, tlsID, "broken", body)
 			if r.Status != 400 || r.JSON["error"] != "invalid_request" || strings.Contains(r.Body, "unreadable") {
 				t.Fatalf("%d %s", r.Status, r.Body)

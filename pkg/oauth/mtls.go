@@ -28,7 +28,7 @@ type ClientCertificate struct {
 	// trusted for tls_client_auth (MTLS_CA_FILE locally; the API Gateway truststore,
 	// which validates every certificate it lets through, on AWS). A certificate that
 	// is not is good only for self_signed_tls_client_auth and for binding tokens
-	// (docs/design.md decision 16).
+	// (docs/design.md decision 18).
 	CAValidated bool
 }
 
