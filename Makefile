@@ -32,7 +32,8 @@ STATICCHECK ?= go run $(STATICCHECK_MODULE)
 # starts), KEYS_FILE (signing keys; default .local/keys-$KEY_ALG.json), KEY_ALG,
 # LOCAL_STATE_DIR (.local: the kept key and seed password hashes; - for none).
 # `make run STORE=dynamodb` and `STORE=dynamodb make run` both work.
-LOCAL_ENV := ADDR ISSUER SEED_FILE STORE DYNAMODB_ENDPOINT KEYS_FILE KEY_ALG LOCAL_STATE_DIR
+LOCAL_ENV := ADDR ISSUER SEED_FILE STORE DYNAMODB_ENDPOINT KEYS_FILE KEY_ALG LOCAL_STATE_DIR \
+	TLS TLS_DIR TLS_CERT_FILE TLS_KEY_FILE MTLS_CA_FILE MTLS_BASE_URL ALLOW_HTTP_ISSUER
 
 .PHONY: help run invoke test bench fuzz build lint deploy clean print-staticcheck-module sam-local-setup sam-local-stop FORCE
 

@@ -305,7 +305,7 @@ func TestPrivateKeyJWTRequestObjectEndToEnd(t *testing.T) {
 // profile's default key algorithm, no KEY_ALG set) verified by go-oidc, and the authorization response a 303 with iss.
 func TestFAPI2ProfileEndToEnd(t *testing.T) {
 	jar, fapi := newSigningClient(t, jarClientID), newSigningClient(t, fapiClientID)
-	l := startSigning(t, map[string]string{"PROFILE": "fapi2"}, jar, fapi)
+	l := startSigning(t, map[string]string{"PROFILE": "fapi2", "ALLOW_HTTP_ISSUER": "true"}, jar, fapi)
 	if !l.meta.RequirePAR {
 		t.Error("fapi2: discovery does not publish require_pushed_authorization_requests: true")
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"html/template"
@@ -25,6 +26,9 @@ type Server struct {
 	Addr   string
 	Issuer string
 	Seed   *seed.File
+	// CAFile is the local CA certificate a client trusts with TLS=true (tls.go);
+	// empty over plain http or with a brought certificate.
+	CAFile string
 	http   *http.Server
 	close  []func()
 }
@@ -63,9 +67,26 @@ func Start(ctx context.Context, getenv func(string) string, opts ...Option) (*Se
 		return nil, fmt.Errorf("listen: %w", err)
 	}
 	addr = ln.Addr().String()
-	issuer := env("ISSUER", "http://"+addr)
+	host, _, _ := net.SplitHostPort(addr)
+	tlsConf, err := localTLS(getenv, host) // tls.go
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	scheme := "http"
+	if tlsConf != nil {
+		scheme = "https"
+	}
+	issuer := env("ISSUER", scheme+"://"+addr)
 	cfg, err := config.FromEnv(func(name string) string {
-		if name == "ISSUER" {
+		switch name {
+		case "ISSUER":
+			return issuer
+		case "MTLS_BASE_URL":
+			// The TLS listener serves the mTLS endpoint aliases itself (tls.go).
+			if v := getenv(name); v != "" || tlsConf == nil || getenv("MTLS_DOMAIN_NAME") != "" {
+				return v
+			}
 			return issuer
 		}
 		return getenv(name)
@@ -74,7 +95,14 @@ func Start(ctx context.Context, getenv func(string) string, opts ...Option) (*Se
 		ln.Close()
 		return nil, err
 	}
+	if err := checkLocalIssuer(cfg, getenv); err != nil {
+		ln.Close()
+		return nil, err
+	}
 	s := &Server{Addr: addr, Issuer: issuer}
+	if tlsConf != nil {
+		s.CAFile = tlsConf.caFile
+	}
 	fail := func(err error) (*Server, error) {
 		ln.Close()
 		s.Close()
@@ -129,6 +157,9 @@ func Start(ctx context.Context, getenv func(string) string, opts ...Option) (*Se
 		CookieKey: func(context.Context) ([32]byte, error) { return cookieKey, nil },
 		Logger:    log,
 	}
+	if tlsConf != nil {
+		parts.ClientCertificates = tlsConf.certs
+	}
 	for _, o := range opts {
 		o(&parts)
 	}
@@ -136,12 +167,16 @@ func Start(ctx context.Context, getenv func(string) string, opts ...Option) (*Se
 	mux := http.NewServeMux()
 	mux.Handle("/", h.Routes())
 	_, redirect := demoClient(s.Seed, issuer)
-	mux.HandleFunc("/callback", callbackPage(issuer, redirect))
+	mux.HandleFunc("/callback", callbackPage(curlCommand(s.CAFile), issuer, redirect))
 	readTimeout, idleTimeout, err := serverTimeouts(getenv)
 	if err != nil {
 		return fail(err)
 	}
 	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: readTimeout, IdleTimeout: idleTimeout}
+	if tlsConf != nil {
+		s.http.TLSConfig = tlsConf.config
+		ln = tls.NewListener(ln, tlsConf.config)
+	}
 	go func() {
 		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			slog.Error("serve", "cause", err.Error())
@@ -177,7 +212,7 @@ var callbackTemplate = template.Must(template.New("cb").Parse(`<!doctype html>
 <p>state: <code>{{.State}}</code> · iss: <code>{{.Iss}}</code></p>
 </body></html>`))
 
-func callbackPage(issuer, redirect string) http.HandlerFunc {
+func callbackPage(curl, issuer, redirect string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -186,7 +221,21 @@ func callbackPage(issuer, redirect string) http.HandlerFunc {
 		_ = callbackTemplate.Execute(w, map[string]string{
 			"Code": q.Get("code"), "State": q.Get("state"), "Iss": q.Get("iss"),
 			"Error": q.Get("error"), "Description": q.Get("error_description"),
-			"Curl": strings.TrimSpace(tokenCurl(issuer, redirect, q.Get("code"))),
+			"Curl": strings.TrimSpace(tokenCurl(curl, issuer, redirect, q.Get("code"))),
 		})
 	}
+}
+
+// checkLocalIssuer: FAPI 2.0 requires TLS (Security Profile §5.2.1), so under
+// PROFILE=fapi2 the local server refuses a plain-http issuer unless
+// ALLOW_HTTP_ISSUER=true says a test means it.
+func checkLocalIssuer(cfg config.Config, getenv func(string) string) error {
+	allow := getenv("ALLOW_HTTP_ISSUER")
+	if allow != "" && allow != "true" && allow != "false" {
+		return fmt.Errorf("ALLOW_HTTP_ISSUER=%q: want true or false", allow)
+	}
+	if cfg.FAPI2 && strings.HasPrefix(cfg.Issuer, "http://") && allow != "true" {
+		return fmt.Errorf("PROFILE=fapi2 needs an https issuer: run with TLS=true (HTTPS with a local CA), or set ALLOW_HTTP_ISSUER=true to accept %s", cfg.Issuer)
+	}
+	return nil
 }

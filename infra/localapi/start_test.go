@@ -37,7 +37,7 @@ func TestStartReportsItsErrors(t *testing.T) {
 // key's kid.
 func TestStart_FAPI2_5_4_1_SigningKeys(t *testing.T) {
 	dir := t.TempDir()
-	env := map[string]string{"SEED_FILE": "../seed.json", "ADDR": "127.0.0.1:0", "LOCAL_STATE_DIR": dir, "PROFILE": "fapi2"}
+	env := map[string]string{"SEED_FILE": "../seed.json", "ADDR": "127.0.0.1:0", "LOCAL_STATE_DIR": dir, "PROFILE": "fapi2", "ALLOW_HTTP_ISSUER": "true"}
 	getenv := func(n string) string { return env[n] }
 	srv, err := Start(t.Context(), getenv)
 	if err != nil {

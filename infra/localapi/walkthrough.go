@@ -30,12 +30,24 @@ func demoClient(f *seed.File, issuer string) (*seed.Client, string) {
 	return nil, ""
 }
 
-func tokenCurl(issuer, redirect, code string) string {
-	return fmt.Sprintf("curl -s -u \"$CLIENT\" -d grant_type=authorization_code -d code=%s \\\n  -d redirect_uri=%s -d code_verifier=%s \\\n  %s/token", code, redirect, demoVerifier, issuer)
+func tokenCurl(curl, issuer, redirect, code string) string {
+	return fmt.Sprintf("%s -u \"$CLIENT\" -d grant_type=authorization_code -d code=%s \\\n  -d redirect_uri=%s -d code_verifier=%s \\\n  %s/token", curl, code, redirect, demoVerifier, issuer)
+}
+
+// curlCommand is curl as the walk-through runs it: trusting the local CA under TLS=true.
+func curlCommand(caFile string) string {
+	if caFile == "" {
+		return "curl -s"
+	}
+	return fmt.Sprintf("curl -s --cacert '%s'", caFile)
 }
 
 func printWalkthrough(w io.Writer, s *Server) {
 	fmt.Fprintf(w, "pargate local API listening on %s (issuer %s)\n", s.Addr, s.Issuer)
+	curl := curlCommand(s.CAFile)
+	if s.CAFile != "" {
+		fmt.Fprintf(w, "HTTPS with the local CA %s: clients trust it (curl --cacert, NODE_EXTRA_CA_CERTS, SSL_CERT_FILE)\n", s.CAFile)
+	}
 	fmt.Fprintf(w, "discovery: %s/.well-known/openid-configuration\n\n", s.Issuer)
 	c, redirect := demoClient(s.Seed, s.Issuer)
 	if c == nil {
@@ -52,7 +64,7 @@ func printWalkthrough(w io.Writer, s *Server) {
 
 1. Push the authorization request (RFC 9126); note the request_uri in the answer:
 
-  curl -s -u "$CLIENT" -d response_type=code -d redirect_uri=%[3]s \
+  %[8]s -u "$CLIENT" -d response_type=code -d redirect_uri=%[3]s \
     -d 'scope=openid profile email' -d state=demo-state -d nonce=demo-nonce \
     -d code_challenge=%[4]s -d code_challenge_method=S256 \
     %[5]s/par
@@ -63,9 +75,9 @@ func printWalkthrough(w io.Writer, s *Server) {
 
 3. The browser lands on %[3]s with the code; exchange it within 60 seconds:
 
-  curl -s -u "$CLIENT" -d grant_type=authorization_code -d code=<code> \
+  %[8]s -u "$CLIENT" -d grant_type=authorization_code -d code=<code> \
     -d redirect_uri=%[3]s -d code_verifier=%[7]s \
     %[5]s/token
 
-`, c.ID, c.Secret, redirect, demoChallenge, s.Issuer, user, demoVerifier)
+`, c.ID, c.Secret, redirect, demoChallenge, s.Issuer, user, demoVerifier, curl)
 }

@@ -142,6 +142,24 @@ func TestClientCreate_PublicClientGetsNoSecret(t *testing.T) {
 	}
 }
 
+// TestClientCreate_TLSClientAuthKeepsTheRFC8705Metadata: a tls_client_auth client
+// gets no secret, and its expected certificate subject and token binding are stored.
+func TestClientCreate_TLSClientAuthKeepsTheRFC8705Metadata(t *testing.T) {
+	h := newHarness(t)
+	r := h.run("", "client", "create", "--file", writeFile(t, "tls.json",
+		`{"client_id":"bank-tpp","token_endpoint_auth_method":"tls_client_auth","tls_client_auth_subject_dn":"CN=tpp,O=Example",`+
+			`"tls_client_certificate_bound_access_tokens":true,"redirect_uris":["https://tpp.example/cb"]}`))
+	var out created
+	r.ok(t, &out)
+	if out.Secret != "" {
+		t.Errorf("a tls_client_auth client got a secret:\n%s", r.stdout)
+	}
+	stored := h.storedClient(t, "bank-tpp")
+	if stored.TLSClientAuthSubjectDN != "CN=tpp,O=Example" || !stored.TLSClientCertificateBoundAccessTokens || len(stored.SecretHash) != 0 {
+		t.Errorf("stored %+v", stored)
+	}
+}
+
 func TestClientCreate_FromStdin(t *testing.T) {
 	h := newHarness(t)
 	var out created
@@ -161,8 +179,12 @@ func TestClientCreate_InvalidMetadataIsRefusedWithTheSeedMessage(t *testing.T) {
 		{"no redirect_uris", `{"client_id":"x"}`, "redirect_uris is required"},
 		{"http redirect off loopback", `{"client_id":"x","redirect_uris":["http://a.example/cb"]}`, "http is allowed only on loopback"},
 		{"fragment", `{"client_id":"x","redirect_uris":["https://a.example/cb#f"]}`, "must not have a fragment"},
-		{"unknown method", `{"client_id":"x","token_endpoint_auth_method":"tls_client_auth","redirect_uris":["https://a.example/cb"]}`,
-			`token_endpoint_auth_method "tls_client_auth" is not supported`},
+		{"unknown method", `{"client_id":"x","token_endpoint_auth_method":"client_secret_jwt","redirect_uris":["https://a.example/cb"]}`,
+			`token_endpoint_auth_method "client_secret_jwt" is not supported`},
+		{"RFC 8705 tls_client_auth without a subject", `{"client_id":"x","token_endpoint_auth_method":"tls_client_auth","redirect_uris":["https://a.example/cb"]}`,
+			"tls_client_auth needs exactly one of"},
+		{"RFC 8705 a subject on a client_secret_basic client", `{"client_id":"x","tls_client_auth_san_dns":"a.example","redirect_uris":["https://a.example/cb"]}`,
+			"tls_client_auth_san_dns is only for tls_client_auth clients"},
 		{"private_key_jwt without keys", `{"client_id":"x","token_endpoint_auth_method":"private_key_jwt","redirect_uris":["https://a.example/cb"]}`,
 			"private_key_jwt needs jwks or jwks_uri"},
 		{"lifetime out of range", `{"client_id":"x","redirect_uris":["https://a.example/cb"],"pushed_request_lifetime":601}`,

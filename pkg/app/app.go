@@ -43,6 +43,10 @@ type Parts struct {
 	// RequestIDs returns the platform's ids of a request (httpapi.Options.RequestIDs);
 	// nil outside Lambda.
 	RequestIDs func(r *http.Request) (id, invocation string)
+	// ClientCertificates reads requests' TLS client certificates (RFC 8705;
+	// httpapi.Options.ClientCertificates): the TLS connection's locally, API
+	// Gateway's request context on Lambda. Nil: requests carry none.
+	ClientCertificates httpapi.ClientCertificates
 }
 
 // The signer publishes its own keys: discovery asks it directly.
@@ -79,15 +83,17 @@ func NewHandler(cfg config.Config, p Parts) *httpapi.Handler {
 		m = metrics.New(out, cfg.ServiceName)
 	}
 	return httpapi.New(httpapi.Options{
-		Service:         svc,
-		Keys:            p.Signer,
-		CookieKey:       p.CookieKey,
-		CookieKeys:      p.CookieKeys,
-		ScopesSupported: ScopesSupported,
-		Logger:          p.Logger,
-		Metrics:         m,
-		RequestIDs:      p.RequestIDs,
-		RequestDeadline: StoreCallTimeout,
+		Service:            svc,
+		Keys:               p.Signer,
+		CookieKey:          p.CookieKey,
+		CookieKeys:         p.CookieKeys,
+		ScopesSupported:    ScopesSupported,
+		Logger:             p.Logger,
+		Metrics:            m,
+		RequestIDs:         p.RequestIDs,
+		RequestDeadline:    StoreCallTimeout,
+		ClientCertificates: p.ClientCertificates,
+		MTLSBaseURL:        cfg.MTLSBaseURL,
 	})
 }
 

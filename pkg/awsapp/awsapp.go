@@ -47,6 +47,9 @@ func Lambda(ctx context.Context, getenv func(string) string) (*httpapi.Handler, 
 		CookieKeys: app.Cached(func(ctx context.Context) ([]httpapi.CookieKey, error) { return cookieKeys(ctx, sm, cfg.CookieSecretID) }),
 		Logger:     log,
 		RequestIDs: RequestIDs,
+		// API Gateway's mTLS custom domain hands the certificate over in the request
+		// context (clientcert.go).
+		ClientCertificates: APIGatewayCertificates{},
 	}
 	if cfg.DPoPNonce {
 		// The nonce key has a secret of its own (never the cookie secret), shared by

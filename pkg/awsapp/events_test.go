@@ -22,6 +22,7 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/pargate/pargate/pkg/app"
+	"github.com/pargate/pargate/pkg/awsapp"
 	"github.com/pargate/pargate/pkg/config"
 	"github.com/pargate/pargate/pkg/httpapi"
 	"github.com/pargate/pargate/pkg/httpapi/httpapitest"
@@ -64,6 +65,8 @@ func newFunctions(t *testing.T) *functions {
 		Signer:    keys.NewSigner(keys.Static(set)),
 		CookieKey: func(context.Context) ([32]byte, error) { return [32]byte{7}, nil },
 		Logger:    app.Logger(cfg.LogLevel),
+		// As awsapp.Lambda wires it.
+		ClientCertificates: awsapp.APIGatewayCertificates{},
 	})
 	return &functions{par: h.PAR(), authorize: h.Authorize(), token: h.Token(), discovery: h.Discovery(), seed: f}
 }

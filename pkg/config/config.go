@@ -50,6 +50,13 @@ type Config struct {
 	// JWKSURIAllowLoopback lets jwks_uri fetches connect to loopback key servers
 	// (JWKS_URI_ALLOW_LOOPBACK=true), for local runs only: refused in Lambda (jwks.go).
 	JWKSURIAllowLoopback bool
+
+	// MTLSBaseURL is the https origin that serves the endpoints with mutual TLS
+	// (MTLS_BASE_URL, or MTLS_DOMAIN_NAME for https://<name>, which is what
+	// template.yaml sets; RFC 8705 §5 mtls_endpoint_aliases): on AWS the API Gateway
+	// custom domain with a truststore, locally the TLS listener. Unset, the server
+	// publishes no mTLS metadata (mtls.go).
+	MTLSBaseURL string
 }
 
 // Security profiles (docs/design.md decision 9): the default follows RFC 9126 and OAuth
@@ -149,6 +156,11 @@ func FromEnv(getenv func(string) string, required ...string) (Config, error) {
 		errs = append(errs, err)
 	} else {
 		c.JWKSURIAllowLoopback = allow
+	}
+	if base, err := mtlsBaseURL(get("MTLS_BASE_URL", ""), get("MTLS_DOMAIN_NAME", "")); err != nil {
+		errs = append(errs, err)
+	} else {
+		c.MTLSBaseURL = base
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(get("LOG_LEVEL", "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL: %w", err))

@@ -140,3 +140,37 @@ func TestKeyAlgorithms_AreThoseKeysGenerates(t *testing.T) {
 		t.Errorf("fapi %v / %v; defaults %s %s / %s %s", fapi, keys.FAPIAlgorithms(), DefaultKeyAlgorithm, FAPI2KeyAlgorithm, keys.DefaultAlgorithm, keys.FAPIDefaultAlgorithm)
 	}
 }
+
+// TestFromEnv_MTLSBaseURL: MTLS_BASE_URL (RFC 8705 §5 mtls_endpoint_aliases) is an
+// https origin or nothing.
+func TestFromEnv_MTLSBaseURL(t *testing.T) {
+	for raw, want := range map[string]string{"": "", "https://mtls.auth.example.com": "https://mtls.auth.example.com",
+		"https://mtls.auth.example.com/": "https://mtls.auth.example.com", "https://127.0.0.1:8443": "https://127.0.0.1:8443"} {
+		c, err := FromEnv(func(n string) string {
+			return map[string]string{"ISSUER": "https://auth.example.com", "MTLS_BASE_URL": raw}[n]
+		})
+		if err != nil || c.MTLSBaseURL != want {
+			t.Errorf("MTLS_BASE_URL=%q: %q, %v; want %q", raw, c.MTLSBaseURL, err, want)
+		}
+	}
+	c, err := FromEnv(func(n string) string {
+		return map[string]string{"ISSUER": "https://auth.example.com", "MTLS_DOMAIN_NAME": "mtls.auth.example.com"}[n]
+	})
+	if err != nil || c.MTLSBaseURL != "https://mtls.auth.example.com" {
+		t.Errorf("MTLS_DOMAIN_NAME: %q, %v", c.MTLSBaseURL, err)
+	}
+	for _, env := range []map[string]string{{"MTLS_DOMAIN_NAME": "mtls.auth.example.com", "MTLS_BASE_URL": "https://mtls.auth.example.com"},
+		{"MTLS_DOMAIN_NAME": "https://mtls.auth.example.com"}} {
+		env["ISSUER"] = "https://auth.example.com"
+		if _, err := FromEnv(func(n string) string { return env[n] }); err == nil {
+			t.Errorf("%v accepted", env)
+		}
+	}
+	for _, raw := range []string{"http://mtls.auth.example.com", "https://mtls.auth.example.com/base", "https://mtls.auth.example.com?x=1", "mtls.auth.example.com", "https://u@mtls.auth.example.com"} {
+		if _, err := FromEnv(func(n string) string {
+			return map[string]string{"ISSUER": "https://auth.example.com", "MTLS_BASE_URL": raw}[n]
+		}); err == nil {
+			t.Errorf("MTLS_BASE_URL=%q accepted", raw)
+		}
+	}
+}

@@ -114,6 +114,7 @@ type refreshItem struct {
 	ClientID  string   `dynamodbav:"client_id"`
 	Scopes    []string `dynamodbav:"scope,omitempty"`
 	DPoPJKT   string   `dynamodbav:"dpop_jkt,omitempty"`
+	X5TS256   string   `dynamodbav:"x5t_s256,omitempty"`
 	IssuedAt  int64    `dynamodbav:"issued_at"`
 	ExpiresAt int64    `dynamodbav:"expires_at"`
 	UsedAt    *int64   `dynamodbav:"used_at,omitempty"`
@@ -142,7 +143,14 @@ type clientItem struct {
 	DPoPBoundAccessTokens       bool     `dynamodbav:"dpop_bound_access_tokens"`
 	TokenIntrospectionAllowed   bool     `dynamodbav:"token_introspection_allowed"`
 	AuthorizationDetailsTypes   []string `dynamodbav:"authorization_details_types,omitempty"`
-	Disabled                    bool     `dynamodbav:"disabled"`
+	// RFC 8705 client metadata.
+	TLSClientAuthSubjectDN                string `dynamodbav:"tls_client_auth_subject_dn,omitempty"`
+	TLSClientAuthSANDNS                   string `dynamodbav:"tls_client_auth_san_dns,omitempty"`
+	TLSClientAuthSANURI                   string `dynamodbav:"tls_client_auth_san_uri,omitempty"`
+	TLSClientAuthSANIP                    string `dynamodbav:"tls_client_auth_san_ip,omitempty"`
+	TLSClientAuthSANEmail                 string `dynamodbav:"tls_client_auth_san_email,omitempty"`
+	TLSClientCertificateBoundAccessTokens bool   `dynamodbav:"tls_client_certificate_bound_access_tokens,omitempty"`
+	Disabled                              bool   `dynamodbav:"disabled"`
 }
 
 // replayItem records a one-time identifier (UseOnce) until expires_at.
@@ -360,6 +368,7 @@ func toRefreshItem(rt *oauth.RefreshToken) refreshItem {
 		ClientID:  rt.ClientID,
 		Scopes:    nilIfEmpty(rt.Scopes),
 		DPoPJKT:   rt.DPoPJKT,
+		X5TS256:   rt.X5TS256,
 		IssuedAt:  millis(rt.IssuedAt),
 		ExpiresAt: millis(rt.ExpiresAt),
 		UsedAt:    millisPtr(rt.UsedAt),
@@ -374,6 +383,7 @@ func (it *refreshItem) refreshToken() *oauth.RefreshToken {
 		ClientID:  it.ClientID,
 		Scopes:    it.Scopes,
 		DPoPJKT:   it.DPoPJKT,
+		X5TS256:   it.X5TS256,
 		IssuedAt:  fromMillis(it.IssuedAt),
 		ExpiresAt: fromMillis(it.ExpiresAt),
 		UsedAt:    fromMillisPtr(it.UsedAt),
@@ -382,51 +392,63 @@ func (it *refreshItem) refreshToken() *oauth.RefreshToken {
 
 func toClientItem(c *oauth.Client) clientItem {
 	return clientItem{
-		PK:                                 PrefixClient + c.ID,
-		ID:                                 c.ID,
-		Name:                               c.Name,
-		SecretHash:                         nilIfEmpty(c.SecretHash),
-		RedirectURIs:                       nilIfEmpty(c.RedirectURIs),
-		TokenEndpointAuthMethod:            c.TokenEndpointAuthMethod,
-		GrantTypes:                         nilIfEmpty(c.GrantTypes),
-		ResponseTypes:                      nilIfEmpty(c.ResponseTypes),
-		Scope:                              c.Scope,
-		RequirePushedAuthorizationRequests: c.RequirePushedAuthorizationRequests,
-		PushedRequestLifetime:              c.PushedRequestLifetime,
-		JWKS:                               string(c.JWKS),
-		JWKSURI:                            c.JWKSURI,
-		TokenEndpointAuthSigningAlg:        c.TokenEndpointAuthSigningAlg,
-		RequestObjectSigningAlg:            c.RequestObjectSigningAlg,
-		RequireSignedRequestObject:         c.RequireSignedRequestObject,
-		PushedRedirectURIPrefixes:          nilIfEmpty(c.PushedRedirectURIPrefixes),
-		DPoPBoundAccessTokens:              c.DPoPBoundAccessTokens,
-		TokenIntrospectionAllowed:          c.TokenIntrospectionAllowed,
-		AuthorizationDetailsTypes:          nilIfEmpty(c.AuthorizationDetailsTypes),
-		Disabled:                           c.Disabled,
+		PK:                                    PrefixClient + c.ID,
+		ID:                                    c.ID,
+		Name:                                  c.Name,
+		SecretHash:                            nilIfEmpty(c.SecretHash),
+		RedirectURIs:                          nilIfEmpty(c.RedirectURIs),
+		TokenEndpointAuthMethod:               c.TokenEndpointAuthMethod,
+		GrantTypes:                            nilIfEmpty(c.GrantTypes),
+		ResponseTypes:                         nilIfEmpty(c.ResponseTypes),
+		Scope:                                 c.Scope,
+		RequirePushedAuthorizationRequests:    c.RequirePushedAuthorizationRequests,
+		PushedRequestLifetime:                 c.PushedRequestLifetime,
+		JWKS:                                  string(c.JWKS),
+		JWKSURI:                               c.JWKSURI,
+		TokenEndpointAuthSigningAlg:           c.TokenEndpointAuthSigningAlg,
+		RequestObjectSigningAlg:               c.RequestObjectSigningAlg,
+		RequireSignedRequestObject:            c.RequireSignedRequestObject,
+		PushedRedirectURIPrefixes:             nilIfEmpty(c.PushedRedirectURIPrefixes),
+		DPoPBoundAccessTokens:                 c.DPoPBoundAccessTokens,
+		TokenIntrospectionAllowed:             c.TokenIntrospectionAllowed,
+		AuthorizationDetailsTypes:             nilIfEmpty(c.AuthorizationDetailsTypes),
+		TLSClientAuthSubjectDN:                c.TLSClientAuthSubjectDN,
+		TLSClientAuthSANDNS:                   c.TLSClientAuthSANDNS,
+		TLSClientAuthSANURI:                   c.TLSClientAuthSANURI,
+		TLSClientAuthSANIP:                    c.TLSClientAuthSANIP,
+		TLSClientAuthSANEmail:                 c.TLSClientAuthSANEmail,
+		TLSClientCertificateBoundAccessTokens: c.TLSClientCertificateBoundAccessTokens,
+		Disabled:                              c.Disabled,
 	}
 }
 
 func (it *clientItem) client() *oauth.Client {
 	c := &oauth.Client{
-		ID:                                 it.ID,
-		Name:                               it.Name,
-		SecretHash:                         nilIfEmpty(it.SecretHash),
-		RedirectURIs:                       it.RedirectURIs,
-		TokenEndpointAuthMethod:            it.TokenEndpointAuthMethod,
-		GrantTypes:                         it.GrantTypes,
-		ResponseTypes:                      it.ResponseTypes,
-		Scope:                              it.Scope,
-		RequirePushedAuthorizationRequests: it.RequirePushedAuthorizationRequests,
-		PushedRequestLifetime:              it.PushedRequestLifetime,
-		JWKSURI:                            it.JWKSURI,
-		TokenEndpointAuthSigningAlg:        it.TokenEndpointAuthSigningAlg,
-		RequestObjectSigningAlg:            it.RequestObjectSigningAlg,
-		RequireSignedRequestObject:         it.RequireSignedRequestObject,
-		PushedRedirectURIPrefixes:          it.PushedRedirectURIPrefixes,
-		DPoPBoundAccessTokens:              it.DPoPBoundAccessTokens,
-		TokenIntrospectionAllowed:          it.TokenIntrospectionAllowed,
-		AuthorizationDetailsTypes:          it.AuthorizationDetailsTypes,
-		Disabled:                           it.Disabled,
+		ID:                                    it.ID,
+		Name:                                  it.Name,
+		SecretHash:                            nilIfEmpty(it.SecretHash),
+		RedirectURIs:                          it.RedirectURIs,
+		TokenEndpointAuthMethod:               it.TokenEndpointAuthMethod,
+		GrantTypes:                            it.GrantTypes,
+		ResponseTypes:                         it.ResponseTypes,
+		Scope:                                 it.Scope,
+		RequirePushedAuthorizationRequests:    it.RequirePushedAuthorizationRequests,
+		PushedRequestLifetime:                 it.PushedRequestLifetime,
+		JWKSURI:                               it.JWKSURI,
+		TokenEndpointAuthSigningAlg:           it.TokenEndpointAuthSigningAlg,
+		RequestObjectSigningAlg:               it.RequestObjectSigningAlg,
+		RequireSignedRequestObject:            it.RequireSignedRequestObject,
+		PushedRedirectURIPrefixes:             it.PushedRedirectURIPrefixes,
+		DPoPBoundAccessTokens:                 it.DPoPBoundAccessTokens,
+		TokenIntrospectionAllowed:             it.TokenIntrospectionAllowed,
+		AuthorizationDetailsTypes:             it.AuthorizationDetailsTypes,
+		TLSClientAuthSubjectDN:                it.TLSClientAuthSubjectDN,
+		TLSClientAuthSANDNS:                   it.TLSClientAuthSANDNS,
+		TLSClientAuthSANURI:                   it.TLSClientAuthSANURI,
+		TLSClientAuthSANIP:                    it.TLSClientAuthSANIP,
+		TLSClientAuthSANEmail:                 it.TLSClientAuthSANEmail,
+		TLSClientCertificateBoundAccessTokens: it.TLSClientCertificateBoundAccessTokens,
+		Disabled:                              it.Disabled,
 	}
 	if it.JWKS != "" {
 		c.JWKS = json.RawMessage(it.JWKS)

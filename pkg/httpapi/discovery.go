@@ -39,6 +39,19 @@ type Metadata struct {
 	RequestURIParameterSupported       bool     `json:"request_uri_parameter_supported"`
 	PromptValuesSupported              []string `json:"prompt_values_supported"`
 	ClaimsSupported                    []string `json:"claims_supported"`
+	// RFC 8705 §3.3 and §5, with MTLSBaseURL.
+	TLSClientCertificateBoundAccessTokens bool           `json:"tls_client_certificate_bound_access_tokens,omitempty"`
+	MTLSEndpointAliases                   *MTLSEndpoints `json:"mtls_endpoint_aliases,omitempty"`
+}
+
+// MTLSEndpoints are the mtls_endpoint_aliases of RFC 8705 §5: "the metadata
+// parameters ... that the client uses when it is doing mutual TLS".
+type MTLSEndpoints struct {
+	TokenEndpoint                      string `json:"token_endpoint"`
+	PushedAuthorizationRequestEndpoint string `json:"pushed_authorization_request_endpoint"`
+	RevocationEndpoint                 string `json:"revocation_endpoint"`
+	IntrospectionEndpoint              string `json:"introspection_endpoint"`
+	UserinfoEndpoint                   string `json:"userinfo_endpoint"`
 }
 
 // Metadata returns the metadata document for the configured server.
@@ -49,6 +62,10 @@ func (h *Handler) Metadata(algs []string) Metadata {
 	if cfg.FAPI2 {
 		authMethods = []string{oauth.AuthPrivateKeyJWT}
 	}
+	if h.mtls != nil {
+		// RFC 8705 §2.1.1 and §2.2.1, in every *_auth_methods_supported.
+		authMethods = append(authMethods, oauth.AuthTLSClient, oauth.AuthSelfSignedTLSClient)
+	}
 	var detailsTypes []string
 	for t := range cfg.AuthorizationDetailsTypes {
 		detailsTypes = append(detailsTypes, t)
@@ -58,17 +75,29 @@ func (h *Handler) Metadata(algs []string) Metadata {
 	for _, a := range h.svc.ClientSigningAlgorithms() {
 		clientAlgs = append(clientAlgs, string(a))
 	}
+	var aliases *MTLSEndpoints
+	if h.mtls != nil {
+		aliases = &MTLSEndpoints{
+			TokenEndpoint:                      h.mtls.Token,
+			PushedAuthorizationRequestEndpoint: h.mtls.PAR,
+			RevocationEndpoint:                 h.mtls.Revocation,
+			IntrospectionEndpoint:              h.mtls.Introspection,
+			UserinfoEndpoint:                   h.mtls.Userinfo,
+		}
+	}
 	return Metadata{
-		Issuer:                             iss,
-		AuthorizationEndpoint:              h.urls.Authorization,
-		TokenEndpoint:                      h.urls.Token,
-		JWKSURI:                            h.urls.JWKS,
-		PushedAuthorizationRequestEndpoint: h.urls.PAR,
-		RevocationEndpoint:                 h.urls.Revocation,
-		IntrospectionEndpoint:              h.urls.Introspection,
-		UserinfoEndpoint:                   h.urls.Userinfo,
-		RevocationAuthMethods:              authMethods,
-		IntrospectionAuthMethods:           authMethods,
+		TLSClientCertificateBoundAccessTokens: h.mtls != nil,
+		MTLSEndpointAliases:                   aliases,
+		Issuer:                                iss,
+		AuthorizationEndpoint:                 h.urls.Authorization,
+		TokenEndpoint:                         h.urls.Token,
+		JWKSURI:                               h.urls.JWKS,
+		PushedAuthorizationRequestEndpoint:    h.urls.PAR,
+		RevocationEndpoint:                    h.urls.Revocation,
+		IntrospectionEndpoint:                 h.urls.Introspection,
+		UserinfoEndpoint:                      h.urls.Userinfo,
+		RevocationAuthMethods:                 authMethods,
+		IntrospectionAuthMethods:              authMethods,
 		// RFC 9396 §10.1.
 		AuthorizationDetailsTypes: detailsTypes,
 		// RFC 9126 §5: published only when true (docs/design.md decision 8); omitted means false.

@@ -169,6 +169,10 @@ func (h *Handler) backChannel(endpoint string, serve func(ctx context.Context, c
 			h.writeAuthError(w, r, cred, err)
 			return
 		}
+		if cred.Certificate, err = h.clientCertificate(r); err != nil {
+			h.writeError(w, r, err)
+			return
+		}
 		client, err := h.svc.AuthenticateClient(ctx, cred)
 		if err != nil {
 			h.writeAuthError(w, r, cred, err)
@@ -176,7 +180,7 @@ func (h *Handler) backChannel(endpoint string, serve func(ctx context.Context, c
 		}
 		noteClient(ctx, client.ID)
 		h.setDPoPNonce(ctx, w)
-		dpop := oauth.DPoP{Proofs: r.Header.Values("DPoP"), Method: r.Method, URL: endpoint}
+		dpop := oauth.DPoP{Proofs: r.Header.Values("DPoP"), Method: r.Method, URL: h.aliasFor(r, endpoint), Certificate: cred.Certificate}
 		status, body, err := serve(ctx, client, form, dpop)
 		if err != nil {
 			h.writeError(w, r, err)

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -92,15 +93,27 @@ type Options struct {
 	// observe: the store calls of the request run under it instead of a timer each
 	// (app.WithDeadlines). pkg/app sets it to app.StoreCallTimeout.
 	RequestDeadline time.Duration
+	// ClientCertificates reads the TLS client certificate of a request (RFC 8705);
+	// nil means requests never carry one.
+	ClientCertificates ClientCertificates
+	// MTLSBaseURL, if set, is the https origin serving the endpoints with mutual
+	// TLS (an API Gateway custom domain with a truststore; locally the TLS
+	// listener): published as mtls_endpoint_aliases (RFC 8705 §5), and with it the
+	// tls_client_auth methods and tls_client_certificate_bound_access_tokens.
+	MTLSBaseURL string
 }
 
 // Handler serves the endpoints.
 type Handler struct {
-	opts   Options
-	svc    *oauth.Service
-	log    *slog.Logger
-	urls   Endpoints
-	secure bool
+	opts Options
+	svc  *oauth.Service
+	log  *slog.Logger
+	urls Endpoints
+	// mtls are the endpoints under Options.MTLSBaseURL (RFC 8705 §5); mtlsHost is
+	// its host, by which a request to an alias is told from one to the issuer's.
+	mtls     *Endpoints
+	mtlsHost string
+	secure   bool
 	// endpoints holds each route's handler, observed (observe.go).
 	endpoints map[string]http.Handler
 }
@@ -118,6 +131,13 @@ func New(opts Options) *Handler {
 		urls: EndpointsOf(issuer),
 		// Cookies are Secure except for a local http issuer (docs/design.md, Contracts).
 		secure: !strings.HasPrefix(issuer, "http://"),
+	}
+	if base := opts.MTLSBaseURL; base != "" {
+		aliases := EndpointsOf(base)
+		h.mtls = &aliases
+		if u, err := url.Parse(base); err == nil {
+			h.mtlsHost = u.Host
+		}
 	}
 	discovery := h.discovery()
 	h.endpoints = map[string]http.Handler{
@@ -356,3 +376,14 @@ func (h *Handler) methodNotAllowed(w http.ResponseWriter, r *http.Request, allow
 
 // requestTimeout bounds every request below the Lambda timeout.
 const requestTimeout = 8 * time.Second
+
+// aliasFor is the published URL of the endpoint a request reached: its mTLS alias
+// (RFC 8705 §5) when the request came to the alias host, else endpoint. It picks
+// between the two published URLs by the request's host and never builds one from it
+// (a DPoP proof's htu is compared with what it returns).
+func (h *Handler) aliasFor(r *http.Request, endpoint string) string {
+	if h.mtls == nil || h.mtlsHost == "" || !strings.EqualFold(r.Host, h.mtlsHost) {
+		return endpoint
+	}
+	return h.opts.MTLSBaseURL + strings.TrimPrefix(endpoint, h.svc.Config().Issuer)
+}

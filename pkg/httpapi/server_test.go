@@ -84,6 +84,8 @@ type serverOptions struct {
 	wallClock    bool
 	// requestIDs is app.Parts.RequestIDs (awsapp.RequestIDs in the functions).
 	requestIDs func(*http.Request) (id, invocation string)
+	// clientCerts is app.Parts.ClientCertificates (mtls_test.go withClientCertificates).
+	clientCerts httpapi.ClientCertificates
 }
 
 // serverOption changes one thing newServer builds.
@@ -174,6 +176,8 @@ func newServer(tb testing.TB, opts ...serverOption) *testServer {
 		Logger:        slog.New(slog.NewJSONHandler(o.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		MetricsOutput: o.metrics,
 		RequestIDs:    o.requestIDs,
+		// The interface value stays nil without one (a typed nil would not).
+		ClientCertificates: o.clientCerts,
 	}
 	if !o.wallClock {
 		ts.clock = oauthtest.NewClock(time.Now())

@@ -33,8 +33,13 @@ func (h *Handler) userinfo() http.Handler {
 			h.noCredentials(w, r)
 			return
 		}
+		cert, err := h.clientCertificate(r)
+		if err != nil {
+			h.resourceError(w, r, scheme, err)
+			return
+		}
 		h.setDPoPNonce(ctx, w)
-		dpop := oauth.DPoP{Proofs: r.Header.Values("DPoP"), Method: r.Method, URL: h.urls.Userinfo}
+		dpop := oauth.DPoP{Proofs: r.Header.Values("DPoP"), Method: r.Method, URL: h.aliasFor(r, h.urls.Userinfo), Certificate: cert}
 		claims, err := h.svc.Userinfo(ctx, scheme, token, dpop)
 		if err != nil {
 			h.resourceError(w, r, scheme, err)

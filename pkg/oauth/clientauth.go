@@ -25,6 +25,11 @@ type ClientCredentials struct {
 	// Assertion and AssertionType are client_assertion(_type) (RFC 7521 §4.2).
 	AssertionType string
 	Assertion     string
+	// Certificate is the TLS client certificate of the request, if any (RFC 8705).
+	// Presenting one is not a method of its own: it authenticates only a client
+	// registered for tls_client_auth or self_signed_tls_client_auth, which sends no
+	// other credentials; any other client may present one to bind its tokens.
+	Certificate *ClientCertificate
 }
 
 // SecretHash is the stored form of a client secret (docs/design.md decision 7).
@@ -90,13 +95,16 @@ func (s *Service) AuthenticateClient(ctx context.Context, cred ClientCredentials
 		if cred.BodyClientID == "" {
 			return nil, clientAuthFailed("no client authentication and no client_id")
 		}
-		id, method = cred.BodyClientID, AuthNone
+		// No credentials in the request: a public client, or a client that
+		// authenticates with its TLS certificate (RFC 8705 §2: "the client_id
+		// parameter" names it); the registration says which.
+		id = cred.BodyClientID
 	}
 
 	// FAPI 2.0 §5.3.2.1: confidential clients only, authenticated with MTLS or
-	// private_key_jwt (this server offers private_key_jwt).
-	if s.cfg.FAPI2 {
-		return nil, clientAuthFailed("the FAPI 2.0 profile accepts only private_key_jwt, not %s", method)
+	// private_key_jwt.
+	if s.cfg.FAPI2 && method != "" {
+		return nil, clientAuthFailed("the FAPI 2.0 profile accepts only private_key_jwt, tls_client_auth and self_signed_tls_client_auth, not %s", method)
 	}
 	if id == "" {
 		return nil, clientAuthFailed("client_id is missing")
@@ -110,6 +118,16 @@ func (s *Service) AuthenticateClient(ctx context.Context, cred ClientCredentials
 	}
 	if client.Disabled {
 		return nil, clientAuthFailed("the client is disabled")
+	}
+	if method == "" {
+		switch client.TokenEndpointAuthMethod {
+		case AuthTLSClient, AuthSelfSignedTLSClient:
+			return s.authenticateTLS(ctx, client, cred.Certificate)
+		}
+		method = AuthNone
+		if s.cfg.FAPI2 {
+			return nil, clientAuthFailed("the FAPI 2.0 profile accepts only private_key_jwt, tls_client_auth and self_signed_tls_client_auth, not %s", method)
+		}
 	}
 	if client.TokenEndpointAuthMethod != method {
 		return nil, clientAuthFailed("the client is registered for %s, not %s", client.TokenEndpointAuthMethod, method)

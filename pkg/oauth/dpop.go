@@ -24,6 +24,9 @@ type DPoP struct {
 	// ATH, when set, is the hash of the access token the proof must carry
 	// (RFC 9449 §4.3 item 12, for protected resources).
 	ATH string
+	// Certificate is the request's TLS client certificate, the other proof of
+	// possession a token may be bound to (RFC 8705 §3); nil when none was presented.
+	Certificate *ClientCertificate
 }
 
 // dpopProofWindow is how old a proof's iat may be (RFC 9449 §11.1: "servers MUST only

@@ -46,6 +46,10 @@ func (s *Service) Introspect(ctx context.Context, client *Client, params url.Val
 		if len(rt.Scopes) > 0 {
 			out["scope"] = strings.Join(rt.Scopes, " ")
 		}
+		if rt.X5TS256 != "" {
+			// RFC 8705 §4 with §3.2: the certificate the refresh token is bound to.
+			out["cnf"] = confirmation{X5TS256: rt.X5TS256}
+		}
 		return out, nil
 	} else if !errors.Is(err, ErrNotFound) {
 		return nil, AsError(fmt.Errorf("introspect: %w", err))
@@ -70,8 +74,11 @@ func (s *Service) Introspect(ctx context.Context, client *Client, params url.Val
 		out["scope"] = c.Scope
 	}
 	if c.Confirmation != nil {
-		// RFC 9449 §6.2.
-		out["cnf"], out["token_type"] = c.Confirmation, "DPoP"
+		// RFC 9449 §6.2 (jkt) and RFC 8705 §3.2 (x5t#S256).
+		out["cnf"] = c.Confirmation
+		if c.Confirmation.JKT != "" {
+			out["token_type"] = "DPoP"
+		}
 	}
 	if len(c.AuthorizationDetails) > 0 {
 		// RFC 9396 §9.2.

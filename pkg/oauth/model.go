@@ -61,7 +61,18 @@ type Client struct {
 	// AuthorizationDetailsTypes limits the RAR types the client may request
 	// (RFC 9396 §10.2); empty means every type the server accepts.
 	AuthorizationDetailsTypes []string `json:"authorization_details_types,omitempty"`
-	Disabled                  bool     `json:"disabled,omitempty"`
+	// The expected subject of a tls_client_auth client's certificate: exactly one
+	// of these (RFC 8705 §2.1.2; CheckTLSMetadata).
+	TLSClientAuthSubjectDN string `json:"tls_client_auth_subject_dn,omitempty"`
+	TLSClientAuthSANDNS    string `json:"tls_client_auth_san_dns,omitempty"`
+	TLSClientAuthSANURI    string `json:"tls_client_auth_san_uri,omitempty"`
+	TLSClientAuthSANIP     string `json:"tls_client_auth_san_ip,omitempty"`
+	TLSClientAuthSANEmail  string `json:"tls_client_auth_san_email,omitempty"`
+	// TLSClientCertificateBoundAccessTokens binds the client's access tokens to its
+	// TLS client certificate (RFC 8705 §3.4), and a public client's refresh tokens
+	// too (§4).
+	TLSClientCertificateBoundAccessTokens bool `json:"tls_client_certificate_bound_access_tokens,omitempty"`
+	Disabled                              bool `json:"disabled,omitempty"`
 }
 
 // Public reports whether the client has no credentials (RFC 6749 §2.1).
@@ -211,7 +222,10 @@ type RefreshToken struct {
 	// Scopes may narrow the grant's scopes (RFC 6749 §6).
 	Scopes []string `json:"scope,omitempty"`
 	// DPoPJKT binds a public client's refresh token to its DPoP key (RFC 9449 §5).
-	DPoPJKT   string     `json:"dpop_jkt,omitempty"`
+	DPoPJKT string `json:"dpop_jkt,omitempty"`
+	// X5TS256 binds a public client's refresh token to its TLS client certificate
+	// (RFC 8705 §4): the certificate's thumbprint.
+	X5TS256   string     `json:"x5t_s256,omitempty"`
 	IssuedAt  time.Time  `json:"issued_at"`
 	ExpiresAt time.Time  `json:"expires_at"`
 	UsedAt    *time.Time `json:"used_at,omitempty"`

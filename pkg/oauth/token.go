@@ -59,24 +59,62 @@ func (s *Service) Exchange(ctx context.Context, client *Client, params url.Value
 	if err != nil {
 		return nil, err
 	}
-	// RFC 9449 §5.2 dpop_bound_access_tokens; FAPI 2.0 §5.3.2.1: "shall only issue
-	// sender-constrained access tokens" (DPoP is this server's mechanism).
-	if jkt == "" && (client.DPoPBoundAccessTokens || s.cfg.FAPI2) {
+	// RFC 9449 §5.2 dpop_bound_access_tokens.
+	if jkt == "" && client.DPoPBoundAccessTokens {
 		return nil, invalidDPoP("a DPoP proof is required for this client")
+	}
+	x5t, err := s.certificateBinding(client, dpop.Certificate, jkt)
+	if err != nil {
+		return nil, err
 	}
 	// Load the signing keys before a code or refresh token is spent: a key outage
 	// must fail the request while a retry can still succeed.
 	if err := s.signer.Ready(ctx); err != nil {
 		return nil, AsError(fmt.Errorf("signing keys: %w", err))
 	}
-	if grantType == GrantRefreshToken {
-		return s.refresh(ctx, client, params, jkt)
+	b := binding{jkt: jkt, x5t: x5t}
+	if dpop.Certificate != nil {
+		b.presented = dpop.Certificate.Thumbprint()
 	}
-	return s.exchangeCode(ctx, client, params, jkt)
+	if grantType == GrantRefreshToken {
+		return s.refresh(ctx, client, params, b)
+	}
+	return s.exchangeCode(ctx, client, params, b)
+}
+
+// binding is what the tokens of an exchange are bound to: the DPoP key's thumbprint
+// (RFC 9449 §6) and the TLS client certificate's (RFC 8705 §3); presented is the
+// thumbprint of the certificate of the request, bound or not, which a bound refresh
+// token is checked against.
+type binding struct {
+	jkt, x5t, presented string
+}
+
+// certificateBinding is the x5t#S256 the access tokens are bound to: the
+// certificate's, for a client registered with
+// tls_client_certificate_bound_access_tokens (RFC 8705 §3) and, under FAPI 2.0, for
+// any client that presents one without a DPoP proof.
+func (s *Service) certificateBinding(client *Client, cert *ClientCertificate, jkt string) (string, error) {
+	switch {
+	case client.TLSClientCertificateBoundAccessTokens && cert == nil:
+		// RFC 8705 §3: the token is bound to the certificate "used for mutual TLS"
+		// at the token endpoint; without one there is nothing to bind to.
+		return "", InvalidRequest("this client's access tokens are bound to its TLS client certificate: present one (mutual TLS)")
+	case client.TLSClientCertificateBoundAccessTokens:
+		return cert.Thumbprint(), nil
+	case s.cfg.FAPI2 && jkt == "" && cert != nil:
+		return cert.Thumbprint(), nil
+	case s.cfg.FAPI2 && jkt == "":
+		// FAPI 2.0 §5.3.2.1: "shall only issue sender-constrained access tokens",
+		// using DPoP or MTLS (§5.3.2.1 items 4 and 5 of the Final text).
+		return "", invalidDPoP("the FAPI 2.0 profile issues only sender-constrained access tokens: send a DPoP proof, or present a TLS client certificate (mutual TLS, RFC 8705)")
+	}
+	return "", nil
 }
 
 // exchangeCode is the authorization code grant (RFC 6749 §4.1.3).
-func (s *Service) exchangeCode(ctx context.Context, client *Client, params url.Values, jkt string) (*TokenResponse, error) {
+func (s *Service) exchangeCode(ctx context.Context, client *Client, params url.Values, b binding) (*TokenResponse, error) {
+	jkt := b.jkt
 	value := params.Get("code")
 	if value == "" {
 		return nil, InvalidRequest("code is required")
@@ -128,11 +166,11 @@ func (s *Service) exchangeCode(ctx context.Context, client *Client, params url.V
 	}
 	var refresh string
 	if s.issuesRefreshTokens(client, code.Scopes) {
-		if refresh, err = s.newRefreshToken(ctx, client, grant, code.Scopes, jkt, now); err != nil {
+		if refresh, err = s.newRefreshToken(ctx, client, grant, code.Scopes, b, now); err != nil {
 			return nil, err
 		}
 	}
-	resp, err := s.issueTokens(ctx, client, grant, code.Scopes, code.Nonce, jkt, now)
+	resp, err := s.issueTokens(ctx, client, grant, code.Scopes, code.Nonce, b, now)
 	if err != nil {
 		return nil, err
 	}
@@ -160,12 +198,12 @@ func (s *Service) grantLifetime(c *Client) time.Duration {
 }
 
 // newRefreshToken makes and stores a refresh token of grant.
-func (s *Service) newRefreshToken(ctx context.Context, client *Client, grant *Grant, scopes []string, jkt string, now time.Time) (string, error) {
+func (s *Service) newRefreshToken(ctx context.Context, client *Client, grant *Grant, scopes []string, b binding, now time.Time) (string, error) {
 	value, err := randomValue()
 	if err != nil {
 		return "", ServerError(err)
 	}
-	rt := s.refreshRecord(client, grant, value, scopes, jkt, now)
+	rt := s.refreshRecord(client, grant, value, scopes, b, now)
 	if err := s.store.CreateRefreshToken(ctx, rt); err != nil {
 		if errors.Is(err, ErrNotFound) {
 			return "", InvalidGrant("the grant was revoked")
@@ -175,7 +213,7 @@ func (s *Service) newRefreshToken(ctx context.Context, client *Client, grant *Gr
 	return value, nil
 }
 
-func (s *Service) refreshRecord(client *Client, grant *Grant, value string, scopes []string, jkt string, now time.Time) *RefreshToken {
+func (s *Service) refreshRecord(client *Client, grant *Grant, value string, scopes []string, b binding, now time.Time) *RefreshToken {
 	expires := now.Add(s.cfg.RefreshTokenLifetime)
 	if !grant.ExpiresAt.IsZero() && grant.ExpiresAt.Before(expires) {
 		expires = grant.ExpiresAt
@@ -188,14 +226,18 @@ func (s *Service) refreshRecord(client *Client, grant *Grant, value string, scop
 	// DPoP public key"; confidential clients' refresh tokens are bound by their
 	// client authentication instead.
 	if client.Public() {
-		rt.DPoPJKT = jkt
+		rt.DPoPJKT = b.jkt
+		// RFC 8705 §4: a public client's refresh tokens are bound to the certificate
+		// its access tokens are bound to.
+		rt.X5TS256 = b.x5t
 	}
 	return rt
 }
 
 // refresh is the refresh token grant (RFC 6749 §6), with rotation and reuse
 // detection (RFC 9700 §4.14.2): a used token presented again revokes the grant.
-func (s *Service) refresh(ctx context.Context, client *Client, params url.Values, jkt string) (*TokenResponse, error) {
+func (s *Service) refresh(ctx context.Context, client *Client, params url.Values, b binding) (*TokenResponse, error) {
+	jkt := b.jkt
 	value := params.Get("refresh_token")
 	if value == "" {
 		return nil, InvalidRequest("refresh_token is required")
@@ -214,6 +256,10 @@ func (s *Service) refresh(ctx context.Context, client *Client, params url.Values
 	}
 	if old.DPoPJKT != "" && old.DPoPJKT != jkt {
 		return nil, InvalidGrant("the DPoP proof key does not match the key the refresh token is bound to")
+	}
+	// RFC 8705 §4: a refresh token bound to a certificate is usable only with it.
+	if old.X5TS256 != "" && old.X5TS256 != b.presented {
+		return nil, InvalidGrant("the TLS client certificate does not match the certificate the refresh token is bound to")
 	}
 	grant, err := s.store.GetGrant(ctx, old.GrantID)
 	if err != nil && !errors.Is(err, ErrNotFound) {
@@ -250,9 +296,12 @@ func (s *Service) refresh(ctx context.Context, client *Client, params url.Values
 	}
 	var nextRT *RefreshToken
 	if !s.cfg.FAPI2 {
-		nextRT = s.refreshRecord(client, grant, next, scopes, jkt, now)
+		nextRT = s.refreshRecord(client, grant, next, scopes, b, now)
 		if client.Public() && old.DPoPJKT != "" {
 			nextRT.DPoPJKT = old.DPoPJKT
+		}
+		if client.Public() && old.X5TS256 != "" {
+			nextRT.X5TS256 = old.X5TS256
 		}
 	}
 	// FAPI 2.0 §5.3.2.1: "shall not use refresh token rotation except in
@@ -276,7 +325,7 @@ func (s *Service) refresh(ctx context.Context, client *Client, params url.Values
 	} else if old.UsedAt != nil || !now.Before(old.ExpiresAt) {
 		return nil, InvalidGrant("the refresh token is invalid, expired or revoked")
 	}
-	resp, err := s.issueTokens(ctx, client, grant, scopes, "", jkt, now)
+	resp, err := s.issueTokens(ctx, client, grant, scopes, "", b, now)
 	if err != nil {
 		return nil, err
 	}
@@ -308,12 +357,15 @@ type accessTokenClaims struct {
 	AuthorizationDetails json.RawMessage `json:"authorization_details,omitempty"`
 }
 
+// confirmation is the cnf claim (RFC 7800): the DPoP key's thumbprint (RFC 9449
+// §6.1) or the TLS client certificate's (RFC 8705 §3.1), or both.
 type confirmation struct {
-	JKT string `json:"jkt"`
+	JKT     string `json:"jkt,omitempty"`
+	X5TS256 string `json:"x5t#S256,omitempty"`
 }
 
 // issueTokens signs the access token and, for OpenID Connect, the ID token.
-func (s *Service) issueTokens(ctx context.Context, client *Client, grant *Grant, scopes []string, nonce, jkt string, now time.Time) (*TokenResponse, error) {
+func (s *Service) issueTokens(ctx context.Context, client *Client, grant *Grant, scopes []string, nonce string, b binding, now time.Time) (*TokenResponse, error) {
 	jti, err := randomValue()
 	if err != nil {
 		return nil, ServerError(err)
@@ -333,8 +385,12 @@ func (s *Service) issueTokens(ctx context.Context, client *Client, grant *Grant,
 		AuthorizationDetails: grant.AuthorizationDetails,
 	}
 	tokenType := "Bearer"
-	if jkt != "" {
-		at.Confirmation, tokenType = &confirmation{JKT: jkt}, "DPoP"
+	if b.jkt != "" || b.x5t != "" {
+		at.Confirmation = &confirmation{JKT: b.jkt, X5TS256: b.x5t}
+	}
+	// RFC 8705 §3 leaves the token type Bearer; RFC 9449 §5 makes it DPoP.
+	if b.jkt != "" {
+		tokenType = "DPoP"
 	}
 	// RFC 9068 §2.1: the typ header "MUST" be at+jwt.
 	access, err := s.signer.Sign(ctx, "at+jwt", at)

@@ -29,7 +29,18 @@ func (s *Service) Userinfo(ctx context.Context, scheme, token string, dpop DPoP)
 	if err != nil {
 		return nil, AsError(fmt.Errorf("userinfo: %w", err))
 	}
-	if at.claims.Confirmation != nil {
+	if cnf := at.claims.Confirmation; cnf != nil && cnf.X5TS256 != "" {
+		// RFC 8705 §3: the protected resource "MUST obtain, from its TLS
+		// implementation layer, the client certificate used for mutual TLS and MUST
+		// verify that the certificate matches the certificate associated with the
+		// access token. If they do not match, the resource access attempt MUST be
+		// rejected with an error, per [RFC6750], using an HTTP 401 status code and
+		// the invalid_token error code."
+		if dpop.Certificate == nil || dpop.Certificate.Thumbprint() != cnf.X5TS256 {
+			return nil, newError(CodeInvalidToken, "this access token is bound to a TLS client certificate: present the same certificate (mutual TLS)")
+		}
+	}
+	if at.claims.Confirmation != nil && at.claims.Confirmation.JKT != "" {
 		// RFC 9449 §7.1: a DPoP-bound token is sent with the DPoP scheme and a proof
 		// whose key matches cnf.jkt and whose ath is the token's hash.
 		if !strings.EqualFold(scheme, "DPoP") {

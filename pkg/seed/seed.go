@@ -100,7 +100,7 @@ func (c *Client) normalize() error {
 			return fmt.Errorf("client_secret must be at least %d characters (256 bits of randomness)", MinSecretLength)
 		}
 		c.SecretHash = oauth.SecretHash(c.Secret)
-	case oauth.AuthNone, oauth.AuthPrivateKeyJWT:
+	case oauth.AuthNone, oauth.AuthPrivateKeyJWT, oauth.AuthTLSClient, oauth.AuthSelfSignedTLSClient:
 		if c.Secret != "" {
 			return fmt.Errorf("a client with token_endpoint_auth_method %s has no client_secret", c.TokenEndpointAuthMethod)
 		}
@@ -117,6 +117,10 @@ func (c *Client) normalize() error {
 		}
 	}
 	if err := checkKeys(&c.Client); err != nil {
+		return err
+	}
+	// RFC 8705 §2.1.2 and §2.2: the expected certificate subject or keys.
+	if err := oauth.CheckTLSMetadata(&c.Client); err != nil {
 		return err
 	}
 	for _, p := range c.PushedRedirectURIPrefixes {

@@ -147,6 +147,10 @@ func TestTemplate_RulesRefuseWhatTheFunctionsRefuse(t *testing.T) {
 		{name: "the default profile allows all three", params: map[string]string{"SigningAlgorithm": "RS256", "ParExpiresIn": "600", "CodeLifetime": "600", "RequirePar": "true"}},
 		{name: "the default profile with EdDSA", params: map[string]string{"SigningAlgorithm": "EdDSA"}},
 		{name: "DomainName without CertificateArn", params: map[string]string{"DomainName": "auth.example.com"}, rules: []string{"DomainNeedsCertificate"}, deployOnly: true},
+		{name: "the mTLS domain with its certificate and truststore", params: map[string]string{"MtlsDomainName": "mtls.example.com",
+			"MtlsCertificateArn": "arn:aws:acm:us-east-1:1:certificate/x", "MtlsTruststoreUri": "s3://bucket/truststore.pem"}},
+		{name: "the mTLS domain without its truststore", params: map[string]string{"MtlsDomainName": "mtls.example.com",
+			"MtlsCertificateArn": "arn:aws:acm:us-east-1:1:certificate/x"}, rules: []string{"MtlsDomainNeedsCertificateAndTruststore"}, deployOnly: true},
 		{name: "CloudFront with its origin secret", params: map[string]string{"CloudFront": "true", "OriginSecret": "0123456789abcdef0123456789abcdef"}},
 		{name: "CloudFront without an origin secret", params: map[string]string{"CloudFront": "true"}, rules: []string{"CloudFrontNeedsOriginSecret"}, deployOnly: true},
 		{name: "CloudFront with DomainName", params: map[string]string{"CloudFront": "true", "OriginSecret": "0123456789abcdef0123456789abcdef", "DomainName": "auth.example.com", "CertificateArn": "arn:aws:acm:us-east-1:1:certificate/x"},
@@ -183,7 +187,7 @@ func TestTemplate_RulesRefuseWhatTheFunctionsRefuse(t *testing.T) {
 	}
 	sort.Strings(names)
 	want := []string{"CloudFrontDomainNeedsCertificate", "CloudFrontNeedsOriginSecret", "CloudFrontWebAclOutsideUsEast1",
-		"DomainNeedsCertificate", "Fapi2CodeLifetime", "Fapi2ParExpiresIn", "Fapi2SigningAlgorithm", "OriginSecretOnlyWithCloudFront"}
+		"DomainNeedsCertificate", "Fapi2CodeLifetime", "Fapi2ParExpiresIn", "Fapi2SigningAlgorithm", "MtlsDomainNeedsCertificateAndTruststore", "OriginSecretOnlyWithCloudFront"}
 	for _, name := range want {
 		if !slices.Contains(names, name) {
 			t.Errorf("template.yaml has no rule %s (rules: %v)", name, names)

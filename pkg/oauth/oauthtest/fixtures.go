@@ -123,6 +123,7 @@ func RefreshToken(tb testing.TB, now time.Time, grantID string) *oauth.RefreshTo
 		ClientID:  ClientID,
 		Scopes:    []string{"openid", "profile"},
 		DPoPJKT:   "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I",
+		X5TS256:   "A4DtL2JmUMhAsvJj5tKyn64SqzmuXbMrJa0n761y5v0",
 		IssuedAt:  now,
 		ExpiresAt: now.Add(24 * time.Hour),
 	}
@@ -201,6 +202,12 @@ func fullClient(tb testing.TB) *oauth.Client {
 	c.DPoPBoundAccessTokens = true
 	c.TokenIntrospectionAllowed = true
 	c.AuthorizationDetailsTypes = []string{"payment_initiation", "account_information"}
+	c.TLSClientAuthSubjectDN = "CN=client.example.org,O=Example\\, Inc.,C=DE"
+	c.TLSClientAuthSANDNS = "client.example.org"
+	c.TLSClientAuthSANURI = "https://client.example.org/id"
+	c.TLSClientAuthSANIP = "2001:db8::1"
+	c.TLSClientAuthSANEmail = "ops@client.example.org"
+	c.TLSClientCertificateBoundAccessTokens = true
 	c.Disabled = true
 	return c
 }
