@@ -43,6 +43,10 @@ type Parts struct {
 	// RequestIDs returns the platform's ids of a request (httpapi.Options.RequestIDs);
 	// nil outside Lambda.
 	RequestIDs func(r *http.Request) (id, invocation string)
+	// PublicKeys, if set, publishes the JWKS and the algorithms instead of Signer: the
+	// discovery function's public key set (secrets.PublicKeys), so that it never loads
+	// the private keys.
+	PublicKeys httpapi.KeySet
 }
 
 // The signer publishes its own keys: discovery asks it directly.
@@ -78,9 +82,13 @@ func NewHandler(cfg config.Config, p Parts) *httpapi.Handler {
 		}
 		m = metrics.New(out, cfg.ServiceName)
 	}
+	var published httpapi.KeySet = p.Signer
+	if p.PublicKeys != nil {
+		published = p.PublicKeys
+	}
 	return httpapi.New(httpapi.Options{
 		Service:         svc,
-		Keys:            p.Signer,
+		Keys:            published,
 		CookieKey:       p.CookieKey,
 		CookieKeys:      p.CookieKeys,
 		ScopesSupported: ScopesSupported,

@@ -57,8 +57,17 @@ func Lambda(ctx context.Context, getenv func(string) string) (*httpapi.Handler, 
 		}
 		parts.DPoPNonceKey = app.CachedKey(func(ctx context.Context) ([32]byte, error) { return secrets.DPoPNonceKey(ctx, sm, id) })
 	}
+	if id := getenv(PublicKeysSecretEnv); id != "" {
+		// Discovery publishes the public key set the rotation function writes, and
+		// its role may read nothing else.
+		parts.PublicKeys = secrets.NewPublicKeys(sm, id)
+	}
 	return app.NewHandler(cfg, parts), nil
 }
+
+// PublicKeysSecretEnv names the Secrets Manager secret of the public JWK Set (the
+// discovery function's; template.yaml PublicKeysSecret).
+const PublicKeysSecretEnv = "PUBLIC_KEYS_SECRET_ID"
 
 // DPoPNonceSecretEnv names the Secrets Manager secret of the DPoP nonce key.
 const DPoPNonceSecretEnv = "DPOP_NONCE_SECRET_ID"
