@@ -35,7 +35,7 @@ STATICCHECK ?= go run $(STATICCHECK_MODULE)
 LOCAL_ENV := ADDR ISSUER SEED_FILE STORE DYNAMODB_ENDPOINT KEYS_FILE KEY_ALG LOCAL_STATE_DIR \
 	TLS TLS_DIR TLS_CERT_FILE TLS_KEY_FILE MTLS_CA_FILE MTLS_BASE_URL ALLOW_HTTP_ISSUER
 
-.PHONY: help run invoke test bench fuzz build lint deploy clean print-staticcheck-module sam-local-setup sam-local-stop FORCE
+.PHONY: help run invoke test bench fuzz build lint lambda-coldstart deploy clean print-staticcheck-module sam-local-setup sam-local-stop FORCE
 
 help: ## Show the targets and the variables they read
 	@echo 'Usage: make <target> [VAR=value ...]'
@@ -68,6 +68,9 @@ test: deps lint ## Set up (make deps), then run all checks and tests, in order (
 
 # Not part of test or CI. BENCH_FLAGS go to the comparison (go run ./infra/bench/loadgen
 # compare -h), e.g. BENCH_FLAGS='-rounds 3 -skip-dynamo'.
+lambda-coldstart: ## Per function: bootstrap size (amd64, arm64), init, exec to first response, peak RSS on the Lambda emulator, next to the floor's exec to first 201
+	go test -run='^$$' -bench=ColdStart -benchtime=10x ./infra/lambdaemu/stack/
+
 bench: ## Go benchmarks, then pargate vs node-oidc-provider vs a stdlib floor on 127.0.0.1: writes infra/bench/REPORT.md (~10 min)
 	@mkdir -p bin
 	go test -run='^$$' -bench=. -benchmem -benchtime=500ms ./... | tee bin/gobench.txt

@@ -3,4 +3,5 @@ package main
 
 import "github.com/pargate/pargate/pkg/awsapp"
 
-func main() { awsapp.Start(awsapp.Discovery) }
+// No table store: discovery reads no table, and links no DynamoDB client.
+func main() { awsapp.Start(awsapp.Discovery, nil) }

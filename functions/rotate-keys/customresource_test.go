@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/pargate/pargate/pkg/keys"
 	"github.com/pargate/pargate/pkg/secrets"
@@ -197,4 +199,86 @@ func TestFirstSigningKey_UndeliveredResponseIsAnError(t *testing.T) {
 	if _, err := lambda.NewHandler(handle).Invoke(context.Background(), ev); err == nil {
 		t.Fatal("Delete whose response was refused (403) returned no error")
 	}
+}
+
+// With PUBLIC_KEYS_SECRET_ID, Create publishes the first set's public JWK Set, so a
+// new stack's discovery serves the first key; and an existing stack updated to this
+// version (a key set in place, the public secret still the template's empty
+// placeholder) gets it filled by the custom resource's Update.
+func TestFirstSigningKey_PublishesThePublicKeySet(t *testing.T) {
+	client := startMoto(t)
+	ctx := context.Background()
+	cfn := newResponseURL(t)
+	for _, tc := range []struct {
+		name, requestType string
+		existing          bool
+	}{
+		{"new stack", "Create", false},
+		{"existing stack's first update", "Update", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			arn := newKeysSecret(t, client)
+			public := newKeysSecret(t, client) // {"keys":[]}, as template.yaml creates it
+			var existing *keys.Set
+			if tc.existing {
+				// What the previous version's FirstSigningKey wrote (no public secret then).
+				old, err := newHandler(client, env(map[string]string{"KEY_ALG": "ES256"}))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := lambda.NewHandler(old).Invoke(ctx, customResourceEventJSON("Create", cfn.url(), arn, "")); err != nil {
+					t.Fatal(err)
+				}
+				if existing, err = secrets.LoadKeySet(ctx, client, arn); err != nil {
+					t.Fatal(err)
+				}
+			}
+			handle, err := newHandler(client, env(map[string]string{"KEY_ALG": "ES256", "PUBLIC_KEYS_SECRET_ID": public}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			physical := ""
+			if tc.existing {
+				physical = "first-signing-key:" + arn
+			}
+			if _, err := lambda.NewHandler(handle).Invoke(ctx, customResourceEventJSON(tc.requestType, cfn.url(), arn, physical)); err != nil {
+				t.Fatalf("%s: %v", tc.requestType, err)
+			}
+			if resp, _ := cfn.last(t); resp.Status != "SUCCESS" {
+				t.Fatalf("%s answered %s (%s)", tc.requestType, resp.Status, resp.Reason)
+			}
+			set, err := secrets.LoadKeySet(ctx, client, arn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if existing != nil && !slices.Equal(set.KeyIDs(), existing.KeyIDs()) {
+				t.Errorf("Update changed the key set: %v, was %v", set.KeyIDs(), existing.KeyIDs())
+			}
+			jwks, err := secrets.NewPublicKeys(client, public).PublicJWKS(ctx)
+			if err != nil {
+				t.Fatalf("discovery's public key set after %s: %v", tc.requestType, err)
+			}
+			if string(jwks) != string(set.PublicJSON()) {
+				t.Errorf("public secret holds\n%s\nwant the key set's JWKS\n%s", jwks, set.PublicJSON())
+			}
+			// Deploying again writes nothing new.
+			before := versions(t, client, public)
+			if _, err := lambda.NewHandler(handle).Invoke(ctx, customResourceEventJSON("Update", cfn.url(), arn, "first-signing-key:"+arn)); err != nil {
+				t.Fatal(err)
+			}
+			if after := versions(t, client, public); after != before {
+				t.Errorf("a second Update wrote the public secret again (%d versions, was %d)", after, before)
+			}
+		})
+	}
+}
+
+// versions counts the secret's versions.
+func versions(t *testing.T, client *secretsmanager.Client, id string) int {
+	t.Helper()
+	out, err := client.ListSecretVersionIds(t.Context(), &secretsmanager.ListSecretVersionIdsInput{SecretId: aws.String(id), IncludeDeprecated: aws.Bool(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(out.Versions)
 }

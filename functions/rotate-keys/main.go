@@ -4,7 +4,9 @@
 // ES256 or EdDSA; default RS256, or ES256 under PROFILE=fapi2, which refuses RS256:
 // config.KeyAlgorithm). Why a new key is published one rotation before it signs is
 // documented in pkg/keys; a rotation less than keys.MinPublished (the JWKS cache
-// time) after the previous one fails at createSecret and changes nothing.
+// time) after the previous one fails at createSecret and changes nothing. With
+// PUBLIC_KEYS_SECRET_ID, finishSecret also publishes the new set's public JWK Set to
+// that secret, which the discovery function reads instead of the private keys.
 //
 // It also answers the stack's FirstSigningKey custom resource (customresource.go):
 // CloudFormation events are told apart from rotation events by their RequestType.
@@ -68,6 +70,10 @@ var responseClient = &http.Client{Timeout: 10 * time.Second}
 // tests (secrets.WithClock).
 func newHandler(client secrets.RotationAPI, getenv func(string) string, opts ...secrets.RotatorOption) (func(context.Context, json.RawMessage) error, error) {
 	log := app.Logger(slog.LevelInfo)
+	if id := getenv("PUBLIC_KEYS_SECRET_ID"); id != "" {
+		// Discovery reads the public key set from there (template.yaml PublicKeysSecret).
+		opts = append(opts, secrets.WithPublicKeysSecret(id))
+	}
 	r, err := newRotator(client, getenv, log, opts...)
 	if err != nil {
 		return nil, err

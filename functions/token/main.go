@@ -3,6 +3,9 @@
 // /userinfo (OIDC Core §5.3).
 package main
 
-import "github.com/pargate/pargate/pkg/awsapp"
+import (
+	"github.com/pargate/pargate/pkg/awsapp"
+	"github.com/pargate/pargate/pkg/awsapp/awstable"
+)
 
-func main() { awsapp.Start(awsapp.TokenEndpoints) }
+func main() { awsapp.Start(awsapp.TokenEndpoints, awstable.Table) }

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/pargate/pargate/pkg/awsapp"
+	"github.com/pargate/pargate/pkg/awsapp/awstable"
 	"github.com/pargate/pargate/pkg/dynamo"
 	"github.com/pargate/pargate/pkg/moto"
 	"github.com/pargate/pargate/pkg/oauth"
@@ -18,7 +19,7 @@ import (
 // openDynamo uses the DynamoDB API at DYNAMODB_ENDPOINT, or starts moto_server when
 // it is unset, and creates the table (TABLE_NAME, default pargate-local) if needed.
 // The store has the functions' retries and per-call deadlines (awsapp.Retryer,
-// awsapp.Store); the registry, for the seed import, is the plain store.
+// awstable.Store); the registry, for the seed import, is the plain store.
 func openDynamo(ctx context.Context, getenv func(string) string) (oauth.Store, oauth.Registry, func(), error) {
 	endpoint, stop := getenv("DYNAMODB_ENDPOINT"), func() {}
 	if endpoint == "" {
@@ -46,5 +47,5 @@ func openDynamo(ctx context.Context, getenv func(string) string) (oauth.Store, o
 		stop()
 		return nil, nil, nil, err
 	}
-	return awsapp.Store(client, table), dynamo.New(client, table), stop, nil
+	return awstable.Store(client, table), dynamo.New(client, table), stop, nil
 }

@@ -58,3 +58,26 @@ func TestKeyRotationAlarm_AlwaysNotifies(t *testing.T) {
 		t.Errorf("AlarmTopic Condition = %q, want CreateAlarmTopic (AlarmTopicArn empty)", v)
 	}
 }
+
+// TestFirstSigningKey_PublishesThePublicKeySet: a new stack's discovery serves the
+// first key, and an existing stack's first deployment with PublicKeysSecret fills it
+// before discovery reads it: FirstSigningKey names the public secret (a new property,
+// so CloudFormation sends the existing resource an Update, which publishes), its
+// function is given it, and discovery is updated only after it; the key secret's tag
+// tells keys revoke where to publish.
+func TestFirstSigningKey_PublishesThePublicKeySet(t *testing.T) {
+	res := resources(t)
+	if v, _ := res["FirstSigningKey"].value("PublicKeysSecretId"); v != "!Ref PublicKeysSecret" {
+		t.Errorf("FirstSigningKey PublicKeysSecretId = %q, want !Ref PublicKeysSecret", v)
+	}
+	if v, _ := res["KeyRotationFunction"].value("PUBLIC_KEYS_SECRET_ID"); v != "!Ref PublicKeysSecret" {
+		t.Errorf("KeyRotationFunction PUBLIC_KEYS_SECRET_ID = %q, want !Ref PublicKeysSecret", v)
+	}
+	if v, _ := res["DiscoveryFunction"].value("DependsOn"); !strings.Contains(v, "FirstSigningKey") {
+		t.Errorf("DiscoveryFunction DependsOn = %q, want FirstSigningKey", v)
+	}
+	body := strings.Join(res["KeysSecret"].body, "\n")
+	if !strings.Contains(body, "- Key: pargate:public-keys-secret\n          Value: !Ref PublicKeysSecret") {
+		t.Errorf("KeysSecret has no pargate:public-keys-secret tag naming PublicKeysSecret:\n%s", body)
+	}
+}

@@ -55,7 +55,7 @@ func TestMtlsDomain_ServesTheAPIWithMutualTLS(t *testing.T) {
 	if tpl.Global.Env["MTLS_DOMAIN_NAME"] != "!Ref MtlsDomainName" {
 		t.Fatalf("Globals MTLS_DOMAIN_NAME = %q", tpl.Global.Env["MTLS_DOMAIN_NAME"])
 	}
-	supplied := map[string]string{"ISSUER": "https://auth.example.com", "TABLE_NAME": "t", "KEYS_SECRET_ID": "k", "COOKIE_SECRET_ID": "c", "DPOP_NONCE_SECRET_ID": "d"}
+	supplied := map[string]string{"ISSUER": "https://auth.example.com", "TABLE_NAME": "t", "KEYS_SECRET_ID": "k", "COOKIE_SECRET_ID": "c", "DPOP_NONCE_SECRET_ID": "d", "PUBLIC_KEYS_SECRET_ID": "p"}
 	for domainName, base := range map[string]string{"": "", "mtls.auth.example.com": "https://mtls.auth.example.com"} {
 		tpl.Parameters["MtlsDomainName"] = domainName
 		for _, dir := range stack.HTTPFunctions {

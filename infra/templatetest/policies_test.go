@@ -93,3 +93,58 @@ func TestPolicies_RotationAndDiscoveryUseNoTable(t *testing.T) {
 		}
 	}
 }
+
+// TestPolicies_DiscoveryCannotReadThePrivateKeys: the discovery function's role may
+// read the public key set and nothing else of Secrets Manager - no action at all on the
+// signing key secret, the cookie key or the DPoP nonce key - and its environment names
+// the public key set; only the rotation function writes that.
+func TestPolicies_DiscoveryCannotReadThePrivateKeys(t *testing.T) {
+	p := policies(t)
+	refs := map[string]string{}
+	for _, name := range []string{"KeysSecret", "CookieSecret", "DpopNonceSecret", "PublicKeysSecret"} {
+		refs[name] = "arn:aws:secretsmanager:us-east-1:123456789012:secret:" + name + "-AbCdEf"
+	}
+	refs["Table.Arn"] = "arn:aws:dynamodb:us-east-1:123456789012:table/t"
+	actions := []string{"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret", "secretsmanager:ListSecretVersionIds",
+		"secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage", "secretsmanager:RotateSecret"}
+	allowed := func(id, action, secret string) bool {
+		t.Helper()
+		ok, _, err := iampolicy.Allowed(p[id], iampolicy.Request{Action: action, Resource: refs[secret]}, refs)
+		if err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+		return ok
+	}
+	for _, secret := range []string{"KeysSecret", "CookieSecret", "DpopNonceSecret"} {
+		for _, action := range actions {
+			if allowed("DiscoveryFunction", action, secret) {
+				t.Errorf("DiscoveryFunction may %s on %s", action, secret)
+			}
+		}
+	}
+	if !allowed("DiscoveryFunction", "secretsmanager:GetSecretValue", "PublicKeysSecret") {
+		t.Error("DiscoveryFunction may not read PublicKeysSecret")
+	}
+	for _, action := range actions[1:] {
+		if allowed("DiscoveryFunction", action, "PublicKeysSecret") {
+			t.Errorf("DiscoveryFunction may %s on PublicKeysSecret", action)
+		}
+	}
+	for id := range p {
+		if id != "KeyRotationFunction" && allowed(id, "secretsmanager:PutSecretValue", "PublicKeysSecret") {
+			t.Errorf("%s may write the public key set", id)
+		}
+	}
+	for _, action := range []string{"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"} {
+		// It reads the published set first and writes only a changed one.
+		if !allowed("KeyRotationFunction", action, "PublicKeysSecret") {
+			t.Errorf("KeyRotationFunction may not %s on the public key set", action)
+		}
+	}
+	res := resources(t)
+	for _, id := range []string{"DiscoveryFunction", "KeyRotationFunction"} {
+		if v, _ := res[id].value("PUBLIC_KEYS_SECRET_ID"); v != "!Ref PublicKeysSecret" {
+			t.Errorf("%s: PUBLIC_KEYS_SECRET_ID %q, want !Ref PublicKeysSecret", id, v)
+		}
+	}
+}

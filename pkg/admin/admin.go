@@ -49,13 +49,25 @@ const (
 	EnvRegion     = "AWS_REGION"
 	EnvEndpoint   = "AWS_ENDPOINT_URL"
 	EnvKeyAlg     = "KEY_ALG"
+	// EnvPublicKeysSecret is the discovery function's public key set
+	// (template.yaml PublicKeysSecret).
+	EnvPublicKeysSecret = "PUBLIC_KEYS_SECRET_ID"
 )
+
+// TagPublicKeysSecret is the tag of the signing-key secret that names the public key
+// set's secret (template.yaml KeysSecret): keys revoke and an in-process keys rotate
+// publish to it when --public-keys-secret is not given, so an operator cannot leave
+// discovery serving a revoked key by forgetting a flag.
+const TagPublicKeysSecret = "pargate:public-keys-secret"
 
 // Settings say where the table and the secret are.
 type Settings struct {
 	Table      string
 	KeysSecret string
-	Region     string
+	// PublicKeysSecret is the secret of the public JWK Set discovery serves; empty
+	// means the keys secret's TagPublicKeysSecret tag, if it has one.
+	PublicKeysSecret string
+	Region           string
 	// Endpoint overrides the AWS endpoint of every service, e.g. a local moto_server.
 	Endpoint string
 }
@@ -205,12 +217,13 @@ func flagError(err error) error {
 
 // globals are the flags every command accepts, before or after the command name.
 type globals struct {
-	table, keysSecret, region, endpoint stringFlag
+	table, keysSecret, publicKeysSecret, region, endpoint stringFlag
 }
 
 func (g *globals) register(fs *flag.FlagSet) {
 	fs.Var(&g.table, "table", "DynamoDB table `name` (default $"+EnvTable+")")
 	fs.Var(&g.keysSecret, "keys-secret", "Secrets Manager `secret` id or ARN of the signing keys (default $"+EnvKeysSecret+")")
+	fs.Var(&g.publicKeysSecret, "public-keys-secret", "Secrets Manager `secret` of the public key set discovery serves, kept in step by keys revoke\nand in-process keys rotate (default $"+EnvPublicKeysSecret+", else the keys secret's "+TagPublicKeysSecret+" tag)")
 	fs.Var(&g.region, "region", "AWS `region` (default $"+EnvRegion+" or the shared config)")
 	fs.Var(&g.endpoint, "endpoint", "AWS endpoint `URL` for every service, e.g. a local moto_server (default $"+EnvEndpoint+")")
 }
@@ -223,10 +236,11 @@ func (g *globals) settings(getenv func(string) string) Settings {
 		return getenv(env)
 	}
 	return Settings{
-		Table:      pick(g.table, EnvTable),
-		KeysSecret: pick(g.keysSecret, EnvKeysSecret),
-		Region:     pick(g.region, EnvRegion),
-		Endpoint:   pick(g.endpoint, EnvEndpoint),
+		Table:            pick(g.table, EnvTable),
+		KeysSecret:       pick(g.keysSecret, EnvKeysSecret),
+		PublicKeysSecret: pick(g.publicKeysSecret, EnvPublicKeysSecret),
+		Region:           pick(g.region, EnvRegion),
+		Endpoint:         pick(g.endpoint, EnvEndpoint),
 	}
 }
 

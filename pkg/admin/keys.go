@@ -51,6 +51,9 @@ type rotateOptions struct {
 	Poll time.Duration
 	// Now is the clock of the rotation (CLI.Now); nil means time.Now.
 	Now func() time.Time
+	// PublicKeysSecret is --public-keys-secret: an in-process rotation publishes the
+	// public key set there (else to the keys secret's TagPublicKeysSecret tag's).
+	PublicKeysSecret string
 }
 
 // Who rotated, in rotationView.RotatedBy.
@@ -75,6 +78,7 @@ type rotationView struct {
 func (e *env) keysRotate(ctx context.Context, o rotateOptions) error {
 	log := slog.New(slog.NewTextHandler(e.cli.Stderr, nil))
 	o.Now = e.cli.Now
+	o.PublicKeysSecret = e.settings.PublicKeysSecret
 	v, err := rotateKeys(ctx, e.secrets, e.settings.KeysSecret, o, log)
 	if err != nil {
 		return err
@@ -211,7 +215,12 @@ func rotateInProcess(ctx context.Context, api SecretsAPI, secretID string, desc 
 		ks := before.Keys()
 		alg = ks[min(1, len(ks)-1)].Algorithm
 	}
-	r, err := secrets.NewRotator(pendingView{RotationAPI: api, token: token}, alg, log, secrets.WithClock(o.Now))
+	opts := []secrets.RotatorOption{secrets.WithClock(o.Now)}
+	if public := publicKeysSecret(o.PublicKeysSecret, desc); public != "" {
+		// As the rotation function does: discovery follows the new set.
+		opts = append(opts, secrets.WithPublicKeysSecret(public))
+	}
+	r, err := secrets.NewRotator(pendingView{RotationAPI: api, token: token}, alg, log, opts...)
 	if err != nil {
 		return "", usagef("--alg: %v", err)
 	}

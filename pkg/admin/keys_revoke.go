@@ -35,6 +35,18 @@ func (e *env) keysRevoke(ctx context.Context, kid, envAlg string) error {
 	if current == nil {
 		return fmt.Errorf("secret %s holds no signing keys", id)
 	}
+	public := publicKeysSecret(e.settings.PublicKeysSecret, desc)
+	if public != "" && !slices.Contains(current.KeyIDs(), kid) {
+		// Revoked already, by a run whose publication failed: publish the set now.
+		wrote, err := secrets.PublishPublicKeys(ctx, e.secrets, public, current)
+		if err != nil {
+			return err
+		}
+		if wrote {
+			e.note("Signing key %s was already revoked; the public key set in %s no longer publishes it.", kid, public)
+			return e.print(map[string]any{"revoked_kid": kid, "active_kid": current.Active().KeyID, "kids": current.KeyIDs()})
+		}
+	}
 	alg := envAlg
 	if alg == "" {
 		ks := current.Keys()
@@ -54,6 +66,13 @@ func (e *env) keysRevoke(ctx context.Context, kid, envAlg string) error {
 	for range 2 {
 		if err := e.putCurrent(ctx, id, string(data)); err != nil {
 			return fmt.Errorf("put key set without %s: %w", kid, err)
+		}
+	}
+	// Discovery serves the public key set: without this, relying parties would go on
+	// verifying tokens signed with the revoked key.
+	if public != "" {
+		if _, err := secrets.PublishPublicKeys(ctx, e.secrets, public, next); err != nil {
+			return fmt.Errorf("key %s is revoked from %s, but the public key set in %s still publishes it (run keys revoke again): %w", kid, id, public, err)
 		}
 	}
 	e.note("Revoked signing key %s: %s signs now. Running instances drop it within their key refresh interval; "+
@@ -95,4 +114,19 @@ func (e *env) putCurrent(ctx context.Context, id, value string) error {
 		RemoveFromVersionId: aws.String(token),
 	})
 	return err
+}
+
+// publicKeysSecret is the secret of the public key set to keep in step with the key
+// secret described by desc: --public-keys-secret ($PUBLIC_KEYS_SECRET_ID), else the
+// key secret's TagPublicKeysSecret tag; empty when there is none (a local setup).
+func publicKeysSecret(explicit string, desc *secretsmanager.DescribeSecretOutput) string {
+	if explicit != "" {
+		return explicit
+	}
+	for _, tag := range desc.Tags {
+		if aws.ToString(tag.Key) == TagPublicKeysSecret {
+			return aws.ToString(tag.Value)
+		}
+	}
+	return ""
 }

@@ -47,6 +47,10 @@ type Parts struct {
 	// httpapi.Options.ClientCertificates): the TLS connection's locally, API
 	// Gateway's request context on Lambda. Nil: requests carry none.
 	ClientCertificates httpapi.ClientCertificates
+	// PublicKeys, if set, publishes the JWKS and the algorithms instead of Signer: the
+	// discovery function's public key set (secrets.PublicKeys), so that it never loads
+	// the private keys.
+	PublicKeys httpapi.KeySet
 }
 
 // The signer publishes its own keys: discovery asks it directly.
@@ -82,9 +86,13 @@ func NewHandler(cfg config.Config, p Parts) *httpapi.Handler {
 		}
 		m = metrics.New(out, cfg.ServiceName)
 	}
+	var published httpapi.KeySet = p.Signer
+	if p.PublicKeys != nil {
+		published = p.PublicKeys
+	}
 	return httpapi.New(httpapi.Options{
 		Service:            svc,
-		Keys:               p.Signer,
+		Keys:               published,
 		CookieKey:          p.CookieKey,
 		CookieKeys:         p.CookieKeys,
 		ScopesSupported:    ScopesSupported,

@@ -13,23 +13,27 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 
 	"github.com/pargate/pargate/pkg/app"
 	"github.com/pargate/pargate/pkg/config"
-	"github.com/pargate/pargate/pkg/dynamo"
 	"github.com/pargate/pargate/pkg/httpapi"
 	"github.com/pargate/pargate/pkg/keys"
 	"github.com/pargate/pargate/pkg/oauth"
 	"github.com/pargate/pargate/pkg/secrets"
 )
 
-// Lambda builds the handlers of a Lambda function from the environment. Nothing here
-// touches the network: keys and the cookie key are loaded on first use (cold start
-// stays small, and /par never reads a secret).
-func Lambda(ctx context.Context, getenv func(string) string) (*httpapi.Handler, error) {
+// StoreFunc makes a function's store from its AWS configuration and TABLE_NAME
+// (awstable.Table). It is handed in, so that this package links no DynamoDB client.
+type StoreFunc func(cfg aws.Config, table string) oauth.Store
+
+// Lambda builds the handlers of a Lambda function from the environment, over the
+// store that store makes; store is nil for a function that serves no route of the
+// table (discovery), whose handler then has no store. Nothing here touches the
+// network: keys and the cookie key are loaded on first use (cold start stays small,
+// and /par never reads a secret).
+func Lambda(ctx context.Context, getenv func(string) string, store StoreFunc) (*httpapi.Handler, error) {
 	TuneRuntime(getenv) // runtime.go
 	cfg, err := config.FromEnv(getenv, "TABLE_NAME", "KEYS_SECRET_ID", "COOKIE_SECRET_ID")
 	if err != nil {
@@ -42,7 +46,6 @@ func Lambda(ctx context.Context, getenv func(string) string) (*httpapi.Handler, 
 	}
 	sm := secretsmanager.NewFromConfig(awsCfg)
 	parts := app.Parts{
-		Store:      Store(dynamodb.NewFromConfig(awsCfg), cfg.TableName),
 		Signer:     keys.NewSigner(secrets.NewSource(sm, cfg.KeysSecretID), append(app.SignerOptions(cfg), keys.WithLogger(log))...),
 		CookieKeys: app.Cached(func(ctx context.Context) ([]httpapi.CookieKey, error) { return cookieKeys(ctx, sm, cfg.CookieSecretID) }),
 		Logger:     log,
@@ -60,8 +63,20 @@ func Lambda(ctx context.Context, getenv func(string) string) (*httpapi.Handler, 
 		}
 		parts.DPoPNonceKey = app.CachedKey(func(ctx context.Context) ([32]byte, error) { return secrets.DPoPNonceKey(ctx, sm, id) })
 	}
+	if store != nil {
+		parts.Store = store(awsCfg, cfg.TableName)
+	}
+	if id := getenv(PublicKeysSecretEnv); id != "" {
+		// Discovery publishes the public key set the rotation function writes, and
+		// its role may read nothing else.
+		parts.PublicKeys = secrets.NewPublicKeys(sm, id)
+	}
 	return app.NewHandler(cfg, parts), nil
 }
+
+// PublicKeysSecretEnv names the Secrets Manager secret of the public JWK Set (the
+// discovery function's; template.yaml PublicKeysSecret).
+const PublicKeysSecretEnv = "PUBLIC_KEYS_SECRET_ID"
 
 // DPoPNonceSecretEnv names the Secrets Manager secret of the DPoP nonce key.
 const DPoPNonceSecretEnv = "DPOP_NONCE_SECRET_ID"
@@ -136,12 +151,4 @@ func backoff(attempt int, _ error) (time.Duration, error) {
 		bound = min(MaxBackoff, baseBackoff<<shift)
 	}
 	return time.Duration(rand.Int64N(int64(bound)) + 1), nil
-}
-
-// Store is the DynamoDB store on table, each call bounded by app.StoreCallTimeout:
-// a throttled, slow or unreachable DynamoDB becomes oauth.ErrUnavailable (503
-// temporarily_unavailable) in time for the function to answer. Build client from a
-// configuration with Retryer (Lambda does), so the retries fit in that bound.
-func Store(client *dynamodb.Client, table string) oauth.Store {
-	return app.WithDeadlines(dynamo.New(client, table), app.StoreCallTimeout)
 }

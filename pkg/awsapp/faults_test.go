@@ -23,6 +23,7 @@ import (
 
 	"github.com/pargate/pargate/pkg/app"
 	"github.com/pargate/pargate/pkg/awsapp"
+	"github.com/pargate/pargate/pkg/awsapp/awstable"
 	"github.com/pargate/pargate/pkg/oauth"
 )
 
@@ -48,7 +49,7 @@ func throttle(w http.ResponseWriter) {
 // every AWS endpoint at endpoint and no shared configuration or credentials read.
 func lambdaPAR(t *testing.T, endpoint string) http.Handler {
 	t.Helper()
-	h, err := awsapp.Lambda(t.Context(), lambdaEnv(t, endpoint))
+	h, err := awsapp.Lambda(t.Context(), lambdaEnv(t, endpoint), awstable.Table)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +152,7 @@ func TestStore_RetriesThrottlingThenAnswers(t *testing.T) {
 		Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
 		Retryer:     awsapp.Retryer(),
 	})
-	_, err := awsapp.Store(client, "pargate").GetPushedRequest(t.Context(), "k")
+	_, err := awstable.Store(client, "pargate").GetPushedRequest(t.Context(), "k")
 	if !errors.Is(err, oauth.ErrNotFound) {
 		t.Errorf("got %v, want the answer of the last attempt (not found)", err)
 	}

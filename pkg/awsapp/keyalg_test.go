@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/pargate/pargate/pkg/awsapp"
+	"github.com/pargate/pargate/pkg/awsapp/awstable"
 	"github.com/pargate/pargate/pkg/keys"
 )
 
@@ -52,7 +53,7 @@ func TestLambda_FAPI2_5_4_1_RefusesAnRS256KeySet(t *testing.T) {
 			}
 			return base(k)
 		}
-		h, err := awsapp.Lambda(t.Context(), getenv)
+		h, err := awsapp.Lambda(t.Context(), getenv, awstable.Table)
 		if err != nil {
 			t.Fatal(err)
 		}

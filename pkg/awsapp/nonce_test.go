@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/pargate/pargate/pkg/awsapp"
+	"github.com/pargate/pargate/pkg/awsapp/awstable"
 )
 
 // With DPOP_NONCE=true a function needs the nonce key's own secret: it never falls
@@ -20,14 +21,14 @@ func TestLambda_DPoPNonceNeedsItsOwnSecret(t *testing.T) {
 			return env(k)
 		}
 	}
-	_, err := awsapp.Lambda(t.Context(), with(map[string]string{"DPOP_NONCE": "true"}))
+	_, err := awsapp.Lambda(t.Context(), with(map[string]string{"DPOP_NONCE": "true"}), awstable.Table)
 	if err == nil || !strings.Contains(err.Error(), awsapp.DPoPNonceSecretEnv) {
 		t.Fatalf("Lambda with DPOP_NONCE=true and no %s: %v, want an error naming it", awsapp.DPoPNonceSecretEnv, err)
 	}
-	if _, err := awsapp.Lambda(t.Context(), with(map[string]string{"DPOP_NONCE": "true", awsapp.DPoPNonceSecretEnv: "nonce"})); err != nil {
+	if _, err := awsapp.Lambda(t.Context(), with(map[string]string{"DPOP_NONCE": "true", awsapp.DPoPNonceSecretEnv: "nonce"}), awstable.Table); err != nil {
 		t.Fatalf("Lambda with the nonce secret: %v", err)
 	}
-	if _, err := awsapp.Lambda(t.Context(), env); err != nil {
+	if _, err := awsapp.Lambda(t.Context(), env, awstable.Table); err != nil {
 		t.Fatalf("Lambda without DPoP nonces needs no nonce secret: %v", err)
 	}
 }

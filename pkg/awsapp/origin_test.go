@@ -54,7 +54,7 @@ func TestFunction_OriginGuard(t *testing.T) {
 		{"not guarded, no header: served", "", nil, http.StatusMethodNotAllowed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			fn, err := awsapp.Function(t.Context(), withOriginSecret(base, tc.secret), awsapp.Discovery)
+			fn, err := awsapp.Function(t.Context(), withOriginSecret(base, tc.secret), awsapp.Discovery, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -81,7 +81,7 @@ func TestFunction_OriginGuard(t *testing.T) {
 // init phase rather than guarding with a guessable credential.
 func TestFunction_OriginSecretTooShortIsAConfigurationError(t *testing.T) {
 	env := withOriginSecret(lambdaEnv(t, "http://127.0.0.1:1"), testOriginSecret[:awsapp.MinOriginSecretLength-1])
-	fn, err := awsapp.Function(t.Context(), env, awsapp.Discovery)
+	fn, err := awsapp.Function(t.Context(), env, awsapp.Discovery, nil)
 	if err == nil || fn != nil {
 		t.Fatalf("Function with a %d-character ORIGIN_SECRET: %v; want an error", awsapp.MinOriginSecretLength-1, err)
 	}

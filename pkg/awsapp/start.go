@@ -33,11 +33,11 @@ func TokenEndpoints(h *httpapi.Handler) http.Handler { return h.TokenEndpoints()
 func Discovery(h *httpapi.Handler) http.Handler { return h.Discovery() }
 
 // Start is the main of an HTTP function: it builds the function from the process
-// environment and serves Lambda's invocations; it does not return. A configuration
+// environment (and the table store of store, nil for discovery) and serves Lambda's invocations; it does not return. A configuration
 // error is printed to stderr and the process exits with 1, which Lambda reports as
 // Runtime.ExitError at the cold start.
-func Start(endpoint Endpoint) {
-	fn, err := Function(context.Background(), os.Getenv, endpoint)
+func Start(endpoint Endpoint, store StoreFunc) {
+	fn, err := Function(context.Background(), os.Getenv, endpoint, store)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -46,14 +46,14 @@ func Start(endpoint Endpoint) {
 }
 
 // Function is what Start passes to lambda.Start: endpoint of the handler Lambda
-// builds from getenv, behind the adapter of API Gateway HTTP API (payload 2.0) events
-// and the origin guard of ORIGIN_SECRET (origin.go).
-func Function(ctx context.Context, getenv func(string) string, endpoint Endpoint) (func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error), error) {
+// builds from getenv and store, behind the adapter of API Gateway HTTP API (payload
+// 2.0) events and the origin guard of ORIGIN_SECRET (origin.go).
+func Function(ctx context.Context, getenv func(string) string, endpoint Endpoint, store StoreFunc) (func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error), error) {
 	secret, err := originSecret(getenv)
 	if err != nil {
 		return nil, err
 	}
-	h, err := Lambda(ctx, getenv)
+	h, err := Lambda(ctx, getenv, store)
 	if err != nil {
 		return nil, err
 	}

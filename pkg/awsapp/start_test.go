@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/pargate/pargate/pkg/awsapp"
+	"github.com/pargate/pargate/pkg/awsapp/awstable"
 	"github.com/pargate/pargate/pkg/httpapi"
 )
 
@@ -24,19 +25,20 @@ func TestFunction_ServesItsEndpoint(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		endpoint awsapp.Endpoint
+		store    awsapp.StoreFunc // as functions/<name>/main.go passes it
 		event    events.APIGatewayV2HTTPRequest
 		status   int
 		want     string // in the body or the headers
 	}{
-		{"par answers GET with 405 Allow: POST", awsapp.PAR, loadEvent(t, "par-get.json"), http.StatusMethodNotAllowed, "POST"},
-		{"authorize without a request is an error page", awsapp.Authorize, get(httpapi.PathAuthorize), http.StatusBadRequest, "text/html"},
-		{"discovery serves the metadata: POST is 405 Allow: GET", awsapp.Discovery, event(http.MethodPost, httpapi.PathASMetadata), http.StatusMethodNotAllowed, "GET"},
-		{"discovery does not serve /par", awsapp.Discovery, get(httpapi.PathPAR), http.StatusNotFound, ""},
-		{"token serves /userinfo: no token is 401", awsapp.TokenEndpoints, get(httpapi.PathUserinfo), http.StatusUnauthorized, "Bearer"},
-		{"token does not serve the metadata", awsapp.TokenEndpoints, loadEvent(t, "discovery.json"), http.StatusNotFound, ""},
+		{"par answers GET with 405 Allow: POST", awsapp.PAR, awstable.Table, loadEvent(t, "par-get.json"), http.StatusMethodNotAllowed, "POST"},
+		{"authorize without a request is an error page", awsapp.Authorize, awstable.Table, get(httpapi.PathAuthorize), http.StatusBadRequest, "text/html"},
+		{"discovery serves the metadata: POST is 405 Allow: GET", awsapp.Discovery, nil, event(http.MethodPost, httpapi.PathASMetadata), http.StatusMethodNotAllowed, "GET"},
+		{"discovery does not serve /par", awsapp.Discovery, nil, get(httpapi.PathPAR), http.StatusNotFound, ""},
+		{"token serves /userinfo: no token is 401", awsapp.TokenEndpoints, awstable.Table, get(httpapi.PathUserinfo), http.StatusUnauthorized, "Bearer"},
+		{"token does not serve the metadata", awsapp.TokenEndpoints, awstable.Table, loadEvent(t, "discovery.json"), http.StatusNotFound, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			fn, err := awsapp.Function(t.Context(), lambdaEnv(t, "http://127.0.0.1:1"), tc.endpoint)
+			fn, err := awsapp.Function(t.Context(), lambdaEnv(t, "http://127.0.0.1:1"), tc.endpoint, tc.store)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -67,7 +69,7 @@ func TestFunction_ConfigurationErrorIsReturned(t *testing.T) {
 			return ""
 		}
 		return env(k)
-	}, awsapp.PAR)
+	}, awsapp.PAR, awstable.Table)
 	if err == nil || fn != nil {
 		t.Fatalf("Function without ISSUER: %v, %v; want an error and no function", fn != nil, err)
 	}

@@ -383,6 +383,13 @@ var importRules = []importRule{
 		forbids: func(imp, _ string) bool { return isLambda(imp) },
 	},
 	{
+		rule:    "the Lambda wiring (pkg/awsapp) links no DynamoDB client: the table store is pkg/awsapp/awstable, which discovery does not import",
+		applies: func(dir string) bool { return dir == "pkg/awsapp" },
+		forbids: func(imp, internal string) bool {
+			return under(imp, "github.com/aws/aws-sdk-go-v2/service/dynamodb") || under(internal, "pkg/dynamo")
+		},
+	},
+	{
 		rule:    "nothing under pkg/ imports infra/, test files included",
 		applies: func(dir string) bool { return under(dir, "pkg") },
 		tests:   true,

@@ -56,6 +56,19 @@ type Rotator struct {
 	alg    string
 	log    *slog.Logger
 	now    func() time.Time
+	// public is the secret the public JWK Set is published to (WithPublicKeysSecret).
+	public string
+}
+
+// WithPublicKeysSecret makes the rotation publish the public JWK Set of each key set
+// it makes current to the secret secretID (template.yaml PublicKeysSecret), which the
+// discovery function reads instead of the private keys ([NewPublicKeys]). finishSecret
+// writes it before it moves AWSCURRENT: a retried finishSecret finds the version
+// current and does nothing, so writing after would lose a failed write. The pending set
+// keeps every key the current one signs with, so publishing it first unpublishes no
+// key in use.
+func WithPublicKeysSecret(secretID string) RotatorOption {
+	return func(r *Rotator) { r.public = secretID }
 }
 
 // RotatorOption configures a [Rotator].
@@ -233,6 +246,11 @@ func (r *Rotator) test(ctx context.Context, log *slog.Logger, secretID, token st
 // AWSPENDING left on the AWSCURRENT version, and no label at all leaves no doubt that
 // no rotation is in progress.
 func (r *Rotator) finish(ctx context.Context, log *slog.Logger, secretID, token string, versions map[string][]string) error {
+	if r.public != "" {
+		if err := r.publish(ctx, log, secretID, token); err != nil {
+			return err
+		}
+	}
 	in := &secretsmanager.UpdateSecretVersionStageInput{
 		SecretId:        aws.String(secretID),
 		VersionStage:    aws.String(StageCurrent),
@@ -258,4 +276,18 @@ func (r *Rotator) finish(ctx context.Context, log *slog.Logger, secretID, token 
 	}
 	log.InfoContext(ctx, "new key set is current", "previous_version", previous)
 	return nil
+}
+
+// publish writes the public JWK Set of the pending version to the public keys secret
+// ([PublishPublicKeys]: a repeated finishSecret finds it there and writes nothing).
+func (r *Rotator) publish(ctx context.Context, log *slog.Logger, secretID, token string) error {
+	data, err := getValue(ctx, r.client, secretID, token, StagePending, DefaultTimeout)
+	if err != nil {
+		return err
+	}
+	pending, err := keys.ParseSet(data)
+	if err != nil {
+		return fmt.Errorf("pending value: %w", err)
+	}
+	return r.publishSet(ctx, log, pending)
 }

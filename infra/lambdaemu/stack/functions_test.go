@@ -295,7 +295,7 @@ func TestTemplate_GivesEachFunctionItsDeployedSettings(t *testing.T) {
 	if len(names) < 5 {
 		t.Fatalf("found %d Globals variables in template.yaml", len(names))
 	}
-	resources := map[string]string{"ISSUER": stack.EventsIssuer, "TABLE_NAME": "t", "KEYS_SECRET_ID": "k", "COOKIE_SECRET_ID": "c", "DPOP_NONCE_SECRET_ID": "d"}
+	resources := map[string]string{"ISSUER": stack.EventsIssuer, "TABLE_NAME": "t", "KEYS_SECRET_ID": "k", "COOKIE_SECRET_ID": "c", "DPOP_NONCE_SECRET_ID": "d", "PUBLIC_KEYS_SECRET_ID": "p"}
 	for _, dir := range stack.HTTPFunctions {
 		fn, err := tmpl.Function(dir, resources)
 		if err != nil {

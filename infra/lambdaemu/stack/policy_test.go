@@ -98,10 +98,11 @@ func TestPolicies_AllowEveryCallOfTheFlow(t *testing.T) {
 
 	refs := map[string]string{
 		"AWS::Region": stack.Region, "AWS::AccountId": motoAccount, "AWS::Partition": "aws", "AWS::StackName": stack.StackName,
-		"Table.Arn":       tableARN(a.Table),
-		"KeysSecret":      a.KeysSecretID,
-		"CookieSecret":    a.CookieSecretID,
-		"DpopNonceSecret": a.DPoPNonceSecretID,
+		"Table.Arn":        tableARN(a.Table),
+		"KeysSecret":       a.KeysSecretID,
+		"CookieSecret":     a.CookieSecretID,
+		"DpopNonceSecret":  a.DPoPNonceSecretID,
+		"PublicKeysSecret": a.PublicKeysSecretID,
 	}
 	for name, fn := range map[string]*stack.Function{"par": par, "authorize": authorize, "token": token, "discovery": discovery} {
 		stmts, ok := policies[functionIDs[name]]

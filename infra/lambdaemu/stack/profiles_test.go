@@ -19,6 +19,7 @@ import (
 
 	"github.com/pargate/pargate/infra/lambdaemu/stack"
 	"github.com/pargate/pargate/pkg/awsapp"
+	"github.com/pargate/pargate/pkg/awsapp/awstable"
 	"github.com/pargate/pargate/pkg/config"
 	"github.com/pargate/pargate/pkg/secrets"
 )
@@ -31,7 +32,7 @@ const rotationFunction = "rotate-keys"
 func startFunctions(t *testing.T, tmpl *stack.Template) (map[string]map[string]string, error) {
 	t.Helper()
 	resources := map[string]string{"ISSUER": stack.EventsIssuer, "TABLE_NAME": "t", "KEYS_SECRET_ID": "k",
-		"COOKIE_SECRET_ID": "c", "DPOP_NONCE_SECRET_ID": "d", "AWS_ENDPOINT_URL": "", "AWS_LAMBDA_FUNCTION_NAME": "f"}
+		"COOKIE_SECRET_ID": "c", "DPOP_NONCE_SECRET_ID": "d", "PUBLIC_KEYS_SECRET_ID": "p", "AWS_ENDPOINT_URL": "", "AWS_LAMBDA_FUNCTION_NAME": "f"}
 	envs := map[string]map[string]string{}
 	var errs []error
 	for _, dir := range append(slices.Clone(stack.HTTPFunctions), rotationFunction) {
@@ -51,7 +52,11 @@ func startFunctions(t *testing.T, tmpl *stack.Template) (map[string]map[string]s
 			}
 			continue
 		}
-		if _, err := awsapp.Lambda(context.Background(), getenv); err != nil {
+		var store awsapp.StoreFunc = awstable.Table
+		if dir == "discovery" {
+			store = nil // discovery links no table (functions/discovery)
+		}
+		if _, err := awsapp.Lambda(context.Background(), getenv, store); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", dir, err))
 		}
 	}

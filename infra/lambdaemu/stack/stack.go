@@ -123,6 +123,9 @@ type AWS struct {
 	KeysSecretID      string
 	CookieSecretID    string
 	DPoPNonceSecretID string
+	// PublicKeysSecretID is the public JWK set of Keys, as the rotation function
+	// publishes it for discovery (template.yaml PublicKeysSecret).
+	PublicKeysSecretID string
 	// Keys is the signing key set stored in the keys secret.
 	Keys *keys.Set
 	// Seed is what the table was seeded with.
@@ -225,6 +228,10 @@ func StartAWS(ctx context.Context, opts Options) (a *AWS, err error) {
 	if a.DPoPNonceSecretID, err = createSecret(ctx, sm, "pargate-dpop-nonce-"+suffix, alphanumeric(64)); err != nil {
 		return nil, err
 	}
+	// What the rotation function's finishSecret publishes for discovery.
+	if a.PublicKeysSecretID, err = createSecret(ctx, sm, "pargate-public-keys-"+suffix, string(a.Keys.PublicJSON())); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -252,7 +259,7 @@ func alphanumeric(n int) string {
 // AWS_EC2_METADATA_SERVICE_ENDPOINT points there too, so an instance-metadata lookup
 // (Lambda has none; it would stall a cold start) shows up as a recorded call.
 func (a *AWS) Function(dir, endpoint string) (lambdaemu.Function, error) {
-	fn, err := a.Template.Function(dir, map[string]string{
+	supplied := map[string]string{
 		"ISSUER":                            a.Issuer,
 		"TABLE_NAME":                        a.Table,
 		"KEYS_SECRET_ID":                    a.KeysSecretID,
@@ -260,7 +267,13 @@ func (a *AWS) Function(dir, endpoint string) (lambdaemu.Function, error) {
 		"DPOP_NONCE_SECRET_ID":              a.DPoPNonceSecretID,
 		"AWS_ENDPOINT_URL":                  endpoint,
 		"AWS_EC2_METADATA_SERVICE_ENDPOINT": endpoint,
-	})
+	}
+	// Only the functions template.yaml gives it (discovery, key rotation): with it, a
+	// function serves the JWKS from the public key set.
+	if _, ok := a.Template.Functions[a.Template.LogicalIDs[dir]].Env["PUBLIC_KEYS_SECRET_ID"]; ok {
+		supplied["PUBLIC_KEYS_SECRET_ID"] = a.PublicKeysSecretID
+	}
+	fn, err := a.Template.Function(dir, supplied)
 	for name, v := range a.Overrides {
 		if _, ok := fn.Env[name]; ok {
 			fn.Env[name] = v

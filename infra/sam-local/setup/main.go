@@ -42,11 +42,15 @@ func run(endpoint, envEndpoint, issuer, out string) error {
 		"TABLE_NAME":       a.Table,
 		"KEYS_SECRET_ID":   a.KeysSecretID,
 		"COOKIE_SECRET_ID": a.CookieSecretID,
-		// DPoP nonces (DPOP_NONCE=true) are keyed from a secret of their own.
+		"SERVICE_NAME":     "pargate-local",
+		"AWS_ENDPOINT_URL": envEndpoint,
+		// DPOP_NONCE_SECRET_ID is a variable of every function (read with DPOP_NONCE=true).
 		"DPOP_NONCE_SECRET_ID": a.DPoPNonceSecretID,
-		"SERVICE_NAME":         "pargate-local",
-		"AWS_ENDPOINT_URL":     envEndpoint,
-	}}
+	},
+		// Discovery serves the public key set, which the rotation function publishes.
+		"DiscoveryFunction":   {"PUBLIC_KEYS_SECRET_ID": a.PublicKeysSecretID},
+		"KeyRotationFunction": {"PUBLIC_KEYS_SECRET_ID": a.PublicKeysSecretID},
+	}
 	data, err := json.MarshalIndent(env, "", "  ")
 	if err != nil {
 		return err

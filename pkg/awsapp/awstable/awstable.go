@@ -1,0 +1,28 @@
+// Package awstable is the DynamoDB side of the Lambda wiring: the table store of the
+// par, authorize and token functions. Package awsapp does not import it (nor the
+// DynamoDB client), so the discovery function, which reads no table, links neither.
+package awstable
+
+import (
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/pargate/pargate/pkg/app"
+	"github.com/pargate/pargate/pkg/dynamo"
+	"github.com/pargate/pargate/pkg/oauth"
+)
+
+// Store is the DynamoDB store on table, each call bounded by app.StoreCallTimeout:
+// a throttled, slow or unreachable DynamoDB becomes oauth.ErrUnavailable (503
+// temporarily_unavailable) in time for the function to answer. Build client from a
+// configuration with awsapp.Retryer (awsapp.LoadConfig does), so the retries fit in
+// that bound.
+func Store(client *dynamodb.Client, table string) oauth.Store {
+	return app.WithDeadlines(dynamo.New(client, table), app.StoreCallTimeout)
+}
+
+// Table is the store of a function that uses the table (an awsapp.StoreFunc): Store
+// over a DynamoDB client of the function's AWS configuration.
+func Table(cfg aws.Config, table string) oauth.Store {
+	return Store(dynamodb.NewFromConfig(cfg), table)
+}
