@@ -63,7 +63,7 @@ func (s *Service) Introspect(ctx context.Context, client *Client, params url.Val
 	}
 	c := at.claims
 	out := map[string]any{
-		"active": true, "iss": c.Issuer, "sub": c.Subject, "aud": c.Audience, "client_id": c.ClientID,
+		"active": true, "iss": c.Issuer, "sub": c.Subject, "aud": c.Audience.value(), "client_id": c.ClientID,
 		"iat": c.IssuedAt, "exp": c.Expiry, "jti": c.ID, "token_type": "Bearer",
 	}
 	if c.Scope != "" {
