@@ -194,6 +194,10 @@ func TestClientCreate_InvalidMetadataIsRefusedWithTheSeedMessage(t *testing.T) {
 			"client_secret must not be given"},
 		{"hash given", `{"client_id":"x","client_secret_sha256":"AAAA","redirect_uris":["https://a.example/cb"]}`,
 			"client_secret_sha256 is not client metadata"},
+		{"relative resource", `{"client_id":"x","redirect_uris":["https://a.example/cb"],"resources":["/api"]}`,
+			`resources entry "/api" must be an absolute URI without a fragment`},
+		{"resource with a fragment", `{"client_id":"x","redirect_uris":["https://a.example/cb"],"resources":["https://api.example/#x"]}`,
+			`resources entry "https://api.example/#x" must be an absolute URI without a fragment`},
 		{"not an object", `["x"]`, "parse client metadata"},
 		{"two objects", `{"client_id":"x"} {"client_id":"y"}`, "more than one JSON value"},
 	} {
@@ -232,6 +236,16 @@ func TestClientGet_ShowsTheMetadata(t *testing.T) {
 	h.run("", "client", "get", "app").ok(t, &got)
 	if got.ClientID != "app" || !slices.Equal(got.RedirectURIs, []string{"https://app.example.com/cb"}) || !got.RequirePAR {
 		t.Errorf("client get = %+v", got)
+	}
+}
+
+// RFC 8707 §2: the client's resource indicators are client metadata the CLI stores.
+func TestClientCreate_StoresResources(t *testing.T) {
+	h := newHarness(t)
+	meta := strings.Replace(appMeta, `"scope"`, `"resources": ["https://api.example.com/", "urn:example:ledger"], "scope"`, 1)
+	createClient(t, h, meta)
+	if got := h.storedClient(t, "app").Resources; !slices.Equal(got, []string{"https://api.example.com/", "urn:example:ledger"}) {
+		t.Errorf("stored resources = %v", got)
 	}
 }
 

@@ -81,12 +81,13 @@ type codeItem struct {
 	AuthTime            int64          `dynamodbav:"auth_time"`
 	Claims              map[string]any `dynamodbav:"claims,omitempty"`
 	// AuthorizationDetails is JSON text, byte for byte (see above).
-	AuthorizationDetails string `dynamodbav:"authorization_details,omitempty"`
-	GrantID              string `dynamodbav:"grant_id"`
-	IssuedAt             int64  `dynamodbav:"issued_at"`
-	ExpiresAt            int64  `dynamodbav:"expires_at"`
-	ConsumedAt           *int64 `dynamodbav:"consumed_at,omitempty"`
-	TTL                  int64  `dynamodbav:"ttl"`
+	AuthorizationDetails string   `dynamodbav:"authorization_details,omitempty"`
+	Resources            []string `dynamodbav:"resource,omitempty"`
+	GrantID              string   `dynamodbav:"grant_id"`
+	IssuedAt             int64    `dynamodbav:"issued_at"`
+	ExpiresAt            int64    `dynamodbav:"expires_at"`
+	ConsumedAt           *int64   `dynamodbav:"consumed_at,omitempty"`
+	TTL                  int64    `dynamodbav:"ttl"`
 }
 
 // grantItem is a grant under grant#<id>. revoked_at is absent until revoked: the
@@ -100,6 +101,7 @@ type grantItem struct {
 	AuthTime             int64          `dynamodbav:"auth_time"`
 	Claims               map[string]any `dynamodbav:"claims,omitempty"`
 	AuthorizationDetails string         `dynamodbav:"authorization_details,omitempty"`
+	Resources            []string       `dynamodbav:"resource,omitempty"`
 	CreatedAt            int64          `dynamodbav:"created_at"`
 	ExpiresAt            int64          `dynamodbav:"expires_at"`
 	RevokedAt            *int64         `dynamodbav:"revoked_at,omitempty"`
@@ -144,13 +146,14 @@ type clientItem struct {
 	TokenIntrospectionAllowed   bool     `dynamodbav:"token_introspection_allowed"`
 	AuthorizationDetailsTypes   []string `dynamodbav:"authorization_details_types,omitempty"`
 	// RFC 8705 client metadata.
-	TLSClientAuthSubjectDN                string `dynamodbav:"tls_client_auth_subject_dn,omitempty"`
-	TLSClientAuthSANDNS                   string `dynamodbav:"tls_client_auth_san_dns,omitempty"`
-	TLSClientAuthSANURI                   string `dynamodbav:"tls_client_auth_san_uri,omitempty"`
-	TLSClientAuthSANIP                    string `dynamodbav:"tls_client_auth_san_ip,omitempty"`
-	TLSClientAuthSANEmail                 string `dynamodbav:"tls_client_auth_san_email,omitempty"`
-	TLSClientCertificateBoundAccessTokens bool   `dynamodbav:"tls_client_certificate_bound_access_tokens,omitempty"`
-	Disabled                              bool   `dynamodbav:"disabled"`
+	TLSClientAuthSubjectDN                string   `dynamodbav:"tls_client_auth_subject_dn,omitempty"`
+	TLSClientAuthSANDNS                   string   `dynamodbav:"tls_client_auth_san_dns,omitempty"`
+	TLSClientAuthSANURI                   string   `dynamodbav:"tls_client_auth_san_uri,omitempty"`
+	TLSClientAuthSANIP                    string   `dynamodbav:"tls_client_auth_san_ip,omitempty"`
+	TLSClientAuthSANEmail                 string   `dynamodbav:"tls_client_auth_san_email,omitempty"`
+	TLSClientCertificateBoundAccessTokens bool     `dynamodbav:"tls_client_certificate_bound_access_tokens,omitempty"`
+	Resources                             []string `dynamodbav:"resources,omitempty"`
+	Disabled                              bool     `dynamodbav:"disabled"`
 }
 
 // replayItem records a one-time identifier (UseOnce) until expires_at.
@@ -206,6 +209,7 @@ func (r requestAttr) MarshalDynamoDBAttributeValue() (types.AttributeValue, erro
 	details := req.AuthorizationDetails
 	req.AuthorizationDetails = nil
 	req.Scopes = nilIfEmpty(req.Scopes)
+	req.Resources = nilIfEmpty(req.Resources)
 	av, err := attributevalue.MarshalWithOptions(req, jsonTags)
 	if err != nil {
 		return nil, err
@@ -294,6 +298,7 @@ func toCodeItem(c *oauth.AuthorizationCode) (codeItem, error) {
 		AuthTime:             millis(c.AuthTime),
 		Claims:               claims,
 		AuthorizationDetails: string(c.AuthorizationDetails),
+		Resources:            nilIfEmpty(c.Resources),
 		GrantID:              c.GrantID,
 		IssuedAt:             millis(c.IssuedAt),
 		ExpiresAt:            millis(c.ExpiresAt),
@@ -317,6 +322,7 @@ func (it *codeItem) code() *oauth.AuthorizationCode {
 		AuthTime:             fromMillis(it.AuthTime),
 		Claims:               it.Claims,
 		AuthorizationDetails: rawJSON(it.AuthorizationDetails),
+		Resources:            it.Resources,
 		GrantID:              it.GrantID,
 		IssuedAt:             fromMillis(it.IssuedAt),
 		ExpiresAt:            fromMillis(it.ExpiresAt),
@@ -338,6 +344,7 @@ func toGrantItem(g *oauth.Grant) (grantItem, error) {
 		AuthTime:             millis(g.AuthTime),
 		Claims:               claims,
 		AuthorizationDetails: string(g.AuthorizationDetails),
+		Resources:            nilIfEmpty(g.Resources),
 		CreatedAt:            millis(g.CreatedAt),
 		ExpiresAt:            millis(g.ExpiresAt),
 		RevokedAt:            millisPtr(g.RevokedAt),
@@ -355,6 +362,7 @@ func (it *grantItem) grant() *oauth.Grant {
 		AuthTime:             fromMillis(it.AuthTime),
 		Claims:               it.Claims,
 		AuthorizationDetails: rawJSON(it.AuthorizationDetails),
+		Resources:            it.Resources,
 		CreatedAt:            fromMillis(it.CreatedAt),
 		ExpiresAt:            fromMillis(it.ExpiresAt),
 		RevokedAt:            fromMillisPtr(it.RevokedAt),
@@ -418,6 +426,7 @@ func toClientItem(c *oauth.Client) clientItem {
 		TLSClientAuthSANIP:                    c.TLSClientAuthSANIP,
 		TLSClientAuthSANEmail:                 c.TLSClientAuthSANEmail,
 		TLSClientCertificateBoundAccessTokens: c.TLSClientCertificateBoundAccessTokens,
+		Resources:                             nilIfEmpty(c.Resources),
 		Disabled:                              c.Disabled,
 	}
 }
@@ -448,6 +457,7 @@ func (it *clientItem) client() *oauth.Client {
 		TLSClientAuthSANIP:                    it.TLSClientAuthSANIP,
 		TLSClientAuthSANEmail:                 it.TLSClientAuthSANEmail,
 		TLSClientCertificateBoundAccessTokens: it.TLSClientCertificateBoundAccessTokens,
+		Resources:                             it.Resources,
 		Disabled:                              it.Disabled,
 	}
 	if it.JWKS != "" {

@@ -20,6 +20,7 @@ type Metadata struct {
 	UserinfoEndpoint                   string   `json:"userinfo_endpoint"`
 	RevocationAuthMethods              []string `json:"revocation_endpoint_auth_methods_supported"`
 	IntrospectionAuthMethods           []string `json:"introspection_endpoint_auth_methods_supported"`
+	IntrospectionSigningAlgs           []string `json:"introspection_signing_alg_values_supported"`
 	AuthorizationDetailsTypes          []string `json:"authorization_details_types_supported,omitempty"`
 	RequirePushedAuthorizationRequests bool     `json:"require_pushed_authorization_requests,omitempty"`
 	ScopesSupported                    []string `json:"scopes_supported,omitempty"`
@@ -98,6 +99,8 @@ func (h *Handler) Metadata(algs []string) Metadata {
 		UserinfoEndpoint:                      h.urls.Userinfo,
 		RevocationAuthMethods:                 authMethods,
 		IntrospectionAuthMethods:              authMethods,
+		// RFC 9701 §7: signed introspection responses use the server's signing keys.
+		IntrospectionSigningAlgs: algs,
 		// RFC 9396 §10.1.
 		AuthorizationDetailsTypes: detailsTypes,
 		// RFC 9126 §5: published only when true (docs/design.md decision 8); omitted means false.

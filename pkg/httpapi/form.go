@@ -186,6 +186,10 @@ func (h *Handler) backChannel(endpoint string, serve func(ctx context.Context, c
 			h.writeError(w, r, err)
 			return
 		}
+		if raw, ok := body.(rawBody); ok {
+			raw.write(w, status)
+			return
+		}
 		writeJSON(w, status, body)
 	})
 }

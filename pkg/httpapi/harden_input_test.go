@@ -190,9 +190,14 @@ func TestHarden_ProtocolDetails(t *testing.T) {
 				t.Errorf("token resource %q: %d %s, want 400 invalid_target", res, r.Status, r.Body)
 			}
 		}
-		r := ts.do(t, nil, http.MethodPost, "/par", basic(confID, confSecret), form, with(pushParams(), "resource", "https://api.example.org/v1").Encode())
+		r := ts.do(t, nil, http.MethodPost, "/par", basic(confID, confSecret), form, with(pushParams(), "resource", apiResource).Encode())
 		if r.Status != http.StatusCreated {
-			t.Errorf("an absolute resource URI: %d %s, want 201", r.Status, r.Body)
+			t.Errorf("a registered absolute resource URI: %d %s, want 201", r.Status, r.Body)
+		}
+		// RFC 8707 §2 "unknown": a well-formed resource the client did not register.
+		r = ts.do(t, nil, http.MethodPost, "/par", basic(confID, confSecret), form, with(pushParams(), "resource", "https://other.example.org/").Encode())
+		if r.Status != http.StatusBadRequest || r.JSON["error"] != "invalid_target" {
+			t.Errorf("an unregistered absolute resource URI: %d %s, want 400 invalid_target", r.Status, r.Body)
 		}
 	})
 }

@@ -38,16 +38,19 @@ const (
 	parOnlySec   = "paronly-secret-0123456789abcdefghijklmnopqrstuvwxyz"
 	redirectURI  = "https://client.example.org/cb"
 	verifier     = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
-	challenge    = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
-	username     = httpapitest.Username
-	password     = httpapitest.Password
+	// The resource indicators (RFC 8707) registered for confID.
+	apiResource    = "https://api.example.org/v1"
+	ledgerResource = "urn:example:ledger"
+	challenge      = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+	username       = httpapitest.Username
+	password       = httpapitest.Password
 )
 
 var seedJSON = `{
  "clients": [
   {"client_id": "` + confID + `", "client_name": "Conf App", "client_secret": "` + confSecret + `",
    "redirect_uris": ["` + redirectURI + `"], "scope": "openid profile email offline_access",
-   "grant_types": ["authorization_code", "refresh_token"]},
+   "grant_types": ["authorization_code", "refresh_token"], "resources": ["` + apiResource + `", "` + ledgerResource + `"]},
   {"client_id": "` + postID + `", "client_secret": "` + postSecret + `", "token_endpoint_auth_method": "client_secret_post",
    "redirect_uris": ["` + redirectURI + `"], "scope": "openid profile"},
   {"client_id": "` + publicID + `", "token_endpoint_auth_method": "none",

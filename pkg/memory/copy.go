@@ -21,6 +21,7 @@ func copyClient(c *oauth.Client) *oauth.Client {
 	out.JWKS = cloneSlice(c.JWKS)
 	out.PushedRedirectURIPrefixes = cloneSlice(c.PushedRedirectURIPrefixes)
 	out.AuthorizationDetailsTypes = cloneSlice(c.AuthorizationDetailsTypes)
+	out.Resources = cloneSlice(c.Resources)
 	return &out
 }
 
@@ -38,6 +39,7 @@ func copyPushedRequest(r *oauth.PushedRequest) *oauth.PushedRequest {
 	out := *r
 	out.Request.Scopes = cloneSlice(r.Request.Scopes)
 	out.Request.AuthorizationDetails = cloneSlice(r.Request.AuthorizationDetails)
+	out.Request.Resources = cloneSlice(r.Request.Resources)
 	if r.Request.MaxAge != nil {
 		v := *r.Request.MaxAge
 		out.Request.MaxAge = &v
@@ -58,6 +60,7 @@ func copyCode(c *oauth.AuthorizationCode) (*oauth.AuthorizationCode, error) {
 	out.Claims = claims
 	out.Scopes = cloneSlice(c.Scopes)
 	out.AuthorizationDetails = cloneSlice(c.AuthorizationDetails)
+	out.Resources = cloneSlice(c.Resources)
 	out.AuthTime = normTime(c.AuthTime)
 	out.IssuedAt = normTime(c.IssuedAt)
 	out.ExpiresAt = normTime(c.ExpiresAt)
@@ -74,6 +77,7 @@ func copyGrant(g *oauth.Grant) (*oauth.Grant, error) {
 	out.Claims = claims
 	out.Scopes = cloneSlice(g.Scopes)
 	out.AuthorizationDetails = cloneSlice(g.AuthorizationDetails)
+	out.Resources = cloneSlice(g.Resources)
 	out.AuthTime = normTime(g.AuthTime)
 	out.CreatedAt = normTime(g.CreatedAt)
 	out.ExpiresAt = normTime(g.ExpiresAt)

@@ -294,6 +294,7 @@ func (s *Service) approve(ctx context.Context, tx *Transaction, user SignedIn, a
 		Claims:               claims,
 		DPoPJKT:              req.DPoPJKT,
 		AuthorizationDetails: req.AuthorizationDetails,
+		Resources:            req.Resources,
 		GrantID:              grantID,
 		IssuedAt:             now,
 		// RFC 6749 §4.1.2: the code "MUST expire shortly after it is issued".
@@ -308,6 +309,7 @@ func (s *Service) approve(ctx context.Context, tx *Transaction, user SignedIn, a
 		AuthTime:             code.AuthTime,
 		Claims:               claims,
 		AuthorizationDetails: req.AuthorizationDetails,
+		Resources:            req.Resources,
 		CreatedAt:            now,
 		ExpiresAt:            now.Add(s.grantLifetime(tx.Client)),
 	}

@@ -26,6 +26,7 @@ func FuzzCheckParams(f *testing.F) {
 		"state=a%00b", "state=a%C2%85b", "state=%ff", "%ff=1", "a%01b=1",
 		"claims=%7B%0A%22x%22%3A1%7D", "state=%0A", "request=" + strings.Repeat("a", 9000),
 		"login_hint=" + strings.Repeat("a", 9000), "=&=", "a=1;b=2",
+		"resource=https%3A%2F%2Fapi.example.com%2F&resource=urn%3Ax", "resource=a&resource=%00",
 	} {
 		f.Add(s)
 	}
@@ -36,36 +37,99 @@ func FuzzCheckParams(f *testing.F) {
 		}
 		for name, values := range params {
 			// RFC 6749 §3.1, §3.2: "Request and response parameters MUST NOT be included
-			// more than once."
-			if len(values) != 1 {
+			// more than once" — but RFC 8707 §2: "Multiple resource parameters MAY be used".
+			if len(values) != 1 && name != "resource" {
 				t.Fatalf("%q: parameter %q accepted %d times", raw, name, len(values))
 			}
-			v := values[0]
-			// RFC 6749 Appendix B: names and values are UTF-8 before they are
-			// form-urlencoded.
-			if !utf8.ValidString(name) || !utf8.ValidString(v) {
-				t.Fatalf("%q: non-UTF-8 parameter %q accepted", raw, name)
+			for _, v := range values {
+				checkAcceptedValue(t, raw, name, v)
 			}
-			// RFC 6749 Appendix A: no parameter grammar admits CR, LF or the other C0
-			// controls but tab (UNICODECHARNOCRLF); this server refuses tab, DEL and the
-			// C1 controls too, except JSON whitespace (RFC 8259 §2) in the values of
-			// JSON-valued parameters.
-			jsonValued := slices.Contains(largeParams, name)
-			for _, r := range name + v {
-				if r == '\t' || r == '\n' || r == '\r' {
-					if jsonValued && !strings.ContainsRune(name, r) {
-						continue
-					}
-				}
-				if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-					t.Fatalf("%q: control character %U in parameter %q accepted", raw, r, name)
-				}
+		}
+	})
+}
+
+// checkAcceptedValue is FuzzCheckParams's property of one accepted value.
+func checkAcceptedValue(t *testing.T, raw, name, v string) {
+	t.Helper()
+	// RFC 6749 Appendix B: names and values are UTF-8 before they are
+	// form-urlencoded.
+	if !utf8.ValidString(name) || !utf8.ValidString(v) {
+		t.Fatalf("%q: non-UTF-8 parameter %q accepted", raw, name)
+	}
+	// RFC 6749 Appendix A: no parameter grammar admits CR, LF or the other C0
+	// controls but tab (UNICODECHARNOCRLF); this server refuses tab, DEL and the
+	// C1 controls too, except JSON whitespace (RFC 8259 §2) in the values of
+	// JSON-valued parameters.
+	jsonValued := slices.Contains(largeParams, name)
+	for _, r := range name + v {
+		if r == '\t' || r == '\n' || r == '\r' {
+			if jsonValued && !strings.ContainsRune(name, r) {
+				continue
 			}
-			// No RFC sets a length: maxValueLen is this server's own bound, which keeps
-			// what it stores and logs small.
-			if !jsonValued && len(v) > maxValueLen {
-				t.Fatalf("%q: %d-byte %s accepted", raw, len(v), name)
+		}
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			t.Fatalf("%q: control character %U in parameter %q accepted", raw, r, name)
+		}
+	}
+	// No RFC sets a length: maxValueLen is this server's own bound, which keeps
+	// what it stores and logs small.
+	if !jsonValued && len(v) > maxValueLen {
+		t.Fatalf("%q: %d-byte %s accepted", raw, len(v), name)
+	}
+}
+
+// FuzzResources: RFC 8707 §2 and §2.2 on any resource parameters of an authorization
+// request and of a token request, for a client that registered some resources. What
+// the authorization request is allowed is a set of absolute URIs without fragment,
+// each registered or the server's own audience; what a token is for is some of those,
+// never another (narrow, never widen).
+func FuzzResources(f *testing.F) {
+	const iss, api = "https://as.example.org", "https://api.example.org/"
+	f.Add("resource=https%3A%2F%2Fapi.example.org%2F", "", api)
+	f.Add("resource=https%3A%2F%2Fapi.example.org%2F&resource=urn%3Aledger", "resource=urn%3Aledger", api+" urn:ledger")
+	f.Add("", "resource=https%3A%2F%2Fapi.example.org%2F", api)
+	f.Add("resource=https%3A%2F%2Fapi.example.org%2F%23", "", api+"#")
+	f.Add("resource=%2Frel", "resource=https%3A%2F%2Fas.example.org", "/rel")
+	f.Add("resource=https%3A%2F%2Fas.example.org", "resource=https%3A%2F%2Fas.example.org", "")
+	s := NewService(Config{Issuer: iss}, nil, nil)
+	f.Fuzz(func(t *testing.T, authRaw, tokenRaw, registered string) {
+		authParams, _ := url.ParseQuery(authRaw)
+		tokenParams, _ := url.ParseQuery(tokenRaw)
+		c := &Client{ID: "c", Resources: strings.Fields(registered)}
+		allowed := func(r string) bool { return r == iss || slices.Contains(c.Resources, r) }
+		granted, err := s.requestResources(c, authParams)
+		if err != nil {
+			if err.Code != CodeInvalidTarget {
+				t.Fatalf("%q: error %s, want invalid_target", authRaw, err.Code)
 			}
+			return
+		}
+		for _, r := range granted {
+			u, perr := url.Parse(r)
+			// RFC 8707 §2: "MUST be an absolute URI ... MUST NOT include a fragment".
+			if perr != nil || !u.IsAbs() || strings.Contains(r, "#") || !allowed(r) {
+				t.Fatalf("%q: resource %q accepted", authRaw, r)
+			}
+			if !slices.Contains(authParams["resource"], r) {
+				t.Fatalf("%q: resource %q granted but not requested", authRaw, r)
+			}
+		}
+		aud, err := s.tokenAudience(c, &Grant{Resources: granted}, tokenParams)
+		if err != nil {
+			return
+		}
+		within := granted
+		if len(within) == 0 {
+			within = []string{iss}
+		}
+		// RFC 8707 §2.2: never wider than the grant.
+		for _, a := range aud {
+			if !slices.Contains(within, a) || !allowed(a) {
+				t.Fatalf("%q then %q: token for %q beyond the grant %q", authRaw, tokenRaw, a, within)
+			}
+		}
+		if len(aud) == 0 {
+			t.Fatalf("%q then %q: a token without an audience", authRaw, tokenRaw)
 		}
 	})
 }

@@ -67,7 +67,7 @@ func (s *Service) Introspect(ctx context.Context, client *Client, params url.Val
 	}
 	c := at.claims
 	out := map[string]any{
-		"active": true, "iss": c.Issuer, "sub": c.Subject, "aud": c.Audience, "client_id": c.ClientID,
+		"active": true, "iss": c.Issuer, "sub": c.Subject, "aud": c.Audience.value(), "client_id": c.ClientID,
 		"iat": c.IssuedAt, "exp": c.Expiry, "jti": c.ID, "token_type": "Bearer",
 	}
 	if c.Scope != "" {
@@ -85,4 +85,36 @@ func (s *Service) Introspect(ctx context.Context, client *Client, params url.Val
 		out["authorization_details"] = c.AuthorizationDetails
 	}
 	return out, nil
+}
+
+// IntrospectionJWTType is RFC 9701's JWT type: the typ header of a signed
+// introspection response (§5) and, after "application/", its media type (§4, §5),
+// which the resource server names in Accept to ask for one.
+const IntrospectionJWTType = "token-introspection+jwt"
+
+// introspectionClaims are the claims of RFC 9701 §5's JWT response. Nothing of the
+// introspected token is at the top level, so the response cannot be mistaken for an
+// access token (§5, §8): it is all inside token_introspection.
+type introspectionClaims struct {
+	Issuer string `json:"iss"`
+	// Audience is the resource server that asked: its client_id (§5, "aud").
+	Audience           string         `json:"aud"`
+	IssuedAt           int64          `json:"iat"`
+	TokenIntrospection map[string]any `json:"token_introspection"`
+}
+
+// SignIntrospection turns the introspection response result, made by Introspect for
+// client, into RFC 9701 §5's signed JWT: iss the issuer, aud the calling client, iat
+// now, and result as the token_introspection claim (an inactive token stays
+// {"active":false}, nothing else), typ token-introspection+jwt, signed with the
+// server's key like every token it issues.
+func (s *Service) SignIntrospection(ctx context.Context, client *Client, result map[string]any) (string, error) {
+	claims := introspectionClaims{
+		Issuer: s.cfg.Issuer, Audience: client.ID, IssuedAt: s.now().Unix(), TokenIntrospection: result,
+	}
+	jwt, err := s.signer.Sign(ctx, IntrospectionJWTType, claims)
+	if err != nil {
+		return "", AsError(fmt.Errorf("sign introspection response: %w", err))
+	}
+	return jwt, nil
 }

@@ -72,7 +72,12 @@ type Client struct {
 	// TLS client certificate (RFC 8705 §3.4), and a public client's refresh tokens
 	// too (§4).
 	TLSClientCertificateBoundAccessTokens bool `json:"tls_client_certificate_bound_access_tokens,omitempty"`
-	Disabled                              bool `json:"disabled,omitempty"`
+	// Resources are the resource indicators (RFC 8707 §2) the client may name in
+	// `resource`: absolute URIs without fragment. The server's own audience
+	// (Config.AccessTokenAudience) is always allowed; any other value is
+	// invalid_target (docs/design.md decision 21).
+	Resources []string `json:"resources,omitempty"`
+	Disabled  bool     `json:"disabled,omitempty"`
 }
 
 // Public reports whether the client has no credentials (RFC 6749 §2.1).
@@ -142,6 +147,8 @@ type AuthorizationRequest struct {
 	DPoPJKT string `json:"dpop_jkt,omitempty"`
 	// AuthorizationDetails is the validated RAR array (RFC 9396 §2), as JSON.
 	AuthorizationDetails json.RawMessage `json:"authorization_details,omitempty"`
+	// Resources are the validated resource indicators (RFC 8707 §2) of the request.
+	Resources []string `json:"resource,omitempty"`
 }
 
 // OpenID reports whether this is an OpenID Connect request (OIDC Core §3.1.2.1).
@@ -186,6 +193,8 @@ type AuthorizationCode struct {
 	DPoPJKT string `json:"dpop_jkt,omitempty"`
 	// AuthorizationDetails are the RAR details the user approved (RFC 9396).
 	AuthorizationDetails json.RawMessage `json:"authorization_details,omitempty"`
+	// Resources are the resource indicators of the authorization request (RFC 8707).
+	Resources []string `json:"resource,omitempty"`
 	// GrantID names the grant created with the code.
 	GrantID    string     `json:"grant_id"`
 	IssuedAt   time.Time  `json:"issued_at"`
@@ -208,7 +217,11 @@ type Grant struct {
 	AuthTime             time.Time       `json:"auth_time"`
 	Claims               map[string]any  `json:"claims,omitempty"`
 	AuthorizationDetails json.RawMessage `json:"authorization_details,omitempty"`
-	CreatedAt            time.Time       `json:"created_at"`
+	// Resources are the resource indicators the user authorized (RFC 8707 §2): every
+	// access token of the grant is for some of them, never for another (§2.2). None
+	// means the server's own audience.
+	Resources []string  `json:"resource,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
 	// ExpiresAt is when the grant, and any token of it, ends at the latest.
 	ExpiresAt time.Time  `json:"expires_at"`
 	RevokedAt *time.Time `json:"revoked_at,omitempty"`

@@ -17,7 +17,10 @@ var largeParams = []string{"request", "client_assertion", "authorization_details
 // UTF-8 (RFC 6749 Appendix B), that contain control characters, or that are absurdly long.
 func checkParams(params url.Values) *Error {
 	for name, values := range params {
-		if len(values) > 1 {
+		// RFC 8707 §2 is the one exception: "Multiple resource parameters MAY be used
+		// to indicate that the requested token is intended to be used at multiple
+		// resources" (their number is bounded in parseResources).
+		if len(values) > 1 && name != "resource" {
 			return InvalidRequest("parameter %s is included more than once", truncate(name))
 		}
 		if !utf8.ValidString(name) || hasControl(name, false) {

@@ -145,9 +145,11 @@ func (s *Service) validateRequestBody(client *Client, params url.Values, req *Au
 		}
 		req.AuthorizationDetails = details
 	}
-	if err := checkResource(params); err != nil {
-		return err
+	resources, rerr := s.requestResources(client, params)
+	if rerr != nil {
+		return rerr
 	}
+	req.Resources = resources
 	if jkt := params.Get("dpop_jkt"); jkt != "" {
 		// RFC 9449 §10: the JWK SHA-256 thumbprint of the key the code will be bound to.
 		if !validJKT(jkt) {

@@ -90,6 +90,24 @@ func (s *Service) requestObjectParams(ctx context.Context, client *Client, raw s
 		case bool:
 			params.Set(name, strconv.FormatBool(v))
 		case nil:
+		case []any:
+			if name == "resource" {
+				// RFC 8707 §2 allows several resources: in a request object, an
+				// array of strings, each a resource parameter.
+				for _, r := range v {
+					rs, ok := r.(string)
+					if !ok {
+						return nil, time.Time{}, invalidRequestObject("request object claim resource must be a string or an array of strings")
+					}
+					params.Add(name, rs)
+				}
+				continue
+			}
+			b, err := json.Marshal(v)
+			if err != nil {
+				return nil, time.Time{}, invalidRequestObject("request object claim %s cannot be encoded", name)
+			}
+			params.Set(name, string(b))
 		default:
 			// Structured parameters (claims, authorization_details) travel as JSON text,
 			// as they would in a form.

@@ -52,7 +52,9 @@ func (s *Service) Exchange(ctx context.Context, client *Client, params url.Value
 	if !client.AllowsGrant(grantType) {
 		return nil, UnauthorizedClient("client %s is not allowed the %s grant", client.ID, grantType)
 	}
-	if err := checkResource(params); err != nil {
+	// RFC 8707 §2: a malformed resource fails before anything is spent; whether it
+	// is allowed depends on the grant (tokenAudience).
+	if _, err := parseResources(params); err != nil {
 		return nil, err
 	}
 	jkt, err := s.verifyDPoP(ctx, client.ID, dpop)
@@ -163,6 +165,11 @@ func (s *Service) exchangeCode(ctx context.Context, client *Client, params url.V
 	grant := &Grant{
 		ID: code.GrantID, ClientID: client.ID, Subject: code.Subject, Scopes: code.Scopes,
 		AuthTime: code.AuthTime, Claims: code.Claims, AuthorizationDetails: code.AuthorizationDetails,
+		Resources: code.Resources,
+	}
+	aud, aerr := s.tokenAudience(client, grant, params)
+	if aerr != nil {
+		return nil, aerr
 	}
 	var refresh string
 	if s.issuesRefreshTokens(client, code.Scopes) {
@@ -170,7 +177,7 @@ func (s *Service) exchangeCode(ctx context.Context, client *Client, params url.V
 			return nil, err
 		}
 	}
-	resp, err := s.issueTokens(ctx, client, grant, code.Scopes, code.Nonce, b, now)
+	resp, err := s.issueTokens(ctx, client, grant, aud, code.Scopes, code.Nonce, b, now)
 	if err != nil {
 		return nil, err
 	}
@@ -290,6 +297,11 @@ func (s *Service) refresh(ctx context.Context, client *Client, params url.Values
 		}
 		scopes = requested
 	}
+	// RFC 8707 §2.2: the refresh request may narrow the resources, never widen them.
+	aud, aerr := s.tokenAudience(client, grant, params)
+	if aerr != nil {
+		return nil, aerr
+	}
 	next, err := randomValue()
 	if err != nil {
 		return nil, ServerError(err)
@@ -325,7 +337,7 @@ func (s *Service) refresh(ctx context.Context, client *Client, params url.Values
 	} else if old.UsedAt != nil || !now.Before(old.ExpiresAt) {
 		return nil, InvalidGrant("the refresh token is invalid, expired or revoked")
 	}
-	resp, err := s.issueTokens(ctx, client, grant, scopes, "", b, now)
+	resp, err := s.issueTokens(ctx, client, grant, aud, scopes, "", b, now)
 	if err != nil {
 		return nil, err
 	}
@@ -340,15 +352,17 @@ func (s *Service) refresh(ctx context.Context, client *Client, params url.Values
 
 // accessTokenClaims are the claims of a JWT access token (RFC 9068 §2.2).
 type accessTokenClaims struct {
-	Issuer   string `json:"iss"`
-	Subject  string `json:"sub"`
-	Audience string `json:"aud"`
-	ClientID string `json:"client_id"`
-	IssuedAt int64  `json:"iat"`
-	Expiry   int64  `json:"exp"`
-	ID       string `json:"jti"`
-	Scope    string `json:"scope,omitempty"`
-	AuthTime int64  `json:"auth_time,omitempty"`
+	Issuer  string `json:"iss"`
+	Subject string `json:"sub"`
+	// Audience is the resource indicators the token is for (RFC 8707 §2, RFC 9700
+	// §2.3), or the server's own audience (RFC 9068 §3).
+	Audience audience `json:"aud"`
+	ClientID string   `json:"client_id"`
+	IssuedAt int64    `json:"iat"`
+	Expiry   int64    `json:"exp"`
+	ID       string   `json:"jti"`
+	Scope    string   `json:"scope,omitempty"`
+	AuthTime int64    `json:"auth_time,omitempty"`
 	// GrantID lets introspection and userinfo see that the grant was revoked.
 	GrantID string `json:"grant_id"`
 	// Confirmation binds the token to a DPoP key (RFC 9449 §6.1).
@@ -364,8 +378,8 @@ type confirmation struct {
 	X5TS256 string `json:"x5t#S256,omitempty"`
 }
 
-// issueTokens signs the access token and, for OpenID Connect, the ID token.
-func (s *Service) issueTokens(ctx context.Context, client *Client, grant *Grant, scopes []string, nonce string, b binding, now time.Time) (*TokenResponse, error) {
+// issueTokens signs the access token for aud and, for OpenID Connect, the ID token.
+func (s *Service) issueTokens(ctx context.Context, client *Client, grant *Grant, aud []string, scopes []string, nonce string, b binding, now time.Time) (*TokenResponse, error) {
 	jti, err := randomValue()
 	if err != nil {
 		return nil, ServerError(err)
@@ -374,7 +388,7 @@ func (s *Service) issueTokens(ctx context.Context, client *Client, grant *Grant,
 	at := accessTokenClaims{
 		Issuer:               s.cfg.Issuer,
 		Subject:              grant.Subject,
-		Audience:             s.cfg.AccessTokenAudience,
+		Audience:             aud,
 		ClientID:             client.ID,
 		IssuedAt:             now.Unix(),
 		Expiry:               now.Add(s.cfg.AccessTokenLifetime).Unix(),

@@ -40,6 +40,12 @@ func (s *Service) Userinfo(ctx context.Context, scheme, token string, dpop DPoP)
 			return nil, newError(CodeInvalidToken, "this access token is bound to a TLS client certificate: present the same certificate (mutual TLS)")
 		}
 	}
+	// RFC 9700 §2.3: an access token "should be audience-restricted to a particular
+	// resource server"; the userinfo endpoint is the server's own resource, so a token
+	// for other resources only (RFC 8707) is refused here. RFC 6750 §3.1: invalid_token.
+	if !slices.Contains(at.claims.Audience, s.cfg.AccessTokenAudience) {
+		return nil, newError(CodeInvalidToken, "the access token is not for this resource")
+	}
 	if at.claims.Confirmation != nil && at.claims.Confirmation.JKT != "" {
 		// RFC 9449 §7.1: a DPoP-bound token is sent with the DPoP scheme and a proof
 		// whose key matches cnf.jkt and whose ath is the token's hash.

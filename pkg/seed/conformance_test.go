@@ -50,3 +50,23 @@ func TestParse_LoopbackMeansAnIPLiteral(t *testing.T) {
 		t.Error("ISSUER http://127.evil.example accepted as loopback")
 	}
 }
+
+// RFC 8707 §2: a registered resource indicator is an absolute URI without fragment,
+// as every requested one must be.
+func TestParse_ResourcesAreAbsoluteURIsWithoutFragment(t *testing.T) {
+	client := func(resources string) string {
+		return `{"clients":[{"client_id":"a","token_endpoint_auth_method":"none","redirect_uris":["https://a.example/cb"],"resources":` + resources + `}]}`
+	}
+	for _, bad := range []string{`["/api"]`, `["api.example.com"]`, `["https://api.example.com/#"]`, `[""]`} {
+		if _, err := seed.Parse([]byte(client(bad))); err == nil || !strings.Contains(err.Error(), "RFC 8707") {
+			t.Errorf("resources %s: %v, want refused", bad, err)
+		}
+	}
+	f, err := seed.Parse([]byte(client(`["https://api.example.com/","urn:example:ledger"]`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.Clients[0].Resources; len(got) != 2 || got[1] != "urn:example:ledger" {
+		t.Errorf("resources = %v", got)
+	}
+}

@@ -132,6 +132,14 @@ func (c *Client) normalize() error {
 		// RFC 9126 §7.2: only authenticated clients may use unregistered redirect URIs.
 		return errors.New("pushed_redirect_uri_prefixes needs a client with credentials (RFC 9126 §7.2)")
 	}
+	for _, r := range c.Resources {
+		// RFC 8707 §2: a resource indicator "MUST be an absolute URI ... MUST NOT
+		// include a fragment component"; a registered one that could never be
+		// requested would be a typo.
+		if !oauth.ValidResource(r) {
+			return fmt.Errorf("resources entry %q must be an absolute URI without a fragment (RFC 8707 §2)", r)
+		}
+	}
 	for _, g := range c.GrantTypes {
 		if !slices.Contains([]string{oauth.GrantAuthorizationCode, oauth.GrantRefreshToken}, g) {
 			return fmt.Errorf("grant_type %q is not supported", g)

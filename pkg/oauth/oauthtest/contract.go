@@ -147,11 +147,13 @@ func testPushedRequestStoreKeepsNoReferenceToCallersValues(t *testing.T, s oauth
 	r.Request.Scopes[0] = "changed"
 	*r.Request.MaxAge = 1
 	r.Request.AuthorizationDetails[0] = '{'
+	r.Request.Resources[0] = "changed"
 	got := mustGet(t, s, r.Key)
 	assertEqual(t, got, want, "pushed request after changing the created value")
 	got.Request.Scopes[0] = "changed"
 	*got.Request.MaxAge = 1
 	got.Request.AuthorizationDetails[0] = '{'
+	got.Request.Resources[0] = "changed"
 	assertEqual(t, mustGet(t, s, r.Key), want, "pushed request after changing a returned value")
 }
 
@@ -322,6 +324,7 @@ func testIssueCodeStoreKeepsNoReferenceToTheCode(t *testing.T, s oauth.Store, _ 
 	code.Scopes[0] = "changed"
 	code.Claims["address"].(map[string]any)["country"] = "changed"
 	code.AuthorizationDetails[0] = '{'
+	code.Resources[0] = "changed"
 	code.Subject = "changed"
 	assertCodeUsable(t, s, want, now)
 }
@@ -535,6 +538,7 @@ func testClientStoreKeepsNoReferenceToCallersValues(t *testing.T, s oauth.Store,
 		c.SecretHash[0] ^= 0xff
 		c.JWKS[0] = '['
 		c.AuthorizationDetailsTypes[0] = "everything"
+		c.Resources[0] = "https://attacker.example/"
 	}
 	change(c)
 	got := mustGetClient(t, s, ClientID)
@@ -677,6 +681,7 @@ func grantOf(tb testing.TB, code *oauth.AuthorizationCode) *oauth.Grant {
 		tb.Fatal(err)
 	}
 	g.AuthorizationDetails = slices.Clone(code.AuthorizationDetails)
+	g.Resources = slices.Clone(code.Resources)
 	return g
 }
 

@@ -128,6 +128,7 @@ func testGrantStoreKeepsNoReferenceToCallersValues(t *testing.T, s oauth.Store, 
 		g.Scopes[0] = "changed"
 		g.Claims["address"].(map[string]any)["country"] = "changed"
 		g.AuthorizationDetails[0] = '{'
+		g.Resources[0] = "changed"
 	}
 	change(grant)
 	got := mustGetGrant(t, s, code.GrantID)
@@ -484,23 +485,24 @@ func testRecordsEmptyValuesComeBackNil(t *testing.T, s oauth.Store, _ oauth.Regi
 	r := PushedRequest(t, now)
 	r.Request.Scopes = []string{}
 	r.Request.AuthorizationDetails = json.RawMessage{}
+	r.Request.Resources = []string{}
 	mustCreate(t, s, r)
 	wantR := *r
-	wantR.Request.Scopes, wantR.Request.AuthorizationDetails = nil, nil
+	wantR.Request.Scopes, wantR.Request.AuthorizationDetails, wantR.Request.Resources = nil, nil, nil
 	assertEqual(t, mustGet(t, s, r.Key), &wantR, "pushed request with empty values")
 
 	code := Code(t, now)
-	code.Scopes, code.Claims, code.AuthorizationDetails = []string{}, map[string]any{}, json.RawMessage{}
+	code.Scopes, code.Claims, code.AuthorizationDetails, code.Resources = []string{}, map[string]any{}, json.RawMessage{}, []string{}
 	grant := grantOf(t, code)
-	grant.Scopes, grant.Claims, grant.AuthorizationDetails = []string{}, map[string]any{}, json.RawMessage{}
+	grant.Scopes, grant.Claims, grant.AuthorizationDetails, grant.Resources = []string{}, map[string]any{}, json.RawMessage{}, []string{}
 	if err := s.IssueCode(t.Context(), oauth.Consume{Key: r.Key, ClientID: r.ClientID, Now: now}, code, grant); err != nil {
 		t.Fatalf("IssueCode: %v", err)
 	}
 	wantGrant := *grant
-	wantGrant.Scopes, wantGrant.Claims, wantGrant.AuthorizationDetails = nil, nil, nil
+	wantGrant.Scopes, wantGrant.Claims, wantGrant.AuthorizationDetails, wantGrant.Resources = nil, nil, nil, nil
 	assertEqual(t, mustGetGrant(t, s, grant.ID), &wantGrant, "grant with empty values")
 	wantCode := *code
-	wantCode.Scopes, wantCode.Claims, wantCode.AuthorizationDetails = nil, nil, nil
+	wantCode.Scopes, wantCode.Claims, wantCode.AuthorizationDetails, wantCode.Resources = nil, nil, nil, nil
 	assertCodeUsable(t, s, &wantCode, now)
 
 	rt := RefreshToken(t, now, grant.ID)

@@ -54,6 +54,7 @@ func PushedRequest(tb testing.TB, now time.Time) *oauth.PushedRequest {
 			ACRValues:            "urn:mace:incommon:iap:silver",
 			DPoPJKT:              "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I",
 			AuthorizationDetails: AuthorizationDetails(),
+			Resources:            []string{"https://rs.example.com/", "https://api.example.com/payments"},
 		},
 		CreatedAt: now,
 		RedeemBy:  now.Add(60 * time.Second),
@@ -83,6 +84,7 @@ func Code(tb testing.TB, now time.Time) *oauth.AuthorizationCode {
 			"address": map[string]any{"locality": "Berlin", "country": "DE"},
 		},
 		AuthorizationDetails: AuthorizationDetails(),
+		Resources:            []string{"https://rs.example.com/", "https://api.example.com/payments"},
 		GrantID:              Key(tb),
 		IssuedAt:             now,
 		ExpiresAt:            now.Add(60 * time.Second),
@@ -107,6 +109,7 @@ func Grant(tb testing.TB, now time.Time) *oauth.Grant {
 			"address": map[string]any{"locality": "Berlin", "country": "DE"},
 		},
 		AuthorizationDetails: AuthorizationDetails(),
+		Resources:            []string{"https://rs.example.com/", "https://api.example.com/payments"},
 		CreatedAt:            now,
 		ExpiresAt:            now.Add(30 * 24 * time.Hour),
 	}
@@ -208,6 +211,7 @@ func fullClient(tb testing.TB) *oauth.Client {
 	c.TLSClientAuthSANIP = "2001:db8::1"
 	c.TLSClientAuthSANEmail = "ops@client.example.org"
 	c.TLSClientCertificateBoundAccessTokens = true
+	c.Resources = []string{"https://rs.example.com/", "https://api.example.com/payments"}
 	c.Disabled = true
 	return c
 }
