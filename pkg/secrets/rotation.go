@@ -211,13 +211,9 @@ func (r *Rotator) current(ctx context.Context, log *slog.Logger, secretID string
 // (keys.CheckSuccessor: its active key published in the current set, for at least
 // keys.MinPublished unless it is the current active key).
 func (r *Rotator) test(ctx context.Context, log *slog.Logger, secretID, token string) error {
-	data, err := getValue(ctx, r.client, secretID, token, StagePending, DefaultTimeout)
+	pending, err := r.pending(ctx, secretID, token)
 	if err != nil {
 		return err
-	}
-	pending, err := keys.ParseSet(data)
-	if err != nil {
-		return fmt.Errorf("pending value: %w", err)
 	}
 	current, err := r.current(ctx, log, secretID)
 	if err != nil {
@@ -281,13 +277,22 @@ func (r *Rotator) finish(ctx context.Context, log *slog.Logger, secretID, token 
 // publish writes the public JWK Set of the pending version to the public keys secret
 // ([PublishPublicKeys]: a repeated finishSecret finds it there and writes nothing).
 func (r *Rotator) publish(ctx context.Context, log *slog.Logger, secretID, token string) error {
-	data, err := getValue(ctx, r.client, secretID, token, StagePending, DefaultTimeout)
+	pending, err := r.pending(ctx, secretID, token)
 	if err != nil {
 		return err
 	}
+	return r.publishSet(ctx, log, pending)
+}
+
+// pending reads and parses the key set of the version being rotated in (AWSPENDING).
+func (r *Rotator) pending(ctx context.Context, secretID, token string) (*keys.Set, error) {
+	data, err := getValue(ctx, r.client, secretID, token, StagePending, DefaultTimeout)
+	if err != nil {
+		return nil, err
+	}
 	pending, err := keys.ParseSet(data)
 	if err != nil {
-		return fmt.Errorf("pending value: %w", err)
+		return nil, fmt.Errorf("pending value: %w", err)
 	}
-	return r.publishSet(ctx, log, pending)
+	return pending, nil
 }
