@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/pargate/pargate/pkg/config"
+	"github.com/pargate/pargate/pkg/httpapi/httpapitest"
 	"github.com/pargate/pargate/pkg/keys"
 )
 
@@ -14,14 +15,7 @@ import (
 // Security Profile §5.4.1); before loading it answers the profile's key algorithm;
 // the default profile signs with RS256 (OIDC Core §15.1).
 func TestSignerOptions_FAPI2_5_4_1(t *testing.T) {
-	rs, err := keys.Generate(keys.RS256)
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := keys.NewSet(rs)
-	if err != nil {
-		t.Fatal(err)
-	}
+	set := httpapitest.KeySet(t, keys.RS256)
 	for _, tc := range []struct {
 		profile, before string
 		refused         bool
@@ -40,8 +34,8 @@ func TestSignerOptions_FAPI2_5_4_1(t *testing.T) {
 			t.Errorf("%s: algorithms before loading %v, want [%s]", tc.profile, algs, tc.before)
 		}
 		err = s.Ready(context.Background())
-		if tc.refused != (err != nil) || tc.refused && !strings.Contains(err.Error(), rs.KeyID) {
-			t.Errorf("%s: Ready with an RS256 key: %v, want refused=%v naming %s", tc.profile, err, tc.refused, rs.KeyID)
+		if tc.refused != (err != nil) || tc.refused && !strings.Contains(err.Error(), set.Active().KeyID) {
+			t.Errorf("%s: Ready with an RS256 key: %v, want refused=%v naming %s", tc.profile, err, tc.refused, set.Active().KeyID)
 		}
 	}
 }

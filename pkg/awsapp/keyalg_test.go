@@ -10,6 +10,7 @@ import (
 
 	"github.com/pargate/pargate/pkg/awsapp"
 	"github.com/pargate/pargate/pkg/awsapp/awstable"
+	"github.com/pargate/pargate/pkg/httpapi/httpapitest"
 	"github.com/pargate/pargate/pkg/keys"
 )
 
@@ -18,14 +19,7 @@ import (
 // secret): /jwks answers 500 server_error without the key's kid in the body, and
 // nothing is signed or published with it. The default profile serves the same set.
 func TestLambda_FAPI2_5_4_1_RefusesAnRS256KeySet(t *testing.T) {
-	rs, err := keys.Generate(keys.RS256)
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := keys.NewSet(rs)
-	if err != nil {
-		t.Fatal(err)
-	}
+	set := httpapitest.KeySet(t, keys.RS256)
 	secret, err := set.MarshalJSON()
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +57,7 @@ func TestLambda_FAPI2_5_4_1_RefusesAnRS256KeySet(t *testing.T) {
 		if rec.Code != tc.status {
 			t.Errorf("%s: GET /jwks %d %s, want %d", tc.profile, rec.Code, body, tc.status)
 		}
-		if tc.status != http.StatusOK && strings.Contains(string(body), rs.KeyID) {
+		if tc.status != http.StatusOK && strings.Contains(string(body), set.Active().KeyID) {
 			t.Errorf("%s: the body names the key: %s", tc.profile, body)
 		}
 	}

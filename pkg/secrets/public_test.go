@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/pargate/pargate/pkg/httpapi/httpapitest"
 	"github.com/pargate/pargate/pkg/keys"
 	"github.com/pargate/pargate/pkg/secrets"
 	"github.com/pargate/pargate/pkg/secrets/secretstest"
@@ -73,14 +74,7 @@ func TestRotation_PublishFailureLeavesTheSecretPending(t *testing.T) {
 // a private key, nor an empty set.
 func TestPublicKeys_RefusesAPrivateKeyOrNoKeys(t *testing.T) {
 	client := motoClient(t)
-	k, err := keys.Generate(keys.ES256)
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := keys.NewSet(k)
-	if err != nil {
-		t.Fatal(err)
-	}
+	set := httpapitest.KeySet(t, keys.ES256)
 	private, err := set.MarshalJSON()
 	if err != nil {
 		t.Fatal(err)
