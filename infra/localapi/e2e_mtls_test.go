@@ -9,8 +9,6 @@ package main
 import (
 	"bytes"
 	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
@@ -32,6 +30,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/pargate/pargate/pkg/httpapi/httpapitest"
+	"github.com/pargate/pargate/pkg/oauth/oauthtest"
 )
 
 const (
@@ -50,29 +49,15 @@ type testCA struct {
 
 func newTestCA(t *testing.T) *testCA {
 	t.Helper()
-	key := newECKey(t)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "e2e client CA"},
+	key := oauthtest.ECKey(t)
+	cert := oauthtest.Certificate(t, &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "e2e client CA"},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}, key, nil, nil)
 	file := filepath.Join(t.TempDir(), "client-cas.pem")
-	if err := os.WriteFile(file, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+	if err := os.WriteFile(file, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return &testCA{cert: cert, key: key, file: file}
-}
-
-func newECKey(t *testing.T) *ecdsa.PrivateKey {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
 }
 
 // clientCert is a TLS client certificate for subject: issued by ca, or
@@ -82,16 +67,13 @@ func clientCert(t *testing.T, ca *testCA, subject pkix.Name, key *ecdsa.PrivateK
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: subject,
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
 		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
-	parent, signer := tmpl, key
+	var leaf *x509.Certificate
 	if ca != nil {
-		parent, signer = ca.cert, ca.key
+		leaf = oauthtest.Certificate(t, tmpl, key, ca.cert, ca.key)
+	} else {
+		leaf = oauthtest.Certificate(t, tmpl, key, nil, nil)
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, signer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf, _ := x509.ParseCertificate(der)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}
+	return tls.Certificate{Certificate: [][]byte{leaf.Raw}, PrivateKey: key, Leaf: leaf}
 }
 
 func thumbprint(c tls.Certificate) string {
@@ -278,7 +260,7 @@ func accessTokenClaims(t *testing.T, token string) map[string]any {
 // once under TLS_DIR; the issuer is https://ADDR; a restart keeps the CA, so a
 // client that trusts ca.pem keeps trusting the server.
 func TestLocalTLS_ServesHTTPSWithALocalCA(t *testing.T) {
-	l := startTLS(t, newECKey(t), nil)
+	l := startTLS(t, oauthtest.ECKey(t), nil)
 	if !strings.HasPrefix(l.srv.Issuer, "https://127.0.0.1:") || l.meta["issuer"] != l.srv.Issuer {
 		t.Fatalf("issuer %q, metadata %v", l.srv.Issuer, l.meta["issuer"])
 	}
@@ -360,13 +342,10 @@ func TestLocalTLS_Settings(t *testing.T) {
 	})
 	t.Run("TLS_CERT_FILE and TLS_KEY_FILE serve a brought certificate", func(t *testing.T) {
 		ca := newTestCA(t)
-		key := newECKey(t)
+		key := oauthtest.ECKey(t)
 		tmpl := &x509.Certificate{SerialNumber: big.NewInt(9), Subject: pkix.Name{CommonName: "localhost"}, DNSNames: []string{"localhost"},
 			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-		if err != nil {
-			t.Fatal(err)
-		}
+		der := oauthtest.Certificate(t, tmpl, key, ca.cert, ca.key).Raw
 		keyDER, _ := x509.MarshalECPrivateKey(key)
 		dir := t.TempDir()
 		certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
@@ -398,8 +377,8 @@ func TestLocalTLS_Settings(t *testing.T) {
 // HTTPS; its access token is bound to the certificate (§3), which userinfo checks.
 func TestMTLSEndToEnd_TLSClientAuth_RFC8705(t *testing.T) {
 	ca := newTestCA(t)
-	l := startTLS(t, newECKey(t), map[string]string{"MTLS_CA_FILE": ca.file})
-	cert := clientCert(t, ca, bankSubject, newECKey(t))
+	l := startTLS(t, oauthtest.ECKey(t), map[string]string{"MTLS_CA_FILE": ca.file})
+	cert := clientCert(t, ca, bankSubject, oauthtest.ECKey(t))
 
 	code := l.code(t, &cert, mtlsID, "openid profile")
 	tok := l.exchange(t, &cert, mtlsID, code, nil)
@@ -413,7 +392,7 @@ func TestMTLSEndToEnd_TLSClientAuth_RFC8705(t *testing.T) {
 	if ui := l.userinfo(t, &cert, at); ui.status != http.StatusOK || ui.json["sub"] == nil {
 		t.Fatalf("§3 userinfo with the certificate: %d %s", ui.status, ui.body)
 	}
-	other := clientCert(t, ca, bankSubject, newECKey(t))
+	other := clientCert(t, ca, bankSubject, oauthtest.ECKey(t))
 	for name, c := range map[string]*tls.Certificate{"another certificate": &other, "no certificate": nil} {
 		if ui := l.userinfo(t, c, at); ui.status != http.StatusUnauthorized || ui.json["error"] != "invalid_token" {
 			t.Errorf("§3 userinfo with %s: %d %s", name, ui.status, ui.body)
@@ -430,8 +409,8 @@ func TestMTLSEndToEnd_TLSClientAuth_RFC8705(t *testing.T) {
 	// §2.1: a certificate with the same subject from a CA not in MTLS_CA_FILE, and
 	// a certificate of another subject, do not authenticate the client.
 	for name, c := range map[string]tls.Certificate{
-		"a self-signed certificate with the registered subject": clientCert(t, nil, bankSubject, newECKey(t)),
-		"a CA certificate of another subject":                   clientCert(t, ca, pkix.Name{CommonName: "e2e-mtls", Country: []string{"GB"}}, newECKey(t)),
+		"a self-signed certificate with the registered subject": clientCert(t, nil, bankSubject, oauthtest.ECKey(t)),
+		"a CA certificate of another subject":                   clientCert(t, ca, pkix.Name{CommonName: "e2e-mtls", Country: []string{"GB"}}, oauthtest.ECKey(t)),
 	} {
 		r := l.post(t, &c, l.endpoint(t, "pushed_authorization_request_endpoint"), url.Values{"client_id": {mtlsID}, "response_type": {"code"},
 			"redirect_uri": {appRedirect}, "code_challenge": {challengeOf(verifierE2E)}, "code_challenge_method": {"S256"}}, nil)
@@ -445,14 +424,14 @@ func TestMTLSEndToEnd_TLSClientAuth_RFC8705(t *testing.T) {
 // client authenticates with a self-signed certificate of the key in its jwks (§2.2);
 // another key does not.
 func TestMTLSEndToEnd_SelfSignedTLSClientAuth_RFC8705(t *testing.T) {
-	key := newECKey(t)
+	key := oauthtest.ECKey(t)
 	l := startTLS(t, key, nil)
 	cert := clientCert(t, nil, pkix.Name{CommonName: "anything"}, key)
 	code := l.code(t, &cert, selfSignedID, "openid profile")
 	if tok := l.exchange(t, &cert, selfSignedID, code, nil); tok.status != http.StatusOK {
 		t.Fatalf("token: %d %s", tok.status, tok.body)
 	}
-	other := clientCert(t, nil, pkix.Name{CommonName: "anything"}, newECKey(t))
+	other := clientCert(t, nil, pkix.Name{CommonName: "anything"}, oauthtest.ECKey(t))
 	r := l.post(t, &other, l.endpoint(t, "pushed_authorization_request_endpoint"), url.Values{"client_id": {selfSignedID}, "response_type": {"code"},
 		"redirect_uri": {appRedirect}, "code_challenge": {challengeOf(verifierE2E)}, "code_challenge_method": {"S256"}}, nil)
 	if r.status != http.StatusUnauthorized || r.json["error"] != "invalid_client" {
@@ -465,11 +444,11 @@ func TestMTLSEndToEnd_SelfSignedTLSClientAuth_RFC8705(t *testing.T) {
 // (FAPI 2.0 §5.3.2.1), signed ES256.
 func TestMTLSEndToEnd_FAPI2_RFC8705(t *testing.T) {
 	ca := newTestCA(t)
-	l := startTLS(t, newECKey(t), map[string]string{"MTLS_CA_FILE": ca.file, "PROFILE": "fapi2", "KEY_ALG": "ES256"})
+	l := startTLS(t, oauthtest.ECKey(t), map[string]string{"MTLS_CA_FILE": ca.file, "PROFILE": "fapi2", "KEY_ALG": "ES256"})
 	if l.meta["require_pushed_authorization_requests"] != true {
 		t.Fatalf("not the fapi2 profile: %v", l.meta)
 	}
-	cert := clientCert(t, ca, bankSubject, newECKey(t))
+	cert := clientCert(t, ca, bankSubject, oauthtest.ECKey(t))
 	code := l.code(t, &cert, mtlsID, "openid profile")
 	tok := l.exchange(t, &cert, mtlsID, code, nil)
 	if tok.status != http.StatusOK {

@@ -2,8 +2,6 @@ package httpapi_test
 
 import (
 	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -24,6 +22,7 @@ import (
 	"github.com/pargate/pargate/pkg/httpapi/httpapitest"
 	"github.com/pargate/pargate/pkg/memory"
 	"github.com/pargate/pargate/pkg/oauth"
+	"github.com/pargate/pargate/pkg/oauth/oauthtest"
 	"github.com/pargate/pargate/pkg/seed"
 )
 
@@ -55,24 +54,7 @@ func newCert(tb testing.TB, key *ecdsa.PrivateKey, cn string) *x509.Certificate 
 	tb.Helper()
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: cn, Organization: []string{"Example"}},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return c
-}
-
-func genKey(tb testing.TB) *ecdsa.PrivateKey {
-	tb.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return k
+	return oauthtest.Certificate(tb, tmpl, key, nil, nil)
 }
 
 // newMTLSServer serves the seed plus a tls_client_auth client (bound tokens) and a
@@ -80,7 +62,7 @@ func genKey(tb testing.TB) *ecdsa.PrivateKey {
 // tls client's subject), "self" (the self-signed client's key) and "other".
 func newMTLSServer(t *testing.T, env map[string]string) (*testServer, fakeCerts) {
 	t.Helper()
-	selfKey := genKey(t)
+	selfKey := oauthtest.ECKey(t)
 	pub, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &selfKey.PublicKey, KeyID: "s1", Algorithm: "ES256", Use: "sig"}}})
 	extra := `
   {"client_id": "` + tlsID + `", "token_endpoint_auth_method": "tls_client_auth", "tls_client_auth_subject_dn": "CN=tls-client,O=Example",
@@ -97,9 +79,9 @@ func newMTLSServer(t *testing.T, env map[string]string) (*testServer, fakeCerts)
 		t.Fatal(err)
 	}
 	certs := fakeCerts{
-		"ca":    {Leaf: newCert(t, genKey(t), "tls-client"), CAValidated: true},
+		"ca":    {Leaf: newCert(t, oauthtest.ECKey(t), "tls-client"), CAValidated: true},
 		"self":  {Leaf: newCert(t, selfKey, "self")},
-		"other": {Leaf: newCert(t, genKey(t), "tls-client")},
+		"other": {Leaf: newCert(t, oauthtest.ECKey(t), "tls-client")},
 	}
 	return newServer(t, withStore(store), withEnv(env), withClientCertificates(certs)), certs
 }
@@ -235,7 +217,7 @@ func TestMTLS_BoundTokens_RFC8705(t *testing.T) {
 // through) never panics, and what it accepts is a certificate whose DER encodes back
 // to the PEM's first block.
 func FuzzClientCertPEM(f *testing.F) {
-	cert := newCert(f, genKey(f), "fuzz")
+	cert := newCert(f, oauthtest.ECKey(f), "fuzz")
 	good := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}))
 	for _, s := range []string{good, good + good, "\n" + good + "\n", strings.Replace(good, "CERTIFICATE", "PRIVATE KEY", 2),
 		"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", "", "garbage"} {

@@ -2,7 +2,6 @@ package oauth_test
 
 import (
 	"crypto/ecdsa"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/pargate/pargate/pkg/oauth"
+	"github.com/pargate/pargate/pkg/oauth/oauthtest"
 )
 
 const (
@@ -41,15 +41,7 @@ func testCert(tb testing.TB, key *ecdsa.PrivateKey, change func(*x509.Certificat
 	if change != nil {
 		change(tmpl)
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return cert
+	return oauthtest.Certificate(tb, tmpl, key, nil, nil)
 }
 
 func caCert(tb testing.TB, change func(*x509.Certificate)) *oauth.ClientCertificate {
