@@ -66,6 +66,12 @@ func withTLSClients(d *domain, key *ecdsa.PrivateKey, change func(*oauth.Client)
 		Scope: allScopes, JWKS: jwksOf(d.tb, key, "tls1")})
 }
 
+// withCACert presents tlsID's CA-validated certificate (testCert's subject) with
+// the client_id in the body.
+func withCACert(t *testing.T) oauth.ClientCredentials {
+	return oauth.ClientCredentials{BodyClientID: tlsID, Certificate: caCert(t, nil)}
+}
+
 // TestTLSClientAuth_RFC8705: mutual-TLS client authentication, PKI (§2.1) and
 // self-signed (§2.2), through AuthenticateClient.
 func TestTLSClientAuth_RFC8705(t *testing.T) {
@@ -79,64 +85,44 @@ func TestTLSClientAuth_RFC8705(t *testing.T) {
 		code   string
 	}{
 		{name: "§2.1 tls_client_auth with a CA-validated certificate whose subject DN matches is authenticated",
-			cred: func(t *testing.T) oauth.ClientCredentials {
-				return oauth.ClientCredentials{BodyClientID: tlsID, Certificate: caCert(t, nil)}
-			}, want: tlsID},
+			cred: withCACert, want: tlsID},
 		{name: "§2.1.2 subject DN compared as a DN: case, spacing and attribute names do not matter",
 			client: func(c *oauth.Client) {
 				c.TLSClientAuthSubjectDN = `cn=CLIENT.example.org ,  o = example\, inc. , 2.5.4.6=de`
 			},
-			cred: func(t *testing.T) oauth.ClientCredentials {
-				return oauth.ClientCredentials{BodyClientID: tlsID, Certificate: caCert(t, nil)}
-			}, want: tlsID},
+			cred: withCACert, want: tlsID},
 		{name: "§2.1.2 subject DN in another RDN order does not match",
 			client: func(c *oauth.Client) { c.TLSClientAuthSubjectDN = `C=DE,O=Example\, Inc.,CN=client.example.org` },
-			cred: func(t *testing.T) oauth.ClientCredentials {
-				return oauth.ClientCredentials{BodyClientID: tlsID, Certificate: caCert(t, nil)}
-			}, code: oauth.CodeInvalidClient},
+			cred:   withCACert, code: oauth.CodeInvalidClient},
 		{name: "§2.1.2 subject DN with an RDN more than the certificate's does not match",
 			client: func(c *oauth.Client) {
 				c.TLSClientAuthSubjectDN = `CN=client.example.org,OU=Payments,O=Example\, Inc.,C=DE`
 			},
-			cred: func(t *testing.T) oauth.ClientCredentials {
-				return oauth.ClientCredentials{BodyClientID: tlsID, Certificate: caCert(t, nil)}
-			}, code: oauth.CodeInvalidClient},
+			cred: withCACert, code: oauth.CodeInvalidClient},
 		{name: "§2.1.2 tls_client_auth_san_dns matches a dNSName entry",
 			client: func(c *oauth.Client) { c.TLSClientAuthSubjectDN, c.TLSClientAuthSANDNS = "", "CLIENT.example.org" },
-			cred: func(t *testing.T) oauth.ClientCredentials {
-				return oauth.ClientCredentials{BodyClientID: tlsID, Certificate: caCert(t, nil)}
-			}, want: tlsID},
+			cred:   withCACert, want: tlsID},
 		{name: "§2.1.2 tls_client_auth_san_dns of another name does not match",
 			client: func(c *oauth.Client) { c.TLSClientAuthSubjectDN, c.TLSClientAuthSANDNS = "", "other.example.org" },
-			cred: func(t *testing.T) oauth.ClientCredentials {
-				return oauth.ClientCredentials{BodyClientID: tlsID, Certificate: caCert(t, nil)}
-			}, code: oauth.CodeInvalidClient},
+			cred:   withCACert, code: oauth.CodeInvalidClient},
 		{name: "§2.1.2 tls_client_auth_san_uri matches a uniformResourceIdentifier entry",
 			client: func(c *oauth.Client) {
 				c.TLSClientAuthSubjectDN, c.TLSClientAuthSANURI = "", "https://client.example.org/id"
 			},
-			cred: func(t *testing.T) oauth.ClientCredentials {
-				return oauth.ClientCredentials{BodyClientID: tlsID, Certificate: caCert(t, nil)}
-			}, want: tlsID},
+			cred: withCACert, want: tlsID},
 		{name: "§2.1.2 tls_client_auth_san_ip is compared in binary form",
 			client: func(c *oauth.Client) { c.TLSClientAuthSubjectDN, c.TLSClientAuthSANIP = "", "2001:0db8:0:0:0:0:0:0001" },
-			cred: func(t *testing.T) oauth.ClientCredentials {
-				return oauth.ClientCredentials{BodyClientID: tlsID, Certificate: caCert(t, nil)}
-			}, want: tlsID},
+			cred:   withCACert, want: tlsID},
 		{name: "§2.1.2 tls_client_auth_san_email matches an rfc822Name entry, domain case-insensitively",
 			client: func(c *oauth.Client) {
 				c.TLSClientAuthSubjectDN, c.TLSClientAuthSANEmail = "", "ops@client.example.ORG"
 			},
-			cred: func(t *testing.T) oauth.ClientCredentials {
-				return oauth.ClientCredentials{BodyClientID: tlsID, Certificate: caCert(t, nil)}
-			}, want: tlsID},
+			cred: withCACert, want: tlsID},
 		{name: "§2.1.2 tls_client_auth_san_email local part is case-sensitive",
 			client: func(c *oauth.Client) {
 				c.TLSClientAuthSubjectDN, c.TLSClientAuthSANEmail = "", "OPS@client.example.org"
 			},
-			cred: func(t *testing.T) oauth.ClientCredentials {
-				return oauth.ClientCredentials{BodyClientID: tlsID, Certificate: caCert(t, nil)}
-			}, code: oauth.CodeInvalidClient},
+			cred: withCACert, code: oauth.CodeInvalidClient},
 		{name: "§2.1 a certificate whose chain was not validated does not authenticate tls_client_auth",
 			cred: func(t *testing.T) oauth.ClientCredentials {
 				c := caCert(t, nil)
@@ -167,9 +153,7 @@ func TestTLSClientAuth_RFC8705(t *testing.T) {
 				return oauth.ClientCredentials{BodyClientID: selfSignedID, Certificate: &oauth.ClientCertificate{Leaf: leaf}}
 			}, code: oauth.CodeInvalidClient},
 		{name: "FAPI 2.0 §5.3.2.1 tls_client_auth is accepted", fapi2: true,
-			cred: func(t *testing.T) oauth.ClientCredentials {
-				return oauth.ClientCredentials{BodyClientID: tlsID, Certificate: caCert(t, nil)}
-			}, want: tlsID},
+			cred: withCACert, want: tlsID},
 		{name: "FAPI 2.0 §5.3.2.1 a public client presenting a certificate is still refused", fapi2: true,
 			cred: func(t *testing.T) oauth.ClientCredentials {
 				return oauth.ClientCredentials{BodyClientID: publicID, Certificate: caCert(t, nil)}
