@@ -31,6 +31,13 @@ func newHardenServer(t *testing.T, logs *syncBuffer) *testServer {
    "redirect_uris": ["` + redirectURI + `"], "scope": "openid"},
   {"client_id": "` + uriJARID + `", "client_secret": "` + uriJARSec + `", "jwks_uri": "` + deadJWKS + `",
    "redirect_uris": ["` + redirectURI + `"], "scope": "openid profile"},`
+	return newServer(t, withStore(storeWithClients(t, extra)), withLogs(logs))
+}
+
+// storeWithClients is a memory store holding the seed with client keys
+// (seedJSONWithKeys) and the extra clients (seed JSON objects, each followed by a comma).
+func storeWithClients(t *testing.T, extra string) *memory.Store {
+	t.Helper()
 	f, err := seed.Parse([]byte(httpapitest.WithClients(t, seedJSONWithKeys(t), extra)))
 	if err != nil {
 		t.Fatal(err)
@@ -39,7 +46,7 @@ func newHardenServer(t *testing.T, logs *syncBuffer) *testServer {
 	if err := seed.Import(t.Context(), store, f); err != nil {
 		t.Fatal(err)
 	}
-	return newServer(t, withStore(store), withLogs(logs))
+	return store
 }
 
 // TestHarden_OneInvalidClientAnswer: RFC 6749 §5.2 invalid_client, "Client

@@ -19,11 +19,8 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/pargate/pargate/pkg/httpapi"
-	"github.com/pargate/pargate/pkg/httpapi/httpapitest"
-	"github.com/pargate/pargate/pkg/memory"
 	"github.com/pargate/pargate/pkg/oauth"
 	"github.com/pargate/pargate/pkg/oauth/oauthtest"
-	"github.com/pargate/pargate/pkg/seed"
 )
 
 const (
@@ -70,14 +67,7 @@ func newMTLSServer(t *testing.T, env map[string]string) (*testServer, fakeCerts)
    "redirect_uris": ["` + redirectURI + `"], "scope": "openid profile email"},
   {"client_id": "` + selfID + `", "token_endpoint_auth_method": "self_signed_tls_client_auth", "jwks": ` + string(pub) + `,
    "redirect_uris": ["` + redirectURI + `"], "scope": "openid profile email"},`
-	f, err := seed.Parse([]byte(httpapitest.WithClients(t, seedJSONWithKeys(t), extra)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	store := memory.New()
-	if err := seed.Import(t.Context(), store, f); err != nil {
-		t.Fatal(err)
-	}
+	store := storeWithClients(t, extra)
 	certs := fakeCerts{
 		"ca":    {Leaf: newCert(t, oauthtest.ECKey(t), "tls-client"), CAValidated: true},
 		"self":  {Leaf: newCert(t, selfKey, "self")},
