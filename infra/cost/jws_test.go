@@ -44,10 +44,7 @@ func BenchmarkJWSVerify(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			start := processCPU(b)
-			n := 0
-			for b.Loop() {
-				n++
+			loopCPU(b, func() {
 				parsed, err := jose.ParseSignedCompact(compact, []jose.SignatureAlgorithm{tc.alg})
 				if err != nil {
 					b.Fatal(err)
@@ -55,8 +52,7 @@ func BenchmarkJWSVerify(b *testing.B) {
 				if _, err := parsed.Verify(tc.pub); err != nil {
 					b.Fatal(err)
 				}
-			}
-			b.ReportMetric(float64(processCPU(b)-start)/1e6/float64(n), "cpu-ms/op")
+			})
 		})
 	}
 }
