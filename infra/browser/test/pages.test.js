@@ -140,6 +140,49 @@ describe('login and consent pages in Chromium', { skip: skip || false }, () => {
     assertNoProblems(page);
   });
 
+  test('form_post: the browser posts the response to the client under the CSP; form_post.jwt posts a signed one', async () => {
+    for (const mode of ['form_post', 'form_post.jwt']) {
+      const req = await push(server, { response_mode: mode });
+      const page = await open();
+      await page.goto(req.authorizeURL);
+      await signIn(page, user.username, user.password);
+      await expectConsentPage(page);
+      // The answer to Allow is the page whose script submits its form.
+      const formPage = page.waitForResponse((r) => r.url() === `${server.issuer}/authorize` && r.request().method() === 'POST');
+      const posted = page.waitForRequest((r) => r.url() === `${server.issuer}/callback` && r.method() === 'POST');
+      await page.getByRole('button', { name: 'Allow' }).click();
+      const answer = await formPage;
+      assert.equal(answer.status(), 200, mode);
+      assertPageHeaders(answer, `${mode} page`);
+      const csp = answer.headers()['content-security-policy'];
+      assert.match(csp, /script-src 'sha256-[A-Za-z0-9+/=]+'/, `${mode}: the script allowed by its hash only`);
+      assert.match(csp, new RegExp(`form-action ${server.issuer}/callback(;|$)`), `${mode}: form-action is the redirect URI`);
+      assert.equal(answer.headers()['referrer-policy'], 'no-referrer');
+      // Form Post Response Mode §2: POSTed, form-encoded, to the redirect URI.
+      const request = await posted;
+      assert.match(request.headers()['content-type'], /application\/x-www-form-urlencoded/);
+      const body = new URLSearchParams(request.postData());
+      await page.waitForURL(`${server.issuer}/callback`);
+      let code;
+      if (mode === 'form_post') {
+        assert.deepEqual([...body.keys()].sort(), ['code', 'iss', 'state']);
+        assert.equal(body.get('state'), req.state);
+        assert.equal(body.get('iss'), server.issuer);
+        code = body.get('code');
+        assert.equal(await page.locator('#code').innerText(), code, 'the callback page got the posted code');
+      } else {
+        assert.deepEqual([...body.keys()], ['response']);
+        const { payload } = await verifyJWT(server, body.get('response'), { audience: confidential.id });
+        assert.equal(payload.state, req.state);
+        code = payload.code;
+      }
+      // The browser ran the one script without a CSP violation and posted nowhere else.
+      assertNoProblems(page);
+      const t = await exchange(server, code, req.verifier);
+      assert.equal(t.status, 200, JSON.stringify(t.body));
+    }
+  });
+
   test('wrong password: an accessible error, the username kept, then the right one works', async () => {
     const req = await push(server);
     const page = await open();

@@ -2,11 +2,12 @@
 // with a seed file whose clients redirect to the local API's own /callback page.
 
 import { spawn, execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { Agent, fetch as undiciFetch } from 'undici';
 
 const run = promisify(execFile);
 export const repoRoot = resolve(import.meta.dirname, '../../../..');
@@ -37,6 +38,18 @@ export const offlineClient = {
 // A public client that must use DPoP (dpop_bound_access_tokens), with refresh tokens:
 // RFC 9449 §5 binds a public client's refresh tokens to its DPoP key.
 export const dpopPublicClient = { id: 'browser-dpop-spa', name: 'Acme Budget (DPoP)' };
+// The JARM relying party of openid-client.test.js: pins authorization_signed_response_alg
+// to the algorithm of the server's key (RS256, the default profile's KEY_ALG).
+export const jarmClient = {
+  id: 'browser-rp-jarm',
+  name: 'Acme Budget Sync (signed responses)',
+  secret: 'browser-rp-jarm-secret-0123456789abcdefghijklmnopqrstuvwxyz',
+  alg: 'RS256',
+};
+// The mutual-TLS relying party (RFC 8705 tls_client_auth, certificate-bound tokens):
+// its certificate is issued by the client CA that startLocalAPI({tls: true}) makes
+// and names in MTLS_CA_FILE.
+export const mtlsClient = { id: 'browser-rp-mtls', name: 'Acme Budget Sync (mTLS)', subject: 'CN=browser-rp-mtls,O=Acme' };
 export const user = {
   username: 'alice',
   password: 'correct horse battery staple',
@@ -97,6 +110,24 @@ function seed(issuer) {
         scope: 'openid profile offline_access',
         dpop_bound_access_tokens: true,
       },
+      {
+        client_id: jarmClient.id,
+        client_name: jarmClient.name,
+        client_secret: jarmClient.secret,
+        token_endpoint_auth_method: 'client_secret_post',
+        redirect_uris: [`${issuer}/callback`],
+        scope: 'openid profile email',
+        authorization_signed_response_alg: jarmClient.alg,
+      },
+      {
+        client_id: mtlsClient.id,
+        client_name: mtlsClient.name,
+        token_endpoint_auth_method: 'tls_client_auth',
+        tls_client_auth_subject_dn: mtlsClient.subject,
+        tls_client_certificate_bound_access_tokens: true,
+        redirect_uris: [`${issuer}/callback`],
+        scope: 'openid profile email',
+      },
     ],
     users: [{ username: user.username, password: user.password, claims: user.claims }],
   };
@@ -126,16 +157,19 @@ async function freePort() {
 
 /**
  * Starts the local API. env adds to (or overrides) its environment, e.g.
- * {PAR_EXPIRES_IN: '5'}. Returns {issuer, port, stop(), log()}.
+ * {PAR_EXPIRES_IN: '5'}. With tls, it serves HTTPS (TLS=true) with a local CA made
+ * in a temporary TLS_DIR, and MTLS_CA_FILE names a client CA made here, whose
+ * certificate for mtlsClient the result carries. Returns {issuer, port, meta, stop(),
+ * log()}, and with tls also {ca, clientCert, clientKey} (PEM strings).
  */
-export async function startLocalAPI(env = {}) {
+export async function startLocalAPI(env = {}, { tls = false } = {}) {
   built ??= build();
   const bin = await built;
   let lastError;
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
     try {
-      return await startOn(bin, port, env);
+      return await startOn(bin, port, env, tls);
     } catch (err) {
       lastError = err; // the port may have been taken in between: try another one
     }
@@ -143,11 +177,32 @@ export async function startLocalAPI(env = {}) {
   throw lastError;
 }
 
-async function startOn(bin, port, env) {
-  const issuer = `http://127.0.0.1:${port}`;
+/**
+ * A client CA and a certificate it issues for mtlsClient (subject DN
+ * mtlsClient.subject), made with the openssl command in dir. Returns the paths.
+ */
+async function clientCertificates(dir) {
+  const f = (name) => join(dir, name);
+  const subj = '/' + mtlsClient.subject.split(',').reverse().join('/');
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+  await run('openssl', ['req', '-x509', ...ec, '-keyout', f('client-ca-key.pem'), '-out', f('client-ca.pem'), '-days', '1', '-subj', '/CN=pargate browser test client CA']);
+  await run('openssl', ['req', ...ec, '-keyout', f('client-key.pem'), '-out', f('client.csr'), '-subj', subj]);
+  await writeFile(f('client.ext'), 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n');
+  await run('openssl', ['x509', '-req', '-in', f('client.csr'), '-CA', f('client-ca.pem'), '-CAkey', f('client-ca-key.pem'), '-CAcreateserial', '-out', f('client.pem'), '-days', '1', '-extfile', f('client.ext')]);
+  return { caFile: f('client-ca.pem'), certFile: f('client.pem'), keyFile: f('client-key.pem') };
+}
+
+async function startOn(bin, port, env, tls) {
+  const issuer = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   const dir = await mkdtemp(join(tmpdir(), 'pargate-seed-'));
   const seedFile = join(dir, 'seed.json');
   await writeFile(seedFile, JSON.stringify(seed(issuer), null, 2), { mode: 0o600 });
+  let tlsEnv = {};
+  let certs;
+  if (tls) {
+    certs = await clientCertificates(dir);
+    tlsEnv = { TLS: 'true', TLS_DIR: join(dir, 'tls'), MTLS_CA_FILE: certs.caFile };
+  }
   const child = spawn(bin, [], {
     cwd: repoRoot,
     env: {
@@ -157,6 +212,7 @@ async function startOn(bin, port, env) {
       SEED_FILE: seedFile,
       STORE: 'memory',
       LOG_LEVEL: 'warn',
+      ...tlsEnv,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -179,10 +235,18 @@ async function startOn(bin, port, env) {
       throw new Error(`localapi exited (${JSON.stringify(early)}):\n${output}`);
     }
     try {
-      const r = await fetch(`${issuer}/.well-known/openid-configuration`);
+      let extra = {};
+      let init = {};
+      if (tls) {
+        // The server makes its CA at start; until then there is nothing to trust.
+        const ca = await readFile(join(dir, 'tls', 'ca.pem'), 'utf8');
+        extra = { ca, clientCert: await readFile(certs.certFile, 'utf8'), clientKey: await readFile(certs.keyFile, 'utf8') };
+        init = { dispatcher: new Agent({ connect: { ca } }) };
+      }
+      const r = await undiciFetch(`${issuer}/.well-known/openid-configuration`, init);
       if (r.ok) {
         const meta = await r.json();
-        return { issuer, port, meta, stop, log: () => output };
+        return { issuer, port, meta, stop, log: () => output, ...extra };
       }
     } catch {
       // not listening yet
