@@ -147,6 +147,18 @@ func Start(ctx context.Context, getenv func(string) string, opts ...Option) (*Se
 	if err := signer.Ready(ctx); err != nil {
 		return fail(fmt.Errorf("%s: %w", keysFile, err))
 	}
+	// JARM §3: a client's authorization_signed_response_alg must be the algorithm the
+	// server signs with, or its signed responses fail (docs/design.md decision 24):
+	// refused at start, naming the client.
+	algs, err := signer.LoadAlgorithms(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	for _, c := range s.Seed.Clients {
+		if alg := c.AuthorizationSignedResponseAlg; alg != "" && alg != algs[0] {
+			return fail(fmt.Errorf("seed client %s: authorization_signed_response_alg %s, but the signing key (%s) is %s: set KEY_ALG=%s or change the client", c.ID, alg, keysFile, algs[0], alg))
+		}
+	}
 	var cookieKey [32]byte
 	if _, err := rand.Read(cookieKey[:]); err != nil {
 		return fail(err)
