@@ -2,6 +2,7 @@
 // fetch, signed in and approved in the browser, code exchanged with fetch.
 
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { contrastFailures, focusIndicator, layoutProblems } from './lib/a11y.js';
 import { launch, missingChromium, newPage, screenshot, viewports } from './lib/browser.js';
@@ -180,6 +181,45 @@ describe('login and consent pages in Chromium', { skip: skip || false }, () => {
       assertNoProblems(page);
       const t = await exchange(server, code, req.verifier);
       assert.equal(t.status, 200, JSON.stringify(t.body));
+    }
+  });
+
+  test('form_post to a client that redirects after the POST (Post/Redirect/Get): the CSP lets the redirect through', async () => {
+    // The relying party: POST /cb takes the response and answers 303 to /done on its
+    // own origin. form-action names /cb exactly; CSP Level 3 §6.7.2.8 ignores paths
+    // after a redirect, so the client's origin is what the redirect must stay on.
+    const received = [];
+    const rp = createServer((req, res) => {
+      if (req.method === 'POST' && req.url === '/cb') {
+        let body = '';
+        req.on('data', (d) => (body += d));
+        req.on('end', () => {
+          received.push(new URLSearchParams(body));
+          res.writeHead(303, { location: '/done' }).end();
+        });
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<!doctype html><title>done</title><p>signed in</p>');
+    });
+    await new Promise((ok) => rp.listen(0, '127.0.0.1', ok));
+    const rpOrigin = `http://127.0.0.1:${rp.address().port}`;
+    const srv = await startLocalAPI({}, { redirectURIs: [`${rpOrigin}/cb`] });
+    try {
+      const req = await push(srv, { response_mode: 'form_post', redirect_uri: `${rpOrigin}/cb` });
+      const page = await open();
+      await page.goto(req.authorizeURL);
+      await signIn(page, user.username, user.password);
+      await expectConsentPage(page);
+      await page.getByRole('button', { name: 'Allow' }).click();
+      await page.waitForURL(`${rpOrigin}/done`);
+      assert.equal(received.length, 1);
+      assert.equal(received[0].get('state'), req.state);
+      assert.equal(received[0].get('iss'), srv.issuer);
+      assert.ok(received[0].get('code'));
+      assertNoProblems(page);
+    } finally {
+      await srv.stop();
+      rp.close();
     }
   });
 

@@ -64,7 +64,7 @@ export const user = {
   },
 };
 
-function seed(issuer) {
+function seed(issuer, redirectURIs = []) {
   return {
     clients: [
       {
@@ -72,7 +72,7 @@ function seed(issuer) {
         client_name: confidential.name,
         client_secret: confidential.secret,
         token_endpoint_auth_method: 'client_secret_basic',
-        redirect_uris: [`${issuer}/callback`],
+        redirect_uris: [`${issuer}/callback`, ...redirectURIs],
         grant_types: ['authorization_code'],
         response_types: ['code'],
         scope: 'openid profile email',
@@ -159,17 +159,18 @@ async function freePort() {
  * Starts the local API. env adds to (or overrides) its environment, e.g.
  * {PAR_EXPIRES_IN: '5'}. With tls, it serves HTTPS (TLS=true) with a local CA made
  * in a temporary TLS_DIR, and MTLS_CA_FILE names a client CA made here, whose
- * certificate for mtlsClient the result carries. Returns {issuer, port, meta, stop(),
- * log()}, and with tls also {ca, clientCert, clientKey} (PEM strings).
+ * certificate for mtlsClient the result carries. redirectURIs are registered for the
+ * confidential client besides the local /callback. Returns {issuer, port, meta,
+ * stop(), log()}, and with tls also {ca, clientCert, clientKey} (PEM strings).
  */
-export async function startLocalAPI(env = {}, { tls = false } = {}) {
+export async function startLocalAPI(env = {}, { tls = false, redirectURIs = [] } = {}) {
   built ??= build();
   const bin = await built;
   let lastError;
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
     try {
-      return await startOn(bin, port, env, tls);
+      return await startOn(bin, port, env, tls, redirectURIs);
     } catch (err) {
       lastError = err; // the port may have been taken in between: try another one
     }
@@ -192,11 +193,11 @@ async function clientCertificates(dir) {
   return { caFile: f('client-ca.pem'), certFile: f('client.pem'), keyFile: f('client-key.pem') };
 }
 
-async function startOn(bin, port, env, tls) {
+async function startOn(bin, port, env, tls, redirectURIs) {
   const issuer = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   const dir = await mkdtemp(join(tmpdir(), 'pargate-seed-'));
   const seedFile = join(dir, 'seed.json');
-  await writeFile(seedFile, JSON.stringify(seed(issuer), null, 2), { mode: 0o600 });
+  await writeFile(seedFile, JSON.stringify(seed(issuer, redirectURIs), null, 2), { mode: 0o600 });
   let tlsEnv = {};
   let certs;
   if (tls) {
