@@ -16,7 +16,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
-	"io"
 	"math/big"
 	"net"
 	"net/http"
@@ -161,13 +160,6 @@ func (l *tlsLocal) endpoint(t *testing.T, name string) string {
 	return u
 }
 
-type answer struct {
-	status int
-	header http.Header
-	json   map[string]any
-	body   string
-}
-
 func (l *tlsLocal) post(t *testing.T, cert *tls.Certificate, target string, form url.Values, header map[string]string) answer {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, target, strings.NewReader(form.Encode()))
@@ -183,15 +175,7 @@ func (l *tlsLocal) post(t *testing.T, cert *tls.Certificate, target string, form
 
 func (l *tlsLocal) do(t *testing.T, cert *tls.Certificate, req *http.Request) answer {
 	t.Helper()
-	resp, err := l.client(cert).Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	a := answer{status: resp.StatusCode, header: resp.Header, body: string(b)}
-	_ = json.Unmarshal(b, &a.json)
-	return a
+	return send(t, l.client(cert), req)
 }
 
 // code pushes for clientID with cert and runs the browser to the code.

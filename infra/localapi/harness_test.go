@@ -239,6 +239,29 @@ func (l *local) push(t *testing.T, a *authRequest) pushResponse {
 	return pr
 }
 
+// answer is a back-channel response: its status, headers, body and the body as a
+// JSON object (nil if it is not one).
+type answer struct {
+	status int
+	header http.Header
+	json   map[string]any
+	body   string
+}
+
+// send sends req with client and reads the answer.
+func send(t *testing.T, client *http.Client, req *http.Request) answer {
+	t.Helper()
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	a := answer{status: resp.StatusCode, header: resp.Header, body: string(b)}
+	_ = json.Unmarshal(b, &a.json)
+	return a
+}
+
 // browser is the shared cookie-jar browser on the local API: it follows no redirect
 // by itself, so every hop is visible to the test.
 type browser struct {

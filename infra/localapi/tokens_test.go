@@ -6,8 +6,6 @@ package main
 // runs once on cold instances and again on the warm ones.
 
 import (
-	"encoding/json"
-	"io"
 	"maps"
 	"net/http"
 	"net/url"
@@ -43,28 +41,16 @@ func startOffline(t *testing.T) *local {
 	return start(t, map[string]string{"SEED_FILE": seedFile})
 }
 
-func send(t *testing.T, req *http.Request) answer {
-	t.Helper()
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	a := answer{status: resp.StatusCode, header: resp.Header, body: string(b)}
-	_ = json.Unmarshal(b, &a.json)
-	return a
-}
-
 // postAs posts form to target with the client's client_secret_basic.
 func postAs(t *testing.T, target, id, secret string, form url.Values) answer {
 	t.Helper()
-	resp := httpapitest.PostForm(t, target, form, map[string]string{"Authorization": basicAuth(id, secret)})
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	a := answer{status: resp.StatusCode, header: resp.Header, body: string(b)}
-	_ = json.Unmarshal(b, &a.json)
-	return a
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, target, strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", basicAuth(id, secret))
+	return send(t, http.DefaultClient, req)
 }
 
 func (l *local) userinfo(t *testing.T, accessToken string) answer {
@@ -74,7 +60,7 @@ func (l *local) userinfo(t *testing.T, accessToken string) answer {
 		t.Fatal(err)
 	}
 	req.Header.Set("Authorization", "Bearer "+accessToken)
-	return send(t, req)
+	return send(t, http.DefaultClient, req)
 }
 
 // refresh uses the refresh token once through x/oauth2 (RFC 6749 §6).
