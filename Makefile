@@ -61,10 +61,15 @@ invoke: ## Invoke a function's bootstrap locally: make invoke FN=par EVENT=event
 	@test -n '$(FN)' && test -n '$(EVENT)' || { echo >&2 'usage: make invoke FN=<par|authorize|token|discovery> EVENT=events/<name>.json'; exit 2; }
 	GOOS= GOARCH= go run ./infra/lambdaemu/cmd/invoke -fn '$(FN)' -event '$(EVENT)'
 
-test: deps lint ## Set up (make deps), then run all checks and tests, in order (what CI runs)
+# The end-to-end suites (infra/localapi's Go tests, infra/browser) run on both targets
+# PARGATE_TARGET chooses: local (make run, the default, with the rest of go test) and
+# lambda (make run-lambda: the real bootstraps behind template.yaml's HTTP API).
+test: deps lint ## Set up (make deps), then run all checks and tests, in order (what CI runs); the end-to-end suites on make run and make run-lambda
 	go test -count=1 ./...
+	PARGATE_TARGET=lambda go test -count=1 ./infra/localapi
 	@# Browser end-to-end tests: headless /usr/bin/chromium, npm packages of infra/browser (see its README).
 	cd infra/browser && npm test
+	cd infra/browser && PARGATE_TARGET=lambda npm test
 
 # Not part of test or CI. BENCH_FLAGS go to the comparison (go run ./infra/bench/loadgen
 # compare -h), e.g. BENCH_FLAGS='-rounds 3 -skip-dynamo'.

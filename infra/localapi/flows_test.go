@@ -110,9 +110,10 @@ func TestReloadOfAuthorizeBeforeCompletionWorks(t *testing.T) {
 // TestExpiredRequestURIIsRejected: RFC 9126 §4 "An expired request_uri MUST be
 // rejected as invalid."
 func TestExpiredRequestURIIsRejected(t *testing.T) {
+	localOnly(t, injectedClock)
 	l := start(t, nil)
 	_, pr := l.pushApp(t)
-	l.clock.Advance(time.Duration(pr.ExpiresIn)*time.Second + time.Second)
+	l.advance(t, time.Duration(pr.ExpiresIn)*time.Second+time.Second)
 	wantErrorPage(t, l.browser(t).open(t, appID, pr.RequestURI), http.StatusBadRequest, "invalid_request_uri")
 }
 
@@ -120,16 +121,17 @@ func TestExpiredRequestURIIsRejected(t *testing.T) {
 // expires_in bounds when the reference can first be redeemed, not how long the
 // user may take to sign in.
 func TestTransactionContinuesAfterExpiresInOnceStarted(t *testing.T) {
+	localOnly(t, injectedClock)
 	l := start(t, nil)
 	a, pr := l.pushApp(t)
 	b := l.browser(t)
 	login := b.open(t, appID, pr.RequestURI)
-	l.clock.Advance(2 * time.Duration(pr.ExpiresIn) * time.Second)
+	l.advance(t, 2*time.Duration(pr.ExpiresIn)*time.Second)
 	if p := b.open(t, appID, pr.RequestURI); !httpapitest.IsLoginPage(p) {
 		t.Fatalf("reload after expires_in: want the login page, got %d:\n%s", p.Status, p.Body)
 	}
 	consent := b.signIn(t, login)
-	l.clock.Advance(time.Duration(pr.ExpiresIn) * time.Second)
+	l.advance(t, time.Duration(pr.ExpiresIn)*time.Second)
 	code := l.authorizationResponse(t, a, b.decide(t, consent, "approve"))
 	tok := a.mustExchange(t, code)
 	l.verifyIDToken(t, a, tok)
@@ -137,20 +139,21 @@ func TestTransactionContinuesAfterExpiresInOnceStarted(t *testing.T) {
 	// Another browser, which never started the transaction, cannot pick it up late.
 	_, pr2 := l.pushApp(t)
 	l.browser(t).open(t, appID, pr2.RequestURI)
-	l.clock.Advance(time.Duration(pr2.ExpiresIn)*time.Second + time.Second)
+	l.advance(t, time.Duration(pr2.ExpiresIn)*time.Second+time.Second)
 	wantErrorPage(t, l.browser(t).open(t, appID, pr2.RequestURI), http.StatusBadRequest, "invalid_request_uri")
 }
 
 // TestTransactionStopsAtItsDeadline: the transaction deadline (default 10 min)
 // bounds login and consent even for the browser that started it.
 func TestTransactionStopsAtItsDeadline(t *testing.T) {
+	localOnly(t, injectedClock)
 	l := start(t, nil)
 	_, pr := l.pushApp(t)
 	b := l.browser(t)
 	login := b.open(t, appID, pr.RequestURI)
-	l.clock.Advance(2 * time.Minute)
+	l.advance(t, 2*time.Minute)
 	consent := b.signIn(t, login)
-	l.clock.Advance(8*time.Minute + time.Second) // 10 min and 1 s after the push
+	l.advance(t, 8*time.Minute+time.Second) // 10 min and 1 s after the push
 	wantErrorPage(t, b.decide(t, consent, "approve"), http.StatusBadRequest, "")
 	wantErrorPage(t, b.open(t, appID, pr.RequestURI), http.StatusBadRequest, "invalid_request_uri")
 
@@ -158,7 +161,7 @@ func TestTransactionStopsAtItsDeadline(t *testing.T) {
 	_, pr2 := l.pushApp(t)
 	b2 := l.browser(t)
 	login2 := b2.open(t, appID, pr2.RequestURI)
-	l.clock.Advance(10*time.Minute + time.Second)
+	l.advance(t, 10*time.Minute+time.Second)
 	r := b2.Submit(t, login2, url.Values{"username": {userName}, "password": {userPassword}})
 	wantErrorPage(t, r, http.StatusBadRequest, "")
 }
@@ -236,10 +239,11 @@ func TestCodeOfAnotherClientIsInvalidGrant(t *testing.T) {
 // TestExpiredCodeIsInvalidGrant: RFC 6749 §4.1.2 — the code "MUST expire shortly
 // after it is issued" (60 s by default).
 func TestExpiredCodeIsInvalidGrant(t *testing.T) {
+	localOnly(t, injectedClock)
 	l := start(t, nil)
 	a := newRequest(l.app())
 	code := l.pushAndAuthorize(t, a)
-	l.clock.Advance(61 * time.Second)
+	l.advance(t, 61*time.Second)
 	_, err := a.exchange(t.Context(), code)
 	wantTokenError(t, err, "invalid_grant")
 }

@@ -67,7 +67,7 @@ describe('openid-client v6 as the relying party', { skip: skip || false }, () =>
       await allow.waitFor();
       await onConsent?.(page);
       await allow.click();
-      await page.waitForURL((u) => u.href.startsWith(`${srv.issuer}/callback?`));
+      await page.waitForURL((u) => u.href.startsWith(`${srv.callback}?`));
       assert.deepEqual(page.problems, []);
       return new URL(page.url());
     } finally {
@@ -116,7 +116,7 @@ describe('openid-client v6 as the relying party', { skip: skip || false }, () =>
     const authorizationUrl = await client.buildAuthorizationUrlWithPAR(
       config,
       {
-        redirect_uri: `${srv.issuer}/callback`,
+        redirect_uri: srv.callback,
         scope,
         code_challenge: await client.calculatePKCECodeChallenge(pkceCodeVerifier),
         code_challenge_method: 'S256',
@@ -420,7 +420,7 @@ describe('openid-client v6 as the relying party', { skip: skip || false }, () =>
       const config = await discover(rarServer, postClient.id, postClient.secret);
       await assert.rejects(
         client.buildAuthorizationUrlWithPAR(config, {
-          redirect_uri: `${rarServer.issuer}/callback`,
+          redirect_uri: rarServer.callback,
           scope: 'openid',
           code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
           code_challenge_method: 'S256',

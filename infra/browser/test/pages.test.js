@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { contrastFailures, focusIndicator, layoutProblems } from './lib/a11y.js';
 import { launch, missingChromium, newPage, screenshot, viewports } from './lib/browser.js';
-import { confidential, startLocalAPI, user } from './lib/localapi.js';
+import { confidential, startLocalAPI, target, user } from './lib/localapi.js';
 import { exchange, push, verifyJWT } from './lib/oauth.js';
 
 const skip = await missingChromium();
@@ -33,7 +33,7 @@ async function expectConsentPage(page) {
 
 /** Waits for the redirect to the client's /callback and returns its query. */
 async function callbackParams(page, server) {
-  await page.waitForURL((u) => u.href.startsWith(`${server.issuer}/callback?`));
+  await page.waitForURL((u) => u.href.startsWith(`${server.callback}?`));
   return new URL(page.url()).searchParams;
 }
 
@@ -91,7 +91,8 @@ describe('login and consent pages in Chromium', { skip: skip || false }, () => {
     const consent = await page.locator('main').innerText();
     assert.match(consent, new RegExp(confidential.name), 'the consent page names the client');
     assert.match(consent, new RegExp(user.username), 'the consent page names the user');
-    assert.match(consent, new RegExp(`127\\.0\\.0\\.1:${server.port}`), 'the consent page names where the browser goes');
+    const redirectHost = new URL(server.callback).host;
+    assert.ok(consent.includes(redirectHost), `the consent page names where the browser goes (${redirectHost})`);
     // The requested scopes, in plain words.
     const permissions = page.getByRole('list', { name: /will be able to/i });
     assert.deepEqual(
@@ -316,4 +317,15 @@ describe('login and consent pages in Chromium', { skip: skip || false }, () => {
       assertNoProblems(page);
     });
   }
+
+  // The pages' flows ran on cold instances first, then on warm ones: run-lambda logs
+  // one line per cold start, and after every test above there are no more of them
+  // than LAMBDA_CONCURRENCY (2) per function.
+  test('lambda target: cold starts, then warm instances', { skip: target !== 'lambda' && 'PARGATE_TARGET=lambda only' }, () => {
+    const colds = {};
+    for (const [, fn] of server.log().matchAll(/cold start (\w+):/g)) colds[fn] = (colds[fn] ?? 0) + 1;
+    for (const fn of ['ParFunction', 'AuthorizeFunction', 'TokenFunction', 'DiscoveryFunction']) {
+      assert.ok(colds[fn] >= 1 && colds[fn] <= 2, `${fn}: ${colds[fn] ?? 0} cold starts, want 1 or 2 (${JSON.stringify(colds)})`);
+    }
+  });
 });
