@@ -93,7 +93,7 @@ func (h *Handler) authorizationRequest(w http.ResponseWriter, r *http.Request, p
 			return
 		}
 	}
-	clientID, requestURI := params.Get("client_id"), params.Get("request_uri")
+	requestURI := params.Get("request_uri")
 	now := h.svc.Now()
 	key, _ := oauth.RequestKey(requestURI)
 	st, err := h.readTx(r, key, now)
@@ -105,12 +105,18 @@ func (h *Handler) authorizationRequest(w http.ResponseWriter, r *http.Request, p
 	if st != nil {
 		redemption = oauth.Redeemed
 	}
-	tx, err := h.svc.Resume(r.Context(), clientID, key, redemption)
+	tx, err := h.svc.ResumeRequest(r.Context(), params, key, redemption)
+	if tx != nil {
+		noteClient(r.Context(), tx.Client.ID)
+	}
 	if err != nil {
-		h.errorPage(w, r, err)
+		var req *oauth.AuthorizationRequest
+		if tx != nil {
+			req = &tx.Request.Request
+		}
+		h.authorizeError(w, r, req, err)
 		return
 	}
-	noteClient(r.Context(), tx.Client.ID)
 	req := &tx.Request.Request
 	// OIDC Core §3.1.2.1 prompt=none: there is no single sign-on session to reuse,
 	// so the answer is login_required, delivered to the client.
@@ -144,13 +150,10 @@ func (h *Handler) authorizationRequest(w http.ResponseWriter, r *http.Request, p
 func (h *Handler) direct(w http.ResponseWriter, r *http.Request, params url.Values) {
 	requestURI, req, err := h.svc.StartDirect(r.Context(), params)
 	if err != nil {
-		var e *oauth.Error
-		if errors.As(err, &e) && e.Redirect && req != nil {
+		if req != nil {
 			noteClient(r.Context(), req.ClientID)
-			h.redirectError(w, r, req, e)
-			return
 		}
-		h.errorPage(w, r, err)
+		h.authorizeError(w, r, req, err)
 		return
 	}
 	noteClient(r.Context(), req.ClientID)
@@ -304,6 +307,18 @@ func (h *Handler) consent(w http.ResponseWriter, r *http.Request) {
 	default:
 		h.errorPage(w, r, oauth.InvalidRequest("the decision must be approve or deny"))
 	}
+}
+
+// authorizeError answers err at /authorize: at the client's redirect URI when the
+// core marked it redirectable and req, the request it belongs to, is known; else an
+// error page (RFC 6749 §4.1.2.1; the table in docs/design.md decision 11).
+func (h *Handler) authorizeError(w http.ResponseWriter, r *http.Request, req *oauth.AuthorizationRequest, err error) {
+	var e *oauth.Error
+	if req != nil && errors.As(err, &e) && e.Redirect {
+		h.redirectError(w, r, req, e)
+		return
+	}
+	h.errorPage(w, r, err)
 }
 
 // redirectError delivers e to the client's redirect URI (RFC 6749 §4.1.2.1).
