@@ -179,7 +179,8 @@ type postedForm struct {
 // and the login needs nothing else of the request (tx.Request is nil). A request
 // consumed, denied or expired since is refused by the consent page's read and by
 // the consuming write's condition (docs/design.md decision 4); the cookie itself
-// expires at the request's deadline (readTx).
+// expires at the request's deadline (readTx). On an error the form is nil, except
+// for an error the core marked redirectable, which comes with its form (formError).
 func (h *Handler) resumeForm(r *http.Request, now time.Time, signIn bool) (*postedForm, error) {
 	clientID, requestURI := r.PostForm.Get("client_id"), r.PostForm.Get("request_uri")
 	key, ok := oauth.RequestKey(requestURI)
@@ -207,11 +208,22 @@ func (h *Handler) resumeForm(r *http.Request, now time.Time, signIn bool) (*post
 		return &postedForm{tx: tx, st: st, requestURI: requestURI}, nil
 	}
 	tx, err := h.svc.Resume(r.Context(), clientID, key, oauth.Redeemed)
-	if err != nil {
+	if tx == nil {
 		return nil, err
 	}
 	noteClient(r.Context(), tx.Client.ID)
-	return &postedForm{tx: tx, st: st, requestURI: requestURI}, nil
+	// A redirectable error comes with its transaction (Resume), for formError.
+	return &postedForm{tx: tx, st: st, requestURI: requestURI}, err
+}
+
+// formError answers the error of resumeForm: the error redirect when the request
+// resolved and the core marked it redirectable, else a page.
+func (h *Handler) formError(w http.ResponseWriter, r *http.Request, f *postedForm, err error) {
+	var req *oauth.AuthorizationRequest
+	if f != nil && f.tx.Request != nil {
+		req = &f.tx.Request.Request
+	}
+	h.authorizeError(w, r, req, err)
 }
 
 // login checks the credentials posted by the login page.
@@ -219,7 +231,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	now := h.svc.Now()
 	f, err := h.resumeForm(r, now, true)
 	if err != nil {
-		h.errorPage(w, r, err)
+		h.formError(w, r, f, err)
 		return
 	}
 	tx, st, requestURI := f.tx, f.st, f.requestURI
@@ -261,7 +273,7 @@ func (h *Handler) consent(w http.ResponseWriter, r *http.Request) {
 	now := h.svc.Now()
 	f, err := h.resumeForm(r, now, false)
 	if err != nil {
-		h.errorPage(w, r, err)
+		h.formError(w, r, f, err)
 		return
 	}
 	tx, st := f.tx, f.st

@@ -275,6 +275,13 @@ func TestAuthorize_RFC6749_4_1_2_1_PageOrRedirect(t *testing.T) {
 			run: func(t *testing.T, c *errorCase) response {
 				return c.b.submit(t, c.consentPage(t), url.Values{"decision": {"deny"}})
 			}},
+		{name: "RFC 9126 §4 consent: a request stored from /authorize, the client requiring PAR since", want: redirected(oauth.CodeInvalidRequest, "xyz-state", "pushed authorization requests are required"),
+			run: func(t *testing.T, c *errorCase) response {
+				login := c.b.Get(t, c.direct(t).Header.Get("Location"))
+				p := asResponse(t, c.b.SignIn(t, login, username, password))
+				changeClient(t, c.store, confID, func(cl *oauth.Client) { cl.RequirePushedAuthorizationRequests = true })
+				return c.b.submit(t, p, url.Values{"decision": {"approve"}})
+			}},
 		{name: "docs/design.md decision 16 consent: an outage issuing the code", want: page(503, oauth.CodeTemporarilyUnavailable),
 			run: func(t *testing.T, c *errorCase) response {
 				p := c.consentPage(t)
