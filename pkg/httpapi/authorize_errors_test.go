@@ -165,7 +165,9 @@ func TestAuthorize_RFC6749_4_1_2_1_PageOrRedirect(t *testing.T) {
 				return c.b.get(t, next)
 			}},
 		{name: "OIDC Core §3.1.2.1 prompt=none without a session", want: redirected(oauth.CodeLoginRequired, "xyz-state", ""),
-			run: func(t *testing.T, c *errorCase) response { return c.b.get(t, authorizePath(confID, c.push(t, "prompt", "none"))) }},
+			run: func(t *testing.T, c *errorCase) response {
+				return c.b.get(t, authorizePath(confID, c.push(t, "prompt", "none")))
+			}},
 		{name: "docs/design.md decision 16 an outage reading the pushed request", want: page(503, oauth.CodeTemporarilyUnavailable),
 			run: func(t *testing.T, c *errorCase) response {
 				uri := c.push(t)
@@ -180,7 +182,9 @@ func TestAuthorize_RFC6749_4_1_2_1_PageOrRedirect(t *testing.T) {
 		{name: "RFC 6749 §4.1.2.1 direct: an unknown client", want: page(400, oauth.CodeInvalidRequest),
 			run: func(t *testing.T, c *errorCase) response { return c.direct(t, "client_id", "nobody") }},
 		{name: "RFC 6749 §4.1.2.1 direct: an unregistered redirect_uri", want: page(400, oauth.CodeInvalidRequest),
-			run: func(t *testing.T, c *errorCase) response { return c.direct(t, "redirect_uri", "https://evil.example/cb") }},
+			run: func(t *testing.T, c *errorCase) response {
+				return c.direct(t, "redirect_uri", "https://evil.example/cb")
+			}},
 		{name: "RFC 6749 §3.1.2.3 direct: redirect_uri missing, two registered", want: page(400, oauth.CodeInvalidRequest),
 			run: func(t *testing.T, c *errorCase) response {
 				return c.direct(t, "client_id", twoURIID, "redirect_uri", "", "scope", "openid")
@@ -190,7 +194,9 @@ func TestAuthorize_RFC6749_4_1_2_1_PageOrRedirect(t *testing.T) {
 				return c.b.get(t, "/authorize?"+pushParams().Encode()+"&scope=openid")
 			}},
 		{name: "RFC 9126 §6 direct: the client requires PAR", want: redirected(oauth.CodeInvalidRequest, "xyz-state", "pushed authorization requests are required"),
-			run: func(t *testing.T, c *errorCase) response { return c.direct(t, "client_id", parOnlyID, "scope", "openid") }},
+			run: func(t *testing.T, c *errorCase) response {
+				return c.direct(t, "client_id", parOnlyID, "scope", "openid")
+			}},
 		{name: "RFC 9126 §5 direct: the server requires PAR", env: map[string]string{"REQUIRE_PAR": "true"},
 			want: redirected(oauth.CodeInvalidRequest, "xyz-state", "pushed authorization requests are required"),
 			run:  func(t *testing.T, c *errorCase) response { return c.direct(t) }},
