@@ -60,6 +60,13 @@ type errorAnswer struct {
 	code   string
 	state  string
 	desc   string
+	// login: the login page again, with status and the message msg.
+	login bool
+	msg   string
+}
+
+func loginAgain(status int, msg string) errorAnswer {
+	return errorAnswer{status: status, login: true, msg: msg}
 }
 
 func page(status int, code string) errorAnswer { return errorAnswer{status: status, code: code} }
@@ -237,6 +244,22 @@ func TestAuthorize_RFC6749_4_1_2_1_PageOrRedirect(t *testing.T) {
 			run: func(t *testing.T, c *errorCase) response {
 				return c.b.submit(t, c.loginPage(t), url.Values{"username": {username}, "password": {password}, "client_id": {postID}})
 			}},
+		{name: "NIST SP 800-63B §5.2.2 login: a wrong password", want: loginAgain(200, "The username or password is incorrect."),
+			run: func(t *testing.T, c *errorCase) response {
+				return c.b.submit(t, c.loginPage(t), url.Values{"username": {username}, "password": {"wrong"}})
+			}},
+		{name: "NIST SP 800-63B §5.2.2 login: the username locked", want: loginAgain(429, "Too many failed sign-in attempts."),
+			run: func(t *testing.T, c *errorCase) response {
+				// Five failures over two requests (three end one request).
+				var p response
+				for _, n := range []int{3, 2} {
+					p = c.loginPage(t)
+					for range n {
+						p = c.b.submit(t, p, url.Values{"username": {username}, "password": {"wrong"}})
+					}
+				}
+				return c.b.submit(t, p, url.Values{"username": {username}, "password": {password}})
+			}},
 		{name: "NIST SP 800-63B §5.2.2 login: too many failed sign-ins for the request", want: page(429, oauth.CodeAccessDenied),
 			run: func(t *testing.T, c *errorCase) response {
 				p := c.loginPage(t)
@@ -305,6 +328,16 @@ func TestAuthorize_RFC6749_4_1_2_1_PageOrRedirect(t *testing.T) {
 			c.ts = newServer(t, withStore(c.faulty), withEnv(env))
 			c.b = c.ts.browser(t)
 			r := row.run(t, c)
+			if row.want.login {
+				if r.Status != row.want.status || r.Header.Get("Location") != "" || !strings.Contains(r.Body, `name="password"`) ||
+					!strings.Contains(r.Body, row.want.msg) {
+					t.Fatalf("want the login page %d saying %q, got %d:\n%s", row.want.status, row.want.msg, r.Status, r.Body)
+				}
+				if r.Status == http.StatusTooManyRequests {
+					wantRetryAfter(t, r)
+				}
+				return
+			}
 			if row.want.status != http.StatusSeeOther {
 				wantPage(t, r, row.want.status, row.want.code)
 				// docs/design.md decision 11: every way a request_uri can fail shows
