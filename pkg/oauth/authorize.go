@@ -105,7 +105,9 @@ func (s *Service) ResumeRequest(ctx context.Context, params url.Values, requestK
 	// the same request"; RFC 9101 §5 makes request_uri the alternative to request.
 	// Refused once the request_uri resolved, so the error goes to the client with the
 	// pushed request's state, never merged or ignored (the reference stays usable).
-	if _, ok := params["request"]; ok {
+	// RFC 6749 §3.1: "Parameters sent without a value MUST be treated as if they were
+	// omitted from the request."
+	if params.Get("request") != "" {
 		return tx, InvalidRequest("request and request_uri must not both be sent (RFC 9101 §5)").WithRedirect()
 	}
 	return tx, nil

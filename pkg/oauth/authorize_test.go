@@ -100,13 +100,15 @@ func TestResumeRequest_RFC9101_5_RequestAndRequestURI(t *testing.T) {
 	d := newDomain(t)
 	uri := d.mustPush(d.client(confID), authParams(confID))
 	key, _ := oauth.RequestKey(uri)
-	for _, request := range []string{"a.b.c", ""} {
-		tx, err := d.svc.ResumeRequest(d.ctx, url.Values{"client_id": {confID}, "request_uri": {uri}, "request": {request}}, key, oauth.FirstRedemption)
-		if e := wantErr(t, err, oauth.CodeInvalidRequest); !e.Redirect || tx == nil || tx.Request.Request.State != "st-"+confID {
-			t.Errorf("request %q with request_uri: redirect %v transaction %+v", request, e.Redirect, tx)
-		}
+	tx, err := d.svc.ResumeRequest(d.ctx, url.Values{"client_id": {confID}, "request_uri": {uri}, "request": {"a.b.c"}}, key, oauth.FirstRedemption)
+	if e := wantErr(t, err, oauth.CodeInvalidRequest); !e.Redirect || tx == nil || tx.Request.Request.State != "st-"+confID {
+		t.Errorf("request with request_uri: redirect %v transaction %+v", e.Redirect, tx)
 	}
-	tx, err := d.svc.ResumeRequest(d.ctx, url.Values{"client_id": {confID}, "request_uri": {uri + "x"}, "request": {"a.b.c"}}, key+"x", oauth.FirstRedemption)
+	// RFC 6749 §3.1: a parameter without a value is as if omitted.
+	if _, err := d.svc.ResumeRequest(d.ctx, url.Values{"client_id": {confID}, "request_uri": {uri}, "request": {""}}, key, oauth.FirstRedemption); err != nil {
+		t.Errorf("an empty request next to request_uri: %v", err)
+	}
+	tx, err = d.svc.ResumeRequest(d.ctx, url.Values{"client_id": {confID}, "request_uri": {uri + "x"}, "request": {"a.b.c"}}, key+"x", oauth.FirstRedemption)
 	if e := wantErr(t, err, oauth.CodeInvalidRequestURI); e.Redirect || tx != nil {
 		t.Errorf("request with an unknown request_uri: redirect %v transaction %+v", e.Redirect, tx)
 	}
