@@ -344,14 +344,7 @@ func TestNonPushedRequestWithServerRequiringPARIsInvalidRequest(t *testing.T) {
 // description saying PAR is required, the request's state and iss (RFC 9207).
 func (l *local) wantPARRequired(t *testing.T, a *authRequest, r httpapitest.Page) {
 	t.Helper()
-	if r.Status != http.StatusSeeOther {
-		t.Fatalf("want 303 to the client, got %d:\n%s", r.Status, r.Body)
-	}
-	loc := r.Location(t)
-	q := loc.Query()
-	if base := loc.Scheme + "://" + loc.Host + loc.Path; base != a.conf.RedirectURL {
-		t.Errorf("redirected to %q, want %q", base, a.conf.RedirectURL)
-	}
+	loc, q := responseAt(t, a, r)
 	if q.Get("error") != "invalid_request" || q.Get("state") != a.state || q.Get("iss") != l.srv.Issuer || q.Has("code") ||
 		!strings.Contains(q.Get("error_description"), "pushed authorization requests are required") {
 		t.Errorf("PAR-required response %s: want error=invalid_request saying so, state=%s, iss=%s, no code", loc, a.state, l.srv.Issuer)
