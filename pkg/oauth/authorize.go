@@ -108,7 +108,7 @@ func (s *Service) ResumeRequest(ctx context.Context, params url.Values, requestK
 	// RFC 6749 §3.1: "Parameters sent without a value MUST be treated as if they were
 	// omitted from the request."
 	if params.Get("request") != "" {
-		return tx, InvalidRequest("request and request_uri must not both be sent (RFC 9101 §5)").WithRedirect()
+		return tx, InvalidRequest("request and request_uri must not both be sent").WithRedirect()
 	}
 	return tx, nil
 }
