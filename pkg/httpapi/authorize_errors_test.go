@@ -379,3 +379,19 @@ func wantErrorRedirect(t *testing.T, r response, code, state, issuer string) url
 	}
 	return q
 }
+
+// TestPAR_RFC9101_5_RequestAndRequestURI: the back channel of the same rule. A push
+// carrying a request object and a request_uri is invalid_request (RFC 9126 §2.1: the
+// request_uri "MUST NOT be provided"), whatever the object holds.
+func TestPAR_RFC9101_5_RequestAndRequestURI(t *testing.T) {
+	ts := newServer(t)
+	ro := sign(t, clientKey, "oauth-authz-req+jwt", requestObject(ts, func(m map[string]any) { m["iss"], m["client_id"] = pkjwtID, pkjwtID }))
+	body := assertionForm(t, sign(t, clientKey, "", assertion(ts, nil)), url.Values{"request": {ro}, "request_uri": {oauth.RequestURIPrefix + "x"}})
+	if r := ts.do(t, nil, http.MethodPost, "/par", "", form, body.Encode()); r.Status != http.StatusBadRequest || r.JSON["error"] != oauth.CodeInvalidRequest {
+		t.Fatalf("request with request_uri at /par: %d %s", r.Status, r.Body)
+	}
+	alone := assertionForm(t, sign(t, clientKey, "", assertion(ts, nil)), url.Values{"request": {ro}})
+	if r := ts.do(t, nil, http.MethodPost, "/par", "", form, alone.Encode()); r.Status != http.StatusCreated {
+		t.Fatalf("the same request object alone: %d %s", r.Status, r.Body)
+	}
+}
