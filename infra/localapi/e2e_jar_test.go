@@ -407,7 +407,7 @@ func TestFAPI2ProfileEndToEnd(t *testing.T) {
 	})
 	t.Run("an authorization request without PAR is invalid_request", func(t *testing.T) {
 		a := newRequest(l.signingRP(fapi))
-		wantErrorPage(t, l.browser(t).Get(t, a.url()), http.StatusBadRequest, "invalid_request")
+		l.wantPARRequired(t, a, l.browser(t).Get(t, a.url()))
 	})
 }
 

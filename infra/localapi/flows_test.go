@@ -324,7 +324,7 @@ func TestMissingOrWrongCSRFTokenIsForbidden(t *testing.T) {
 func TestNonPushedRequestFromClientRequiringPARIsInvalidRequest(t *testing.T) {
 	l := start(t, nil)
 	a := newRequest(l.rp(parOnlyID, parOnlySecret, appRedirect, "openid"))
-	wantErrorPage(t, l.browser(t).Get(t, a.url()), http.StatusBadRequest, "invalid_request")
+	l.wantPARRequired(t, a, l.browser(t).Get(t, a.url()))
 	// Pushed, the same client goes through.
 	code := l.pushAndAuthorize(t, a)
 	a.mustExchange(t, code)
@@ -338,9 +338,21 @@ func TestNonPushedRequestWithServerRequiringPARIsInvalidRequest(t *testing.T) {
 		t.Error("discovery does not publish require_pushed_authorization_requests: true")
 	}
 	a := newRequest(l.app())
-	wantErrorPage(t, l.browser(t).Get(t, a.url()), http.StatusBadRequest, "invalid_request")
+	l.wantPARRequired(t, a, l.browser(t).Get(t, a.url()))
 	code := l.pushAndAuthorize(t, a)
 	a.mustExchange(t, code)
+}
+
+// wantPARRequired checks r refuses a non-pushed request as RFC 9126 §4 says, at the
+// client's redirect URI (RFC 6749 §4.1.2.1): a 303 with error=invalid_request, a
+// description saying PAR is required, the request's state and iss (RFC 9207).
+func (l *local) wantPARRequired(t *testing.T, a *authRequest, r httpapitest.Page) {
+	t.Helper()
+	loc, q := responseAt(t, a, r)
+	if q.Get("error") != "invalid_request" || q.Get("state") != a.state || q.Get("iss") != l.srv.Issuer || q.Has("code") ||
+		!strings.Contains(q.Get("error_description"), "pushed authorization requests are required") {
+		t.Errorf("PAR-required response %s: want error=invalid_request saying so, state=%s, iss=%s, no code", loc, a.state, l.srv.Issuer)
+	}
 }
 
 // TestNonPushedRequestFromNormalClientWorks: without PAR policy, a plain

@@ -297,14 +297,7 @@ func (b *browser) decide(t *testing.T, consent httpapitest.Page, decision string
 // code, state and iss (RFC 9207), and returns the code.
 func (l *local) authorizationResponse(t *testing.T, a *authRequest, r httpapitest.Page) string {
 	t.Helper()
-	if r.Status != http.StatusSeeOther {
-		t.Fatalf("authorization response: want 303 See Other, got %d:\n%s", r.Status, r.Body)
-	}
-	loc := r.Location(t)
-	q := loc.Query()
-	if base := loc.Scheme + "://" + loc.Host + loc.Path; base != a.conf.RedirectURL {
-		t.Errorf("redirected to %q, want %q", base, a.conf.RedirectURL)
-	}
+	loc, q := responseAt(t, a, r)
 	if loc.Fragment != "" {
 		t.Errorf("authorization response has a fragment: %s", loc)
 	}
@@ -321,6 +314,20 @@ func (l *local) authorizationResponse(t *testing.T, a *authRequest, r httpapites
 		t.Errorf("error in a successful response: %s", loc)
 	}
 	return q.Get("code")
+}
+
+// responseAt checks r is a 303 See Other to a's redirect URI and returns where to,
+// and its query.
+func responseAt(t *testing.T, a *authRequest, r httpapitest.Page) (*url.URL, url.Values) {
+	t.Helper()
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("authorization response: want 303 See Other, got %d:\n%s", r.Status, r.Body)
+	}
+	loc := r.Location(t)
+	if base := loc.Scheme + "://" + loc.Host + loc.Path; base != a.conf.RedirectURL {
+		t.Errorf("redirected to %q, want %q", base, a.conf.RedirectURL)
+	}
+	return loc, loc.Query()
 }
 
 // authorize runs the browser part of a pushed request from open to code.
