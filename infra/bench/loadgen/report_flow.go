@@ -2,8 +2,10 @@ package main
 
 import (
 	"cmp"
+	"math"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/pargate/pargate/infra/bench/flow"
 )
@@ -83,6 +85,10 @@ func (r *results) writeFlow(p func(string, ...any), benches []goBench) {
 		}
 	}
 
+	n := fewestSteps(r.Flows)
+	windows := math.Ceil(n / float64(max(1, s.FlowBatch)))
+	p("\nThe CPU counters tick in 10 ms (`USER_HZ`) and are read around each step of each batch; each reading is within one tick and unbiased, so a step's figure over a round of W batches and N steps is within about 10 ms × √W ÷ N: %s for the least-taken step of a round here (N = %.0f).\n",
+		ms(float64(10*time.Millisecond)*math.Sqrt(windows)/max(1, n)), n)
 	for _, c := range s.FlowConc {
 		p("\nServer CPU per step at c=%d (median over rounds; the share is of the sum of the steps):\n\n| step |", c)
 		var cols []flowColumn
@@ -138,53 +144,75 @@ func (r *results) writeFlow(p func(string, ...any), benches []goBench) {
 	}
 }
 
-// writeDominant says which step dominates pargate's flow on the in-memory store, at
-// the highest concurrency measured, and sets the login's argon2id beside it.
-func (r *results) writeDominant(p func(string, ...any), steps []string, benches []goBench) {
-	c := slices.Max(r.Set.FlowConc)
-	mem := pick(r.Flows, targetPargate, "memory", c)
-	node := pick(r.Flows, targetNode, "memory", c)
-	if len(mem) == 0 {
-		return
-	}
-	cpu := map[string]float64{}
-	total, top := 0.0, steps[0]
-	for _, st := range steps {
-		cpu[st] = median(stepOf(mem, st, fStepCPU))
-		total += cpu[st]
-		if cpu[st] > cpu[top] {
-			top = st
+// fewestSteps is the fewest times a step was taken in any round.
+func fewestSteps(ss []sample) float64 {
+	n := -1
+	for _, s := range ss {
+		for _, st := range s.Steps {
+			if n < 0 || st.OK < n {
+				n = st.OK
+			}
 		}
 	}
+	return float64(n)
+}
+
+// stepCPU is the median CPU of each step of ss, and their sum.
+func stepCPU(ss []sample, steps []string) (map[string]float64, float64) {
+	cpu, total := map[string]float64{}, 0.0
+	for _, st := range steps {
+		cpu[st] = median(stepOf(ss, st, fStepCPU))
+		total += cpu[st]
+	}
+	return cpu, total
+}
+
+// writeDominant says which step dominates pargate's flow on the in-memory store at
+// the lowest concurrency measured (a Lambda instance serves one request at a time),
+// and sets the login's argon2id beside it.
+func (r *results) writeDominant(p func(string, ...any), steps []string, benches []goBench) {
+	c := slices.Min(r.Set.FlowConc)
+	mem := pick(r.Flows, targetPargate, "memory", c)
+	node := pick(r.Flows, targetNode, "memory", c)
+	cpu, total := stepCPU(mem, steps)
 	if total == 0 {
 		return
 	}
-	p("\n**Which step dominates.** At c=%d on the in-memory store, pargate's **%s** step takes %s of the %s its steps take per flow (%.0f%%); the next largest is ", c, top, ms(cpu[top]), ms(total), 100*cpu[top]/total)
-	rest := slices.DeleteFunc(slices.Clone(steps), func(s string) bool { return s == top })
-	slices.SortFunc(rest, func(a, b string) int { return int(cpu[b] - cpu[a]) })
-	p("%s (%s).", rest[0], ms(cpu[rest[0]]))
+	order := slices.Clone(steps)
+	slices.SortStableFunc(order, func(a, b string) int { return cmp.Compare(cpu[b], cpu[a]) })
+	top := order[0]
+	p("\n**Which step dominates.** At c=%d (a Lambda instance serves one request at a time) on the in-memory store, pargate's **%s** step takes %s of the %s its steps take per flow (%.0f%%); next come %s (%s) and %s (%s).",
+		c, top, ms(cpu[top]), ms(total), 100*cpu[top]/total, order[1], ms(cpu[order[1]]), order[2], ms(cpu[order[2]]))
 	hash, procs, hasHash := passwordCheck(benches)
 	if hasHash {
-		p(" The login verifies the user's password with argon2id (m = 19 MiB, t = 2, p = 1, `docs/design.md decision 19`): `BenchmarkPasswordCheck` (`infra/cost`, `-cpu %s`) measures **%s** of CPU per check (cpu-ms/op, from getrusage, the collector's work included), so the login step without its hash costs about %s.", procs, ms(hash), ms(max(cpu[flow.StepLogin]-hash, 0)))
+		p(" The login verifies the user's password with argon2id (m = 19 MiB, t = 2, p = 1, `docs/design.md decision 19`): `BenchmarkPasswordCheck` (`infra/cost`, `-cpu %s`) measures **%s** of CPU per check (cpu-ms/op from getrusage, the collector's work included), so the login step without its hash costs about %s.",
+			procs, ms(hash), ms(max(cpu[flow.StepLogin]-hash, 0)))
 	} else {
 		p(" (`BenchmarkPasswordCheck` was not in the Go benchmark output given with `-gobench`, so the login's argon2id is not set apart here.)")
 	}
-	if len(node) > 0 {
-		nl := median(stepOf(node, flow.StepLogin, fStepCPU))
-		nt := 0.0
-		for _, st := range steps {
-			nt += median(stepOf(node, st, fStepCPU))
+	for _, hc := range r.Set.FlowConc {
+		if hc == c {
+			continue
 		}
-		p(" node-oidc-provider's login, which hashes nothing, costs %s; its steps %s per flow in all.", ms(nl), ms(nt))
-		if hasHash && nt > 0 {
-			p(" Without the hash, pargate's steps take %s per flow, %s node-oidc-provider's.", ms(total-hash), x((total-hash)/nt))
+		if hcpu, _ := stepCPU(pick(r.Flows, targetPargate, "memory", hc), steps); hcpu[flow.StepLogin] > 0 {
+			p(" At c=%d the login takes %s: concurrent checks each fill 19 MiB, and the collector works through them on the same cores.", hc, ms(hcpu[flow.StepLogin]))
+		}
+	}
+	if ncpu, ntotal := stepCPU(node, steps); ntotal > 0 {
+		p(" node-oidc-provider's login, which hashes nothing, costs %s; its steps %s per flow in all.", ms(ncpu[flow.StepLogin]), ms(ntotal))
+		if hasHash {
+			p(" Without the hash, pargate's steps take %s per flow, %s node-oidc-provider's.", ms(max(total-hash, 0)), x(max(total-hash, 0)/ntotal))
 		}
 	}
 	switch top {
 	case flow.StepLogin:
-		p(" Why: argon2id is made to be expensive in memory and time, so that a stolen hash is slow to attack (RFC 9106 §4); every other step is a form or a token request with one store call or two, and costs a few hundredths of the hash. The login is also the step that scales worst on Lambda: its 19 MiB per check is why the Authorize function's memory is sized as it is (`docs/design.md decision 19`).\n")
-	case flow.StepToken:
-		p(" Why: the token step signs two RS256 JWTs (the access token and the ID token), each an RSA-2048 private-key operation.\n")
+		p(" Why: argon2id is made to be expensive in memory and time, so that a stolen hash is slow to attack (RFC 9106 §4), and it is the only step that computes rather than reads, writes and formats: the other steps make one or two store calls each. It is also what sizes the Authorize function's memory (`docs/design.md decision 19`).")
+		if order[1] == flow.StepToken || order[1] == flow.StepRefresh {
+			p(" After it come the token requests: pargate's code exchange and refresh each sign two RS256 JWTs (the access token and the ID token; node-oidc-provider's access tokens are opaque, so it signs one).")
+		}
+		p("\n")
+	case flow.StepToken, flow.StepRefresh:
+		p(" Why: the code exchange and the refresh each sign two RS256 JWTs (the access token and the ID token), each an RSA-2048 private-key operation.\n")
 	default:
 		p("\n")
 	}
