@@ -267,6 +267,15 @@ func launch(ctx context.Context, t target) (*started, error) {
 // measurePAR starts t, warms it up at the round's concurrency, and measures one
 // bounded run of pushes.
 func measurePAR(ctx context.Context, t target, phase, store string, conc, round int, b Bounds, warmup time.Duration, moto *Proc) (sample, error) {
+	return launched(ctx, t, conc, func(st *started, tr *http.Transport) (sample, error) {
+		op := pushRequest(st.port).Op(&http.Client{Transport: tr})
+		return measure(ctx, t, st, phase, store, conc, round, b, warmup, op, moto)
+	})
+}
+
+// launched starts t, runs run with the server and a transport for conc
+// connections, and stops the server.
+func launched(ctx context.Context, t target, conc int, run func(st *started, tr *http.Transport) (sample, error)) (sample, error) {
 	st, err := launch(ctx, t)
 	if err != nil {
 		return sample{}, err
@@ -274,8 +283,7 @@ func measurePAR(ctx context.Context, t target, phase, store string, conc, round 
 	defer st.proc.Stop()
 	tr := newTransport(conc)
 	defer tr.CloseIdleConnections()
-	op := pushRequest(st.port).Op(&http.Client{Transport: tr})
-	return measure(ctx, t, st, phase, store, conc, round, b, warmup, op, moto)
+	return run(st, tr)
 }
 
 func measure(ctx context.Context, t target, st *started, phase, store string, conc, round int, b Bounds, warmup time.Duration, op Op, moto *Proc) (sample, error) {

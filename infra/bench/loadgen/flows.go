@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"net/http"
 	"slices"
 	"sync/atomic"
 	"time"
@@ -40,13 +41,12 @@ type flowSteps struct {
 // (a batch in progress finishes), after one unmeasured batch of warm-up. Flows per
 // second is the completed flows over the batches' time.
 func measureFlow(ctx context.Context, t target, server flow.Server, store string, conc, round int, s settings, moto *Proc) (sample, error) {
-	st, err := launch(ctx, t)
-	if err != nil {
-		return sample{}, err
-	}
-	defer st.proc.Stop()
-	tr := newTransport(conc)
-	defer tr.CloseIdleConnections()
+	return launched(ctx, t, conc, func(st *started, tr *http.Transport) (sample, error) {
+		return measureFlows(ctx, t, st, tr, server, store, conc, round, s, moto)
+	})
+}
+
+func measureFlows(ctx context.Context, t target, st *started, tr *http.Transport, server flow.Server, store string, conc, round int, s settings, moto *Proc) (sample, error) {
 	cfg := flow.Fixture("http://"+addr(st.port), server, true, tr)
 	names := flow.StepsOf(cfg)
 	batch := max(1, min(s.FlowBatch, s.FlowFlows))
