@@ -171,6 +171,9 @@ func stepCPU(ss []sample, steps []string) (map[string]float64, float64) {
 // the lowest concurrency measured (a Lambda instance serves one request at a time),
 // and sets the login's argon2id beside it.
 func (r *results) writeDominant(p func(string, ...any), steps []string, benches []goBench) {
+	if len(r.Set.FlowConc) == 0 {
+		return
+	}
 	c := slices.Min(r.Set.FlowConc)
 	mem := pick(r.Flows, targetPargate, "memory", c)
 	node := pick(r.Flows, targetNode, "memory", c)
