@@ -35,7 +35,7 @@ STATICCHECK ?= go run $(STATICCHECK_MODULE)
 LOCAL_ENV := ADDR ISSUER SEED_FILE STORE DYNAMODB_ENDPOINT KEYS_FILE KEY_ALG LOCAL_STATE_DIR \
 	TLS TLS_DIR TLS_CERT_FILE TLS_KEY_FILE MTLS_CA_FILE MTLS_BASE_URL ALLOW_HTTP_ISSUER
 
-.PHONY: help run invoke test bench fuzz build lint lambda-coldstart deploy clean print-staticcheck-module sam-local-setup sam-local-stop FORCE
+.PHONY: help run invoke test bench bench-flow fuzz build lint lambda-coldstart deploy clean print-staticcheck-module sam-local-setup sam-local-stop FORCE
 
 help: ## Show the targets and the variables they read
 	@echo 'Usage: make <target> [VAR=value ...]'
@@ -61,10 +61,15 @@ invoke: ## Invoke a function's bootstrap locally: make invoke FN=par EVENT=event
 	@test -n '$(FN)' && test -n '$(EVENT)' || { echo >&2 'usage: make invoke FN=<par|authorize|token|discovery> EVENT=events/<name>.json'; exit 2; }
 	GOOS= GOARCH= go run ./infra/lambdaemu/cmd/invoke -fn '$(FN)' -event '$(EVENT)'
 
-test: deps lint ## Set up (make deps), then run all checks and tests, in order (what CI runs)
+# The end-to-end suites (infra/localapi's Go tests, infra/browser) run on both targets
+# PARGATE_TARGET chooses: local (make run, the default, with the rest of go test) and
+# lambda (make run-lambda: the real bootstraps behind template.yaml's HTTP API).
+test: deps lint ## Set up (make deps), then run all checks and tests, in order (what CI runs); the end-to-end suites on make run and make run-lambda
 	go test -count=1 ./...
+	PARGATE_TARGET=lambda go test -count=1 ./infra/localapi
 	@# Browser end-to-end tests: headless /usr/bin/chromium, npm packages of infra/browser (see its README).
 	cd infra/browser && npm test
+	cd infra/browser && PARGATE_TARGET=lambda npm test
 
 # Not part of test or CI. BENCH_FLAGS go to the comparison (go run ./infra/bench/loadgen
 # compare -h), e.g. BENCH_FLAGS='-rounds 3 -skip-dynamo'.
@@ -76,6 +81,14 @@ bench: ## Go benchmarks, then pargate vs node-oidc-provider vs a stdlib floor on
 	go test -run='^$$' -bench=. -benchmem -benchtime=500ms ./... | tee bin/gobench.txt
 	test -d infra/bench/node/node_modules || (cd infra/bench/node && npm ci --no-audit --no-fund)
 	go run ./infra/bench/loadgen compare -gobench bin/gobench.txt $(BENCH_FLAGS)
+
+# The whole-flow part of make bench alone; BENCH_FLAGS as for bench (e.g.
+# BENCH_FLAGS='-flow-rounds 1 -flow-c 8 -skip-dynamo').
+bench-flow: ## The whole flow step by step (push to refresh): pargate in-memory and on moto vs node-oidc-provider, next to argon2id's BenchmarkPasswordCheck: writes bin/REPORT-flow.md (a few minutes)
+	@mkdir -p bin
+	GOOS= GOARCH= go test -run='^$$' -bench=PasswordCheck -cpu 1 -count 3 ./infra/cost | tee bin/gobench-flow.txt
+	test -d infra/bench/node/node_modules || (cd infra/bench/node && npm ci --no-audit --no-fund)
+	go run ./infra/bench/loadgen compare -phases flow -gobench bin/gobench-flow.txt -out bin/REPORT-flow.md -json bin/bench-flow.json $(BENCH_FLAGS)
 
 # Every fuzz target (func FuzzXxx in a *_test.go), one `go test -fuzz` run each, as -fuzz
 # takes one target per package. make test already runs their seeds (f.Add and the

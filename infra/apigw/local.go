@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/pargate/pargate/infra/lambdaemu/stack"
+	"github.com/pargate/pargate/pkg/config"
 )
 
 // Options configure [Start]. Zero values are the defaults of `make run-lambda`.
@@ -129,7 +130,23 @@ func Start(ctx context.Context, opts Options) (l *Local, err error) {
 		}
 		l.AWS.Template.Parameters[name] = v
 	}
+	for name, v := range envParameters(l.AWS.Template, getenv) {
+		l.AWS.Template.Parameters[name] = v
+	}
 	l.AWS.Overrides = envOverrides(l.AWS.Template, getenv)
+	// The signing keys are of the algorithm the functions' KEY_ALG and PROFILE give
+	// (RS256 unless set, ES256 under fapi2), as the rotation function generates them.
+	fn, err := l.AWS.Function(stack.HTTPFunctions[0], "")
+	if err != nil {
+		return nil, err
+	}
+	alg, err := config.KeyAlgorithm(func(name string) string { return fn.Env[name] })
+	if err != nil {
+		return nil, err
+	}
+	if err := l.AWS.UseKeyAlgorithm(ctx, alg); err != nil {
+		return nil, err
+	}
 
 	dirs := map[string]string{} // LogicalId → functions/<dir>
 	for dir, id := range l.AWS.Template.LogicalIDs {
@@ -182,6 +199,25 @@ func envOverrides(t *stack.Template, getenv func(string) string) map[string]stri
 		for name := range spec.Env {
 			if v := getenv(name); v != "" {
 				out[name] = v
+			}
+		}
+	}
+	return out
+}
+
+// envParameters are the parameters behind the variables of envOverrides whose
+// template value is a plain !Ref: PROFILE=fapi2 in the environment sets Profile too,
+// so that what the template derives from it (REQUIRE_PAR under IsFapi2) follows, as
+// it does for `make run` with the same setting.
+func envParameters(t *stack.Template, getenv func(string) string) map[string]string {
+	out := map[string]string{}
+	for _, spec := range append([]stack.FunctionSpec{t.Global}, specs(t)...) {
+		for name, raw := range spec.Env {
+			param, ok := strings.CutPrefix(raw, "!Ref ")
+			if _, known := t.Parameters[param]; ok && known {
+				if v := getenv(name); v != "" {
+					out[param] = v
+				}
 			}
 		}
 	}

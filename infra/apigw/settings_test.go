@@ -48,3 +48,30 @@ func TestSettings_ProcessEnvironmentAndParameterOverridesReachTheFunctions(t *te
 		t.Error("a variable the template does not give the function was added")
 	}
 }
+
+// TestSettings_AVariableOfAParameterSetsTheParameter: PROFILE=fapi2 in the
+// environment, as `make run` takes it, sets the Profile parameter behind it, so that
+// REQUIRE_PAR (!If [IsFapi2, "true", !Ref RequirePar]) follows; a variable that is
+// not a plain !Ref sets no parameter.
+func TestSettings_AVariableOfAParameterSetsTheParameter(t *testing.T) {
+	tmpl, err := stack.LoadTemplate(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"PROFILE": "fapi2", "REQUIRE_PAR": "true"}
+	params := envParameters(tmpl, func(name string) string { return env[name] })
+	if len(params) != 1 || params["Profile"] != "fapi2" {
+		t.Fatalf("parameters %v, want Profile=fapi2 only", params)
+	}
+	for name, v := range params {
+		tmpl.Parameters[name] = v
+	}
+	a := &stack.AWS{Template: tmpl, Issuer: "http://127.0.0.1:3000", Overrides: map[string]string{"PROFILE": "fapi2"}}
+	fn, err := a.Function("par", "http://127.0.0.1:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fn.Env["REQUIRE_PAR"] != "true" {
+		t.Errorf("REQUIRE_PAR = %q under PROFILE=fapi2, want true", fn.Env["REQUIRE_PAR"])
+	}
+}

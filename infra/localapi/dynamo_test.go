@@ -15,6 +15,7 @@ import (
 // pushed request and issuing the code is wide, so the conditional write is what
 // keeps the code unique.
 func TestOnDynamoDB(t *testing.T) {
+	localOnly(t, localServer)
 	if _, err := exec.LookPath("moto_server"); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("moto_server is required under CI=true: %v", err)

@@ -116,7 +116,7 @@ func (c *signingClient) sign(t *testing.T, typ string, claims any) string {
 // value FAPI 2.0 accepts), a fresh jti, a short exp.
 func (c *signingClient) assertion(t *testing.T, l *local, aud any) string {
 	t.Helper()
-	now := l.clock.Now()
+	now := l.now()
 	return c.sign(t, "", map[string]any{"iss": c.id, "sub": c.id, "aud": aud, "jti": randomID(t),
 		"iat": now.Unix(), "exp": now.Add(time.Minute).Unix()})
 }
@@ -126,7 +126,7 @@ func (c *signingClient) assertion(t *testing.T, l *local, aud any) string {
 // the issuer, exp, nbf, iat and jti, and every authorization request parameter as a claim.
 func (c *signingClient) requestObject(t *testing.T, l *local, a *authRequest) string {
 	t.Helper()
-	now := l.clock.Now()
+	now := l.now()
 	claims := map[string]any{"iss": c.id, "aud": l.srv.Issuer, "client_id": c.id, "jti": randomID(t),
 		"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(5 * time.Minute).Unix()}
 	for k, v := range a.params(t) {
@@ -324,7 +324,7 @@ func TestFAPI2ProfileEndToEnd(t *testing.T) {
 		if body.Get("redirect_uri") == "" && !requestObject {
 			t.Fatal("the push carries no redirect_uri")
 		}
-		parProof, err := dpopProof(k, http.MethodPost, l.meta.PAREndpoint, l.clock.Now())
+		parProof, err := dpopProof(k, http.MethodPost, l.meta.PAREndpoint, l.now())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -335,7 +335,7 @@ func TestFAPI2ProfileEndToEnd(t *testing.T) {
 		}
 		code := l.authorize(t, a, pr.RequestURI) // 303 with code, state and iss
 
-		dpopClient := &http.Client{Transport: dpopTransport{key: k, now: l.clock.Now}}
+		dpopClient := &http.Client{Transport: dpopTransport{key: k, now: l.now}}
 		tok, err := l.exchangeSigned(t, c, a, code, dpopClient)
 		if err != nil {
 			t.Fatalf("exchange: %v", err)
@@ -407,7 +407,7 @@ func TestFAPI2ProfileEndToEnd(t *testing.T) {
 	})
 	t.Run("an authorization request without PAR is invalid_request", func(t *testing.T) {
 		a := newRequest(l.signingRP(fapi))
-		wantErrorPage(t, l.browser(t).Get(t, a.url()), http.StatusBadRequest, "invalid_request")
+		l.wantPARRequired(t, a, l.browser(t).Get(t, a.url()))
 	})
 }
 

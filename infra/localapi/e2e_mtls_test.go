@@ -16,7 +16,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
-	"io"
 	"math/big"
 	"net"
 	"net/http"
@@ -161,13 +160,6 @@ func (l *tlsLocal) endpoint(t *testing.T, name string) string {
 	return u
 }
 
-type answer struct {
-	status int
-	header http.Header
-	json   map[string]any
-	body   string
-}
-
 func (l *tlsLocal) post(t *testing.T, cert *tls.Certificate, target string, form url.Values, header map[string]string) answer {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, target, strings.NewReader(form.Encode()))
@@ -183,15 +175,7 @@ func (l *tlsLocal) post(t *testing.T, cert *tls.Certificate, target string, form
 
 func (l *tlsLocal) do(t *testing.T, cert *tls.Certificate, req *http.Request) answer {
 	t.Helper()
-	resp, err := l.client(cert).Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	a := answer{status: resp.StatusCode, header: resp.Header, body: string(b)}
-	_ = json.Unmarshal(b, &a.json)
-	return a
+	return send(t, l.client(cert), req)
 }
 
 // code pushes for clientID with cert and runs the browser to the code.
@@ -260,6 +244,7 @@ func accessTokenClaims(t *testing.T, token string) map[string]any {
 // once under TLS_DIR; the issuer is https://ADDR; a restart keeps the CA, so a
 // client that trusts ca.pem keeps trusting the server.
 func TestLocalTLS_ServesHTTPSWithALocalCA(t *testing.T) {
+	localOnly(t, tlsListener)
 	l := startTLS(t, oauthtest.ECKey(t), nil)
 	if !strings.HasPrefix(l.srv.Issuer, "https://127.0.0.1:") || l.meta["issuer"] != l.srv.Issuer {
 		t.Fatalf("issuer %q, metadata %v", l.srv.Issuer, l.meta["issuer"])
@@ -313,6 +298,7 @@ func TestLocalTLS_ServesHTTPSWithALocalCA(t *testing.T) {
 
 // TestLocalTLS_Settings: the TLS settings that cannot work are refused at start.
 func TestLocalTLS_Settings(t *testing.T) {
+	localOnly(t, tlsListener)
 	for name, env := range map[string]map[string]string{
 		"FAPI 2.0 a plain-http issuer under PROFILE=fapi2": {"PROFILE": "fapi2"},
 		"MTLS_CA_FILE without TLS":                         {"MTLS_CA_FILE": "x.pem"},
@@ -376,6 +362,7 @@ func TestLocalTLS_Settings(t *testing.T) {
 // certificate of the MTLS_CA_FILE CA pushes, exchanges and calls userinfo over
 // HTTPS; its access token is bound to the certificate (§3), which userinfo checks.
 func TestMTLSEndToEnd_TLSClientAuth_RFC8705(t *testing.T) {
+	localOnly(t, tlsListener)
 	ca := newTestCA(t)
 	l := startTLS(t, oauthtest.ECKey(t), map[string]string{"MTLS_CA_FILE": ca.file})
 	cert := clientCert(t, ca, bankSubject, oauthtest.ECKey(t))
@@ -424,6 +411,7 @@ func TestMTLSEndToEnd_TLSClientAuth_RFC8705(t *testing.T) {
 // client authenticates with a self-signed certificate of the key in its jwks (§2.2);
 // another key does not.
 func TestMTLSEndToEnd_SelfSignedTLSClientAuth_RFC8705(t *testing.T) {
+	localOnly(t, tlsListener)
 	key := oauthtest.ECKey(t)
 	l := startTLS(t, key, nil)
 	cert := clientCert(t, nil, pkix.Name{CommonName: "anything"}, key)
@@ -443,6 +431,7 @@ func TestMTLSEndToEnd_SelfSignedTLSClientAuth_RFC8705(t *testing.T) {
 // client and no DPoP: the access token is sender-constrained by the certificate
 // (FAPI 2.0 §5.3.2.1), signed ES256.
 func TestMTLSEndToEnd_FAPI2_RFC8705(t *testing.T) {
+	localOnly(t, tlsListener)
 	ca := newTestCA(t)
 	l := startTLS(t, oauthtest.ECKey(t), map[string]string{"MTLS_CA_FILE": ca.file, "PROFILE": "fapi2", "KEY_ALG": "ES256"})
 	if l.meta["require_pushed_authorization_requests"] != true {

@@ -110,9 +110,10 @@ func TestReloadOfAuthorizeBeforeCompletionWorks(t *testing.T) {
 // TestExpiredRequestURIIsRejected: RFC 9126 §4 "An expired request_uri MUST be
 // rejected as invalid."
 func TestExpiredRequestURIIsRejected(t *testing.T) {
+	localOnly(t, injectedClock)
 	l := start(t, nil)
 	_, pr := l.pushApp(t)
-	l.clock.Advance(time.Duration(pr.ExpiresIn)*time.Second + time.Second)
+	l.advance(t, time.Duration(pr.ExpiresIn)*time.Second+time.Second)
 	wantErrorPage(t, l.browser(t).open(t, appID, pr.RequestURI), http.StatusBadRequest, "invalid_request_uri")
 }
 
@@ -120,16 +121,17 @@ func TestExpiredRequestURIIsRejected(t *testing.T) {
 // expires_in bounds when the reference can first be redeemed, not how long the
 // user may take to sign in.
 func TestTransactionContinuesAfterExpiresInOnceStarted(t *testing.T) {
+	localOnly(t, injectedClock)
 	l := start(t, nil)
 	a, pr := l.pushApp(t)
 	b := l.browser(t)
 	login := b.open(t, appID, pr.RequestURI)
-	l.clock.Advance(2 * time.Duration(pr.ExpiresIn) * time.Second)
+	l.advance(t, 2*time.Duration(pr.ExpiresIn)*time.Second)
 	if p := b.open(t, appID, pr.RequestURI); !httpapitest.IsLoginPage(p) {
 		t.Fatalf("reload after expires_in: want the login page, got %d:\n%s", p.Status, p.Body)
 	}
 	consent := b.signIn(t, login)
-	l.clock.Advance(time.Duration(pr.ExpiresIn) * time.Second)
+	l.advance(t, time.Duration(pr.ExpiresIn)*time.Second)
 	code := l.authorizationResponse(t, a, b.decide(t, consent, "approve"))
 	tok := a.mustExchange(t, code)
 	l.verifyIDToken(t, a, tok)
@@ -137,20 +139,21 @@ func TestTransactionContinuesAfterExpiresInOnceStarted(t *testing.T) {
 	// Another browser, which never started the transaction, cannot pick it up late.
 	_, pr2 := l.pushApp(t)
 	l.browser(t).open(t, appID, pr2.RequestURI)
-	l.clock.Advance(time.Duration(pr2.ExpiresIn)*time.Second + time.Second)
+	l.advance(t, time.Duration(pr2.ExpiresIn)*time.Second+time.Second)
 	wantErrorPage(t, l.browser(t).open(t, appID, pr2.RequestURI), http.StatusBadRequest, "invalid_request_uri")
 }
 
 // TestTransactionStopsAtItsDeadline: the transaction deadline (default 10 min)
 // bounds login and consent even for the browser that started it.
 func TestTransactionStopsAtItsDeadline(t *testing.T) {
+	localOnly(t, injectedClock)
 	l := start(t, nil)
 	_, pr := l.pushApp(t)
 	b := l.browser(t)
 	login := b.open(t, appID, pr.RequestURI)
-	l.clock.Advance(2 * time.Minute)
+	l.advance(t, 2*time.Minute)
 	consent := b.signIn(t, login)
-	l.clock.Advance(8*time.Minute + time.Second) // 10 min and 1 s after the push
+	l.advance(t, 8*time.Minute+time.Second) // 10 min and 1 s after the push
 	wantErrorPage(t, b.decide(t, consent, "approve"), http.StatusBadRequest, "")
 	wantErrorPage(t, b.open(t, appID, pr.RequestURI), http.StatusBadRequest, "invalid_request_uri")
 
@@ -158,7 +161,7 @@ func TestTransactionStopsAtItsDeadline(t *testing.T) {
 	_, pr2 := l.pushApp(t)
 	b2 := l.browser(t)
 	login2 := b2.open(t, appID, pr2.RequestURI)
-	l.clock.Advance(10*time.Minute + time.Second)
+	l.advance(t, 10*time.Minute+time.Second)
 	r := b2.Submit(t, login2, url.Values{"username": {userName}, "password": {userPassword}})
 	wantErrorPage(t, r, http.StatusBadRequest, "")
 }
@@ -236,10 +239,11 @@ func TestCodeOfAnotherClientIsInvalidGrant(t *testing.T) {
 // TestExpiredCodeIsInvalidGrant: RFC 6749 §4.1.2 — the code "MUST expire shortly
 // after it is issued" (60 s by default).
 func TestExpiredCodeIsInvalidGrant(t *testing.T) {
+	localOnly(t, injectedClock)
 	l := start(t, nil)
 	a := newRequest(l.app())
 	code := l.pushAndAuthorize(t, a)
-	l.clock.Advance(61 * time.Second)
+	l.advance(t, 61*time.Second)
 	_, err := a.exchange(t.Context(), code)
 	wantTokenError(t, err, "invalid_grant")
 }
@@ -320,7 +324,7 @@ func TestMissingOrWrongCSRFTokenIsForbidden(t *testing.T) {
 func TestNonPushedRequestFromClientRequiringPARIsInvalidRequest(t *testing.T) {
 	l := start(t, nil)
 	a := newRequest(l.rp(parOnlyID, parOnlySecret, appRedirect, "openid"))
-	wantErrorPage(t, l.browser(t).Get(t, a.url()), http.StatusBadRequest, "invalid_request")
+	l.wantPARRequired(t, a, l.browser(t).Get(t, a.url()))
 	// Pushed, the same client goes through.
 	code := l.pushAndAuthorize(t, a)
 	a.mustExchange(t, code)
@@ -334,9 +338,21 @@ func TestNonPushedRequestWithServerRequiringPARIsInvalidRequest(t *testing.T) {
 		t.Error("discovery does not publish require_pushed_authorization_requests: true")
 	}
 	a := newRequest(l.app())
-	wantErrorPage(t, l.browser(t).Get(t, a.url()), http.StatusBadRequest, "invalid_request")
+	l.wantPARRequired(t, a, l.browser(t).Get(t, a.url()))
 	code := l.pushAndAuthorize(t, a)
 	a.mustExchange(t, code)
+}
+
+// wantPARRequired checks r refuses a non-pushed request as RFC 9126 §4 says, at the
+// client's redirect URI (RFC 6749 §4.1.2.1): a 303 with error=invalid_request, a
+// description saying PAR is required, the request's state and iss (RFC 9207).
+func (l *local) wantPARRequired(t *testing.T, a *authRequest, r httpapitest.Page) {
+	t.Helper()
+	loc, q := responseAt(t, a, r)
+	if q.Get("error") != "invalid_request" || q.Get("state") != a.state || q.Get("iss") != l.srv.Issuer || q.Has("code") ||
+		!strings.Contains(q.Get("error_description"), "pushed authorization requests are required") {
+		t.Errorf("PAR-required response %s: want error=invalid_request saying so, state=%s, iss=%s, no code", loc, a.state, l.srv.Issuer)
+	}
 }
 
 // TestNonPushedRequestFromNormalClientWorks: without PAR policy, a plain

@@ -31,6 +31,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"golang.org/x/oauth2"
 
+	"github.com/pargate/pargate/infra/apigw"
 	"github.com/pargate/pargate/pkg/httpapi/httpapitest"
 	"github.com/pargate/pargate/pkg/oauth/oauthtest"
 )
@@ -71,12 +72,15 @@ var seedJSON = `{
               "email_verified": true, "preferred_username": "alice"}}]
 }`
 
-// local is a running local API.
+// local is a running local API, on the target PARGATE_TARGET names (target_test.go).
 type local struct {
 	srv *Server
 	// clock is the settable clock injected into the server (WithClock), so expiry
-	// is tested without sleeping.
+	// is tested without sleeping; nil on the lambda target, whose functions read the
+	// time of the host (tests that advance it are localOnly).
 	clock *oauthtest.Clock
+	// lambda is `make run-lambda` on the lambda target, nil on the local one.
+	lambda *apigw.Local
 	// meta is the discovery document: tests take endpoint paths from it.
 	meta struct {
 		Issuer                string `json:"issuer"`
@@ -84,6 +88,9 @@ type local struct {
 		TokenEndpoint         string `json:"token_endpoint"`
 		JWKSURI               string `json:"jwks_uri"`
 		PAREndpoint           string `json:"pushed_authorization_request_endpoint"`
+		UserinfoEndpoint      string `json:"userinfo_endpoint"`
+		IntrospectionEndpoint string `json:"introspection_endpoint"`
+		RevocationEndpoint    string `json:"revocation_endpoint"`
 		RequirePAR            bool   `json:"require_pushed_authorization_requests"`
 		// IDTokenSigningAlgs are the algorithms of the server's keys.
 		IDTokenSigningAlgs []string `json:"id_token_signing_alg_values_supported"`
@@ -102,13 +109,19 @@ func start(t *testing.T, env map[string]string) *local {
 	for k, v := range env {
 		vars[k] = v
 	}
-	l := &local{clock: oauthtest.NewClock(time.Now())}
-	srv, err := Start(t.Context(), func(name string) string { return vars[name] }, WithClock(l.clock.Now))
-	if err != nil {
-		t.Fatalf("Start: %v", err)
+	l := &local{}
+	if target == "lambda" {
+		l.srv, l.lambda = startLambda(t, vars)
+	} else {
+		l.clock = oauthtest.NewClock(time.Now())
+		srv, err := Start(t.Context(), func(name string) string { return vars[name] }, WithClock(l.clock.Now))
+		if err != nil {
+			t.Fatalf("Start: %v", err)
+		}
+		l.srv = srv
 	}
-	t.Cleanup(srv.Close)
-	l.srv = srv
+	t.Cleanup(l.srv.Close)
+	srv := l.srv
 	resp, err := http.Get(srv.Issuer + "/.well-known/openid-configuration")
 	if err != nil {
 		t.Fatal(err)
@@ -124,6 +137,25 @@ func start(t *testing.T, env map[string]string) *local {
 		t.Fatalf("discovery issuer = %q, want %q", l.meta.Issuer, srv.Issuer)
 	}
 	return l
+}
+
+// now is the server's time: the injected clock's on the local target, the host's on
+// the lambda one.
+func (l *local) now() time.Time {
+	if l.clock == nil {
+		return time.Now()
+	}
+	return l.clock.Now()
+}
+
+// advance moves the injected clock on by d: only on the local target (a test that
+// calls it starts with localOnly(t, injectedClock)).
+func (l *local) advance(t *testing.T, d time.Duration) {
+	t.Helper()
+	if l.clock == nil {
+		t.Fatal("advance on the lambda target: the test must be localOnly(t, injectedClock)")
+	}
+	l.clock.Advance(d)
 }
 
 // rp is a relying party: an oauth2.Config for one client and redirect URI.
@@ -207,6 +239,29 @@ func (l *local) push(t *testing.T, a *authRequest) pushResponse {
 	return pr
 }
 
+// answer is a back-channel response: its status, headers, body and the body as a
+// JSON object (nil if it is not one).
+type answer struct {
+	status int
+	header http.Header
+	json   map[string]any
+	body   string
+}
+
+// send sends req with client and reads the answer.
+func send(t *testing.T, client *http.Client, req *http.Request) answer {
+	t.Helper()
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	a := answer{status: resp.StatusCode, header: resp.Header, body: string(b)}
+	_ = json.Unmarshal(b, &a.json)
+	return a
+}
+
 // browser is the shared cookie-jar browser on the local API: it follows no redirect
 // by itself, so every hop is visible to the test.
 type browser struct {
@@ -242,14 +297,7 @@ func (b *browser) decide(t *testing.T, consent httpapitest.Page, decision string
 // code, state and iss (RFC 9207), and returns the code.
 func (l *local) authorizationResponse(t *testing.T, a *authRequest, r httpapitest.Page) string {
 	t.Helper()
-	if r.Status != http.StatusSeeOther {
-		t.Fatalf("authorization response: want 303 See Other, got %d:\n%s", r.Status, r.Body)
-	}
-	loc := r.Location(t)
-	q := loc.Query()
-	if base := loc.Scheme + "://" + loc.Host + loc.Path; base != a.conf.RedirectURL {
-		t.Errorf("redirected to %q, want %q", base, a.conf.RedirectURL)
-	}
+	loc, q := responseAt(t, a, r)
 	if loc.Fragment != "" {
 		t.Errorf("authorization response has a fragment: %s", loc)
 	}
@@ -266,6 +314,20 @@ func (l *local) authorizationResponse(t *testing.T, a *authRequest, r httpapites
 		t.Errorf("error in a successful response: %s", loc)
 	}
 	return q.Get("code")
+}
+
+// responseAt checks r is a 303 See Other to a's redirect URI and returns where to,
+// and its query.
+func responseAt(t *testing.T, a *authRequest, r httpapitest.Page) (*url.URL, url.Values) {
+	t.Helper()
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("authorization response: want 303 See Other, got %d:\n%s", r.Status, r.Body)
+	}
+	loc := r.Location(t)
+	if base := loc.Scheme + "://" + loc.Host + loc.Path; base != a.conf.RedirectURL {
+		t.Errorf("redirected to %q, want %q", base, a.conf.RedirectURL)
+	}
+	return loc, loc.Query()
 }
 
 // authorize runs the browser part of a pushed request from open to code.
@@ -429,7 +491,7 @@ func (l *local) verifyAccessToken(t *testing.T, tok *oauth2.Token, clientID, sub
 		}
 		aud = []string{one}
 	}
-	now := l.clock.Now().Unix()
+	now := l.now().Unix()
 	switch {
 	case c.Iss != l.srv.Issuer:
 		t.Errorf("access token iss = %q, want %q", c.Iss, l.srv.Issuer)
@@ -492,7 +554,7 @@ func (l *local) verifyIDToken(t *testing.T, a *authRequest, tok *oauth2.Token) *
 	if provider.Endpoint().TokenURL != l.meta.TokenEndpoint {
 		t.Errorf("oidc token endpoint %q, want %q", provider.Endpoint().TokenURL, l.meta.TokenEndpoint)
 	}
-	idt, err := provider.Verifier(&oidc.Config{ClientID: a.conf.ClientID, Now: l.clock.Now}).Verify(t.Context(), raw)
+	idt, err := provider.Verifier(&oidc.Config{ClientID: a.conf.ClientID, Now: l.now}).Verify(t.Context(), raw)
 	if err != nil {
 		t.Fatalf("ID token does not verify: %v", err)
 	}

@@ -15,6 +15,7 @@ import (
 // the key the first one generated (the JWKS is the same document) and finds the
 // seed's password hashes in the folder instead of hashing again.
 func TestLocalStateIsReusedAcrossStarts(t *testing.T) {
+	localOnly(t, localServer)
 	dir := t.TempDir()
 	env := map[string]string{"SEED_FILE": "../seed.json", "ADDR": "127.0.0.1:0", "LOCAL_STATE_DIR": dir}
 	jwks := func() string {
@@ -64,6 +65,7 @@ func TestLocalStateIsReusedAcrossStarts(t *testing.T) {
 // TestLocalStatePasswordHashes: a cached hash verifies the password it was made for
 // and no other, and an unreadable cache stops the start instead of being overwritten.
 func TestLocalStatePasswordHashes(t *testing.T) {
+	localOnly(t, localServer)
 	state := localState{dir: t.TempDir()}
 	mustHash := func(hash seed.Hasher, password string) string {
 		t.Helper()

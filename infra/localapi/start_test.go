@@ -12,6 +12,7 @@ import (
 // TestStartReportsItsErrors: a Start that fails returns its error (it used to panic
 // in Close on the HTTP server it had not created yet).
 func TestStartReportsItsErrors(t *testing.T) {
+	localOnly(t, localServer)
 	tests := map[string]map[string]string{
 		"missing seed file":        {"SEED_FILE": filepath.Join(t.TempDir(), "missing.json")},
 		"unknown store":            {"SEED_FILE": "../seed.json", "STORE": "postgres"},
@@ -62,6 +63,7 @@ func TestStart_JARM_3_SignedResponseAlgOfTheKey(t *testing.T) {
 // RS256 and a keys file holding an RS256 key stop the start, the latter naming the
 // key's kid.
 func TestStart_FAPI2_5_4_1_SigningKeys(t *testing.T) {
+	localOnly(t, localServer)
 	dir := t.TempDir()
 	env := map[string]string{"SEED_FILE": "../seed.json", "ADDR": "127.0.0.1:0", "LOCAL_STATE_DIR": dir, "PROFILE": "fapi2", "ALLOW_HTTP_ISSUER": "true"}
 	getenv := func(n string) string { return env[n] }

@@ -13,6 +13,7 @@ import (
 // TestSlowBodyIsCutOff: a client that sends its body one byte at a time does not hold
 // the connection (and a handler) open forever; ReadTimeout ends it.
 func TestSlowBodyIsCutOff(t *testing.T) {
+	localOnly(t, localServer)
 	env := map[string]string{"ADDR": "127.0.0.1:0", "SEED_FILE": "../seed.json", "LOCAL_READ_TIMEOUT": "300ms"}
 	srv, err := Start(t.Context(), func(n string) string { return env[n] })
 	if err != nil {
@@ -51,6 +52,7 @@ func TestSlowBodyIsCutOff(t *testing.T) {
 }
 
 func TestServerTimeoutsAreConfigurable(t *testing.T) {
+	localOnly(t, localServer)
 	env := map[string]string{}
 	read, idle, err := serverTimeouts(func(n string) string { return env[n] })
 	if err != nil || read != defaultReadTimeout || idle != defaultIdleTimeout {

@@ -93,7 +93,7 @@ func (h *Handler) authorizationRequest(w http.ResponseWriter, r *http.Request, p
 			return
 		}
 	}
-	clientID, requestURI := params.Get("client_id"), params.Get("request_uri")
+	requestURI := params.Get("request_uri")
 	now := h.svc.Now()
 	key, _ := oauth.RequestKey(requestURI)
 	st, err := h.readTx(r, key, now)
@@ -105,12 +105,18 @@ func (h *Handler) authorizationRequest(w http.ResponseWriter, r *http.Request, p
 	if st != nil {
 		redemption = oauth.Redeemed
 	}
-	tx, err := h.svc.Resume(r.Context(), clientID, key, redemption)
+	tx, err := h.svc.ResumeRequest(r.Context(), params, key, redemption)
+	if tx != nil {
+		noteClient(r.Context(), tx.Client.ID)
+	}
 	if err != nil {
-		h.errorPage(w, r, err)
+		var req *oauth.AuthorizationRequest
+		if tx != nil {
+			req = &tx.Request.Request
+		}
+		h.authorizeError(w, r, req, err)
 		return
 	}
-	noteClient(r.Context(), tx.Client.ID)
 	req := &tx.Request.Request
 	// OIDC Core §3.1.2.1 prompt=none: there is no single sign-on session to reuse,
 	// so the answer is login_required, delivered to the client.
@@ -144,13 +150,10 @@ func (h *Handler) authorizationRequest(w http.ResponseWriter, r *http.Request, p
 func (h *Handler) direct(w http.ResponseWriter, r *http.Request, params url.Values) {
 	requestURI, req, err := h.svc.StartDirect(r.Context(), params)
 	if err != nil {
-		var e *oauth.Error
-		if errors.As(err, &e) && e.Redirect && req != nil {
+		if req != nil {
 			noteClient(r.Context(), req.ClientID)
-			h.redirectError(w, r, req, e)
-			return
 		}
-		h.errorPage(w, r, err)
+		h.authorizeError(w, r, req, err)
 		return
 	}
 	noteClient(r.Context(), req.ClientID)
@@ -176,7 +179,8 @@ type postedForm struct {
 // and the login needs nothing else of the request (tx.Request is nil). A request
 // consumed, denied or expired since is refused by the consent page's read and by
 // the consuming write's condition (docs/design.md decision 4); the cookie itself
-// expires at the request's deadline (readTx).
+// expires at the request's deadline (readTx). On an error the form is nil, except
+// for an error the core marked redirectable, which comes with its form (formError).
 func (h *Handler) resumeForm(r *http.Request, now time.Time, signIn bool) (*postedForm, error) {
 	clientID, requestURI := r.PostForm.Get("client_id"), r.PostForm.Get("request_uri")
 	key, ok := oauth.RequestKey(requestURI)
@@ -204,11 +208,22 @@ func (h *Handler) resumeForm(r *http.Request, now time.Time, signIn bool) (*post
 		return &postedForm{tx: tx, st: st, requestURI: requestURI}, nil
 	}
 	tx, err := h.svc.Resume(r.Context(), clientID, key, oauth.Redeemed)
-	if err != nil {
+	if tx == nil {
 		return nil, err
 	}
 	noteClient(r.Context(), tx.Client.ID)
-	return &postedForm{tx: tx, st: st, requestURI: requestURI}, nil
+	// A redirectable error comes with its transaction (Resume), for formError.
+	return &postedForm{tx: tx, st: st, requestURI: requestURI}, err
+}
+
+// formError answers the error of resumeForm: the error redirect when the request
+// resolved and the core marked it redirectable, else a page.
+func (h *Handler) formError(w http.ResponseWriter, r *http.Request, f *postedForm, err error) {
+	var req *oauth.AuthorizationRequest
+	if f != nil && f.tx.Request != nil {
+		req = &f.tx.Request.Request
+	}
+	h.authorizeError(w, r, req, err)
 }
 
 // login checks the credentials posted by the login page.
@@ -216,7 +231,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	now := h.svc.Now()
 	f, err := h.resumeForm(r, now, true)
 	if err != nil {
-		h.errorPage(w, r, err)
+		h.formError(w, r, f, err)
 		return
 	}
 	tx, st, requestURI := f.tx, f.st, f.requestURI
@@ -258,7 +273,7 @@ func (h *Handler) consent(w http.ResponseWriter, r *http.Request) {
 	now := h.svc.Now()
 	f, err := h.resumeForm(r, now, false)
 	if err != nil {
-		h.errorPage(w, r, err)
+		h.formError(w, r, f, err)
 		return
 	}
 	tx, st := f.tx, f.st
@@ -304,6 +319,18 @@ func (h *Handler) consent(w http.ResponseWriter, r *http.Request) {
 	default:
 		h.errorPage(w, r, oauth.InvalidRequest("the decision must be approve or deny"))
 	}
+}
+
+// authorizeError answers err at /authorize: at the client's redirect URI when the
+// core marked it redirectable and req, the request it belongs to, is known; else an
+// error page (RFC 6749 §4.1.2.1; the table in docs/design.md decision 11).
+func (h *Handler) authorizeError(w http.ResponseWriter, r *http.Request, req *oauth.AuthorizationRequest, err error) {
+	var e *oauth.Error
+	if req != nil && errors.As(err, &e) && e.Redirect {
+		h.redirectError(w, r, req, e)
+		return
+	}
+	h.errorPage(w, r, err)
 }
 
 // redirectError delivers e to the client's redirect URI (RFC 6749 §4.1.2.1), in the

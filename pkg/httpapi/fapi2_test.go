@@ -47,10 +47,9 @@ func TestFAPI2Profile(t *testing.T) {
 		}
 	})
 	t.Run("authorization requests without PAR are refused (§5.3.2.2)", func(t *testing.T) {
-		page := ts.browser(t).get(t, "/authorize?"+with(pushParams(), "client_id", pkjwtID).Encode())
-		if page.Status != 400 {
-			t.Fatalf("%d", page.Status)
-		}
+		// RFC 9126 §4: invalid_request, at the registered redirect URI (RFC 6749 §4.1.2.1).
+		r := ts.browser(t).get(t, "/authorize?"+with(pushParams(), "client_id", pkjwtID).Encode())
+		wantErrorRedirect(t, r, "invalid_request", "xyz-state", ts.URL)
 	})
 	t.Run("the flow needs a DPoP-bound token (§5.3.2.1 sender-constrained)", func(t *testing.T) {
 		r := pushAs(assertion(ts, nil), pushParams())

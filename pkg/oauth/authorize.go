@@ -48,8 +48,9 @@ const (
 // Resume loads the authorization transaction named by client_id and a request_uri's
 // storage key (RFC 9126 §4). requestKey is RequestKey(request_uri), computed once by
 // the caller, which needs it for its own state too; it is empty when the request_uri
-// is not one this server issued. Errors are never redirectable: nothing about the
-// request is trusted until it resolves.
+// is not one this server issued. Errors before the request resolves are never
+// redirectable: nothing about it is trusted until then. An error with Redirect set
+// comes with the Transaction, whose request names the target (RFC 6749 §4.1.2.1).
 func (s *Service) Resume(ctx context.Context, clientID, requestKey string, redemption Redemption) (*Transaction, error) {
 	client, err := s.frontChannelClient(ctx, clientID)
 	if err != nil {
@@ -83,10 +84,33 @@ func (s *Service) Resume(ctx context.Context, clientID, requestKey string, redem
 	if !redirectAllowed(client, rec.Request.RedirectURI, rec.Pushed) {
 		return nil, InvalidRequest("the redirect URI of this request is no longer registered for the client")
 	}
+	tx := &Transaction{Client: client, Request: rec}
+	// RFC 9126 §4: a request stored from /authorize before the client came to require
+	// PAR; the client and the redirect URI are established, so the refusal is theirs.
 	if !rec.Pushed && s.parRequired(client) {
-		return nil, s.parRequiredError()
+		return tx, s.parRequiredError().WithRedirect()
 	}
-	return &Transaction{Client: client, Request: rec}, nil
+	return tx, nil
+}
+
+// ResumeRequest is Resume for an authorization request at /authorize that names a
+// request_uri; params are all of its parameters, of which only client_id and
+// request_uri are used (docs/design.md decision 5) and request is refused.
+func (s *Service) ResumeRequest(ctx context.Context, params url.Values, requestKey string, redemption Redemption) (*Transaction, error) {
+	tx, err := s.Resume(ctx, params.Get("client_id"), requestKey, redemption)
+	if err != nil {
+		return tx, err
+	}
+	// OIDC Core §6: "If one of these parameters is used, the other MUST NOT be used in
+	// the same request"; RFC 9101 §5 makes request_uri the alternative to request.
+	// Refused once the request_uri resolved, so the error goes to the client with the
+	// pushed request's state, never merged or ignored (the reference stays usable).
+	// RFC 6749 §3.1: "Parameters sent without a value MUST be treated as if they were
+	// omitted from the request."
+	if params.Get("request") != "" {
+		return tx, InvalidRequest("request and request_uri must not both be sent").WithRedirect()
+	}
+	return tx, nil
 }
 
 // ResumeSignIn resolves the client of a login form without re-reading the pushed
@@ -122,16 +146,21 @@ func (s *Service) StartDirect(ctx context.Context, params url.Values) (string, *
 	if err != nil {
 		return "", nil, err
 	}
+	req, terr := s.requestTarget(client, params, viaAuthorize)
+	if terr != nil {
+		return "", req, terr
+	}
 	// RFC 9126 §4: when policy requires PAR, "the authorization server will refuse,
 	// using the invalid_request error code, to process any request to the
 	// authorization endpoint that does not have a request_uri parameter with a value
-	// obtained from the PAR endpoint."
+	// obtained from the PAR endpoint." The client and its redirect URI are established,
+	// so the refusal goes to the client (RFC 6749 §4.1.2.1), before anything else of
+	// the request is judged.
 	if s.parRequired(client) {
-		return "", nil, s.parRequiredError()
+		return "", req, s.parRequiredError().WithRedirect()
 	}
-	req, verr := s.validateRequest(client, params, viaAuthorize)
-	if verr != nil {
-		return "", req, verr
+	if verr := s.validateRequestBody(client, params, req); verr != nil {
+		return "", req, verr.WithRedirect()
 	}
 	if params.Get("request") != "" {
 		return "", req, RequestNotSupported("request objects are not supported by this server").WithRedirect()
@@ -148,7 +177,7 @@ func (s *Service) parRequired(c *Client) bool {
 }
 
 func (s *Service) parRequiredError() *Error {
-	return InvalidRequest("this client must use pushed authorization requests (RFC 9126): push the request to the PAR endpoint first")
+	return InvalidRequest("pushed authorization requests are required for this client (RFC 9126): push the request to the PAR endpoint first")
 }
 
 // frontChannelClient looks up the client named at /authorize. Failures are pages, not

@@ -92,6 +92,32 @@ func later(dur time.Duration, resumed bool) func(*domain, string) (string, strin
 	}
 }
 
+// TestResumeRequest_RFC9101_5_RequestAndRequestURI: OIDC Core §6 "If one of these
+// parameters is used, the other MUST NOT be used in the same request". A request next
+// to a request_uri that resolves is invalid_request at the pushed request's redirect
+// URI; next to one that does not resolve, the request_uri's own error (a page).
+func TestResumeRequest_RFC9101_5_RequestAndRequestURI(t *testing.T) {
+	d := newDomain(t)
+	uri := d.mustPush(d.client(confID), authParams(confID))
+	key, _ := oauth.RequestKey(uri)
+	tx, err := d.svc.ResumeRequest(d.ctx, url.Values{"client_id": {confID}, "request_uri": {uri}, "request": {"a.b.c"}}, key, oauth.FirstRedemption)
+	if e := wantErr(t, err, oauth.CodeInvalidRequest); !e.Redirect || tx == nil || tx.Request.Request.State != "st-"+confID {
+		t.Errorf("request with request_uri: redirect %v transaction %+v", e.Redirect, tx)
+	}
+	// RFC 6749 §3.1: a parameter without a value is as if omitted.
+	if _, err := d.svc.ResumeRequest(d.ctx, url.Values{"client_id": {confID}, "request_uri": {uri}, "request": {""}}, key, oauth.FirstRedemption); err != nil {
+		t.Errorf("an empty request next to request_uri: %v", err)
+	}
+	tx, err = d.svc.ResumeRequest(d.ctx, url.Values{"client_id": {confID}, "request_uri": {uri + "x"}, "request": {"a.b.c"}}, key+"x", oauth.FirstRedemption)
+	if e := wantErr(t, err, oauth.CodeInvalidRequestURI); e.Redirect || tx != nil {
+		t.Errorf("request with an unknown request_uri: redirect %v transaction %+v", e.Redirect, tx)
+	}
+	// The refusal consumed nothing: the reference still resolves without request.
+	if _, err := d.svc.ResumeRequest(d.ctx, url.Values{"client_id": {confID}, "request_uri": {uri}}, key, oauth.FirstRedemption); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestStartDirect_Rules: an authorization request sent to /authorize without PAR.
 func TestStartDirect_Rules(t *testing.T) {
 	for _, tc := range []struct {
@@ -103,10 +129,16 @@ func TestStartDirect_Rules(t *testing.T) {
 		redirect bool
 	}{
 		{name: "RFC 6749 §4.1.1 a valid direct request is stored for the flow"},
-		{name: "RFC 9126 §5 require_pushed_authorization_requests server metadata refuses direct requests",
-			cfg: func(c *oauth.Config) { c.RequirePAR = true }, code: oauth.CodeInvalidRequest},
-		{name: "RFC 9126 §6 require_pushed_authorization_requests client metadata refuses direct requests",
-			client: func(c *oauth.Client) { c.RequirePushedAuthorizationRequests = true }, code: oauth.CodeInvalidRequest},
+		{name: "RFC 9126 §5 require_pushed_authorization_requests server metadata refuses direct requests at the redirect URI",
+			cfg: func(c *oauth.Config) { c.RequirePAR = true }, code: oauth.CodeInvalidRequest, redirect: true},
+		{name: "RFC 9126 §6 require_pushed_authorization_requests client metadata refuses direct requests at the redirect URI",
+			client: func(c *oauth.Client) { c.RequirePushedAuthorizationRequests = true }, code: oauth.CodeInvalidRequest, redirect: true},
+		{name: "RFC 9126 §4 PAR required comes before the rest of the request is judged",
+			client: func(c *oauth.Client) { c.RequirePushedAuthorizationRequests = true }, params: []string{"code_challenge", absent, "response_type", "token"},
+			code: oauth.CodeInvalidRequest, redirect: true},
+		{name: "RFC 6749 §4.1.2.1 PAR required with an unregistered redirect_uri is a page",
+			client: func(c *oauth.Client) { c.RequirePushedAuthorizationRequests = true }, params: []string{"redirect_uri", "https://evil.example/cb"},
+			code: oauth.CodeInvalidRequest},
 		{name: "RFC 6749 §3.1 client_id twice is invalid_request", params: []string{"client_id", confID + "\x00dup"}, code: oauth.CodeInvalidRequest},
 		{name: "RFC 6749 §4.1.2.1 missing client_id is a page", params: []string{"client_id", absent}, code: oauth.CodeInvalidRequest},
 		{name: "RFC 6749 §4.1.2.1 unregistered redirect_uri is never redirected to", params: []string{"redirect_uri", "https://evil.example/cb"}, code: oauth.CodeInvalidRequest},
@@ -146,6 +178,12 @@ func TestStartDirect_Rules(t *testing.T) {
 			if tc.redirect && (req == nil || req.RedirectURI != redirect || req.State != "st-"+confID) {
 				t.Errorf("a redirectable error needs the request's redirect URI and state: %+v", req)
 			}
+			// RFC 9126 §4 via RFC 6749 §4.1.2.1: the description says why.
+			if tc.redirect && (tc.client != nil || tc.cfg != nil) {
+				if !strings.Contains(e.Description, "pushed authorization requests are required") {
+					t.Errorf("description %q does not say PAR is required", e.Description)
+				}
+			}
 		})
 	}
 	t.Run("RFC 9126 §4 a direct request is refused at resume once the client requires PAR", func(t *testing.T) {
@@ -155,8 +193,12 @@ func TestStartDirect_Rules(t *testing.T) {
 			t.Fatal(err)
 		}
 		d.changeClient(confID, func(c *oauth.Client) { c.RequirePushedAuthorizationRequests = true })
-		_, err = d.resume(confID, uri, true)
-		wantErr(t, err, oauth.CodeInvalidRequest)
+		tx, err := d.resume(confID, uri, true)
+		// RFC 6749 §4.1.2.1: the client and its redirect URI are established, so the
+		// refusal goes there, with the transaction that names it.
+		if e := wantErr(t, err, oauth.CodeInvalidRequest); !e.Redirect || tx == nil || tx.Request.Request.State != "st-"+confID {
+			t.Errorf("PAR required at resume: redirect %v transaction %+v", e.Redirect, tx)
+		}
 	})
 }
 

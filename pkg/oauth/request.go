@@ -37,6 +37,22 @@ const (
 // established an error can be delivered there with the request's state; errors after
 // that point are marked redirectable.
 func (s *Service) validateRequest(client *Client, params url.Values, via requestChannel) (*AuthorizationRequest, error) {
+	req, err := s.requestTarget(client, params, via)
+	if err != nil {
+		return req, err
+	}
+	if err := s.validateRequestBody(client, params, req); err != nil {
+		return req, err.WithRedirect()
+	}
+	return req, nil
+}
+
+// requestTarget establishes where the answer to an authorization request goes: the
+// redirect URI, registered for client, and the state (RFC 6749 §4.1.2.1). Its errors
+// are pages, except a state too long to return, which is redirected without it. The
+// returned request carries RedirectURI and State once they are established, whatever
+// the error.
+func (s *Service) requestTarget(client *Client, params url.Values, via requestChannel) (*AuthorizationRequest, *Error) {
 	req := &AuthorizationRequest{ClientID: client.ID}
 	if err := checkParams(params); err != nil {
 		return req, err
@@ -57,7 +73,7 @@ func (s *Service) validateRequest(client *Client, params url.Values, via request
 		req.RedirectURI, req.RedirectURIGiven = uri, true
 	} else if s.cfg.FAPI2 {
 		// FAPI 2.0 §5.3.2.2 item 6: "shall require the redirect_uri parameter in pushed
-		// authorization requests".
+		// authorization requests"; under fapi2 no other request establishes a target.
 		return req, InvalidRequest("redirect_uri is required (FAPI 2.0)")
 	} else {
 		// RFC 6749 §3.1.2.3: the parameter may be omitted when exactly one URI is registered.
@@ -83,10 +99,6 @@ func (s *Service) validateRequest(client *Client, params url.Values, via request
 	req.ResponseMode = mode
 	if req.State == "" && params.Get("state") != "" {
 		return req, InvalidRequest("state is longer than %d characters", maxParamLen).WithRedirect()
-	}
-
-	if err := s.validateRequestBody(client, params, req); err != nil {
-		return req, err.WithRedirect()
 	}
 	return req, nil
 }

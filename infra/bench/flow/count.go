@@ -312,11 +312,31 @@ const (
 	Scope        = "openid"
 	Username     = "bench-user"
 	Password     = "bench-password-correct-horse"
+	// RefreshScope is the scope of a flow that refreshes: OIDC Core §11, "the use of
+	// Refresh Tokens is not exclusive to the offline_access use case", but an
+	// OpenID provider issues one to an openid request only when offline_access was
+	// granted, and "MUST ignore the offline_access request unless the Client is using
+	// a response_type value that would result in an Authorization Code being
+	// returned" and the prompt "contains consent".
+	RefreshScope  = "openid offline_access"
+	RefreshPrompt = "consent"
 )
 
-// SeedJSON is the seed file of the benchmarks: the one client, and the user when
-// withUser is set (its password is hashed with argon2id when the seed is imported,
-// which a server pays at start).
+// Fixture is the flow of the benchmarks' seed against the server at baseURL; with
+// refresh it asks for offline_access (with prompt=consent) and takes StepRefresh.
+func Fixture(baseURL string, server Server, refresh bool, tr http.RoundTripper) Config {
+	c := Config{BaseURL: baseURL, ClientID: ClientID, ClientSecret: ClientSecret, RedirectURI: RedirectURI,
+		Scope: Scope, Username: Username, Password: Password, Server: server, Transport: tr}
+	if refresh {
+		c.Scope, c.Prompt, c.Refresh = RefreshScope, RefreshPrompt, true
+	}
+	return c
+}
+
+// SeedJSON is the seed file of the benchmarks: the one client, which may refresh
+// (a flow gets a refresh token only when it asks for offline_access, so the counted
+// flow, which does not, gets none), and the user when withUser is set (its password
+// is hashed with argon2id when the seed is imported, which a server pays at start).
 func SeedJSON(withUser bool) string {
 	users := "[]"
 	if withUser {
@@ -325,7 +345,7 @@ func SeedJSON(withUser bool) string {
 	}
 	return `{"clients": [{"client_id": "` + ClientID + `", "client_name": "Bench App", "client_secret": "` + ClientSecret + `",
   "token_endpoint_auth_method": "client_secret_basic", "redirect_uris": ["` + RedirectURI + `"],
-  "grant_types": ["authorization_code"], "response_types": ["code"], "scope": "` + Scope + `"}],
+  "grant_types": ["authorization_code", "refresh_token"], "response_types": ["code"], "scope": "` + RefreshScope + `"}],
  "users": ` + users + `}`
 }
 
@@ -362,29 +382,17 @@ func CountDynamoDBCalls(ctx context.Context, endpoint string) ([]StepCalls, erro
 		return nil, err
 	}
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	issuer, stop, err := serve(store)
 	if err != nil {
 		return nil, err
 	}
-	issuer := "http://" + ln.Addr().String()
-	h, err := handler(issuer, store)
-	if err != nil {
-		ln.Close()
-		return nil, err
-	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	defer srv.Close()
+	defer stop()
 
 	counter.Take() // table creation and seeding
 	counter.TakeSizes()
 	got := map[string][]string{}
 	sizes := map[string]map[string]int{}
-	err = Run(ctx, Config{
-		BaseURL: issuer, ClientID: ClientID, ClientSecret: ClientSecret, RedirectURI: RedirectURI,
-		Scope: Scope, Username: Username, Password: Password,
-		Transport: &http.Transport{DisableKeepAlives: true},
-	}, func(step string) { got[step], sizes[step] = counter.Take(), counter.TakeSizes() })
+	err = Run(ctx, Fixture(issuer, Pargate, false, &http.Transport{DisableKeepAlives: true}), func(step string) { got[step], sizes[step] = counter.Take(), counter.TakeSizes() })
 	if err != nil {
 		return nil, err
 	}
@@ -394,6 +402,24 @@ func CountDynamoDBCalls(ctx context.Context, endpoint string) ([]StepCalls, erro
 		out[i].ItemBytes = sizes[out[i].Step]
 	}
 	return out, nil
+}
+
+// serve serves pargate's routes over store on a port of 127.0.0.1 in this process
+// and returns the issuer (its origin) and the function that stops it.
+func serve(store oauth.Store) (issuer string, stop func(), err error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	issuer = "http://" + ln.Addr().String()
+	h, err := handler(issuer, store)
+	if err != nil {
+		ln.Close()
+		return "", nil, err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	return issuer, func() { _ = srv.Close() }, nil
 }
 
 // handler builds pargate's routes as the local API does, with a fresh ES256 key.

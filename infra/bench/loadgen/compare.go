@@ -20,11 +20,13 @@ import (
 type settings struct {
 	Repo, Out, GoBench, Notes string
 	Rounds                    int           // rounds of the /par comparison on the in-memory store
-	DynamoRounds, FlowRounds  int           // rounds of the DynamoDB and full-flow runs
+	DynamoRounds, FlowRounds  int           // rounds of the DynamoDB and whole-flow runs
 	RSSRounds                 int           // rounds of the peak-RSS runs
 	Duration, Warmup          time.Duration // of each measured round, and its warm-up
-	FlowDuration              time.Duration
-	Requests                  int // most requests of a round
+	FlowDuration              time.Duration // most time of a whole-flow round
+	FlowFlows, FlowBatch      int           // most flows of a round, flows per batch
+	Phases                    []string      // of phaseNames, those to run
+	Requests                  int           // most requests of a round
 	Conc, FlowConc            []int
 	RSSPushes, RSSConc        int
 	RSSTimeout                time.Duration
@@ -34,7 +36,7 @@ type settings struct {
 // sample is one measured round of one target.
 type sample struct {
 	Target    string
-	Phase     string // par, rss, dynamo or flow
+	Phase     string // par, rss, dynamo or flow (phaseNames)
 	Store     string // memory or dynamodb
 	Conc      int
 	Round     int
@@ -50,6 +52,17 @@ type sample struct {
 	ColdStart time.Duration // exec to first 201 from /par
 	HWMStart  int64         // VmHWM right after the first 201
 	HWMEnd    int64         // VmHWM after the load
+	Steps     []stepSample  // the steps of a whole flow, in order (flow phase)
+}
+
+// The phases of a comparison, in the order they run: /par on the in-memory store,
+// peak RSS, /par on DynamoDB (moto) and the call count, the whole flow on both stores.
+var phaseNames = []string{"par", "rss", "dynamo", "flow"}
+
+// has reports whether the phase runs (every phase for measurements saved before
+// there was a choice).
+func (s settings) has(phase string) bool {
+	return len(s.Phases) == 0 || slices.Contains(s.Phases, phase)
 }
 
 // results of a comparison run; they are also saved as JSON, from which `loadgen
@@ -64,7 +77,7 @@ type results struct {
 	Par          []sample // /par on the in-memory store, every target
 	RSS          []sample // RSSPushes pushes at RSSConc, every target
 	Dynamo       []sample // /par on DynamoDB (moto), pargate
-	Flows        []sample // complete flows, pargate on both stores
+	Flows        []sample // whole flows: pargate on both stores, node-oidc-provider
 	Calls        []flow.StepCalls
 	CallsErr     string
 	InitTrace    []initLine
@@ -93,14 +106,19 @@ func compare(ctx context.Context, s settings) (*results, error) {
 	}
 
 	// Where pargate's cold start goes: the Go runtime's own trace of package inits.
-	if r.InitTrace, err = traceInit(ctx, w); err != nil {
-		log.Printf("init trace: %v", err)
+	if s.has("par") {
+		if r.InitTrace, err = traceInit(ctx, w); err != nil {
+			log.Printf("init trace: %v", err)
+		}
 	}
 
 	// /par on the in-memory store: targets alternate within each round, and the order
 	// rotates from round to round, so drift of the machine spreads over all of them.
 	for _, c := range s.Conc {
 		for round := range s.Rounds {
+			if !s.has("par") {
+				break
+			}
 			for _, t := range rotate(targets, round) {
 				smp, err := measurePAR(ctx, t, "par", "memory", c, round, Bounds{Concurrency: c, Requests: s.Requests, Duration: s.Duration}, s.Warmup, nil)
 				if err != nil {
@@ -113,6 +131,9 @@ func compare(ctx context.Context, s settings) (*results, error) {
 
 	// Peak RSS after RSSPushes pushes.
 	for round := range s.RSSRounds {
+		if !s.has("rss") {
+			break
+		}
 		for _, t := range rotate(targets, round) {
 			smp, err := measurePAR(ctx, t, "rss", "memory", s.RSSConc, round, Bounds{Concurrency: s.RSSConc, Requests: s.RSSPushes, Duration: s.RSSTimeout}, 0, nil)
 			if err != nil {
@@ -122,20 +143,23 @@ func compare(ctx context.Context, s settings) (*results, error) {
 		}
 	}
 
-	// The complete flow on the in-memory store.
-	mem := w.pargate(w.seedFlow, "")
-	for _, c := range s.FlowConc {
-		for round := range s.FlowRounds {
-			smp, err := measureFlow(ctx, mem, "flow", "memory", c, round, s.FlowDuration, nil)
-			if err != nil {
-				return nil, err
-			}
-			r.Flows = append(r.Flows, smp)
+	// The whole flow on the in-memory stores.
+	if s.has("flow") {
+		ts := []flowTarget{{w.pargate(w.seedFlow, ""), flow.Pargate, "memory"}}
+		if !s.SkipNode {
+			ts = append(ts, flowTarget{w.nodeTarget(), flow.NodeOIDCProvider, "memory"})
 		}
+		flows, err := flowPhase(ctx, ts, s, nil)
+		if err != nil {
+			return nil, err
+		}
+		r.Flows = append(r.Flows, flows...)
 	}
 
 	if s.SkipDynamo {
 		r.DynamoSkip = "skipped (-skip-dynamo)"
+	} else if !s.has("dynamo") && !s.has("flow") {
+		r.DynamoSkip = "skipped (-phases)"
 	} else if err := r.dynamoPhases(ctx, w); err != nil {
 		return nil, err
 	}
@@ -152,8 +176,8 @@ func loadAvg() string {
 	return "unknown"
 }
 
-// dynamoPhases runs /par and the complete flow on DynamoDB (moto_server) and counts
-// the DynamoDB calls of one flow.
+// dynamoPhases runs /par (phase dynamo) and the whole flow (phase flow) on DynamoDB
+// (moto_server) and counts the DynamoDB calls of one flow (either phase).
 func (r *results) dynamoPhases(ctx context.Context, w *workspace) error {
 	s := r.Set
 	m, err := startMoto(ctx)
@@ -171,6 +195,9 @@ func (r *results) dynamoPhases(ctx context.Context, w *workspace) error {
 	par := w.pargate(w.seedPAR, m.endpoint)
 	for _, c := range s.Conc {
 		for round := range s.DynamoRounds {
+			if !s.has("dynamo") {
+				break
+			}
 			smp, err := measurePAR(ctx, par, "dynamo", "dynamodb", c, round, Bounds{Concurrency: c, Requests: s.Requests, Duration: s.Duration}, s.Warmup/2, m.proc)
 			if err != nil {
 				return err
@@ -178,15 +205,12 @@ func (r *results) dynamoPhases(ctx context.Context, w *workspace) error {
 			r.Dynamo = append(r.Dynamo, smp)
 		}
 	}
-	fl := w.pargate(w.seedFlow, m.endpoint)
-	for _, c := range s.FlowConc {
-		for round := range s.FlowRounds {
-			smp, err := measureFlow(ctx, fl, "flow", "dynamodb", c, round, s.FlowDuration, m.proc)
-			if err != nil {
-				return err
-			}
-			r.Flows = append(r.Flows, smp)
+	if s.has("flow") {
+		flows, err := flowPhase(ctx, []flowTarget{{w.pargate(w.seedFlow, m.endpoint), flow.Pargate, "dynamodb"}}, s, m.proc)
+		if err != nil {
+			return err
 		}
+		r.Flows = append(r.Flows, flows...)
 	}
 	return nil
 }
@@ -243,19 +267,15 @@ func launch(ctx context.Context, t target) (*started, error) {
 // measurePAR starts t, warms it up at the round's concurrency, and measures one
 // bounded run of pushes.
 func measurePAR(ctx context.Context, t target, phase, store string, conc, round int, b Bounds, warmup time.Duration, moto *Proc) (sample, error) {
-	st, err := launch(ctx, t)
-	if err != nil {
-		return sample{}, err
-	}
-	defer st.proc.Stop()
-	tr := newTransport(conc)
-	defer tr.CloseIdleConnections()
-	op := pushRequest(st.port).Op(&http.Client{Transport: tr})
-	return measure(ctx, t, st, phase, store, conc, round, b, warmup, op, moto)
+	return launched(ctx, t, conc, func(st *started, tr *http.Transport) (sample, error) {
+		op := pushRequest(st.port).Op(&http.Client{Transport: tr})
+		return measure(ctx, t, st, phase, store, conc, round, b, warmup, op, moto)
+	})
 }
 
-// measureFlow starts t and measures complete flows for d.
-func measureFlow(ctx context.Context, t target, phase, store string, conc, round int, d time.Duration, moto *Proc) (sample, error) {
+// launched starts t, runs run with the server and a transport for conc
+// connections, and stops the server.
+func launched(ctx context.Context, t target, conc int, run func(st *started, tr *http.Transport) (sample, error)) (sample, error) {
 	st, err := launch(ctx, t)
 	if err != nil {
 		return sample{}, err
@@ -263,13 +283,7 @@ func measureFlow(ctx context.Context, t target, phase, store string, conc, round
 	defer st.proc.Stop()
 	tr := newTransport(conc)
 	defer tr.CloseIdleConnections()
-	cfg := flow.Config{
-		BaseURL: "http://" + addr(st.port), ClientID: flow.ClientID, ClientSecret: flow.ClientSecret,
-		RedirectURI: flow.RedirectURI, Scope: flow.Scope, Username: flow.Username, Password: flow.Password,
-		Transport: tr,
-	}
-	op := func(ctx context.Context) error { return flow.Run(ctx, cfg, nil) }
-	return measure(ctx, t, st, phase, store, conc, round, Bounds{Concurrency: conc, Requests: 100000, Duration: d}, d/4, op, moto)
+	return run(st, tr)
 }
 
 func measure(ctx context.Context, t target, st *started, phase, store string, conc, round int, b Bounds, warmup time.Duration, op Op, moto *Proc) (sample, error) {

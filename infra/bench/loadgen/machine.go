@@ -96,10 +96,13 @@ type goBench struct {
 	NsPerOp              float64
 	BytesPerOp, AllocsOp int64
 	HasMem               bool
+	Procs                string             // the -N suffix of the name (GOMAXPROCS), "" if none
+	Metrics              map[string]float64 // every "value unit" pair after ns/op, e.g. cpu-ms/op
 }
 
 var (
-	benchRE  = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+(\d+)\s+([0-9.]+) ns/op`)
+	benchRE  = regexp.MustCompile(`^(Benchmark\S+?)(?:-(\d+))?\s+(\d+)\s+([0-9.]+) ns/op`)
+	metricRE = regexp.MustCompile(`\s([0-9.]+) (\S+)`)
 	bytesRE  = regexp.MustCompile(`\s(\d+) B/op`)
 	allocsRE = regexp.MustCompile(`\s(\d+) allocs/op`)
 )
@@ -117,9 +120,12 @@ func parseGoBench(data string) []goBench {
 		if m == nil {
 			continue
 		}
-		b := goBench{Pkg: pkg, Name: m[1]}
-		b.N, _ = strconv.ParseInt(m[2], 10, 64)
-		b.NsPerOp, _ = strconv.ParseFloat(m[3], 64)
+		b := goBench{Pkg: pkg, Name: m[1], Procs: m[2], Metrics: map[string]float64{}}
+		b.N, _ = strconv.ParseInt(m[3], 10, 64)
+		b.NsPerOp, _ = strconv.ParseFloat(m[4], 64)
+		for _, mm := range metricRE.FindAllStringSubmatch(line[len(m[0]):], -1) {
+			b.Metrics[mm[2]], _ = strconv.ParseFloat(mm[1], 64)
+		}
 		mb, ma := bytesRE.FindStringSubmatch(line), allocsRE.FindStringSubmatch(line)
 		if mb != nil && ma != nil {
 			b.HasMem = true

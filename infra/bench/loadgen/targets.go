@@ -134,7 +134,8 @@ func (w *workspace) pargate(seed, endpoint string, extraEnv ...string) target {
 func (w *workspace) nodeTarget() target {
 	return target{name: targetNode, start: func(port int) (*Proc, error) {
 		env := baseEnv("NODE_ENV=production", "PORT="+strconv.Itoa(port), "JWKS_FILE="+w.jwks,
-			"CLIENT_ID="+flow.ClientID, "CLIENT_SECRET="+flow.ClientSecret, "REDIRECT_URI="+flow.RedirectURI)
+			"CLIENT_ID="+flow.ClientID, "CLIENT_SECRET="+flow.ClientSecret, "REDIRECT_URI="+flow.RedirectURI,
+			"USER_NAME="+flow.Username, "USER_PASSWORD="+flow.Password)
 		return startProc(targetNode, w.nodeDir, env, w.node, "provider.js")
 	}}
 }

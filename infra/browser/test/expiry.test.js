@@ -48,7 +48,7 @@ describe('expired request_uri (PAR_EXPIRES_IN=5)', { skip: skip || false }, () =
     await page.getByLabel('Password').fill(user.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('button', { name: 'Allow' }).click();
-    await page.waitForURL((u) => u.href.startsWith(`${server.issuer}/callback?`));
+    await page.waitForURL((u) => u.href.startsWith(`${server.callback}?`));
     const q = new URL(page.url()).searchParams;
     assert.equal(q.get('state'), started.state);
     const t = await exchange(server, q.get('code'), started.verifier);

@@ -6,7 +6,7 @@ import { createServer } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { contrastFailures, focusIndicator, layoutProblems } from './lib/a11y.js';
 import { launch, missingChromium, newPage, screenshot, viewports } from './lib/browser.js';
-import { confidential, startLocalAPI, user } from './lib/localapi.js';
+import { confidential, startLocalAPI, target, user } from './lib/localapi.js';
 import { exchange, push, verifyJWT } from './lib/oauth.js';
 
 const skip = await missingChromium();
@@ -34,7 +34,7 @@ async function expectConsentPage(page) {
 
 /** Waits for the redirect to the client's /callback and returns its query. */
 async function callbackParams(page, server) {
-  await page.waitForURL((u) => u.href.startsWith(`${server.issuer}/callback?`));
+  await page.waitForURL((u) => u.href.startsWith(`${server.callback}?`));
   return new URL(page.url()).searchParams;
 }
 
@@ -92,7 +92,8 @@ describe('login and consent pages in Chromium', { skip: skip || false }, () => {
     const consent = await page.locator('main').innerText();
     assert.match(consent, new RegExp(confidential.name), 'the consent page names the client');
     assert.match(consent, new RegExp(user.username), 'the consent page names the user');
-    assert.match(consent, new RegExp(`127\\.0\\.0\\.1:${server.port}`), 'the consent page names where the browser goes');
+    const redirectHost = new URL(server.callback).host;
+    assert.ok(consent.includes(redirectHost), `the consent page names where the browser goes (${redirectHost})`);
     // The requested scopes, in plain words.
     const permissions = page.getByRole('list', { name: /will be able to/i });
     assert.deepEqual(
@@ -150,20 +151,20 @@ describe('login and consent pages in Chromium', { skip: skip || false }, () => {
       await expectConsentPage(page);
       // The answer to Allow is the page whose script submits its form.
       const formPage = page.waitForResponse((r) => r.url() === `${server.issuer}/authorize` && r.request().method() === 'POST');
-      const posted = page.waitForRequest((r) => r.url() === `${server.issuer}/callback` && r.method() === 'POST');
+      const posted = page.waitForRequest((r) => r.url() === server.callback && r.method() === 'POST');
       await page.getByRole('button', { name: 'Allow' }).click();
       const answer = await formPage;
       assert.equal(answer.status(), 200, mode);
       assertPageHeaders(answer, `${mode} page`);
       const csp = answer.headers()['content-security-policy'];
       assert.match(csp, /script-src 'sha256-[A-Za-z0-9+/=]+'/, `${mode}: the script allowed by its hash only`);
-      assert.match(csp, new RegExp(`form-action ${server.issuer}/callback(;|$)`), `${mode}: form-action is the redirect URI`);
+      assert.match(csp, new RegExp(`form-action ${server.callback}(;|$)`), `${mode}: form-action is the redirect URI`);
       assert.equal(answer.headers()['referrer-policy'], 'no-referrer');
       // Form Post Response Mode §2: POSTed, form-encoded, to the redirect URI.
       const request = await posted;
       assert.match(request.headers()['content-type'], /application\/x-www-form-urlencoded/);
       const body = new URLSearchParams(request.postData());
-      await page.waitForURL(`${server.issuer}/callback`);
+      await page.waitForURL(server.callback);
       let code;
       if (mode === 'form_post') {
         assert.deepEqual([...body.keys()].sort(), ['code', 'iss', 'state']);
@@ -399,4 +400,15 @@ describe('login and consent pages in Chromium', { skip: skip || false }, () => {
       assertNoProblems(page);
     });
   }
+
+  // The pages' flows ran on cold instances first, then on warm ones: run-lambda logs
+  // one line per cold start, and after every test above there are no more of them
+  // than LAMBDA_CONCURRENCY (2) per function.
+  test('lambda target: cold starts, then warm instances', { skip: target !== 'lambda' && 'PARGATE_TARGET=lambda only' }, () => {
+    const colds = {};
+    for (const [, fn] of server.log().matchAll(/cold start (\w+):/g)) colds[fn] = (colds[fn] ?? 0) + 1;
+    for (const fn of ['ParFunction', 'AuthorizeFunction', 'TokenFunction', 'DiscoveryFunction']) {
+      assert.ok(colds[fn] >= 1 && colds[fn] <= 2, `${fn}: ${colds[fn] ?? 0} cold starts, want 1 or 2 (${JSON.stringify(colds)})`);
+    }
+  });
 });

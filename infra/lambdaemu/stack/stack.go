@@ -235,6 +235,36 @@ func StartAWS(ctx context.Context, opts Options) (a *AWS, err error) {
 	return a, nil
 }
 
+// UseKeyAlgorithm replaces the signing key set with a new one of a key of alg (a
+// KEY_ALG value: RS256, PS256, ES256, EdDSA), in the keys secret and the published
+// public set, unless the set's key is of alg already.
+func (a *AWS) UseKeyAlgorithm(ctx context.Context, alg string) error {
+	if a.Keys.Active().Algorithm == alg {
+		return nil
+	}
+	k, err := keys.Generate(alg)
+	if err != nil {
+		return err
+	}
+	set, err := keys.NewSet(k)
+	if err != nil {
+		return err
+	}
+	private, err := set.MarshalJSON()
+	if err != nil {
+		return err
+	}
+	sm := secretsmanager.New(secretsmanager.Options{Region: Region, BaseEndpoint: aws.String(a.MotoEndpoint),
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
+	for id, value := range map[string]string{a.KeysSecretID: string(private), a.PublicKeysSecretID: string(set.PublicJSON())} {
+		if _, err := sm.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(id), SecretString: aws.String(value)}); err != nil {
+			return fmt.Errorf("signing keys %s: %w", alg, err)
+		}
+	}
+	a.Keys = set
+	return nil
+}
+
 func createSecret(ctx context.Context, sm *secretsmanager.Client, name, value string) (string, error) {
 	out, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(name), SecretString: aws.String(value)})
 	if err != nil {

@@ -6,16 +6,29 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"runtime"
 	"syscall"
 
 	"github.com/pargate/pargate/infra/apigw"
+	"github.com/pargate/pargate/infra/lambdaemu/stack"
+)
+
+// Flags for test harnesses that start several servers (infra/browser): -build DIR
+// builds the bootstraps once into DIR and exits; -bootstraps DIR then starts
+// without building.
+var (
+	buildDir      = flag.String("build", "", "build the functions' bootstraps for this host into `DIR` and exit")
+	bootstrapsDir = flag.String("bootstraps", "", "use the bootstraps that -build wrote into `DIR` instead of building them")
 )
 
 func main() {
+	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx); err != nil {
@@ -25,8 +38,30 @@ func main() {
 }
 
 func run(ctx context.Context) error {
-	fmt.Fprintln(os.Stderr, "run-lambda: building the functions for this host, starting moto_server…")
-	l, err := apigw.Start(ctx, apigw.Options{Addr: os.Getenv("ADDR")})
+	if *buildDir != "" {
+		root, err := stack.ModuleRoot()
+		if err != nil {
+			return err
+		}
+		_, err = stack.Build(ctx, root, *buildDir, runtime.GOARCH, stack.HTTPFunctions...)
+		return err
+	}
+	opts := apigw.Options{Addr: os.Getenv("ADDR")}
+	if *bootstrapsDir != "" {
+		// Where stack.Build puts them: DIR/<GOARCH>/<function>/bootstrap.
+		opts.Bootstraps = map[string]string{}
+		for _, name := range stack.HTTPFunctions {
+			p := filepath.Join(*bootstrapsDir, runtime.GOARCH, name, "bootstrap")
+			if _, err := os.Stat(p); err != nil {
+				return fmt.Errorf("-bootstraps: %w (run-lambda -build %s makes them)", err, *bootstrapsDir)
+			}
+			opts.Bootstraps[name] = p
+		}
+		fmt.Fprintln(os.Stderr, "run-lambda: starting moto_server…")
+	} else {
+		fmt.Fprintln(os.Stderr, "run-lambda: building the functions for this host, starting moto_server…")
+	}
+	l, err := apigw.Start(ctx, opts)
 	if err != nil {
 		return err
 	}

@@ -1,8 +1,14 @@
-// Builds infra/localapi once per test process and starts it on a free loopback port
-// with a seed file whose clients redirect to the local API's own /callback page.
+// Starts the server under test on a free loopback port, with a seed file whose
+// clients redirect to a /callback page. PARGATE_TARGET chooses the server: local (the
+// default) is `make run` - infra/localapi, built once per test process, which serves
+// /callback itself; lambda is `make run-lambda` - infra/apigw/cmd/run-lambda and the
+// functions' bootstraps, built once per test process, each server with its own
+// moto_server, and /callback on a small server of its own here (the HTTP API routes
+// only template.yaml's paths).
 
 import { spawn, execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer as createHTTPServer } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -14,6 +20,9 @@ export const repoRoot = resolve(import.meta.dirname, '../../../..');
 // The module whose ./infra/localapi is built: this repository unless PARGATE_SRC
 // names another checkout (e.g. a clean copy while the working tree is mid-change).
 const sourceRoot = process.env.PARGATE_SRC || repoRoot;
+// The server under test: local (`make run`) or lambda (`make run-lambda`).
+export const target = process.env.PARGATE_TARGET || 'local';
+if (!['local', 'lambda'].includes(target)) throw new Error(`PARGATE_TARGET=${target}: want local or lambda`);
 
 // Fixture clients and user. Secrets are 43+ characters, as the seed requires.
 export const confidential = {
@@ -47,8 +56,8 @@ export const jarmClient = {
   alg: 'RS256',
 };
 // The mutual-TLS relying party (RFC 8705 tls_client_auth, certificate-bound tokens):
-// its certificate is issued by the client CA that startLocalAPI({tls: true}) makes
-// and names in MTLS_CA_FILE.
+// its certificate is issued by the client CA that startLocalAPI({}, {tls: true})
+// makes and names in MTLS_CA_FILE.
 export const mtlsClient = { id: 'browser-rp-mtls', name: 'Acme Budget Sync (mTLS)', subject: 'CN=browser-rp-mtls,O=Acme' };
 export const user = {
   username: 'alice',
@@ -64,7 +73,7 @@ export const user = {
   },
 };
 
-function seed(issuer, redirectURIs = []) {
+function seed(callback, redirectURIs = []) {
   return {
     clients: [
       {
@@ -72,7 +81,7 @@ function seed(issuer, redirectURIs = []) {
         client_name: confidential.name,
         client_secret: confidential.secret,
         token_endpoint_auth_method: 'client_secret_basic',
-        redirect_uris: [`${issuer}/callback`, ...redirectURIs],
+        redirect_uris: [callback, ...redirectURIs],
         grant_types: ['authorization_code'],
         response_types: ['code'],
         scope: 'openid profile email',
@@ -82,14 +91,14 @@ function seed(issuer, redirectURIs = []) {
         client_name: postClient.name,
         client_secret: postClient.secret,
         token_endpoint_auth_method: 'client_secret_post',
-        redirect_uris: [`${issuer}/callback`],
+        redirect_uris: [callback],
         scope: 'openid profile email',
       },
       {
         client_id: publicClient.id,
         client_name: publicClient.name,
         token_endpoint_auth_method: 'none',
-        redirect_uris: [`${issuer}/callback`],
+        redirect_uris: [callback],
         scope: 'openid profile',
       },
       {
@@ -97,7 +106,7 @@ function seed(issuer, redirectURIs = []) {
         client_name: offlineClient.name,
         client_secret: offlineClient.secret,
         token_endpoint_auth_method: 'client_secret_basic',
-        redirect_uris: [`${issuer}/callback`],
+        redirect_uris: [callback],
         grant_types: ['authorization_code', 'refresh_token'],
         scope: 'openid profile email offline_access',
       },
@@ -105,7 +114,7 @@ function seed(issuer, redirectURIs = []) {
         client_id: dpopPublicClient.id,
         client_name: dpopPublicClient.name,
         token_endpoint_auth_method: 'none',
-        redirect_uris: [`${issuer}/callback`],
+        redirect_uris: [callback],
         grant_types: ['authorization_code', 'refresh_token'],
         scope: 'openid profile offline_access',
         dpop_bound_access_tokens: true,
@@ -115,7 +124,7 @@ function seed(issuer, redirectURIs = []) {
         client_name: jarmClient.name,
         client_secret: jarmClient.secret,
         token_endpoint_auth_method: 'client_secret_post',
-        redirect_uris: [`${issuer}/callback`],
+        redirect_uris: [callback],
         scope: 'openid profile email',
         authorization_signed_response_alg: jarmClient.alg,
       },
@@ -125,7 +134,7 @@ function seed(issuer, redirectURIs = []) {
         token_endpoint_auth_method: 'tls_client_auth',
         tls_client_auth_subject_dn: mtlsClient.subject,
         tls_client_certificate_bound_access_tokens: true,
-        redirect_uris: [`${issuer}/callback`],
+        redirect_uris: [callback],
         scope: 'openid profile email',
       },
     ],
@@ -133,14 +142,21 @@ function seed(issuer, redirectURIs = []) {
   };
 }
 
-let built; // one build per test process: a promise of the binary's path
+let built; // one build per test process: a promise of what startOn runs
 
 async function build() {
   const dir = await mkdtemp(join(tmpdir(), 'pargate-localapi-'));
-  const bin = join(dir, 'localapi');
-  await run('go', ['build', '-o', bin, './infra/localapi'], { cwd: sourceRoot });
   process.once('exit', () => rm(dir, { recursive: true, force: true }));
-  return bin;
+  if (target === 'local') {
+    const bin = join(dir, 'localapi');
+    await run('go', ['build', '-o', bin, './infra/localapi'], { cwd: sourceRoot });
+    return { bin, args: [] };
+  }
+  const bin = join(dir, 'run-lambda');
+  await run('go', ['build', '-o', bin, './infra/apigw/cmd/run-lambda'], { cwd: sourceRoot, env: { ...process.env, GOOS: '', GOARCH: '' } });
+  const bootstraps = join(dir, 'bootstraps');
+  await run(bin, ['-build', bootstraps], { cwd: sourceRoot });
+  return { bin, args: ['-bootstraps', bootstraps] };
 }
 
 async function freePort() {
@@ -155,15 +171,58 @@ async function freePort() {
   });
 }
 
+const escapeHTML = (v) => String(v ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
 /**
- * Starts the local API. env adds to (or overrides) its environment, e.g.
- * {PAR_EXPIRES_IN: '5'}. With tls, it serves HTTPS (TLS=true) with a local CA made
- * in a temporary TLS_DIR, and MTLS_CA_FILE names a client CA made here, whose
- * certificate for mtlsClient the result carries. redirectURIs are registered for the
- * confidential client besides the local /callback. Returns {issuer, port, meta,
- * stop(), log()}, and with tls also {ca, clientCert, clientKey} (PEM strings).
+ * The relying party's redirect target on the lambda target, on its own port: a page
+ * showing what the authorization response carried, as the local API's /callback does,
+ * in the query (GET) or, for form_post, in the form-encoded body (POST).
+ * Returns {url, close()}.
+ */
+async function startCallback() {
+  const srv = createHTTPServer(async (req, res) => {
+    const u = new URL(req.url, 'http://127.0.0.1');
+    if (u.pathname !== '/callback') {
+      res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
+      return;
+    }
+    let q = u.searchParams;
+    if (req.method === 'POST') {
+      let body = '';
+      for await (const chunk of req) body += chunk;
+      q = new URLSearchParams(body);
+    }
+    const result = q.get('error')
+      ? `<p>The authorization server answered <strong>${escapeHTML(q.get('error'))}</strong>: ${escapeHTML(q.get('error_description'))}</p>`
+      : `<p>Authorization code: <code id="code">${escapeHTML(q.get('code'))}</code></p>`;
+    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' });
+    res.end(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Demo client callback</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body style="font-family:system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem">
+<h1>Demo client callback</h1>
+${result}
+${q.get('response') ? `<p>JARM response: <code id="response">${escapeHTML(q.get('response'))}</code></p>` : ''}
+<p>state: <code>${escapeHTML(q.get('state'))}</code> · iss: <code>${escapeHTML(q.get('iss'))}</code></p>
+</body></html>`);
+  });
+  await new Promise((ok, fail) => srv.once('error', fail).listen(0, '127.0.0.1', ok));
+  return { url: `http://127.0.0.1:${srv.address().port}/callback`, close: () => new Promise((ok) => srv.close(ok)) };
+}
+
+/**
+ * Starts the server under test (PARGATE_TARGET). env adds to (or overrides) its
+ * environment, e.g. {PAR_EXPIRES_IN: '5'}; on the lambda target the variables
+ * template.yaml gives the functions override its values, as `make run-lambda` takes
+ * them. redirectURIs are registered for the confidential client besides the
+ * callback. With tls (local target only: API Gateway terminates TLS, run-lambda
+ * serves plain HTTP) the local API serves HTTPS (TLS=true) with a local CA made in a
+ * temporary TLS_DIR, and MTLS_CA_FILE names a client CA made here. Returns {issuer,
+ * port, meta, callback (the redirect URI), stop(), log()}, with tls also {ca,
+ * clientCert, clientKey} (PEM strings: the local CA, mtlsClient's certificate and key).
  */
 export async function startLocalAPI(env = {}, { tls = false, redirectURIs = [] } = {}) {
+  if (tls && target !== 'local') throw new Error('startLocalAPI: tls needs the local target');
   built ??= build();
   const bin = await built;
   let lastError;
@@ -193,19 +252,21 @@ async function clientCertificates(dir) {
   return { caFile: f('client-ca.pem'), certFile: f('client.pem'), keyFile: f('client-key.pem') };
 }
 
-async function startOn(bin, port, env, tls, redirectURIs) {
+async function startOn({ bin, args }, port, env, tls, redirectURIs) {
   const issuer = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+  const callbackServer = target === 'lambda' ? await startCallback() : null;
+  const callback = callbackServer?.url ?? `${issuer}/callback`;
   const dir = await mkdtemp(join(tmpdir(), 'pargate-seed-'));
   const seedFile = join(dir, 'seed.json');
-  await writeFile(seedFile, JSON.stringify(seed(issuer, redirectURIs), null, 2), { mode: 0o600 });
+  await writeFile(seedFile, JSON.stringify(seed(callback, redirectURIs), null, 2), { mode: 0o600 });
   let tlsEnv = {};
   let certs;
   if (tls) {
     certs = await clientCertificates(dir);
     tlsEnv = { TLS: 'true', TLS_DIR: join(dir, 'tls'), MTLS_CA_FILE: certs.caFile };
   }
-  const child = spawn(bin, [], {
-    cwd: repoRoot,
+  const child = spawn(bin, args, {
+    cwd: target === 'local' ? repoRoot : sourceRoot,
     env: {
       ...process.env,
       ADDR: `127.0.0.1:${port}`,
@@ -213,6 +274,8 @@ async function startOn(bin, port, env, tls, redirectURIs) {
       SEED_FILE: seedFile,
       STORE: 'memory',
       LOG_LEVEL: 'warn',
+      // Two instances per function at most: several servers run at once.
+      LAMBDA_CONCURRENCY: '2',
       ...tlsEnv,
       ...env,
     },
@@ -222,18 +285,24 @@ async function startOn(bin, port, env, tls, redirectURIs) {
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));
   const exited = new Promise((ok) => child.once('exit', (code, signal) => ok({ code, signal })));
+  const cleanUp = async () => {
+    await callbackServer?.close();
+    await rm(dir, { recursive: true, force: true });
+  };
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     await exited;
-    await rm(dir, { recursive: true, force: true });
+    await cleanUp();
   };
-  // Ready when discovery answers; give up if the process exits or 20 s pass.
-  const deadline = Date.now() + 20_000;
+  // Ready when discovery answers; give up if the process exits or the time passes
+  // (run-lambda starts moto_server and creates the table and secrets first).
+  const seconds = target === 'lambda' ? 90 : 20;
+  const deadline = Date.now() + seconds * 1000;
   for (;;) {
     const early = await Promise.race([exited, new Promise((ok) => setTimeout(ok, 100))]);
     if (early) {
-      await rm(dir, { recursive: true, force: true });
-      throw new Error(`localapi exited (${JSON.stringify(early)}):\n${output}`);
+      await cleanUp();
+      throw new Error(`${target} server exited (${JSON.stringify(early)}):\n${output}`);
     }
     try {
       let extra = {};
@@ -247,14 +316,14 @@ async function startOn(bin, port, env, tls, redirectURIs) {
       const r = await undiciFetch(`${issuer}/.well-known/openid-configuration`, init);
       if (r.ok) {
         const meta = await r.json();
-        return { issuer, port, meta, stop, log: () => output, ...extra };
+        return { issuer, port, meta, callback, stop, log: () => output, ...extra };
       }
     } catch {
       // not listening yet
     }
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`localapi did not answer on ${issuer} within 20 s:\n${output}`);
+      throw new Error(`${target} server did not answer on ${issuer} within ${seconds} s:\n${output}`);
     }
   }
 }

@@ -29,7 +29,7 @@ export async function push(server, overrides = {}) {
   const nonce = b64url(randomBytes(16));
   const params = new URLSearchParams({
     response_type: 'code',
-    redirect_uri: `${server.issuer}/callback`,
+    redirect_uri: server.callback,
     scope: 'openid profile email',
     state,
     nonce,
@@ -64,7 +64,7 @@ export async function exchange(server, code, verifier) {
     body: new URLSearchParams({
       grant_type: 'authorization_code',
       code,
-      redirect_uri: `${server.issuer}/callback`,
+      redirect_uri: server.callback,
       code_verifier: verifier,
     }),
   });
