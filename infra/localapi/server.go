@@ -147,6 +147,18 @@ func Start(ctx context.Context, getenv func(string) string, opts ...Option) (*Se
 	if err := signer.Ready(ctx); err != nil {
 		return fail(fmt.Errorf("%s: %w", keysFile, err))
 	}
+	// JARM §3: a client's authorization_signed_response_alg must be the algorithm the
+	// server signs with, or its signed responses fail (docs/design.md decision 24):
+	// refused at start, naming the client.
+	algs, err := signer.LoadAlgorithms(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	for _, c := range s.Seed.Clients {
+		if alg := c.AuthorizationSignedResponseAlg; alg != "" && alg != algs[0] {
+			return fail(fmt.Errorf("seed client %s: authorization_signed_response_alg %s, but the signing key (%s) is %s: set KEY_ALG=%s or change the client", c.ID, alg, keysFile, algs[0], alg))
+		}
+	}
 	var cookieKey [32]byte
 	if _, err := rand.Read(cookieKey[:]); err != nil {
 		return fail(err)
@@ -209,18 +221,26 @@ var callbackTemplate = template.Must(template.New("cb").Parse(`<!doctype html>
 {{else}}<p>Authorization code: <code id="code">{{.Code}}</code></p>
 <p>Exchange it within 60 seconds (step 3 of the walk-through):</p>
 <pre style="white-space:pre-wrap;background:#f6f8fa;padding:1rem">{{.Curl}}</pre>{{end}}
-<p>state: <code>{{.State}}</code> · iss: <code>{{.Iss}}</code></p>
+{{if .Response}}<p>JARM response (a JWT signed with the server's key; its claims hold the code): <code id="response" style="word-break:break-all">{{.Response}}</code></p>
+{{end}}<p>state: <code>{{.State}}</code> · iss: <code>{{.Iss}}</code></p>
 </body></html>`))
 
 func callbackPage(curl, issuer, redirect string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
+		// GET for query responses, POST for form_post ones (OAuth 2.0 Form Post
+		// Response Mode §2): r.Form holds both, the body capped at 64 KiB.
+		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+		if err := r.ParseForm(); err != nil {
+			http.Error(w, "malformed authorization response", http.StatusBadRequest)
+			return
+		}
+		q := r.Form
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
 		w.Header().Set("Referrer-Policy", "no-referrer")
 		_ = callbackTemplate.Execute(w, map[string]string{
 			"Code": q.Get("code"), "State": q.Get("state"), "Iss": q.Get("iss"),
-			"Error": q.Get("error"), "Description": q.Get("error_description"),
+			"Error": q.Get("error"), "Description": q.Get("error_description"), "Response": q.Get("response"),
 			"Curl": strings.TrimSpace(tokenCurl(curl, issuer, redirect, q.Get("code"))),
 		})
 	}

@@ -32,6 +32,32 @@ func TestStartReportsItsErrors(t *testing.T) {
 	}
 }
 
+// TestStart_JARM_3_SignedResponseAlgOfTheKey: a seeded client whose
+// authorization_signed_response_alg is not the signing key's algorithm stops the
+// start with its client_id; with KEY_ALG set to it the start succeeds.
+func TestStart_JARM_3_SignedResponseAlgOfTheKey(t *testing.T) {
+	seedFile := filepath.Join(t.TempDir(), "seed.json")
+	doc := `{"clients":[{"client_id":"jarm-rp","client_secret":"` + strings.Repeat("s", 43) +
+		`","redirect_uris":["https://rp.example/cb"],"authorization_signed_response_alg":"ES256"}],"users":[]}`
+	if err := os.WriteFile(seedFile, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"SEED_FILE": seedFile, "ADDR": "127.0.0.1:0", "LOCAL_STATE_DIR": t.TempDir(), "KEY_ALG": "RS256"}
+	getenv := func(n string) string { return env[n] }
+	if srv, err := Start(t.Context(), getenv); err == nil || !strings.Contains(err.Error(), "jarm-rp") {
+		if err == nil {
+			srv.Close()
+		}
+		t.Fatalf("RS256 key, ES256 client: %v, want an error naming jarm-rp", err)
+	}
+	env["KEY_ALG"] = "ES256"
+	srv, err := Start(t.Context(), getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Close()
+}
+
 // FAPI 2.0 Security Profile §5.4.1: under fapi2 the server signs with PS256, ES256 or
 // EdDSA. Without KEY_ALG the generated key is ES256 (kept as keys-ES256.json); KEY_ALG
 // RS256 and a keys file holding an RS256 key stop the start, the latter naming the

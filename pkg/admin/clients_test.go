@@ -160,6 +160,16 @@ func TestClientCreate_TLSClientAuthKeepsTheRFC8705Metadata(t *testing.T) {
 	}
 }
 
+// JARM §3: authorization_signed_response_alg is client metadata the CLI keeps.
+func TestClientCreate_JARM_3_KeepsAuthorizationSignedResponseAlg(t *testing.T) {
+	h := newHarness(t)
+	h.run("", "client", "create", "--file", writeFile(t, "jarm.json",
+		`{"client_id":"jarm-rp","redirect_uris":["https://rp.example/cb"],"authorization_signed_response_alg":"PS256"}`)).ok(t, &created{})
+	if stored := h.storedClient(t, "jarm-rp"); stored.AuthorizationSignedResponseAlg != "PS256" {
+		t.Errorf("stored %+v", stored)
+	}
+}
+
 func TestClientCreate_FromStdin(t *testing.T) {
 	h := newHarness(t)
 	var out created
@@ -198,6 +208,8 @@ func TestClientCreate_InvalidMetadataIsRefusedWithTheSeedMessage(t *testing.T) {
 			`resources entry "/api" must be an absolute URI without a fragment`},
 		{"resource with a fragment", `{"client_id":"x","redirect_uris":["https://a.example/cb"],"resources":["https://api.example/#x"]}`,
 			`resources entry "https://api.example/#x" must be an absolute URI without a fragment`},
+		{"JARM §3 authorization_signed_response_alg none", `{"client_id":"x","redirect_uris":["https://a.example/cb"],"authorization_signed_response_alg":"none"}`,
+			`authorization_signed_response_alg "none" is not one the server signs with`},
 		{"not an object", `["x"]`, "parse client metadata"},
 		{"two objects", `{"client_id":"x"} {"client_id":"y"}`, "more than one JSON value"},
 	} {

@@ -136,15 +136,17 @@ type clientItem struct {
 	RequirePushedAuthorizationRequests bool     `dynamodbav:"require_pushed_authorization_requests"`
 	PushedRequestLifetime              int      `dynamodbav:"pushed_request_lifetime,omitempty"`
 	// JWKS is kept as the JSON text it came as, byte for byte, and readable.
-	JWKS                        string   `dynamodbav:"jwks,omitempty"`
-	JWKSURI                     string   `dynamodbav:"jwks_uri,omitempty"`
-	TokenEndpointAuthSigningAlg string   `dynamodbav:"token_endpoint_auth_signing_alg,omitempty"`
-	RequestObjectSigningAlg     string   `dynamodbav:"request_object_signing_alg,omitempty"`
-	RequireSignedRequestObject  bool     `dynamodbav:"require_signed_request_object"`
-	PushedRedirectURIPrefixes   []string `dynamodbav:"pushed_redirect_uri_prefixes,omitempty"`
-	DPoPBoundAccessTokens       bool     `dynamodbav:"dpop_bound_access_tokens"`
-	TokenIntrospectionAllowed   bool     `dynamodbav:"token_introspection_allowed"`
-	AuthorizationDetailsTypes   []string `dynamodbav:"authorization_details_types,omitempty"`
+	JWKS                        string `dynamodbav:"jwks,omitempty"`
+	JWKSURI                     string `dynamodbav:"jwks_uri,omitempty"`
+	TokenEndpointAuthSigningAlg string `dynamodbav:"token_endpoint_auth_signing_alg,omitempty"`
+	RequestObjectSigningAlg     string `dynamodbav:"request_object_signing_alg,omitempty"`
+	// AuthorizationSignedResponseAlg is JARM §3 client metadata.
+	AuthorizationSignedResponseAlg string   `dynamodbav:"authorization_signed_response_alg,omitempty"`
+	RequireSignedRequestObject     bool     `dynamodbav:"require_signed_request_object"`
+	PushedRedirectURIPrefixes      []string `dynamodbav:"pushed_redirect_uri_prefixes,omitempty"`
+	DPoPBoundAccessTokens          bool     `dynamodbav:"dpop_bound_access_tokens"`
+	TokenIntrospectionAllowed      bool     `dynamodbav:"token_introspection_allowed"`
+	AuthorizationDetailsTypes      []string `dynamodbav:"authorization_details_types,omitempty"`
 	// RFC 8705 client metadata.
 	TLSClientAuthSubjectDN                string   `dynamodbav:"tls_client_auth_subject_dn,omitempty"`
 	TLSClientAuthSANDNS                   string   `dynamodbav:"tls_client_auth_san_dns,omitempty"`
@@ -415,6 +417,7 @@ func toClientItem(c *oauth.Client) clientItem {
 		JWKSURI:                               c.JWKSURI,
 		TokenEndpointAuthSigningAlg:           c.TokenEndpointAuthSigningAlg,
 		RequestObjectSigningAlg:               c.RequestObjectSigningAlg,
+		AuthorizationSignedResponseAlg:        c.AuthorizationSignedResponseAlg,
 		RequireSignedRequestObject:            c.RequireSignedRequestObject,
 		PushedRedirectURIPrefixes:             nilIfEmpty(c.PushedRedirectURIPrefixes),
 		DPoPBoundAccessTokens:                 c.DPoPBoundAccessTokens,
@@ -446,6 +449,7 @@ func (it *clientItem) client() *oauth.Client {
 		JWKSURI:                               it.JWKSURI,
 		TokenEndpointAuthSigningAlg:           it.TokenEndpointAuthSigningAlg,
 		RequestObjectSigningAlg:               it.RequestObjectSigningAlg,
+		AuthorizationSignedResponseAlg:        it.AuthorizationSignedResponseAlg,
 		RequireSignedRequestObject:            it.RequireSignedRequestObject,
 		PushedRedirectURIPrefixes:             it.PushedRedirectURIPrefixes,
 		DPoPBoundAccessTokens:                 it.DPoPBoundAccessTokens,

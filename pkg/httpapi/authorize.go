@@ -284,7 +284,7 @@ func (h *Handler) consent(w http.ResponseWriter, r *http.Request) {
 	req := &tx.Request.Request
 	switch r.PostForm.Get("decision") {
 	case "approve":
-		var target string
+		var target *oauth.AuthorizationResponse
 		if st.User != nil {
 			// The user as the login read it, checked by the
 			// consuming write's condition instead of read again.
@@ -304,7 +304,7 @@ func (h *Handler) consent(w http.ResponseWriter, r *http.Request) {
 		}
 		h.clearTx(w, st.Key)
 		noteOutcome(r.Context(), outcomeCodeIssued, metrics.CodesIssued)
-		h.redirect(w, r, target)
+		h.respond(w, r, target)
 	case "deny":
 		// RFC 9126 §4: one-time use; the denial consumes the request like an approval.
 		target, err := h.svc.Deny(r.Context(), tx)
@@ -315,7 +315,7 @@ func (h *Handler) consent(w http.ResponseWriter, r *http.Request) {
 		h.clearTx(w, st.Key)
 		// The user's decision, not a failure: counted by its outcome, not as an error.
 		noteOutcome(r.Context(), outcomeConsentDenied)
-		h.redirect(w, r, target)
+		h.respond(w, r, target)
 	default:
 		h.errorPage(w, r, oauth.InvalidRequest("the decision must be approve or deny"))
 	}
@@ -333,11 +333,17 @@ func (h *Handler) authorizeError(w http.ResponseWriter, r *http.Request, req *oa
 	h.errorPage(w, r, err)
 }
 
-// redirectError delivers e to the client's redirect URI (RFC 6749 §4.1.2.1).
+// redirectError delivers e to the client's redirect URI (RFC 6749 §4.1.2.1), in the
+// request's response mode (respond); an error response that cannot be signed is a page.
 func (h *Handler) redirectError(w http.ResponseWriter, r *http.Request, req *oauth.AuthorizationRequest, e *oauth.Error) {
+	resp, err := h.svc.ErrorResponse(r.Context(), req, e)
+	if err != nil {
+		h.errorPage(w, r, err)
+		return
+	}
 	noteError(r.Context(), e)
 	noteOutcome(r.Context(), outcomeErrorRedirected)
-	h.redirect(w, r, h.svc.ErrorURL(req, e))
+	h.respond(w, r, resp)
 }
 
 // redirect answers 303 See Other (FAPI 2.0 §5.3.2.2: never 307, 303 recommended).

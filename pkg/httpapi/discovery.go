@@ -34,12 +34,14 @@ type Metadata struct {
 	RequestObjectSigningAlgs           []string `json:"request_object_signing_alg_values_supported"`
 	RequireSignedRequestObject         bool     `json:"require_signed_request_object,omitempty"`
 	DPoPSigningAlgs                    []string `json:"dpop_signing_alg_values_supported"`
-	CodeChallengeMethodsSupported      []string `json:"code_challenge_methods_supported"`
-	AuthorizationResponseISSSupported  bool     `json:"authorization_response_iss_parameter_supported"`
-	RequestParameterSupported          bool     `json:"request_parameter_supported"`
-	RequestURIParameterSupported       bool     `json:"request_uri_parameter_supported"`
-	PromptValuesSupported              []string `json:"prompt_values_supported"`
-	ClaimsSupported                    []string `json:"claims_supported"`
+	// AuthorizationSigningAlgs is JARM §4: the algorithms of signed authorization responses.
+	AuthorizationSigningAlgs          []string `json:"authorization_signing_alg_values_supported"`
+	CodeChallengeMethodsSupported     []string `json:"code_challenge_methods_supported"`
+	AuthorizationResponseISSSupported bool     `json:"authorization_response_iss_parameter_supported"`
+	RequestParameterSupported         bool     `json:"request_parameter_supported"`
+	RequestURIParameterSupported      bool     `json:"request_uri_parameter_supported"`
+	PromptValuesSupported             []string `json:"prompt_values_supported"`
+	ClaimsSupported                   []string `json:"claims_supported"`
 	// RFC 8705 §3.3 and §5, with MTLSBaseURL.
 	TLSClientCertificateBoundAccessTokens bool           `json:"tls_client_certificate_bound_access_tokens,omitempty"`
 	MTLSEndpointAliases                   *MTLSEndpoints `json:"mtls_endpoint_aliases,omitempty"`
@@ -107,12 +109,15 @@ func (h *Handler) Metadata(algs []string) Metadata {
 		RequirePushedAuthorizationRequests: cfg.RequirePAR,
 		ScopesSupported:                    h.opts.ScopesSupported,
 		ResponseTypesSupported:             []string{"code"},
-		ResponseModesSupported:             []string{"query"},
-		GrantTypesSupported:                []string{oauth.GrantAuthorizationCode, oauth.GrantRefreshToken},
-		SubjectTypesSupported:              []string{"public"},
-		IDTokenSigningAlgValuesSupported:   algs,
-		TokenEndpointAuthMethodsSupported:  authMethods,
-		TokenEndpointAuthSigningAlgs:       clientAlgs,
+		// JARM §4 and Form Post Response Mode §2 (docs/design.md decision 24).
+		ResponseModesSupported: oauth.ResponseModes,
+		// JARM §4: responses are signed with the server's keys, like ID tokens.
+		AuthorizationSigningAlgs:          algs,
+		GrantTypesSupported:               []string{oauth.GrantAuthorizationCode, oauth.GrantRefreshToken},
+		SubjectTypesSupported:             []string{"public"},
+		IDTokenSigningAlgValuesSupported:  algs,
+		TokenEndpointAuthMethodsSupported: authMethods,
+		TokenEndpointAuthSigningAlgs:      clientAlgs,
 		// RFC 9126 §3: request objects are accepted at the PAR endpoint.
 		RequestObjectSigningAlgs:   clientAlgs,
 		RequireSignedRequestObject: cfg.RequireSignedRequestObject,

@@ -35,6 +35,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
+	"github.com/pargate/pargate/pkg/httpapi/httpapitest"
 	"github.com/pargate/pargate/pkg/keys"
 )
 
@@ -301,8 +302,9 @@ var registeredRedirects = []string{redirectURI, "http://127.0.0.1:9999/cb", "htt
 // FuzzAuthorize: arbitrary query strings (GET) and form bodies (POST) at /authorize,
 // with an arbitrary Cookie header. "$REQUEST_URI" in the input is replaced by the
 // request_uri of a fresh push of confID. Never a 5xx; pages reflect nothing
-// unescaped; redirects go only to /authorize or to a registered redirect URI, with
-// iss (RFC 9207); a pushed request is named by client_id and request_uri alone, so
+// unescaped and run no script but the form post page's; redirects and posted forms go
+// only to /authorize or to a registered redirect URI, with iss (RFC 9207; for JARM
+// inside the signed response); a pushed request is named by client_id and request_uri alone, so
 // extra parameters change nothing (RFC 9101 §6.3).
 func FuzzAuthorize(f *testing.F) {
 	fs := newFuzzServer(f)
@@ -320,6 +322,10 @@ func FuzzAuthorize(f *testing.F) {
 	f.Add("", "pargate_step=consent&decision=approve&client_id="+confID+"&request_uri=$REQUEST_URI", "pargate_tx_AAAAAAAAAAAAAAAA=AAAA")
 	f.Add("", direct, "")
 	f.Add("%zz&;&=", "", "pargate_tx_x=%zz")
+	// docs/design.md decision 24: errors in each response mode.
+	for _, mode := range []string{"form_post", "jwt", "form_post.jwt", "fragment"} {
+		f.Add(with(with(pushParams(), "response_mode", mode), "code_challenge_method", "plain").Encode(), "", "")
+	}
 	f.Fuzz(func(t *testing.T, query, body, cookie string) {
 		var requestURI string
 		if strings.Contains(query+body, "$REQUEST_URI") {
@@ -358,8 +364,19 @@ func FuzzAuthorize(f *testing.F) {
 		// RFC 6749 §10.14: the server "MUST sanitize (and validate when possible) any
 		// value received", so nothing reflected becomes markup or script.
 		wantNoMarkupInjection(t, tags, out, in...)
-		if strings.Contains(strings.ToLower(out), "<script") {
+		// The one script any page has is the form post page's own (its CSP hash).
+		if strings.Count(strings.ToLower(out), "<script") != strings.Count(out, formPostScript) {
 			t.Fatalf("<script in the response to %q:\n%s", in, out)
+		}
+		if strings.Contains(out, formPostScript) {
+			// Form Post Response Mode §2: the form posts to a registered redirect URI only.
+			action := regexp.MustCompile(`<form method="post" action="([^"]*)"`).FindStringSubmatch(out)
+			if action == nil || !slices.Contains(registeredRedirects, httpapitest.HTMLUnescape(action[1])) {
+				t.Fatalf("form post page to %v for input %q", action, in)
+			}
+			if fields := httpapitest.HiddenFields(out); fields.Get("iss") != fuzzIssuer && jarmIssuer(fields.Get("response")) != fuzzIssuer {
+				t.Fatalf("form post response %v without iss for input %q", fields, in)
+			}
 		}
 		// RFC 6749 §3.1.2.2, §4.1.2.1: a redirect goes to a registered redirect URI (or
 		// to /authorize itself, which continues a direct request, docs/design.md
@@ -373,7 +390,7 @@ func FuzzAuthorize(f *testing.F) {
 			case strings.HasPrefix(loc, "/authorize?"):
 			case slices.ContainsFunc(registeredRedirects, func(r string) bool { return strings.HasPrefix(loc, r+"?") }):
 				u, err := url.Parse(loc)
-				if err != nil || u.Query().Get("iss") != fuzzIssuer || u.Fragment != "" {
+				if err != nil || (u.Query().Get("iss") != fuzzIssuer && jarmIssuer(u.Query().Get("response")) != fuzzIssuer) || u.Fragment != "" {
 					t.Fatalf("authorization response %q without iss for input %q", loc, in)
 				}
 			default:
@@ -392,6 +409,28 @@ func FuzzAuthorize(f *testing.F) {
 			}
 		}
 	})
+}
+
+// formPostScript is the form post page's script element (pkg/httpapi/pages/form_post.js).
+const formPostScript = "<script>document.forms[0].submit();\n</script>"
+
+// jarmIssuer is the iss claim of a JARM response JWT (its payload, unverified: the
+// fuzz target checks where the response goes, pkg/httpapi TestAuthorize_JARM_* the
+// signature).
+func jarmIssuer(jwt string) string {
+	parts := strings.Split(jwt, ".")
+	if len(parts) != 3 {
+		return ""
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return ""
+	}
+	var c struct {
+		Issuer string `json:"iss"`
+	}
+	_ = json.Unmarshal(payload, &c)
+	return c.Issuer
 }
 
 // FuzzRedirectURI: redirect-URI matching (RFC 6749 §3.1.2, RFC 9700 §4.1.3 exact

@@ -24,13 +24,18 @@ const (
 	pageLogin   page = "login.html"
 	pageConsent page = "consent.html"
 	pageError   page = "error.html"
+	// pageFormPost is the form_post response (response.go).
+	pageFormPost page = "form_post.html"
 )
 
-// pageSet holds the parsed templates and the stylesheet, with its CSP hash.
+// pageSet holds the parsed templates, the stylesheet and the form_post page's
+// script, with their CSP hashes.
 type pageSet struct {
-	templates map[page]*template.Template
-	css       string
-	styleHash string
+	templates  map[page]*template.Template
+	css        string
+	styleHash  string
+	script     string
+	scriptHash string
 }
 
 var pages = mustParsePages()
@@ -40,16 +45,29 @@ func mustParsePages() pageSet {
 	if err != nil {
 		panic(err)
 	}
-	sum := sha256.Sum256(css)
+	script, err := pageFiles.ReadFile("pages/form_post.js")
+	if err != nil {
+		panic(err)
+	}
 	ps := pageSet{
 		templates: map[page]*template.Template{},
 		css:       string(css),
-		styleHash: "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'",
+		styleHash: cspHash(css),
+		script:    string(script),
+		// CSP Level 3 §8.2: an inline script runs only if its hash is listed, so the
+		// one script of the form_post page is the one script any page may run.
+		scriptHash: cspHash(script),
 	}
-	for _, p := range []page{pageLogin, pageConsent, pageError} {
+	for _, p := range []page{pageLogin, pageConsent, pageError, pageFormPost} {
 		ps.templates[p] = template.Must(template.ParseFS(pageFiles, "pages/layout.html", "pages/"+string(p)))
 	}
 	return ps
+}
+
+// cspHash is the CSP hash-source of an inline element's text (CSP Level 3 §2.3.1).
+func cspHash(text []byte) string {
+	sum := sha256.Sum256(text)
+	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
 }
 
 type loginData struct {
@@ -140,18 +158,22 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, p p
 		buf.WriteString("internal error")
 	}
 	formAction := "'self'"
+	csp := []string{"default-src 'none'", "style-src " + pages.styleHash, "img-src 'self' data:"}
 	switch d := data.(type) {
 	case consentData:
 		if d.formAction != "" {
 			formAction += " " + d.formAction
 		}
+	case formPostPage:
+		// The form posts to the redirect URI and nowhere else; its script by hash.
+		formAction = d.formAction
+		csp = append(csp, "script-src "+pages.scriptHash)
 	}
 	hd := w.Header()
 	hd.Set("Content-Type", "text/html; charset=utf-8")
-	hd.Set("Content-Security-Policy", strings.Join([]string{
-		"default-src 'none'", "style-src " + pages.styleHash, "img-src 'self' data:",
-		"form-action " + formAction, "frame-ancestors 'none'", "base-uri 'none'",
-	}, "; "))
+	hd.Set("Content-Security-Policy", strings.Join(append(csp,
+		"form-action "+formAction, "frame-ancestors 'none'", "base-uri 'none'",
+	), "; "))
 	hd.Set("X-Frame-Options", "DENY")
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("Referrer-Policy", "no-referrer")

@@ -272,18 +272,18 @@ func SignedInAs(u *User) SignedIn {
 
 // Approve issues the authorization code for tx on behalf of the user who consented,
 // consuming the request in the same atomic step (docs/design.md decision 4; FAPI 2.0
-// §5.3.2.2 note 3), and returns the authorization response URL. It reads the user;
+// §5.3.2.2 note 3), and returns the authorization response. It reads the user;
 // ApproveAs does not.
-func (s *Service) Approve(ctx context.Context, tx *Transaction, username string, authTime time.Time) (string, error) {
+func (s *Service) Approve(ctx context.Context, tx *Transaction, username string, authTime time.Time) (*AuthorizationResponse, error) {
 	user, err := s.store.GetUser(ctx, username)
 	if errors.Is(err, ErrNotFound) {
-		return "", AccessDenied("the user no longer exists").WithRedirect()
+		return nil, AccessDenied("the user no longer exists").WithRedirect()
 	}
 	if err != nil {
-		return "", AsError(fmt.Errorf("load user: %w", err))
+		return nil, AsError(fmt.Errorf("load user: %w", err))
 	}
 	if user.Disabled {
-		return "", AccessDenied("the user is disabled").WithRedirect()
+		return nil, AccessDenied("the user is disabled").WithRedirect()
 	}
 	return s.approve(ctx, tx, SignedInAs(user), authTime, nil)
 }
@@ -293,18 +293,18 @@ func (s *Service) Approve(ctx context.Context, tx *Transaction, username string,
 // same atomic step, that the user still exists, is not disabled, and has the subject
 // and TokensValidAfter the login read (UserCheck), so a user deleted, disabled or cut
 // off (password change) since the login is refused as the read refused it.
-func (s *Service) ApproveAs(ctx context.Context, tx *Transaction, user SignedIn, authTime time.Time) (string, error) {
+func (s *Service) ApproveAs(ctx context.Context, tx *Transaction, user SignedIn, authTime time.Time) (*AuthorizationResponse, error) {
 	return s.approve(ctx, tx, user, authTime, &UserCheck{Username: user.Username, Sub: user.Sub, TokensValidAfter: user.TokensValidAfter})
 }
 
-func (s *Service) approve(ctx context.Context, tx *Transaction, user SignedIn, authTime time.Time, check *UserCheck) (string, error) {
+func (s *Service) approve(ctx context.Context, tx *Transaction, user SignedIn, authTime time.Time, check *UserCheck) (*AuthorizationResponse, error) {
 	value, err := randomValue()
 	if err != nil {
-		return "", ServerError(err)
+		return nil, ServerError(err)
 	}
 	grantID, err := randomValue()
 	if err != nil {
-		return "", ServerError(err)
+		return nil, ServerError(err)
 	}
 	req := tx.Request.Request
 	now := s.now()
@@ -342,67 +342,45 @@ func (s *Service) approve(ctx context.Context, tx *Transaction, user SignedIn, a
 		CreatedAt:            now,
 		ExpiresAt:            now.Add(s.grantLifetime(tx.Client)),
 	}
+	// The response first (a JARM response is signed): a key outage or a key of
+	// another algorithm than the client registered spends no request.
+	resp, err := s.response(ctx, tx.Client, &req, url.Values{"code": {value}, "state": {req.State}})
+	if err != nil {
+		return nil, err
+	}
 	err = s.store.IssueCode(ctx, Consume{Key: tx.Request.Key, ClientID: tx.Client.ID, Now: now, User: check}, code, grant)
 	if errors.Is(err, ErrNotFound) {
 		// Consumed by a concurrent approval, or past its deadline: RFC 9126 §4 one-time use.
-		return "", errUnusableRequestURI()
+		return nil, errUnusableRequestURI()
 	}
 	if errors.Is(err, ErrUserChanged) {
-		return "", AccessDenied("the user no longer exists, is disabled or was changed since sign-in").WithRedirect()
+		return nil, AccessDenied("the user no longer exists, is disabled or was changed since sign-in").WithRedirect()
 	}
 	if err != nil {
-		return "", AsError(fmt.Errorf("issue code: %w", err))
+		return nil, AsError(fmt.Errorf("issue code: %w", err))
 	}
-	return s.responseURL(req.RedirectURI, url.Values{"code": {value}, "state": {req.State}}), nil
+	return resp, nil
 }
 
-// Deny ends tx because the user refused it and returns the access_denied response
-// URL. RFC 9126 §4: request_uri values are one-time use; a denial consumes the request
+// Deny ends tx because the user refused it and returns the access_denied response.
+// RFC 9126 §4: request_uri values are one-time use; a denial consumes the request
 // in the same conditional way an approval does, so one request has one outcome and a
 // denied request can be neither approved afterwards nor started again.
-func (s *Service) Deny(ctx context.Context, tx *Transaction) (string, error) {
-	err := s.store.DenyPushedRequest(ctx, Consume{Key: tx.Request.Key, ClientID: tx.Client.ID, Now: s.now()})
+func (s *Service) Deny(ctx context.Context, tx *Transaction) (*AuthorizationResponse, error) {
+	req := &tx.Request.Request
+	resp, err := s.response(ctx, tx.Client, req, errorParams(req, AccessDenied("the user denied the request")))
+	if err != nil {
+		return nil, err
+	}
+	err = s.store.DenyPushedRequest(ctx, Consume{Key: tx.Request.Key, ClientID: tx.Client.ID, Now: s.now()})
 	if errors.Is(err, ErrNotFound) {
 		// Approved or denied concurrently, or past its deadline.
-		return "", errUnusableRequestURI()
+		return nil, errUnusableRequestURI()
 	}
 	if err != nil {
-		return "", AsError(fmt.Errorf("deny request: %w", err))
+		return nil, AsError(fmt.Errorf("deny request: %w", err))
 	}
-	return s.ErrorURL(&tx.Request.Request, AccessDenied("the user denied the request")), nil
-}
-
-// ErrorURL is the redirect that delivers e to the client (RFC 6749 §4.1.2.1), with
-// the request's state and the issuer (RFC 9207 §2: "including error responses").
-func (s *Service) ErrorURL(req *AuthorizationRequest, e *Error) string {
-	q := url.Values{"error": {e.Code}, "state": {req.State}}
-	if e.Description != "" {
-		q.Set("error_description", e.Description)
-	}
-	return s.responseURL(req.RedirectURI, q)
-}
-
-// responseURL adds params and iss to the redirect URI, keeping its own query
-// (RFC 6749 §3.1.2: the query component "MUST be retained when adding additional
-// query parameters"). Empty values are left out.
-func (s *Service) responseURL(redirectURI string, params url.Values) string {
-	u, err := url.Parse(redirectURI)
-	if err != nil {
-		// Registered URIs are validated when clients are registered; this cannot happen.
-		return redirectURI
-	}
-	q := u.Query()
-	for k, vs := range params {
-		if len(vs) > 0 && vs[0] != "" {
-			q.Set(k, vs[0])
-		}
-	}
-	// RFC 9207 §2: "an authorization server supporting this specification MUST
-	// indicate its identity by including the iss parameter in the response".
-	q.Set("iss", s.cfg.Issuer)
-	u.RawQuery = q.Encode()
-	u.Fragment = ""
-	return u.String()
+	return resp, nil
 }
 
 // scopeClaims is the claim set each standard scope releases (OIDC Core §5.4).

@@ -275,8 +275,21 @@ func (d *domain) login(user, pass string) (*oauth.User, error) {
 	return d.svc.Login(d.ctx, user, pass)
 }
 
+// approve is approveResponse as the URL of a query response (the default mode).
 func (d *domain) approve(tx *oauth.Transaction, user string) (string, error) {
+	resp, err := d.approveResponse(tx, user)
+	if err != nil {
+		return "", err
+	}
+	return resp.URL(), nil
+}
+
+func (d *domain) approveResponse(tx *oauth.Transaction, user string) (*oauth.AuthorizationResponse, error) {
 	return d.svc.Approve(d.ctx, tx, user, d.now())
+}
+
+func (d *domain) deny(tx *oauth.Transaction) (*oauth.AuthorizationResponse, error) {
+	return d.svc.Deny(d.ctx, tx)
 }
 
 func (d *domain) exchange(c *oauth.Client, params url.Values, dpop oauth.DPoP) (*oauth.TokenResponse, error) {
@@ -299,8 +312,18 @@ func (d *domain) authenticate(cred oauth.ClientCredentials) (*oauth.Client, erro
 	return d.svc.AuthenticateClient(d.ctx, cred)
 }
 
+// errorURL is errorResponse as the URL of a query response; the response must build.
 func (d *domain) errorURL(req *oauth.AuthorizationRequest, e *oauth.Error) string {
-	return d.svc.ErrorURL(req, e)
+	d.tb.Helper()
+	resp, err := d.errorResponse(req, e)
+	if err != nil {
+		d.tb.Fatalf("error response: %v", err)
+	}
+	return resp.URL()
+}
+
+func (d *domain) errorResponse(req *oauth.AuthorizationRequest, e *oauth.Error) (*oauth.AuthorizationResponse, error) {
+	return d.svc.ErrorResponse(d.ctx, req, e)
 }
 
 func (d *domain) dpopNonce() (string, error) { return d.svc.DPoPNonce(d.ctx) }

@@ -6,6 +6,7 @@ package oauth
 // The HTTP edge has its own targets in pkg/httpapi/fuzz_test.go.
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"net/url"
@@ -242,7 +243,11 @@ func FuzzRedirectAllowed(f *testing.F) {
 		if err != nil || !u.IsAbs() || u.Host == "" || u.Fragment != "" || strings.Contains(uri, "#") {
 			return // only well-formed URIs can be registered (pkg/seed)
 		}
-		resp, err := url.Parse(s.responseURL(uri, url.Values{"code": {"the-code"}, "state": {"the-state"}}))
+		ar, err := s.response(context.Background(), &Client{ID: "c"}, &AuthorizationRequest{RedirectURI: uri}, url.Values{"code": {"the-code"}, "state": {"the-state"}})
+		if err != nil {
+			t.Fatalf("%q: authorization response: %v", in, err)
+		}
+		resp, err := url.Parse(ar.URL())
 		if err != nil {
 			t.Fatalf("%q: authorization response URL does not parse: %v", in, err)
 		}

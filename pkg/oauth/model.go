@@ -47,6 +47,9 @@ type Client struct {
 	TokenEndpointAuthSigningAlg string `json:"token_endpoint_auth_signing_alg,omitempty"`
 	// RequestObjectSigningAlg pins the request object algorithm (RFC 9101 §10.2).
 	RequestObjectSigningAlg string `json:"request_object_signing_alg,omitempty"`
+	// AuthorizationSignedResponseAlg is the JWS algorithm of the client's JARM
+	// responses (JARM §3); empty: the server's signing key's algorithm.
+	AuthorizationSignedResponseAlg string `json:"authorization_signed_response_alg,omitempty"`
 	// RequireSignedRequestObject makes plain pushes invalid (RFC 9101 §10.5, RFC 9126 §2.3).
 	RequireSignedRequestObject bool `json:"require_signed_request_object,omitempty"`
 	// PushedRedirectURIPrefixes enables RFC 9126 §2.4: a pushed request from this
@@ -128,6 +131,9 @@ func (u *User) Subject() string {
 type AuthorizationRequest struct {
 	ClientID     string `json:"client_id"`
 	ResponseType string `json:"response_type"`
+	// ResponseMode is how the response is delivered: "" (query), form_post,
+	// query.jwt or form_post.jwt (jwt is stored as query.jwt; jarm.go).
+	ResponseMode string `json:"response_mode,omitempty"`
 	// RedirectURI is the effective redirect URI; RedirectURIGiven records whether the
 	// request named it, because RFC 6749 §4.1.3 then requires it at the token endpoint.
 	RedirectURI         string   `json:"redirect_uri"`

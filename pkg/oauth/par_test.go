@@ -39,7 +39,7 @@ func TestPush_Rules(t *testing.T) {
 		{name: "OIDC Core §3.1.2.1 overlong state is invalid_request to the redirect URI", params: []string{"state", long}, code: oauth.CodeInvalidRequest, redirect: true},
 		{name: "RFC 6749 §4.1.1 missing response_type is invalid_request", params: []string{"response_type", absent}, code: oauth.CodeInvalidRequest, redirect: true},
 		{name: "OAuth 2.1 §4.1.1 response_type token is unsupported_response_type", params: []string{"response_type", "token"}, code: oauth.CodeUnsupportedResponseType, redirect: true},
-		{name: "RFC 6749 §4.1.2.1 response_mode other than query is invalid_request", params: []string{"response_mode", "fragment"}, code: oauth.CodeInvalidRequest, redirect: true},
+		{name: "JARM §2.3 response_mode fragment is invalid_request", params: []string{"response_mode", "fragment"}, code: oauth.CodeInvalidRequest, redirect: true},
 		{name: "RFC 6749 §3.3 missing scope is invalid_scope", params: []string{"scope", absent}, code: oauth.CodeInvalidScope, redirect: true},
 		{name: "RFC 6749 §3.3 scope outside the client's is invalid_scope", params: []string{"scope", "openid admin"}, code: oauth.CodeInvalidScope, redirect: true},
 		{name: "RFC 6749 §3.3 scope with a quote is invalid_scope", params: []string{"scope", `open"id`}, code: oauth.CodeInvalidScope, redirect: true},

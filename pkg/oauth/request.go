@@ -85,6 +85,19 @@ func (s *Service) requestTarget(client *Client, params url.Values, via requestCh
 	req.State = params.Get("state")
 	if len(req.State) > maxParamLen {
 		req.State = ""
+	}
+	// The response mode next, so that every later error is delivered in it (JARM
+	// §2.2, Form Post Response Mode §2); an unusable one is answered in the default
+	// mode, query.
+	mode, merr := parseResponseMode(params.Get("response_mode"))
+	if merr == nil {
+		merr = s.checkResponseAlg(client, mode)
+	}
+	if merr != nil {
+		return req, merr.WithRedirect()
+	}
+	req.ResponseMode = mode
+	if req.State == "" && params.Get("state") != "" {
 		return req, InvalidRequest("state is longer than %d characters", maxParamLen).WithRedirect()
 	}
 	return req, nil
@@ -104,9 +117,6 @@ func (s *Service) validateRequestBody(client *Client, params url.Values, req *Au
 	req.ResponseType = "code"
 	if !client.AllowsGrant("authorization_code") {
 		return UnauthorizedClient("client %s is not allowed the authorization_code grant", client.ID)
-	}
-	if rm := params.Get("response_mode"); rm != "" && rm != "query" {
-		return InvalidRequest("response_mode %q is not supported; use query", rm)
 	}
 
 	scopes, err := parseScope(params.Get("scope"))

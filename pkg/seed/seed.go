@@ -145,6 +145,12 @@ func (c *Client) normalize() error {
 			return fmt.Errorf("grant_type %q is not supported", g)
 		}
 	}
+	// JARM §3: "The algorithm none is not allowed"; nor is any algorithm the server
+	// cannot hold a signing key of (pkg/keys: RS256, PS256, ES256, EdDSA). Whether
+	// the deployment's key has it is checked where the response is signed.
+	if alg := c.AuthorizationSignedResponseAlg; alg != "" && !slices.Contains(oauth.SigningAlgorithms, jose.SignatureAlgorithm(alg)) {
+		return fmt.Errorf("authorization_signed_response_alg %q is not one the server signs with (%v)", alg, oauth.SigningAlgorithms)
+	}
 	if c.PushedRequestLifetime != 0 && (c.PushedRequestLifetime < 5 || c.PushedRequestLifetime > 600) {
 		return errors.New("pushed_request_lifetime must be from 5 to 600 seconds")
 	}

@@ -59,6 +59,9 @@ func TestParse_RejectsUnsafeClients(t *testing.T) {
 		"unknown field":         `{"clients":[{"client_id":"a","client_secret":"` + long + `","redirect_uris":["https://a.example/cb"],"require_par":true}]}`,
 		"unknown auth method":   `{"clients":[{"client_id":"a","token_endpoint_auth_method":"tls_client_auth","redirect_uris":["https://a.example/cb"]}]}`,
 		"user without password": `{"users":[{"username":"x"}]}`,
+		// JARM §3: "The algorithm none is not allowed", nor one the server has no key of.
+		"JARM §3 alg none":  `{"clients":[{"client_id":"a","client_secret":"` + long + `","redirect_uris":["https://a.example/cb"],"authorization_signed_response_alg":"none"}]}`,
+		"JARM §3 alg HS256": `{"clients":[{"client_id":"a","client_secret":"` + long + `","redirect_uris":["https://a.example/cb"],"authorization_signed_response_alg":"HS256"}]}`,
 		// RFC 7518 §3.3, FAPI 2.0 Security Profile §5.4.1 item 2: RSA keys of 2048 bits or more.
 		"RSA key below 2048 bits": `{"clients":[{"client_id":"a","token_endpoint_auth_method":"private_key_jwt","redirect_uris":["https://a.example/cb"],"jwks":` + rsaJWKS(t, 1024) + `}]}`,
 	} {
@@ -79,6 +82,16 @@ func rsaJWKS(tb testing.TB, bits int) string {
 		tb.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestParse_JARM_3_AuthorizationSignedResponseAlg: a signing algorithm the server
+// can hold a key of is kept.
+func TestParse_JARM_3_AuthorizationSignedResponseAlg(t *testing.T) {
+	f, err := Parse([]byte(`{"clients":[{"client_id":"a","client_secret":"` + strings.Repeat("s", MinSecretLength) +
+		`","redirect_uris":["https://a.example/cb"],"authorization_signed_response_alg":"PS256"}]}`))
+	if err != nil || f.Clients[0].AuthorizationSignedResponseAlg != "PS256" {
+		t.Fatalf("%v %+v", err, f)
+	}
 }
 
 // The same client with a 2048-bit key is accepted: the refusal above is the size.

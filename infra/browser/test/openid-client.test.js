@@ -7,16 +7,21 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { calculateJwkThumbprint, exportJWK } from 'jose';
+import { X509Certificate, createHash } from 'node:crypto';
+import { calculateJwkThumbprint, decodeJwt, exportJWK } from 'jose';
 import * as client from 'openid-client';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { launch, missingChromium, newPage } from './lib/browser.js';
 import {
   confidential,
   dpopPublicClient,
+  jarmClient,
+  mtlsClient,
   offlineClient,
   postClient,
   publicClient,
   startLocalAPI,
+  target,
   user,
 } from './lib/localapi.js';
 import { verifyJWT } from './lib/oauth.js';
@@ -57,7 +62,8 @@ describe('openid-client v6 as the relying party', { skip: skip || false }, () =>
    * landed on. onConsent(page) may inspect the consent page before Allow.
    */
   async function userApproves(srv, authorizationUrl, onConsent) {
-    const page = await newPage(browser);
+    // An HTTPS server's local CA (srv.ca) is trusted by the back channel, not by Chromium.
+    const page = await newPage(browser, undefined, srv.ca ? { ignoreHTTPSErrors: true } : {});
     try {
       await page.goto(authorizationUrl.href);
       await page.getByLabel('Username').fill(user.username);
@@ -428,6 +434,97 @@ describe('openid-client v6 as the relying party', { skip: skip || false }, () =>
         }),
         oauthError('invalid_authorization_details'),
       );
+    });
+  });
+  test('JARM: response_mode jwt verified by openid-client (useJwtResponseMode), then the code grant', async () => {
+    const config = await discover(server, jarmClient.id, {
+      client_secret: jarmClient.secret,
+      authorization_signed_response_alg: jarmClient.alg,
+    });
+    const meta = config.serverMetadata();
+    for (const mode of ['query', 'form_post', 'jwt', 'query.jwt', 'form_post.jwt']) {
+      assert.ok(meta.response_modes_supported.includes(mode), `response_modes_supported lacks ${mode}`);
+    }
+    assert.ok(meta.authorization_signing_alg_values_supported.includes(jarmClient.alg));
+    // openid-client pushes response_mode=jwt and verifies the response JWT: its
+    // signature against the jwks_uri, alg, iss, aud, exp, then state and iss inside.
+    client.useJwtResponseMode(config);
+    const { callback, checks } = await pushAndApprove(server, config, 'openid profile email');
+    // The response is the JWT alone: no code, state or iss in the clear (JARM §2.3.1, RFC 9207 §2.4).
+    assert.deepEqual([...callback.searchParams.keys()], ['response']);
+    const { payload, protectedHeader } = await verifyJWT(server, callback.searchParams.get('response'), { audience: jarmClient.id });
+    assert.equal(protectedHeader.alg, jarmClient.alg);
+    assert.equal(payload.state, checks.expectedState);
+    assert.ok(payload.code);
+    assert.ok(payload.exp * 1000 - Date.now() <= 10 * 60 * 1000, 'JARM §2.1: at most 10 minutes');
+
+    // A response whose signature was tampered with is refused before the code is used.
+    const forged = new URL(callback);
+    const jwt = callback.searchParams.get('response');
+    forged.searchParams.set('response', jwt.slice(0, -4) + (jwt.endsWith('AAAA') ? 'BBBB' : 'AAAA'));
+    await assert.rejects(client.authorizationCodeGrant(config, forged, checks));
+
+    const tokens = await client.authorizationCodeGrant(config, callback, checks);
+    assert.equal(tokens.claims().sub, user.claims.sub);
+    assert.equal(tokens.claims().nonce, checks.expectedNonce);
+  });
+
+  // make run only: API Gateway terminates TLS, and run-lambda serves plain HTTP.
+  const localOnly = target !== 'local' && 'TLS=true is make run only';
+  describe('over HTTPS with mutual TLS (RFC 8705): openid-client with an undici Agent holding the client certificate', { skip: localOnly }, () => {
+    let tlsServer;
+    before(async () => {
+      tlsServer = await startLocalAPI({}, { tls: true });
+    });
+    after(() => tlsServer?.stop());
+
+    test('tls_client_auth at /par and /token, certificate-bound access token at /userinfo', async () => {
+      const srv = tlsServer;
+      assert.ok(srv.issuer.startsWith('https://'));
+      const withCert = new Agent({ connect: { ca: srv.ca, cert: srv.clientCert, key: srv.clientKey } });
+      const mtlsFetch = (url, options) => undiciFetch(url, { ...options, dispatcher: withCert });
+      const config = await client.discovery(new URL(srv.issuer), mtlsClient.id, { use_mtls_endpoint_aliases: true }, client.TlsClientAuth(), {
+        [client.customFetch]: mtlsFetch,
+      });
+      config[client.customFetch] = mtlsFetch;
+      const meta = config.serverMetadata();
+      assert.equal(meta.issuer, srv.issuer);
+      assert.equal(meta.tls_client_certificate_bound_access_tokens, true);
+      assert.ok(meta.token_endpoint_auth_methods_supported.includes('tls_client_auth'));
+      assert.equal(meta.mtls_endpoint_aliases.token_endpoint, `${srv.issuer}/token`);
+
+      const { callback, checks } = await pushAndApprove(srv, config, 'openid profile email');
+      const tokens = await client.authorizationCodeGrant(config, callback, checks);
+      assert.equal(tokens.token_type.toLowerCase(), 'bearer');
+      assert.equal(tokens.claims().sub, user.claims.sub);
+      // RFC 8705 §3.1: cnf.x5t#S256 is the SHA-256 of the client certificate (DER).
+      const der = new X509Certificate(srv.clientCert).raw;
+      assert.equal(decodeJwt(tokens.access_token).cnf['x5t#S256'], createHash('sha256').update(der).digest('base64url'));
+      assert.equal((await client.fetchUserInfo(config, tokens.access_token, user.claims.sub)).sub, user.claims.sub);
+
+      // RFC 8705 §3: without the certificate the bound token is refused at /userinfo.
+      const noCert = new Agent({ connect: { ca: srv.ca } });
+      const r = await undiciFetch(`${srv.issuer}/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` }, dispatcher: noCert });
+      assert.equal(r.status, 401);
+      assert.match(r.headers.get('www-authenticate') ?? '', /invalid_token/);
+      // And without it the client cannot authenticate at /par (RFC 8705 §2): 401
+      // invalid_client, with the Basic challenge every 401 there carries.
+      const log = [];
+      config[client.customFetch] = async (url, options) => {
+        const res = await undiciFetch(url, { ...options, dispatcher: noCert });
+        log.push({ status: res.status, error: (await res.clone().json()).error });
+        return res;
+      };
+      await assert.rejects(
+        client.buildAuthorizationUrlWithPAR(config, {
+          redirect_uri: srv.callback,
+          scope: 'openid',
+          code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+          code_challenge_method: 'S256',
+        }),
+        { status: 401 },
+      );
+      assert.deepEqual(log, [{ status: 401, error: 'invalid_client' }]);
     });
   });
 });

@@ -2,6 +2,7 @@
 // fetch, signed in and approved in the browser, code exchanged with fetch.
 
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { contrastFailures, focusIndicator, layoutProblems } from './lib/a11y.js';
 import { launch, missingChromium, newPage, screenshot, viewports } from './lib/browser.js';
@@ -139,6 +140,88 @@ describe('login and consent pages in Chromium', { skip: skip || false }, () => {
     assert.equal(q.get('iss'), server.issuer);
     assert.equal(q.get('code'), null);
     assertNoProblems(page);
+  });
+
+  test('form_post: the browser posts the response to the client under the CSP; form_post.jwt posts a signed one', async () => {
+    for (const mode of ['form_post', 'form_post.jwt']) {
+      const req = await push(server, { response_mode: mode });
+      const page = await open();
+      await page.goto(req.authorizeURL);
+      await signIn(page, user.username, user.password);
+      await expectConsentPage(page);
+      // The answer to Allow is the page whose script submits its form.
+      const formPage = page.waitForResponse((r) => r.url() === `${server.issuer}/authorize` && r.request().method() === 'POST');
+      const posted = page.waitForRequest((r) => r.url() === server.callback && r.method() === 'POST');
+      await page.getByRole('button', { name: 'Allow' }).click();
+      const answer = await formPage;
+      assert.equal(answer.status(), 200, mode);
+      assertPageHeaders(answer, `${mode} page`);
+      const csp = answer.headers()['content-security-policy'];
+      assert.match(csp, /script-src 'sha256-[A-Za-z0-9+/=]+'/, `${mode}: the script allowed by its hash only`);
+      assert.match(csp, new RegExp(`form-action ${server.callback}(;|$)`), `${mode}: form-action is the redirect URI`);
+      assert.equal(answer.headers()['referrer-policy'], 'no-referrer');
+      // Form Post Response Mode §2: POSTed, form-encoded, to the redirect URI.
+      const request = await posted;
+      assert.match(request.headers()['content-type'], /application\/x-www-form-urlencoded/);
+      const body = new URLSearchParams(request.postData());
+      await page.waitForURL(server.callback);
+      let code;
+      if (mode === 'form_post') {
+        assert.deepEqual([...body.keys()].sort(), ['code', 'iss', 'state']);
+        assert.equal(body.get('state'), req.state);
+        assert.equal(body.get('iss'), server.issuer);
+        code = body.get('code');
+        assert.equal(await page.locator('#code').innerText(), code, 'the callback page got the posted code');
+      } else {
+        assert.deepEqual([...body.keys()], ['response']);
+        const { payload } = await verifyJWT(server, body.get('response'), { audience: confidential.id });
+        assert.equal(payload.state, req.state);
+        code = payload.code;
+      }
+      // The browser ran the one script without a CSP violation and posted nowhere else.
+      assertNoProblems(page);
+      const t = await exchange(server, code, req.verifier);
+      assert.equal(t.status, 200, JSON.stringify(t.body));
+    }
+  });
+
+  test('form_post to a client that redirects after the POST (Post/Redirect/Get): the CSP lets the redirect through', async () => {
+    // The relying party: POST /cb takes the response and answers 303 to /done on its
+    // own origin. form-action names /cb exactly; CSP Level 3 §6.7.2.8 ignores paths
+    // after a redirect, so the client's origin is what the redirect must stay on.
+    const received = [];
+    const rp = createServer((req, res) => {
+      if (req.method === 'POST' && req.url === '/cb') {
+        let body = '';
+        req.on('data', (d) => (body += d));
+        req.on('end', () => {
+          received.push(new URLSearchParams(body));
+          res.writeHead(303, { location: '/done' }).end();
+        });
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<!doctype html><title>done</title><p>signed in</p>');
+    });
+    await new Promise((ok) => rp.listen(0, '127.0.0.1', ok));
+    const rpOrigin = `http://127.0.0.1:${rp.address().port}`;
+    const srv = await startLocalAPI({}, { redirectURIs: [`${rpOrigin}/cb`] });
+    try {
+      const req = await push(srv, { response_mode: 'form_post', redirect_uri: `${rpOrigin}/cb` });
+      const page = await open();
+      await page.goto(req.authorizeURL);
+      await signIn(page, user.username, user.password);
+      await expectConsentPage(page);
+      await page.getByRole('button', { name: 'Allow' }).click();
+      await page.waitForURL(`${rpOrigin}/done`);
+      assert.equal(received.length, 1);
+      assert.equal(received[0].get('state'), req.state);
+      assert.equal(received[0].get('iss'), srv.issuer);
+      assert.ok(received[0].get('code'));
+      assertNoProblems(page);
+    } finally {
+      await srv.stop();
+      rp.close();
+    }
   });
 
   test('wrong password: an accessible error, the username kept, then the right one works', async () => {

@@ -2,6 +2,7 @@ package stack_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -142,6 +143,11 @@ func authorization(t *testing.T, par, authorize, token *stack.Function, user see
 		t.Fatal(err)
 	}
 	q := loc.Query()
+	if jwt := q.Get("response"); jwt != "" {
+		// A JARM response (response_mode jwt, docs/design.md decision 24): the
+		// parameters are the claims of the JWT the authorize function signed.
+		q = jarmParams(t, jwt)
+	}
 	if loc.Host != "client.example.com" || q.Get("code") == "" || q.Get("iss") != stack.EventsIssuer {
 		t.Fatalf("authorization response %s", loc)
 	}
@@ -160,6 +166,31 @@ func authorization(t *testing.T, par, authorize, token *stack.Function, user see
 	tokens := send(t, token, exchange)
 	wantStatus(t, tokens, http.StatusOK)
 	return decodeJSON(t, tokens)
+}
+
+// jarmParams are the string claims of a JARM response JWT, unverified: where its
+// signature is checked is pkg/httpapi's and infra/browser's tests.
+func jarmParams(t *testing.T, jwt string) url.Values {
+	t.Helper()
+	parts := strings.Split(jwt, ".")
+	if len(parts) != 3 {
+		t.Fatalf("JARM response %q is not a compact JWS", jwt)
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var claims map[string]any
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		t.Fatal(err)
+	}
+	q := url.Values{}
+	for k, v := range claims {
+		if s, ok := v.(string); ok {
+			q.Set(k, s)
+		}
+	}
+	return q
 }
 
 // TestFunctions_CarryAWholeAuthorization: the four bootstraps, each in its own

@@ -61,6 +61,9 @@ func TestPolicies_AllowEveryCallOfTheFlow(t *testing.T) {
 			body.Set("client_id", clientID)
 			body.Set("scope", "openid profile offline_access")
 			body.Set("prompt", "consent")
+			// A JARM response: the authorize function signs it, with the signing keys
+			// its role must be allowed to read (docs/design.md decision 24).
+			body.Set("response_mode", "jwt")
 			ev.Body = body.Encode()
 			delete(ev.Headers, "content-length")
 		}

@@ -40,6 +40,7 @@ func PushedRequest(tb testing.TB, now time.Time) *oauth.PushedRequest {
 		Request: oauth.AuthorizationRequest{
 			ClientID:             ClientID,
 			ResponseType:         "code",
+			ResponseMode:         "form_post.jwt",
 			RedirectURI:          "https://client.example.org/cb",
 			RedirectURIGiven:     true,
 			Scopes:               []string{"openid", "profile", "email"},
@@ -200,6 +201,7 @@ func fullClient(tb testing.TB) *oauth.Client {
 	c.JWKSURI = "https://client.example.org/jwks.json"
 	c.TokenEndpointAuthSigningAlg = "PS256"
 	c.RequestObjectSigningAlg = "ES256"
+	c.AuthorizationSignedResponseAlg = "EdDSA"
 	c.RequireSignedRequestObject = true
 	c.PushedRedirectURIPrefixes = []string{"https://client.example.org/cb/", "https://app.example.org/"}
 	c.DPoPBoundAccessTokens = true

@@ -45,12 +45,13 @@ export async function launch() {
 }
 
 /**
- * A new context (its own cookies) and page at the given viewport. Page errors,
- * console errors (CSP violations among them) and failed requests are collected in
- * page.problems, which tests expect to stay empty.
+ * A new context (its own cookies) and page at the given viewport, with options added
+ * to the context's (e.g. ignoreHTTPSErrors for a server whose local CA the browser
+ * does not know). Page errors, console errors (CSP violations among them) and failed
+ * requests are collected in page.problems, which tests expect to stay empty.
  */
-export async function newPage(browser, viewport = viewports.desktop) {
-  const context = await browser.newContext({ viewport, locale: 'en-US' });
+export async function newPage(browser, viewport = viewports.desktop, options = {}) {
+  const context = await browser.newContext({ viewport, locale: 'en-US', ...options });
   context.setDefaultTimeout(20_000);
   const page = await context.newPage();
   page.problems = [];

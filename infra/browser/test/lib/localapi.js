@@ -7,12 +7,13 @@
 // only template.yaml's paths).
 
 import { spawn, execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer as createHTTPServer } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { Agent, fetch as undiciFetch } from 'undici';
 
 const run = promisify(execFile);
 export const repoRoot = resolve(import.meta.dirname, '../../../..');
@@ -46,6 +47,18 @@ export const offlineClient = {
 // A public client that must use DPoP (dpop_bound_access_tokens), with refresh tokens:
 // RFC 9449 §5 binds a public client's refresh tokens to its DPoP key.
 export const dpopPublicClient = { id: 'browser-dpop-spa', name: 'Acme Budget (DPoP)' };
+// The JARM relying party of openid-client.test.js: pins authorization_signed_response_alg
+// to the algorithm of the server's key (RS256, the default profile's KEY_ALG).
+export const jarmClient = {
+  id: 'browser-rp-jarm',
+  name: 'Acme Budget Sync (signed responses)',
+  secret: 'browser-rp-jarm-secret-0123456789abcdefghijklmnopqrstuvwxyz',
+  alg: 'RS256',
+};
+// The mutual-TLS relying party (RFC 8705 tls_client_auth, certificate-bound tokens):
+// its certificate is issued by the client CA that startLocalAPI({}, {tls: true})
+// makes and names in MTLS_CA_FILE.
+export const mtlsClient = { id: 'browser-rp-mtls', name: 'Acme Budget Sync (mTLS)', subject: 'CN=browser-rp-mtls,O=Acme' };
 export const user = {
   username: 'alice',
   password: 'correct horse battery staple',
@@ -60,7 +73,7 @@ export const user = {
   },
 };
 
-function seed(callback) {
+function seed(callback, redirectURIs = []) {
   return {
     clients: [
       {
@@ -68,7 +81,7 @@ function seed(callback) {
         client_name: confidential.name,
         client_secret: confidential.secret,
         token_endpoint_auth_method: 'client_secret_basic',
-        redirect_uris: [callback],
+        redirect_uris: [callback, ...redirectURIs],
         grant_types: ['authorization_code'],
         response_types: ['code'],
         scope: 'openid profile email',
@@ -105,6 +118,24 @@ function seed(callback) {
         grant_types: ['authorization_code', 'refresh_token'],
         scope: 'openid profile offline_access',
         dpop_bound_access_tokens: true,
+      },
+      {
+        client_id: jarmClient.id,
+        client_name: jarmClient.name,
+        client_secret: jarmClient.secret,
+        token_endpoint_auth_method: 'client_secret_post',
+        redirect_uris: [callback],
+        scope: 'openid profile email',
+        authorization_signed_response_alg: jarmClient.alg,
+      },
+      {
+        client_id: mtlsClient.id,
+        client_name: mtlsClient.name,
+        token_endpoint_auth_method: 'tls_client_auth',
+        tls_client_auth_subject_dn: mtlsClient.subject,
+        tls_client_certificate_bound_access_tokens: true,
+        redirect_uris: [callback],
+        scope: 'openid profile email',
       },
     ],
     users: [{ username: user.username, password: user.password, claims: user.claims }],
@@ -144,17 +175,23 @@ const escapeHTML = (v) => String(v ?? '').replace(/[&<>"']/g, (c) => `&#${c.char
 
 /**
  * The relying party's redirect target on the lambda target, on its own port: a page
- * showing what the authorization response carried, as the local API's /callback does.
+ * showing what the authorization response carried, as the local API's /callback does,
+ * in the query (GET) or, for form_post, in the form-encoded body (POST).
  * Returns {url, close()}.
  */
 async function startCallback() {
-  const srv = createHTTPServer((req, res) => {
+  const srv = createHTTPServer(async (req, res) => {
     const u = new URL(req.url, 'http://127.0.0.1');
     if (u.pathname !== '/callback') {
       res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
       return;
     }
-    const q = u.searchParams;
+    let q = u.searchParams;
+    if (req.method === 'POST') {
+      let body = '';
+      for await (const chunk of req) body += chunk;
+      q = new URLSearchParams(body);
+    }
     const result = q.get('error')
       ? `<p>The authorization server answered <strong>${escapeHTML(q.get('error'))}</strong>: ${escapeHTML(q.get('error_description'))}</p>`
       : `<p>Authorization code: <code id="code">${escapeHTML(q.get('code'))}</code></p>`;
@@ -165,6 +202,7 @@ async function startCallback() {
 <body style="font-family:system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem">
 <h1>Demo client callback</h1>
 ${result}
+${q.get('response') ? `<p>JARM response: <code id="response">${escapeHTML(q.get('response'))}</code></p>` : ''}
 <p>state: <code>${escapeHTML(q.get('state'))}</code> · iss: <code>${escapeHTML(q.get('iss'))}</code></p>
 </body></html>`);
   });
@@ -176,16 +214,22 @@ ${result}
  * Starts the server under test (PARGATE_TARGET). env adds to (or overrides) its
  * environment, e.g. {PAR_EXPIRES_IN: '5'}; on the lambda target the variables
  * template.yaml gives the functions override its values, as `make run-lambda` takes
- * them. Returns {issuer, port, meta, callback (the redirect URI), stop(), log()}.
+ * them. redirectURIs are registered for the confidential client besides the
+ * callback. With tls (local target only: API Gateway terminates TLS, run-lambda
+ * serves plain HTTP) the local API serves HTTPS (TLS=true) with a local CA made in a
+ * temporary TLS_DIR, and MTLS_CA_FILE names a client CA made here. Returns {issuer,
+ * port, meta, callback (the redirect URI), stop(), log()}, with tls also {ca,
+ * clientCert, clientKey} (PEM strings: the local CA, mtlsClient's certificate and key).
  */
-export async function startLocalAPI(env = {}) {
+export async function startLocalAPI(env = {}, { tls = false, redirectURIs = [] } = {}) {
+  if (tls && target !== 'local') throw new Error('startLocalAPI: tls needs the local target');
   built ??= build();
   const bin = await built;
   let lastError;
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
     try {
-      return await startOn(bin, port, env);
+      return await startOn(bin, port, env, tls, redirectURIs);
     } catch (err) {
       lastError = err; // the port may have been taken in between: try another one
     }
@@ -193,13 +237,34 @@ export async function startLocalAPI(env = {}) {
   throw lastError;
 }
 
-async function startOn({ bin, args }, port, env) {
-  const issuer = `http://127.0.0.1:${port}`;
+/**
+ * A client CA and a certificate it issues for mtlsClient (subject DN
+ * mtlsClient.subject), made with the openssl command in dir. Returns the paths.
+ */
+async function clientCertificates(dir) {
+  const f = (name) => join(dir, name);
+  const subj = '/' + mtlsClient.subject.split(',').reverse().join('/');
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+  await run('openssl', ['req', '-x509', ...ec, '-keyout', f('client-ca-key.pem'), '-out', f('client-ca.pem'), '-days', '1', '-subj', '/CN=pargate browser test client CA']);
+  await run('openssl', ['req', ...ec, '-keyout', f('client-key.pem'), '-out', f('client.csr'), '-subj', subj]);
+  await writeFile(f('client.ext'), 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n');
+  await run('openssl', ['x509', '-req', '-in', f('client.csr'), '-CA', f('client-ca.pem'), '-CAkey', f('client-ca-key.pem'), '-CAcreateserial', '-out', f('client.pem'), '-days', '1', '-extfile', f('client.ext')]);
+  return { caFile: f('client-ca.pem'), certFile: f('client.pem'), keyFile: f('client-key.pem') };
+}
+
+async function startOn({ bin, args }, port, env, tls, redirectURIs) {
+  const issuer = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   const callbackServer = target === 'lambda' ? await startCallback() : null;
   const callback = callbackServer?.url ?? `${issuer}/callback`;
   const dir = await mkdtemp(join(tmpdir(), 'pargate-seed-'));
   const seedFile = join(dir, 'seed.json');
-  await writeFile(seedFile, JSON.stringify(seed(callback), null, 2), { mode: 0o600 });
+  await writeFile(seedFile, JSON.stringify(seed(callback, redirectURIs), null, 2), { mode: 0o600 });
+  let tlsEnv = {};
+  let certs;
+  if (tls) {
+    certs = await clientCertificates(dir);
+    tlsEnv = { TLS: 'true', TLS_DIR: join(dir, 'tls'), MTLS_CA_FILE: certs.caFile };
+  }
   const child = spawn(bin, args, {
     cwd: target === 'local' ? repoRoot : sourceRoot,
     env: {
@@ -211,6 +276,7 @@ async function startOn({ bin, args }, port, env) {
       LOG_LEVEL: 'warn',
       // Two instances per function at most: several servers run at once.
       LAMBDA_CONCURRENCY: '2',
+      ...tlsEnv,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -239,10 +305,18 @@ async function startOn({ bin, args }, port, env) {
       throw new Error(`${target} server exited (${JSON.stringify(early)}):\n${output}`);
     }
     try {
-      const r = await fetch(`${issuer}/.well-known/openid-configuration`);
+      let extra = {};
+      let init = {};
+      if (tls) {
+        // The server makes its CA at start; until then there is nothing to trust.
+        const ca = await readFile(join(dir, 'tls', 'ca.pem'), 'utf8');
+        extra = { ca, clientCert: await readFile(certs.certFile, 'utf8'), clientKey: await readFile(certs.keyFile, 'utf8') };
+        init = { dispatcher: new Agent({ connect: { ca } }) };
+      }
+      const r = await undiciFetch(`${issuer}/.well-known/openid-configuration`, init);
       if (r.ok) {
         const meta = await r.json();
-        return { issuer, port, meta, callback, stop, log: () => output };
+        return { issuer, port, meta, callback, stop, log: () => output, ...extra };
       }
     } catch {
       // not listening yet
