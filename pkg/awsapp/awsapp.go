@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 
@@ -44,7 +43,7 @@ func Lambda(ctx context.Context, getenv func(string) string, store StoreFunc) (*
 	if err != nil {
 		return nil, err
 	}
-	sm := secretsmanager.NewFromConfig(awsCfg)
+	sm := SecretValues(secretsmanager.NewFromConfig(awsCfg).GetSecretValue)
 	parts := app.Parts{
 		Signer:     keys.NewSigner(secrets.NewSource(sm, cfg.KeysSecretID), append(app.SignerOptions(cfg), keys.WithLogger(log))...),
 		CookieKeys: app.Cached(func(ctx context.Context) ([]httpapi.CookieKey, error) { return cookieKeys(ctx, sm, cfg.CookieSecretID) }),
@@ -92,17 +91,6 @@ func cookieKeys(ctx context.Context, sm secrets.GetSecretValueAPI, id string) ([
 		out[i] = httpapi.CookieKey{ID: k.ID, Key: k.Key}
 	}
 	return out, nil
-}
-
-// LoadConfig is the AWS configuration every function builds its clients from: the
-// SDK's default chain (in Lambda, the function's role and region) with Retryer, so
-// that no AWS call of any function retries beyond its bounds.
-func LoadConfig(ctx context.Context) (aws.Config, error) {
-	cfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRetryer(Retryer))
-	if err != nil {
-		return aws.Config{}, fmt.Errorf("aws configuration: %w", err)
-	}
-	return cfg, nil
 }
 
 // RequestIDs returns the ids Lambda gave r: API Gateway's requestContext.requestId

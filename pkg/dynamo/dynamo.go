@@ -44,12 +44,28 @@ const txAttempts = 4
 
 // Store is the DynamoDB store. It is safe for concurrent use.
 type Store struct {
-	client *dynamodb.Client
+	client API
 	table  string
 }
 
+// API is what the store calls of DynamoDB; *dynamodb.Client is one. A Lambda
+// function hands in these methods alone (awstable.Store), so that its binary links
+// no other operation of the client (docs/design.md decision 25).
+type API interface {
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
+	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, optFns ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+	Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	Scan(ctx context.Context, in *dynamodb.ScanInput, optFns ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
+}
+
+var _ API = (*dynamodb.Client)(nil)
+
 // New returns a store on table, which CreateTable (or the SAM template) created.
-func New(client *dynamodb.Client, table string) *Store {
+func New(client API, table string) *Store {
 	return &Store{client: client, table: table}
 }
 

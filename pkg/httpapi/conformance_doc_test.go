@@ -390,6 +390,11 @@ var importRules = []importRule{
 		},
 	},
 	{
+		rule:    "the Lambda wiring and the functions (pkg/awsapp, pkg/awsapp/awstable, functions/*) do not import the SDK's config chain: credentials come from Lambda's environment (awsapp.LoadConfig)",
+		applies: func(dir string) bool { return under(dir, "pkg/awsapp") || under(dir, "functions") },
+		forbids: func(imp, _ string) bool { return under(imp, "github.com/aws/aws-sdk-go-v2/config") },
+	},
+	{
 		rule:    "nothing under pkg/ imports infra/, test files included",
 		applies: func(dir string) bool { return under(dir, "pkg") },
 		tests:   true,

@@ -114,8 +114,15 @@ type Handler struct {
 	mtls     *Endpoints
 	mtlsHost string
 	secure   bool
-	// endpoints holds each route's handler, observed (observe.go).
-	endpoints map[string]http.Handler
+	// mu guards endpoints, each route's handler once built (endpoint), and
+	// discoveryHandler, the one handler of the three discovery paths.
+	mu               sync.Mutex
+	endpoints        map[string]http.Handler
+	discoveryHandler http.Handler
+	// pageError answers an error with a page (errorPageStatus). It is set when the
+	// authorization endpoint, the one with pages, is built (authorizeWithPages): a
+	// function without that endpoint links no page.
+	pageError func(w http.ResponseWriter, r *http.Request, status int, err error)
 }
 
 // New returns a Handler.
@@ -130,7 +137,8 @@ func New(opts Options) *Handler {
 		log:  opts.Logger,
 		urls: EndpointsOf(issuer),
 		// Cookies are Secure except for a local http issuer (docs/design.md, Contracts).
-		secure: !strings.HasPrefix(issuer, "http://"),
+		secure:    !strings.HasPrefix(issuer, "http://"),
+		endpoints: map[string]http.Handler{},
 	}
 	if base := opts.MTLSBaseURL; base != "" {
 		aliases := EndpointsOf(base)
@@ -139,71 +147,100 @@ func New(opts Options) *Handler {
 			h.mtlsHost = u.Host
 		}
 	}
-	discovery := h.discovery()
-	h.endpoints = map[string]http.Handler{
-		PathPAR:          h.par(),
-		PathAuthorize:    h.authorize(),
-		PathToken:        h.token(),
-		PathRevoke:       h.revoke(),
-		PathIntrospect:   h.introspect(),
-		PathUserinfo:     h.userinfo(),
-		PathASMetadata:   discovery,
-		PathOIDCMetadata: discovery,
-		PathJWKS:         discovery,
-	}
-	// Every route has a body limit (limits.go), inside the observation so a refused
-	// body still gets its access line.
-	for path, e := range h.endpoints {
-		h.endpoints[path] = h.limitBody(path, e)
-	}
-	// The one place the endpoints are wrapped: every handler below, alone (a Lambda
-	// function) or in a mux, writes one access log line and one metrics line per request.
-	for path, e := range h.endpoints {
-		h.endpoints[path] = h.observe(e)
-	}
 	return h
 }
 
+// Each endpoint is built on first use, not in New: a Lambda function asks for its
+// own route only, so the linker leaves out the handlers, pages and templates of
+// every other (docs/design.md decision 25).
+
 // PAR serves the pushed authorization request endpoint (RFC 9126 §2).
-func (h *Handler) PAR() http.Handler { return h.endpoints[PathPAR] }
+func (h *Handler) PAR() http.Handler { return h.endpoint(PathPAR, h.par) }
 
 // Authorize serves the authorization endpoint: the pushed (or direct) request, the
 // login page and the consent page, and the authorization response.
-func (h *Handler) Authorize() http.Handler { return h.endpoints[PathAuthorize] }
+func (h *Handler) Authorize() http.Handler { return h.endpoint(PathAuthorize, h.authorizeWithPages) }
 
 // Token serves the token endpoint (RFC 6749 §3.2).
-func (h *Handler) Token() http.Handler { return h.endpoints[PathToken] }
+func (h *Handler) Token() http.Handler { return h.endpoint(PathToken, h.token) }
 
 // Revoke serves the revocation endpoint (RFC 7009 §2).
-func (h *Handler) Revoke() http.Handler { return h.endpoints[PathRevoke] }
+func (h *Handler) Revoke() http.Handler { return h.endpoint(PathRevoke, h.revoke) }
 
 // Introspect serves the introspection endpoint (RFC 7662 §2).
-func (h *Handler) Introspect() http.Handler { return h.endpoints[PathIntrospect] }
+func (h *Handler) Introspect() http.Handler { return h.endpoint(PathIntrospect, h.introspect) }
 
 // Userinfo serves the UserInfo endpoint (OIDC Core §5.3).
-func (h *Handler) Userinfo() http.Handler { return h.endpoints[PathUserinfo] }
+func (h *Handler) Userinfo() http.Handler { return h.endpoint(PathUserinfo, h.userinfo) }
 
 // Discovery serves both metadata documents and the JWKS.
-func (h *Handler) Discovery() http.Handler { return h.endpoints[PathJWKS] }
+func (h *Handler) Discovery() http.Handler { return h.endpoint(PathJWKS, h.sharedDiscovery) }
 
 // Routes serves every endpoint, as the local API does.
 func (h *Handler) Routes() http.Handler {
-	return h.mux(PathPAR, PathAuthorize, PathToken, PathRevoke, PathIntrospect, PathUserinfo,
-		PathASMetadata, PathOIDCMetadata, PathJWKS)
+	return h.mux(map[string]http.Handler{
+		PathPAR:          h.PAR(),
+		PathAuthorize:    h.Authorize(),
+		PathToken:        h.Token(),
+		PathRevoke:       h.Revoke(),
+		PathIntrospect:   h.Introspect(),
+		PathUserinfo:     h.Userinfo(),
+		PathASMetadata:   h.endpoint(PathASMetadata, h.sharedDiscovery),
+		PathOIDCMetadata: h.endpoint(PathOIDCMetadata, h.sharedDiscovery),
+		PathJWKS:         h.Discovery(),
+	})
 }
 
 // TokenEndpoints serves the endpoints that hold tokens — token, revocation,
 // introspection, userinfo — for the token Lambda function.
 func (h *Handler) TokenEndpoints() http.Handler {
-	return h.mux(PathToken, PathRevoke, PathIntrospect, PathUserinfo)
+	return h.mux(map[string]http.Handler{
+		PathToken:      h.Token(),
+		PathRevoke:     h.Revoke(),
+		PathIntrospect: h.Introspect(),
+		PathUserinfo:   h.Userinfo(),
+	})
+}
+
+// endpoint is the endpoint of path, made by build once: the one place the endpoints
+// are wrapped. Every handler, alone (a Lambda function) or in a mux, writes one
+// access log line and one metrics line per request (observe.go), and has a body
+// limit (limits.go) inside the observation, so a refused body still gets its access
+// line.
+func (h *Handler) endpoint(path string, build func() http.Handler) http.Handler {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if e, ok := h.endpoints[path]; ok {
+		return e
+	}
+	e := h.observe(h.limitBody(path, build()))
+	h.endpoints[path] = e
+	return e
+}
+
+// sharedDiscovery is the one discovery handler behind the metadata and JWKS paths.
+// It is called with h.mu held (endpoint).
+func (h *Handler) sharedDiscovery() http.Handler {
+	if h.discoveryHandler == nil {
+		h.discoveryHandler = h.discovery()
+	}
+	return h.discoveryHandler
+}
+
+// authorizeWithPages is the authorization endpoint, its pages parsed before the
+// first request. It is called with h.mu held (endpoint).
+func (h *Handler) authorizeWithPages() http.Handler {
+	loadPages()
+	h.pageError = h.errorPageStatus
+	return h.authorize()
 }
 
 // mux routes paths to their endpoints. The mux itself is observed too, so a path it
 // does not serve (404) gets its access line; observation nests to one.
-func (h *Handler) mux(paths ...string) http.Handler {
+func (h *Handler) mux(routes map[string]http.Handler) http.Handler {
 	mux := http.NewServeMux()
-	for _, p := range paths {
-		mux.Handle(p, h.endpoints[p])
+	for p, e := range routes {
+		mux.Handle(p, e)
 	}
 	return h.observe(mux)
 }

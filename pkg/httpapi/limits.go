@@ -29,8 +29,8 @@ func (h *Handler) limitBody(path string, next http.Handler) http.Handler {
 // JSON error body (RFC 6749 §5.2 shape) everywhere else.
 func (h *Handler) tooLarge(w http.ResponseWriter, r *http.Request, path string) {
 	e := oauth.InvalidRequest("the request body exceeds 64 KiB")
-	if path == PathAuthorize {
-		h.errorPageStatus(w, r, statusTooLarge, e)
+	if path == PathAuthorize && h.pageError != nil {
+		h.pageError(w, r, statusTooLarge, e)
 		return
 	}
 	noteError(r.Context(), e)

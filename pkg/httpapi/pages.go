@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 
 	"github.com/pargate/pargate/pkg/oauth"
 )
@@ -38,7 +39,18 @@ type pageSet struct {
 	scriptHash string
 }
 
-var pages = mustParsePages()
+// loadPages returns the pages, parsed on first use (the authorization endpoint's
+// construction) rather than at init, so that a function without pages neither links
+// them nor parses templates at its cold start (docs/design.md decision 25).
+func loadPages() *pageSet {
+	parsedPagesOnce.Do(func() { parsedPages = mustParsePages() })
+	return &parsedPages
+}
+
+var (
+	parsedPagesOnce sync.Once
+	parsedPages     pageSet
+)
 
 func mustParsePages() pageSet {
 	css, err := pageFiles.ReadFile("pages/style.css")
@@ -107,7 +119,7 @@ func clientName(c *oauth.Client) string {
 
 func (h *Handler) loginData(tx *oauth.Transaction, st *txState, requestURI, username, msg string) loginData {
 	return loginData{
-		Title: "Sign in – " + clientName(tx.Client), Brand: brand, CSS: template.CSS(pages.css),
+		Title: "Sign in – " + clientName(tx.Client), Brand: brand, CSS: template.CSS(loadPages().css),
 		Action: PathAuthorize, ClientID: tx.Client.ID, ClientName: clientName(tx.Client), RequestURI: requestURI,
 		CSRF: st.CSRF, Username: username, Error: msg,
 	}
@@ -138,7 +150,7 @@ func (h *Handler) consentData(tx *oauth.Transaction, st *txState, requestURI str
 		host, origin = u.Host, u.Scheme+"://"+u.Host
 	}
 	return consentData{
-		Title: "Allow access – " + clientName(tx.Client), Brand: brand, CSS: template.CSS(pages.css),
+		Title: "Allow access – " + clientName(tx.Client), Brand: brand, CSS: template.CSS(loadPages().css),
 		Action: PathAuthorize, ClientID: tx.Client.ID, ClientName: clientName(tx.Client), RequestURI: requestURI,
 		CSRF: st.CSRF, Username: st.Username, RedirectHost: host, Scopes: lines,
 		Details: describeDetails(req.AuthorizationDetails),
@@ -151,14 +163,14 @@ func (h *Handler) consentData(tx *oauth.Transaction, st *txState, requestURI str
 // render writes a page with the security headers of the page contract in docs/design.md.
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, p page, data any) {
 	var buf bytes.Buffer
-	if err := pages.templates[p].ExecuteTemplate(&buf, "layout", data); err != nil {
+	if err := loadPages().templates[p].ExecuteTemplate(&buf, "layout", data); err != nil {
 		noteError(r.Context(), oauth.ServerError(fmt.Errorf("render page %s: %w", p, err)))
 		status = http.StatusInternalServerError
 		buf.Reset()
 		buf.WriteString("internal error")
 	}
 	formAction := "'self'"
-	csp := []string{"default-src 'none'", "style-src " + pages.styleHash, "img-src 'self' data:"}
+	csp := []string{"default-src 'none'", "style-src " + loadPages().styleHash, "img-src 'self' data:"}
 	switch d := data.(type) {
 	case consentData:
 		if d.formAction != "" {
@@ -167,7 +179,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, p p
 	case formPostPage:
 		// The form posts to the redirect URI and nowhere else; its script by hash.
 		formAction = d.formAction
-		csp = append(csp, "script-src "+pages.scriptHash)
+		csp = append(csp, "script-src "+loadPages().scriptHash)
 	}
 	hd := w.Header()
 	hd.Set("Content-Type", "text/html; charset=utf-8")
@@ -208,7 +220,7 @@ func (h *Handler) errorPageStatus(w http.ResponseWriter, r *http.Request, status
 		w.Header().Set("Retry-After", defaultRetryAfterS)
 	}
 	h.render(w, r, status, pageError, errorData{
-		Title: heading, Brand: brand, CSS: template.CSS(pages.css),
+		Title: heading, Brand: brand, CSS: template.CSS(loadPages().css),
 		Heading: heading, Message: pageMessage(status, e), Code: e.Code,
 	})
 }

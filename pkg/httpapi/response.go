@@ -54,7 +54,7 @@ func formPostData(resp *oauth.AuthorizationResponse) formPostPage {
 		host = u.Host
 	}
 	return formPostPage{
-		Title: "Returning to the application", Brand: brand, CSS: template.CSS(pages.css), Script: template.JS(pages.script),
+		Title: "Returning to the application", Brand: brand, CSS: template.CSS(loadPages().css), Script: template.JS(loadPages().script),
 		RedirectHost: host, Action: resp.RedirectURI, Fields: fields,
 		formAction: formActionSource(resp.RedirectURI),
 	}

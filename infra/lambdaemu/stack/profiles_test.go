@@ -31,6 +31,11 @@ const rotationFunction = "rotate-keys"
 // checks, returning the environments and every function's start error.
 func startFunctions(t *testing.T, tmpl *stack.Template) (map[string]map[string]string, error) {
 	t.Helper()
+	// What Lambda sets in every function's environment, which the functions' AWS
+	// configuration reads (awsapp.LoadConfig).
+	for k, v := range map[string]string{"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_SESSION_TOKEN": "", "AWS_REGION": "us-east-1"} {
+		t.Setenv(k, v)
+	}
 	resources := map[string]string{"ISSUER": stack.EventsIssuer, "TABLE_NAME": "t", "KEYS_SECRET_ID": "k",
 		"COOKIE_SECRET_ID": "c", "DPOP_NONCE_SECRET_ID": "d", "PUBLIC_KEYS_SECRET_ID": "p", "AWS_ENDPOINT_URL": "", "AWS_LAMBDA_FUNCTION_NAME": "f"}
 	envs := map[string]map[string]string{}

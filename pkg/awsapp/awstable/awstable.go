@@ -18,7 +18,7 @@ import (
 // configuration with awsapp.Retryer (awsapp.LoadConfig does), so the retries fit in
 // that bound.
 func Store(client *dynamodb.Client, table string) oauth.Store {
-	return app.WithDeadlines(dynamo.New(client, table), app.StoreCallTimeout)
+	return app.WithDeadlines(dynamo.New(operationsOf(client), table), app.StoreCallTimeout)
 }
 
 // Table is the store of a function that uses the table (an awsapp.StoreFunc): Store
