@@ -303,8 +303,9 @@ func Resolve(resource string, refs map[string]string) (string, error) {
 	case "!If":
 		// !If [Condition, then, else]: then when refs has "Condition:<name>" = "true"
 		// (a deployment with that condition), else the other branch.
-		inner, ok := strings.CutPrefix(arg, "[")
-		if inner, ok = strings.CutSuffix(inner, "]"); !ok {
+		inner, okOpen := strings.CutPrefix(arg, "[")
+		inner, okClose := strings.CutSuffix(inner, "]")
+		if !okOpen || !okClose {
 			return "", fmt.Errorf("%s: want !If [Condition, then, else]", resource)
 		}
 		parts := strings.Split(inner, ",")

@@ -175,12 +175,10 @@ func (s *Store) checkIssued(ctx context.Context, key string, item map[string]typ
 // the grant (it exists and is not revoked) and a PutItem of the token if its key is
 // free.
 func (s *Store) createRefreshTokenSingleItem(ctx context.Context, rt *oauth.RefreshToken) error {
-	av, err := marshal(toRefreshItem(rt))
+	av, wid, err := refreshAV(rt)
 	if err != nil {
 		return fmt.Errorf("create refresh token: %w", err)
 	}
-	wid := newWriteID()
-	av[attrWriteID] = str(wid)
 	var g grantItem
 	switch err := s.get(ctx, PrefixGrant+rt.GrantID, &g); {
 	case err != nil:
@@ -200,12 +198,10 @@ func (s *Store) createRefreshTokenSingleItem(ctx context.Context, rt *oauth.Refr
 // UpdateItem the transaction carried, recording the write ID (used_by). Only (3)
 // decides: a refusal there deletes next, which nobody else knows.
 func (s *Store) rotateRefreshTokenSingleItem(ctx context.Context, key, clientID string, now time.Time, next *oauth.RefreshToken) error {
-	av, err := marshal(toRefreshItem(next))
+	av, wid, err := refreshAV(next)
 	if err != nil {
 		return fmt.Errorf("rotate refresh token: %w", err)
 	}
-	wid := newWriteID()
-	av[attrWriteID] = str(wid)
 	ms := millis(now)
 	var g grantItem
 	err = s.get(ctx, PrefixGrant+next.GrantID, &g)
@@ -248,6 +244,17 @@ func (s *Store) rotateRefreshTokenSingleItem(ctx context.Context, key, clientID 
 		return fmt.Errorf("rotate refresh token: %w", classify(err))
 	}
 	return nil
+}
+
+// refreshAV is rt as an item, with a new write ID, which it returns.
+func refreshAV(rt *oauth.RefreshToken) (map[string]types.AttributeValue, string, error) {
+	av, err := marshal(toRefreshItem(rt))
+	if err != nil {
+		return nil, "", err
+	}
+	wid := newWriteID()
+	av[attrWriteID] = str(wid)
+	return av, wid, nil
 }
 
 // putNewItem creates the item av, which holds the write ID wid, if its key is free:

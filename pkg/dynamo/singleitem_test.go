@@ -99,6 +99,16 @@ func TestStoreContract_SingleItemWrites(t *testing.T) {
 	})
 }
 
+// pushed stores a fresh pushed request in s.
+func pushed(t *testing.T, s *dynamo.Store, now time.Time) *oauth.PushedRequest {
+	t.Helper()
+	r := oauthtest.PushedRequest(t, now)
+	if err := s.CreatePushedRequest(t.Context(), r); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
 // issueArgs is a fresh code and its grant for r.
 func issueArgs(t *testing.T, r *oauth.PushedRequest, now time.Time) (oauth.Consume, *oauth.AuthorizationCode, *oauth.Grant) {
 	code := oauthtest.Code(t, now)
@@ -116,10 +126,7 @@ func TestSingleItemWrites_RFC9126_4_CrashBeforeTheConsumeLeavesNoRedeemableCode(
 	m := &mrsc{}
 	s := singleItemStore(t, m, 1)
 	ctx, now := t.Context(), time.Now()
-	r := oauthtest.PushedRequest(t, now)
-	if err := s.CreatePushedRequest(ctx, r); err != nil {
-		t.Fatal(err)
-	}
+	r := pushed(t, s, now)
 	consume, crashed, grant := issueArgs(t, r, now)
 	m.arm("UpdateItem", false)
 	if err := s.IssueCode(ctx, consume, crashed, grant); err == nil {
@@ -146,10 +153,7 @@ func TestSingleItemWrites_RFC9126_4_LostConsumeAnswerIssuesNoSecondCode(t *testi
 	m := &mrsc{}
 	s := singleItemStore(t, m, 1)
 	ctx, now := t.Context(), time.Now()
-	r := oauthtest.PushedRequest(t, now)
-	if err := s.CreatePushedRequest(ctx, r); err != nil {
-		t.Fatal(err)
-	}
+	r := pushed(t, s, now)
 	consume, first, grant := issueArgs(t, r, now)
 	m.arm("UpdateItem", true)
 	if err := s.IssueCode(ctx, consume, first, grant); err == nil {
@@ -173,10 +177,7 @@ func TestSingleItemWrites_LostAnswersRetriedSucceedOnce(t *testing.T) {
 			m := &mrsc{}
 			s := singleItemStore(t, m, 3)
 			ctx, now := t.Context(), time.Now()
-			r := oauthtest.PushedRequest(t, now)
-			if err := s.CreatePushedRequest(ctx, r); err != nil {
-				t.Fatal(err)
-			}
+			r := pushed(t, s, now)
 			consume, code, grant := issueArgs(t, r, now)
 			m.arm(op, true)
 			if err := s.IssueCode(ctx, consume, code, grant); err != nil {
@@ -191,10 +192,7 @@ func TestSingleItemWrites_LostAnswersRetriedSucceedOnce(t *testing.T) {
 		m := &mrsc{}
 		s := singleItemStore(t, m, 3)
 		ctx, now := t.Context(), time.Now()
-		r := oauthtest.PushedRequest(t, now)
-		if err := s.CreatePushedRequest(ctx, r); err != nil {
-			t.Fatal(err)
-		}
+		r := pushed(t, s, now)
 		consume, code, grant := issueArgs(t, r, now)
 		if err := s.IssueCode(ctx, consume, code, grant); err != nil {
 			t.Fatal(err)
