@@ -8,6 +8,9 @@
 // (docs/design.md decisions 3 and 4); UseOnce, the replay check for one-time identifiers,
 // is likewise one conditional PutItem. Throttling and
 // outages come back wrapping oauth.ErrUnavailable so the edge can answer 503.
+// With SingleItemWrites (singleitem.go), for a global table with multi-Region strong
+// consistency, which refuses transactions, every write is one conditional single-item
+// write instead, under the same promises.
 //
 // Every conditional write carries a write ID, random per store call (see newWriteID):
 // when the SDK retries a write whose answer was lost (a reset connection, a 500),
