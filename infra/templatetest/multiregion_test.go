@@ -12,6 +12,10 @@ import (
 // or with ReplicaRegions the global table (its replica in the stack's Region).
 const tableResource = "!If [IsMultiRegion, !GetAtt GlobalTable.Arn, !GetAtt Table.Arn]"
 
+// singleItemResource is the Resource of the statements only the single-item writes of
+// a multi-Region stack need: the global table, or in one Region no table at all.
+const singleItemResource = `!If [IsMultiRegion, !GetAtt GlobalTable.Arn, !Sub "${Table.Arn}/none"]`
+
 // TestMultiRegion_OffByDefault: ReplicaRegions, WitnessRegion and HostedZoneId are
 // empty by default, and empty they leave the single-Region stack as it was: the
 // table (with TTL), no global table, no latency record, and transactions.
