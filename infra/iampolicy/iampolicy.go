@@ -5,7 +5,8 @@
 // It covers the subset of IAM the template uses, and refuses the rest rather than
 // guess: Allow statements; Action as one name or a list, with * and ? wildcards
 // (case-insensitive, as IAM compares actions); Resource as !Ref, !GetAtt or !Sub, one
-// or a list, resolved from a table the caller gives, with wildcards; and a Condition
+// or a list, or a one-line !If of them, resolved from a table the caller gives, with
+// wildcards; and a Condition
 // of ForAllValues:StringLike on dynamodb:LeadingKeys (every partition key the request
 // touches matches one of the patterns).
 package iampolicy
@@ -299,6 +300,23 @@ func Resolve(resource string, refs map[string]string) (string, error) {
 	switch tag, arg, _ := strings.Cut(resource, " "); tag {
 	case "!Ref", "!GetAtt":
 		return lookup(arg)
+	case "!If":
+		// !If [Condition, then, else]: then when refs has "Condition:<name>" = "true"
+		// (a deployment with that condition), else the other branch.
+		inner, okOpen := strings.CutPrefix(arg, "[")
+		inner, okClose := strings.CutSuffix(inner, "]")
+		if !okOpen || !okClose {
+			return "", fmt.Errorf("%s: want !If [Condition, then, else]", resource)
+		}
+		parts := strings.Split(inner, ",")
+		if len(parts) != 3 {
+			return "", fmt.Errorf("%s: want !If [Condition, then, else]", resource)
+		}
+		branch := parts[2]
+		if refs["Condition:"+strings.TrimSpace(parts[0])] == "true" {
+			branch = parts[1]
+		}
+		return Resolve(strings.TrimSpace(branch), refs)
 	case "!Sub":
 		var err error
 		out := subVar.ReplaceAllStringFunc(arg, func(m string) string {

@@ -20,7 +20,7 @@ import (
 // it is unset, and creates the table (TABLE_NAME, default pargate-local) if needed.
 // The store has the functions' retries and per-call deadlines (awsapp.Retryer,
 // awstable.Store); the registry, for the seed import, is the plain store.
-func openDynamo(ctx context.Context, getenv func(string) string) (oauth.Store, oauth.Registry, func(), error) {
+func openDynamo(ctx context.Context, getenv func(string) string, singleItemWrites bool) (oauth.Store, oauth.Registry, func(), error) {
 	endpoint, stop := getenv("DYNAMODB_ENDPOINT"), func() {}
 	if endpoint == "" {
 		srv, err := moto.Start(ctx)
@@ -47,5 +47,5 @@ func openDynamo(ctx context.Context, getenv func(string) string) (oauth.Store, o
 		stop()
 		return nil, nil, nil, err
 	}
-	return awstable.Store(client, table), dynamo.New(client, table), stop, nil
+	return awstable.Store(client, table, awstable.Options(singleItemWrites)...), dynamo.New(client, table), stop, nil
 }

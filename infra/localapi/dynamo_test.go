@@ -39,3 +39,19 @@ func TestOnDynamoDB(t *testing.T) {
 		}
 	}
 }
+
+// TestOnDynamoDB_SingleItemWrites runs the flow end to end on the DynamoDB store
+// without transactions (DYNAMODB_SINGLE_ITEM_WRITES=true, the store of a multi-Region
+// table; docs/multi-region.md): the code is issued and redeemed, and of concurrent
+// approvals of one request exactly one gets a code (RFC 9126 §4).
+func TestOnDynamoDB_SingleItemWrites(t *testing.T) {
+	if _, err := exec.LookPath("moto_server"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("moto_server is required under CI=true: %v", err)
+		}
+		t.Skipf("moto_server is not installed: %v", err)
+	}
+	l := start(t, map[string]string{"STORE": "dynamodb", "TABLE_NAME": "pargate-e2e-single", "DYNAMODB_SINGLE_ITEM_WRITES": "true"})
+	t.Run("PushedAuthorizationCodeFlowEndToEnd", func(t *testing.T) { happyPath(t, l) })
+	t.Run("RFC9126_4_ConcurrentApprovalsIssueExactlyOneCode", func(t *testing.T) { concurrentApprovals(t, l) })
+}

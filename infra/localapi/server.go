@@ -112,7 +112,7 @@ func Start(ctx context.Context, getenv func(string) string, opts ...Option) (*Se
 	if err != nil {
 		return fail(err)
 	}
-	store, reg, closeStore, err := openStore(ctx, env("STORE", "memory"), getenv)
+	store, reg, closeStore, err := openStore(ctx, env("STORE", "memory"), getenv, cfg.SingleItemWrites)
 	if err != nil {
 		return fail(err)
 	}
@@ -198,13 +198,13 @@ func Start(ctx context.Context, getenv func(string) string, opts ...Option) (*Se
 }
 
 // openStore returns the store named by kind.
-func openStore(ctx context.Context, kind string, getenv func(string) string) (oauth.Store, oauth.Registry, func(), error) {
+func openStore(ctx context.Context, kind string, getenv func(string) string, singleItemWrites bool) (oauth.Store, oauth.Registry, func(), error) {
 	switch kind {
 	case "memory":
 		m := memory.New()
 		return m, m, func() {}, nil
 	case "dynamodb":
-		return openDynamo(ctx, getenv)
+		return openDynamo(ctx, getenv, singleItemWrites)
 	default:
 		return nil, nil, nil, fmt.Errorf("STORE=%q: want memory or dynamodb", kind)
 	}

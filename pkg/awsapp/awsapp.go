@@ -23,9 +23,10 @@ import (
 	"github.com/pargate/pargate/pkg/secrets"
 )
 
-// StoreFunc makes a function's store from its AWS configuration and TABLE_NAME
-// (awstable.Table). It is handed in, so that this package links no DynamoDB client.
-type StoreFunc func(cfg aws.Config, table string) oauth.Store
+// StoreFunc makes a function's store from its AWS configuration, TABLE_NAME and
+// DYNAMODB_SINGLE_ITEM_WRITES (awstable.Table). It is handed in, so that this package
+// links no DynamoDB client.
+type StoreFunc func(cfg aws.Config, table string, singleItemWrites bool) oauth.Store
 
 // Lambda builds the handlers of a Lambda function from the environment, over the
 // store that store makes; store is nil for a function that serves no route of the
@@ -63,7 +64,7 @@ func Lambda(ctx context.Context, getenv func(string) string, store StoreFunc) (*
 		parts.DPoPNonceKey = app.CachedKey(func(ctx context.Context) ([32]byte, error) { return secrets.DPoPNonceKey(ctx, sm, id) })
 	}
 	if store != nil {
-		parts.Store = store(awsCfg, cfg.TableName)
+		parts.Store = store(awsCfg, cfg.TableName, cfg.SingleItemWrites)
 	}
 	if id := getenv(PublicKeysSecretEnv); id != "" {
 		// Discovery publishes the public key set the rotation function writes, and

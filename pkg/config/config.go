@@ -25,6 +25,11 @@ type Config struct {
 	TableName      string
 	KeysSecretID   string
 	CookieSecretID string
+	// SingleItemWrites makes the DynamoDB store write without transactions
+	// (DYNAMODB_SINGLE_ITEM_WRITES=true), as a global table with multi-Region strong
+	// consistency requires; template.yaml sets it when ReplicaRegions is set
+	// (dynamo.SingleItemWrites, docs/multi-region.md).
+	SingleItemWrites bool
 
 	// DPoPNonce makes the server demand DPoP nonces (RFC 9449 §8).
 	DPoPNonce bool
@@ -126,6 +131,7 @@ func FromEnv(getenv func(string) string, required ...string) (Config, error) {
 	c.RequirePAR = boolean("REQUIRE_PAR")
 	c.RequireSignedRequestObject = boolean("REQUIRE_SIGNED_REQUEST_OBJECT")
 	c.DPoPNonce = boolean("DPOP_NONCE")
+	c.SingleItemWrites = boolean("DYNAMODB_SINGLE_ITEM_WRITES")
 	if get("METRICS", "") == "" {
 		c.Metrics = get("AWS_LAMBDA_FUNCTION_NAME", "") != ""
 	} else {

@@ -8,6 +8,9 @@
 // (docs/design.md decisions 3 and 4); UseOnce, the replay check for one-time identifiers,
 // is likewise one conditional PutItem. Throttling and
 // outages come back wrapping oauth.ErrUnavailable so the edge can answer 503.
+// With SingleItemWrites (singleitem.go), for a global table with multi-Region strong
+// consistency, which refuses transactions, every write is one conditional single-item
+// write instead, under the same promises.
 //
 // Every conditional write carries a write ID, random per store call (see newWriteID):
 // when the SDK retries a write whose answer was lost (a reset connection, a 500),
@@ -46,6 +49,8 @@ const txAttempts = 4
 type Store struct {
 	client API
 	table  string
+	// singleItem: no TransactWriteItems (SingleItemWrites, singleitem.go).
+	singleItem bool
 }
 
 // API is what the store calls of DynamoDB; *dynamodb.Client is one. A Lambda
@@ -64,9 +69,16 @@ type API interface {
 
 var _ API = (*dynamodb.Client)(nil)
 
+// Option configures a Store.
+type Option func(*Store)
+
 // New returns a store on table, which CreateTable (or the SAM template) created.
-func New(client API, table string) *Store {
-	return &Store{client: client, table: table}
+func New(client API, table string, opts ...Option) *Store {
+	s := &Store{client: client, table: table}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // GetClient returns the client, or oauth.ErrNotFound. The read is strongly
@@ -119,22 +131,8 @@ func (s *Store) CreatePushedRequest(ctx context.Context, r *oauth.PushedRequest)
 	}
 	wid := newWriteID()
 	av[attrWriteID] = str(wid)
-	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                           &s.table,
-		Item:                                av,
-		ConditionExpression:                 aws.String("attribute_not_exists(#pk)"),
-		ExpressionAttributeNames:            map[string]string{"#pk": attrPK},
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
-	var failed *types.ConditionalCheckFailedException
-	if errors.As(err, &failed) {
-		if written(failed.Item, attrWriteID, wid) {
-			return nil // a retry found this call's own write
-		}
-		return fmt.Errorf("create pushed request: %w", oauth.ErrConflict)
-	}
-	if err != nil {
-		return fmt.Errorf("create pushed request: %w", classify(err))
+	if err := s.putNewItem(ctx, av, wid); err != nil {
+		return fmt.Errorf("create pushed request: %w", err)
 	}
 	return nil
 }
@@ -179,26 +177,12 @@ func consumeValues(consume oauth.Consume) map[string]types.AttributeValue {
 // after consume.Now; oauth.ErrConflict if a code is already stored under code.Key or
 // a grant under grant.ID.
 func (s *Store) IssueCode(ctx context.Context, consume oauth.Consume, code *oauth.AuthorizationCode, grant *oauth.Grant) error {
-	if err := oauth.CheckGrantOfCode(code, grant); err != nil {
-		return fmt.Errorf("issue code: %w", err)
+	if s.singleItem {
+		return s.issueCodeSingleItem(ctx, consume, code, grant)
 	}
-	it, err := toCodeItem(code)
+	codeAV, grantAV, wid, err := issueItems(code, grant)
 	if err != nil {
-		return fmt.Errorf("issue code: %w", err)
-	}
-	codeAV, err := marshal(it)
-	if err != nil {
-		return fmt.Errorf("issue code: %w", err)
-	}
-	wid := newWriteID()
-	codeAV[attrWriteID] = str(wid)
-	git, err := toGrantItem(grant)
-	if err != nil {
-		return fmt.Errorf("issue code: grant: %w", err)
-	}
-	grantAV, err := marshal(git)
-	if err != nil {
-		return fmt.Errorf("issue code: grant: %w", err)
+		return err
 	}
 	in := &dynamodb.TransactWriteItemsInput{
 		TransactItems: []types.TransactWriteItem{
@@ -242,6 +226,33 @@ func (s *Store) IssueCode(ctx context.Context, consume oauth.Consume, code *oaut
 	return nil
 }
 
+// issueItems checks that grant is code's and marshals both, the code with a new
+// write ID, which it returns.
+func issueItems(code *oauth.AuthorizationCode, grant *oauth.Grant) (codeAV, grantAV map[string]types.AttributeValue, wid string, err error) {
+	if err := oauth.CheckGrantOfCode(code, grant); err != nil {
+		return nil, nil, "", fmt.Errorf("issue code: %w", err)
+	}
+	it, err := toCodeItem(code)
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("issue code: %w", err)
+	}
+	codeAV, err = marshal(it)
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("issue code: %w", err)
+	}
+	wid = newWriteID()
+	codeAV[attrWriteID] = str(wid)
+	git, err := toGrantItem(grant)
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("issue code: grant: %w", err)
+	}
+	grantAV, err = marshal(git)
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("issue code: grant: %w", err)
+	}
+	return codeAV, grantAV, wid, nil
+}
+
 // userCheck is the ConditionCheck of oauth.UserCheck on the user item: it exists, is
 // not disabled, and its subject and tokens_valid_after (epoch milliseconds, absent
 // for none; userItem) are the ones the login read.
@@ -277,6 +288,26 @@ func (s *Store) userCheck(uc *oauth.UserCheck) *types.ConditionCheck {
 // returned with an error wrapping oauth.ErrUsed; anything else is oauth.ErrNotFound.
 // Nothing changes when it fails.
 func (s *Store) ConsumeCode(ctx context.Context, key, clientID string, now time.Time) (*oauth.AuthorizationCode, error) {
+	item, err := s.consumeCodeItem(ctx, key, clientID, now)
+	if err != nil && !errors.Is(err, oauth.ErrUsed) {
+		return nil, err
+	}
+	if s.singleItem {
+		if perr := s.checkIssued(ctx, key, item); perr != nil {
+			return nil, perr
+		}
+	}
+	var it codeItem
+	if uerr := unmarshal(item, &it); uerr != nil {
+		return nil, fmt.Errorf("consume code: %w", uerr)
+	}
+	return it.code(), err
+}
+
+// consumeCodeItem is ConsumeCode's conditional UpdateItem: the code item as written
+// and nil, the item as it was and an error wrapping oauth.ErrUsed, or nil and
+// another error.
+func (s *Store) consumeCodeItem(ctx context.Context, key, clientID string, now time.Time) (map[string]types.AttributeValue, error) {
 	ms := millis(now)
 	wid := newWriteID()
 	out, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
@@ -306,20 +337,12 @@ func (s *Store) ConsumeCode(ctx context.Context, key, clientID string, now time.
 		if !usedBy(failed.Item, attrConsumedAt, clientID) {
 			return nil, fmt.Errorf("consume code: %w", oauth.ErrNotFound)
 		}
-		var it codeItem
-		if err := unmarshal(failed.Item, &it); err != nil {
-			return nil, fmt.Errorf("consume code: %w", err)
-		}
-		return it.code(), fmt.Errorf("consume code: %w", oauth.ErrUsed)
+		return failed.Item, fmt.Errorf("consume code: %w", oauth.ErrUsed)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("consume code: %w", classify(err))
 	}
-	var it codeItem
-	if err := unmarshal(out.Attributes, &it); err != nil {
-		return nil, fmt.Errorf("consume code: %w", err)
-	}
-	return it.code(), nil
+	return out.Attributes, nil
 }
 
 // usedBy reports whether item, a one-time record as it was stored, exists, is bound
@@ -371,6 +394,9 @@ func (s *Store) RevokeGrant(ctx context.Context, id string, now time.Time) error
 // exists and is not revoked; otherwise it returns oauth.ErrNotFound, with nothing
 // written. oauth.ErrConflict if rt.Key is taken. Its TTL is its expiry plus an hour.
 func (s *Store) CreateRefreshToken(ctx context.Context, rt *oauth.RefreshToken) error {
+	if s.singleItem {
+		return s.createRefreshTokenSingleItem(ctx, rt)
+	}
 	av, err := marshal(toRefreshItem(rt))
 	if err != nil {
 		return fmt.Errorf("create refresh token: %w", err)
@@ -431,6 +457,9 @@ func (s *Store) RotateRefreshToken(ctx context.Context, key, clientID string, no
 	if next.Key == key {
 		// DynamoDB refuses two operations on one item in a transaction.
 		return fmt.Errorf("rotate refresh token: next token under the old key: %w", oauth.ErrConflict)
+	}
+	if s.singleItem {
+		return s.rotateRefreshTokenSingleItem(ctx, key, clientID, now, next)
 	}
 	av, err := marshal(toRefreshItem(next))
 	if err != nil {

@@ -254,6 +254,22 @@ var Budgets = []StepCalls{
 	{Step: StepToken, Budget: 1, Minimum: 1, MinimumCalls: "UpdateItem code (conditional consume, returns the code)"},
 }
 
+// SingleItemBudgets are Budgets under dynamo.SingleItemWrites (a global table with
+// multi-Region strong consistency, which refuses transactions; docs/multi-region.md):
+// the approval's one transaction becomes a read of the user and three conditional
+// writes, and the token step reads the pushed request to check that it names the code.
+//
+//   - approve: the pushed request, the user (strongly consistent, instead of the
+//     transaction's condition check), the code and the grant (conditional creates),
+//     and the consume of the request, which names the code.
+//   - token: the conditional consume of the code, and the pushed request it names
+//     (strongly consistent), which must name it back.
+var SingleItemBudgets = []StepCalls{
+	Budgets[0], Budgets[1], Budgets[2], Budgets[3],
+	{Step: StepApprove, Budget: 5, Minimum: 5, MinimumCalls: "GetItem par, GetItem user, PutItem code, PutItem grant, UpdateItem par (the consume names the code)"},
+	{Step: StepToken, Budget: 2, Minimum: 2, MinimumCalls: "UpdateItem code (conditional consume), GetItem par (names the code)"},
+}
+
 // MinimumCalls is the design's minimum for a complete flow.
 func MinimumCalls() int {
 	n := 0
@@ -354,6 +370,17 @@ func SeedJSON(withUser bool) string {
 // creates and deletes, runs one complete flow through it, and returns the calls of
 // each step with their budgets. The endpoint must be on 127.0.0.1.
 func CountDynamoDBCalls(ctx context.Context, endpoint string) ([]StepCalls, error) {
+	return countCalls(ctx, endpoint, Budgets)
+}
+
+// CountDynamoDBCallsSingleItem is CountDynamoDBCalls on a store with
+// dynamo.SingleItemWrites, against SingleItemBudgets.
+func CountDynamoDBCallsSingleItem(ctx context.Context, endpoint string) ([]StepCalls, error) {
+	return countCalls(ctx, endpoint, SingleItemBudgets, dynamo.SingleItemWrites())
+}
+
+// countCalls runs the flow on a store with opts and returns its calls beside budgets.
+func countCalls(ctx context.Context, endpoint string, budgets []StepCalls, opts ...dynamo.Option) ([]StepCalls, error) {
 	if !strings.HasPrefix(endpoint, "http://127.0.0.1:") {
 		return nil, fmt.Errorf("endpoint %q: only http://127.0.0.1 endpoints are used", endpoint)
 	}
@@ -373,7 +400,7 @@ func CountDynamoDBCalls(ctx context.Context, endpoint string) ([]StepCalls, erro
 		defer cancel()
 		_, _ = client.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: &table})
 	}()
-	store := dynamo.New(client, table)
+	store := dynamo.New(client, table, opts...)
 	f, err := seed.Parse([]byte(SeedJSON(true)))
 	if err != nil {
 		return nil, err
@@ -396,7 +423,7 @@ func CountDynamoDBCalls(ctx context.Context, endpoint string) ([]StepCalls, erro
 	if err != nil {
 		return nil, err
 	}
-	out := slices.Clone(Budgets)
+	out := slices.Clone(budgets)
 	for i := range out {
 		out[i].Calls = got[out[i].Step]
 		out[i].ItemBytes = sizes[out[i].Step]

@@ -24,6 +24,27 @@ func TestDynamoDBCallsPerFlow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkSteps(t, steps)
+	if *callsOut != "" {
+		writeCalls(t, steps, *callsOut)
+	}
+}
+
+// TestDynamoDBCallsPerFlow_SingleItemWrites counts the same flow on a store without
+// transactions (dynamo.SingleItemWrites, for a global table with multi-Region strong
+// consistency), against flow.SingleItemBudgets.
+func TestDynamoDBCallsPerFlow_SingleItemWrites(t *testing.T) {
+	steps, err := flow.CountDynamoDBCallsSingleItem(t.Context(), dynamotest.Endpoint(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSteps(t, steps)
+}
+
+// checkSteps logs each step's calls and fails a step below the design's minimum or
+// over its budget.
+func checkSteps(t *testing.T, steps []flow.StepCalls) {
+	t.Helper()
 	total, budget, minimum := 0, 0, 0
 	for _, s := range steps {
 		t.Logf("%-9s %d calls (budget %d, design minimum %d: %s): %s",
@@ -39,9 +60,6 @@ func TestDynamoDBCallsPerFlow(t *testing.T) {
 	t.Logf("flow: %d calls (budget %d, design minimum %d)", total, budget, minimum)
 	if err := flow.Check(steps); err != nil {
 		t.Error(err)
-	}
-	if *callsOut != "" {
-		writeCalls(t, steps, *callsOut)
 	}
 }
 

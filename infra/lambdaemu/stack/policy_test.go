@@ -37,13 +37,32 @@ var functionIDs = map[string]string{
 // touches. moto does not enforce IAM, so the recorded calls are checked against the
 // policy document (infra/iampolicy).
 func TestPolicies_AllowEveryCallOfTheFlow(t *testing.T) {
+	allowEveryCallOfTheFlow(t, nil, nil)
+}
+
+// TestPolicies_AllowEveryCallOfTheFlow_SingleItemWrites: the same in a multi-Region
+// stack (ReplicaRegions set: IsMultiRegion, the global table), whose functions write
+// without transactions (DYNAMODB_SINGLE_ITEM_WRITES=true, docs/multi-region.md).
+func TestPolicies_AllowEveryCallOfTheFlow_SingleItemWrites(t *testing.T) {
+	a := setup(t)
+	allowEveryCallOfTheFlow(t, map[string]string{"DYNAMODB_SINGLE_ITEM_WRITES": "true"}, map[string]string{
+		"Condition:IsMultiRegion": "true",
+		"GlobalTable.Arn":         tableARN(a.Table),
+		"Table.Arn":               tableARN("no-single-region-table"),
+	})
+}
+
+// allowEveryCallOfTheFlow runs the flow with the functions' environment changed by env
+// and checks their calls against the policies, resolved with the refs of the local
+// stack changed by stackRefs.
+func allowEveryCallOfTheFlow(t *testing.T, env, stackRefs map[string]string) {
 	a := setup(t)
 	policies, err := iampolicy.ReadFile(filepath.Join(moduleRoot(t), "template.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	clientID := refreshClient(t, a)
-	par, authorize, token, discovery := start(t, "par"), start(t, "authorize"), start(t, "token"), start(t, "discovery")
+	par, authorize, token, discovery := startWith(t, "par", env), startWith(t, "authorize", env), startWith(t, "token", env), startWith(t, "discovery", env)
 	user := a.Seed.Users[0]
 	secret := a.Seed.Clients[0].Secret
 	adapt := func(ev events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPRequest {
@@ -106,6 +125,9 @@ func TestPolicies_AllowEveryCallOfTheFlow(t *testing.T) {
 		"CookieSecret":     a.CookieSecretID,
 		"DpopNonceSecret":  a.DPoPNonceSecretID,
 		"PublicKeysSecret": a.PublicKeysSecretID,
+	}
+	for k, v := range stackRefs {
+		refs[k] = v
 	}
 	for name, fn := range map[string]*stack.Function{"par": par, "authorize": authorize, "token": token, "discovery": discovery} {
 		stmts, ok := policies[functionIDs[name]]

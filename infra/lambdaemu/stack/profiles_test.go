@@ -170,6 +170,11 @@ func TestTemplate_RulesRefuseWhatTheFunctionsRefuse(t *testing.T) {
 			rules: []string{"CloudFrontWebAclOutsideUsEast1"}, deployOnly: true},
 		{name: "CloudFront outside us-east-1 with WebAclArn", params: map[string]string{"CloudFront": "true", "OriginSecret": "0123456789abcdef0123456789abcdef", "AWS::Region": "eu-west-1",
 			"WebAclArn": "arn:aws:wafv2:us-east-1:1:global/webacl/x/y"}},
+		{name: "a multi-Region table with a witness", params: map[string]string{"ReplicaRegions": "us-east-2", "WitnessRegion": "us-west-2"}},
+		{name: "a multi-Region table with three replicas", params: map[string]string{"ReplicaRegions": "us-east-2,us-west-2"}},
+		{name: "a witness without ReplicaRegions", params: map[string]string{"WitnessRegion": "us-west-2"}, rules: []string{"WitnessNeedsReplicaRegions"}, deployOnly: true},
+		{name: "a latency record for DomainName", params: map[string]string{"HostedZoneId": "Z123", "DomainName": "auth.example.com", "CertificateArn": "arn:aws:acm:us-east-1:1:certificate/x"}},
+		{name: "a latency record without DomainName", params: map[string]string{"HostedZoneId": "Z123"}, rules: []string{"LatencyRecordNeedsDomain"}, deployOnly: true},
 		{name: "CloudFrontDomainName without its certificate", params: map[string]string{"CloudFront": "true", "OriginSecret": "0123456789abcdef0123456789abcdef", "CloudFrontDomainName": "auth.example.com"},
 			rules: []string{"CloudFrontDomainNeedsCertificate"}, deployOnly: true},
 	} {
@@ -197,7 +202,8 @@ func TestTemplate_RulesRefuseWhatTheFunctionsRefuse(t *testing.T) {
 	}
 	sort.Strings(names)
 	want := []string{"CloudFrontDomainNeedsCertificate", "CloudFrontNeedsOriginSecret", "CloudFrontWebAclOutsideUsEast1",
-		"DomainNeedsCertificate", "Fapi2CodeLifetime", "Fapi2ParExpiresIn", "Fapi2SigningAlgorithm", "MtlsDomainNeedsCertificateAndTruststore", "OriginSecretOnlyWithCloudFront"}
+		"DomainNeedsCertificate", "Fapi2CodeLifetime", "Fapi2ParExpiresIn", "Fapi2SigningAlgorithm", "LatencyRecordNeedsDomain", "MtlsDomainNeedsCertificateAndTruststore",
+		"OriginSecretOnlyWithCloudFront", "WitnessNeedsReplicaRegions"}
 	for _, name := range want {
 		if !slices.Contains(names, name) {
 			t.Errorf("template.yaml has no rule %s (rules: %v)", name, names)

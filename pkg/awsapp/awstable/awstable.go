@@ -17,12 +17,22 @@ import (
 // temporarily_unavailable) in time for the function to answer. Build client from a
 // configuration with awsapp.Retryer (awsapp.LoadConfig does), so the retries fit in
 // that bound.
-func Store(client *dynamodb.Client, table string) oauth.Store {
-	return app.WithDeadlines(dynamo.New(operationsOf(client), table), app.StoreCallTimeout)
+func Store(client *dynamodb.Client, table string, opts ...dynamo.Option) oauth.Store {
+	return app.WithDeadlines(dynamo.New(operationsOf(client), table, opts...), app.StoreCallTimeout)
 }
 
 // Table is the store of a function that uses the table (an awsapp.StoreFunc): Store
-// over a DynamoDB client of the function's AWS configuration.
-func Table(cfg aws.Config, table string) oauth.Store {
-	return Store(dynamodb.NewFromConfig(cfg), table)
+// over a DynamoDB client of the function's AWS configuration, without transactions
+// when singleItemWrites (dynamo.SingleItemWrites: a table with multi-Region strong
+// consistency).
+func Table(cfg aws.Config, table string, singleItemWrites bool) oauth.Store {
+	return Store(dynamodb.NewFromConfig(cfg), table, Options(singleItemWrites)...)
+}
+
+// Options are the store options of DYNAMODB_SINGLE_ITEM_WRITES (config.Config).
+func Options(singleItemWrites bool) []dynamo.Option {
+	if singleItemWrites {
+		return []dynamo.Option{dynamo.SingleItemWrites()}
+	}
+	return nil
 }
