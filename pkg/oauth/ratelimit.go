@@ -139,3 +139,11 @@ func (s *Service) LimitClient(ctx context.Context, client *Client) (limited *Rat
 }
 
 var errRateCounterSlow = errors.New("the rate counter exceeded its deadline")
+
+// Error is the protocol error of a limited request: temporarily_unavailable, the
+// code that tells a client "retry later, your request is fine" (RFC 6749 §4.1.2.1;
+// RFC 6749 §5.2 has no code for it, and decision 10 answers every retry-later this
+// way), sent with 429 and Retry-After by the edge.
+func (l *RateLimited) Error() *Error {
+	return newError(CodeTemporarilyUnavailable, "too many requests from this client; retry after %d seconds", int(l.RetryAfter/time.Second))
+}
