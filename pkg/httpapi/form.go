@@ -179,7 +179,7 @@ func (h *Handler) backChannel(endpoint string, serve func(ctx context.Context, c
 			return
 		}
 		noteClient(ctx, client.ID)
-		if h.rateLimited(ctx, w, client) {
+		if h.rateLimited(ctx, w, r, client) {
 			return
 		}
 		h.setDPoPNonce(ctx, w)

@@ -21,14 +21,15 @@ var rateLimitedCounters = []string{metrics.RequestsRateLimited}
 // it is over, answers it and reports true. It is called by backChannel, so /par,
 // /token, /revoke and /introspect share it, after the client authenticated: a
 // request whose authentication failed is never counted, so nobody without a
-// client's credentials can spend its budget.
+// client's credentials can spend its budget; a public client, which has no
+// credentials, is counted per source address (oauth.Service.LimitClient).
 //
 // RFC 9126 §2.3: "429 Too Many Requests: If the request was rate-limited"; RFC 6585
 // §4: the response "MAY include a Retry-After header indicating how long to wait";
 // the body is RFC 6749 §5.2 JSON with temporarily_unavailable (oauth.RateLimited).
 // A counter outage lets the request through and is noted for the access line.
-func (h *Handler) rateLimited(ctx context.Context, w http.ResponseWriter, client *oauth.Client) bool {
-	limited, outage := h.svc.LimitClient(ctx, client)
+func (h *Handler) rateLimited(ctx context.Context, w http.ResponseWriter, r *http.Request, client *oauth.Client) bool {
+	limited, outage := h.svc.LimitClient(ctx, client, clientIP(r))
 	if outage != nil {
 		noteRateOutage(ctx, outage)
 	}

@@ -72,9 +72,14 @@ const DefaultRateCounterTimeout = 100 * time.Millisecond
 // rateKey is the counter of client's window starting at start (Unix seconds): the
 // client id hashed (an id may be long and is the operator's choice of text), the
 // start in the clear, so that every window has a key of its own and a counter the
-// store keeps past its expiry (DynamoDB TTL deletes late) is never counted on.
-func rateKey(clientID string, start int64) string {
-	return HashKey("rate\x00"+clientID) + "#" + strconv.FormatInt(start, 10)
+// store keeps past its expiry (DynamoDB TTL deletes late) is never counted on. A
+// public client is counted per source address too (LimitClient).
+func rateKey(client *Client, clientIP string, start int64) string {
+	id := "rate\x00" + client.ID
+	if client.Public() && clientIP != "" {
+		id += "\x00" + clientIP
+	}
+	return HashKey(id) + "#" + strconv.FormatInt(start, 10)
 }
 
 // RateLimitOf is the limit that applies to client: its rate_limit metadata when set,
@@ -103,12 +108,18 @@ type RateLimited struct {
 // endpoint in the client's current fixed window: one store write, no read. It
 // returns a non-nil *RateLimited when the count is over the client's limit.
 //
+// Only identified clients are counted, so that a caller without a client's
+// credentials cannot spend its budget. A public client (token_endpoint_auth_method
+// none) has none: anyone may send its client_id, so its requests are counted per
+// client and clientIP (the address the platform saw, never a header), and one
+// caller exhausts only its own address's budget of that client.
+//
 // It fails open: when the counter cannot be written within Config.RateCounterTimeout
 // (an outage, throttling, a slow store), it returns nil and the cause in outage, and
 // the request goes on uncounted, because sign-in being available matters more than
 // the limit (docs/design.md decision 23). outage never carries a secret: the key is
 // a hash.
-func (s *Service) LimitClient(ctx context.Context, client *Client) (limited *RateLimited, outage error) {
+func (s *Service) LimitClient(ctx context.Context, client *Client, clientIP string) (limited *RateLimited, outage error) {
 	limit, err := s.RateLimitOf(client)
 	if limit.Off() {
 		return nil, err
@@ -123,7 +134,7 @@ func (s *Service) LimitClient(ctx context.Context, client *Client) (limited *Rat
 	}
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	count, cerr := s.store.CountRequest(cctx, rateKey(client.ID, start), now, end)
+	count, cerr := s.store.CountRequest(cctx, rateKey(client, clientIP, start), now, end)
 	if cerr != nil {
 		if errors.Is(cerr, context.DeadlineExceeded) || errors.Is(cctx.Err(), context.DeadlineExceeded) {
 			cerr = fmt.Errorf("%w (at most %v): %w", errRateCounterSlow, timeout, cerr)

@@ -76,23 +76,23 @@ func testRateLimitPassesNThenRetryAfter(t *testing.T, s oauth.Store, _ oauth.Reg
 	svc := rateService(s, oauth.RateLimit{Requests: 3, Window: time.Minute}, clock)
 	client := &oauth.Client{ID: "rate-" + Key(t)}
 	for i := range 3 {
-		if limited, outage := svc.LimitClient(t.Context(), client); limited != nil || outage != nil {
+		if limited, outage := svc.LimitClient(t.Context(), client, "192.0.2.1"); limited != nil || outage != nil {
 			t.Fatalf("request %d of 3: limited %v, outage %v", i+1, limited, outage)
 		}
 	}
 	clock.Set(start.Add(20*time.Second + 300*time.Millisecond))
-	limited, outage := svc.LimitClient(t.Context(), client)
+	limited, outage := svc.LimitClient(t.Context(), client, "192.0.2.1")
 	if outage != nil || limited == nil {
 		t.Fatalf("request 4 of 3: limited %v, outage %v", limited, outage)
 	}
 	// 39.7 s until the window ends: Retry-After 40.
 	assertEqual(t, limited.RetryAfter, 40*time.Second, "RetryAfter of the fourth request")
 	clock.Set(start.Add(59*time.Second + 900*time.Millisecond))
-	if limited, _ := svc.LimitClient(t.Context(), client); limited == nil || limited.RetryAfter != time.Second {
+	if limited, _ := svc.LimitClient(t.Context(), client, "192.0.2.1"); limited == nil || limited.RetryAfter != time.Second {
 		t.Fatalf("request at the window's last instant: limited %v, want RetryAfter 1s", limited)
 	}
 	clock.Set(start.Add(time.Minute))
-	if limited, outage := svc.LimitClient(t.Context(), client); limited != nil || outage != nil {
+	if limited, outage := svc.LimitClient(t.Context(), client, "192.0.2.1"); limited != nil || outage != nil {
 		t.Fatalf("first request of the next window: limited %v, outage %v", limited, outage)
 	}
 }
@@ -106,25 +106,39 @@ func testRateLimitIsPerClient(t *testing.T, s oauth.Store, _ oauth.Registry, now
 	generous := &oauth.Client{ID: "generous-" + Key(t), RateLimit: "5/60"}
 	unlimited := &oauth.Client{ID: "unlimited-" + Key(t), RateLimit: oauth.RateLimitOff}
 	for range 3 {
-		_, _ = svc.LimitClient(t.Context(), noisy)
+		_, _ = svc.LimitClient(t.Context(), noisy, "192.0.2.1")
 	}
-	if limited, _ := svc.LimitClient(t.Context(), noisy); limited == nil {
+	if limited, _ := svc.LimitClient(t.Context(), noisy, "192.0.2.1"); limited == nil {
 		t.Errorf("a client over its limit was not limited")
 	}
-	if limited, outage := svc.LimitClient(t.Context(), quiet); limited != nil || outage != nil {
+	if limited, outage := svc.LimitClient(t.Context(), quiet, "192.0.2.1"); limited != nil || outage != nil {
 		t.Errorf("another client's first request: limited %v, outage %v", limited, outage)
 	}
 	for i := range 5 {
-		if limited, _ := svc.LimitClient(t.Context(), generous); limited != nil {
+		if limited, _ := svc.LimitClient(t.Context(), generous, "192.0.2.1"); limited != nil {
 			t.Errorf("request %d of a client's own 5/60 limited", i+1)
 		}
 	}
-	if limited, _ := svc.LimitClient(t.Context(), generous); limited == nil {
+	if limited, _ := svc.LimitClient(t.Context(), generous, "192.0.2.1"); limited == nil {
 		t.Errorf("request 6 of a client's own 5/60 was not limited")
 	}
 	for range 3 {
-		if limited, outage := svc.LimitClient(t.Context(), unlimited); limited != nil || outage != nil {
+		if limited, outage := svc.LimitClient(t.Context(), unlimited, "192.0.2.1"); limited != nil || outage != nil {
 			t.Errorf("a client with rate_limit off: limited %v, outage %v", limited, outage)
 		}
+	}
+	// A public client has no credentials: its budget is per source address, so a
+	// caller sending its client_id from one address leaves other addresses theirs;
+	// a confidential client's budget is one, whatever the address.
+	public := &oauth.Client{ID: "public-" + Key(t), TokenEndpointAuthMethod: oauth.AuthNone}
+	_, _ = svc.LimitClient(t.Context(), public, "192.0.2.66")
+	if limited, _ := svc.LimitClient(t.Context(), public, "192.0.2.66"); limited == nil {
+		t.Errorf("a public client over its limit from one address was not limited")
+	}
+	if limited, outage := svc.LimitClient(t.Context(), public, "198.51.100.7"); limited != nil || outage != nil {
+		t.Errorf("a public client from another address: limited %v, outage %v", limited, outage)
+	}
+	if limited, _ := svc.LimitClient(t.Context(), quiet, "198.51.100.7"); limited == nil {
+		t.Errorf("a confidential client over its limit was let through from another address")
 	}
 }
