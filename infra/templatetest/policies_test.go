@@ -14,7 +14,7 @@ import (
 // LeadingKeys condition may grant (each as "prefix*").
 var keyPrefixes = []string{
 	dynamo.PrefixPushed, dynamo.PrefixCode, dynamo.PrefixClient, dynamo.PrefixUser,
-	dynamo.PrefixReplay, dynamo.PrefixGrant, dynamo.PrefixRT, dynamo.PrefixLogin,
+	dynamo.PrefixReplay, dynamo.PrefixGrant, dynamo.PrefixRT, dynamo.PrefixLogin, dynamo.PrefixRate,
 }
 
 func policies(tb testing.TB) map[string][]iampolicy.Statement {

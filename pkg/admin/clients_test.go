@@ -199,6 +199,8 @@ func TestClientCreate_InvalidMetadataIsRefusedWithTheSeedMessage(t *testing.T) {
 			"private_key_jwt needs jwks or jwks_uri"},
 		{"lifetime out of range", `{"client_id":"x","redirect_uris":["https://a.example/cb"],"pushed_request_lifetime":601}`,
 			"pushed_request_lifetime must be from 5 to 600 seconds"},
+		{"RFC 9126 §2.3 rate_limit not REQUESTS/SECONDS", `{"client_id":"x","redirect_uris":["https://a.example/cb"],"rate_limit":"600 per minute"}`,
+			`rate_limit: rate limit "600 per minute": want REQUESTS/SECONDS`},
 		{"unknown field", `{"client_id":"x","redirect_uri":"https://a.example/cb"}`, `unknown field "redirect_uri"`},
 		{"client_secret given", `{"client_id":"x","client_secret":"` + strings.Repeat("s", 50) + `","redirect_uris":["https://a.example/cb"]}`,
 			"client_secret must not be given"},
@@ -384,5 +386,29 @@ func TestClientDelete_ThenGetIsNotFound(t *testing.T) {
 	}
 	if _, err := h.store.GetClient(t.Context(), "app"); !errors.Is(err, oauth.ErrNotFound) {
 		t.Errorf("GetClient after delete = %v", err)
+	}
+}
+
+// RFC 9126 §2.3 (429): a client's own rate_limit, REQUESTS/SECONDS or off, is
+// stored as given, shown by client get and changed by client update
+// (docs/design.md decision 23).
+func TestClient_RFC9126_2_3_RateLimitIsStoredShownAndUpdated(t *testing.T) {
+	h := newHarness(t)
+	meta := strings.Replace(appMeta, `"scope"`, `"rate_limit": "1200/60", "scope"`, 1)
+	createClient(t, h, meta)
+	if got := h.storedClient(t, "app").RateLimit; got != "1200/60" {
+		t.Errorf("stored rate_limit %q, want 1200/60", got)
+	}
+	var shown struct {
+		RateLimit string `json:"rate_limit"`
+	}
+	h.run("", "client", "get", "app").ok(t, &shown)
+	if shown.RateLimit != "1200/60" {
+		t.Errorf("client get shows rate_limit %q, want 1200/60", shown.RateLimit)
+	}
+	off := strings.Replace(appMeta, `"scope"`, `"rate_limit": "off", "scope"`, 1)
+	h.run("", "client", "update", "app", "--file", writeFile(t, "meta.json", off)).ok(t, nil)
+	if got := h.storedClient(t, "app").RateLimit; got != oauth.RateLimitOff {
+		t.Errorf("rate_limit after update %q, want off", got)
 	}
 }

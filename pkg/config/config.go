@@ -174,6 +174,11 @@ func FromEnv(getenv func(string) string, required ...string) (Config, error) {
 	var loginErrs []error
 	c.Login, loginErrs = loginPolicy(getenv) // login.go
 	errs = append(errs, loginErrs...)
+	if l, err := clientRateLimit(getenv); err != nil { // ratelimit.go
+		errs = append(errs, err)
+	} else {
+		c.ClientRateLimit = l
+	}
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, fmt.Errorf("configuration: %w", err)
 	}

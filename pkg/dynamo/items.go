@@ -155,6 +155,7 @@ type clientItem struct {
 	TLSClientAuthSANEmail                 string   `dynamodbav:"tls_client_auth_san_email,omitempty"`
 	TLSClientCertificateBoundAccessTokens bool     `dynamodbav:"tls_client_certificate_bound_access_tokens,omitempty"`
 	Resources                             []string `dynamodbav:"resources,omitempty"`
+	RateLimit                             string   `dynamodbav:"rate_limit,omitempty"`
 	Disabled                              bool     `dynamodbav:"disabled"`
 }
 
@@ -430,6 +431,7 @@ func toClientItem(c *oauth.Client) clientItem {
 		TLSClientAuthSANEmail:                 c.TLSClientAuthSANEmail,
 		TLSClientCertificateBoundAccessTokens: c.TLSClientCertificateBoundAccessTokens,
 		Resources:                             nilIfEmpty(c.Resources),
+		RateLimit:                             c.RateLimit,
 		Disabled:                              c.Disabled,
 	}
 }
@@ -462,6 +464,7 @@ func (it *clientItem) client() *oauth.Client {
 		TLSClientAuthSANEmail:                 it.TLSClientAuthSANEmail,
 		TLSClientCertificateBoundAccessTokens: it.TLSClientCertificateBoundAccessTokens,
 		Resources:                             it.Resources,
+		RateLimit:                             it.RateLimit,
 		Disabled:                              it.Disabled,
 	}
 	if it.JWKS != "" {

@@ -408,6 +408,20 @@ func runFaultCase(t *testing.T, inner oauth.Store, steps []flowStep, c faultCase
 	if len(injected) != 1 || injected[0].Method != c.method {
 		t.Fatalf("the fault struck %+v, want one %s call", injected, c.method)
 	}
+	if c.method == oauthtest.MethodCountRequest {
+		// docs/design.md decision 23: the rate counter fails open. The step succeeds
+		// uncounted and the outage is on the access line, at warning level.
+		if !step.ok(f, r) {
+			t.Fatalf("a %s fault (%v) failed %s: %d %s; the rate counter must fail open", c.method, c.mode, step.name, r.Status, r.Body)
+		}
+		if !strings.Contains(logs.String(), "rate_limit_outage") || !strings.Contains(logs.String(), "injected fault") {
+			t.Errorf("the counter outage is not on the access line:\n%s", logs.String())
+		}
+		step.apply(t, f, r)
+		f.runSteps(t, steps[c.step+1:])
+		checkFlowState(t, faulty, f)
+		return
+	}
 	redirected := wantUnavailable(t, f, step, r)
 	if !strings.Contains(logs.String(), "injected fault") {
 		t.Errorf("the cause is not in the logs:\n%s", logs.String())

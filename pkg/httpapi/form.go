@@ -179,6 +179,9 @@ func (h *Handler) backChannel(endpoint string, serve func(ctx context.Context, c
 			return
 		}
 		noteClient(ctx, client.ID)
+		if h.rateLimited(ctx, w, r, client) {
+			return
+		}
 		h.setDPoPNonce(ctx, w)
 		dpop := oauth.DPoP{Proofs: r.Header.Values("DPoP"), Method: r.Method, URL: h.aliasFor(r, endpoint), Certificate: cred.Certificate}
 		status, body, err := serve(ctx, client, form, dpop)

@@ -59,6 +59,8 @@ type requestLog struct {
 	counters []string
 	err      *oauth.Error
 	userHash string // oauth.UsernameHash, on a locked sign-in only (login.go)
+	// rateOutage is why the request's rate counter failed, if it did (ratelimit.go).
+	rateOutage error
 }
 
 type requestLogKey struct{}
@@ -193,11 +195,19 @@ func (h *Handler) record(r *http.Request, l *requestLog, status int, took time.D
 		}
 	}
 	attrs = appendReason(attrs, status, l.err)
+	counters := l.counters
+	if l.rateOutage != nil {
+		// The request went on uncounted (docs/design.md decision 23): an operator's
+		// concern, not the caller's. The cause names no secret (the key is a hash).
+		level = max(level, slog.LevelWarn)
+		attrs = append(attrs, slog.String("rate_limit_outage", bounded(l.rateOutage.Error())))
+		counters = append(counters[:len(counters):len(counters)], metrics.RateCounterOutages)
+	}
 	h.log.LogAttrs(r.Context(), level, "request", attrs...)
 	if h.opts.Metrics != nil {
 		// A lost metrics line is no reason to fail or delay the response.
 		_ = h.opts.Metrics.Record(metrics.Request{
-			Route: route, Outcome: outcome, ErrorCode: code, Latency: took, Counters: l.counters,
+			Route: route, Outcome: outcome, ErrorCode: code, Latency: took, Counters: counters,
 		})
 	}
 }

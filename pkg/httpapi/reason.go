@@ -25,9 +25,13 @@ func appendReason(attrs []slog.Attr, status int, err *oauth.Error) []slog.Attr {
 	if cause == nil {
 		return attrs
 	}
-	reason := cause.Error()
+	return append(attrs, slog.String("reason", bounded(cause.Error())))
+}
+
+// bounded is reason cut to maxReasonBytes.
+func bounded(reason string) string {
 	if len(reason) > maxReasonBytes {
-		reason = reason[:maxReasonBytes] + "..."
+		return reason[:maxReasonBytes] + "..."
 	}
-	return append(attrs, slog.String("reason", reason))
+	return reason
 }

@@ -55,6 +55,7 @@ type Store struct {
 	lastSweep time.Time
 
 	logins loginCounters // logins.go, under a lock of its own
+	rates  rateCounters  // ratelimit.go, under a lock of its own
 }
 
 // Option configures a Store.

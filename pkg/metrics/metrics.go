@@ -32,6 +32,11 @@ const (
 	CodesIssued          = "CodesIssued"
 	TokensIssued         = "TokensIssued"
 	RefreshTokensRotated = "RefreshTokensRotated"
+	// RequestsRateLimited counts back-channel requests refused with 429 by the
+	// per-client rate limit; RateCounterOutages those let through uncounted because
+	// the counter failed (docs/design.md decision 23).
+	RequestsRateLimited = "RequestsRateLimited"
+	RateCounterOutages  = "RateCounterOutages"
 )
 
 // Dimension names.

@@ -80,7 +80,11 @@ type Client struct {
 	// (Config.AccessTokenAudience) is always allowed; any other value is
 	// invalid_target (docs/design.md decision 21).
 	Resources []string `json:"resources,omitempty"`
-	Disabled  bool     `json:"disabled,omitempty"`
+	// RateLimit is the client's own limit of back-channel requests, "REQUESTS/SECONDS"
+	// or "off" (ParseRateLimit); empty means the server's (CLIENT_RATE_LIMIT;
+	// docs/design.md decision 23).
+	RateLimit string `json:"rate_limit,omitempty"`
+	Disabled  bool   `json:"disabled,omitempty"`
 }
 
 // Public reports whether the client has no credentials (RFC 6749 §2.1).

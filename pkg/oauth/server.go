@@ -42,6 +42,13 @@ type Config struct {
 	// Login is the brute-force protection of the login form (login.go); zero fields
 	// take DefaultLoginPolicy's values.
 	Login LoginPolicy
+	// ClientRateLimit limits each client's requests at /par, /token, /revoke and
+	// /introspect (CLIENT_RATE_LIMIT; a client's rate_limit overrides it); the zero
+	// value limits nothing (docs/design.md decision 23).
+	ClientRateLimit RateLimit
+	// RateCounterTimeout bounds the rate counter's store call; zero means
+	// DefaultRateCounterTimeout.
+	RateCounterTimeout time.Duration
 }
 
 // Service implements the protocol: push, authorize and exchange.

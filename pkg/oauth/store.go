@@ -161,6 +161,17 @@ type LoginFailures interface {
 	ResetLoginFailures(ctx context.Context, key string) error
 }
 
+// RequestCounters count a client's requests per fixed window, for the per-client rate
+// limit of the back channel (RFC 9126 §2.3; docs/design.md decision 23).
+type RequestCounters interface {
+	// CountRequest adds one to the counter under key, creating it at one, and returns
+	// the count as written, in one write and no read. Concurrent calls all count: n
+	// calls add n. The store may delete the counter once expiresAt has passed (judged
+	// against now, the caller's clock); the caller names each window by a key of its
+	// own, so a counter kept past expiresAt is never counted on again.
+	CountRequest(ctx context.Context, key string, now, expiresAt time.Time) (int, error)
+}
+
 // Store is everything the services need from storage.
 type Store interface {
 	Clients
@@ -172,6 +183,7 @@ type Store interface {
 	Replays
 	Denials
 	LoginFailures
+	RequestCounters
 }
 
 // Registry writes clients and users: the seed import and the admin tooling use it.

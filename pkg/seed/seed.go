@@ -154,6 +154,12 @@ func (c *Client) normalize() error {
 	if c.PushedRequestLifetime != 0 && (c.PushedRequestLifetime < 5 || c.PushedRequestLifetime > 600) {
 		return errors.New("pushed_request_lifetime must be from 5 to 600 seconds")
 	}
+	// The client's own back-channel rate limit (docs/design.md decision 23).
+	if c.RateLimit != "" {
+		if _, err := oauth.ParseRateLimit(c.RateLimit); err != nil {
+			return fmt.Errorf("rate_limit: %w", err)
+		}
+	}
 	return nil
 }
 

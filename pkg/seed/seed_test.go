@@ -62,6 +62,9 @@ func TestParse_RejectsUnsafeClients(t *testing.T) {
 		// JARM §3: "The algorithm none is not allowed", nor one the server has no key of.
 		"JARM §3 alg none":  `{"clients":[{"client_id":"a","client_secret":"` + long + `","redirect_uris":["https://a.example/cb"],"authorization_signed_response_alg":"none"}]}`,
 		"JARM §3 alg HS256": `{"clients":[{"client_id":"a","client_secret":"` + long + `","redirect_uris":["https://a.example/cb"],"authorization_signed_response_alg":"HS256"}]}`,
+		// docs/design.md decision 23: REQUESTS/SECONDS or off.
+		"rate_limit not REQUESTS/SECONDS": `{"clients":[{"client_id":"a","client_secret":"` + long + `","redirect_uris":["https://a.example/cb"],"rate_limit":"600"}]}`,
+		"rate_limit of zero requests":     `{"clients":[{"client_id":"a","client_secret":"` + long + `","redirect_uris":["https://a.example/cb"],"rate_limit":"0/60"}]}`,
 		// RFC 7518 §3.3, FAPI 2.0 Security Profile §5.4.1 item 2: RSA keys of 2048 bits or more.
 		"RSA key below 2048 bits": `{"clients":[{"client_id":"a","token_endpoint_auth_method":"private_key_jwt","redirect_uris":["https://a.example/cb"],"jwks":` + rsaJWKS(t, 1024) + `}]}`,
 	} {

@@ -226,7 +226,9 @@ type StepCalls struct {
 // travelled in the sealed transaction cookie. Why each step makes the calls it makes:
 //
 //   - push: the client, read once per instance on a cold cache (CLIENT_CACHE_TTL; a
-//     warm instance makes only the write), and the conditional create of the request.
+//     warm instance makes only the writes), the client's rate counter (one ADD,
+//     CLIENT_RATE_LIMIT, on by default; docs/design.md decision 23) and the
+//     conditional create of the request.
 //   - authorize: the strongly consistent read of the pushed request, which is
 //     checked (client, expiry, one-time use, client policy) and whose client the
 //     sealed transaction cookie then carries.
@@ -244,14 +246,15 @@ type StepCalls struct {
 //     tokens_valid_after as the login read them, carried in the cookie) instead of
 //     a GetItem of the user. A user with claims too large for the cookie is read here
 //     instead (one call more, not in this flow).
-//   - token: the conditional consume of the code, which returns it.
+//   - token: the client's rate counter (one ADD) and the conditional consume of the
+//     code, which returns it.
 var Budgets = []StepCalls{
-	{Step: StepPush, Budget: 2, Minimum: 1, MinimumCalls: "PutItem par (conditional create)"},
+	{Step: StepPush, Budget: 3, Minimum: 1, MinimumCalls: "PutItem par (conditional create)"},
 	{Step: StepAuthorize, Budget: 1, Minimum: 1, MinimumCalls: "GetItem par (strongly consistent)"},
 	{Step: StepLogin, Budget: 2, Minimum: 2, MinimumCalls: "BatchGetItem login (the failure counters), GetItem user (the password hash)"},
 	{Step: StepConsent, Budget: 1, Minimum: 1, MinimumCalls: "GetItem par (scopes for the page; still unconsumed)"},
 	{Step: StepApprove, Budget: 2, Minimum: 2, MinimumCalls: "GetItem par, TransactWriteItems par+code+grant+user (consume and issue, conditional; the user checked, not re-read)"},
-	{Step: StepToken, Budget: 1, Minimum: 1, MinimumCalls: "UpdateItem code (conditional consume, returns the code)"},
+	{Step: StepToken, Budget: 2, Minimum: 1, MinimumCalls: "UpdateItem code (conditional consume, returns the code)"},
 }
 
 // SingleItemBudgets are Budgets under dynamo.SingleItemWrites (a global table with

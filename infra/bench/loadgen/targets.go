@@ -127,6 +127,10 @@ func (w *workspace) pargate(seed, endpoint string, extraEnv ...string) target {
 				"DYNAMODB_ENDPOINT="+endpoint, "TABLE_NAME=bench-"+strconv.Itoa(port)+"-"+strconv.Itoa(n),
 				"AWS_EC2_METADATA_DISABLED=true")
 		}
+		// One bench client carries the whole load: the per-client rate limit
+		// (docs/design.md decision 23) is off, as a deployment would set it for a
+		// client that may use the whole API.
+		env = append(env, "CLIENT_RATE_LIMIT=off")
 		return startProc(targetPargate, w.repo, append(env, extraEnv...), w.localapi)
 	}}
 }

@@ -199,6 +199,7 @@ func fullClient(tb testing.TB) *oauth.Client {
 	tb.Helper()
 	c := Client(tb)
 	c.JWKSURI = "https://client.example.org/jwks.json"
+	c.RateLimit = "120/60"
 	c.TokenEndpointAuthSigningAlg = "PS256"
 	c.RequestObjectSigningAlg = "ES256"
 	c.AuthorizationSignedResponseAlg = "EdDSA"
