@@ -265,12 +265,13 @@ var Budgets = []StepCalls{
 //   - approve: the pushed request, the user (strongly consistent, instead of the
 //     transaction's condition check), the code and the grant (conditional creates),
 //     and the consume of the request, which names the code.
-//   - token: the conditional consume of the code, and the pushed request it names
-//     (strongly consistent), which must name it back.
+//   - token: the client's rate counter (as in Budgets), the conditional consume of
+//     the code, and the pushed request it names (strongly consistent), which must
+//     name it back.
 var SingleItemBudgets = []StepCalls{
 	Budgets[0], Budgets[1], Budgets[2], Budgets[3],
 	{Step: StepApprove, Budget: 5, Minimum: 5, MinimumCalls: "GetItem par, GetItem user, PutItem code, PutItem grant, UpdateItem par (the consume names the code)"},
-	{Step: StepToken, Budget: 2, Minimum: 2, MinimumCalls: "UpdateItem code (conditional consume), GetItem par (names the code)"},
+	{Step: StepToken, Budget: 3, Minimum: 2, MinimumCalls: "UpdateItem code (conditional consume), GetItem par (names the code)"},
 }
 
 // MinimumCalls is the design's minimum for a complete flow.
