@@ -33,6 +33,10 @@ func newDeployedPAR(b *testing.B) (*benchEnv, http.Handler) {
 			return benchIssuer
 		case "METRICS":
 			return "true"
+		case "CLIENT_RATE_LIMIT":
+			// Counted as deployed (one ADD per push, docs/design.md decision 23),
+			// with a limit one client's iterations never reach.
+			return "1000000000/60"
 		}
 		return ""
 	})

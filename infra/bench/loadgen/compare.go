@@ -83,6 +83,7 @@ type results struct {
 	InitTrace    []initLine
 	Targets      []string
 	DynamoSkip   string
+	goBench      []goBench // the Go benchmarks of the same run (-gobench), for the goals
 }
 
 // compare runs every phase and returns what it measured.

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pargate/pargate/infra/bench/flow"
 )
 
 func TestCheckTargetOnlyLoopback(t *testing.T) {
@@ -159,5 +161,64 @@ func TestWholeFlowReport(t *testing.T) {
 	}
 	if strings.Contains(report, "## `/par` on the in-memory store") {
 		t.Error("a flow-only report renders the /par sections")
+	}
+}
+
+// TestGoals evaluates the performance issue's targets from made-up measurements:
+// ratios to the floor, the handler's allocations with the harness subtracted, and
+// the DynamoDB calls with the cold-cache client read and the rate counters apart.
+func TestGoals(t *testing.T) {
+	par := func(target string, c int, rps float64, cpu, p99 time.Duration) sample {
+		return sample{Target: target, Conc: c, Round: 0, OK: 1000, PerSecond: rps, CPUPerOp: cpu, P99: p99}
+	}
+	r := &results{
+		Set: settings{Conc: []int{1, 8}},
+		Par: []sample{
+			par(targetPargate, 1, 8600, 110*time.Microsecond, 1200*time.Microsecond),
+			par(targetFloor, 1, 10000, 100*time.Microsecond, 1000*time.Microsecond),
+			par(targetPargate, 8, 8000, 120*time.Microsecond, 1400*time.Microsecond),
+			par(targetFloor, 8, 10000, 100*time.Microsecond, 1000*time.Microsecond),
+		},
+		Calls: []flow.StepCalls{
+			{Step: flow.StepPush, Calls: []string{"GetItem client", "UpdateItem rate", "PutItem par"}},
+			{Step: flow.StepAuthorize, Calls: []string{"GetItem par"}},
+			{Step: flow.StepLogin, Calls: []string{"BatchGetItem login+login+login", "GetItem user"}},
+			{Step: flow.StepConsent, Calls: []string{"GetItem par"}},
+			{Step: flow.StepApprove, Calls: []string{"GetItem par", "TransactWriteItems par+code+grant+user"}},
+			{Step: flow.StepToken, Calls: []string{"UpdateItem rate", "UpdateItem code"}},
+		},
+		goBench: parseGoBench("pkg: github.com/pargate/pargate/pkg/httpapi\n" +
+			"BenchmarkPARHarness-2 \t 1000\t 10118 ns/op\t 5744 B/op\t 18 allocs/op\n" +
+			"BenchmarkPAR-2 \t 1000\t 29450 ns/op\t 10070 B/op\t 46 allocs/op\n"),
+	}
+	got := map[string]goalRow{}
+	for _, g := range r.goals() {
+		got[g.what] = g
+	}
+	for _, want := range []struct {
+		what, measured string
+		met, known     bool
+	}{
+		{"/par req/s, pargate ÷ floor, c=1", "0.86×", true, true},
+		{"/par req/s, pargate ÷ floor, c=8", "0.80×", false, true},
+		{"server CPU per /par, pargate ÷ floor, c=8", "1.20×", false, true},
+		{"/par p99, pargate ÷ floor, c=1", "1.20×", true, true},
+		{"/par p99, pargate ÷ floor, c=8", "1.40×", false, true},
+		{"allocations per push (BenchmarkPAR − BenchmarkPARHarness)", "28", true, true},
+		{"bytes allocated per push (BenchmarkPAR − BenchmarkPARHarness)", "4.2 KiB", true, true},
+		{"DynamoDB calls per complete flow", "11: 8 + 1 client read (cold cache) + 2 rate counters", true, true},
+		{"reference: /par req/s, pargate ÷ node-oidc-provider, c=8", "0.00×", false, false},
+	} {
+		g, ok := got[want.what]
+		if !ok {
+			t.Errorf("no goal %q", want.what)
+			continue
+		}
+		if g.measured != want.measured || g.met != want.met || g.known != want.known {
+			t.Errorf("%s: measured %q met %v known %v; want %q %v %v", want.what, g.measured, g.met, g.known, want.measured, want.met, want.known)
+		}
+	}
+	if _, ok := got["server CPU per /par, pargate ÷ floor, c=1"]; ok {
+		t.Error("the CPU goal is for c ≥ 8 only")
 	}
 }

@@ -161,6 +161,7 @@ func cmdCompare(ctx context.Context, args []string) error {
 	if data, err := os.ReadFile(s.Notes); err == nil {
 		notes = string(data)
 	}
+	r.goBench = parseGoBench(gb)
 	if err := r.write(s.Out, gb, notes); err != nil {
 		return err
 	}

@@ -11,14 +11,21 @@ import (
 	"github.com/pargate/pargate/infra/bench/flow"
 )
 
-// Goals of the issue, for the report (never for tests).
+// Goals of the performance issue ("close to the floor"), for the report (never
+// for tests). The floor is infra/bench/floor: a server that only stores the form.
 const (
-	goalRPSvsNode   = 2.5 // at concurrency 8 and above
-	goalRPSvsNodeC1 = 1.7 // at concurrency 1
-	goalCPUvsFloor  = 1.3
-	goalP99vsFloor  = 1.5
-	goalColdvsFloor = 1.2
-	goalRSSvsFloor  = 1.5
+	goalRPSvsFloor   = 0.9  // /par req/s ÷ the floor's, at concurrency 8 and above
+	goalRPSvsFloorC1 = 0.85 // at concurrency 1
+	goalCPUvsFloor   = 1.15 // server CPU per /par ÷ the floor's, at concurrency 8 and above
+	goalP99vsFloor   = 1.3  // at every concurrency
+	goalColdvsFloor  = 2.0  // exec to first 201 (make run with the default seed)
+	goalRSSvsFloor   = 1.5
+	goalAllocsPerPAR = 30 // BenchmarkPAR less BenchmarkPARHarness (the handler's own)
+	goalBytesPerPAR  = 6 << 10
+	// node-oidc-provider is no longer a goal but stays a reference: the ratios the
+	// earlier issue asked for, kept so a regression against the peer shows.
+	refRPSvsNode   = 2.5 // at concurrency 8 and above
+	refRPSvsNodeC1 = 1.7 // at concurrency 1
 )
 
 func median(xs []float64) float64 {
@@ -161,33 +168,97 @@ func mark(r goalRow) string {
 func (r *results) goals() []goalRow {
 	var rows []goalRow
 	pg := func(c int) []sample { return pick(r.Par, targetPargate, "", c) }
+	floor := func(c int) []sample { return pick(r.Par, targetFloor, "", c) }
 	for _, c := range r.Set.Conc {
-		goal := goalRPSvsNode
+		goal := goalRPSvsFloor
 		if c == 1 {
-			goal = goalRPSvsNodeC1
+			goal = goalRPSvsFloorC1
 		}
-		v, ok := ratio(pg(c), pick(r.Par, targetNode, "", c), fRPS)
-		rows = append(rows, goalRow{fmt.Sprintf("/par req/s, pargate ÷ node-oidc-provider, c=%d", c), x(v), fmt.Sprintf("≥ %.1f×", goal), v >= goal, ok})
+		v, ok := ratio(pg(c), floor(c), fRPS)
+		rows = append(rows, goalRow{fmt.Sprintf("/par req/s, pargate ÷ floor, c=%d", c), x(v), fmt.Sprintf("≥ %.2f×", goal), v >= goal, ok})
 	}
 	for _, c := range r.Set.Conc {
-		v, ok := ratio(pg(c), pick(r.Par, targetFloor, "", c), fCPU)
-		rows = append(rows, goalRow{fmt.Sprintf("server CPU per /par, pargate ÷ floor, c=%d", c), x(v), fmt.Sprintf("≤ %.1f×", goalCPUvsFloor), v <= goalCPUvsFloor, ok})
+		if c == 1 {
+			continue // the issue sets the CPU goal at c ≥ 8; c=1 is in the table below
+		}
+		v, ok := ratio(pg(c), floor(c), fCPU)
+		rows = append(rows, goalRow{fmt.Sprintf("server CPU per /par, pargate ÷ floor, c=%d", c), x(v), fmt.Sprintf("≤ %.2f×", goalCPUvsFloor), v <= goalCPUvsFloor, ok})
 	}
 	for _, c := range r.Set.Conc {
-		v, ok := ratio(pg(c), pick(r.Par, targetFloor, "", c), fP99)
+		v, ok := ratio(pg(c), floor(c), fP99)
 		rows = append(rows, goalRow{fmt.Sprintf("/par p99, pargate ÷ floor, c=%d", c), x(v), fmt.Sprintf("≤ %.1f×", goalP99vsFloor), v <= goalP99vsFloor, ok})
 	}
+	rows = append(rows, r.allocGoals()...)
 	cold := append(slices.Clone(r.Par), r.RSS...)
 	v, ok := coldRatio(cold, targetPargate, targetFloor)
 	rows = append(rows, goalRow{"exec to first 201, pargate ÷ floor", x(v), fmt.Sprintf("≤ %.1f×", goalColdvsFloor), v <= goalColdvsFloor, ok})
 	v, ok = ratio(pick(r.RSS, targetPargate, "", -1), pick(r.RSS, targetFloor, "", -1), fHWM)
 	rows = append(rows, goalRow{"peak RSS after " + thousands(r.Set.RSSPushes) + " pushes, pargate ÷ floor", x(v), fmt.Sprintf("≤ %.1f×", goalRSSvsFloor), v <= goalRSSvsFloor, ok})
-	calls := 0
-	for _, s := range r.Calls {
-		calls += len(s.Calls)
+	rows = append(rows, r.callsGoal())
+	for _, c := range r.Set.Conc {
+		ref := refRPSvsNode
+		if c == 1 {
+			ref = refRPSvsNodeC1
+		}
+		v, ok := ratio(pg(c), pick(r.Par, targetNode, "", c), fRPS)
+		rows = append(rows, goalRow{fmt.Sprintf("reference: /par req/s, pargate ÷ node-oidc-provider, c=%d", c), x(v), fmt.Sprintf("≥ %.1f×", ref), v >= ref, ok})
 	}
-	rows = append(rows, goalRow{"DynamoDB calls per complete flow", fmt.Sprint(calls), fmt.Sprintf("≤ %d (design minimum, about one per step)", flow.MinimumCalls()), calls <= flow.MinimumCalls(), len(r.Calls) > 0})
 	return rows
+}
+
+// allocGoals are the allocations and bytes of one push in the handler alone:
+// BenchmarkPAR less BenchmarkPARHarness (the test's request and recorder).
+func (r *results) allocGoals() []goalRow {
+	var par, harness *goBench
+	for i := range r.goBench {
+		b := &r.goBench[i]
+		if !strings.HasSuffix(b.Pkg, "/pkg/httpapi") || !b.HasMem {
+			continue
+		}
+		switch b.Name {
+		case "BenchmarkPAR":
+			par = b
+		case "BenchmarkPARHarness":
+			harness = b
+		}
+	}
+	known := par != nil && harness != nil
+	var allocs, bytes int64
+	if known {
+		allocs, bytes = par.AllocsOp-harness.AllocsOp, par.BytesPerOp-harness.BytesPerOp
+	}
+	return []goalRow{
+		{"allocations per push (BenchmarkPAR − BenchmarkPARHarness)", fmt.Sprint(allocs), fmt.Sprintf("≤ %d", goalAllocsPerPAR), allocs <= goalAllocsPerPAR, known},
+		{"bytes allocated per push (BenchmarkPAR − BenchmarkPARHarness)", fmt.Sprintf("%.1f KiB", float64(bytes)/1024), fmt.Sprintf("≤ %d KiB", goalBytesPerPAR>>10), bytes <= goalBytesPerPAR, known},
+	}
+}
+
+// callsGoal compares the DynamoDB calls of one flow with the design minimum
+// (flow.Budgets). Two kinds of call are beyond it by design, and counted apart: the
+// client's read, made only on a cold client cache (a warm instance serves it from
+// memory, CLIENT_CACHE_TTL), and the per-client rate counters (one ADD at /par and
+// one at /token while CLIENT_RATE_LIMIT is on; docs/design.md decision 23).
+func (r *results) callsGoal() goalRow {
+	calls, client, rate := 0, 0, 0
+	for _, s := range r.Calls {
+		for _, c := range s.Calls {
+			calls++
+			switch c {
+			case "GetItem client":
+				client++
+			case "UpdateItem rate":
+				rate++
+			}
+		}
+	}
+	core := calls - client - rate
+	measured := fmt.Sprint(calls)
+	if client+rate > 0 {
+		measured = fmt.Sprintf("%d: %d + %d client read (cold cache) + %d rate counters", calls, core, client, rate)
+	}
+	return goalRow{"DynamoDB calls per complete flow", measured,
+		fmt.Sprintf("≤ %d (design minimum) + the cold-cache client read + the rate counters", flow.MinimumCalls()),
+		core <= flow.MinimumCalls(), len(r.Calls) > 0}
 }
 
 // coldRatio pairs the cold starts of the same phase, concurrency and round.
