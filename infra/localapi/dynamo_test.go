@@ -30,7 +30,7 @@ func TestOnDynamoDB(t *testing.T) {
 	}
 
 	t.Run("PushedAuthorizationCodeFlowEndToEnd", func(t *testing.T) { happyPath(t, l) })
-	t.Run("ConcurrentApprovalsIssueExactlyOneCode", func(t *testing.T) { concurrentApprovals(t, l) })
+	t.Run("ConcurrentApprovalsIssueExactlyOneCode", func(t *testing.T) { concurrentApprovals(t, l, 50) })
 
 	l.srv.Close()
 	for _, pid := range started {
@@ -53,5 +53,9 @@ func TestOnDynamoDB_SingleItemWrites(t *testing.T) {
 	}
 	l := start(t, map[string]string{"STORE": "dynamodb", "TABLE_NAME": "pargate-e2e-single", "DYNAMODB_SINGLE_ITEM_WRITES": "true"})
 	t.Run("PushedAuthorizationCodeFlowEndToEnd", func(t *testing.T) { happyPath(t, l) })
-	t.Run("RFC9126_4_ConcurrentApprovalsIssueExactlyOneCode", func(t *testing.T) { concurrentApprovals(t, l) })
+	// Each approval makes five calls one after another here, against two with a
+	// transaction: 20 at once put as many calls on moto as the 50 above, where 50
+	// queued up past the store's 2 s call deadline on a busy machine and lost
+	// with a 503 page (correct under an outage, but not what this test is about).
+	t.Run("RFC9126_4_ConcurrentApprovalsIssueExactlyOneCode", func(t *testing.T) { concurrentApprovals(t, l, 20) })
 }

@@ -386,11 +386,11 @@ func TestNonPushedRequestFromNormalClientWorks(t *testing.T) {
 // concurrent approvals of one transaction (same cookie, same CSRF token): exactly
 // one 303 with a code, every other one an error page.
 func TestConcurrentApprovalsIssueExactlyOneCode(t *testing.T) {
-	concurrentApprovals(t, start(t, nil))
+	concurrentApprovals(t, start(t, nil), 50)
 }
 
-func concurrentApprovals(t *testing.T, l *local) {
-	const n = 50
+// concurrentApprovals sends n approvals of one transaction at once.
+func concurrentApprovals(t *testing.T, l *local, n int) {
 	a, pr := l.pushApp(t)
 	b := l.browser(t)
 	consent := b.signIn(t, b.open(t, appID, pr.RequestURI))
