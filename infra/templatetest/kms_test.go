@@ -74,12 +74,17 @@ func TestKms_OffByDefault(t *testing.T) {
 				t.Errorf("%s (%s) has Condition %q, want CreateKmsKey", id, r.typ, c)
 			}
 		}
-		for _, line := range r.body {
-			l := strings.TrimSpace(line)
+		for i, line := range r.body {
+			l := strings.TrimPrefix(strings.TrimSpace(line), "- ")
 			for _, prop := range []string{"KmsKeyId:", "KMSMasterKeyId:", "SSEType:"} {
-				if strings.HasPrefix(l, prop) && !strings.HasPrefix(l, prop+" !If [UseKmsKey, ") && !strings.HasSuffix(l, ", !Ref AWS::NoValue]") &&
-					// a replica's SSESpecification: !If [UseKmsKey, {KMSMasterKeyId}, NoValue] as a block
-					!strings.Contains(r.text(), "SSESpecification: !If\n"+strings.Repeat(" ", len(line)-len(strings.TrimLeft(line, " "))-2)+"- UseKmsKey\n"+line) {
+				if !strings.HasPrefix(l, prop) {
+					continue
+				}
+				oneLine := strings.HasPrefix(l, prop+" !If [UseKmsKey, ") && strings.HasSuffix(l, ", !Ref AWS::NoValue]")
+				// A replica's SSESpecification: !If [UseKmsKey, {KMSMasterKeyId: …}, NoValue] as a block.
+				block := i >= 2 && i+1 < len(r.body) && strings.TrimSpace(r.body[i-2]) == "SSESpecification: !If" &&
+					strings.TrimSpace(r.body[i-1]) == "- UseKmsKey" && strings.TrimSpace(r.body[i+1]) == "- !Ref AWS::NoValue"
+				if !oneLine && !block {
 					t.Errorf("%s: %q is not under !If UseKmsKey", id, l)
 				}
 			}
@@ -231,14 +236,15 @@ func kmsAllowed(t *testing.T, keyPolicy []iampolicy.Statement, stmts []iampolicy
 	return iamOK && keyOK
 }
 
-// TestKms_KeyPolicyGrantsEachRoleOnlyItsActions: with the stack's own key (and with an
+// TestKms_RFC7517_9_2_KeyPolicyGrantsEachRoleOnlyItsActions (private keys "must be
+// protected from disclosure to unintended parties"): with the stack's own key (and with an
 // existing key, by the roles' statements alone), each function's role may use the key
 // exactly for its calls and nothing else: through DynamoDB (kms:ViaService) for the
 // table functions, through Secrets Manager for the secrets it reads - by their ARN in
 // the encryption context - and, for the rotation function, writes (GenerateDataKey);
 // never directly, never to administer the key, never for another secret. In
 // particular discovery cannot decrypt the signing keys, nor the cookie or nonce key.
-func TestKms_KeyPolicyGrantsEachRoleOnlyItsActions(t *testing.T) {
+func TestKms_RFC7517_9_2_KeyPolicyGrantsEachRoleOnlyItsActions(t *testing.T) {
 	p := policies(t)
 	res := resources(t)
 	tmpl := filepath.Join("..", "..", "template.yaml")
