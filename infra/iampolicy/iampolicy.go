@@ -3,12 +3,15 @@
 // allows the calls it makes is checked against the policy document itself.
 //
 // It covers the subset of IAM the template uses, and refuses the rest rather than
-// guess: Allow statements; Action as one name or a list, with * and ? wildcards
+// guess: Allow statements, each possibly under `!If [Condition, statement,
+// !Ref AWS::NoValue]`; Action as one name or a list, with * and ? wildcards
 // (case-insensitive, as IAM compares actions); Resource as !Ref, !GetAtt or !Sub, one
 // or a list, or a one-line !If of them, resolved from a table the caller gives, with
-// wildcards; and a Condition
-// of ForAllValues:StringLike on dynamodb:LeadingKeys (every partition key the request
-// touches matches one of the patterns).
+// wildcards; a Condition of ForAllValues:StringLike on dynamodb:LeadingKeys (every
+// partition key the request touches matches one of the patterns), StringEquals on any
+// key of the request's context (kms:ViaService, kms:EncryptionContext:SecretARN,
+// aws:PrincipalTag/...; a key the request lacks fails) and Null; and, in a KMS key
+// policy (ReadKeyPolicy), Sid and Principal.
 package iampolicy
 
 import (
@@ -21,9 +24,17 @@ import (
 
 // Statement is one statement of a policy, resources not yet resolved.
 type Statement struct {
-	Effect   string
-	Action   []string
-	Resource []string
+	// If names the template condition under which the statement exists (a
+	// `- !If [If, statement, !Ref AWS::NoValue]` item); empty: always.
+	If string
+	// Sid is the statement's id (key policies).
+	Sid string
+	// Principal is the principal type (AWS, Service) -> values, in a key policy;
+	// nil in an identity policy.
+	Principal map[string][]string
+	Effect    string
+	Action    []string
+	Resource  []string
 	// Condition is operator -> condition key -> values.
 	Condition map[string]map[string][]string
 }
@@ -37,6 +48,12 @@ type Request struct {
 	Resource string
 	// LeadingKeys are the partition key values of the items a DynamoDB call touches.
 	LeadingKeys []string
+	// Context holds the request's other condition keys (kms:ViaService,
+	// kms:EncryptionContext:SecretARN, aws:PrincipalTag/<key>, kms:CallerAccount).
+	Context map[string]string
+	// Principal is who asks, for a key policy's Principal: an ARN (a role's account
+	// root: arn:aws:iam::<account>:root) or a service name (dynamodb.amazonaws.com).
+	Principal string
 }
 
 // ReadFile reads the inline policies (Properties.Policies) of every
@@ -146,13 +163,18 @@ func statements(lines []line) ([]Statement, error) {
 		}
 		// The statement's keys: the first after `- `, the rest at its indent + 2.
 		first := lines[i]
-		keys := []line{{indent: first.indent + 2, text: strings.TrimPrefix(first.text, "- "), n: first.n}}
 		j := i + 1
 		for j < len(lines) && lines[j].indent > first.indent {
-			keys = append(keys, lines[j])
 			j++
 		}
-		s, err := statement(keys)
+		var s Statement
+		var err error
+		if first.text == "- !If" {
+			s, err = conditional(lines[i+1 : j])
+		} else {
+			keys := append([]line{{indent: first.indent + 2, text: strings.TrimPrefix(first.text, "- "), n: first.n}}, lines[i+1:j]...)
+			s, err = statement(keys)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -160,6 +182,35 @@ func statements(lines []line) ([]Statement, error) {
 		i = j
 	}
 	return out, nil
+}
+
+// conditional reads the three items of `- !If`: `- Condition`, `- Effect: ...` (the
+// statement) and `- !Ref AWS::NoValue` - no other else branch.
+func conditional(lines []line) (Statement, error) {
+	if len(lines) < 3 {
+		return Statement{}, errors.New("!If statement: want [Condition, statement, !Ref AWS::NoValue]")
+	}
+	cond, ok := strings.CutPrefix(lines[0].text, "- ")
+	if !ok || strings.ContainsAny(cond, " :!") {
+		return Statement{}, fmt.Errorf("line %d: %q: the !If's first item is a condition name", lines[0].n, lines[0].text)
+	}
+	last := lines[len(lines)-1]
+	if last.text != "- !Ref AWS::NoValue" || last.indent != lines[0].indent {
+		return Statement{}, fmt.Errorf("line %d: %q: the !If's else is not !Ref AWS::NoValue", last.n, last.text)
+	}
+	body := lines[1 : len(lines)-1]
+	if !strings.HasPrefix(body[0].text, "- ") || body[0].indent != lines[0].indent {
+		return Statement{}, fmt.Errorf("line %d: %q: the !If's second item is a statement", body[0].n, body[0].text)
+	}
+	for _, l := range body[1:] {
+		if l.indent <= body[0].indent {
+			return Statement{}, fmt.Errorf("line %d: %q: the !If has more than three items", l.n, l.text)
+		}
+	}
+	keys := append([]line{{indent: body[0].indent + 2, text: strings.TrimPrefix(body[0].text, "- "), n: body[0].n}}, body[1:]...)
+	s, err := statement(keys)
+	s.If = cond
+	return s, err
 }
 
 func statement(lines []line) (Statement, error) {
@@ -177,6 +228,17 @@ func statement(lines []line) (Statement, error) {
 		switch key {
 		case "Effect":
 			s.Effect = value
+		case "Sid":
+			s.Sid = unquote(value)
+		case "Principal":
+			if value != "" {
+				return s, fmt.Errorf("line %d: Principal in flow style", l.n)
+			}
+			p, err := keyValues(nested)
+			if err != nil {
+				return s, err
+			}
+			s.Principal = p
 		case "Action", "Resource":
 			list, err := listValue(value, nested)
 			if err != nil {
@@ -248,29 +310,38 @@ func condition(lines []line) (map[string]map[string][]string, error) {
 			return nil, fmt.Errorf("line %d: %q: a condition operator on its own line", lines[i].n, lines[i].text)
 		}
 		end := block(lines, i)
-		keys := map[string][]string{}
-		for j := i + 1; j < end; j++ {
-			l := lines[j]
-			// Condition keys contain a colon (dynamodb:LeadingKeys): split on ": ".
-			k, v, ok := strings.Cut(l.text, ": ")
-			if !ok {
-				k, ok = strings.CutSuffix(l.text, ":")
-				if !ok {
-					return nil, fmt.Errorf("line %d: %q is not a condition key", l.n, l.text)
-				}
-			}
-			kend := block(lines, j)
-			vals, err := listValue(strings.TrimSpace(v), lines[j+1:kend])
-			if err != nil {
-				return nil, err
-			}
-			keys[k] = vals
-			j = kend - 1
+		keys, err := keyValues(lines[i+1 : end])
+		if err != nil {
+			return nil, err
 		}
-		out[op] = keys
+		out[unquote(op)] = keys
 		i = end - 1
 	}
 	return out, nil
+}
+
+// keyValues reads `key: value`, `key: [a, b]` or `key:` + `- item` lines.
+func keyValues(lines []line) (map[string][]string, error) {
+	keys := map[string][]string{}
+	for j := 0; j < len(lines); j++ {
+		l := lines[j]
+		// Condition keys contain a colon (dynamodb:LeadingKeys): split on ": ".
+		k, v, ok := strings.Cut(l.text, ": ")
+		if !ok {
+			k, ok = strings.CutSuffix(l.text, ":")
+			if !ok {
+				return nil, fmt.Errorf("line %d: %q is not a condition key", l.n, l.text)
+			}
+		}
+		kend := block(lines, j)
+		vals, err := listValue(strings.TrimSpace(v), lines[j+1:kend])
+		if err != nil {
+			return nil, err
+		}
+		keys[unquote(k)] = vals
+		j = kend - 1
+	}
+	return keys, nil
 }
 
 func unquote(v string) string {
@@ -339,6 +410,9 @@ func Resolve(resource string, refs map[string]string) (string, error) {
 // statement does (its index). IAM denies what no statement allows.
 func Allowed(stmts []Statement, req Request, refs map[string]string) (bool, int, error) {
 	for i, s := range stmts {
+		if s.If != "" && refs["Condition:"+s.If] != "true" {
+			continue // not in this deployment
+		}
 		ok, err := s.allows(req, refs)
 		if err != nil {
 			return false, -1, err
@@ -357,6 +431,23 @@ func (s Statement) allows(req Request, refs map[string]string) (bool, error) {
 	if !s.HasAction(req.Action) {
 		return false, nil
 	}
+	if s.Principal != nil {
+		var principalOK bool
+		for _, vals := range s.Principal {
+			for _, v := range vals {
+				p, err := Resolve(v, refs)
+				if err != nil {
+					return false, err
+				}
+				if p == req.Principal {
+					principalOK = true
+				}
+			}
+		}
+		if !principalOK {
+			return false, nil
+		}
+	}
 	var resourceOK bool
 	for _, r := range s.Resource {
 		arn, err := Resolve(r, refs)
@@ -372,19 +463,103 @@ func (s Statement) allows(req Request, refs map[string]string) (bool, error) {
 	}
 	for op, keys := range s.Condition {
 		for key, patterns := range keys {
-			if op != "ForAllValues:StringLike" || key != LeadingKeys {
-				return false, fmt.Errorf("condition %s %s is not supported", op, key)
-			}
-			// ForAllValues: every value in the request matches one of the patterns
-			// (and a request without values passes, as in IAM).
-			for _, v := range req.LeadingKeys {
-				if !matchAny(patterns, v) {
+			switch {
+			case op == "ForAllValues:StringLike" && key == LeadingKeys:
+				// ForAllValues: every value in the request matches one of the patterns
+				// (and a request without values passes, as in IAM).
+				for _, v := range req.LeadingKeys {
+					if !matchAny(patterns, v) {
+						return false, nil
+					}
+				}
+			case op == "StringEquals" && contextKey(key):
+				// One value of the request's context key, equal to one of the
+				// values; a request without the key fails, as in IAM.
+				v, ok := req.Context[key]
+				if !ok {
 					return false, nil
 				}
+				var equal bool
+				for _, p := range patterns {
+					want, err := Resolve(p, refs)
+					if err != nil {
+						return false, err
+					}
+					equal = equal || want == v
+				}
+				if !equal {
+					return false, nil
+				}
+			case op == "Null" && contextKey(key) && len(patterns) == 1 && (patterns[0] == "true" || patterns[0] == "false"):
+				// "true": the request lacks the key; "false": it has it.
+				if _, has := req.Context[key]; has == (patterns[0] == "true") {
+					return false, nil
+				}
+			default:
+				return false, fmt.Errorf("condition %s %s is not supported", op, key)
 			}
 		}
 	}
 	return true, nil
+}
+
+// contextKey reports whether key is one of the condition keys Request.Context models.
+func contextKey(key string) bool {
+	switch key {
+	case "kms:ViaService", "kms:CallerAccount":
+		return true
+	}
+	return strings.HasPrefix(key, "kms:EncryptionContext:") || strings.HasPrefix(key, "aws:PrincipalTag/")
+}
+
+// ReadKeyPolicy reads the KeyPolicy of the AWS::KMS::Key resource id in the template
+// at file.
+func ReadKeyPolicy(file, id string) ([]Statement, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	return ParseKeyPolicy(string(data), id)
+}
+
+// ParseKeyPolicy reads the KeyPolicy (Version, Statement) of the AWS::KMS::Key
+// resource id from template.yaml's text, in the layout Parse reads.
+func ParseKeyPolicy(yml, id string) ([]Statement, error) {
+	var lines []line
+	for i, raw := range strings.Split(yml, "\n") {
+		t := strings.TrimSpace(raw)
+		if t == "" || strings.HasPrefix(t, "#") {
+			continue
+		}
+		lines = append(lines, line{indent: len(raw) - len(strings.TrimLeft(raw, " ")), text: t, n: i + 1})
+	}
+	var inResources, inKey, isKey bool
+	for i := 0; i < len(lines); i++ {
+		l := lines[i]
+		switch {
+		case l.indent == 0:
+			inResources = l.text == "Resources:"
+			continue
+		case !inResources:
+			continue
+		case l.indent == 2:
+			inKey, isKey = l.text == id+":", false
+			continue
+		case !inKey:
+			continue
+		case l.indent == 4 && l.text == "Type: AWS::KMS::Key":
+			isKey = true
+			continue
+		}
+		if l.indent != 6 || l.text != "KeyPolicy:" {
+			continue
+		}
+		if !isKey {
+			return nil, fmt.Errorf("line %d: KeyPolicy of %s before its Type or not an AWS::KMS::Key", l.n, id)
+		}
+		return policies(lines[i+1 : block(lines, i)])
+	}
+	return nil, fmt.Errorf("no AWS::KMS::Key %s with a KeyPolicy", id)
 }
 
 // HasAction reports whether one of the statement's actions matches action.

@@ -52,6 +52,44 @@ func TestPolicies_AllowEveryCallOfTheFlow_SingleItemWrites(t *testing.T) {
 	})
 }
 
+// TestPolicies_AllowEveryCallOfTheFlow_CustomerManagedKey: the same with KmsKey=create
+// (the table and the secrets under the stack's own key): the KMS request the service
+// makes for each recorded call - Decrypt of the table's key through DynamoDB for an
+// item call; Decrypt through Secrets Manager of the secret read (its ARN in the
+// encryption context), GenerateDataKey for a PutSecretValue - is allowed by both the
+// function's role and the key policy (the role known by its pargate:function tag).
+// moto does not enforce KMS either, so this is what the deployed key would check.
+func TestPolicies_AllowEveryCallOfTheFlow_CustomerManagedKey(t *testing.T) {
+	allowEveryCallOfTheFlow(t, nil, map[string]string{
+		"Condition:UseKmsKey":    "true",
+		"Condition:CreateKmsKey": "true",
+		"EncryptionKey.Arn":      "arn:aws:kms:" + stack.Region + ":" + motoAccount + ":key/11111111-2222-3333-4444-555555555555",
+	})
+}
+
+// kmsRequest is the request to the KMS key that Secrets Manager or DynamoDB makes for
+// a call of the function's (ok false: none).
+func kmsRequest(acc stack.Access, keyARN, region string) (iampolicy.Request, bool) {
+	req := iampolicy.Request{Resource: keyARN, Context: map[string]string{}}
+	switch {
+	case acc.SecretID != "" && strings.EqualFold(acc.Action, "secretsmanager:GetSecretValue"):
+		req.Action = "kms:Decrypt"
+	case acc.SecretID != "" && strings.EqualFold(acc.Action, "secretsmanager:PutSecretValue"):
+		req.Action = "kms:GenerateDataKey"
+	case acc.SecretID != "":
+		return req, false // metadata: no KMS request
+	case acc.Table != "":
+		req.Action = "kms:Decrypt" // the table's key
+		req.Context["kms:ViaService"] = "dynamodb." + region + ".amazonaws.com"
+		return req, true
+	default:
+		return req, false
+	}
+	req.Context["kms:ViaService"] = "secretsmanager." + region + ".amazonaws.com"
+	req.Context["kms:EncryptionContext:SecretARN"] = acc.SecretID
+	return req, true
+}
+
 // allowEveryCallOfTheFlow runs the flow with the functions' environment changed by env
 // and checks their calls against the policies, resolved with the refs of the local
 // stack changed by stackRefs.
@@ -129,6 +167,13 @@ func allowEveryCallOfTheFlow(t *testing.T, env, stackRefs map[string]string) {
 	for k, v := range stackRefs {
 		refs[k] = v
 	}
+	var keyPolicy []iampolicy.Statement
+	if refs["Condition:CreateKmsKey"] == "true" {
+		if keyPolicy, err = iampolicy.ReadKeyPolicy(filepath.Join(moduleRoot(t), "template.yaml"), "EncryptionKey"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var kmsChecked int
 	for name, fn := range map[string]*stack.Function{"par": par, "authorize": authorize, "token": token, "discovery": discovery} {
 		stmts, ok := policies[functionIDs[name]]
 		if !ok {
@@ -172,12 +217,30 @@ func allowEveryCallOfTheFlow(t *testing.T, env, stackRefs map[string]string) {
 				if !slices.Contains(seen, what) {
 					seen = append(seen, what)
 				}
+				if kreq, ok := kmsRequest(acc, refs["EncryptionKey.Arn"], stack.Region); ok && keyPolicy != nil {
+					kmsChecked++
+					kreq.Principal = "arn:aws:iam::" + motoAccount + ":root"
+					kreq.Context["aws:PrincipalTag/pargate:function"] = stack.StackName + ":" + name
+					kreq.Context["kms:CallerAccount"] = motoAccount
+					for policy, stmts := range map[string][]iampolicy.Statement{"role": stmts, "key policy": keyPolicy} {
+						allowed, _, err := iampolicy.Allowed(stmts, kreq, refs)
+						if err != nil {
+							t.Fatalf("%s %s: %v", functionIDs[name], policy, err)
+						}
+						if !allowed {
+							t.Errorf("%s: the %s does not allow %s %v for %s", functionIDs[name], policy, kreq.Action, kreq.Context, what)
+						}
+					}
+				}
 			}
 		}
 		if name != "discovery" && len(seen) == 0 {
 			t.Errorf("%s made no AWS call the flow could check", name)
 		}
 		t.Logf("%s: %s", name, strings.Join(seen, "; "))
+	}
+	if keyPolicy != nil && kmsChecked == 0 {
+		t.Error("no call of the flow was checked against the key")
 	}
 }
 

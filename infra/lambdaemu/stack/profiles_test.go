@@ -175,6 +175,11 @@ func TestTemplate_RulesRefuseWhatTheFunctionsRefuse(t *testing.T) {
 		{name: "a witness without ReplicaRegions", params: map[string]string{"WitnessRegion": "us-west-2"}, rules: []string{"WitnessNeedsReplicaRegions"}, deployOnly: true},
 		{name: "a latency record for DomainName", params: map[string]string{"HostedZoneId": "Z123", "DomainName": "auth.example.com", "CertificateArn": "arn:aws:acm:us-east-1:1:certificate/x"}},
 		{name: "a latency record without DomainName", params: map[string]string{"HostedZoneId": "Z123"}, rules: []string{"LatencyRecordNeedsDomain"}, deployOnly: true},
+		{name: "the stack's own KMS key", params: map[string]string{"KmsKey": "create"}},
+		{name: "an existing multi-Region KMS key with a multi-Region table", params: map[string]string{"ReplicaRegions": "us-east-2,us-west-2",
+			"KmsKey": "arn:aws:kms:us-east-1:1:key/mrk-0123456789abcdef0123456789abcdef"}},
+		{name: "the stack's own KMS key with a multi-Region table", params: map[string]string{"KmsKey": "create", "ReplicaRegions": "us-east-2,us-west-2"},
+			rules: []string{"KmsKeyCreateIsSingleRegion"}, deployOnly: true},
 		{name: "CloudFrontDomainName without its certificate", params: map[string]string{"CloudFront": "true", "OriginSecret": "0123456789abcdef0123456789abcdef", "CloudFrontDomainName": "auth.example.com"},
 			rules: []string{"CloudFrontDomainNeedsCertificate"}, deployOnly: true},
 	} {
@@ -202,7 +207,7 @@ func TestTemplate_RulesRefuseWhatTheFunctionsRefuse(t *testing.T) {
 	}
 	sort.Strings(names)
 	want := []string{"CloudFrontDomainNeedsCertificate", "CloudFrontNeedsOriginSecret", "CloudFrontWebAclOutsideUsEast1",
-		"DomainNeedsCertificate", "Fapi2CodeLifetime", "Fapi2ParExpiresIn", "Fapi2SigningAlgorithm", "LatencyRecordNeedsDomain", "MtlsDomainNeedsCertificateAndTruststore",
+		"DomainNeedsCertificate", "Fapi2CodeLifetime", "Fapi2ParExpiresIn", "Fapi2SigningAlgorithm", "KmsKeyCreateIsSingleRegion", "LatencyRecordNeedsDomain", "MtlsDomainNeedsCertificateAndTruststore",
 		"OriginSecretOnlyWithCloudFront", "WitnessNeedsReplicaRegions"}
 	for _, name := range want {
 		if !slices.Contains(names, name) {
