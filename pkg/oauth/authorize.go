@@ -84,6 +84,11 @@ func (s *Service) Resume(ctx context.Context, clientID, requestKey string, redem
 	if !redirectAllowed(client, rec.Request.RedirectURI, rec.Pushed) {
 		return nil, InvalidRequest("the redirect URI of this request is no longer registered for the client")
 	}
+	if s.cfg.FAPI2 {
+		if err := checkFAPI2RedirectURI(client, rec.Request.RedirectURI); err != nil {
+			return nil, err
+		}
+	}
 	tx := &Transaction{Client: client, Request: rec}
 	// RFC 9126 §4: a request stored from /authorize before the client came to require
 	// PAR; the client and the redirect URI are established, so the refusal is theirs.
