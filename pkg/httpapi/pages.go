@@ -125,6 +125,20 @@ func (h *Handler) loginData(tx *oauth.Transaction, st *txState, requestURI, user
 	}
 }
 
+// loginHintUsername is what the login page pre-fills from the request's login_hint
+// (OpenID Connect Core §3.1.2.1: a "hint to the Authorization Server about the login
+// identifier the End-User might use to log in", its use "left to the OP's
+// discretion"): the hint, if it could be a username — at most oauth.MaxUsernameBytes
+// and without surrounding white space (checkParams has refused control characters and
+// invalid UTF-8) — else nothing. html/template escapes it into the value attribute;
+// like every username it is never logged.
+func loginHintUsername(hint string) string {
+	if len(hint) > oauth.MaxUsernameBytes || strings.TrimSpace(hint) != hint {
+		return ""
+	}
+	return hint
+}
+
 // scopeText says in plain words what each standard scope grants.
 var scopeText = map[string]scopeLine{
 	"openid":         {"Sign you in", "Confirm your identity with this service"},

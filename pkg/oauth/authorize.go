@@ -220,9 +220,15 @@ var dummyHash = sync.OnceValue(func() string {
 	return h
 })
 
+// Bounds of what Login accepts; the admin CLI creates no user beyond them.
+const (
+	MaxUsernameBytes = 256
+	MaxPasswordBytes = 1024
+)
+
 // Login checks a username and password against the user store.
 func (s *Service) Login(ctx context.Context, username, password string) (*User, error) {
-	if username == "" || password == "" || len(username) > 256 || len(password) > 1024 {
+	if username == "" || password == "" || len(username) > MaxUsernameBytes || len(password) > MaxPasswordBytes {
 		return nil, ErrBadCredentials
 	}
 	user, err := s.store.GetUser(ctx, username)
