@@ -70,6 +70,21 @@ func TestAuthorize_RFC8252_NativeRedirects(t *testing.T) {
 			t.Errorf("redirected to %s, want http://127.0.0.1:54321/cb", u)
 		}
 	})
+	t.Run("RFC 8252 §7.1 the consent page names the app's scheme and lets the form go there", func(t *testing.T) {
+		r := ts.do(t, nil, http.MethodPost, "/par", "", form, nativeParams(nativeScheme).Encode())
+		if r.Status != http.StatusCreated {
+			t.Fatalf("push: %d %s", r.Status, r.Body)
+		}
+		consent := ts.browser(t).login(t, nativeID, r.JSON["request_uri"].(string))
+		if !strings.Contains(consent.Body, `<strong class="host">com.example.app</strong>`) {
+			t.Errorf("the consent page does not name com.example.app:\n%s", consent.Body)
+		}
+		// CSP Level 3 §6.7.2.8: form-action applies to the redirect that answers the
+		// consent form, so the app's scheme must be a source of it.
+		if csp := consent.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "form-action 'self' com.example.app:;") {
+			t.Errorf("CSP %q does not allow the form to go to com.example.app:", csp)
+		}
+	})
 	t.Run("RFC 8252 §7.1 the response goes to the private-use URI", func(t *testing.T) {
 		u := approve(t, nativeScheme)
 		if got := strings.SplitN(u.String(), "?", 2)[0]; got != nativeScheme {

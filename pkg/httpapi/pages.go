@@ -162,6 +162,12 @@ func (h *Handler) consentData(tx *oauth.Transaction, st *txState, requestURI str
 	host, origin := req.RedirectURI, ""
 	if u, err := url.Parse(req.RedirectURI); err == nil {
 		host, origin = u.Host, u.Scheme+"://"+u.Host
+		if u.Host == "" {
+			// A native app's private-use URI (RFC 8252 §7.1, com.example.app:/cb) has no
+			// host: the user is sent back to the app its scheme names, and the CSP
+			// source is the scheme-source "com.example.app:" (CSP Level 3 §2.3.1).
+			host, origin = u.Scheme, u.Scheme+":"
+		}
 	}
 	return consentData{
 		Title: "Allow access – " + clientName(tx.Client), Brand: brand, CSS: template.CSS(loadPages().css),
