@@ -273,6 +273,46 @@ describe('openid-client v6 as the relying party', { skip: skip || false }, () =>
     }
   });
 
+  test('native app (RFC 8252 §7.1): the response goes to its private-use URI scheme, allowed by the consent page CSP', async () => {
+    const config = await discover(server, nativeClient.id, undefined, client.None());
+    const pkceCodeVerifier = client.randomPKCECodeVerifier();
+    const state = client.randomState();
+    const authorizationUrl = await client.buildAuthorizationUrlWithPAR(config, {
+      redirect_uri: nativeClient.privateUse,
+      scope: 'openid profile',
+      code_challenge: await client.calculatePKCECodeChallenge(pkceCodeVerifier),
+      code_challenge_method: 'S256',
+      state,
+    });
+    const page = await newPage(browser);
+    let responseUrl;
+    try {
+      await page.goto(authorizationUrl.href);
+      await page.getByLabel('Username').fill(user.username);
+      await page.getByLabel('Password').fill(user.password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      assert.match(await page.locator('.host').innerText(), /^com\.example\.pargate$/);
+      // Chromium follows the 303 to the app's scheme (and, with no app installed to
+      // take it, aborts there): the CSP form-action had to allow com.example.pargate:.
+      const toApp = (r) => r.url().startsWith(`${nativeClient.privateUse}?`);
+      const sent = page.waitForEvent('request', toApp);
+      const aborted = page.waitForEvent('requestfailed', toApp);
+      await page.getByRole('button', { name: 'Allow' }).click();
+      responseUrl = new URL((await sent).url());
+      await aborted;
+      assert.deepEqual(
+        page.problems.filter((p) => p !== `request failed: ${responseUrl.href} net::ERR_ABORTED`),
+        [],
+        'no CSP violation on the way to the app',
+      );
+    } finally {
+      await page.context().close();
+    }
+    assert.equal(responseUrl.searchParams.get('iss'), server.issuer);
+    const tokens = await client.authorizationCodeGrant(config, responseUrl, { pkceCodeVerifier, expectedState: state, idTokenExpected: true });
+    assert.equal(tokens.claims().sub, user.claims.sub);
+  });
+
   const offline = () =>
     flow(offlineClient.id, offlineClient.secret, client.ClientSecretBasic(offlineClient.secret), 'openid profile email offline_access', {
       onConsent: async (page) => {

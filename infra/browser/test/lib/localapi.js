@@ -60,8 +60,14 @@ export const jarmClient = {
 // makes and names in MTLS_CA_FILE.
 export const mtlsClient = { id: 'browser-rp-mtls', name: 'Acme Budget Sync (mTLS)', subject: 'CN=browser-rp-mtls,O=Acme' };
 // A native app (application_type native, RFC 8252) without credentials: its registered
-// loopback IP redirect has no port; the app listens on an ephemeral one (§7.3).
-export const nativeClient = { id: 'browser-native', name: 'Acme Budget (desktop)', redirect: 'http://127.0.0.1/cb' };
+// loopback IP redirect has no port, the app listening on an ephemeral one (§7.3); and
+// a private-use URI scheme redirect (§7.1).
+export const nativeClient = {
+  id: 'browser-native',
+  name: 'Acme Budget (desktop)',
+  redirect: 'http://127.0.0.1/cb',
+  privateUse: 'com.example.pargate:/cb',
+};
 export const user = {
   username: 'alice',
   password: 'correct horse battery staple',
@@ -136,7 +142,7 @@ function seed(callback, redirectURIs = []) {
         client_name: nativeClient.name,
         application_type: 'native',
         token_endpoint_auth_method: 'none',
-        redirect_uris: [nativeClient.redirect],
+        redirect_uris: [nativeClient.redirect, nativeClient.privateUse],
         scope: 'openid profile',
       },
       {
