@@ -160,6 +160,28 @@ func TestClientCreate_TLSClientAuthKeepsTheRFC8705Metadata(t *testing.T) {
 	}
 }
 
+// TestClientCreate_RFC8252_NativeApp: application_type native (OpenID Connect
+// Registration §2) is client metadata the CLI keeps, with the redirect URIs it allows:
+// a private-use URI scheme (RFC 8252 §7.1) and a loopback IP redirect (§7.3), whose
+// port the server then ignores.
+func TestClientCreate_RFC8252_NativeApp(t *testing.T) {
+	h := newHarness(t)
+	h.run("", "client", "create", "--file", writeFile(t, "native.json",
+		`{"client_id":"desktop","application_type":"native","token_endpoint_auth_method":"none",`+
+			`"redirect_uris":["com.example.desktop:/oauth2redirect","http://127.0.0.1/cb"],"scope":"openid"}`)).ok(t, &created{})
+	stored := h.storedClient(t, "desktop")
+	if !stored.Native() || !slices.Equal(stored.RedirectURIs, []string{"com.example.desktop:/oauth2redirect", "http://127.0.0.1/cb"}) {
+		t.Fatalf("stored %+v", stored)
+	}
+	var shown struct {
+		ApplicationType string `json:"application_type"`
+	}
+	h.run("", "client", "get", "desktop").ok(t, &shown)
+	if shown.ApplicationType != oauth.ApplicationTypeNative {
+		t.Errorf("client get shows application_type %q", shown.ApplicationType)
+	}
+}
+
 // JARM §3: authorization_signed_response_alg is client metadata the CLI keeps.
 func TestClientCreate_JARM_3_KeepsAuthorizationSignedResponseAlg(t *testing.T) {
 	h := newHarness(t)
@@ -212,6 +234,14 @@ func TestClientCreate_InvalidMetadataIsRefusedWithTheSeedMessage(t *testing.T) {
 			`resources entry "https://api.example/#x" must be an absolute URI without a fragment`},
 		{"JARM §3 authorization_signed_response_alg none", `{"client_id":"x","redirect_uris":["https://a.example/cb"],"authorization_signed_response_alg":"none"}`,
 			`authorization_signed_response_alg "none" is not one the server signs with`},
+		{"RFC 8252 §7.1 a web client with a private-use URI scheme", `{"client_id":"x","redirect_uris":["com.example.app:/cb"]}`,
+			"private-use URI schemes need application_type native"},
+		{"RFC 8252 §8.4 a native client's private-use scheme without a period", `{"client_id":"x","application_type":"native","token_endpoint_auth_method":"none","redirect_uris":["myapp:/cb"]}`,
+			"must be a reverse domain name"},
+		{"RFC 8252 §7.1 a native client's private-use URI with two slashes", `{"client_id":"x","application_type":"native","token_endpoint_auth_method":"none","redirect_uris":["com.example.app://cb"]}`,
+			"single slash after the scheme"},
+		{"OIDC Registration §2 an unknown application_type", `{"client_id":"x","application_type":"desktop","redirect_uris":["https://a.example/cb"]}`,
+			`application_type "desktop" is not supported`},
 		{"not an object", `["x"]`, "parse client metadata"},
 		{"two objects", `{"client_id":"x"} {"client_id":"y"}`, "more than one JSON value"},
 	} {

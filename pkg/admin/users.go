@@ -18,9 +18,9 @@ import (
 // no user is created who could never sign in; the minimum password length is NIST
 // SP 800-63B §3.1.1.2's for passwords a user chose.
 const (
-	MaxUsernameBytes  = 256
+	MaxUsernameBytes  = oauth.MaxUsernameBytes
 	MinPasswordLength = 8
-	MaxPasswordBytes  = 1024
+	MaxPasswordBytes  = oauth.MaxPasswordBytes
 )
 
 // userView is a user as the CLI prints it: never the password hash.

@@ -128,6 +128,7 @@ type clientItem struct {
 	ID                                 string   `dynamodbav:"client_id"`
 	Name                               string   `dynamodbav:"client_name,omitempty"`
 	SecretHash                         []byte   `dynamodbav:"client_secret_sha256,omitempty"`
+	ApplicationType                    string   `dynamodbav:"application_type,omitempty"`
 	RedirectURIs                       []string `dynamodbav:"redirect_uris,omitempty"`
 	TokenEndpointAuthMethod            string   `dynamodbav:"token_endpoint_auth_method"`
 	GrantTypes                         []string `dynamodbav:"grant_types,omitempty"`
@@ -407,6 +408,7 @@ func toClientItem(c *oauth.Client) clientItem {
 		ID:                                    c.ID,
 		Name:                                  c.Name,
 		SecretHash:                            nilIfEmpty(c.SecretHash),
+		ApplicationType:                       c.ApplicationType,
 		RedirectURIs:                          nilIfEmpty(c.RedirectURIs),
 		TokenEndpointAuthMethod:               c.TokenEndpointAuthMethod,
 		GrantTypes:                            nilIfEmpty(c.GrantTypes),
@@ -441,6 +443,7 @@ func (it *clientItem) client() *oauth.Client {
 		ID:                                    it.ID,
 		Name:                                  it.Name,
 		SecretHash:                            nilIfEmpty(it.SecretHash),
+		ApplicationType:                       it.ApplicationType,
 		RedirectURIs:                          it.RedirectURIs,
 		TokenEndpointAuthMethod:               it.TokenEndpointAuthMethod,
 		GrantTypes:                            it.GrantTypes,

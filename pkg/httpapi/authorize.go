@@ -138,7 +138,7 @@ func (h *Handler) authorizationRequest(w http.ResponseWriter, r *http.Request, p
 	}
 	if st.Username == "" {
 		noteOutcome(r.Context(), outcomeLoginPage)
-		h.render(w, r, http.StatusOK, pageLogin, h.loginData(tx, st, requestURI, req.LoginHint, ""))
+		h.render(w, r, http.StatusOK, pageLogin, h.loginData(tx, st, requestURI, loginHintUsername(req.LoginHint), ""))
 		return
 	}
 	noteOutcome(r.Context(), outcomeConsentPage)

@@ -148,6 +148,23 @@ func TestAuthorize_RFC6749_4_1_2_1_PageOrRedirect(t *testing.T) {
 				changeClient(t, c.store, confID, func(cl *oauth.Client) { cl.RedirectURIs = []string{"https://new.example.org/cb"} })
 				return c.b.get(t, authorizePath(confID, uri))
 			}},
+		{name: "FAPI 2.0 §5.3.2.2 an http redirect URI of a client no longer native", env: map[string]string{"PROFILE": "fapi2"},
+			want: page(400, oauth.CodeInvalidRequest),
+			run: func(t *testing.T, c *errorCase) response {
+				// Pushed as a native app's loopback IP redirect (RFC 8252 §7.3), then the
+				// client is made a web client: the URI is still registered, but under
+				// fapi2 a web client has no http redirect.
+				changeClient(t, c.store, pkjwtID, func(cl *oauth.Client) {
+					cl.ApplicationType, cl.RedirectURIs = oauth.ApplicationTypeNative, []string{"http://127.0.0.1/cb"}
+				})
+				r := c.ts.do(t, nil, http.MethodPost, "/par", "", form, assertionForm(t, sign(t, clientKey, "", assertion(c.ts, nil)),
+					with(pushParams(), "client_id", pkjwtID, "redirect_uri", "http://127.0.0.1/cb")).Encode())
+				if r.Status != http.StatusCreated {
+					t.Fatalf("push: %d %s", r.Status, r.Body)
+				}
+				changeClient(t, c.store, pkjwtID, func(cl *oauth.Client) { cl.ApplicationType = oauth.ApplicationTypeWeb })
+				return c.b.get(t, authorizePath(pkjwtID, r.JSON["request_uri"].(string)))
+			}},
 		{name: "RFC 9101 §5 request next to request_uri (GET)", want: redirected(oauth.CodeInvalidRequest, "xyz-state", "request and request_uri"),
 			run: func(t *testing.T, c *errorCase) response {
 				return c.b.get(t, authorizePath(confID, c.push(t))+"&request=a.b.c")

@@ -125,6 +125,20 @@ func (h *Handler) loginData(tx *oauth.Transaction, st *txState, requestURI, user
 	}
 }
 
+// loginHintUsername is what the login page pre-fills from the request's login_hint
+// (OpenID Connect Core §3.1.2.1: a "hint to the Authorization Server about the login
+// identifier the End-User might use to log in", its use "left to the OP's
+// discretion"): the hint, if it could be a username — at most oauth.MaxUsernameBytes
+// and without surrounding white space (checkParams has refused control characters and
+// invalid UTF-8) — else nothing. html/template escapes it into the value attribute;
+// like every username it is never logged.
+func loginHintUsername(hint string) string {
+	if len(hint) > oauth.MaxUsernameBytes || strings.TrimSpace(hint) != hint {
+		return ""
+	}
+	return hint
+}
+
 // scopeText says in plain words what each standard scope grants.
 var scopeText = map[string]scopeLine{
 	"openid":         {"Sign you in", "Confirm your identity with this service"},
@@ -148,6 +162,12 @@ func (h *Handler) consentData(tx *oauth.Transaction, st *txState, requestURI str
 	host, origin := req.RedirectURI, ""
 	if u, err := url.Parse(req.RedirectURI); err == nil {
 		host, origin = u.Host, u.Scheme+"://"+u.Host
+		if u.Host == "" {
+			// A native app's private-use URI (RFC 8252 §7.1, com.example.app:/cb) has no
+			// host: the user is sent back to the app its scheme names, and the CSP
+			// source is the scheme-source "com.example.app:" (CSP Level 3 §2.3.1).
+			host, origin = u.Scheme, u.Scheme+":"
+		}
 	}
 	return consentData{
 		Title: "Allow access – " + clientName(tx.Client), Brand: brand, CSS: template.CSS(loadPages().css),

@@ -84,6 +84,11 @@ func (s *Service) Resume(ctx context.Context, clientID, requestKey string, redem
 	if !redirectAllowed(client, rec.Request.RedirectURI, rec.Pushed) {
 		return nil, InvalidRequest("the redirect URI of this request is no longer registered for the client")
 	}
+	if s.cfg.FAPI2 {
+		if err := checkFAPI2RedirectURI(client, rec.Request.RedirectURI); err != nil {
+			return nil, err
+		}
+	}
 	tx := &Transaction{Client: client, Request: rec}
 	// RFC 9126 §4: a request stored from /authorize before the client came to require
 	// PAR; the client and the redirect URI are established, so the refusal is theirs.
@@ -215,9 +220,15 @@ var dummyHash = sync.OnceValue(func() string {
 	return h
 })
 
+// Bounds of what Login accepts; the admin CLI creates no user beyond them.
+const (
+	MaxUsernameBytes = 256
+	MaxPasswordBytes = 1024
+)
+
 // Login checks a username and password against the user store.
 func (s *Service) Login(ctx context.Context, username, password string) (*User, error) {
-	if username == "" || password == "" || len(username) > 256 || len(password) > 1024 {
+	if username == "" || password == "" || len(username) > MaxUsernameBytes || len(password) > MaxPasswordBytes {
 		return nil, ErrBadCredentials
 	}
 	user, err := s.store.GetUser(ctx, username)

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -265,6 +266,66 @@ func FuzzRedirectAllowed(f *testing.F) {
 				if k != "code" && k != "state" && k != "iss" && !slices.Equal(q[k], vs) {
 					t.Fatalf("%q: query parameter %s=%q lost from %s", in, k, vs, resp)
 				}
+			}
+		}
+	})
+}
+
+// FuzzLoopbackRedirect: a native client's loopback IP redirects (RFC 8252 §7.3). A
+// request URI accepted for a native client without being registered is an http URI on
+// the registered URI's IP literal (127.0.0.1 or [::1]) that differs from it only in
+// the port: a port of 1 to 65535 or none, the same path and query, no userinfo, no
+// fragment. For a web client nothing but the registered URI is accepted (RFC 9700
+// §4.1.3).
+func FuzzLoopbackRedirect(f *testing.F) {
+	for _, pair := range [][2]string{
+		{"http://127.0.0.1:50123/cb", "http://127.0.0.1/cb"},
+		{"http://[::1]:8080/cb?x=1", "http://[::1]/cb?x=1"},
+		{"http://127.0.0.1/cb", "http://127.0.0.1:8080/cb"},
+		{"http://127.0.0.1:1@evil.example/cb", "http://127.0.0.1/cb"},
+		{"http://127.0.0.1.evil.example/cb", "http://127.0.0.1/cb"},
+		{"http://127.0.0.1:65536/cb", "http://127.0.0.1/cb"},
+		{"http://127.0.0.1:0080/cb", "http://127.0.0.1/cb"},
+		{"http://127.0.0.1:80/cb#f", "http://127.0.0.1/cb#f"},
+		{"http://127.0.0.1:80?x", "http://127.0.0.1?x"},
+		{"http://localhost:80/cb", "http://localhost/cb"},
+		{"https://127.0.0.1:80/cb", "https://127.0.0.1/cb"},
+		{"http://[::1]:80/cb", "http://127.0.0.1/cb"},
+		{"http://127.0.0.1:80/%2e%2e/cb", "http://127.0.0.1/%2e%2e/cb"},
+	} {
+		f.Add(pair[0], pair[1], true)
+		f.Add(pair[0], pair[1], false)
+	}
+	f.Fuzz(func(t *testing.T, uri, registered string, native bool) {
+		c := &Client{ID: "c", RedirectURIs: []string{registered}, TokenEndpointAuthMethod: AuthNone}
+		if native {
+			c.ApplicationType = ApplicationTypeNative
+		}
+		if !redirectAllowed(c, uri, true) || uri == registered {
+			return
+		}
+		in := []any{uri, registered, native}
+		if !native {
+			t.Fatalf("%q: a web client accepted an unregistered URI", in)
+		}
+		u, err := url.Parse(uri)
+		r, rerr := url.Parse(registered)
+		switch {
+		case err != nil || rerr != nil:
+			t.Fatalf("%q: accepted a URI that does not parse (%v, %v)", in, err, rerr)
+		case u.Scheme != "http" || r.Scheme != "http":
+			t.Fatalf("%q: port freedom outside http", in)
+		case u.Hostname() != r.Hostname() || (u.Hostname() != "127.0.0.1" && u.Hostname() != "::1"):
+			t.Fatalf("%q: port freedom on host %q (registered %q)", in, u.Hostname(), r.Hostname())
+		case u.User != nil || u.Fragment != "" || strings.Contains(uri, "#"):
+			t.Fatalf("%q: accepted with userinfo or a fragment", in)
+		case u.EscapedPath() != r.EscapedPath() || u.RawQuery != r.RawQuery || u.ForceQuery != r.ForceQuery:
+			t.Fatalf("%q: the path or query differs", in)
+		}
+		if p := u.Port(); p != "" {
+			n, err := strconv.Atoi(p)
+			if err != nil || n < 1 || n > 65535 || p[0] == '0' {
+				t.Fatalf("%q: accepted port %q", in, p)
 			}
 		}
 	})

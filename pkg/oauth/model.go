@@ -28,7 +28,11 @@ type Client struct {
 	Name string `json:"client_name,omitempty"`
 	// SecretHash is SHA-256 of the client secret. Secrets are high-entropy (≥ 256 bits),
 	// so a fast hash compared in constant time is enough (docs/design.md decision 7).
-	SecretHash              []byte   `json:"client_secret_sha256,omitempty"`
+	SecretHash []byte `json:"client_secret_sha256,omitempty"`
+	// ApplicationType is OpenID Connect Registration §2 application_type: "web" (the
+	// default, also when empty) or "native" (RFC 8252). It decides which redirect URIs
+	// the client may register (CheckRedirectURIs) and how they match (redirectAllowed).
+	ApplicationType         string   `json:"application_type,omitempty"`
 	RedirectURIs            []string `json:"redirect_uris"`
 	TokenEndpointAuthMethod string   `json:"token_endpoint_auth_method"`
 	GrantTypes              []string `json:"grant_types,omitempty"`
@@ -86,6 +90,16 @@ type Client struct {
 	RateLimit string `json:"rate_limit,omitempty"`
 	Disabled  bool   `json:"disabled,omitempty"`
 }
+
+// Application types (OpenID Connect Registration §2).
+const (
+	ApplicationTypeWeb    = "web"
+	ApplicationTypeNative = "native"
+)
+
+// Native reports whether the client is a native app (application_type native,
+// RFC 8252); an empty application_type is web, OpenID Connect Registration §2's default.
+func (c *Client) Native() bool { return c.ApplicationType == ApplicationTypeNative }
 
 // Public reports whether the client has no credentials (RFC 6749 §2.1).
 func (c *Client) Public() bool { return c.TokenEndpointAuthMethod == AuthNone }

@@ -2,7 +2,6 @@ package oauth
 
 import (
 	"errors"
-	"net"
 	"net/url"
 	"slices"
 	"strconv"
@@ -65,7 +64,8 @@ func (s *Service) requestTarget(client *Client, params url.Values, via requestCh
 	// (RFC 6749 §4.1.2.1). At PAR a bad redirect_uri is invalid_request (RFC 9126 §2.3).
 	if uri := params.Get("redirect_uri"); uri != "" {
 		// RFC 9700 §4.1.3 / OAuth 2.1: exact string matching against registered URIs,
-		// relaxed only as RFC 9126 §2.4 allows.
+		// relaxed only as RFC 9126 §2.4 allows and, for native apps' loopback
+		// redirects, in the port (RFC 8252 §7.3; redirect.go).
 		if !redirectAllowed(client, uri, via == viaPAR) {
 			// The description is fixed (an error page may show it, pkg/httpapi pageMessage).
 			return req, InvalidRequest(RedirectURINotRegistered).WithCause(errors.New("redirect_uri not registered"))
@@ -81,6 +81,12 @@ func (s *Service) requestTarget(client *Client, params url.Values, via requestCh
 			return req, InvalidRequest("redirect_uri is required: client %s has %d registered redirect URIs", client.ID, len(client.RedirectURIs))
 		}
 		req.RedirectURI = client.RedirectURIs[0]
+	}
+	if s.cfg.FAPI2 {
+		if err := checkFAPI2RedirectURI(client, req.RedirectURI); err != nil {
+			req.RedirectURI, req.RedirectURIGiven = "", false
+			return req, err
+		}
 	}
 	req.State = params.Get("state")
 	if len(req.State) > maxParamLen {
@@ -200,43 +206,6 @@ func (s *Service) validateRequestBody(client *Client, params url.Values, req *Au
 		req.MaxAge = &n
 	}
 	return nil
-}
-
-// redirectAllowed reports whether uri may be the redirect URI of a request from
-// client: registered exactly, or — RFC 9126 §2.4 — for a pushed request from a client
-// with credentials, under one of its registered prefixes. RFC 9126 §7.2: "The
-// authorization server MUST only accept new redirect URIs in the pushed authorization
-// request from authenticated clients", so public clients never get this.
-func redirectAllowed(client *Client, uri string, pushed bool) bool {
-	if slices.Contains(client.RedirectURIs, uri) {
-		return true
-	}
-	if !pushed || client.Public() || len(client.PushedRedirectURIPrefixes) == 0 {
-		return false
-	}
-	u, err := url.Parse(uri)
-	if err != nil || !u.IsAbs() || u.Fragment != "" || strings.Contains(uri, "#") || u.User != nil {
-		return false
-	}
-	if u.Scheme != "https" && !(u.Scheme == "http" && IsLoopback(u.Hostname())) {
-		return false
-	}
-	for _, prefix := range client.PushedRedirectURIPrefixes {
-		if strings.HasPrefix(uri, prefix) {
-			return true
-		}
-	}
-	return false
-}
-
-// IsLoopback reports whether host names this machine: a loopback IP literal
-// (RFC 8252 §7.3) or "localhost" — never a DNS name that merely starts with "127.".
-func IsLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // parseScope splits a scope parameter (RFC 6749 §3.3) into unique tokens, refusing

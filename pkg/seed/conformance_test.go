@@ -70,3 +70,53 @@ func TestParse_ResourcesAreAbsoluteURIsWithoutFragment(t *testing.T) {
 		t.Errorf("resources = %v", got)
 	}
 }
+
+// TestParse_RFC8252_NativeApps: application_type (OpenID Connect Registration §2: web
+// by default, or native) decides the redirect URIs a seeded client may register. A
+// native app may use a private-use URI scheme that is a reverse domain name with one
+// slash after it (RFC 8252 §7.1, §8.4) and loopback http (§7.3); a web client keeps
+// https and loopback http, never a private-use scheme.
+func TestParse_RFC8252_NativeApps(t *testing.T) {
+	client := func(appType, uri string) string {
+		at := ""
+		if appType != "" {
+			at = `"application_type":"` + appType + `",`
+		}
+		return `{"clients":[{"client_id":"app",` + at + `"token_endpoint_auth_method":"none","redirect_uris":["` + uri + `"]}]}`
+	}
+	for _, tc := range []struct {
+		name, doc, want string // want: "" accepted, else a word of the error
+	}{
+		{"RFC 8252 §7.1 native: com.example.app:/oauth2redirect", client("native", "com.example.app:/oauth2redirect"), ""},
+		{"RFC 8252 §7.3 native: http://127.0.0.1/cb", client("native", "http://127.0.0.1/cb"), ""},
+		{"RFC 8252 §7.3 native: http://[::1]/cb", client("native", "http://[::1]/cb"), ""},
+		{"RFC 8252 §7.2 native: a claimed https URI", client("native", "https://app.example.com/cb"), ""},
+		{"OIDC Registration §2 web: application_type web", client("web", "https://app.example.com/cb"), ""},
+		{"RFC 8252 §7.1 web: a private-use URI scheme is refused", client("", "com.example.app:/cb"), "application_type native"},
+		{"RFC 8252 §7.1 web (application_type web): a private-use URI scheme is refused", client("web", "com.example.app:/cb"), "application_type native"},
+		{"RFC 8252 §8.4 native: a scheme without a period is refused", client("native", "myapp:/cb"), "reverse domain name"},
+		{"RFC 8252 §7.1 native: two slashes after the scheme are refused", client("native", "com.example.app://cb"), "single slash"},
+		{"RFC 9700 §2.1 native: http off loopback is refused", client("native", "http://app.example.com/cb"), "only on loopback"},
+		{"OIDC Registration §2 application_type other than web or native is refused", client("desktop", "https://app.example.com/cb"), `application_type "desktop"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := seed.Parse([]byte(tc.doc))
+			if tc.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if c := f.Clients[0]; c.ApplicationType != "" && c.ApplicationType != "native" && c.ApplicationType != "web" {
+					t.Errorf("application_type = %q", c.ApplicationType)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error = %v, want one saying %q", err, tc.want)
+			}
+		})
+	}
+	f, err := seed.Parse([]byte(client("native", "http://127.0.0.1/cb")))
+	if err != nil || !f.Clients[0].Native() {
+		t.Fatalf("application_type native not kept: %v %+v", err, f)
+	}
+}

@@ -108,13 +108,10 @@ func (c *Client) normalize() error {
 		return fmt.Errorf("token_endpoint_auth_method %q is not supported", c.TokenEndpointAuthMethod)
 	}
 
-	if len(c.RedirectURIs) == 0 {
-		return errors.New("redirect_uris is required")
-	}
-	for _, uri := range c.RedirectURIs {
-		if err := checkRedirectURI(uri); err != nil {
-			return err
-		}
+	// application_type and the redirect URIs it allows (OpenID Connect Registration
+	// §2, RFC 8252 §7, RFC 9700 §2.1).
+	if err := oauth.CheckRedirectURIs(&c.Client); err != nil {
+		return err
 	}
 	if err := checkKeys(&c.Client); err != nil {
 		return err
@@ -159,21 +156,6 @@ func (c *Client) normalize() error {
 		if _, err := oauth.ParseRateLimit(c.RateLimit); err != nil {
 			return fmt.Errorf("rate_limit: %w", err)
 		}
-	}
-	return nil
-}
-
-// checkRedirectURI enforces RFC 6749 §3.1.2 (absolute, no fragment) and the Security
-// BCP (RFC 9700 §2.1: https, or http only on loopback for native apps).
-func checkRedirectURI(uri string) error {
-	u, err := url.Parse(uri)
-	switch {
-	case err != nil || !u.IsAbs():
-		return fmt.Errorf("redirect_uri %q must be an absolute URI", uri)
-	case u.Fragment != "" || bytes.ContainsRune([]byte(uri), '#'):
-		return fmt.Errorf("redirect_uri %q must not have a fragment", uri)
-	case u.Scheme == "http" && !config.IsLoopback(u.Hostname()):
-		return fmt.Errorf("redirect_uri %q: http is allowed only on loopback", uri)
 	}
 	return nil
 }

@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { X509Certificate, createHash } from 'node:crypto';
+import { createServer } from 'node:http';
 import { calculateJwkThumbprint, decodeJwt, exportJWK } from 'jose';
 import * as client from 'openid-client';
 import { Agent, fetch as undiciFetch } from 'undici';
@@ -17,6 +18,7 @@ import {
   dpopPublicClient,
   jarmClient,
   mtlsClient,
+  nativeClient,
   offlineClient,
   postClient,
   publicClient,
@@ -197,6 +199,118 @@ describe('openid-client v6 as the relying party', { skip: skip || false }, () =>
     assert.deepEqual(tokens.scope.split(' ').sort(), ['openid', 'profile']);
     assert.equal(tokens.refresh_token, undefined);
     await replayRevokes(result);
+  });
+
+  test('native app (RFC 8252 §7.3): registered http://127.0.0.1/cb, the callback on a random ephemeral port', async () => {
+    // The app's own loopback listener on a port the operating system picks, as a
+    // native app does; it gets the authorization response.
+    let received;
+    const callbackReceived = new Promise((ok) => (received = ok));
+    const listener = createServer((req, res) => {
+      const u = new URL(req.url, 'http://127.0.0.1');
+      if (u.pathname !== '/cb') {
+        res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
+        return;
+      }
+      received(u);
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
+      res.end('<!doctype html><html lang="en"><title>Signed in</title><p>You can close this window and return to the app.</p></html>');
+    });
+    await new Promise((ok, fail) => listener.once('error', fail).listen(0, '127.0.0.1', ok));
+    try {
+      const { port } = listener.address();
+      assert.ok(port > 0);
+      const redirectUri = `http://127.0.0.1:${port}/cb`;
+      assert.notEqual(redirectUri, nativeClient.redirect);
+      const config = await discover(server, nativeClient.id, undefined, client.None());
+
+      // Only the port is free: another path on the same port is refused at /par.
+      const pkceCodeVerifier = client.randomPKCECodeVerifier();
+      const params = {
+        scope: 'openid profile',
+        code_challenge: await client.calculatePKCECodeChallenge(pkceCodeVerifier),
+        code_challenge_method: 'S256',
+        state: client.randomState(),
+        nonce: client.randomNonce(),
+      };
+      await assert.rejects(
+        client.buildAuthorizationUrlWithPAR(config, { ...params, redirect_uri: `http://127.0.0.1:${port}/other` }),
+        oauthError('invalid_request'),
+      );
+
+      // OIDC Core §3.1.2.1 login_hint pre-fills the username on the login page.
+      const authorizationUrl = await client.buildAuthorizationUrlWithPAR(config, { ...params, redirect_uri: redirectUri, login_hint: user.username });
+      const page = await newPage(browser);
+      try {
+        await page.goto(authorizationUrl.href);
+        assert.equal(await page.getByLabel('Username').inputValue(), user.username);
+        await page.getByLabel('Password').fill(user.password);
+        await page.getByRole('button', { name: 'Sign in' }).click();
+        await page.getByRole('button', { name: 'Allow' }).click();
+        await page.waitForURL((u) => u.href.startsWith(`${redirectUri}?`));
+        assert.deepEqual(page.problems, []);
+      } finally {
+        await page.context().close();
+      }
+      const callback = await callbackReceived;
+      assert.equal(callback.searchParams.get('iss'), server.issuer);
+      // openid-client sends redirect_uri as the URL the response came to, port included
+      // (RFC 6749 §4.1.3: identical to the authorization request's).
+      const currentUrl = new URL(`${callback.pathname}${callback.search}`, redirectUri);
+      const tokens = await client.authorizationCodeGrant(config, currentUrl, {
+        pkceCodeVerifier,
+        expectedState: params.state,
+        expectedNonce: params.nonce,
+        idTokenExpected: true,
+      });
+      const claims = tokens.claims();
+      assert.equal(claims.aud === nativeClient.id || (Array.isArray(claims.aud) && claims.aud.includes(nativeClient.id)), true);
+      assert.equal(claims.sub, user.claims.sub);
+      assert.equal(claims.nonce, params.nonce);
+      assert.deepEqual(tokens.scope.split(' ').sort(), ['openid', 'profile']);
+    } finally {
+      await new Promise((ok) => listener.close(ok));
+    }
+  });
+
+  test('native app (RFC 8252 §7.1): the response goes to its private-use URI scheme, allowed by the consent page CSP', async () => {
+    const config = await discover(server, nativeClient.id, undefined, client.None());
+    const pkceCodeVerifier = client.randomPKCECodeVerifier();
+    const state = client.randomState();
+    const authorizationUrl = await client.buildAuthorizationUrlWithPAR(config, {
+      redirect_uri: nativeClient.privateUse,
+      scope: 'openid profile',
+      code_challenge: await client.calculatePKCECodeChallenge(pkceCodeVerifier),
+      code_challenge_method: 'S256',
+      state,
+    });
+    const page = await newPage(browser);
+    let responseUrl;
+    try {
+      await page.goto(authorizationUrl.href);
+      await page.getByLabel('Username').fill(user.username);
+      await page.getByLabel('Password').fill(user.password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      assert.match(await page.locator('.host').innerText(), /^com\.example\.pargate$/);
+      // Chromium follows the 303 to the app's scheme (and, with no app installed to
+      // take it, aborts there): the CSP form-action had to allow com.example.pargate:.
+      const toApp = (r) => r.url().startsWith(`${nativeClient.privateUse}?`);
+      const sent = page.waitForEvent('request', toApp);
+      const aborted = page.waitForEvent('requestfailed', toApp);
+      await page.getByRole('button', { name: 'Allow' }).click();
+      responseUrl = new URL((await sent).url());
+      await aborted;
+      assert.deepEqual(
+        page.problems.filter((p) => p !== `request failed: ${responseUrl.href} net::ERR_ABORTED`),
+        [],
+        'no CSP violation on the way to the app',
+      );
+    } finally {
+      await page.context().close();
+    }
+    assert.equal(responseUrl.searchParams.get('iss'), server.issuer);
+    const tokens = await client.authorizationCodeGrant(config, responseUrl, { pkceCodeVerifier, expectedState: state, idTokenExpected: true });
+    assert.equal(tokens.claims().sub, user.claims.sub);
   });
 
   const offline = () =>

@@ -152,6 +152,7 @@ func Client(tb testing.TB) *oauth.Client {
 		ID:                                 ClientID,
 		Name:                               "Example Client",
 		SecretHash:                         sum[:],
+		ApplicationType:                    oauth.ApplicationTypeWeb, // stored and read back as given
 		RedirectURIs:                       []string{"https://client.example.org/cb", "https://client.example.org/cb2"},
 		TokenEndpointAuthMethod:            oauth.AuthClientSecretBasic,
 		GrantTypes:                         []string{"authorization_code", "refresh_token"},

@@ -59,6 +59,15 @@ export const jarmClient = {
 // its certificate is issued by the client CA that startLocalAPI({}, {tls: true})
 // makes and names in MTLS_CA_FILE.
 export const mtlsClient = { id: 'browser-rp-mtls', name: 'Acme Budget Sync (mTLS)', subject: 'CN=browser-rp-mtls,O=Acme' };
+// A native app (application_type native, RFC 8252) without credentials: its registered
+// loopback IP redirect has no port, the app listening on an ephemeral one (§7.3); and
+// a private-use URI scheme redirect (§7.1).
+export const nativeClient = {
+  id: 'browser-native',
+  name: 'Acme Budget (desktop)',
+  redirect: 'http://127.0.0.1/cb',
+  privateUse: 'com.example.pargate:/cb',
+};
 export const user = {
   username: 'alice',
   password: 'correct horse battery staple',
@@ -127,6 +136,14 @@ function seed(callback, redirectURIs = []) {
         redirect_uris: [callback],
         scope: 'openid profile email',
         authorization_signed_response_alg: jarmClient.alg,
+      },
+      {
+        client_id: nativeClient.id,
+        client_name: nativeClient.name,
+        application_type: 'native',
+        token_endpoint_auth_method: 'none',
+        redirect_uris: [nativeClient.redirect, nativeClient.privateUse],
+        scope: 'openid profile',
       },
       {
         client_id: mtlsClient.id,
