@@ -14,12 +14,14 @@ package admin
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -257,8 +259,26 @@ func (s *stringFlag) Set(v string) error {
 
 // parseInterleaved parses flags wherever they are among args (the flag package stops
 // at the first positional argument) and returns the positional arguments in order.
-// "--" ends the flags.
+// "--" ends the flags. A key id that starts with "-" (a base64url RFC 7638
+// thumbprint does so one time in 64) is positional, not an unknown flag, so that
+// `keys revoke -Xy…` works in an incident without knowing about "--".
 func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	for i, a := range args {
+		if a == "--" {
+			break
+		}
+		if isDashKeyID(fs, a) && !takesValue(fs, args[:i]) {
+			before, err := parseInterleaved(fs, append(slices.Clone(args[:i]), "--"))
+			if err != nil {
+				return nil, err
+			}
+			after, err := parseInterleaved(fs, args[i+1:])
+			if err != nil {
+				return nil, err
+			}
+			return append(append(before, a), after...), nil
+		}
+	}
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -274,6 +294,38 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, rest[0])
 		args = rest[1:]
 	}
+}
+
+// isDashKeyID reports whether a is a key id starting with "-" rather than a flag:
+// 43 base64url characters (a SHA-256 thumbprint, keys.Set's kids) that name no flag.
+func isDashKeyID(fs *flag.FlagSet, a string) bool {
+	if len(a) != 43 || a[0] != '-' || fs.Lookup(strings.TrimLeft(a, "-")) != nil {
+		return false
+	}
+	_, err := base64.RawURLEncoding.DecodeString(a)
+	return err == nil
+}
+
+// takesValue reports whether the last of args is a flag waiting for its value
+// ("--keys-secret" without "="), which the next argument then is, whatever it looks like.
+func takesValue(fs *flag.FlagSet, args []string) bool {
+	if len(args) == 0 {
+		return false
+	}
+	last := args[len(args)-1]
+	name, ok := strings.CutPrefix(strings.TrimPrefix(last, "-"), "-")
+	if !ok {
+		name = strings.TrimPrefix(last, "-")
+	}
+	if !strings.HasPrefix(last, "-") || strings.Contains(name, "=") {
+		return false
+	}
+	f := fs.Lookup(name)
+	if f == nil {
+		return false
+	}
+	b, isBool := f.Value.(interface{ IsBoolFlag() bool })
+	return !isBool || !b.IsBoolFlag()
 }
 
 // What a command needs connected.
