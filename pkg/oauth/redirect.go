@@ -208,3 +208,10 @@ func IsLoopback(host string) bool {
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }
+
+// webRedirect reports whether uri is an http or https URI, a target a browser can
+// post a form to (form_post; a private-use scheme is a native app's, RFC 8252 §7.1).
+func webRedirect(uri string) bool {
+	scheme, _, ok := strings.Cut(uri, ":")
+	return ok && (strings.EqualFold(scheme, "https") || strings.EqualFold(scheme, "http"))
+}

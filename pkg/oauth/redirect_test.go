@@ -1,6 +1,7 @@
 package oauth_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/pargate/pargate/pkg/oauth"
@@ -192,5 +193,39 @@ func TestCheckRedirectURIs_RFC8252(t *testing.T) {
 	}
 	if err := oauth.CheckRedirectURIs(&oauth.Client{ID: "c", ApplicationType: oauth.ApplicationTypeNative}); err == nil {
 		t.Error("a client without redirect_uris was accepted")
+	}
+}
+
+// TestFormPost_2_ARedirectURIABrowserCannotPostToIsRefused: form_post and
+// form_post.jwt are answered by an auto-submitted form (OAuth 2.0 Form Post Response
+// Mode §2), which a browser cannot post to a native app's private-use scheme (RFC 8252
+// §7.1): invalid_request, redirected in the default mode. Query and jwt work there.
+func TestFormPost_2_ARedirectURIABrowserCannotPostToIsRefused(t *testing.T) {
+	d := newDomain(t)
+	d.putClient(&oauth.Client{ID: "app", ApplicationType: oauth.ApplicationTypeNative,
+		RedirectURIs:            []string{"com.example.app:/cb", "http://127.0.0.1/cb"},
+		TokenEndpointAuthMethod: oauth.AuthNone, Scope: "openid"})
+	for _, tc := range []struct {
+		name, redirectURI, mode string
+		ok                      bool
+	}{
+		{"Form Post §2 form_post to a private-use scheme is invalid_request", "com.example.app:/cb", oauth.ResponseModeFormPost, false},
+		{"Form Post §2 form_post.jwt to a private-use scheme is invalid_request", "com.example.app:/cb", oauth.ResponseModeFormPostJWT, false},
+		{"RFC 8252 §7.1 query to a private-use scheme works", "com.example.app:/cb", "query", true},
+		{"Form Post §2 form_post to a loopback redirect works", "http://127.0.0.1:4711/cb", oauth.ResponseModeFormPost, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			params := authParams("app", "redirect_uri", tc.redirectURI, "scope", "openid", "response_mode", tc.mode)
+			_, err := d.push(d.client("app"), params, oauth.DPoP{})
+			if tc.ok {
+				if err != nil {
+					t.Fatalf("push: %v", err)
+				}
+				return
+			}
+			if e := wantErr(t, err, oauth.CodeInvalidRequest); !e.Redirect || !strings.Contains(e.Description, "needs an http or https redirect URI") {
+				t.Errorf("push: %+v, want a redirected invalid_request naming the redirect URI", e)
+			}
+		})
 	}
 }

@@ -99,6 +99,12 @@ func (s *Service) requestTarget(client *Client, params url.Values, via requestCh
 	if merr == nil {
 		merr = s.checkResponseAlg(client, mode)
 	}
+	if merr == nil && (mode == ResponseModeFormPost || mode == ResponseModeFormPostJWT) && !webRedirect(req.RedirectURI) {
+		// Form Post Response Mode §2: the response is "HTTP POST"ed by the user agent
+		// to the redirect URI; a browser cannot post a form to a native app's
+		// private-use scheme (RFC 8252 §7.1), whose page would stay stuck.
+		merr = InvalidRequest("response_mode %s needs an http or https redirect URI; use query or jwt", mode)
+	}
 	if merr != nil {
 		return req, merr.WithRedirect()
 	}
