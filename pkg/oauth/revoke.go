@@ -35,13 +35,20 @@ func (s *Service) Revoke(ctx context.Context, client *Client, params url.Values)
 	if owner != client.ID {
 		return UnauthorizedClient("the token was not issued to this client")
 	}
+	if grantID == "" {
+		// A client-credentials access token has no grant to revoke (docs/design.md
+		// decision 27). RFC 7009 §2.2.1: unsupported_token_type, "the client tried
+		// to revoke an access token on a server not supporting this feature".
+		return newError(CodeUnsupportedTokenType, "client_credentials access tokens are not revocable; they expire")
+	}
 	if err := s.store.RevokeGrant(ctx, grantID, now); err != nil && !errors.Is(err, ErrNotFound) {
 		return AsError(fmt.Errorf("revoke grant: %w", err))
 	}
 	return nil
 }
 
-// tokenGrant finds the grant and client of a refresh token or access token.
+// tokenGrant finds the grant and client of a refresh token or access token; the
+// grant is "" for a client-credentials access token, which has none.
 func (s *Service) tokenGrant(ctx context.Context, token string, now time.Time) (grantID, clientID string, err error) {
 	rt, err := s.store.GetRefreshToken(ctx, HashKey(token))
 	if err == nil {
@@ -53,6 +60,9 @@ func (s *Service) tokenGrant(ctx context.Context, token string, now time.Time) (
 	at, err := s.parseAccessToken(ctx, token, now)
 	if err != nil {
 		return "", "", err
+	}
+	if at.clientCredentials() {
+		return "", at.claims.ClientID, nil
 	}
 	return at.grant.ID, at.claims.ClientID, nil
 }
