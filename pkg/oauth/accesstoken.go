@@ -63,15 +63,22 @@ func (s *Service) parseAccessToken(ctx context.Context, token string, now time.T
 }
 
 // parseClientToken finishes parseAccessToken for a client-credentials token, which
-// has no grant item to revoke (docs/design.md decision 27): it stays usable until it
-// expires while its client is still registered, enabled and allowed the grant, and
-// the client's registration is the policy at every use, as it is at every issuance
-// (a client disabled, deleted or no longer allowed client_credentials makes its
-// tokens inactive, RFC 7662 §2.2, and invalid, RFC 6750 §3.1).
+// has no grant item unless it was revoked (docs/design.md decision 27): it is usable
+// until it expires, unless a revocation is recorded under its grant ID, and while
+// its client is still registered, enabled and allowed the grant — the client's
+// registration is the policy at every use, as it is at every issuance (a client
+// disabled, deleted or no longer allowed client_credentials makes its tokens
+// inactive, RFC 7662 §2.2, and invalid, RFC 6750 §3.1).
 func (s *Service) parseClientToken(ctx context.Context, at accessTokenClaims) (*accessToken, error) {
 	// RFC 9068 §2.2: for a token without a resource owner, sub is the client_id.
-	if at.GrantID != "" || at.Subject != at.ClientID {
+	if at.GrantID == "" || at.Subject != at.ClientID {
 		return nil, ErrNotFound
+	}
+	if _, err := s.store.GetGrant(ctx, at.GrantID); err == nil {
+		// Only a revocation creates an item under a client-credentials token's grant ID.
+		return nil, ErrNotFound
+	} else if !errors.Is(err, ErrNotFound) {
+		return nil, err
 	}
 	client, err := s.client(ctx, at.ClientID)
 	if err != nil {

@@ -10,15 +10,20 @@ import (
 // clientCredentials is the client credentials grant (RFC 6749 §4.4): a confidential
 // client, already authenticated (Exchange refuses a public one), obtains an access
 // token for itself. There is no resource owner, so there is no grant item, no
-// refresh token and no ID token, and nothing is written to the store: the token is
-// a self-contained JWT whose `sub` is the client_id (RFC 9068 §2.2) and whose `gty`
-// claim marks it as such (docs/design.md decision 27).
+// refresh token and no ID token, and nothing is written to the store. The token is
+// a JWT whose `sub` is the client_id (RFC 9068 §2.2), whose `gty` claim marks it as
+// such, and whose grant_id is its own random ID: no item exists under it until the
+// token is revoked (Grants.RecordRevocation; docs/design.md decision 27).
 func (s *Service) clientCredentials(ctx context.Context, client *Client, params url.Values, b binding) (*TokenResponse, error) {
 	scopes, serr := clientCredentialsScope(client, params)
 	if serr != nil {
 		return nil, serr
 	}
-	grant := &Grant{ClientID: client.ID, Subject: client.ID}
+	id, err := randomValue()
+	if err != nil {
+		return nil, ServerError(err)
+	}
+	grant := &Grant{ID: id, ClientID: client.ID, Subject: client.ID}
 	// RFC 9396 §6: "The authorization_details token request parameter can be used
 	// to specify the authorization details that a client wants the authorization
 	// server to assign to an access token." With no prior authorization, the

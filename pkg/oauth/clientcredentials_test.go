@@ -176,8 +176,10 @@ func TestClientCredentials_Tokens(t *testing.T) {
 			if _, ok := claims["auth_time"]; ok {
 				t.Errorf("auth_time = %v: no end-user authenticated", claims["auth_time"])
 			}
-			if _, ok := claims["grant_id"]; ok {
-				t.Errorf("grant_id = %v: there is no grant", claims["grant_id"])
+			if id, _ := claims["grant_id"].(string); id == "" {
+				t.Errorf("grant_id = %v: the token needs one of its own to be revocable", claims["grant_id"])
+			} else if _, err := d.store.GetGrant(d.ctx, id); err == nil {
+				t.Errorf("a grant item exists under the token's grant_id before any revocation")
 			}
 			if claims["aud"] != tc.aud {
 				t.Errorf("aud = %v, want %v", claims["aud"], tc.aud)
@@ -198,7 +200,8 @@ func TestClientCredentials_Tokens(t *testing.T) {
 
 // TestClientCredentials_TokenUse: a client credentials token at introspection
 // (RFC 7662 §2.2), userinfo (OIDC Core §5.3, RFC 6750 §3.1) and revocation (RFC 7009
-// §2.2.1): no grant behind it, so the client's registration decides.
+// §2.1): no grant item behind it, so the client's registration and a recorded
+// revocation decide.
 func TestClientCredentials_TokenUse(t *testing.T) {
 	d := newDomain(t)
 	c := withServiceClient(d, nil)
@@ -236,8 +239,33 @@ func TestClientCredentials_TokenUse(t *testing.T) {
 	t.Run("RFC 7009 §2.1 another client's revocation is unauthorized_client", func(t *testing.T) {
 		wantErr(t, d.revoke(d.client(confID), token), oauth.CodeUnauthorizedClient)
 	})
-	t.Run("RFC 7009 §2.2.1 revoking it is unsupported_token_type: it expires instead", func(t *testing.T) {
-		wantErr(t, d.revoke(c, token), oauth.CodeUnsupportedTokenType)
+	t.Run("RFC 7009 §2.1 the client revokes it: inactive at once, and again is fine", func(t *testing.T) {
+		other, err := d.exchange(c, ccParams(), oauth.DPoP{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			if err := d.revoke(c, url.Values{"token": {other.AccessToken}}); err != nil {
+				t.Fatalf("revoke: %v", err)
+			}
+		}
+		if got, err := d.introspect(d.client(rsID), url.Values{"token": {other.AccessToken}}); err != nil || got["active"] != false {
+			t.Errorf("introspect after revocation = %v, %v", got, err)
+		}
+		// RFC 7009 §2.2: a revoked token is an invalid one, which is no error.
+		if err := d.revoke(c, url.Values{"token": {other.AccessToken}}); err != nil {
+			t.Errorf("revoke a revoked token: %v", err)
+		}
+		// The revocation is of that token only: the first one stays active.
+		if got, err := d.introspect(c, token); err != nil || got["active"] != true {
+			t.Errorf("introspect of another token of the client = %v, %v", got, err)
+		}
+		// The record ends with the token: it expires when the token does.
+		claims := claimsOf(t, other.AccessToken)
+		g, err := d.store.GetGrant(d.ctx, claims["grant_id"].(string))
+		if err != nil || g.RevokedAt == nil || g.ClientID != serviceID || g.ExpiresAt.Unix() != int64(claims["exp"].(float64)) || g.Subject != "" {
+			t.Errorf("recorded revocation %+v, %v", g, err)
+		}
 	})
 	for _, tc := range []struct {
 		name   string
@@ -262,11 +290,14 @@ func TestClientCredentials_TokenUse(t *testing.T) {
 			}
 		})
 	}
-	t.Run("RFC 9068 §4 an expired token is inactive", func(t *testing.T) {
+	t.Run("RFC 9068 §4 an expired token is inactive and its revocation a no-op", func(t *testing.T) {
 		d.advance(5 * time.Minute)
 		got, err := d.introspect(c, token)
 		if err != nil || got["active"] != false {
 			t.Errorf("introspect = %v, %v", got, err)
+		}
+		if err := d.revoke(c, token); err != nil {
+			t.Errorf("revoke an expired token: %v", err)
 		}
 	})
 }

@@ -378,8 +378,9 @@ type accessTokenClaims struct {
 	Scope    string   `json:"scope,omitempty"`
 	AuthTime int64    `json:"auth_time,omitempty"`
 	// GrantID lets introspection and userinfo see that the grant was revoked. A
-	// client-credentials token has none (clientcredentials.go).
-	GrantID string `json:"grant_id,omitempty"`
+	// client-credentials token's is its own, with no item until it is revoked
+	// (clientcredentials.go).
+	GrantID string `json:"grant_id"`
 	// GrantType is "client_credentials" for a token a client obtained for itself
 	// (RFC 6749 §4.4): no user, no grant item; empty for every other token.
 	GrantType string `json:"gty,omitempty"`
