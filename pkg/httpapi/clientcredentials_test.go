@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/pargate/pargate/pkg/memory"
 )
 
 // TestToken_RFC6749_4_4_ClientCredentials: the client credentials grant on the wire,
@@ -141,5 +143,48 @@ func TestDiscovery_RFC8414_2_ListsClientCredentials(t *testing.T) {
 	got, _ := r.JSON["grant_types_supported"].([]any)
 	if r.Status != 200 || !slices.Contains(got, any("client_credentials")) || !slices.Contains(got, any("authorization_code")) {
 		t.Errorf("grant_types_supported %v", got)
+	}
+}
+
+// TestClientCredentials_FAPI2_5_3_2_1_SenderConstrained: under PROFILE=fapi2 the
+// grant issues only sender-constrained tokens, as the code grant does ("shall only
+// issue sender-constrained access tokens"): private_key_jwt without a DPoP proof is
+// invalid_dpop_proof, with one the token is DPoP-bound.
+func TestClientCredentials_FAPI2_5_3_2_1_SenderConstrained(t *testing.T) {
+	store := seededStore(t, memory.New())
+	c, err := store.GetClient(t.Context(), pkjwtID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.GrantTypes = []string{"authorization_code", "client_credentials"}
+	if err := store.PutClient(t.Context(), c); err != nil {
+		t.Fatal(err)
+	}
+	ts := newServer(t, withEnv(map[string]string{"PROFILE": "fapi2"}), withStore(store))
+	body := func() url.Values {
+		return assertionForm(t, sign(t, clientKey, "", assertion(ts, nil)), url.Values{"grant_type": {"client_credentials"}})
+	}
+	if r := ts.doDPoP(t, "/token", "", "", body()); r.Status != 400 || r.JSON["error"] != "invalid_dpop_proof" {
+		t.Fatalf("without DPoP: %d %v", r.Status, r.JSON)
+	}
+	k := newDPoPKey(t)
+	r := ts.doDPoP(t, "/token", "", k.proof(t, ts, "POST", ts.URL+"/token", nil), body())
+	if r.Status != 200 || r.JSON["token_type"] != "DPoP" || r.JSON["refresh_token"] != nil || r.JSON["id_token"] != nil {
+		t.Fatalf("with DPoP: %d %v", r.Status, r.JSON)
+	}
+	at, _ := r.JSON["access_token"].(string)
+	payload, err := ts.keys.Verify(at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var claims struct {
+		Sub string            `json:"sub"`
+		Cnf map[string]string `json:"cnf"`
+	}
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		t.Fatal(err)
+	}
+	if claims.Sub != pkjwtID || claims.Cnf["jkt"] != k.jkt(t) {
+		t.Errorf("sub %q cnf %v", claims.Sub, claims.Cnf)
 	}
 }
