@@ -182,6 +182,25 @@ func TestClientCreate_RFC8252_NativeApp(t *testing.T) {
 	}
 }
 
+// RFC 6749 §4.4: the CLI accepts a client_credentials client without redirect
+// URIs and gives it a secret it authenticates with.
+func TestClientCreate_RFC6749_4_4_ClientCredentialsClient(t *testing.T) {
+	h := newHarness(t)
+	out := createClient(t, h, `{"client_id":"svc","grant_types":["client_credentials"],"scope":"api"}`)
+	if out.Secret == "" {
+		t.Fatalf("no secret printed: %+v", out)
+	}
+	c, err := h.service().AuthenticateClient(t.Context(), oauth.ClientCredentials{BasicUsed: true, BasicID: "svc", BasicSecret: out.Secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.AllowsGrant(oauth.GrantClientCredentials) || c.AllowsGrant(oauth.GrantAuthorizationCode) || len(c.RedirectURIs) != 0 {
+		t.Errorf("stored %+v", c)
+	}
+	h.run("", "client", "create", "--file", writeFile(t, "pub.json",
+		`{"client_id":"pub","token_endpoint_auth_method":"none","grant_types":["client_credentials"]}`)).fails(t, admin.ExitError, "needs a client with credentials")
+}
+
 // JARM §3: authorization_signed_response_alg is client metadata the CLI keeps.
 func TestClientCreate_JARM_3_KeepsAuthorizationSignedResponseAlg(t *testing.T) {
 	h := newHarness(t)

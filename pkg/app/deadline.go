@@ -96,6 +96,10 @@ func (s *deadlineStore) RevokeGrant(ctx context.Context, id string, now time.Tim
 	return bounded0(s, ctx, func(ctx context.Context) error { return s.inner.RevokeGrant(ctx, id, now) })
 }
 
+func (s *deadlineStore) RecordRevocation(ctx context.Context, id, clientID string, expiresAt, now time.Time) error {
+	return bounded0(s, ctx, func(ctx context.Context) error { return s.inner.RecordRevocation(ctx, id, clientID, expiresAt, now) })
+}
+
 func (s *deadlineStore) CreateRefreshToken(ctx context.Context, rt *oauth.RefreshToken) error {
 	return bounded0(s, ctx, func(ctx context.Context) error { return s.inner.CreateRefreshToken(ctx, rt) })
 }

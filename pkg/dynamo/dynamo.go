@@ -390,6 +390,30 @@ func (s *Store) RevokeGrant(ctx context.Context, id string, now time.Time) error
 	return nil
 }
 
+// RecordRevocation sets revoked_at to now unless it is set already, in one
+// UpdateItem without a condition: on a grant that exists it is RevokeGrant; where
+// there is none it creates the item, a revoked grant of clientID that ends at
+// expiresAt, with its TTL. It has no sub, so the grants-by-subject index never
+// holds it.
+func (s *Store) RecordRevocation(ctx context.Context, id, clientID string, expiresAt, now time.Time) error {
+	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table,
+		Key:       keyAV(PrefixGrant + id),
+		UpdateExpression: aws.String("SET #revoked_at = if_not_exists(#revoked_at, :now), #client_id = if_not_exists(#client_id, :client), " +
+			"#created_at = if_not_exists(#created_at, :now), #expires_at = if_not_exists(#expires_at, :expires), #ttl = if_not_exists(#ttl, :ttl)"),
+		ExpressionAttributeNames: map[string]string{"#revoked_at": attrRevokedAt, "#client_id": attrClientID,
+			"#created_at": "created_at", "#expires_at": attrExpiresAt, "#ttl": attrTTL},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":now": number(millis(now)), ":client": &types.AttributeValueMemberS{Value: clientID},
+			":expires": number(millis(expiresAt)), ":ttl": number(ttl(expiresAt)),
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("record revocation: %w", classify(err))
+	}
+	return nil
+}
+
 // CreateRefreshToken stores rt in one TransactWriteItems that checks that its grant
 // exists and is not revoked; otherwise it returns oauth.ErrNotFound, with nothing
 // written. oauth.ErrConflict if rt.Key is taken. Its TTL is its expiry plus an hour.

@@ -113,7 +113,7 @@ func (h *Handler) Metadata(algs []string) Metadata {
 		ResponseModesSupported: oauth.ResponseModes,
 		// JARM §4: responses are signed with the server's keys, like ID tokens.
 		AuthorizationSigningAlgs:          algs,
-		GrantTypesSupported:               []string{oauth.GrantAuthorizationCode, oauth.GrantRefreshToken},
+		GrantTypesSupported:               []string{oauth.GrantAuthorizationCode, oauth.GrantRefreshToken, oauth.GrantClientCredentials},
 		SubjectTypesSupported:             []string{"public"},
 		IDTokenSigningAlgValuesSupported:  algs,
 		TokenEndpointAuthMethodsSupported: authMethods,

@@ -186,7 +186,10 @@ func (h *Handler) backChannel(endpoint string, serve func(ctx context.Context, c
 		dpop := oauth.DPoP{Proofs: r.Header.Values("DPoP"), Method: r.Method, URL: h.aliasFor(r, endpoint), Certificate: cred.Certificate}
 		status, body, err := serve(ctx, client, form, dpop)
 		if err != nil {
-			h.writeError(w, r, err)
+			// An invalid_client from the endpoint itself (a public client at the
+			// client_credentials grant, RFC 6749 §4.4) is a 401 like any other, with
+			// its WWW-Authenticate (RFC 7235 §3.1).
+			h.writeAuthError(w, r, cred, err)
 			return
 		}
 		if raw, ok := body.(rawBody); ok {

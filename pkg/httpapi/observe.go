@@ -40,6 +40,7 @@ const (
 	outcomeErrorRedirected = "error_redirected" // an error delivered to the client's redirect_uri
 	outcomeTokensIssued    = "tokens_issued"
 	outcomeTokensRefreshed = "tokens_refreshed"
+	outcomeClientToken     = "client_token_issued" // client_credentials (RFC 6749 §4.4)
 	outcomeTokenRevoked    = "token_revoked"
 	outcomeIntrospected    = "token_introspected"
 	outcomeUserinfo        = "userinfo_served"

@@ -36,8 +36,11 @@ const (
 	twoURISecret = "twouri-secret-0123456789abcdefghijklmnopqrstuvwxyz"
 	parOnlyID    = "par-only-client"
 	parOnlySec   = "paronly-secret-0123456789abcdefghijklmnopqrstuvwxyz"
-	redirectURI  = "https://client.example.org/cb"
-	verifier     = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+	// serviceID has the client_credentials grant only (RFC 6749 §4.4).
+	serviceID     = "service-client"
+	serviceSecret = "service-secret-0123456789abcdefghijklmnopqrstuvwxyz"
+	redirectURI   = "https://client.example.org/cb"
+	verifier      = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
 	// The resource indicators (RFC 8707) registered for confID.
 	apiResource    = "https://api.example.org/v1"
 	ledgerResource = "urn:example:ledger"
@@ -59,7 +62,9 @@ var seedJSON = `{
   {"client_id": "` + twoURIID + `", "client_secret": "` + twoURISecret + `",
    "redirect_uris": ["https://a.example.org/cb", "https://b.example.org/cb"], "scope": "openid"},
   {"client_id": "` + parOnlyID + `", "client_secret": "` + parOnlySec + `", "require_pushed_authorization_requests": true,
-   "redirect_uris": ["` + redirectURI + `"], "scope": "openid"}
+   "redirect_uris": ["` + redirectURI + `"], "scope": "openid"},
+  {"client_id": "` + serviceID + `", "client_secret": "` + serviceSecret + `", "grant_types": ["client_credentials"],
+   "scope": "openid api reports", "resources": ["` + apiResource + `"]}
  ],
  "users": [{"username": "` + username + `", "password": "` + password + `",
    "claims": {"name": "Alice Example", "email": "alice@example.org", "email_verified": true}}]

@@ -17,6 +17,8 @@ func (h *Handler) token() http.Handler {
 			return 0, nil, err
 		}
 		switch {
+		case res.ClientCredentials:
+			noteOutcome(ctx, outcomeClientToken, metrics.TokensIssued)
 		case !res.Refreshed:
 			noteOutcome(ctx, outcomeTokensIssued, metrics.TokensIssued)
 		case res.Rotated:

@@ -305,6 +305,28 @@ func (s *Store) RevokeGrant(ctx context.Context, id string, now time.Time) error
 	return nil
 }
 
+// RecordRevocation marks the grant revoked at now, keeping the first time, or stores
+// a revoked grant of clientID under id that ends at expiresAt if there is none.
+func (s *Store) RecordRevocation(ctx context.Context, id, clientID string, expiresAt, now time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("record revocation: %w", err)
+	}
+	now = normTime(now)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sweep()
+	g, ok := s.grants[id]
+	switch {
+	case !ok:
+		s.grants[id] = &oauth.Grant{ID: id, ClientID: clientID, CreatedAt: now, ExpiresAt: normTime(expiresAt), RevokedAt: &now}
+	case g.RevokedAt == nil:
+		revoked := *g
+		revoked.RevokedAt = &now
+		s.grants[id] = &revoked
+	}
+	return nil
+}
+
 // CreateRefreshToken stores a copy of rt if its grant exists and is not revoked;
 // otherwise it returns oauth.ErrNotFound. oauth.ErrConflict if rt.Key is taken.
 func (s *Store) CreateRefreshToken(ctx context.Context, rt *oauth.RefreshToken) error {

@@ -8,10 +8,17 @@ import (
 	"time"
 )
 
-// accessToken is a verified access token of this server and its grant.
+// accessToken is a verified access token of this server and its grant; grant is nil
+// for a client-credentials token (clientCredentials reports whether it is one).
 type accessToken struct {
 	claims accessTokenClaims
 	grant  *Grant
+}
+
+// clientCredentials reports whether the token was issued by the client credentials
+// grant (RFC 6749 §4.4): no end-user, no grant.
+func (at *accessToken) clientCredentials() bool {
+	return at.claims.GrantType == GrantClientCredentials
 }
 
 // parseAccessToken verifies an access token this server issued (RFC 9068 §4: typ,
@@ -29,7 +36,13 @@ func (s *Service) parseAccessToken(ctx context.Context, token string, now time.T
 		return nil, ErrNotFound
 	}
 	var at accessTokenClaims
-	if json.Unmarshal(payload, &at) != nil || at.Issuer != s.cfg.Issuer || now.Unix() >= at.Expiry || at.GrantID == "" {
+	if json.Unmarshal(payload, &at) != nil || at.Issuer != s.cfg.Issuer || now.Unix() >= at.Expiry {
+		return nil, ErrNotFound
+	}
+	if at.GrantType == GrantClientCredentials {
+		return s.parseClientToken(ctx, at)
+	}
+	if at.GrantType != "" || at.GrantID == "" {
 		return nil, ErrNotFound
 	}
 	grant, err := s.store.GetGrant(ctx, at.GrantID)
@@ -47,4 +60,32 @@ func (s *Service) parseAccessToken(ctx context.Context, token string, now time.T
 		return nil, err
 	}
 	return &accessToken{claims: at, grant: grant}, nil
+}
+
+// parseClientToken finishes parseAccessToken for a client-credentials token, which
+// has no grant item unless it was revoked (docs/design.md decision 29): it is usable
+// until it expires, unless a revocation is recorded under its grant ID, and while
+// its client is still registered, enabled and allowed the grant — the client's
+// registration is the policy at every use, as it is at every issuance (a client
+// disabled, deleted or no longer allowed client_credentials makes its tokens
+// inactive, RFC 7662 §2.2, and invalid, RFC 6750 §3.1).
+func (s *Service) parseClientToken(ctx context.Context, at accessTokenClaims) (*accessToken, error) {
+	// RFC 9068 §2.2: for a token without a resource owner, sub is the client_id.
+	if at.GrantID == "" || at.Subject != at.ClientID {
+		return nil, ErrNotFound
+	}
+	if _, err := s.store.GetGrant(ctx, at.GrantID); err == nil {
+		// Only a revocation creates an item under a client-credentials token's grant ID.
+		return nil, ErrNotFound
+	} else if !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
+	client, err := s.client(ctx, at.ClientID)
+	if err != nil {
+		return nil, err
+	}
+	if client.Disabled || client.Public() || !client.AllowsGrant(GrantClientCredentials) {
+		return nil, ErrNotFound
+	}
+	return &accessToken{claims: at}, nil
 }

@@ -28,7 +28,9 @@ func CheckRedirectURIs(c *Client) error {
 		// OpenID Connect Registration §2: application_type is web or native.
 		return fmt.Errorf("application_type %q is not supported (web or native)", c.ApplicationType)
 	}
-	if len(c.RedirectURIs) == 0 {
+	// RFC 7591 §2: redirect_uris is for "redirect-based flows"; a client that only
+	// obtains tokens for itself (client_credentials) has none to register.
+	if len(c.RedirectURIs) == 0 && c.AllowsGrant(GrantAuthorizationCode) {
 		return errors.New("redirect_uris is required")
 	}
 	for _, uri := range c.RedirectURIs {

@@ -21,7 +21,7 @@ func (s *Service) Revoke(ctx context.Context, client *Client, params url.Values)
 		return InvalidRequest("token is required")
 	}
 	now := s.now()
-	grantID, owner, err := s.tokenGrant(ctx, token, now)
+	grantID, owner, clientToken, err := s.tokenGrant(ctx, token, now)
 	if errors.Is(err, ErrNotFound) {
 		// RFC 7009 §2.2: "invalid tokens do not cause an error response".
 		return nil
@@ -35,24 +35,37 @@ func (s *Service) Revoke(ctx context.Context, client *Client, params url.Values)
 	if owner != client.ID {
 		return UnauthorizedClient("the token was not issued to this client")
 	}
+	if clientToken != nil {
+		// RFC 7009 §2: the server "SHOULD" support revoking access tokens. A
+		// client-credentials token has no grant item (docs/design.md decision 29):
+		// the revocation is recorded under its own grant ID until it expires.
+		if err := s.store.RecordRevocation(ctx, grantID, owner, time.Unix(clientToken.Expiry, 0), now); err != nil {
+			return AsError(fmt.Errorf("record revocation: %w", err))
+		}
+		return nil
+	}
 	if err := s.store.RevokeGrant(ctx, grantID, now); err != nil && !errors.Is(err, ErrNotFound) {
 		return AsError(fmt.Errorf("revoke grant: %w", err))
 	}
 	return nil
 }
 
-// tokenGrant finds the grant and client of a refresh token or access token.
-func (s *Service) tokenGrant(ctx context.Context, token string, now time.Time) (grantID, clientID string, err error) {
+// tokenGrant finds the grant and client of a refresh token or access token, and the
+// claims of a client-credentials access token, whose grant ID has no item.
+func (s *Service) tokenGrant(ctx context.Context, token string, now time.Time) (grantID, clientID string, clientToken *accessTokenClaims, err error) {
 	rt, err := s.store.GetRefreshToken(ctx, HashKey(token))
 	if err == nil {
-		return rt.GrantID, rt.ClientID, nil
+		return rt.GrantID, rt.ClientID, nil, nil
 	}
 	if !errors.Is(err, ErrNotFound) {
-		return "", "", err
+		return "", "", nil, err
 	}
 	at, err := s.parseAccessToken(ctx, token, now)
 	if err != nil {
-		return "", "", err
+		return "", "", nil, err
 	}
-	return at.grant.ID, at.claims.ClientID, nil
+	if at.clientCredentials() {
+		return at.claims.GrantID, at.claims.ClientID, &at.claims, nil
+	}
+	return at.grant.ID, at.claims.ClientID, nil, nil
 }

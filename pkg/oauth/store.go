@@ -93,6 +93,12 @@ type Grants interface {
 	// RevokeGrant marks the grant revoked at now; revoking a revoked grant keeps the
 	// first time. ErrNotFound if there is no such grant.
 	RevokeGrant(ctx context.Context, id string, now time.Time) error
+	// RecordRevocation marks the grant under id revoked at now, creating it, as a
+	// revoked grant of clientID that ends at expiresAt, if there is none: the record
+	// of a revoked token that has no grant item of its own (a client-credentials
+	// access token, whose grant ID is its own). Revoking a revoked grant keeps the
+	// first time. The store may delete a grant it created once expiresAt has passed.
+	RecordRevocation(ctx context.Context, id, clientID string, expiresAt, now time.Time) error
 }
 
 // RefreshTokens stores refresh tokens, keyed by the SHA-256 of their value.

@@ -25,14 +25,17 @@ type TokenResponse struct {
 	// Refreshed and Rotated say what the exchange did, for the edge's outcome and
 	// metrics; they are not part of the response. Refreshed: a refresh_token grant.
 	// Rotated: that grant replaced the refresh token (never under FAPI 2.0).
-	Refreshed bool `json:"-"`
-	Rotated   bool `json:"-"`
+	// ClientCredentials: a client_credentials grant (RFC 6749 §4.4).
+	Refreshed         bool `json:"-"`
+	Rotated           bool `json:"-"`
+	ClientCredentials bool `json:"-"`
 }
 
 // Grant types.
 const (
 	GrantAuthorizationCode = "authorization_code"
 	GrantRefreshToken      = "refresh_token"
+	GrantClientCredentials = "client_credentials"
 )
 
 // Exchange handles a token request from an authenticated client (RFC 6749 §3.2).
@@ -45,9 +48,17 @@ func (s *Service) Exchange(ctx context.Context, client *Client, params url.Value
 	switch grantType {
 	case "":
 		return nil, InvalidRequest("grant_type is required")
-	case GrantAuthorizationCode, GrantRefreshToken:
+	case GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials:
 	default:
 		return nil, UnsupportedGrantType("grant_type %q is not supported", grantType)
+	}
+	// RFC 6749 §4.4: "The client credentials grant type MUST only be used by
+	// confidential clients", and §4.4.2: "The client MUST authenticate with the
+	// authorization server". A public client has not authenticated: §5.2
+	// invalid_client ("no client authentication included"), whatever its
+	// grant_types say.
+	if grantType == GrantClientCredentials && client.Public() {
+		return nil, InvalidClient("the client_credentials grant needs client authentication; client %s is public", client.ID)
 	}
 	if !client.AllowsGrant(grantType) {
 		return nil, UnauthorizedClient("client %s is not allowed the %s grant", client.ID, grantType)
@@ -78,8 +89,11 @@ func (s *Service) Exchange(ctx context.Context, client *Client, params url.Value
 	if dpop.Certificate != nil {
 		b.presented = dpop.Certificate.Thumbprint()
 	}
-	if grantType == GrantRefreshToken {
+	switch grantType {
+	case GrantRefreshToken:
 		return s.refresh(ctx, client, params, b)
+	case GrantClientCredentials:
+		return s.clientCredentials(ctx, client, params, b)
 	}
 	return s.exchangeCode(ctx, client, params, b)
 }
@@ -177,7 +191,7 @@ func (s *Service) exchangeCode(ctx context.Context, client *Client, params url.V
 			return nil, err
 		}
 	}
-	resp, err := s.issueTokens(ctx, client, grant, aud, code.Scopes, code.Nonce, b, now)
+	resp, err := s.issueTokens(ctx, client, grant, "", aud, code.Scopes, code.Nonce, b, now)
 	if err != nil {
 		return nil, err
 	}
@@ -337,7 +351,7 @@ func (s *Service) refresh(ctx context.Context, client *Client, params url.Values
 	} else if old.UsedAt != nil || !now.Before(old.ExpiresAt) {
 		return nil, InvalidGrant("the refresh token is invalid, expired or revoked")
 	}
-	resp, err := s.issueTokens(ctx, client, grant, aud, scopes, "", b, now)
+	resp, err := s.issueTokens(ctx, client, grant, "", aud, scopes, "", b, now)
 	if err != nil {
 		return nil, err
 	}
@@ -363,8 +377,13 @@ type accessTokenClaims struct {
 	ID       string   `json:"jti"`
 	Scope    string   `json:"scope,omitempty"`
 	AuthTime int64    `json:"auth_time,omitempty"`
-	// GrantID lets introspection and userinfo see that the grant was revoked.
+	// GrantID lets introspection and userinfo see that the grant was revoked. A
+	// client-credentials token's is its own, with no item until it is revoked
+	// (clientcredentials.go).
 	GrantID string `json:"grant_id"`
+	// GrantType is "client_credentials" for a token a client obtained for itself
+	// (RFC 6749 §4.4): no user, no grant item; empty for every other token.
+	GrantType string `json:"gty,omitempty"`
 	// Confirmation binds the token to a DPoP key (RFC 9449 §6.1).
 	Confirmation *confirmation `json:"cnf,omitempty"`
 	// AuthorizationDetails is RFC 9396 §9.1.
@@ -379,7 +398,8 @@ type confirmation struct {
 }
 
 // issueTokens signs the access token for aud and, for OpenID Connect, the ID token.
-func (s *Service) issueTokens(ctx context.Context, client *Client, grant *Grant, aud []string, scopes []string, nonce string, b binding, now time.Time) (*TokenResponse, error) {
+// gty is GrantClientCredentials for a token without a grant item, else empty.
+func (s *Service) issueTokens(ctx context.Context, client *Client, grant *Grant, gty string, aud []string, scopes []string, nonce string, b binding, now time.Time) (*TokenResponse, error) {
 	jti, err := randomValue()
 	if err != nil {
 		return nil, ServerError(err)
@@ -394,9 +414,15 @@ func (s *Service) issueTokens(ctx context.Context, client *Client, grant *Grant,
 		Expiry:               now.Add(s.cfg.AccessTokenLifetime).Unix(),
 		ID:                   jti,
 		Scope:                scope,
-		AuthTime:             grant.AuthTime.Unix(),
 		GrantID:              grant.ID,
 		AuthorizationDetails: grant.AuthorizationDetails,
+	}
+	if !grant.AuthTime.IsZero() {
+		at.AuthTime = grant.AuthTime.Unix()
+	}
+	if gty == GrantClientCredentials {
+		// No grant item backs it (clientcredentials.go); parseAccessToken tells it by gty.
+		at.GrantType = gty
 	}
 	tokenType := "Bearer"
 	if b.jkt != "" || b.x5t != "" {

@@ -29,6 +29,15 @@ func (s *Service) Userinfo(ctx context.Context, scheme, token string, dpop DPoP)
 	if err != nil {
 		return nil, AsError(fmt.Errorf("userinfo: %w", err))
 	}
+	if at.clientCredentials() {
+		// OIDC Core §5.3: the UserInfo Endpoint "returns Claims about the
+		// authenticated End-User"; a client-credentials token has none (RFC 6749
+		// §4.4), and never will, so asking for more scope cannot help (RFC 6750
+		// §3.1 insufficient_scope is "higher privileges"). It is invalid here: "The
+		// access token provided is expired, revoked, malformed, or invalid for other
+		// reasons" (RFC 6750 §3.1 invalid_token, HTTP 401).
+		return nil, newError(CodeInvalidToken, "this access token was issued to a client for itself (client_credentials): it has no end-user")
+	}
 	if cnf := at.claims.Confirmation; cnf != nil && cnf.X5TS256 != "" {
 		// RFC 8705 §3: the protected resource "MUST obtain, from its TLS
 		// implementation layer, the client certificate used for mutual TLS and MUST

@@ -120,3 +120,28 @@ func TestParse_RFC8252_NativeApps(t *testing.T) {
 		t.Fatalf("application_type native not kept: %v %+v", err, f)
 	}
 }
+
+// RFC 6749 §4.4: "The client credentials grant type MUST only be used by
+// confidential clients"; such a client needs no redirect_uris (RFC 7591 §2: they
+// are for redirect-based flows) unless it also has the authorization_code grant.
+func TestParse_RFC6749_4_4_ClientCredentialsClients(t *testing.T) {
+	secret := strings.Repeat("s", seed.MinSecretLength)
+	f, err := seed.Parse([]byte(`{"clients":[{"client_id":"svc","client_secret":"` + secret + `","grant_types":["client_credentials"],"scope":"api"}]}`))
+	if err != nil {
+		t.Fatalf("a client_credentials client without redirect_uris: %v", err)
+	}
+	if c := f.Clients[0]; !c.AllowsGrant("client_credentials") || c.AllowsGrant("authorization_code") {
+		t.Errorf("grant_types = %v", c.GrantTypes)
+	}
+	for name, doc := range map[string]string{
+		"public client_credentials client": `{"clients":[{"client_id":"a","token_endpoint_auth_method":"none","grant_types":["client_credentials"]}]}`,
+		"public client with both grants": `{"clients":[{"client_id":"a","token_endpoint_auth_method":"none",` +
+			`"grant_types":["authorization_code","client_credentials"],"redirect_uris":["https://a.example/cb"]}]}`,
+		"authorization_code without redirect_uris": `{"clients":[{"client_id":"a","client_secret":"` + secret + `","grant_types":["client_credentials","authorization_code"]}]}`,
+		"unknown grant type":                       `{"clients":[{"client_id":"a","client_secret":"` + secret + `","grant_types":["password"]}]}`,
+	} {
+		if _, err := seed.Parse([]byte(doc)); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}

@@ -108,6 +108,16 @@ func (c *Client) normalize() error {
 		return fmt.Errorf("token_endpoint_auth_method %q is not supported", c.TokenEndpointAuthMethod)
 	}
 
+	for _, g := range c.GrantTypes {
+		if !slices.Contains([]string{oauth.GrantAuthorizationCode, oauth.GrantRefreshToken, oauth.GrantClientCredentials}, g) {
+			return fmt.Errorf("grant_type %q is not supported", g)
+		}
+	}
+	// RFC 6749 §4.4: "The client credentials grant type MUST only be used by
+	// confidential clients."
+	if c.Public() && c.AllowsGrant(oauth.GrantClientCredentials) {
+		return errors.New("grant_type client_credentials needs a client with credentials (RFC 6749 §4.4)")
+	}
 	// application_type and the redirect URIs it allows (OpenID Connect Registration
 	// §2, RFC 8252 §7, RFC 9700 §2.1).
 	if err := oauth.CheckRedirectURIs(&c.Client); err != nil {
@@ -135,11 +145,6 @@ func (c *Client) normalize() error {
 		// requested would be a typo.
 		if !oauth.ValidResource(r) {
 			return fmt.Errorf("resources entry %q must be an absolute URI without a fragment (RFC 8707 §2)", r)
-		}
-	}
-	for _, g := range c.GrantTypes {
-		if !slices.Contains([]string{oauth.GrantAuthorizationCode, oauth.GrantRefreshToken}, g) {
-			return fmt.Errorf("grant_type %q is not supported", g)
 		}
 	}
 	// JARM §3: "The algorithm none is not allowed"; nor is any algorithm the server

@@ -3,7 +3,8 @@
 // approves, and openid-client redeems the code and validates the ID token. Then the
 // rest of a relying party's life with the same library: userinfo, refresh (rotation,
 // reuse detection), revocation and introspection, DPoP-bound codes and tokens
-// (RFC 9449), DPoP server nonces, and authorization_details (RFC 9396).
+// (RFC 9449), DPoP server nonces, and authorization_details (RFC 9396); and a
+// service's tokens of the client credentials grant (RFC 6749 §4.4).
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -22,6 +23,7 @@ import {
   offlineClient,
   postClient,
   publicClient,
+  serviceClient,
   startLocalAPI,
   target,
   user,
@@ -393,6 +395,53 @@ describe('openid-client v6 as the relying party', { skip: skip || false }, () =>
     // Revoking again, or an unknown token, is still 200 (RFC 7009 §2.2).
     await client.tokenRevocation(config, rt);
     await client.tokenRevocation(config, 'not-a-token-the-server-issued');
+  });
+
+  test('client credentials (RFC 6749 §4.4) with clientCredentialsGrant: a token for the client itself, DPoP-bound on request, revocable', async () => {
+    const config = await discover(server, serviceClient.id, serviceClient.secret, client.ClientSecretBasic(serviceClient.secret));
+    assert.ok(config.serverMetadata().grant_types_supported.includes('client_credentials'));
+
+    // RFC 6749 §3.3: without scope, the client's scopes - openid never (no end-user).
+    const tokens = await client.clientCredentialsGrant(config);
+    assert.equal(tokens.token_type.toLowerCase(), 'bearer');
+    assert.equal(tokens.scope, 'reports:read reports:write');
+    assert.ok(tokens.expiresIn() > 0);
+    // RFC 6749 §4.4.3: no refresh token; no ID token without an end-user.
+    assert.equal(tokens.refresh_token, undefined);
+    assert.equal(tokens.id_token, undefined);
+    // RFC 9068 §2.2: sub is the client_id when no resource owner is involved.
+    const { payload } = await verifyJWT(server, tokens.access_token, { typ: 'at+jwt' });
+    assert.equal(payload.sub, serviceClient.id);
+    assert.equal(payload.client_id, serviceClient.id);
+    assert.equal(payload.auth_time, undefined);
+
+    const narrow = await client.clientCredentialsGrant(config, { scope: 'reports:read' });
+    assert.equal(narrow.scope, 'reports:read');
+    await assert.rejects(client.clientCredentialsGrant(config, { scope: 'openid' }), oauthError('invalid_scope'));
+    await assert.rejects(client.clientCredentialsGrant(config, { scope: 'reports:delete' }), oauthError('invalid_scope'));
+
+    // RFC 9449 §5: with a DPoP proof the token is bound to its key (cnf.jkt).
+    const keyPair = await client.randomDPoPKeyPair();
+    const bound = await client.clientCredentialsGrant(config, { scope: 'reports:read' }, { DPoP: client.getDPoPHandle(config, keyPair) });
+    assert.equal(bound.token_type.toLowerCase(), 'dpop');
+    assert.deepEqual((await verifyJWT(server, bound.access_token, { typ: 'at+jwt' })).payload.cnf, { jkt: await thumbprint(keyPair) });
+
+    // RFC 7662 §2.2: active, its subject the client; userinfo has no end-user to
+    // describe (RFC 6750 §3.1 invalid_token).
+    const info = await client.tokenIntrospection(config, tokens.access_token);
+    assert.equal(info.active, true);
+    assert.equal(info.sub, serviceClient.id);
+    assert.equal(info.scope, 'reports:read reports:write');
+    await assert.rejects(client.fetchUserInfo(config, tokens.access_token, client.skipSubjectCheck), oauthError('invalid_token'));
+
+    // RFC 7009 §2.1: revoked, it is inactive at once; the client's other tokens are not.
+    await client.tokenRevocation(config, tokens.access_token);
+    assert.equal((await client.tokenIntrospection(config, tokens.access_token)).active, false);
+    assert.equal((await client.tokenIntrospection(config, narrow.access_token)).active, true);
+
+    // RFC 6749 §5.2: a client not registered for the grant is unauthorized_client.
+    const other = await discover(server, postClient.id, postClient.secret);
+    await assert.rejects(client.clientCredentialsGrant(other), oauthError('unauthorized_client'));
   });
 
   test('OpenID Connect without offline_access: no refresh token even for a client allowed the grant', async () => {

@@ -153,6 +153,22 @@ func allowEveryCallOfTheFlow(t *testing.T, env, stackRefs map[string]string) {
 	userinfo.Headers["authorization"] = "Bearer " + access
 	wantStatus(t, send(t, token, userinfo), http.StatusOK)
 
+	// The client credentials grant (RFC 6749 §4.4) reads no more than a client, and
+	// revoking its token records a revoked grant item under the token's grant_id
+	// (Grants.RecordRevocation, docs/design.md decision 29): one UpdateItem of grant#.
+	cc := adapt(request(t, "token.json"))
+	cc.Body = url.Values{"grant_type": {"client_credentials"}, "scope": {"profile"}}.Encode()
+	delete(cc.Headers, "content-length")
+	issued := send(t, token, cc)
+	wantStatus(t, issued, http.StatusOK)
+	ccToken, _ := decodeJSON(t, issued)["access_token"].(string)
+	revoke := adapt(request(t, "token.json"))
+	revoke.RouteKey, revoke.RequestContext.RouteKey = "ANY /revoke", "ANY /revoke"
+	revoke.RawPath, revoke.RequestContext.HTTP.Path = "/revoke", "/revoke"
+	revoke.Body = url.Values{"token": {ccToken}}.Encode()
+	delete(revoke.Headers, "content-length")
+	wantStatus(t, send(t, token, revoke), http.StatusOK)
+
 	wantStatus(t, send(t, discovery, request(t, "jwks.json")), http.StatusOK)
 	wantStatus(t, send(t, discovery, request(t, "discovery.json")), http.StatusOK)
 
@@ -264,7 +280,7 @@ func prefixes(keys []string) []string {
 }
 
 // refreshClient stores a copy of the seed's confidential client that may use refresh
-// tokens (the seed's own may not), and returns its id.
+// tokens and the client credentials grant (the seed's own may not), and returns its id.
 func refreshClient(tb testing.TB, a *stack.AWS) string {
 	tb.Helper()
 	db := dynamodb.New(dynamodb.Options{Region: stack.Region, BaseEndpoint: aws.String(a.MotoEndpoint),
@@ -276,7 +292,7 @@ func refreshClient(tb testing.TB, a *stack.AWS) string {
 		tb.Fatal(err)
 	}
 	c.ID = "policy-test-client"
-	c.GrantTypes = []string{"authorization_code", "refresh_token"}
+	c.GrantTypes = []string{"authorization_code", "refresh_token", "client_credentials"}
 	c.Scope += " offline_access"
 	if err := store.PutClient(ctx, c); err != nil {
 		tb.Fatal(err)

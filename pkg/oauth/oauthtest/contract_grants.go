@@ -22,6 +22,9 @@ var grantContract = []contractCase{
 	{"Grant/OfConcurrentRevocationsEverySucceedsAndOneTimeIsKept", testGrantOfConcurrentRevocationsEverySucceedsAndOneTimeIsKept},
 	{"Grant/StoreKeepsNoReferenceToCallersValues", testGrantStoreKeepsNoReferenceToCallersValues},
 	{"Grant/TimesAreKeptInUTCToTheMillisecond", testGrantTimesAreKeptInUTCToTheMillisecond},
+	{"Grant/RecordRevocationOfAnUnknownIDCreatesARevokedGrant", testGrantRecordRevocationOfAnUnknownIDCreatesARevokedGrant},
+	{"Grant/RecordRevocationOfAGrantRevokesItAndKeepsItsFields", testGrantRecordRevocationOfAGrantRevokesItAndKeepsItsFields},
+	{"Grant/RecordRevocationAgainKeepsTheFirstRecord", testGrantRecordRevocationAgainKeepsTheFirstRecord},
 }
 
 func testGrantIssueCodeStoresEveryField(t *testing.T, s oauth.Store, _ oauth.Registry, now time.Time) {
@@ -577,4 +580,44 @@ func assertRotateRefused(tb testing.TB, s oauth.Store, key, clientID string, now
 		tb.Fatalf("%s: got %v, want oauth.ErrNotFound", what, err)
 	}
 	assertRefreshTokenAbsent(tb, s, next.Key)
+}
+
+// store.go: RecordRevocation creates "a revoked grant of clientID that ends at
+// expiresAt" where there is none; nothing else of a grant is set (no subject: it is
+// no user's, and ListGrantsBySubject never sees it).
+func testGrantRecordRevocationOfAnUnknownIDCreatesARevokedGrant(t *testing.T, s oauth.Store, _ oauth.Registry, now time.Time) {
+	id, expires := Key(t), now.Add(5*time.Minute)
+	if err := s.RecordRevocation(t.Context(), id, "cc-client", expires, now); err != nil {
+		t.Fatalf("RecordRevocation: %v", err)
+	}
+	want := &oauth.Grant{ID: id, ClientID: "cc-client", CreatedAt: now, ExpiresAt: expires, RevokedAt: &now}
+	assertEqual(t, mustGetGrant(t, s, id), want, "recorded revocation")
+}
+
+// store.go: on a grant that exists, RecordRevocation is RevokeGrant.
+func testGrantRecordRevocationOfAGrantRevokesItAndKeepsItsFields(t *testing.T, s oauth.Store, _ oauth.Registry, now time.Time) {
+	grant := issuedGrant(t, s, now)
+	revoked := now.Add(time.Minute)
+	if err := s.RecordRevocation(t.Context(), grant.ID, "another-client", now.Add(time.Hour), revoked); err != nil {
+		t.Fatalf("RecordRevocation: %v", err)
+	}
+	want := *grant
+	want.RevokedAt = &revoked
+	assertEqual(t, mustGetGrant(t, s, grant.ID), &want, "grant revoked by RecordRevocation")
+}
+
+// store.go: "Revoking a revoked grant keeps the first time"; the record's client and
+// end are the first call's too.
+func testGrantRecordRevocationAgainKeepsTheFirstRecord(t *testing.T, s oauth.Store, _ oauth.Registry, now time.Time) {
+	id, expires := Key(t), now.Add(5*time.Minute)
+	if err := s.RecordRevocation(t.Context(), id, "cc-client", expires, now); err != nil {
+		t.Fatalf("RecordRevocation: %v", err)
+	}
+	for _, at := range []time.Time{now.Add(time.Second), now.Add(-time.Second)} {
+		if err := s.RecordRevocation(t.Context(), id, "other-client", expires.Add(time.Hour), at); err != nil {
+			t.Fatalf("RecordRevocation again: %v", err)
+		}
+	}
+	want := &oauth.Grant{ID: id, ClientID: "cc-client", CreatedAt: now, ExpiresAt: expires, RevokedAt: &now}
+	assertEqual(t, mustGetGrant(t, s, id), want, "revocation recorded three times")
 }

@@ -25,6 +25,7 @@ const (
 	MethodConsumeCode         = "ConsumeCode"
 	MethodGetGrant            = "GetGrant"
 	MethodRevokeGrant         = "RevokeGrant"
+	MethodRecordRevocation    = "RecordRevocation"
 	MethodCreateRefreshToken  = "CreateRefreshToken"
 	MethodGetRefreshToken     = "GetRefreshToken"
 	MethodRotateRefreshToken  = "RotateRefreshToken"
@@ -80,7 +81,7 @@ type Call struct {
 	Method string
 	// Keys are the call's record keys, in argument order: the client ID, username,
 	// pushed request key (CreatePushedRequest, GetPushedRequest), code key
-	// (ConsumeCode), grant ID (GetGrant, RevokeGrant), refresh token key
+	// (ConsumeCode), grant ID (GetGrant, RevokeGrant, RecordRevocation), refresh token key
 	// (GetRefreshToken), replay key (UseOnce); IssueCode: the consumed request's key,
 	// the code key, the grant ID; CreateRefreshToken: the token key, its grant ID;
 	// RotateRefreshToken: the old token key, the next token key, the grant ID.
@@ -285,6 +286,12 @@ func (f *Faulty) GetGrant(ctx context.Context, id string) (*oauth.Grant, error) 
 func (f *Faulty) RevokeGrant(ctx context.Context, id string, now time.Time) error {
 	return f.do(ctx, Call{Method: MethodRevokeGrant, Keys: []string{id}}, func() error {
 		return f.inner.RevokeGrant(ctx, id, now)
+	})
+}
+
+func (f *Faulty) RecordRevocation(ctx context.Context, id, clientID string, expiresAt, now time.Time) error {
+	return f.do(ctx, Call{Method: MethodRecordRevocation, Keys: []string{id}, ClientID: clientID}, func() error {
+		return f.inner.RecordRevocation(ctx, id, clientID, expiresAt, now)
 	})
 }
 

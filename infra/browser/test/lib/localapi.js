@@ -68,6 +68,14 @@ export const nativeClient = {
   redirect: 'http://127.0.0.1/cb',
   privateUse: 'com.example.pargate:/cb',
 };
+// The service of openid-client.test.js's client credentials test (RFC 6749 §4.4): a
+// confidential client registered for that grant only, without redirect URIs; its
+// scope includes openid, which the grant never grants.
+export const serviceClient = {
+  id: 'browser-service',
+  name: 'Acme Budget Reports (service)',
+  secret: 'browser-service-secret-0123456789abcdefghijklmnopqrstuvwxyz',
+};
 export const user = {
   username: 'alice',
   password: 'correct horse battery staple',
@@ -153,6 +161,14 @@ function seed(callback, redirectURIs = []) {
         tls_client_certificate_bound_access_tokens: true,
         redirect_uris: [callback],
         scope: 'openid profile email',
+      },
+      {
+        client_id: serviceClient.id,
+        client_name: serviceClient.name,
+        client_secret: serviceClient.secret,
+        token_endpoint_auth_method: 'client_secret_basic',
+        grant_types: ['client_credentials'],
+        scope: 'openid reports:read reports:write',
       },
     ],
     users: [{ username: user.username, password: user.password, claims: user.claims }],
