@@ -191,8 +191,12 @@ deps: ## Install what make test needs (chromium, npm packages, Go modules); name
 	  else echo >&2 "make deps: /usr/bin/chromium is missing (browser tests): run 'sudo apt-get install chromium', or make deps as root"; exit 1; fi; \
 	  command -v apt-get >/dev/null || { echo >&2 "make deps: /usr/bin/chromium is missing and there is no apt-get: install Chromium at /usr/bin/chromium"; exit 1; }; \
 	  echo "make deps: installing chromium with apt-get"; \
-	  "$${sudo[@]}" apt-get update -qq; \
-	  "$${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  for attempt in 1 2 3; do \
+	    "$${sudo[@]}" apt-get update -qq && \
+	      "$${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium && break; \
+	    [[ $$attempt == 3 ]] && { echo >&2 "make deps: apt-get install chromium failed 3 times"; exit 1; }; \
+	    echo >&2 "make deps: apt-get failed (attempt $$attempt of 3; a mirror may be busy), retrying in 15 s"; sleep 15; \
+	  done; \
 	fi
 	@# npm ci writes node_modules/.package-lock.json: a lock file newer than it means new packages.
 	@if [[ ! -f infra/browser/node_modules/.package-lock.json || infra/browser/package-lock.json -nt infra/browser/node_modules/.package-lock.json ]]; then \
