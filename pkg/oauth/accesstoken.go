@@ -59,7 +59,27 @@ func (s *Service) parseAccessToken(ctx context.Context, token string, now time.T
 	} else if err != nil {
 		return nil, err
 	}
+	// And so must the client: disabling or deleting a client ends its tokens at
+	// once, as it ends the refresh tokens it can no longer authenticate to use.
+	if err := s.checkClientLive(ctx, at.ClientID); err != nil {
+		return nil, err
+	}
 	return &accessToken{claims: at, grant: grant}, nil
+}
+
+// checkClientLive returns ErrNotFound if the client id is no longer registered or is
+// disabled (RFC 7662 §2.2: "has not been revoked"; RFC 6750 §3.1 invalid_token). The
+// read is the client cache's (CLIENT_CACHE_TTL), so a disabled client's tokens stop
+// within that time on every instance.
+func (s *Service) checkClientLive(ctx context.Context, id string) error {
+	client, err := s.client(ctx, id)
+	if err != nil {
+		return err
+	}
+	if client.Disabled {
+		return ErrNotFound
+	}
+	return nil
 }
 
 // parseClientToken finishes parseAccessToken for a client-credentials token, which

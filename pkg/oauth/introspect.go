@@ -33,11 +33,17 @@ func (s *Service) Introspect(ctx context.Context, client *Client, params url.Val
 			grant.RevokedAt != nil || !now.Before(grant.ExpiresAt) {
 			return inactive, nil
 		}
-		// RFC 7662 §2.2: a token of a deleted, disabled or cut-off user is not active.
+		// RFC 7662 §2.2: a token of a deleted, disabled or cut-off user is not active,
+		// nor one of a deleted or disabled client.
 		if uerr := s.checkGrantUser(ctx, grant); errors.Is(uerr, errUserCutOff) {
 			return inactive, nil
 		} else if uerr != nil {
 			return nil, AsError(fmt.Errorf("introspect: %w", uerr))
+		}
+		if cerr := s.checkClientLive(ctx, rt.ClientID); errors.Is(cerr, ErrNotFound) {
+			return inactive, nil
+		} else if cerr != nil {
+			return nil, AsError(fmt.Errorf("introspect: %w", cerr))
 		}
 		out := map[string]any{
 			"active": true, "client_id": rt.ClientID, "sub": grant.Subject, "iss": s.cfg.Issuer,

@@ -148,3 +148,36 @@ func TestNewSubject(t *testing.T) {
 		t.Errorf("Subject() = %q, want the stored sub %q", u.Subject(), a)
 	}
 }
+
+// TestClientCutOff_RFC7662_2_2_ADisabledClientsTokensAreInactive: disabling a client
+// ends the tokens it was issued at once, not only its next authentication: its access
+// and refresh tokens are inactive at introspection (RFC 7662 §2.2) and its access token
+// is invalid_token at userinfo (RFC 6750 §3.1). Enabled again, they work again.
+func TestClientCutOff_RFC7662_2_2_ADisabledClientsTokensAreInactive(t *testing.T) {
+	d := newDomain(t)
+	first := d.tokens(d.client(confID), "scope", "openid profile offline_access api")
+	check := func(active bool) {
+		t.Helper()
+		_, uerr := d.userinfo("Bearer", first.AccessToken, oauth.DPoP{})
+		atIntro, aerr := d.introspect(d.client(rsID), url.Values{"token": {first.AccessToken}})
+		rtIntro, rerr := d.introspect(d.client(rsID), url.Values{"token": {first.RefreshToken}})
+		if aerr != nil || rerr != nil {
+			t.Fatalf("introspect: %v, %v", aerr, rerr)
+		}
+		if atIntro["active"] != active || rtIntro["active"] != active || (uerr == nil) != active {
+			t.Fatalf("client enabled %v: access token active %v, refresh token active %v, userinfo %v",
+				active, atIntro["active"], rtIntro["active"], uerr)
+		}
+		if !active {
+			var e *oauth.Error
+			if !errors.As(uerr, &e) || e.Code != oauth.CodeInvalidToken {
+				t.Errorf("userinfo error = %v, want invalid_token", uerr)
+			}
+		}
+	}
+	check(true)
+	d.changeClient(confID, func(c *oauth.Client) { c.Disabled = true })
+	check(false)
+	d.changeClient(confID, func(c *oauth.Client) { c.Disabled = false })
+	check(true)
+}
