@@ -129,7 +129,7 @@ func TestCORS_BrowserBasedApps(t *testing.T) {
 		}
 	})
 
-	t.Run("decision 30 another origin is refused before the code is spent, and the code still works from the SPA", func(t *testing.T) {
+	t.Run("RFC 6749 §5.2 another origin is invalid_request before the code is spent, and the code still works from the SPA", func(t *testing.T) {
 		code := spaCode(t, ts)
 		for _, origin := range []string{evilOrigin, "null", spaOrigin + ":443", "http://spa.example.org"} {
 			r := spaRedeem(t, ts, code, origin)
@@ -148,7 +148,7 @@ func TestCORS_BrowserBasedApps(t *testing.T) {
 		}
 	})
 
-	t.Run("an error for the SPA's origin is readable by its page", func(t *testing.T) {
+	t.Run("RFC 6749 §5.2 an error for the SPA's origin is readable by its page", func(t *testing.T) {
 		r := spaRedeem(t, ts, "not-a-code", spaOrigin)
 		if r.Status != http.StatusBadRequest || r.JSON["error"] != oauth.CodeInvalidGrant {
 			t.Fatalf("%d %s", r.Status, r.Body)
@@ -158,14 +158,14 @@ func TestCORS_BrowserBasedApps(t *testing.T) {
 		}
 	})
 
-	t.Run("without Origin (not a browser) the token endpoint is as before", func(t *testing.T) {
+	t.Run("Fetch §3.1 without Origin (not a browser) the token endpoint is as before", func(t *testing.T) {
 		r := spaRedeem(t, ts, spaCode(t, ts), "")
 		if r.Status != http.StatusOK || r.Header.Get("Access-Control-Allow-Origin") != "" || !varies(r, "Origin") {
 			t.Errorf("%d ACAO %q Vary %q", r.Status, r.Header.Get("Access-Control-Allow-Origin"), r.Header.Values("Vary"))
 		}
 	})
 
-	t.Run("BCP a confidential client gets no CORS at /token or /par, even from its redirect URI's origin", func(t *testing.T) {
+	t.Run("BCP §6.3 a confidential client gets no CORS at the token or PAR endpoint, even from its redirect URI's origin", func(t *testing.T) {
 		h := map[string]string{"Origin": "https://client.example.org"}
 		r := ts.doWithHeader(t, nil, http.MethodPost, "/par", basic(confID, confSecret), form, pushParams().Encode(), h)
 		if r.Status != http.StatusBadRequest || r.JSON["error"] != oauth.CodeInvalidRequest || r.Header.Get("Access-Control-Allow-Origin") != "" {
@@ -182,7 +182,7 @@ func TestCORS_BrowserBasedApps(t *testing.T) {
 		}
 	})
 
-	t.Run("/par for the public SPA answers its origin", func(t *testing.T) {
+	t.Run("RFC 9126 §2 the PAR endpoint answers the public SPA's origin", func(t *testing.T) {
 		params := with(pushParams(), "client_id", spaID, "redirect_uri", spaRedirect, "scope", "openid")
 		r := ts.doWithHeader(t, nil, http.MethodPost, "/par", "", form, params.Encode(), map[string]string{"Origin": spaOrigin})
 		if r.Status != http.StatusCreated || r.Header.Get("Access-Control-Allow-Origin") != spaOrigin {
@@ -190,7 +190,7 @@ func TestCORS_BrowserBasedApps(t *testing.T) {
 		}
 	})
 
-	t.Run("/revoke and /userinfo answer the SPA's origin, not another", func(t *testing.T) {
+	t.Run("RFC 7009 and OIDC Core §5.3 revocation and userinfo answer the SPA's origin, not another", func(t *testing.T) {
 		tok := spaRedeem(t, ts, spaCode(t, ts), spaOrigin).JSON
 		at, rt := tok["access_token"].(string), tok["refresh_token"].(string)
 		for _, origin := range []string{spaOrigin, evilOrigin} {
@@ -235,7 +235,7 @@ func TestCORS_BrowserBasedApps(t *testing.T) {
 		}
 	})
 
-	t.Run("RFC 9700 §2.6 FAPI 2.0 §5.2 never CORS at /authorize, its pages or /introspect", func(t *testing.T) {
+	t.Run("RFC 9700 §2.6 FAPI 2.0 §5.2 never CORS at the authorization endpoint, its pages or introspection", func(t *testing.T) {
 		for _, c := range []struct{ method, path string }{
 			{http.MethodOptions, "/authorize"}, {http.MethodGet, authorizePath(spaID, "urn:x")}, {http.MethodPost, "/authorize"},
 			{http.MethodOptions, "/introspect"}, {http.MethodPost, "/introspect"},
@@ -256,7 +256,7 @@ func TestCORS_BrowserBasedApps(t *testing.T) {
 		}
 	})
 
-	t.Run("OPTIONS without Origin is not a preflight: 405 as before", func(t *testing.T) {
+	t.Run("Fetch §3.2.2 OPTIONS without Origin is not a preflight: 405 as before", func(t *testing.T) {
 		r := ts.do(t, nil, http.MethodOptions, "/token", "", "", "")
 		if r.Status != http.StatusMethodNotAllowed || r.Header.Get("Access-Control-Allow-Origin") != "" {
 			t.Errorf("%d ACAO %q", r.Status, r.Header.Get("Access-Control-Allow-Origin"))
