@@ -34,8 +34,9 @@ const (
 	// /userinfo, the form's media type, and DPoP proofs (RFC 9449 §4.1).
 	corsAllowHeaders = "Authorization, Content-Type, DPoP"
 	// The response headers a page must read (Fetch §3.2.3: besides the
-	// CORS-safelisted ones): a DPoP nonce (RFC 9449 §8) and a challenge.
-	corsExposeHeaders = "DPoP-Nonce, WWW-Authenticate"
+	// CORS-safelisted ones): a DPoP nonce (RFC 9449 §8), a challenge, and when to
+	// retry after a 429 or 503 (RFC 9126 §2.3, decision 23).
+	corsExposeHeaders = "DPoP-Nonce, WWW-Authenticate, Retry-After"
 	// corsMaxAge caches a preflight for ten minutes (Chromium caps it at two hours).
 	corsMaxAge = "600"
 )

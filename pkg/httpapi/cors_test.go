@@ -120,7 +120,7 @@ func TestCORS_BrowserBasedApps(t *testing.T) {
 			if got := r.Header.Get("Access-Control-Allow-Origin"); got != origin {
 				t.Errorf("from %s: Access-Control-Allow-Origin = %q", origin, got)
 			}
-			if got := r.Header.Get("Access-Control-Expose-Headers"); got != "DPoP-Nonce, WWW-Authenticate" {
+			if got := r.Header.Get("Access-Control-Expose-Headers"); got != "DPoP-Nonce, WWW-Authenticate, Retry-After" {
 				t.Errorf("Access-Control-Expose-Headers = %q", got)
 			}
 			if !varies(r, "Origin") || r.Header.Get("Access-Control-Allow-Credentials") != "" {
