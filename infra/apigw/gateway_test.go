@@ -47,6 +47,7 @@ func TestParseRoutes_ReadsTemplateYAMLsRoutesAndIntegrations(t *testing.T) {
 		"ANY /par": "ParFunction", "GET /authorize": "AuthorizeFunction", "POST /authorize": "AuthorizeFunction",
 		"ANY /token": "TokenFunction", "ANY /revoke": "TokenFunction", "ANY /introspect": "TokenFunction", "ANY /userinfo": "TokenFunction",
 		"GET /.well-known/oauth-authorization-server": "DiscoveryFunction", "GET /.well-known/openid-configuration": "DiscoveryFunction", "GET /jwks": "DiscoveryFunction",
+		"OPTIONS /.well-known/oauth-authorization-server": "DiscoveryFunction", "OPTIONS /.well-known/openid-configuration": "DiscoveryFunction", "OPTIONS /jwks": "DiscoveryFunction",
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("routes %v,\nwant %v", got, want)

@@ -182,6 +182,30 @@ func TestClientCreate_RFC8252_NativeApp(t *testing.T) {
 	}
 }
 
+// TestClientCreate_BrowserBasedApp_AllowedOrigins: allowed_origins (docs/design.md
+// decision 30) is client metadata the CLI keeps and shows, checked by the seed's
+// rules: an origin as a browser sends it, https or loopback http.
+func TestClientCreate_BrowserBasedApp_AllowedOrigins(t *testing.T) {
+	h := newHarness(t)
+	h.run("", "client", "create", "--file", writeFile(t, "spa.json",
+		`{"client_id":"spa","token_endpoint_auth_method":"none","redirect_uris":["https://spa.example/cb"],`+
+			`"allowed_origins":["https://app.example","http://localhost:5173"],"scope":"openid"}`)).ok(t, &created{})
+	if stored := h.storedClient(t, "spa"); !slices.Equal(stored.AllowedOrigins, []string{"https://app.example", "http://localhost:5173"}) ||
+		!stored.AllowsOrigin("https://spa.example") || stored.AllowsOrigin("https://evil.example") {
+		t.Fatalf("stored %+v", stored)
+	}
+	var shown struct {
+		AllowedOrigins []string `json:"allowed_origins"`
+	}
+	h.run("", "client", "get", "spa").ok(t, &shown)
+	if len(shown.AllowedOrigins) != 2 {
+		t.Errorf("client get shows allowed_origins %v", shown.AllowedOrigins)
+	}
+	h.run("", "client", "create", "--file", writeFile(t, "bad.json",
+		`{"client_id":"bad","token_endpoint_auth_method":"none","redirect_uris":["https://spa.example/cb"],"allowed_origins":["https://app.example/"]}`)).
+		fails(t, admin.ExitError, "allowed_origins entry")
+}
+
 // RFC 6749 §4.4: the CLI accepts a client_credentials client without redirect
 // URIs and gives it a secret it authenticates with.
 func TestClientCreate_RFC6749_4_4_ClientCredentialsClient(t *testing.T) {

@@ -157,6 +157,7 @@ type clientItem struct {
 	TLSClientCertificateBoundAccessTokens bool     `dynamodbav:"tls_client_certificate_bound_access_tokens,omitempty"`
 	Resources                             []string `dynamodbav:"resources,omitempty"`
 	RateLimit                             string   `dynamodbav:"rate_limit,omitempty"`
+	AllowedOrigins                        []string `dynamodbav:"allowed_origins,omitempty"`
 	Disabled                              bool     `dynamodbav:"disabled"`
 }
 
@@ -434,6 +435,7 @@ func toClientItem(c *oauth.Client) clientItem {
 		TLSClientCertificateBoundAccessTokens: c.TLSClientCertificateBoundAccessTokens,
 		Resources:                             nilIfEmpty(c.Resources),
 		RateLimit:                             c.RateLimit,
+		AllowedOrigins:                        nilIfEmpty(c.AllowedOrigins),
 		Disabled:                              c.Disabled,
 	}
 }
@@ -468,6 +470,7 @@ func (it *clientItem) client() *oauth.Client {
 		TLSClientCertificateBoundAccessTokens: it.TLSClientCertificateBoundAccessTokens,
 		Resources:                             it.Resources,
 		RateLimit:                             it.RateLimit,
+		AllowedOrigins:                        it.AllowedOrigins,
 		Disabled:                              it.Disabled,
 	}
 	if it.JWKS != "" {

@@ -140,7 +140,9 @@ func decodeBasic(s string) (string, error) {
 // backChannel runs a client-authenticated POST endpoint (/par, /token): method,
 // body and client authentication are checked the same way for both.
 // endpoint is the endpoint's public URL (Endpoints), which DPoP proofs must name.
-func (h *Handler) backChannel(endpoint string, serve func(ctx context.Context, client *oauth.Client, form url.Values, dpop oauth.DPoP) (int, any, error)) http.Handler {
+// browser marks an endpoint a public client's page calls with CORS (clientCORS):
+// its origin is checked once the client is known (corsAllow).
+func (h *Handler) backChannel(endpoint string, browser bool, serve func(ctx context.Context, client *oauth.Client, form url.Values, dpop oauth.DPoP) (int, any, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			h.methodNotAllowed(w, r, http.MethodPost)
@@ -179,6 +181,14 @@ func (h *Handler) backChannel(endpoint string, serve func(ctx context.Context, c
 			return
 		}
 		noteClient(ctx, client.ID)
+		if browser {
+			// Before the rate limit and the grant: a refused origin spends nothing
+			// (docs/design.md decision 30).
+			if err := corsAllow(w, r, client, true); err != nil {
+				h.writeError(w, r, err)
+				return
+			}
+		}
 		if h.rateLimited(ctx, w, r, client) {
 			return
 		}

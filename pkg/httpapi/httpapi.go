@@ -155,23 +155,31 @@ func New(opts Options) *Handler {
 // every other (docs/design.md decision 25).
 
 // PAR serves the pushed authorization request endpoint (RFC 9126 §2).
-func (h *Handler) PAR() http.Handler { return h.endpoint(PathPAR, h.par) }
+func (h *Handler) PAR() http.Handler {
+	return h.endpoint(PathPAR, func() http.Handler { return h.clientCORS(http.MethodPost, h.par()) })
+}
 
 // Authorize serves the authorization endpoint: the pushed (or direct) request, the
 // login page and the consent page, and the authorization response.
 func (h *Handler) Authorize() http.Handler { return h.endpoint(PathAuthorize, h.authorizeWithPages) }
 
 // Token serves the token endpoint (RFC 6749 §3.2).
-func (h *Handler) Token() http.Handler { return h.endpoint(PathToken, h.token) }
+func (h *Handler) Token() http.Handler {
+	return h.endpoint(PathToken, func() http.Handler { return h.clientCORS(http.MethodPost, h.token()) })
+}
 
 // Revoke serves the revocation endpoint (RFC 7009 §2).
-func (h *Handler) Revoke() http.Handler { return h.endpoint(PathRevoke, h.revoke) }
+func (h *Handler) Revoke() http.Handler {
+	return h.endpoint(PathRevoke, func() http.Handler { return h.clientCORS(http.MethodPost, h.revoke()) })
+}
 
 // Introspect serves the introspection endpoint (RFC 7662 §2).
 func (h *Handler) Introspect() http.Handler { return h.endpoint(PathIntrospect, h.introspect) }
 
 // Userinfo serves the UserInfo endpoint (OIDC Core §5.3).
-func (h *Handler) Userinfo() http.Handler { return h.endpoint(PathUserinfo, h.userinfo) }
+func (h *Handler) Userinfo() http.Handler {
+	return h.endpoint(PathUserinfo, func() http.Handler { return h.clientCORS("GET, POST", h.userinfo()) })
+}
 
 // Discovery serves both metadata documents and the JWKS.
 func (h *Handler) Discovery() http.Handler { return h.endpoint(PathJWKS, h.sharedDiscovery) }
@@ -222,7 +230,7 @@ func (h *Handler) endpoint(path string, build func() http.Handler) http.Handler 
 // It is called with h.mu held (endpoint).
 func (h *Handler) sharedDiscovery() http.Handler {
 	if h.discoveryHandler == nil {
-		h.discoveryHandler = h.discovery()
+		h.discoveryHandler = h.publicCORS(h.discovery())
 	}
 	return h.discoveryHandler
 }

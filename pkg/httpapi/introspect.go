@@ -20,7 +20,7 @@ const introspectionJWTMediaType = "application/" + oauth.IntrospectionJWTType
 // media type; any other caller the JSON of RFC 7662 §2.2. Errors are JSON either way.
 func (h *Handler) introspect() http.Handler {
 	serve := func(signed bool) http.Handler {
-		return h.backChannel(h.urls.Introspection, func(ctx context.Context, client *oauth.Client, form url.Values, _ oauth.DPoP) (int, any, error) {
+		return h.backChannel(h.urls.Introspection, false, func(ctx context.Context, client *oauth.Client, form url.Values, _ oauth.DPoP) (int, any, error) {
 			res, err := h.svc.Introspect(ctx, client, form)
 			if err != nil {
 				return 0, nil, err

@@ -46,6 +46,7 @@ const (
 	outcomeUserinfo        = "userinfo_served"
 	outcomeMetadata        = "metadata_served"
 	outcomeJWKS            = "jwks_served"
+	outcomeCORSPreflight   = "cors_preflight" // a CORS preflight answered (cors.go)
 	outcomeOK              = "ok"
 	outcomeRejected        = "rejected"
 	outcomeFailed          = "failed"

@@ -14,7 +14,7 @@ var pushCounters = []string{metrics.PushedRequests}
 
 // par serves the pushed authorization request endpoint (RFC 9126 §2).
 func (h *Handler) par() http.Handler {
-	return h.backChannel(h.urls.PAR, func(ctx context.Context, client *oauth.Client, form url.Values, dpop oauth.DPoP) (int, any, error) {
+	return h.backChannel(h.urls.PAR, true, func(ctx context.Context, client *oauth.Client, form url.Values, dpop oauth.DPoP) (int, any, error) {
 		res, err := h.svc.Push(ctx, client, form, dpop)
 		if err != nil {
 			// Every error at PAR is JSON (RFC 9126 §2.3): writeError never reads Redirect.

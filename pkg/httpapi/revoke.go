@@ -11,7 +11,7 @@ import (
 // revoke serves the revocation endpoint (RFC 7009 §2), client-authenticated as at
 // /token.
 func (h *Handler) revoke() http.Handler {
-	return h.backChannel(h.urls.Revocation, func(ctx context.Context, client *oauth.Client, form url.Values, _ oauth.DPoP) (int, any, error) {
+	return h.backChannel(h.urls.Revocation, true, func(ctx context.Context, client *oauth.Client, form url.Values, _ oauth.DPoP) (int, any, error) {
 		if err := h.svc.Revoke(ctx, client, form); err != nil {
 			return 0, nil, err
 		}

@@ -11,7 +11,7 @@ import (
 
 // token serves the token endpoint (RFC 6749 §3.2).
 func (h *Handler) token() http.Handler {
-	return h.backChannel(h.urls.Token, func(ctx context.Context, client *oauth.Client, form url.Values, dpop oauth.DPoP) (int, any, error) {
+	return h.backChannel(h.urls.Token, true, func(ctx context.Context, client *oauth.Client, form url.Values, dpop oauth.DPoP) (int, any, error) {
 		res, err := h.svc.Exchange(ctx, client, form, dpop)
 		if err != nil {
 			return 0, nil, err

@@ -40,7 +40,8 @@ func (h *Handler) userinfo() http.Handler {
 		}
 		h.setDPoPNonce(ctx, w)
 		dpop := oauth.DPoP{Proofs: r.Header.Values("DPoP"), Method: r.Method, URL: h.aliasFor(r, h.urls.Userinfo), Certificate: cert}
-		claims, err := h.svc.Userinfo(ctx, scheme, token, dpop)
+		claims, clientID, err := h.svc.UserinfoOf(ctx, scheme, token, dpop)
+		h.userinfoCORS(ctx, w, r, clientID)
 		if err != nil {
 			h.resourceError(w, r, scheme, err)
 			return
@@ -48,6 +49,22 @@ func (h *Handler) userinfo() http.Handler {
 		noteOutcome(ctx, outcomeUserinfo)
 		writeJSON(w, http.StatusOK, claims)
 	})
+}
+
+// userinfoCORS lets the page of the access token's client read the answer
+// (docs/design.md decision 30): Access-Control-Allow-Origin when the request's
+// Origin is the client's. Any client, public or not: a token-mediating backend
+// (draft-ietf-oauth-browser-based-apps §6.2) hands its page the access token. A
+// refused origin is answered as usual, without the header: userinfo spends nothing.
+func (h *Handler) userinfoCORS(ctx context.Context, w http.ResponseWriter, r *http.Request, clientID string) {
+	if clientID == "" || r.Header.Get("Origin") == "" {
+		return
+	}
+	client, err := h.svc.RegisteredClient(ctx, clientID)
+	if err != nil || client.Disabled {
+		return
+	}
+	_ = corsAllow(w, r, client, false)
 }
 
 // accessTokenOf reads the access token from the Authorization header (RFC 6750 §2.1,

@@ -22,6 +22,7 @@ func copyClient(c *oauth.Client) *oauth.Client {
 	out.PushedRedirectURIPrefixes = cloneSlice(c.PushedRedirectURIPrefixes)
 	out.AuthorizationDetailsTypes = cloneSlice(c.AuthorizationDetailsTypes)
 	out.Resources = cloneSlice(c.Resources)
+	out.AllowedOrigins = cloneSlice(c.AllowedOrigins)
 	return &out
 }
 

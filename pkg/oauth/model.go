@@ -88,7 +88,11 @@ type Client struct {
 	// or "off" (ParseRateLimit); empty means the server's (CLIENT_RATE_LIMIT;
 	// docs/design.md decision 23).
 	RateLimit string `json:"rate_limit,omitempty"`
-	Disabled  bool   `json:"disabled,omitempty"`
+	// AllowedOrigins are the browser origins (scheme://host[:port], Fetch §3.2) that,
+	// besides the origins of RedirectURIs, may call the endpoints a browser-based app
+	// calls with CORS (CheckAllowedOrigins, OriginAllowed; docs/design.md decision 30).
+	AllowedOrigins []string `json:"allowed_origins,omitempty"`
+	Disabled       bool     `json:"disabled,omitempty"`
 }
 
 // Application types (OpenID Connect Registration §2).

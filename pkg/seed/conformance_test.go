@@ -145,3 +145,44 @@ func TestParse_RFC6749_4_4_ClientCredentialsClients(t *testing.T) {
 		}
 	}
 }
+
+// TestParse_BrowserBasedApps_AllowedOriginsAreSerializedOrigins: allowed_origins
+// (docs/design.md decision 30) holds origins exactly as a browser sends them in
+// Origin (Fetch §3.1, the HTML serialization of an origin), https or loopback http
+// as for redirect URIs (RFC 9700 §2.1); anything else could never match or would
+// open CORS to a page on plain http.
+func TestParse_BrowserBasedApps_AllowedOriginsAreSerializedOrigins(t *testing.T) {
+	client := func(origins string) string {
+		return `{"clients":[{"client_id":"a","token_endpoint_auth_method":"none","redirect_uris":["https://a.example/cb"],"allowed_origins":` + origins + `}]}`
+	}
+	for _, bad := range []string{
+		`["https://spa.example/"]`,         // a trailing slash is a path
+		`["https://spa.example/app"]`,      // a path
+		`["https://SPA.example"]`,          // browsers send the host in lower case
+		`["https://spa.example:443"]`,      // and no default port
+		`["https://spa.example:"]`,         // nor an empty one
+		`["https://u@spa.example"]`,        // user information
+		`["https://spa.example?x"]`,        // a query
+		`["https://spa.example#x"]`,        // a fragment
+		`["http://spa.example"]`,           // plain http off loopback
+		`["http://127.evil.example:8080"]`, // a DNS name is not loopback
+		`["spa.example"]`,                  // not absolute
+		`["null"]`,                         // the opaque origin
+		`["*"]`,                            // no wildcard
+		`["chrome-extension://abc"]`,       // not a web origin
+		`["https://bücher.example"]`,       // browsers send the A-label
+		`[""]`,
+	} {
+		if _, err := seed.Parse([]byte(client(bad))); err == nil || !strings.Contains(err.Error(), "allowed_origins") {
+			t.Errorf("allowed_origins %s: %v, want refused", bad, err)
+		}
+	}
+	good := `["https://spa.example","https://spa.example:8443","http://localhost:5173","http://127.0.0.1:4000","http://[::1]:3000","https://xn--bcher-kva.example"]`
+	f, err := seed.Parse([]byte(client(good)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.Clients[0].AllowedOrigins; len(got) != 6 || got[4] != "http://[::1]:3000" {
+		t.Errorf("allowed_origins = %v", got)
+	}
+}

@@ -123,6 +123,11 @@ func (c *Client) normalize() error {
 	if err := oauth.CheckRedirectURIs(&c.Client); err != nil {
 		return err
 	}
+	// The browser origins of its pages besides its redirect URIs' (CORS,
+	// docs/design.md decision 30).
+	if err := oauth.CheckAllowedOrigins(&c.Client); err != nil {
+		return err
+	}
 	if err := checkKeys(&c.Client); err != nil {
 		return err
 	}

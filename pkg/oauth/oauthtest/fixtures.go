@@ -216,6 +216,7 @@ func fullClient(tb testing.TB) *oauth.Client {
 	c.TLSClientAuthSANEmail = "ops@client.example.org"
 	c.TLSClientCertificateBoundAccessTokens = true
 	c.Resources = []string{"https://rs.example.com/", "https://api.example.com/payments"}
+	c.AllowedOrigins = []string{"https://spa.example.org", "http://localhost:5173"}
 	c.Disabled = true
 	return c
 }

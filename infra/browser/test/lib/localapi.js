@@ -76,6 +76,10 @@ export const serviceClient = {
   name: 'Acme Budget Reports (service)',
   secret: 'browser-service-secret-0123456789abcdefghijklmnopqrstuvwxyz',
 };
+// A browser-based app (draft-ietf-oauth-browser-based-apps) without credentials
+// whose page is on an origin of its own besides its redirect URI's: cors.test.js
+// passes that origin to startLocalAPI (allowedOrigins) for allowed_origins.
+export const corsClient = { id: 'browser-cors-spa', name: 'Acme Budget (single-page app)' };
 export const user = {
   username: 'alice',
   password: 'correct horse battery staple',
@@ -90,9 +94,18 @@ export const user = {
   },
 };
 
-function seed(callback, redirectURIs = []) {
+function seed(callback, redirectURIs = [], allowedOrigins = []) {
   return {
     clients: [
+      {
+        client_id: corsClient.id,
+        client_name: corsClient.name,
+        token_endpoint_auth_method: 'none',
+        redirect_uris: [callback],
+        grant_types: ['authorization_code', 'refresh_token'],
+        scope: 'openid profile offline_access',
+        ...(allowedOrigins.length ? { allowed_origins: allowedOrigins } : {}),
+      },
       {
         client_id: confidential.id,
         client_name: confidential.name,
@@ -248,13 +261,13 @@ ${q.get('response') ? `<p>JARM response: <code id="response">${escapeHTML(q.get(
  * environment, e.g. {PAR_EXPIRES_IN: '5'}; on the lambda target the variables
  * template.yaml gives the functions override its values, as `make run-lambda` takes
  * them. redirectURIs are registered for the confidential client besides the
- * callback. With tls (local target only: API Gateway terminates TLS, run-lambda
+ * callback; allowedOrigins are corsClient's allowed_origins. With tls (local target only: API Gateway terminates TLS, run-lambda
  * serves plain HTTP) the local API serves HTTPS (TLS=true) with a local CA made in a
  * temporary TLS_DIR, and MTLS_CA_FILE names a client CA made here. Returns {issuer,
  * port, meta, callback (the redirect URI), stop(), log()}, with tls also {ca,
  * clientCert, clientKey} (PEM strings: the local CA, mtlsClient's certificate and key).
  */
-export async function startLocalAPI(env = {}, { tls = false, redirectURIs = [] } = {}) {
+export async function startLocalAPI(env = {}, { tls = false, redirectURIs = [], allowedOrigins = [] } = {}) {
   if (tls && target !== 'local') throw new Error('startLocalAPI: tls needs the local target');
   built ??= build();
   const bin = await built;
@@ -262,7 +275,7 @@ export async function startLocalAPI(env = {}, { tls = false, redirectURIs = [] }
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
     try {
-      return await startOn(bin, port, env, tls, redirectURIs);
+      return await startOn(bin, port, env, tls, redirectURIs, allowedOrigins);
     } catch (err) {
       lastError = err; // the port may have been taken in between: try another one
     }
@@ -285,13 +298,13 @@ async function clientCertificates(dir) {
   return { caFile: f('client-ca.pem'), certFile: f('client.pem'), keyFile: f('client-key.pem') };
 }
 
-async function startOn({ bin, args }, port, env, tls, redirectURIs) {
+async function startOn({ bin, args }, port, env, tls, redirectURIs, allowedOrigins) {
   const issuer = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   const callbackServer = target === 'lambda' ? await startCallback() : null;
   const callback = callbackServer?.url ?? `${issuer}/callback`;
   const dir = await mkdtemp(join(tmpdir(), 'pargate-seed-'));
   const seedFile = join(dir, 'seed.json');
-  await writeFile(seedFile, JSON.stringify(seed(callback, redirectURIs), null, 2), { mode: 0o600 });
+  await writeFile(seedFile, JSON.stringify(seed(callback, redirectURIs, allowedOrigins), null, 2), { mode: 0o600 });
   let tlsEnv = {};
   let certs;
   if (tls) {
