@@ -118,19 +118,50 @@ func (h *Handler) authorizationRequest(w http.ResponseWriter, r *http.Request, p
 		return
 	}
 	req := &tx.Request.Request
-	// OIDC Core §3.1.2.1 prompt=none: there is no single sign-on session to reuse,
-	// so the answer is login_required, delivered to the client.
-	if req.Prompt == "none" {
-		h.redirectError(w, r, req, oauth.LoginRequired("the user must sign in"))
-		return
+	var reused *oauth.Session
+	var reusedUser *oauth.User
+	if st == nil || st.Username == "" {
+		// OIDC Core §3.1.2.1: a live single sign-on session skips the login page,
+		// unless prompt or max_age ask for a new authentication; prompt=none shows no
+		// page at all and answers login_required or consent_required (§3.1.2.6).
+		sess, user, err := h.currentSession(w, r)
+		if err != nil {
+			h.errorPage(w, r, err)
+			return
+		}
+		// Consent is asked every time until consent is remembered (issue 12 item 2).
+		use, perr := oauth.SessionPrompt(req, sess, true, now)
+		if perr != nil {
+			h.authorizeError(w, r, req, perr)
+			return
+		}
+		if use == oauth.ReusesSession {
+			switch err := h.svc.UseSession(r.Context(), sess, tx.Client.ID); {
+			case errors.Is(err, oauth.ErrNoSession): // ended meanwhile: sign in
+				h.clearSession(w)
+			case err != nil:
+				h.errorPage(w, r, err)
+				return
+			default:
+				reused, reusedUser = sess, user
+			}
+		}
 	}
-	if st == nil {
+	if st == nil || reused != nil {
 		csrf, err := newCSRF()
 		if err != nil {
 			h.errorPage(w, r, err)
 			return
 		}
-		st = &txState{Key: tx.Request.Key, ClientID: tx.Client.ID, CSRF: csrf, Expires: tx.Request.Deadline.Unix()}
+		if st == nil {
+			st = &txState{Key: tx.Request.Key, ClientID: tx.Client.ID, Expires: tx.Request.Deadline.Unix()}
+		}
+		st.CSRF = csrf
+		if reused != nil {
+			// Signed in by the session: the consent page follows, as after a login.
+			st.Username, st.AuthTime = reusedUser.Username, reused.AuthTime.Unix()
+			st.User = carryUser(oauth.SignedInAs(reusedUser))
+		}
 		if err := h.writeTx(w, r, st, now); err != nil {
 			h.errorPage(w, r, err)
 			return
@@ -259,6 +290,11 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	}
 	st.Username, st.AuthTime, st.CSRF = user.Username, now.Unix(), csrf
 	st.User = carryUser(oauth.SignedInAs(user))
+	// OIDC Core §3.1.2.1: the login starts a single sign-on session for the browser.
+	if err := h.startSession(w, r, user, tx.Client.ID, now); err != nil {
+		h.errorPage(w, r, err)
+		return
+	}
 	if err := h.writeTx(w, r, st, now); err != nil {
 		h.errorPage(w, r, err)
 		return

@@ -1,0 +1,166 @@
+package httpapi_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pargate/pargate/pkg/memory"
+	"github.com/pargate/pargate/pkg/oauth"
+)
+
+func isLoginPage(r response) bool {
+	return r.Status == http.StatusOK && strings.Contains(r.Body, `name="password"`)
+}
+
+// sessionCookieOf is the browser's single sign-on session cookie, or nil.
+func sessionCookieOf(t *testing.T, ts *testServer, b *browser) *http.Cookie {
+	t.Helper()
+	base, err := url.Parse(ts.URL + "/authorize")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range b.Client.Jar.Cookies(base) {
+		if c.Name == "pargate_session" {
+			return c
+		}
+	}
+	return nil
+}
+
+// OIDC Core §3.1.2.1: a second authorization in the same browser skips the login page
+// (the consent page follows until consent is remembered, issue 12 item 2), and the
+// code is issued for the session's user.
+func TestSession_OIDCCore_3_1_2_1_SecondAuthorizationSkipsTheLogin(t *testing.T) {
+	ts := newServer(t)
+	b := ts.browser(t)
+	if q := b.approve(t, b.login(t, confID, ts.push(t, confID, confSecret, pushParams()))); q.Get("code") == "" {
+		t.Fatalf("first authorization: %v", q)
+	}
+	first := sessionCookieOf(t, ts, b)
+	if first == nil || len(first.Value) != 43 {
+		t.Fatalf("no session cookie of a 256-bit id after the login: %+v", first)
+	}
+	page := b.get(t, authorizePath(confID, ts.push(t, confID, confSecret, pushParams())))
+	if !isConsent(page) || !strings.Contains(page.Body, "Signed in as <strong>"+username+"</strong>") {
+		t.Fatalf("second authorization: want the consent page for %s, got %d\n%s", username, page.Status, page.Body)
+	}
+	if q := b.approve(t, page); q.Get("code") == "" {
+		t.Fatalf("second authorization: %v", q)
+	}
+	if again := sessionCookieOf(t, ts, b); again == nil || again.Value != first.Value {
+		t.Fatal("the session cookie changed without a login")
+	}
+}
+
+// OIDC Core §3.1.2.1: prompt=login and max_age (elapsed ≥ max_age; 0 included) show
+// the login page although the browser has a session; signing in again replaces the
+// session (a new id, the old one ended).
+func TestSession_OIDCCore_3_1_2_1_PromptLoginAndMaxAgeAskAgain(t *testing.T) {
+	for _, kv := range [][]string{{"prompt", "login"}, {"max_age", "0"}, {"prompt", "login consent"}} {
+		t.Run(strings.Join(kv, "="), func(t *testing.T) {
+			ts := newServer(t)
+			b := ts.browser(t)
+			b.login(t, confID, ts.push(t, confID, confSecret, pushParams()))
+			first := sessionCookieOf(t, ts, b)
+			uri := ts.push(t, confID, confSecret, with(pushParams(), kv...))
+			if page := b.get(t, authorizePath(confID, uri)); !isLoginPage(page) {
+				t.Fatalf("with a session: want the login page, got %d\n%s", page.Status, page.Body)
+			}
+			if q := b.approve(t, b.login(t, confID, uri)); q.Get("code") == "" {
+				t.Fatalf("after signing in again: %v", q)
+			}
+			second := sessionCookieOf(t, ts, b)
+			if second == nil || second.Value == first.Value {
+				t.Fatal("signing in again kept the session id")
+			}
+			// The old id names no session any more: a browser still holding it signs in.
+			old := ts.browser(t)
+			base, _ := url.Parse(ts.URL + "/authorize")
+			old.Client.Jar.SetCookies(base, []*http.Cookie{{Name: first.Name, Value: first.Value, Path: "/"}})
+			if page := old.get(t, authorizePath(confID, ts.push(t, confID, confSecret, pushParams()))); !isLoginPage(page) {
+				t.Fatalf("with the replaced session id: want the login page, got %d", page.Status)
+			}
+		})
+	}
+}
+
+// OIDC Core §3.1.2.1 max_age not yet elapsed reuses the session.
+func TestSession_OIDCCore_3_1_2_1_MaxAgeNotElapsedReuses(t *testing.T) {
+	ts := newServer(t)
+	b := ts.browser(t)
+	b.login(t, confID, ts.push(t, confID, confSecret, pushParams()))
+	uri := ts.push(t, confID, confSecret, with(pushParams(), "max_age", "3600"))
+	if page := b.get(t, authorizePath(confID, uri)); !isConsent(page) {
+		t.Fatalf("max_age=3600 a moment after the login: want the consent page, got %d\n%s", page.Status, page.Body)
+	}
+}
+
+// OIDC Core §2 (and the hardening issue's tokens_valid_after): a session whose user
+// was disabled, cut off or re-created since the login ends at its next use: the
+// login page, and the cookie deleted.
+func TestSession_OIDCCore_2_ChangedUserEndsTheSession(t *testing.T) {
+	for name, change := range map[string]func(u *oauth.User){
+		"disabled":                   func(u *oauth.User) { u.Disabled = true },
+		"password changed (cut off)": func(u *oauth.User) { u.TokensValidAfter = time.Now().UTC().Add(time.Second) },
+		"deleted and re-created":     func(u *oauth.User) { u.Sub = "a-new-subject" },
+	} {
+		t.Run(name, func(t *testing.T) {
+			store := seededStore(t, memory.New())
+			ts := newServer(t, withStore(store))
+			b := ts.browser(t)
+			b.login(t, confID, ts.push(t, confID, confSecret, pushParams()))
+			changeUser(t, store, username, change)
+			page := b.get(t, authorizePath(confID, ts.push(t, confID, confSecret, pushParams())))
+			if !isLoginPage(page) {
+				t.Fatalf("a session of a user %s: want the login page, got %d\n%s", name, page.Status, page.Body)
+			}
+			if c := sessionCookieOf(t, ts, b); c != nil {
+				t.Fatalf("the session cookie was kept: %+v", c)
+			}
+		})
+	}
+}
+
+// The session cookie under an https issuer: __Host- prefixed, Secure, HttpOnly,
+// SameSite=Lax, Path=/, no Domain, until the session's absolute deadline; over http
+// (a local run) unprefixed and not Secure.
+func TestSession_CookieAttributes(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		env    map[string]string
+		cookie string
+		secure bool
+	}{
+		{"https issuer", httpsIssuer, "__Host-pargate_session", true},
+		{"http issuer", nil, "pargate_session", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var opts []serverOption
+			if tc.env != nil {
+				opts = append(opts, withEnv(tc.env))
+			}
+			ts := newServer(t, opts...)
+			login := ts.startTx(t)
+			r := ts.postWith(t, login, credentialsForm, txCookie(t, login))
+			if r.Status != http.StatusSeeOther {
+				t.Fatalf("login: %d\n%s", r.Status, r.Body)
+			}
+			var got *http.Cookie
+			for _, c := range (&http.Response{Header: r.Header}).Cookies() {
+				if strings.HasSuffix(c.Name, "pargate_session") {
+					got = c
+				}
+			}
+			if got == nil {
+				t.Fatalf("no session cookie in %q", r.Header.Values("Set-Cookie"))
+			}
+			if got.Name != tc.cookie || got.Secure != tc.secure || !got.HttpOnly || got.SameSite != http.SameSiteLaxMode ||
+				got.Path != "/" || got.Domain != "" || got.MaxAge != int((12*time.Hour).Seconds()) || len(got.Value) != 43 {
+				t.Fatalf("session cookie %+v", got)
+			}
+		})
+	}
+}
