@@ -79,6 +79,8 @@ type codeItem struct {
 	CodeChallengeMethod string         `dynamodbav:"code_challenge_method"`
 	Subject             string         `dynamodbav:"sub"`
 	AuthTime            int64          `dynamodbav:"auth_time"`
+	AMR                 []string       `dynamodbav:"amr,omitempty"`
+	SID                 string         `dynamodbav:"sid,omitempty"`
 	Claims              map[string]any `dynamodbav:"claims,omitempty"`
 	// AuthorizationDetails is JSON text, byte for byte (see above).
 	AuthorizationDetails string   `dynamodbav:"authorization_details,omitempty"`
@@ -99,6 +101,8 @@ type grantItem struct {
 	Username             string         `dynamodbav:"username,omitempty"`
 	Scopes               []string       `dynamodbav:"scope,omitempty"`
 	AuthTime             int64          `dynamodbav:"auth_time"`
+	AMR                  []string       `dynamodbav:"amr,omitempty"`
+	SID                  string         `dynamodbav:"sid,omitempty"`
 	Claims               map[string]any `dynamodbav:"claims,omitempty"`
 	AuthorizationDetails string         `dynamodbav:"authorization_details,omitempty"`
 	Resources            []string       `dynamodbav:"resource,omitempty"`
@@ -300,6 +304,8 @@ func toCodeItem(c *oauth.AuthorizationCode) (codeItem, error) {
 		CodeChallengeMethod:  c.CodeChallengeMethod,
 		Subject:              c.Subject,
 		AuthTime:             millis(c.AuthTime),
+		AMR:                  nilIfEmpty(c.AMR),
+		SID:                  c.SID,
 		Claims:               claims,
 		AuthorizationDetails: string(c.AuthorizationDetails),
 		Resources:            nilIfEmpty(c.Resources),
@@ -324,6 +330,8 @@ func (it *codeItem) code() *oauth.AuthorizationCode {
 		CodeChallengeMethod:  it.CodeChallengeMethod,
 		Subject:              it.Subject,
 		AuthTime:             fromMillis(it.AuthTime),
+		AMR:                  it.AMR,
+		SID:                  it.SID,
 		Claims:               it.Claims,
 		AuthorizationDetails: rawJSON(it.AuthorizationDetails),
 		Resources:            it.Resources,
@@ -346,6 +354,8 @@ func toGrantItem(g *oauth.Grant) (grantItem, error) {
 		Username:             g.Username,
 		Scopes:               nilIfEmpty(g.Scopes),
 		AuthTime:             millis(g.AuthTime),
+		AMR:                  nilIfEmpty(g.AMR),
+		SID:                  g.SID,
 		Claims:               claims,
 		AuthorizationDetails: string(g.AuthorizationDetails),
 		Resources:            nilIfEmpty(g.Resources),
@@ -364,6 +374,8 @@ func (it *grantItem) grant() *oauth.Grant {
 		Username:             it.Username,
 		Scopes:               it.Scopes,
 		AuthTime:             fromMillis(it.AuthTime),
+		AMR:                  it.AMR,
+		SID:                  it.SID,
 		Claims:               it.Claims,
 		AuthorizationDetails: rawJSON(it.AuthorizationDetails),
 		Resources:            it.Resources,

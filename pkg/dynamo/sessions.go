@@ -30,16 +30,16 @@ const (
 // by-sub index of grants. Clients is a string set, so concurrent touches add to it
 // without reading.
 type sessionItem struct {
-	PK           string   `json:"pk"`
-	Username     string   `json:"username"`
-	Subject      string   `json:"subject"`
-	AuthTime     int64    `json:"auth_time"`
-	AMR          []string `json:"amr,omitempty"`
-	ACR          string   `json:"acr,omitempty"`
-	Clients      []string `json:"clients,omitempty,stringset"`
-	IdleDeadline int64    `json:"idle_deadline"`
-	ExpiresAt    int64    `json:"expires_at"`
-	TTL          int64    `json:"ttl"`
+	PK           string   `dynamodbav:"pk"`
+	Username     string   `dynamodbav:"username"`
+	Subject      string   `dynamodbav:"subject"`
+	AuthTime     int64    `dynamodbav:"auth_time"`
+	AMR          []string `dynamodbav:"amr,omitempty"`
+	ACR          string   `dynamodbav:"acr,omitempty"`
+	Clients      []string `dynamodbav:"clients,omitempty,stringset"`
+	IdleDeadline int64    `dynamodbav:"idle_deadline"`
+	ExpiresAt    int64    `dynamodbav:"expires_at"`
+	TTL          int64    `dynamodbav:"ttl"`
 }
 
 func toSessionItem(s *oauth.Session) sessionItem {

@@ -160,6 +160,7 @@ func (h *Handler) authorizationRequest(w http.ResponseWriter, r *http.Request, p
 		if reused != nil {
 			// Signed in by the session: the consent page follows, as after a login.
 			st.Username, st.AuthTime = reusedUser.Username, reused.AuthTime.Unix()
+			st.AMR, st.SID = reused.AMR, oauth.SessionSID(reused.Key)
 			st.User = carryUser(oauth.SignedInAs(reusedUser))
 		}
 		if err := h.writeTx(w, r, st, now); err != nil {
@@ -291,10 +292,12 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	st.Username, st.AuthTime, st.CSRF = user.Username, now.Unix(), csrf
 	st.User = carryUser(oauth.SignedInAs(user))
 	// OIDC Core §3.1.2.1: the login starts a single sign-on session for the browser.
-	if err := h.startSession(w, r, user, tx.Client.ID, now); err != nil {
+	sess, err := h.startSession(w, r, user, tx.Client.ID, now)
+	if err != nil {
 		h.errorPage(w, r, err)
 		return
 	}
+	st.AMR, st.SID = sess.AMR, oauth.SessionSID(sess.Key)
 	if err := h.writeTx(w, r, st, now); err != nil {
 		h.errorPage(w, r, err)
 		return
@@ -321,12 +324,13 @@ func (h *Handler) consent(w http.ResponseWriter, r *http.Request) {
 	switch r.PostForm.Get("decision") {
 	case "approve":
 		var target *oauth.AuthorizationResponse
+		auth := oauth.Authentication{Time: time.Unix(st.AuthTime, 0), AMR: st.AMR, SID: st.SID}
 		if st.User != nil {
 			// The user as the login read it, checked by the
 			// consuming write's condition instead of read again.
-			target, err = h.svc.ApproveAs(r.Context(), tx, st.User.signedIn(st.Username), time.Unix(st.AuthTime, 0))
+			target, err = h.svc.ApproveAs(r.Context(), tx, st.User.signedIn(st.Username), auth)
 		} else {
-			target, err = h.svc.Approve(r.Context(), tx, st.Username, time.Unix(st.AuthTime, 0))
+			target, err = h.svc.Approve(r.Context(), tx, st.Username, auth)
 		}
 		if err != nil {
 			var e *oauth.Error

@@ -77,16 +77,16 @@ func (h *Handler) currentSession(w http.ResponseWriter, r *http.Request) (*oauth
 // startSession creates the session of a login that just succeeded, ending the
 // browser's previous one (another user, or the same one before prompt=login or
 // max_age), and sets its cookie.
-func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, user *oauth.User, clientID string, now time.Time) error {
+func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, user *oauth.User, clientID string, now time.Time) (*oauth.Session, error) {
 	if old := h.sessionID(r); old != "" {
 		if _, err := h.svc.EndSession(r.Context(), old); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	id, sess, err := h.svc.StartSession(r.Context(), oauth.SignedInAs(user), clientID, now, []string{oauth.AMRPassword})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	h.writeSession(w, id, sess.ExpiresAt, now)
-	return nil
+	return sess, nil
 }

@@ -164,3 +164,44 @@ func TestSession_CookieAttributes(t *testing.T) {
 		})
 	}
 }
+
+// idTokenOf exchanges code for tokens and returns the verified ID token's claims.
+func idTokenOf(t *testing.T, ts *testServer, code string) map[string]any {
+	t.Helper()
+	tr := ts.do(t, nil, http.MethodPost, "/token", basic(confID, confSecret), form, url.Values{"grant_type": {"authorization_code"},
+		"code": {code}, "redirect_uri": {redirectURI}, "code_verifier": {verifier}}.Encode())
+	if tr.Status != 200 {
+		t.Fatalf("token: %d %s", tr.Status, tr.Body)
+	}
+	return ts.verifiedClaims(t, tr.JSON["id_token"].(string))
+}
+
+// OIDC Core §2 (auth_time, amr) and OIDC Back-Channel Logout §2.1 (sid): the ID
+// tokens of one session carry its sid and the login's auth_time and amr; a new login
+// (prompt=login) is a new session: another sid, a new auth_time.
+func TestSession_OIDCCore_2_IDTokenCarriesSidAmrAndAuthTime(t *testing.T) {
+	ts := newServer(t)
+	b := ts.browser(t)
+	first := idTokenOf(t, ts, b.approve(t, b.login(t, confID, ts.push(t, confID, confSecret, pushParams()))).Get("code"))
+	sid, ok := first["sid"].(string)
+	if !ok || len(sid) != 43 {
+		t.Fatalf("sid %v, want a 43-character string", first["sid"])
+	}
+	if amr, _ := first["amr"].([]any); len(amr) != 1 || amr[0] != "pwd" {
+		t.Fatalf("amr %v, want [pwd]", first["amr"])
+	}
+	if c := sessionCookieOf(t, ts, b); c == nil || strings.Contains(sid, c.Value) || sid == oauth.HashKey(c.Value) {
+		t.Fatal("the sid is the session id or its store key")
+	}
+	page := b.get(t, authorizePath(confID, ts.push(t, confID, confSecret, pushParams())))
+	second := idTokenOf(t, ts, b.approve(t, page).Get("code"))
+	if second["sid"] != sid || second["auth_time"] != first["auth_time"] {
+		t.Fatalf("second authorization of the session: sid %v auth_time %v, want %v %v", second["sid"], second["auth_time"], sid, first["auth_time"])
+	}
+	ts.clock.Advance(time.Minute)
+	uri := ts.push(t, confID, confSecret, with(pushParams(), "prompt", "login"))
+	third := idTokenOf(t, ts, b.approve(t, b.login(t, confID, uri)).Get("code"))
+	if third["sid"] == sid || third["auth_time"] == first["auth_time"] {
+		t.Fatalf("after prompt=login: sid %v auth_time %v, want both new", third["sid"], third["auth_time"])
+	}
+}

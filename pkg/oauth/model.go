@@ -210,6 +210,11 @@ type AuthorizationCode struct {
 	CodeChallengeMethod string    `json:"code_challenge_method"`
 	Subject             string    `json:"sub"`
 	AuthTime            time.Time `json:"auth_time"`
+	// AMR and SID are the authentication's methods (OIDC Core §2 amr) and the
+	// single sign-on session it belongs to (the ID token's sid, OIDC Back-Channel
+	// Logout §2.1; SessionSID), empty when none.
+	AMR []string `json:"amr,omitempty"`
+	SID string   `json:"sid,omitempty"`
 	// Claims are the user's claims released by the granted scopes, snapshotted at
 	// consent so the token endpoint needs no user lookup.
 	Claims map[string]any `json:"claims,omitempty"`
@@ -236,9 +241,12 @@ type Grant struct {
 	// Username names the user the grant is for, so refresh, userinfo and
 	// introspection can check that the user still exists, is enabled, still has
 	// Subject and has not cut the grant off (User.TokensValidAfter).
-	Username             string          `json:"username,omitempty"`
-	Scopes               []string        `json:"scope,omitempty"`
-	AuthTime             time.Time       `json:"auth_time"`
+	Username string    `json:"username,omitempty"`
+	Scopes   []string  `json:"scope,omitempty"`
+	AuthTime time.Time `json:"auth_time"`
+	// AMR and SID as on the code: ID tokens of a refresh carry them too.
+	AMR                  []string        `json:"amr,omitempty"`
+	SID                  string          `json:"sid,omitempty"`
 	Claims               map[string]any  `json:"claims,omitempty"`
 	AuthorizationDetails json.RawMessage `json:"authorization_details,omitempty"`
 	// Resources are the resource indicators the user authorized (RFC 8707 §2): every

@@ -80,6 +80,13 @@ func (p SessionPolicy) orDefaults() SessionPolicy {
 // than one step earlier than "last use plus IdleTimeout".
 func (p SessionPolicy) slideStep() time.Duration { return p.IdleTimeout / 10 }
 
+// SessionSID is the sid claim of the session under key (OIDC Back-Channel Logout
+// §2.1: a string identifying the session at the OP, unique for it): a SHA-256 of the
+// store key under a label of its own, so a relying party learns neither the cookie's
+// id nor the table's key, and a logout can check an id_token_hint's sid against the
+// browser's session by computing it.
+func SessionSID(key string) string { return HashKey("pargate sid\x00" + key) }
+
 // AMRPassword is the amr value of the built-in login (RFC 8176 §2: "pwd").
 const AMRPassword = "pwd"
 
