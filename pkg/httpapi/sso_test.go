@@ -205,3 +205,28 @@ func TestSession_OIDCCore_2_IDTokenCarriesSidAmrAndAuthTime(t *testing.T) {
 		t.Fatalf("after prompt=login: sid %v auth_time %v, want both new", third["sid"], third["auth_time"])
 	}
 }
+
+// OpenID Connect Discovery §3 / OIDC Core §3.1.2.1: prompt_values_supported lists
+// none, login and consent; claims_supported the session's auth_time, amr and sid.
+func TestSession_DiscoveryListsPromptValuesAndSessionClaims(t *testing.T) {
+	ts := newServer(t)
+	r := ts.do(t, nil, http.MethodGet, "/.well-known/openid-configuration", "", "", "")
+	if r.Status != 200 {
+		t.Fatalf("discovery: %d", r.Status)
+	}
+	has := func(field string, want ...string) {
+		t.Helper()
+		got, _ := r.JSON[field].([]any)
+		for _, w := range want {
+			found := false
+			for _, g := range got {
+				found = found || g == w
+			}
+			if !found {
+				t.Errorf("%s %v lacks %q", field, got, w)
+			}
+		}
+	}
+	has("prompt_values_supported", "none", "login", "consent")
+	has("claims_supported", "auth_time", "amr", "sid")
+}
