@@ -21,6 +21,10 @@ const (
 	stepField   = "pargate_step"
 	stepLogin   = "login"
 	stepConsent = "consent"
+	// The login page's buttons for a browser with a single sign-on session:
+	// "Continue as NAME" and "Not you?" (docs/design.md decision 30).
+	stepContinue = "continue"
+	stepSwitch   = "switch"
 )
 
 // authorize serves the authorization endpoint: the pushed (or direct) request, the
@@ -68,6 +72,10 @@ func (h *Handler) authorize() http.Handler {
 				h.login(w, r)
 			case stepConsent:
 				h.consent(w, r)
+			case stepContinue:
+				h.continueSession(w, r)
+			case stepSwitch:
+				h.switchUser(w, r)
 			default:
 				// OIDC Core §3.1.2.1: the authorization request may also come by POST.
 				h.authorizationRequest(w, r, r.PostForm)
@@ -119,7 +127,8 @@ func (h *Handler) authorizationRequest(w http.ResponseWriter, r *http.Request, p
 	}
 	req := &tx.Request.Request
 	var reused *oauth.Session
-	var reusedUser *oauth.User
+	var reusedUser, offered *oauth.User
+	canContinue := false
 	if st == nil || st.Username == "" {
 		// OIDC Core §3.1.2.1: a live single sign-on session skips the login page,
 		// unless prompt or max_age ask for a new authentication; prompt=none shows no
@@ -145,6 +154,11 @@ func (h *Handler) authorizationRequest(w http.ResponseWriter, r *http.Request, p
 			default:
 				reused, reusedUser = sess, user
 			}
+		} else if sess != nil {
+			// The login page, with the session's user offered (select_account) or
+			// only named, with "Not you?" to end it (prompt=login, max_age, a
+			// login_hint of another user).
+			offered, canContinue = user, use == oauth.OffersSession
 		}
 	}
 	if st == nil || reused != nil {
@@ -170,7 +184,11 @@ func (h *Handler) authorizationRequest(w http.ResponseWriter, r *http.Request, p
 	}
 	if st.Username == "" {
 		noteOutcome(r.Context(), outcomeLoginPage)
-		h.render(w, r, http.StatusOK, pageLogin, h.loginData(tx, st, requestURI, loginHintUsername(req.LoginHint), ""))
+		data := h.loginData(tx, st, requestURI, loginHintUsername(req.LoginHint), "")
+		if offered != nil {
+			data.SessionUser, data.CanContinue = offered.Username, canContinue
+		}
+		h.render(w, r, http.StatusOK, pageLogin, data)
 		return
 	}
 	noteOutcome(r.Context(), outcomeConsentPage)

@@ -90,3 +90,73 @@ func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, user *oau
 	h.writeSession(w, id, sess.ExpiresAt, now)
 	return sess, nil
 }
+
+// continueSession is "Continue as NAME" on the login page: the browser's live session
+// signs the transaction in, as a session reused at /authorize would (OIDC Core
+// §3.1.2.1 prompt=select_account), and the consent page follows (Post/Redirect/Get).
+// The request is read again and judged as at /authorize: a request that requires a
+// new authentication (prompt=login, max_age) is not signed in by a posted "continue".
+// A session that ended meanwhile, or may not be used, leaves the login page.
+func (h *Handler) continueSession(w http.ResponseWriter, r *http.Request) {
+	now := h.svc.Now()
+	f, err := h.resumeForm(r, now, false)
+	if err != nil {
+		h.formError(w, r, f, err)
+		return
+	}
+	sess, user, err := h.currentSession(w, r)
+	if err != nil {
+		h.errorPage(w, r, err)
+		return
+	}
+	if sess != nil {
+		if use, perr := oauth.SessionPrompt(&f.tx.Request.Request, sess, true, now); perr != nil || use == oauth.NeedsLogin {
+			sess = nil
+		}
+	}
+	if sess != nil {
+		switch err := h.svc.UseSession(r.Context(), sess, f.tx.Client.ID); {
+		case errors.Is(err, oauth.ErrNoSession):
+			h.clearSession(w)
+			sess = nil
+		case err != nil:
+			h.errorPage(w, r, err)
+			return
+		}
+	}
+	if sess != nil {
+		csrf, err := newCSRF()
+		if err != nil {
+			h.errorPage(w, r, err)
+			return
+		}
+		st := f.st
+		st.Username, st.AuthTime, st.CSRF = user.Username, sess.AuthTime.Unix(), csrf
+		st.AMR, st.SID = sess.AMR, oauth.SessionSID(sess.Key)
+		st.User = carryUser(oauth.SignedInAs(user))
+		if err := h.writeTx(w, r, st, now); err != nil {
+			h.errorPage(w, r, err)
+			return
+		}
+	}
+	h.redirect(w, r, continueURL(f.tx.Client.ID, f.requestURI))
+}
+
+// switchUser is "Not you?" on the login page: it ends the browser's session (the
+// store record and the cookie) and shows the login page again.
+func (h *Handler) switchUser(w http.ResponseWriter, r *http.Request) {
+	now := h.svc.Now()
+	f, err := h.resumeForm(r, now, true)
+	if err != nil {
+		h.formError(w, r, f, err)
+		return
+	}
+	if id := h.sessionID(r); id != "" {
+		if _, err := h.svc.EndSession(r.Context(), id); err != nil {
+			h.errorPage(w, r, err)
+			return
+		}
+	}
+	h.clearSession(w)
+	h.redirect(w, r, continueURL(f.tx.Client.ID, f.requestURI))
+}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pargate/pargate/pkg/httpapi/httpapitest"
 	"github.com/pargate/pargate/pkg/memory"
 	"github.com/pargate/pargate/pkg/oauth"
 )
@@ -229,4 +230,75 @@ func TestSession_DiscoveryListsPromptValuesAndSessionClaims(t *testing.T) {
 	}
 	has("prompt_values_supported", "none", "login", "consent")
 	has("claims_supported", "auth_time", "amr", "sid")
+}
+
+// postFollow posts fields to /authorize and follows the 303 (Post/Redirect/Get).
+func postFollow(t *testing.T, b *browser, fields url.Values) response {
+	t.Helper()
+	r := asResponse(t, b.Post(t, "/authorize", fields))
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("post %s: %d, want 303\n%s", fields.Get("pargate_step"), r.Status, r.Body)
+	}
+	return b.get(t, r.Header.Get("Location"))
+}
+
+// formOfStep returns the hidden fields of the form on page whose pargate_step is step.
+func formOfStep(t *testing.T, page response, step string) url.Values {
+	t.Helper()
+	for _, f := range strings.Split(page.Body, "<form")[1:] {
+		if strings.Contains(f, `name="pargate_step" value="`+step+`"`) {
+			return httpapitest.HiddenFields(f)
+		}
+	}
+	t.Fatalf("no %s form on the page:\n%s", step, page.Body)
+	return nil
+}
+
+// OIDC Core §3.1.2.1 prompt=select_account: the login page offers the session's user
+// ("Continue as NAME", which signs in without the password) and "Not you?", which
+// ends the session for this browser and shows the plain login page.
+func TestSession_OIDCCore_3_1_2_1_ContinueAsAndNotYou(t *testing.T) {
+	ts := newServer(t)
+	b := ts.browser(t)
+	b.login(t, confID, ts.push(t, confID, confSecret, pushParams()))
+	page := b.get(t, authorizePath(confID, ts.push(t, confID, confSecret, with(pushParams(), "prompt", "select_account"))))
+	if !isLoginPage(page) || !strings.Contains(page.Body, "Continue as "+username) || !strings.Contains(page.Body, "Not you?") {
+		t.Fatalf("select_account with a session: want the login page offering the session\n%s", page.Body)
+	}
+	consent := postFollow(t, b, formOfStep(t, page, "continue"))
+	if !isConsent(consent) {
+		t.Fatalf("Continue as: want the consent page, got %d\n%s", consent.Status, consent.Body)
+	}
+	if q := b.approve(t, consent); q.Get("code") == "" {
+		t.Fatalf("Continue as: %v", q)
+	}
+
+	page = b.get(t, authorizePath(confID, ts.push(t, confID, confSecret, with(pushParams(), "prompt", "select_account"))))
+	after := postFollow(t, b, formOfStep(t, page, "switch"))
+	if !isLoginPage(after) || strings.Contains(after.Body, "Not you?") {
+		t.Fatalf("Not you?: want the plain login page, got %d\n%s", after.Status, after.Body)
+	}
+	if c := sessionCookieOf(t, ts, b); c != nil {
+		t.Fatalf("Not you? kept the session cookie %+v", c)
+	}
+	if page := b.get(t, authorizePath(confID, ts.push(t, confID, confSecret, pushParams()))); !isLoginPage(page) {
+		t.Fatalf("after Not you?: a new authorization must sign in, got %d", page.Status)
+	}
+}
+
+// OIDC Core §3.1.2.1: under prompt=login the page names the session's user with
+// "Not you?" but offers no "Continue as", and a forged continue does not sign in.
+func TestSession_OIDCCore_3_1_2_1_PromptLoginCannotContinue(t *testing.T) {
+	ts := newServer(t)
+	b := ts.browser(t)
+	b.login(t, confID, ts.push(t, confID, confSecret, pushParams()))
+	page := b.get(t, authorizePath(confID, ts.push(t, confID, confSecret, with(pushParams(), "prompt", "login"))))
+	if !isLoginPage(page) || strings.Contains(page.Body, "Continue as") || !strings.Contains(page.Body, "Not you?") {
+		t.Fatalf("prompt=login with a session: want the login page with Not you? only\n%s", page.Body)
+	}
+	forged := formOfStep(t, page, "switch")
+	forged.Set("pargate_step", "continue")
+	if r := postFollow(t, b, forged); !isLoginPage(r) {
+		t.Fatalf("a forged continue under prompt=login: want the login page, got %d\n%s", r.Status, r.Body)
+	}
 }
