@@ -151,6 +151,7 @@ type clientItem struct {
 	PushedRedirectURIPrefixes      []string `dynamodbav:"pushed_redirect_uri_prefixes,omitempty"`
 	DPoPBoundAccessTokens          bool     `dynamodbav:"dpop_bound_access_tokens"`
 	TokenIntrospectionAllowed      bool     `dynamodbav:"token_introspection_allowed"`
+	RequireAuthTime                bool     `dynamodbav:"require_auth_time,omitempty"`
 	AuthorizationDetailsTypes      []string `dynamodbav:"authorization_details_types,omitempty"`
 	// RFC 8705 client metadata.
 	TLSClientAuthSubjectDN                string   `dynamodbav:"tls_client_auth_subject_dn,omitempty"`
@@ -437,6 +438,7 @@ func toClientItem(c *oauth.Client) clientItem {
 		PushedRedirectURIPrefixes:             nilIfEmpty(c.PushedRedirectURIPrefixes),
 		DPoPBoundAccessTokens:                 c.DPoPBoundAccessTokens,
 		TokenIntrospectionAllowed:             c.TokenIntrospectionAllowed,
+		RequireAuthTime:                       c.RequireAuthTime,
 		AuthorizationDetailsTypes:             nilIfEmpty(c.AuthorizationDetailsTypes),
 		TLSClientAuthSubjectDN:                c.TLSClientAuthSubjectDN,
 		TLSClientAuthSANDNS:                   c.TLSClientAuthSANDNS,
@@ -471,6 +473,7 @@ func (it *clientItem) client() *oauth.Client {
 		PushedRedirectURIPrefixes:             it.PushedRedirectURIPrefixes,
 		DPoPBoundAccessTokens:                 it.DPoPBoundAccessTokens,
 		TokenIntrospectionAllowed:             it.TokenIntrospectionAllowed,
+		RequireAuthTime:                       it.RequireAuthTime,
 		AuthorizationDetailsTypes:             it.AuthorizationDetailsTypes,
 		TLSClientAuthSubjectDN:                it.TLSClientAuthSubjectDN,
 		TLSClientAuthSANDNS:                   it.TLSClientAuthSANDNS,

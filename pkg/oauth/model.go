@@ -65,6 +65,10 @@ type Client struct {
 	// TokenIntrospectionAllowed lets a resource server introspect every token
 	// (RFC 7662 §4); other clients see only their own.
 	TokenIntrospectionAllowed bool `json:"token_introspection_allowed,omitempty"`
+	// RequireAuthTime is OpenID Connect Registration §2 require_auth_time: the ID
+	// token must carry auth_time. Every ID token does (docs/design.md decision 30),
+	// so the value is kept and changes nothing.
+	RequireAuthTime bool `json:"require_auth_time,omitempty"`
 	// AuthorizationDetailsTypes limits the RAR types the client may request
 	// (RFC 9396 §10.2); empty means every type the server accepts.
 	AuthorizationDetailsTypes []string `json:"authorization_details_types,omitempty"`

@@ -212,6 +212,7 @@ func fullClient(tb testing.TB) *oauth.Client {
 	c.PushedRedirectURIPrefixes = []string{"https://client.example.org/cb/", "https://app.example.org/"}
 	c.DPoPBoundAccessTokens = true
 	c.TokenIntrospectionAllowed = true
+	c.RequireAuthTime = true
 	c.AuthorizationDetailsTypes = []string{"payment_initiation", "account_information"}
 	c.TLSClientAuthSubjectDN = "CN=client.example.org,O=Example\\, Inc.,C=DE"
 	c.TLSClientAuthSANDNS = "client.example.org"
