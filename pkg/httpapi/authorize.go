@@ -182,6 +182,16 @@ func (h *Handler) authorizationRequest(w http.ResponseWriter, r *http.Request, p
 			return
 		}
 	}
+	// OIDC Core §3.1.2.1 prompt=none: "MUST NOT display any authentication or consent
+	// user interface pages", whatever the transaction's state.
+	if req.Prompt == "none" {
+		if st.Username == "" {
+			h.redirectError(w, r, req, oauth.LoginRequired("the user is not signed in"))
+		} else {
+			h.redirectError(w, r, req, oauth.ConsentRequired("the user must consent"))
+		}
+		return
+	}
 	if st.Username == "" {
 		noteOutcome(r.Context(), outcomeLoginPage)
 		data := h.loginData(tx, st, requestURI, loginHintUsername(req.LoginHint), "")
