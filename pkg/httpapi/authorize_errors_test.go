@@ -308,6 +308,12 @@ func TestAuthorize_RFC6749_4_1_2_1_PageOrRedirect(t *testing.T) {
 				c.faulty.FailMethod(oauthtest.MethodGetUser, oauthtest.Before)
 				return c.b.submit(t, p, url.Values{"username": {username}, "password": {password}})
 			}},
+		{name: "docs/design.md decision 16 login: an outage creating the session", want: page(503, oauth.CodeTemporarilyUnavailable),
+			run: func(t *testing.T, c *errorCase) response {
+				p := c.loginPage(t)
+				c.faulty.FailMethod(oauthtest.MethodCreateSession, oauthtest.Before)
+				return c.b.submit(t, p, url.Values{"username": {username}, "password": {password}})
+			}},
 
 		// The consent form.
 		{name: "RFC 6749 §4.1.2.1 consent: before signing in", want: page(400, oauth.CodeInvalidRequest),
