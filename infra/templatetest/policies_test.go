@@ -15,6 +15,7 @@ import (
 var keyPrefixes = []string{
 	dynamo.PrefixPushed, dynamo.PrefixCode, dynamo.PrefixClient, dynamo.PrefixUser,
 	dynamo.PrefixReplay, dynamo.PrefixGrant, dynamo.PrefixRT, dynamo.PrefixLogin, dynamo.PrefixRate,
+	dynamo.PrefixSession,
 }
 
 func policies(tb testing.TB) map[string][]iampolicy.Statement {

@@ -115,3 +115,19 @@ func (s *deadlineStore) RotateRefreshToken(ctx context.Context, key, clientID st
 func (s *deadlineStore) UseOnce(ctx context.Context, key string, expiresAt, now time.Time) error {
 	return bounded0(s, ctx, func(ctx context.Context) error { return s.inner.UseOnce(ctx, key, expiresAt, now) })
 }
+
+func (s *deadlineStore) CreateSession(ctx context.Context, sess *oauth.Session) error {
+	return bounded0(s, ctx, func(ctx context.Context) error { return s.inner.CreateSession(ctx, sess) })
+}
+
+func (s *deadlineStore) GetSession(ctx context.Context, key string) (*oauth.Session, error) {
+	return bounded(s, ctx, func(ctx context.Context) (*oauth.Session, error) { return s.inner.GetSession(ctx, key) })
+}
+
+func (s *deadlineStore) TouchSession(ctx context.Context, key, clientID string, now, idle time.Time) error {
+	return bounded0(s, ctx, func(ctx context.Context) error { return s.inner.TouchSession(ctx, key, clientID, now, idle) })
+}
+
+func (s *deadlineStore) EndSession(ctx context.Context, key string) (*oauth.Session, error) {
+	return bounded(s, ctx, func(ctx context.Context) (*oauth.Session, error) { return s.inner.EndSession(ctx, key) })
+}

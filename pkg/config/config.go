@@ -107,6 +107,11 @@ func FromEnv(getenv func(string) string, required ...string) (Config, error) {
 			RefreshTokenLifetime:  seconds("REFRESH_TOKEN_LIFETIME", 14*86400, 60, 365*86400),
 			GrantLifetime:         seconds("GRANT_LIFETIME", 30*86400, 60, 365*86400),
 			ClientCacheTTL:        seconds("CLIENT_CACHE_TTL", 30, 0, 600),
+			// Single sign-on sessions (OIDC Core §3.1.2.1; oauth.SessionPolicy).
+			Session: oauth.SessionPolicy{
+				IdleTimeout: seconds("SESSION_IDLE_TIMEOUT", 1800, 60, 86400),
+				Lifetime:    seconds("SESSION_LIFETIME", 43200, 300, 30*86400),
+			},
 		},
 		TableName:      get("TABLE_NAME", ""),
 		KeysSecretID:   get("KEYS_SECRET_ID", ""),

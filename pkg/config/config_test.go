@@ -174,3 +174,24 @@ func TestFromEnv_MTLSBaseURL(t *testing.T) {
 		}
 	}
 }
+
+// SESSION_IDLE_TIMEOUT and SESSION_LIFETIME: 30 minutes and 12 hours by default, in
+// whole seconds within their bounds.
+func TestFromEnv_SessionPolicy(t *testing.T) {
+	c, err := FromEnv(env(map[string]string{"ISSUER": "https://auth.example.com"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Session.IdleTimeout != 30*time.Minute || c.Session.Lifetime != 12*time.Hour {
+		t.Errorf("session defaults: %+v", c.Session)
+	}
+	c, err = FromEnv(env(map[string]string{"ISSUER": "https://auth.example.com", "SESSION_IDLE_TIMEOUT": "600", "SESSION_LIFETIME": "3600"}))
+	if err != nil || c.Session.IdleTimeout != 10*time.Minute || c.Session.Lifetime != time.Hour {
+		t.Errorf("session settings: %+v, %v", c.Session, err)
+	}
+	for _, kv := range [][2]string{{"SESSION_IDLE_TIMEOUT", "59"}, {"SESSION_LIFETIME", "299"}, {"SESSION_LIFETIME", "2592001"}, {"SESSION_IDLE_TIMEOUT", "1h"}} {
+		if _, err := FromEnv(env(map[string]string{"ISSUER": "https://auth.example.com", kv[0]: kv[1]})); err == nil || !strings.Contains(err.Error(), kv[0]) {
+			t.Errorf("%s=%s: %v, want an error naming it", kv[0], kv[1], err)
+		}
+	}
+}

@@ -79,6 +79,8 @@ type codeItem struct {
 	CodeChallengeMethod string         `dynamodbav:"code_challenge_method"`
 	Subject             string         `dynamodbav:"sub"`
 	AuthTime            int64          `dynamodbav:"auth_time"`
+	AMR                 []string       `dynamodbav:"amr,omitempty"`
+	SID                 string         `dynamodbav:"sid,omitempty"`
 	Claims              map[string]any `dynamodbav:"claims,omitempty"`
 	// AuthorizationDetails is JSON text, byte for byte (see above).
 	AuthorizationDetails string   `dynamodbav:"authorization_details,omitempty"`
@@ -99,6 +101,8 @@ type grantItem struct {
 	Username             string         `dynamodbav:"username,omitempty"`
 	Scopes               []string       `dynamodbav:"scope,omitempty"`
 	AuthTime             int64          `dynamodbav:"auth_time"`
+	AMR                  []string       `dynamodbav:"amr,omitempty"`
+	SID                  string         `dynamodbav:"sid,omitempty"`
 	Claims               map[string]any `dynamodbav:"claims,omitempty"`
 	AuthorizationDetails string         `dynamodbav:"authorization_details,omitempty"`
 	Resources            []string       `dynamodbav:"resource,omitempty"`
@@ -147,6 +151,7 @@ type clientItem struct {
 	PushedRedirectURIPrefixes      []string `dynamodbav:"pushed_redirect_uri_prefixes,omitempty"`
 	DPoPBoundAccessTokens          bool     `dynamodbav:"dpop_bound_access_tokens"`
 	TokenIntrospectionAllowed      bool     `dynamodbav:"token_introspection_allowed"`
+	RequireAuthTime                bool     `dynamodbav:"require_auth_time,omitempty"`
 	AuthorizationDetailsTypes      []string `dynamodbav:"authorization_details_types,omitempty"`
 	// RFC 8705 client metadata.
 	TLSClientAuthSubjectDN                string   `dynamodbav:"tls_client_auth_subject_dn,omitempty"`
@@ -301,6 +306,8 @@ func toCodeItem(c *oauth.AuthorizationCode) (codeItem, error) {
 		CodeChallengeMethod:  c.CodeChallengeMethod,
 		Subject:              c.Subject,
 		AuthTime:             millis(c.AuthTime),
+		AMR:                  nilIfEmpty(c.AMR),
+		SID:                  c.SID,
 		Claims:               claims,
 		AuthorizationDetails: string(c.AuthorizationDetails),
 		Resources:            nilIfEmpty(c.Resources),
@@ -325,6 +332,8 @@ func (it *codeItem) code() *oauth.AuthorizationCode {
 		CodeChallengeMethod:  it.CodeChallengeMethod,
 		Subject:              it.Subject,
 		AuthTime:             fromMillis(it.AuthTime),
+		AMR:                  it.AMR,
+		SID:                  it.SID,
 		Claims:               it.Claims,
 		AuthorizationDetails: rawJSON(it.AuthorizationDetails),
 		Resources:            it.Resources,
@@ -347,6 +356,8 @@ func toGrantItem(g *oauth.Grant) (grantItem, error) {
 		Username:             g.Username,
 		Scopes:               nilIfEmpty(g.Scopes),
 		AuthTime:             millis(g.AuthTime),
+		AMR:                  nilIfEmpty(g.AMR),
+		SID:                  g.SID,
 		Claims:               claims,
 		AuthorizationDetails: string(g.AuthorizationDetails),
 		Resources:            nilIfEmpty(g.Resources),
@@ -365,6 +376,8 @@ func (it *grantItem) grant() *oauth.Grant {
 		Username:             it.Username,
 		Scopes:               it.Scopes,
 		AuthTime:             fromMillis(it.AuthTime),
+		AMR:                  it.AMR,
+		SID:                  it.SID,
 		Claims:               it.Claims,
 		AuthorizationDetails: rawJSON(it.AuthorizationDetails),
 		Resources:            it.Resources,
@@ -426,6 +439,7 @@ func toClientItem(c *oauth.Client) clientItem {
 		PushedRedirectURIPrefixes:             nilIfEmpty(c.PushedRedirectURIPrefixes),
 		DPoPBoundAccessTokens:                 c.DPoPBoundAccessTokens,
 		TokenIntrospectionAllowed:             c.TokenIntrospectionAllowed,
+		RequireAuthTime:                       c.RequireAuthTime,
 		AuthorizationDetailsTypes:             nilIfEmpty(c.AuthorizationDetailsTypes),
 		TLSClientAuthSubjectDN:                c.TLSClientAuthSubjectDN,
 		TLSClientAuthSANDNS:                   c.TLSClientAuthSANDNS,
@@ -461,6 +475,7 @@ func (it *clientItem) client() *oauth.Client {
 		PushedRedirectURIPrefixes:             it.PushedRedirectURIPrefixes,
 		DPoPBoundAccessTokens:                 it.DPoPBoundAccessTokens,
 		TokenIntrospectionAllowed:             it.TokenIntrospectionAllowed,
+		RequireAuthTime:                       it.RequireAuthTime,
 		AuthorizationDetailsTypes:             it.AuthorizationDetailsTypes,
 		TLSClientAuthSubjectDN:                it.TLSClientAuthSubjectDN,
 		TLSClientAuthSANDNS:                   it.TLSClientAuthSANDNS,

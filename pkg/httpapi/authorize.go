@@ -21,6 +21,10 @@ const (
 	stepField   = "pargate_step"
 	stepLogin   = "login"
 	stepConsent = "consent"
+	// The login page's buttons for a browser with a single sign-on session:
+	// "Continue as NAME" and "Not you?" (docs/design.md decision 31).
+	stepContinue = "continue"
+	stepSwitch   = "switch"
 )
 
 // authorize serves the authorization endpoint: the pushed (or direct) request, the
@@ -68,6 +72,10 @@ func (h *Handler) authorize() http.Handler {
 				h.login(w, r)
 			case stepConsent:
 				h.consent(w, r)
+			case stepContinue:
+				h.continueSession(w, r)
+			case stepSwitch:
+				h.switchUser(w, r)
 			default:
 				// OIDC Core §3.1.2.1: the authorization request may also come by POST.
 				h.authorizationRequest(w, r, r.PostForm)
@@ -118,27 +126,79 @@ func (h *Handler) authorizationRequest(w http.ResponseWriter, r *http.Request, p
 		return
 	}
 	req := &tx.Request.Request
-	// OIDC Core §3.1.2.1 prompt=none: there is no single sign-on session to reuse,
-	// so the answer is login_required, delivered to the client.
-	if req.Prompt == "none" {
-		h.redirectError(w, r, req, oauth.LoginRequired("the user must sign in"))
-		return
+	var reused *oauth.Session
+	var reusedUser, offered *oauth.User
+	canContinue := false
+	if st == nil || st.Username == "" {
+		// OIDC Core §3.1.2.1: a live single sign-on session skips the login page,
+		// unless prompt or max_age ask for a new authentication; prompt=none shows no
+		// page at all and answers login_required or consent_required (§3.1.2.6).
+		sess, user, err := h.currentSession(w, r)
+		if err != nil {
+			h.errorPage(w, r, err)
+			return
+		}
+		// Consent is asked every time until consent is remembered (issue 12 item 2).
+		use, perr := oauth.SessionPrompt(req, sess, true, now)
+		if perr != nil {
+			h.authorizeError(w, r, req, perr)
+			return
+		}
+		if use == oauth.ReusesSession {
+			switch err := h.svc.UseSession(r.Context(), sess, tx.Client.ID); {
+			case errors.Is(err, oauth.ErrNoSession): // ended meanwhile: sign in
+				h.clearSession(w)
+			case err != nil:
+				h.errorPage(w, r, err)
+				return
+			default:
+				reused, reusedUser = sess, user
+			}
+		} else if sess != nil {
+			// The login page, with the session's user offered (select_account) or
+			// only named, with "Not you?" to end it (prompt=login, max_age, a
+			// login_hint of another user).
+			offered, canContinue = user, use == oauth.OffersSession
+		}
 	}
-	if st == nil {
+	if st == nil || reused != nil {
 		csrf, err := newCSRF()
 		if err != nil {
 			h.errorPage(w, r, err)
 			return
 		}
-		st = &txState{Key: tx.Request.Key, ClientID: tx.Client.ID, CSRF: csrf, Expires: tx.Request.Deadline.Unix()}
+		if st == nil {
+			st = &txState{Key: tx.Request.Key, ClientID: tx.Client.ID, Expires: tx.Request.Deadline.Unix()}
+		}
+		st.CSRF = csrf
+		if reused != nil {
+			// Signed in by the session: the consent page follows, as after a login.
+			st.Username, st.AuthTime = reusedUser.Username, reused.AuthTime.Unix()
+			st.AMR, st.SID = reused.AMR, oauth.SessionSID(reused.Key)
+			st.User = carryUser(oauth.SignedInAs(reusedUser))
+		}
 		if err := h.writeTx(w, r, st, now); err != nil {
 			h.errorPage(w, r, err)
 			return
 		}
 	}
+	// OIDC Core §3.1.2.1 prompt=none: "MUST NOT display any authentication or consent
+	// user interface pages", whatever the transaction's state.
+	if req.Prompt == "none" {
+		if st.Username == "" {
+			h.redirectError(w, r, req, oauth.LoginRequired("the user is not signed in"))
+		} else {
+			h.redirectError(w, r, req, oauth.ConsentRequired("the user must consent"))
+		}
+		return
+	}
 	if st.Username == "" {
 		noteOutcome(r.Context(), outcomeLoginPage)
-		h.render(w, r, http.StatusOK, pageLogin, h.loginData(tx, st, requestURI, loginHintUsername(req.LoginHint), ""))
+		data := h.loginData(tx, st, requestURI, loginHintUsername(req.LoginHint), "")
+		if offered != nil {
+			data.SessionUser, data.CanContinue = offered.Username, canContinue
+		}
+		h.render(w, r, http.StatusOK, pageLogin, data)
 		return
 	}
 	noteOutcome(r.Context(), outcomeConsentPage)
@@ -259,6 +319,13 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	}
 	st.Username, st.AuthTime, st.CSRF = user.Username, now.Unix(), csrf
 	st.User = carryUser(oauth.SignedInAs(user))
+	// OIDC Core §3.1.2.1: the login starts a single sign-on session for the browser.
+	sess, err := h.startSession(w, r, user, tx.Client.ID, now)
+	if err != nil {
+		h.errorPage(w, r, err)
+		return
+	}
+	st.AMR, st.SID = sess.AMR, oauth.SessionSID(sess.Key)
 	if err := h.writeTx(w, r, st, now); err != nil {
 		h.errorPage(w, r, err)
 		return
@@ -285,12 +352,13 @@ func (h *Handler) consent(w http.ResponseWriter, r *http.Request) {
 	switch r.PostForm.Get("decision") {
 	case "approve":
 		var target *oauth.AuthorizationResponse
+		auth := oauth.Authentication{Time: time.Unix(st.AuthTime, 0), AMR: st.AMR, SID: st.SID}
 		if st.User != nil {
 			// The user as the login read it, checked by the
 			// consuming write's condition instead of read again.
-			target, err = h.svc.ApproveAs(r.Context(), tx, st.User.signedIn(st.Username), time.Unix(st.AuthTime, 0))
+			target, err = h.svc.ApproveAs(r.Context(), tx, st.User.signedIn(st.Username), auth)
 		} else {
-			target, err = h.svc.Approve(r.Context(), tx, st.Username, time.Unix(st.AuthTime, 0))
+			target, err = h.svc.Approve(r.Context(), tx, st.Username, auth)
 		}
 		if err != nil {
 			var e *oauth.Error

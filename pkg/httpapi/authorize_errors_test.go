@@ -192,6 +192,23 @@ func TestAuthorize_RFC6749_4_1_2_1_PageOrRedirect(t *testing.T) {
 			run: func(t *testing.T, c *errorCase) response {
 				return c.b.get(t, authorizePath(confID, c.push(t, "prompt", "none")))
 			}},
+		{name: "OIDC Core §3.1.2.6 prompt=none with a session, consent not remembered", want: redirected(oauth.CodeConsentRequired, "xyz-state", ""),
+			run: func(t *testing.T, c *errorCase) response {
+				c.consentPage(t) // signs in: the browser has a session
+				return c.b.get(t, authorizePath(confID, c.push(t, "prompt", "none")))
+			}},
+		{name: "OIDC Core §3.1.2.6 prompt=none with a session, max_age=0", want: redirected(oauth.CodeLoginRequired, "xyz-state", ""),
+			run: func(t *testing.T, c *errorCase) response {
+				c.consentPage(t)
+				return c.b.get(t, authorizePath(confID, c.push(t, "prompt", "none", "max_age", "0")))
+			}},
+		{name: "docs/design.md decision 16 an outage reading the session", want: page(503, oauth.CodeTemporarilyUnavailable),
+			run: func(t *testing.T, c *errorCase) response {
+				c.consentPage(t)
+				uri := c.push(t)
+				c.faulty.FailMethod(oauthtest.MethodGetSession, oauthtest.Before)
+				return c.b.get(t, authorizePath(confID, uri))
+			}},
 		{name: "docs/design.md decision 16 an outage reading the pushed request", want: page(503, oauth.CodeTemporarilyUnavailable),
 			run: func(t *testing.T, c *errorCase) response {
 				uri := c.push(t)
@@ -289,6 +306,12 @@ func TestAuthorize_RFC6749_4_1_2_1_PageOrRedirect(t *testing.T) {
 			run: func(t *testing.T, c *errorCase) response {
 				p := c.loginPage(t)
 				c.faulty.FailMethod(oauthtest.MethodGetUser, oauthtest.Before)
+				return c.b.submit(t, p, url.Values{"username": {username}, "password": {password}})
+			}},
+		{name: "docs/design.md decision 16 login: an outage creating the session", want: page(503, oauth.CodeTemporarilyUnavailable),
+			run: func(t *testing.T, c *errorCase) response {
+				p := c.loginPage(t)
+				c.faulty.FailMethod(oauthtest.MethodCreateSession, oauthtest.Before)
 				return c.b.submit(t, p, url.Values{"username": {username}, "password": {password}})
 			}},
 

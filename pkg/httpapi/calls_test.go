@@ -101,6 +101,8 @@ func TestApprove_LargeClaimsAreReadAtApproval(t *testing.T) {
 	}
 	changeUser(t, store, username, func(u *oauth.User) { u.Disabled = false })
 	uri = ts.push(t, confID, confSecret, pushParams())
+	// A new browser: this one's single sign-on session would skip the login page.
+	b = ts.browser(t)
 	if q := b.approve(t, b.login(t, confID, uri)); q.Get("code") == "" {
 		t.Fatalf("approval for a user with large claims: want a code, got %v", q)
 	}

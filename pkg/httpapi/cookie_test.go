@@ -31,9 +31,15 @@ func withCookieKeys(keys func(context.Context) ([]httpapi.CookieKey, error)) ser
 // txCookie is the one transaction cookie r sets.
 func txCookie(tb testing.TB, r response) *http.Cookie {
 	tb.Helper()
-	cs := (&http.Response{Header: r.Header}).Cookies()
+	// The transaction cookie; a login sets the single sign-on session cookie beside it.
+	var cs []*http.Cookie
+	for _, c := range (&http.Response{Header: r.Header}).Cookies() {
+		if strings.Contains(c.Name, "pargate_tx_") {
+			cs = append(cs, c)
+		}
+	}
 	if len(cs) != 1 {
-		tb.Fatalf("want one Set-Cookie, got %q", r.Header.Values("Set-Cookie"))
+		tb.Fatalf("want one transaction Set-Cookie, got %q", r.Header.Values("Set-Cookie"))
 	}
 	return cs[0]
 }

@@ -131,7 +131,7 @@ func (h *Handler) Metadata(algs []string) Metadata {
 		RequestParameterSupported:    true,
 		RequestURIParameterSupported: false,
 		PromptValuesSupported:        []string{"none", "login", "consent"},
-		ClaimsSupported: []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "name", "given_name",
+		ClaimsSupported: []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "amr", "sid", "nonce", "name", "given_name",
 			"family_name", "preferred_username", "email", "email_verified"},
 	}
 }

@@ -129,6 +129,12 @@ func TestObserve_Flow(t *testing.T) {
 	for _, c := range b.Client.Jar.Cookies(mustURL(t, o.URL+"/authorize")) {
 		secrets["cookie "+c.Name] = c.Value
 	}
+	// The single sign-on session's id (a bearer secret) and its store key.
+	if id, ok := secrets["cookie pargate_session"]; !ok {
+		t.Fatal("no session cookie after the login")
+	} else {
+		secrets["session store key"] = oauth.HashKey(id)
+	}
 
 	// Tokens, refresh, userinfo, introspection, revocation.
 	r = do(http.MethodPost, "/token", basic(confID, confSecret), url.Values{

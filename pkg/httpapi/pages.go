@@ -87,6 +87,11 @@ type loginData struct {
 	CSS                                      template.CSS
 	Action, ClientID, ClientName, RequestURI string
 	CSRF, Username, Error                    string
+	// SessionUser is the user of the browser's live single sign-on session, if any:
+	// the page offers "Not you?" (ends it), and with CanContinue "Continue as"
+	// (prompt=select_account; docs/design.md decision 31).
+	SessionUser string
+	CanContinue bool
 }
 
 type scopeLine struct{ Title, Detail string }

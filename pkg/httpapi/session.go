@@ -30,7 +30,11 @@ type txState struct {
 	CSRF     string `json:"c"`
 	Username string `json:"u,omitempty"`
 	AuthTime int64  `json:"t,omitempty"`
-	Expires  int64  `json:"e"`
+	// AMR and SID are the authentication's methods and its single sign-on session's
+	// sid (oauth.SessionSID), for the ID token (OIDC Core §2).
+	AMR     []string `json:"m,omitempty"`
+	SID     string   `json:"s,omitempty"`
+	Expires int64    `json:"e"`
 	// User is the signed-in user as the login read it (oauth.SignedIn), so approval
 	// does not read the user again; nil when the login could not
 	// carry it (claims over maxCarriedClaims), and then approval reads the user.

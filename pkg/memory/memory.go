@@ -56,6 +56,8 @@ type Store struct {
 
 	logins loginCounters // logins.go, under a lock of its own
 	rates  rateCounters  // ratelimit.go, under a lock of its own
+
+	sessions sessionRecords // sessions.go, under a lock of its own
 }
 
 // Option configures a Store.

@@ -285,7 +285,7 @@ func SignedInAs(u *User) SignedIn {
 // consuming the request in the same atomic step (docs/design.md decision 4; FAPI 2.0
 // §5.3.2.2 note 3), and returns the authorization response. It reads the user;
 // ApproveAs does not.
-func (s *Service) Approve(ctx context.Context, tx *Transaction, username string, authTime time.Time) (*AuthorizationResponse, error) {
+func (s *Service) Approve(ctx context.Context, tx *Transaction, username string, auth Authentication) (*AuthorizationResponse, error) {
 	user, err := s.store.GetUser(ctx, username)
 	if errors.Is(err, ErrNotFound) {
 		return nil, AccessDenied("the user no longer exists").WithRedirect()
@@ -296,7 +296,7 @@ func (s *Service) Approve(ctx context.Context, tx *Transaction, username string,
 	if user.Disabled {
 		return nil, AccessDenied("the user is disabled").WithRedirect()
 	}
-	return s.approve(ctx, tx, SignedInAs(user), authTime, nil)
+	return s.approve(ctx, tx, SignedInAs(user), auth, nil)
 }
 
 // ApproveAs is Approve for the user as the login read it, without reading the user
@@ -304,11 +304,20 @@ func (s *Service) Approve(ctx context.Context, tx *Transaction, username string,
 // same atomic step, that the user still exists, is not disabled, and has the subject
 // and TokensValidAfter the login read (UserCheck), so a user deleted, disabled or cut
 // off (password change) since the login is refused as the read refused it.
-func (s *Service) ApproveAs(ctx context.Context, tx *Transaction, user SignedIn, authTime time.Time) (*AuthorizationResponse, error) {
-	return s.approve(ctx, tx, user, authTime, &UserCheck{Username: user.Username, Sub: user.Sub, TokensValidAfter: user.TokensValidAfter})
+func (s *Service) ApproveAs(ctx context.Context, tx *Transaction, user SignedIn, auth Authentication) (*AuthorizationResponse, error) {
+	return s.approve(ctx, tx, user, auth, &UserCheck{Username: user.Username, Sub: user.Sub, TokensValidAfter: user.TokensValidAfter})
 }
 
-func (s *Service) approve(ctx context.Context, tx *Transaction, user SignedIn, authTime time.Time, check *UserCheck) (*AuthorizationResponse, error) {
+// Authentication is how and when the user of an approval authenticated: the ID
+// token's auth_time and amr (OIDC Core §2), and the single sign-on session's sid
+// (SessionSID; empty for none).
+type Authentication struct {
+	Time time.Time
+	AMR  []string
+	SID  string
+}
+
+func (s *Service) approve(ctx context.Context, tx *Transaction, user SignedIn, auth Authentication, check *UserCheck) (*AuthorizationResponse, error) {
 	value, err := randomValue()
 	if err != nil {
 		return nil, ServerError(err)
@@ -330,7 +339,9 @@ func (s *Service) approve(ctx context.Context, tx *Transaction, user SignedIn, a
 		CodeChallenge:        req.CodeChallenge,
 		CodeChallengeMethod:  req.CodeChallengeMethod,
 		Subject:              user.Subject,
-		AuthTime:             authTime.UTC(),
+		AuthTime:             auth.Time.UTC(),
+		AMR:                  auth.AMR,
+		SID:                  auth.SID,
 		Claims:               claims,
 		DPoPJKT:              req.DPoPJKT,
 		AuthorizationDetails: req.AuthorizationDetails,
@@ -347,6 +358,8 @@ func (s *Service) approve(ctx context.Context, tx *Transaction, user SignedIn, a
 		Username:             user.Username,
 		Scopes:               req.Scopes,
 		AuthTime:             code.AuthTime,
+		AMR:                  auth.AMR,
+		SID:                  auth.SID,
 		Claims:               claims,
 		AuthorizationDetails: req.AuthorizationDetails,
 		Resources:            req.Resources,

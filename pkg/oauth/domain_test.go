@@ -285,7 +285,7 @@ func (d *domain) approve(tx *oauth.Transaction, user string) (string, error) {
 }
 
 func (d *domain) approveResponse(tx *oauth.Transaction, user string) (*oauth.AuthorizationResponse, error) {
-	return d.svc.Approve(d.ctx, tx, user, d.now())
+	return d.svc.Approve(d.ctx, tx, user, oauth.Authentication{Time: d.now(), AMR: []string{oauth.AMRPassword}})
 }
 
 func (d *domain) deny(tx *oauth.Transaction) (*oauth.AuthorizationResponse, error) {

@@ -25,6 +25,7 @@ const (
 	CodeInvalidRequestObject = "invalid_request_object"
 	// OIDC Core §3.1.2.6.
 	CodeLoginRequired       = "login_required"
+	CodeConsentRequired     = "consent_required"
 	CodeRequestNotSupported = "request_not_supported"
 	// RFC 6750 §3.1 (protected resources).
 	CodeInvalidToken      = "invalid_token"
@@ -140,6 +141,12 @@ func InvalidRequestURI(format string, args ...any) *Error {
 
 func LoginRequired(format string, args ...any) *Error {
 	return newError(CodeLoginRequired, format, args...)
+}
+
+// ConsentRequired is OIDC Core §3.1.2.6 consent_required: prompt=none, and the user
+// would have to consent.
+func ConsentRequired(format string, args ...any) *Error {
+	return newError(CodeConsentRequired, format, args...)
 }
 
 func RequestNotSupported(format string, args ...any) *Error {

@@ -65,6 +65,10 @@ type Client struct {
 	// TokenIntrospectionAllowed lets a resource server introspect every token
 	// (RFC 7662 §4); other clients see only their own.
 	TokenIntrospectionAllowed bool `json:"token_introspection_allowed,omitempty"`
+	// RequireAuthTime is OpenID Connect Registration §2 require_auth_time: the ID
+	// token must carry auth_time. Every ID token does (docs/design.md decision 31),
+	// so the value is kept and changes nothing.
+	RequireAuthTime bool `json:"require_auth_time,omitempty"`
 	// AuthorizationDetailsTypes limits the RAR types the client may request
 	// (RFC 9396 §10.2); empty means every type the server accepts.
 	AuthorizationDetailsTypes []string `json:"authorization_details_types,omitempty"`
@@ -214,6 +218,11 @@ type AuthorizationCode struct {
 	CodeChallengeMethod string    `json:"code_challenge_method"`
 	Subject             string    `json:"sub"`
 	AuthTime            time.Time `json:"auth_time"`
+	// AMR and SID are the authentication's methods (OIDC Core §2 amr) and the
+	// single sign-on session it belongs to (the ID token's sid, OIDC Back-Channel
+	// Logout §2.1; SessionSID), empty when none.
+	AMR []string `json:"amr,omitempty"`
+	SID string   `json:"sid,omitempty"`
 	// Claims are the user's claims released by the granted scopes, snapshotted at
 	// consent so the token endpoint needs no user lookup.
 	Claims map[string]any `json:"claims,omitempty"`
@@ -240,9 +249,12 @@ type Grant struct {
 	// Username names the user the grant is for, so refresh, userinfo and
 	// introspection can check that the user still exists, is enabled, still has
 	// Subject and has not cut the grant off (User.TokensValidAfter).
-	Username             string          `json:"username,omitempty"`
-	Scopes               []string        `json:"scope,omitempty"`
-	AuthTime             time.Time       `json:"auth_time"`
+	Username string    `json:"username,omitempty"`
+	Scopes   []string  `json:"scope,omitempty"`
+	AuthTime time.Time `json:"auth_time"`
+	// AMR and SID as on the code: ID tokens of a refresh carry them too.
+	AMR                  []string        `json:"amr,omitempty"`
+	SID                  string          `json:"sid,omitempty"`
 	Claims               map[string]any  `json:"claims,omitempty"`
 	AuthorizationDetails json.RawMessage `json:"authorization_details,omitempty"`
 	// Resources are the resource indicators the user authorized (RFC 8707 §2): every

@@ -39,6 +39,9 @@ type Config struct {
 	ClientCacheTTL time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Session is the single sign-on session policy (session.go); zero fields take
+	// DefaultSessionPolicy's values.
+	Session SessionPolicy
 	// Login is the brute-force protection of the login form (login.go); zero fields
 	// take DefaultLoginPolicy's values.
 	Login LoginPolicy

@@ -178,6 +178,31 @@ type RequestCounters interface {
 	CountRequest(ctx context.Context, key string, now, expiresAt time.Time) (int, error)
 }
 
+// Sessions stores single sign-on sessions (Session), keyed by the SHA-256 of the id
+// the browser holds. Expiry is the caller's business as for every record (decision 3):
+// GetSession returns sessions past their deadlines, TouchSession refuses them.
+type Sessions interface {
+	// CreateSession stores s under s.Key; ErrConflict if the key exists (and the first
+	// is kept). The store may delete the record once s.ExpiresAt has passed.
+	CreateSession(ctx context.Context, s *Session) error
+	// GetSession returns the session under key, live or not, with a strongly
+	// consistent read, or ErrNotFound.
+	GetSession(ctx context.Context, key string) (*Session, error)
+	// TouchSession uses the session under key at now, in one conditional write: it
+	// succeeds only if the session exists and is live at now (IdleDeadline and
+	// ExpiresAt after now); it then moves IdleDeadline to idle unless the stored one is
+	// later already (a deadline never moves back), and adds clientID, if not empty, to
+	// Clients. Otherwise it returns ErrNotFound and writes nothing. Of concurrent
+	// touches of one session, every one that succeeds adds its client, and the idle
+	// deadline ends at the latest idle among them. The caller bounds idle by ExpiresAt
+	// and decides when a touch is worth a write (Service.UseSession).
+	TouchSession(ctx context.Context, key, clientID string, now, idle time.Time) error
+	// EndSession deletes the session under key and returns it as it was (a logout
+	// needs its clients), live or not; ErrNotFound if there is none. Of concurrent
+	// calls for one session, one returns it.
+	EndSession(ctx context.Context, key string) (*Session, error)
+}
+
 // Store is everything the services need from storage.
 type Store interface {
 	Clients
@@ -190,6 +215,7 @@ type Store interface {
 	Denials
 	LoginFailures
 	RequestCounters
+	Sessions
 }
 
 // Registry writes clients and users: the seed import and the admin tooling use it.

@@ -178,8 +178,8 @@ func (s *Service) exchangeCode(ctx context.Context, client *Client, params url.V
 	}
 	grant := &Grant{
 		ID: code.GrantID, ClientID: client.ID, Subject: code.Subject, Scopes: code.Scopes,
-		AuthTime: code.AuthTime, Claims: code.Claims, AuthorizationDetails: code.AuthorizationDetails,
-		Resources: code.Resources,
+		AuthTime: code.AuthTime, AMR: code.AMR, SID: code.SID, Claims: code.Claims,
+		AuthorizationDetails: code.AuthorizationDetails, Resources: code.Resources,
 	}
 	aud, aerr := s.tokenAudience(client, grant, params)
 	if aerr != nil {
@@ -457,7 +457,18 @@ func (s *Service) issueTokens(ctx context.Context, client *Client, grant *Grant,
 		claims["aud"] = client.ID
 		claims["iat"] = now.Unix()
 		claims["exp"] = now.Add(s.cfg.IDTokenLifetime).Unix()
+		// auth_time always: OIDC Core §2 requires it when max_age was requested or
+		// the client requires it, and allows it otherwise.
 		claims["auth_time"] = grant.AuthTime.Unix()
+		// OIDC Core §2 amr: the authentication methods (RFC 8176; "pwd" for the
+		// built-in login). OIDC Back-Channel Logout §2.1 / Front-Channel Logout §3
+		// sid: the session the user signed in with, for logout.
+		if len(grant.AMR) > 0 {
+			claims["amr"] = grant.AMR
+		}
+		if grant.SID != "" {
+			claims["sid"] = grant.SID
+		}
 		if nonce != "" {
 			claims["nonce"] = nonce
 		}

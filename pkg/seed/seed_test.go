@@ -104,3 +104,12 @@ func TestParse_RFC7518_3_3_AcceptsRSA2048(t *testing.T) {
 		t.Errorf("RSA 2048: %v", err)
 	}
 }
+
+// OIDC Registration §2 require_auth_time is client metadata the seed accepts.
+func TestParse_OIDCRegistration_2_RequireAuthTime(t *testing.T) {
+	f, err := Parse([]byte(`{"clients":[{"client_id":"a","client_secret":"` + strings.Repeat("s", MinSecretLength) +
+		`","redirect_uris":["https://a.example/cb"],"require_auth_time":true}]}`))
+	if err != nil || !f.Clients[0].RequireAuthTime {
+		t.Fatalf("%v %+v", err, f)
+	}
+}

@@ -237,7 +237,13 @@ type StepCalls struct {
 //     the user (the password hash); no re-read of the pushed request, whose client
 //     the cookie carries, because the consent page's read and the approval's
 //     condition refuse a request that died in between. A successful sign-in deletes
-//     the user's counter only when it had failures.
+//     the user's counter only when it had failures, and creates the single sign-on
+//     session (one conditional PutItem of session#<SHA-256 of the id>; OIDC Core
+//     §3.1.2.1): the write that lets every later authorization in the browser skip
+//     this step's three calls. A browser without a session cookie costs no session
+//     read at /authorize; one with a session reads it and its user (two GetItems,
+//     instead of the login's two reads) and writes it at most once per tenth of
+//     SESSION_IDLE_TIMEOUT, or when it signs in to a new client (not in this flow).
 //   - consent: the pushed request, for the page (scopes, redirect host, details), and
 //     to refuse a request consumed, denied or expired since the login.
 //   - approve: the pushed request, for what the code carries (redirect URI, PKCE,
@@ -251,7 +257,7 @@ type StepCalls struct {
 var Budgets = []StepCalls{
 	{Step: StepPush, Budget: 3, Minimum: 1, MinimumCalls: "PutItem par (conditional create)"},
 	{Step: StepAuthorize, Budget: 1, Minimum: 1, MinimumCalls: "GetItem par (strongly consistent)"},
-	{Step: StepLogin, Budget: 2, Minimum: 2, MinimumCalls: "BatchGetItem login (the failure counters), GetItem user (the password hash)"},
+	{Step: StepLogin, Budget: 3, Minimum: 3, MinimumCalls: "BatchGetItem login (the failure counters), GetItem user (the password hash), PutItem session (conditional create)"},
 	{Step: StepConsent, Budget: 1, Minimum: 1, MinimumCalls: "GetItem par (scopes for the page; still unconsumed)"},
 	{Step: StepApprove, Budget: 2, Minimum: 2, MinimumCalls: "GetItem par, TransactWriteItems par+code+grant+user (consume and issue, conditional; the user checked, not re-read)"},
 	{Step: StepToken, Budget: 2, Minimum: 1, MinimumCalls: "UpdateItem code (conditional consume, returns the code)"},

@@ -386,8 +386,15 @@ describe('login and consent pages in Chromium', { skip: skip || false }, () => {
       await check('callback');
       await page.goto(req.authorizeURL);
       await check('error');
+      // The browser has a single sign-on session now: prompt=select_account shows the
+      // login page with "Continue as" and "Not you?" (docs/design.md decision 31).
+      await page.goto((await push(server, { prompt: 'select_account' })).authorizeURL);
+      await page.getByRole('button', { name: 'Not you?' }).waitFor();
+      await check('login-session');
       if (name === 'desktop') {
-        // The dark scheme, for the reviewer's eyes.
+        // The dark scheme, for the reviewer's eyes, from a browser without a session
+        // (with one, the login page is skipped).
+        await page.context().clearCookies();
         await page.emulateMedia({ colorScheme: 'dark' });
         const req2 = await push(server);
         await page.goto(req2.authorizeURL);

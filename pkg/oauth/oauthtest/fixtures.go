@@ -80,6 +80,8 @@ func Code(tb testing.TB, now time.Time) *oauth.AuthorizationCode {
 		CodeChallengeMethod: "S256",
 		Subject:             "248289761001",
 		AuthTime:            now.Add(-30 * time.Second),
+		AMR:                 []string{"pwd", "otp"},
+		SID:                 "vG8cQ5xS2rJmWnT1pLz0aE4uYbK7dHf3iO9gR6sN-_c",
 		Claims: map[string]any{
 			"name":    "Jane Doe",
 			"address": map[string]any{"locality": "Berlin", "country": "DE"},
@@ -105,6 +107,8 @@ func Grant(tb testing.TB, now time.Time) *oauth.Grant {
 		Username: "janedoe",
 		Scopes:   []string{"openid", "profile"},
 		AuthTime: now.Add(-30 * time.Second),
+		AMR:      []string{"pwd", "otp"},
+		SID:      "vG8cQ5xS2rJmWnT1pLz0aE4uYbK7dHf3iO9gR6sN-_c",
 		Claims: map[string]any{
 			"name":    "Jane Doe",
 			"address": map[string]any{"locality": "Berlin", "country": "DE"},
@@ -208,6 +212,7 @@ func fullClient(tb testing.TB) *oauth.Client {
 	c.PushedRedirectURIPrefixes = []string{"https://client.example.org/cb/", "https://app.example.org/"}
 	c.DPoPBoundAccessTokens = true
 	c.TokenIntrospectionAllowed = true
+	c.RequireAuthTime = true
 	c.AuthorizationDetailsTypes = []string{"payment_initiation", "account_information"}
 	c.TLSClientAuthSubjectDN = "CN=client.example.org,O=Example\\, Inc.,C=DE"
 	c.TLSClientAuthSANDNS = "client.example.org"

@@ -1,0 +1,179 @@
+// Single sign-on sessions (OIDC Core §3.1.2.1, §3.1.2.6, §2; docs/design.md decision
+// 30) in one Chromium context, which keeps the session cookie between
+// authorizations, with openid-client as the relying party: a second authorization
+// skips the login, prompt=none never shows a page (login_required without a session,
+// consent_required with one until consent is remembered), prompt=login and max_age
+// force a login and a new auth_time, and "Not you?" ends the session.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import * as client from 'openid-client';
+import { launch, missingChromium, newPage } from './lib/browser.js';
+import { confidential, startLocalAPI, user } from './lib/localapi.js';
+
+const skip = await missingChromium();
+
+describe('single sign-on sessions with openid-client', { skip: skip || false }, () => {
+  let server, browser;
+
+  before(async () => {
+    await Promise.all([startLocalAPI().then((s) => (server = s)), launch().then((b) => (browser = b))]);
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  async function discover() {
+    return client.discovery(new URL(server.issuer), confidential.id, confidential.secret, client.ClientSecretBasic(confidential.secret), {
+      execute: [client.allowInsecureRequests], // the local issuer is http://127.0.0.1
+    });
+  }
+
+  /**
+   * One authorization in page: PAR with PKCE, state and nonce (and extra), then
+   * act(page) in the browser until the callback. Returns the callback URL and checks.
+   */
+  async function authorize(config, page, extra, act) {
+    const pkceCodeVerifier = client.randomPKCECodeVerifier();
+    const state = client.randomState();
+    const nonce = client.randomNonce();
+    const url = await client.buildAuthorizationUrlWithPAR(config, {
+      redirect_uri: server.callback,
+      scope: 'openid profile',
+      code_challenge: await client.calculatePKCECodeChallenge(pkceCodeVerifier),
+      code_challenge_method: 'S256',
+      state,
+      nonce,
+      ...extra,
+    });
+    await page.goto(url.href);
+    await act(page);
+    await page.waitForURL((u) => u.href.startsWith(`${server.callback}?`));
+    return { callback: new URL(page.url()), checks: { pkceCodeVerifier, expectedState: state, expectedNonce: nonce, idTokenExpected: true } };
+  }
+
+  async function signIn(page) {
+    await page.getByLabel('Username').fill(user.username);
+    await page.getByLabel('Password').fill(user.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  }
+
+  async function allow(page) {
+    await page.getByRole('button', { name: 'Allow' }).click();
+  }
+
+  /** Consent without a login page: the session signed the browser in. */
+  async function allowWithoutLogin(page) {
+    const button = page.getByRole('button', { name: 'Allow' });
+    await button.waitFor();
+    assert.equal(await page.getByLabel('Password').count(), 0, 'a login page with a live session');
+    assert.match(await page.locator('.account').innerText(), new RegExp(`Signed in as ${user.username}`));
+    await button.click();
+  }
+
+  async function idToken(config, { callback, checks }) {
+    const tokens = await client.authorizationCodeGrant(config, callback, checks);
+    return tokens.claims();
+  }
+
+  async function authorizationError(config, { callback, checks }) {
+    const err = await client.authorizationCodeGrant(config, callback, checks).then(
+      () => assert.fail('a code was issued'),
+      (e) => e,
+    );
+    return err.error;
+  }
+
+  test('a second authorization in the same browser skips the login; prompt=none is login_required without a session and consent_required with one', async () => {
+    const config = await discover();
+    const page = await newPage(browser);
+    try {
+      // No session: prompt=none answers at once, without a page (OIDC Core §3.1.2.6).
+      assert.equal(await authorizationError(config, await authorize(config, page, { prompt: 'none' }, async () => {})), 'login_required');
+
+      const first = await idToken(config, await authorize(config, page, {}, async (p) => (await signIn(p), await allow(p))));
+      assert.deepEqual(first.amr, ['pwd']);
+      assert.equal(typeof first.sid, 'string');
+      const cookies = await page.context().cookies();
+      const session = cookies.find((c) => c.name === 'pargate_session');
+      assert.ok(session && session.httpOnly && session.sameSite === 'Lax', `session cookie ${JSON.stringify(session)}`);
+
+      const second = await idToken(config, await authorize(config, page, {}, allowWithoutLogin));
+      assert.equal(second.sid, first.sid);
+      assert.equal(second.auth_time, first.auth_time);
+      assert.equal(second.sub, first.sub);
+
+      // With a session, prompt=none still shows no page: consent is not remembered yet.
+      assert.equal(await authorizationError(config, await authorize(config, page, { prompt: 'none' }, async () => {})), 'consent_required');
+      // max_age elapsed (0): login_required, not a page.
+      assert.equal(
+        await authorizationError(config, await authorize(config, page, { prompt: 'none', max_age: '0' }, async () => {})),
+        'login_required',
+      );
+      assert.deepEqual(page.problems, []);
+    } finally {
+      await page.context().close();
+    }
+  });
+
+  test('prompt=login and max_age force a login and change auth_time and sid', async () => {
+    const config = await discover();
+    const page = await newPage(browser);
+    try {
+      const first = await idToken(config, await authorize(config, page, {}, async (p) => (await signIn(p), await allow(p))));
+      let last = first;
+      for (const extra of [{ prompt: 'login' }, { max_age: '0' }]) {
+        await sleep(1100); // auth_time counts whole seconds
+        const claims = await idToken(
+          config,
+          await authorize(config, page, extra, async (p) => {
+            // The login page although the browser has a session, naming its user.
+            await p.getByRole('button', { name: 'Not you?' }).waitFor();
+            assert.equal(await p.getByRole('button', { name: /^Continue as/ }).count(), 0);
+            await signIn(p);
+            await allow(p);
+          }),
+        );
+        assert.ok(claims.auth_time > last.auth_time, `${JSON.stringify(extra)}: auth_time ${claims.auth_time} after ${last.auth_time}`);
+        assert.notEqual(claims.sid, last.sid);
+        last = claims;
+      }
+      // max_age not yet elapsed reuses the newest session.
+      const reused = await idToken(config, await authorize(config, page, { max_age: '3600' }, allowWithoutLogin));
+      assert.equal(reused.auth_time, last.auth_time);
+      assert.deepEqual(page.problems, []);
+    } finally {
+      await page.context().close();
+    }
+  });
+
+  test('prompt=select_account offers "Continue as" and "Not you?" ends the session for this browser', async () => {
+    const config = await discover();
+    const page = await newPage(browser);
+    try {
+      await idToken(config, await authorize(config, page, {}, async (p) => (await signIn(p), await allow(p))));
+      await idToken(
+        config,
+        await authorize(config, page, { prompt: 'select_account' }, async (p) => {
+          await p.getByRole('button', { name: `Continue as ${user.username}` }).click();
+          await allow(p);
+        }),
+      );
+      await idToken(
+        config,
+        await authorize(config, page, { prompt: 'select_account' }, async (p) => {
+          await p.getByRole('button', { name: 'Not you?' }).click();
+          await p.getByLabel('Password').waitFor();
+          assert.equal(await p.getByRole('button', { name: 'Not you?' }).count(), 0);
+          await signIn(p);
+          await allow(p);
+        }),
+      );
+      assert.deepEqual(page.problems, []);
+    } finally {
+      await page.context().close();
+    }
+  });
+});
