@@ -99,15 +99,16 @@ func (h *Handler) observe(next http.Handler) http.Handler {
 			return
 		}
 		start := time.Now()
-		// The request's log context and status writer come from a pool:
-		// nothing keeps them past the request, the handlers being done when
-		// ServeHTTP returns.
+		// The request's log and status writer come from a pool: nothing keeps
+		// them past the request, the handlers being done when ServeHTTP returns.
+		// The context does not: a deadline that fires runs its cancel on a timer
+		// goroutine, which may still reach its parent after the request returned
+		// (it then panicked on a pooled context already cleared for the next one).
 		o := observedPool.Get().(*observed)
 		defer o.put()
 		l, sw := &o.log, &o.w
 		sw.ResponseWriter = w
-		o.ctx = logContext{Context: r.Context(), log: l}
-		var ctx context.Context = &o.ctx
+		var ctx context.Context = &logContext{Context: r.Context(), log: l}
 		if h.opts.RequestDeadline > 0 {
 			// One deadline per request: app.WithDeadlines runs every store call of the
 			// request under it rather than arming a timer per call.
@@ -124,7 +125,6 @@ func (h *Handler) observe(next http.Handler) http.Handler {
 type observed struct {
 	log requestLog
 	w   statusWriter
-	ctx logContext
 }
 
 // logContext is the request's context with its log context under requestLogKey: a
