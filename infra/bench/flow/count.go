@@ -245,21 +245,31 @@ type StepCalls struct {
 //     instead of the login's two reads) and writes it at most once per tenth of
 //     SESSION_IDLE_TIMEOUT, or when it signs in to a new client (not in this flow).
 //   - consent: the pushed request, for the page (scopes, redirect host, details), and
-//     to refuse a request consumed, denied or expired since the login.
+//     to refuse a request consumed, denied or expired since the login; and the
+//     user's remembered consent for the client (one GetItem of consent#<SHA-256 of
+//     sub and client>; docs/design.md decision 32), none in a first flow. A second
+//     flow whose consent is remembered ends here with the code (this step's reads
+//     and the approve step's transaction): no page, no approve step. With a live
+//     session too, the authorize step answers with the code: the pushed request,
+//     the session, its user and the consent read, and the transaction (5 calls for
+//     the authorize, login, consent and approve steps' 1 + 3 + 2 + 3).
 //   - approve: the pushed request, for what the code carries (redirect URI, PKCE,
 //     nonce, scopes), and one TransactWriteItems that consumes it, writes the code and
 //     its grant and checks the user item (exists, not disabled, subject and
 //     tokens_valid_after as the login read them, carried in the cookie) instead of
 //     a GetItem of the user. A user with claims too large for the cookie is read here
-//     instead (one call more, not in this flow).
+//     instead (one call more, not in this flow). After the code, one PutItem
+//     remembers the consent (decision 32; not in the transaction, whose failure must
+//     not cost the code), skipped for a consent: always client and for
+//     authorization_details.
 //   - token: the client's rate counter (one ADD) and the conditional consume of the
 //     code, which returns it.
 var Budgets = []StepCalls{
 	{Step: StepPush, Budget: 3, Minimum: 1, MinimumCalls: "PutItem par (conditional create)"},
 	{Step: StepAuthorize, Budget: 1, Minimum: 1, MinimumCalls: "GetItem par (strongly consistent)"},
 	{Step: StepLogin, Budget: 3, Minimum: 3, MinimumCalls: "BatchGetItem login (the failure counters), GetItem user (the password hash), PutItem session (conditional create)"},
-	{Step: StepConsent, Budget: 1, Minimum: 1, MinimumCalls: "GetItem par (scopes for the page; still unconsumed)"},
-	{Step: StepApprove, Budget: 2, Minimum: 2, MinimumCalls: "GetItem par, TransactWriteItems par+code+grant+user (consume and issue, conditional; the user checked, not re-read)"},
+	{Step: StepConsent, Budget: 2, Minimum: 2, MinimumCalls: "GetItem par (scopes for the page; still unconsumed), GetItem consent (remembered?)"},
+	{Step: StepApprove, Budget: 3, Minimum: 3, MinimumCalls: "GetItem par, TransactWriteItems par+code+grant+user (consume and issue, conditional; the user checked, not re-read), PutItem consent (remembered)"},
 	{Step: StepToken, Budget: 2, Minimum: 1, MinimumCalls: "UpdateItem code (conditional consume, returns the code)"},
 }
 
@@ -270,13 +280,14 @@ var Budgets = []StepCalls{
 //
 //   - approve: the pushed request, the user (strongly consistent, instead of the
 //     transaction's condition check), the code and the grant (conditional creates),
-//     and the consume of the request, which names the code.
+//     the consume of the request, which names the code, and the consent (PutItem,
+//     as in Budgets).
 //   - token: the client's rate counter (as in Budgets), the conditional consume of
 //     the code, and the pushed request it names (strongly consistent), which must
 //     name it back.
 var SingleItemBudgets = []StepCalls{
 	Budgets[0], Budgets[1], Budgets[2], Budgets[3],
-	{Step: StepApprove, Budget: 5, Minimum: 5, MinimumCalls: "GetItem par, GetItem user, PutItem code, PutItem grant, UpdateItem par (the consume names the code)"},
+	{Step: StepApprove, Budget: 6, Minimum: 6, MinimumCalls: "GetItem par, GetItem user, PutItem code, PutItem grant, UpdateItem par (the consume names the code), PutItem consent (remembered)"},
 	{Step: StepToken, Budget: 3, Minimum: 2, MinimumCalls: "UpdateItem code (conditional consume), GetItem par (names the code)"},
 }
 
