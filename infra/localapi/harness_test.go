@@ -57,7 +57,7 @@ const (
 
 // seedJSON's clients are registered with consent: always, so that every
 // authorization shows the consent page the flows step through; remembered consent
-// (docs/design.md decision 32) is pkg/httpapi consent_test.go and infra/browser.
+// (docs/design.md decision 32) is consent_test.go, with a client of its own.
 var seedJSON = `{
  "clients": [
   {"client_id": "` + appID + `", "client_name": "E2E App", "client_secret": "` + appSecret + `",
