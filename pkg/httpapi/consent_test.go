@@ -230,3 +230,26 @@ func TestConsent_RememberFailureStillIssuesTheCode(t *testing.T) {
 		t.Fatalf("after the failed write: want the consent page again, got %d", page.Status)
 	}
 }
+
+// docs/design.md decision 16: a store outage reading the remembered consent is the
+// outage page (503, Retry-After), never the consent page as if nothing were
+// remembered, nor a redirect.
+func TestConsent_AnOutageReadingTheConsentIsA503Page(t *testing.T) {
+	faulty := oauthtest.NewFaulty(storeWithClients(t, rememberClient))
+	ts := newServer(t, withStore(faulty))
+	b := ts.browser(t)
+	login := b.Get(t, authorizePath(rememberID, ts.push(t, rememberID, rememberSecret, rememberParams())))
+	r := b.Submit(t, login, url.Values{"username": {username}, "password": {password}})
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("login: %d", r.Status)
+	}
+	faulty.FailMethod(oauthtest.MethodGetConsent, oauthtest.Before)
+	page := asResponse(t, b.Get(t, r.Location(t).String()))
+	if page.Status != http.StatusServiceUnavailable || page.Header.Get("Retry-After") == "" || isConsent(page) {
+		t.Fatalf("want the 503 outage page, got %d %s\n%s", page.Status, page.Header.Get("Location"), page.Body)
+	}
+	faulty.Heal()
+	if page := asResponse(t, b.Get(t, r.Location(t).String())); !isConsent(page) {
+		t.Fatalf("after the outage: want the consent page, got %d", page.Status)
+	}
+}
