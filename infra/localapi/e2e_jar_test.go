@@ -75,10 +75,10 @@ func startSigning(t *testing.T, env map[string]string, jar, fapi *signingClient)
 	extra := `
   {"client_id": "` + jarClientID + `", "client_name": "E2E JAR App", "token_endpoint_auth_method": "private_key_jwt",
    "token_endpoint_auth_signing_alg": "ES256", "request_object_signing_alg": "ES256", "require_signed_request_object": true,
-   "jwks": ` + jar.publicJWKS(t) + `, "redirect_uris": ["` + appRedirect + `"], "scope": "openid profile email"},
+   "jwks": ` + jar.publicJWKS(t) + `, "consent": "always", "redirect_uris": ["` + appRedirect + `"], "scope": "openid profile email"},
   {"client_id": "` + fapiClientID + `", "client_name": "E2E FAPI App", "token_endpoint_auth_method": "private_key_jwt",
    "dpop_bound_access_tokens": true,
-   "jwks": ` + fapi.publicJWKS(t) + `, "redirect_uris": ["` + appRedirect + `"], "scope": "openid profile email"},`
+   "jwks": ` + fapi.publicJWKS(t) + `, "consent": "always", "redirect_uris": ["` + appRedirect + `"], "scope": "openid profile email"},`
 	doc := httpapitest.WithClients(t, seedJSON, extra)
 	seedFile := filepath.Join(t.TempDir(), "seed-signing.json")
 	if err := os.WriteFile(seedFile, []byte(doc), 0o600); err != nil {

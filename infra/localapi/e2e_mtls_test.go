@@ -102,9 +102,9 @@ func startTLS(t *testing.T, selfKey *ecdsa.PrivateKey, env map[string]string) *t
 	extra := `
   {"client_id": "` + mtlsID + `", "token_endpoint_auth_method": "tls_client_auth",
    "tls_client_auth_subject_dn": "` + strings.ReplaceAll(mtlsSubject, `\`, `\\`) + `", "tls_client_certificate_bound_access_tokens": true,
-   "redirect_uris": ["` + appRedirect + `"], "scope": "openid profile email"},
+   "consent": "always", "redirect_uris": ["` + appRedirect + `"], "scope": "openid profile email"},
   {"client_id": "` + selfSignedID + `", "token_endpoint_auth_method": "self_signed_tls_client_auth", "jwks": ` + string(pub) + `,
-   "redirect_uris": ["` + appRedirect + `"], "scope": "openid profile"},`
+   "consent": "always", "redirect_uris": ["` + appRedirect + `"], "scope": "openid profile"},`
 	seedFile := filepath.Join(t.TempDir(), "seed.json")
 	if err := os.WriteFile(seedFile, []byte(httpapitest.WithClients(t, seedJSON, extra)), 0o600); err != nil {
 		t.Fatal(err)

@@ -55,17 +55,20 @@ const (
 	userSubject  = "5f1c3b9e-alice"
 )
 
+// seedJSON's clients are registered with consent: always, so that every
+// authorization shows the consent page the flows step through; remembered consent
+// (docs/design.md decision 32) is consent_test.go, with a client of its own.
 var seedJSON = `{
  "clients": [
   {"client_id": "` + appID + `", "client_name": "E2E App", "client_secret": "` + appSecret + `",
    "token_endpoint_auth_method": "client_secret_basic",
-   "redirect_uris": ["` + appRedirect + `", "` + appRedirect2 + `"],
+   "consent": "always", "redirect_uris": ["` + appRedirect + `", "` + appRedirect2 + `"],
    "grant_types": ["authorization_code"], "response_types": ["code"], "scope": "openid profile email"},
   {"client_id": "` + otherID + `", "client_secret": "` + otherSecret + `",
-   "redirect_uris": ["` + otherRedirect + `", "` + appRedirect + `"], "scope": "openid profile email"},
+   "consent": "always", "redirect_uris": ["` + otherRedirect + `", "` + appRedirect + `"], "scope": "openid profile email"},
   {"client_id": "` + parOnlyID + `", "client_secret": "` + parOnlySecret + `",
    "require_pushed_authorization_requests": true,
-   "redirect_uris": ["` + appRedirect + `"], "scope": "openid profile"}
+   "consent": "always", "redirect_uris": ["` + appRedirect + `"], "scope": "openid profile"}
  ],
  "users": [{"username": "` + userName + `", "password": "` + userPassword + `",
    "claims": {"sub": "` + userSubject + `", "name": "Alice Example", "email": "alice@example.org",

@@ -33,7 +33,7 @@ func startOffline(t *testing.T) *local {
 	extra := `
   {"client_id": "` + offlineID + `", "client_name": "E2E Offline App", "client_secret": "` + offlineSecret + `",
    "token_endpoint_auth_method": "client_secret_basic", "grant_types": ["authorization_code", "refresh_token"],
-   "redirect_uris": ["` + appRedirect + `"], "scope": "openid profile email offline_access"},`
+   "consent": "always", "redirect_uris": ["` + appRedirect + `"], "scope": "openid profile email offline_access"},`
 	seedFile := filepath.Join(t.TempDir(), "seed-offline.json")
 	if err := os.WriteFile(seedFile, []byte(httpapitest.WithClients(t, seedJSON, extra)), 0o600); err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ var keyPrefixes = []string{
 	dynamo.PrefixPushed, dynamo.PrefixCode, dynamo.PrefixClient, dynamo.PrefixUser,
 	dynamo.PrefixReplay, dynamo.PrefixGrant, dynamo.PrefixRT, dynamo.PrefixLogin, dynamo.PrefixRate,
 	dynamo.PrefixSession,
+	dynamo.PrefixConsent,
 }
 
 func policies(tb testing.TB) map[string][]iampolicy.Statement {

@@ -12,6 +12,7 @@ import (
 type grantStore interface {
 	oauth.Grants
 	oauth.GrantsBySubject
+	oauth.Consents
 }
 
 // grantView is a grant as the CLI prints it: never its claims.
@@ -72,7 +73,18 @@ func (e *env) grantRevoke(ctx context.Context, id string) error {
 	if err := g.RevokeGrant(ctx, id, time.Now()); err != nil {
 		return notFound(err, "grant", id)
 	}
-	e.note("Revoked grant %q: its refresh and access tokens stop working.", id)
+	// The user's remembered consent for the grant's client goes with it
+	// (docs/design.md decision 32): the next authorization shows the consent page.
+	gr, err := g.GetGrant(ctx, id)
+	if err != nil {
+		return fmt.Errorf("read revoked grant %s: %w", id, err)
+	}
+	if gr.Subject != "" {
+		if err := oauth.ForgetConsent(ctx, g, gr.Subject, gr.ClientID); err != nil {
+			return fmt.Errorf("grant %s is revoked, but its consent could not be forgotten: %w", id, err)
+		}
+	}
+	e.note("Revoked grant %q: its refresh and access tokens stop working, and the consent page is shown again.", id)
 	return e.print(map[string]any{"grant_id": id, "revoked": true})
 }
 
@@ -87,6 +99,11 @@ func (e *env) userRevokeGrants(ctx context.Context, username string) error {
 	now := time.Now()
 	revoked := []string{}
 	for _, gr := range list {
+		// Every client's remembered consent is forgotten, whatever its grants' state
+		// (docs/design.md decision 32).
+		if err := oauth.ForgetConsent(ctx, g, gr.Subject, gr.ClientID); err != nil {
+			return fmt.Errorf("forget the consent for %s: %w (revoked before it: %v)", gr.ClientID, err, revoked)
+		}
 		if gr.RevokedAt != nil || !now.Before(gr.ExpiresAt) {
 			continue
 		}

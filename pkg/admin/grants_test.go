@@ -1,6 +1,7 @@
 package admin_test
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -74,4 +75,46 @@ func TestGrants_ListAndRevokeByUser(t *testing.T) {
 	h.run("", "grants", "revoke", "no-such-grant").fails(t, admin.ExitError, `grant "no-such-grant" not found`)
 	h.run("", "grants", "list", "nobody").fails(t, admin.ExitError, `user "nobody" not found`)
 	h.run("", "user", "revoke-grants", "nobody").fails(t, admin.ExitError, `user "nobody" not found`)
+}
+
+// rememberConsent stores the remembered consent of sub for clientID, as an approval
+// on the consent page does (docs/design.md decision 32).
+func rememberConsent(t *testing.T, s *dynamo.Store, sub, clientID string) string {
+	t.Helper()
+	now := time.Now().UTC()
+	key := oauth.ConsentKey(sub, clientID)
+	if err := s.RememberConsent(t.Context(), &oauth.Consent{Key: key, Subject: sub, ClientID: clientID,
+		Scopes: []string{"openid"}, GrantedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	return key
+}
+
+// Revoking a grant forgets the user's remembered consent for the grant's client, so
+// the next authorization shows the consent page again; revoking a user's grants
+// forgets the consents of every client the user has grants of.
+func TestGrants_RevokeForgetsTheRememberedConsent(t *testing.T) {
+	h := newHarness(t)
+	g := issueGrant(t, h.store, "sub-a")
+	key := rememberConsent(t, h.store, "sub-a", g.ClientID)
+	otherKey := rememberConsent(t, h.store, "sub-b", g.ClientID)
+	h.run("", "grants", "revoke", g.ID).ok(t, nil)
+	if _, err := h.store.GetConsent(t.Context(), key); !errors.Is(err, oauth.ErrNotFound) {
+		t.Errorf("the consent after grants revoke: %v, want not found", err)
+	}
+	if _, err := h.store.GetConsent(t.Context(), otherKey); err != nil {
+		t.Errorf("another user's consent after grants revoke: %v", err)
+	}
+
+	h.run(password+"\n", "user", "create", "alice").ok(t, nil)
+	alice, err := h.store.GetUser(t.Context(), "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ga := issueGrant(t, h.store, alice.Subject())
+	aliceKey := rememberConsent(t, h.store, alice.Subject(), ga.ClientID)
+	h.run("", "user", "revoke-grants", "alice").ok(t, nil)
+	if _, err := h.store.GetConsent(t.Context(), aliceKey); !errors.Is(err, oauth.ErrNotFound) {
+		t.Errorf("alice's consent after user revoke-grants: %v, want not found", err)
+	}
 }

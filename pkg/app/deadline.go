@@ -131,3 +131,15 @@ func (s *deadlineStore) TouchSession(ctx context.Context, key, clientID string, 
 func (s *deadlineStore) EndSession(ctx context.Context, key string) (*oauth.Session, error) {
 	return bounded(s, ctx, func(ctx context.Context) (*oauth.Session, error) { return s.inner.EndSession(ctx, key) })
 }
+
+func (s *deadlineStore) RememberConsent(ctx context.Context, c *oauth.Consent) error {
+	return bounded0(s, ctx, func(ctx context.Context) error { return s.inner.RememberConsent(ctx, c) })
+}
+
+func (s *deadlineStore) GetConsent(ctx context.Context, key string) (*oauth.Consent, error) {
+	return bounded(s, ctx, func(ctx context.Context) (*oauth.Consent, error) { return s.inner.GetConsent(ctx, key) })
+}
+
+func (s *deadlineStore) ForgetConsent(ctx context.Context, key string) error {
+	return bounded0(s, ctx, func(ctx context.Context) error { return s.inner.ForgetConsent(ctx, key) })
+}

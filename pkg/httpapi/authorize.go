@@ -129,6 +129,9 @@ func (h *Handler) authorizationRequest(w http.ResponseWriter, r *http.Request, p
 	var reused *oauth.Session
 	var reusedUser, offered *oauth.User
 	canContinue := false
+	// docs/design.md decision 32: a consent the user gave the client before, covering
+	// this request, skips the consent page (and lets prompt=none return a code).
+	remembered := false
 	if st == nil || st.Username == "" {
 		// OIDC Core §3.1.2.1: a live single sign-on session skips the login page,
 		// unless prompt or max_age ask for a new authentication; prompt=none shows no
@@ -138,16 +141,27 @@ func (h *Handler) authorizationRequest(w http.ResponseWriter, r *http.Request, p
 			h.errorPage(w, r, err)
 			return
 		}
-		// Consent is asked every time until consent is remembered (issue 12 item 2).
-		use, perr := oauth.SessionPrompt(req, sess, true, now)
+		if sess != nil {
+			if remembered, err = h.svc.ConsentRemembered(r.Context(), tx, oauth.SignedInAs(user)); err != nil {
+				h.errorPage(w, r, err)
+				return
+			}
+		}
+		// OIDC Core §3.1.2.1 prompt=none: consent_required unless "the Client [has]
+		// pre-configured consent" — here, a remembered one.
+		use, perr := oauth.SessionPrompt(req, sess, !remembered, now)
 		if perr != nil {
 			h.authorizeError(w, r, req, perr)
 			return
+		}
+		if use != oauth.ReusesSession {
+			remembered = false // the login page first; its redirect back asks again
 		}
 		if use == oauth.ReusesSession {
 			switch err := h.svc.UseSession(r.Context(), sess, tx.Client.ID); {
 			case errors.Is(err, oauth.ErrNoSession): // ended meanwhile: sign in
 				h.clearSession(w)
+				remembered = false
 			case err != nil:
 				h.errorPage(w, r, err)
 				return
@@ -160,6 +174,30 @@ func (h *Handler) authorizationRequest(w http.ResponseWriter, r *http.Request, p
 			// login_hint of another user).
 			offered, canContinue = user, use == oauth.OffersSession
 		}
+	} else if st.User != nil {
+		// Signed in by the login page: its redirect back lands here, before the
+		// consent page.
+		if remembered, err = h.svc.ConsentRemembered(r.Context(), tx, st.User.signedIn(st.Username)); err != nil {
+			h.errorPage(w, r, err)
+			return
+		}
+	}
+	if remembered {
+		if st == nil {
+			st = &txState{Key: tx.Request.Key, ClientID: tx.Client.ID, Expires: tx.Request.Deadline.Unix()}
+		}
+		if reused != nil {
+			st.Username, st.AuthTime = reusedUser.Username, reused.AuthTime.Unix()
+			st.AMR, st.SID = reused.AMR, oauth.SessionSID(reused.Key)
+			st.User = carryUser(oauth.SignedInAs(reusedUser))
+		}
+		// No page and no form post: the approval the user gave before stands for
+		// this request, which is consumed and answered exactly as by the consent
+		// page's approve (one-time use, decision 4). A cross-site GET gains nothing
+		// by it that the user's earlier consent and live session did not already
+		// allow.
+		h.approveTx(w, r, tx, st, outcomeCodeIssuedRemembered)
+		return
 	}
 	if st == nil || reused != nil {
 		csrf, err := newCSRF()
@@ -348,31 +386,9 @@ func (h *Handler) consent(w http.ResponseWriter, r *http.Request) {
 		h.errorPage(w, r, oauth.InvalidRequest("sign in before giving consent"))
 		return
 	}
-	req := &tx.Request.Request
 	switch r.PostForm.Get("decision") {
 	case "approve":
-		var target *oauth.AuthorizationResponse
-		auth := oauth.Authentication{Time: time.Unix(st.AuthTime, 0), AMR: st.AMR, SID: st.SID}
-		if st.User != nil {
-			// The user as the login read it, checked by the
-			// consuming write's condition instead of read again.
-			target, err = h.svc.ApproveAs(r.Context(), tx, st.User.signedIn(st.Username), auth)
-		} else {
-			target, err = h.svc.Approve(r.Context(), tx, st.Username, auth)
-		}
-		if err != nil {
-			var e *oauth.Error
-			if errors.As(err, &e) && e.Redirect {
-				h.clearTx(w, st.Key)
-				h.redirectError(w, r, req, e)
-				return
-			}
-			h.errorPage(w, r, err)
-			return
-		}
-		h.clearTx(w, st.Key)
-		noteOutcome(r.Context(), outcomeCodeIssued, metrics.CodesIssued)
-		h.respond(w, r, target)
+		h.approveTx(w, r, tx, st, outcomeCodeIssued)
 	case "deny":
 		// RFC 9126 §4: one-time use; the denial consumes the request like an approval.
 		target, err := h.svc.Deny(r.Context(), tx)
@@ -387,6 +403,47 @@ func (h *Handler) consent(w http.ResponseWriter, r *http.Request) {
 	default:
 		h.errorPage(w, r, oauth.InvalidRequest("the decision must be approve or deny"))
 	}
+}
+
+// approveTx approves the request of tx for the signed-in user of st and sends the
+// authorization response, with outcome on the access line. The consent page's
+// approval (outcomeCodeIssued) is remembered afterwards (docs/design.md decision 32);
+// an approval by a remembered consent (outcomeCodeIssuedRemembered) is not written
+// again, so a silent authorization costs no write for it.
+func (h *Handler) approveTx(w http.ResponseWriter, r *http.Request, tx *oauth.Transaction, st *txState, outcome string) {
+	req := &tx.Request.Request
+	var target *oauth.AuthorizationResponse
+	var err error
+	auth := oauth.Authentication{Time: time.Unix(st.AuthTime, 0), AMR: st.AMR, SID: st.SID}
+	var sub string
+	if st.User != nil {
+		// The user as the login read it, checked by the
+		// consuming write's condition instead of read again.
+		user := st.User.signedIn(st.Username)
+		sub = user.Subject
+		target, err = h.svc.ApproveAs(r.Context(), tx, user, auth)
+	} else {
+		target, err = h.svc.Approve(r.Context(), tx, st.Username, auth)
+	}
+	if err != nil {
+		var e *oauth.Error
+		if errors.As(err, &e) && e.Redirect {
+			h.clearTx(w, st.Key)
+			h.redirectError(w, r, req, e)
+			return
+		}
+		h.errorPage(w, r, err)
+		return
+	}
+	h.clearTx(w, st.Key)
+	if outcome == outcomeCodeIssued && sub != "" {
+		// The code is issued: a failure to remember only shows the page next time.
+		if err := h.svc.RememberConsent(r.Context(), tx, sub); err != nil {
+			logOf(r.Context()).consentOutage = err
+		}
+	}
+	noteOutcome(r.Context(), outcome, metrics.CodesIssued)
+	h.respond(w, r, target)
 }
 
 // authorizeError answers err at /authorize: at the client's redirect URI when the

@@ -386,7 +386,7 @@ func TestConformance_FAPI2ClientJWTAlgorithms(t *testing.T) {
 	jwks, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{pub}})
 	const rsaID = "rsa-client"
 	if err := store.PutClient(context.Background(), &oauth.Client{ID: rsaID, TokenEndpointAuthMethod: oauth.AuthPrivateKeyJWT,
-		JWKS: jwks, RedirectURIs: []string{redirectURI}, Scope: "openid"}); err != nil {
+		JWKS: jwks, Consent: oauth.ConsentAlways, RedirectURIs: []string{redirectURI}, Scope: "openid"}); err != nil {
 		t.Fatal(err)
 	}
 	for alg, want := range map[string]int{"RS256": 401, "PS256": 201} {

@@ -23,7 +23,7 @@ const (
 func corsServer(tb testing.TB) *testServer {
 	tb.Helper()
 	store := seededStore(tb, memory.New())
-	if err := store.PutClient(tb.Context(), &oauth.Client{ID: spaID, RedirectURIs: []string{spaRedirect},
+	if err := store.PutClient(tb.Context(), &oauth.Client{ID: spaID, Consent: oauth.ConsentAlways, RedirectURIs: []string{spaRedirect},
 		AllowedOrigins: []string{spaOther}, TokenEndpointAuthMethod: oauth.AuthNone, Scope: "openid offline_access",
 		GrantTypes: []string{oauth.GrantAuthorizationCode, oauth.GrantRefreshToken}}); err != nil {
 		tb.Fatal(err)

@@ -57,11 +57,11 @@ func seedJSONWithKeys(tb testing.TB) string {
 	}
 	extra := `
   {"client_id": "` + pkjwtID + `", "token_endpoint_auth_method": "private_key_jwt", "jwks": ` + string(pub) + `,
-   "redirect_uris": ["` + redirectURI + `"], "scope": "openid profile email"},
+   "consent": "always", "redirect_uris": ["` + redirectURI + `"], "scope": "openid profile email"},
   {"client_id": "` + jarID + `", "client_secret": "` + jarSec + `", "require_signed_request_object": true, "jwks": ` + string(pub) + `,
-   "redirect_uris": ["` + redirectURI + `"], "scope": "openid profile"},
+   "consent": "always", "redirect_uris": ["` + redirectURI + `"], "scope": "openid profile"},
   {"client_id": "` + prefixID + `", "client_secret": "` + prefixSc + `", "pushed_redirect_uri_prefixes": ["https://tenant.example.org/cb/"],
-   "redirect_uris": ["` + redirectURI + `"], "scope": "openid"},`
+   "consent": "always", "redirect_uris": ["` + redirectURI + `"], "scope": "openid"},`
 	return httpapitest.WithClients(tb, seedJSON, extra)
 }
 

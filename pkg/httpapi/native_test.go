@@ -22,7 +22,7 @@ func nativeServer(tb testing.TB) *testServer {
 	tb.Helper()
 	store := seededStore(tb, memory.New())
 	if err := store.PutClient(tb.Context(), &oauth.Client{ID: nativeID, Name: "Example Desktop", ApplicationType: oauth.ApplicationTypeNative,
-		RedirectURIs: []string{nativeLoopback, nativeScheme}, TokenEndpointAuthMethod: oauth.AuthNone, Scope: "openid"}); err != nil {
+		Consent: oauth.ConsentAlways, RedirectURIs: []string{nativeLoopback, nativeScheme}, TokenEndpointAuthMethod: oauth.AuthNone, Scope: "openid"}); err != nil {
 		tb.Fatal(err)
 	}
 	return newServer(tb, withStore(store))

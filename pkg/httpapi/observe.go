@@ -29,28 +29,31 @@ import (
 // that end in an error without a more specific outcome are rejected (4xx) or failed
 // (5xx); other successful ones are ok.
 const (
-	outcomePushCreated     = "push_created"
-	outcomeLoginPage       = "login_page"
-	outcomeConsentPage     = "consent_page"
-	outcomeLoginSucceeded  = "login_succeeded"
-	outcomeLoginFailed     = "login_failed"
-	outcomeRequestStored   = "request_stored" // a direct (not pushed) request, continued as pushed
-	outcomeCodeIssued      = "code_issued"
-	outcomeConsentDenied   = "consent_denied"
-	outcomeErrorRedirected = "error_redirected" // an error delivered to the client's redirect_uri
-	outcomeTokensIssued    = "tokens_issued"
-	outcomeTokensRefreshed = "tokens_refreshed"
-	outcomeClientToken     = "client_token_issued" // client_credentials (RFC 6749 §4.4)
-	outcomeTokenRevoked    = "token_revoked"
-	outcomeIntrospected    = "token_introspected"
-	outcomeUserinfo        = "userinfo_served"
-	outcomeMetadata        = "metadata_served"
-	outcomeJWKS            = "jwks_served"
-	outcomeCORSPreflight   = "cors_preflight" // a CORS preflight answered (cors.go)
-	outcomeOK              = "ok"
-	outcomeRejected        = "rejected"
-	outcomeFailed          = "failed"
-	routeOther             = "other"
+	outcomePushCreated    = "push_created"
+	outcomeLoginPage      = "login_page"
+	outcomeConsentPage    = "consent_page"
+	outcomeLoginSucceeded = "login_succeeded"
+	outcomeLoginFailed    = "login_failed"
+	outcomeRequestStored  = "request_stored" // a direct (not pushed) request, continued as pushed
+	outcomeCodeIssued     = "code_issued"
+	// A code issued without the consent page: the user's remembered consent covered
+	// the request (docs/design.md decision 32).
+	outcomeCodeIssuedRemembered = "code_issued_consent_remembered"
+	outcomeConsentDenied        = "consent_denied"
+	outcomeErrorRedirected      = "error_redirected" // an error delivered to the client's redirect_uri
+	outcomeTokensIssued         = "tokens_issued"
+	outcomeTokensRefreshed      = "tokens_refreshed"
+	outcomeClientToken          = "client_token_issued" // client_credentials (RFC 6749 §4.4)
+	outcomeTokenRevoked         = "token_revoked"
+	outcomeIntrospected         = "token_introspected"
+	outcomeUserinfo             = "userinfo_served"
+	outcomeMetadata             = "metadata_served"
+	outcomeJWKS                 = "jwks_served"
+	outcomeCORSPreflight        = "cors_preflight" // a CORS preflight answered (cors.go)
+	outcomeOK                   = "ok"
+	outcomeRejected             = "rejected"
+	outcomeFailed               = "failed"
+	routeOther                  = "other"
 )
 
 // requestLog is the per-request log context: observe puts one in the request's
@@ -63,6 +66,9 @@ type requestLog struct {
 	userHash string // oauth.UsernameHash, on a locked sign-in only (login.go)
 	// rateOutage is why the request's rate counter failed, if it did (ratelimit.go).
 	rateOutage error
+	// consentOutage is why an approved consent was not remembered, if it was not
+	// (authorize.go approveTx; docs/design.md decision 32).
+	consentOutage error
 }
 
 type requestLogKey struct{}
@@ -204,6 +210,12 @@ func (h *Handler) record(r *http.Request, l *requestLog, status int, took time.D
 		level = max(level, slog.LevelWarn)
 		attrs = append(attrs, slog.String("rate_limit_outage", bounded(l.rateOutage.Error())))
 		counters = append(counters[:len(counters):len(counters)], metrics.RateCounterOutages)
+	}
+	if l.consentOutage != nil {
+		// The code was issued; the page is shown again next time. The cause names no
+		// secret (the key is a hash).
+		level = max(level, slog.LevelWarn)
+		attrs = append(attrs, slog.String("consent_not_remembered", bounded(l.consentOutage.Error())))
 	}
 	h.log.LogAttrs(r.Context(), level, "request", attrs...)
 	if h.opts.Metrics != nil {

@@ -49,20 +49,24 @@ const (
 	password       = httpapitest.Password
 )
 
+// seedJSON registers the clients of the tests. Those with redirect URIs are
+// registered with consent: always, so that every authorization shows the consent
+// page the tests step through; consent_test.go registers a client with the default
+// (remembered consent, docs/design.md decision 32).
 var seedJSON = `{
  "clients": [
   {"client_id": "` + confID + `", "client_name": "Conf App", "client_secret": "` + confSecret + `",
-   "redirect_uris": ["` + redirectURI + `"], "scope": "openid profile email offline_access",
+   "consent": "always", "redirect_uris": ["` + redirectURI + `"], "scope": "openid profile email offline_access",
    "grant_types": ["authorization_code", "refresh_token"], "resources": ["` + apiResource + `", "` + ledgerResource + `"]},
   {"client_id": "` + postID + `", "client_secret": "` + postSecret + `", "token_endpoint_auth_method": "client_secret_post",
-   "redirect_uris": ["` + redirectURI + `"], "scope": "openid profile"},
+   "consent": "always", "redirect_uris": ["` + redirectURI + `"], "scope": "openid profile"},
   {"client_id": "` + publicID + `", "token_endpoint_auth_method": "none",
-   "redirect_uris": ["http://127.0.0.1:9999/cb"], "scope": "openid offline_access",
+   "consent": "always", "redirect_uris": ["http://127.0.0.1:9999/cb"], "scope": "openid offline_access",
    "grant_types": ["authorization_code", "refresh_token"]},
   {"client_id": "` + twoURIID + `", "client_secret": "` + twoURISecret + `",
-   "redirect_uris": ["https://a.example.org/cb", "https://b.example.org/cb"], "scope": "openid"},
+   "consent": "always", "redirect_uris": ["https://a.example.org/cb", "https://b.example.org/cb"], "scope": "openid"},
   {"client_id": "` + parOnlyID + `", "client_secret": "` + parOnlySec + `", "require_pushed_authorization_requests": true,
-   "redirect_uris": ["` + redirectURI + `"], "scope": "openid"},
+   "consent": "always", "redirect_uris": ["` + redirectURI + `"], "scope": "openid"},
   {"client_id": "` + serviceID + `", "client_secret": "` + serviceSecret + `", "grant_types": ["client_credentials"],
    "scope": "openid api reports", "resources": ["` + apiResource + `"]}
  ],

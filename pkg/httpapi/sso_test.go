@@ -32,8 +32,8 @@ func sessionCookieOf(t *testing.T, ts *testServer, b *browser) *http.Cookie {
 }
 
 // OIDC Core §3.1.2.1: a second authorization in the same browser skips the login page
-// (the consent page follows until consent is remembered, issue 12 item 2), and the
-// code is issued for the session's user.
+// (confID is registered with consent: always, so the consent page follows; remembered
+// consent is consent_test.go), and the code is issued for the session's user.
 func TestSession_OIDCCore_3_1_2_1_SecondAuthorizationSkipsTheLogin(t *testing.T) {
 	ts := newServer(t)
 	b := ts.browser(t)

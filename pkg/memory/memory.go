@@ -58,6 +58,7 @@ type Store struct {
 	rates  rateCounters  // ratelimit.go, under a lock of its own
 
 	sessions sessionRecords // sessions.go, under a lock of its own
+	consents consentRecords // consents.go, under a lock of its own
 }
 
 // Option configures a Store.

@@ -96,7 +96,11 @@ type Client struct {
 	// besides the origins of RedirectURIs, may call the endpoints a browser-based app
 	// calls with CORS (CheckAllowedOrigins, OriginAllowed; docs/design.md decision 30).
 	AllowedOrigins []string `json:"allowed_origins,omitempty"`
-	Disabled       bool     `json:"disabled,omitempty"`
+	// Consent is ConsentAlways ("always") to show the consent page at every
+	// authorization; empty, the default, remembers a user's approval (Consent,
+	// docs/design.md decision 32).
+	Consent  string `json:"consent,omitempty"`
+	Disabled bool   `json:"disabled,omitempty"`
 }
 
 // Application types (OpenID Connect Registration §2).

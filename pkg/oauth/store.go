@@ -216,6 +216,7 @@ type Store interface {
 	LoginFailures
 	RequestCounters
 	Sessions
+	Consents
 }
 
 // Registry writes clients and users: the seed import and the admin tooling use it.

@@ -128,6 +128,10 @@ func (c *Client) normalize() error {
 	if err := oauth.CheckAllowedOrigins(&c.Client); err != nil {
 		return err
 	}
+	// consent: always, or remembered (docs/design.md decision 32).
+	if err := oauth.CheckConsentMetadata(&c.Client); err != nil {
+		return err
+	}
 	if err := checkKeys(&c.Client); err != nil {
 		return err
 	}

@@ -65,6 +65,8 @@ func TestParse_RejectsUnsafeClients(t *testing.T) {
 		// docs/design.md decision 23: REQUESTS/SECONDS or off.
 		"rate_limit not REQUESTS/SECONDS": `{"clients":[{"client_id":"a","client_secret":"` + long + `","redirect_uris":["https://a.example/cb"],"rate_limit":"600"}]}`,
 		"rate_limit of zero requests":     `{"clients":[{"client_id":"a","client_secret":"` + long + `","redirect_uris":["https://a.example/cb"],"rate_limit":"0/60"}]}`,
+		// docs/design.md decision 32: consent is always, or left out (remembered).
+		"consent neither always nor left out": `{"clients":[{"client_id":"a","client_secret":"` + long + `","redirect_uris":["https://a.example/cb"],"consent":"never"}]}`,
 		// RFC 7518 §3.3, FAPI 2.0 Security Profile §5.4.1 item 2: RSA keys of 2048 bits or more.
 		"RSA key below 2048 bits": `{"clients":[{"client_id":"a","token_endpoint_auth_method":"private_key_jwt","redirect_uris":["https://a.example/cb"],"jwks":` + rsaJWKS(t, 1024) + `}]}`,
 	} {
@@ -110,6 +112,15 @@ func TestParse_OIDCRegistration_2_RequireAuthTime(t *testing.T) {
 	f, err := Parse([]byte(`{"clients":[{"client_id":"a","client_secret":"` + strings.Repeat("s", MinSecretLength) +
 		`","redirect_uris":["https://a.example/cb"],"require_auth_time":true}]}`))
 	if err != nil || !f.Clients[0].RequireAuthTime {
+		t.Fatalf("%v %+v", err, f)
+	}
+}
+
+// consent: always is client metadata the seed keeps (docs/design.md decision 32).
+func TestParse_ConsentAlways(t *testing.T) {
+	f, err := Parse([]byte(`{"clients":[{"client_id":"a","client_secret":"` + strings.Repeat("s", MinSecretLength) +
+		`","redirect_uris":["https://a.example/cb"],"consent":"always"}]}`))
+	if err != nil || f.Clients[0].Consent != "always" {
 		t.Fatalf("%v %+v", err, f)
 	}
 }

@@ -245,21 +245,31 @@ type StepCalls struct {
 //     instead of the login's two reads) and writes it at most once per tenth of
 //     SESSION_IDLE_TIMEOUT, or when it signs in to a new client (not in this flow).
 //   - consent: the pushed request, for the page (scopes, redirect host, details), and
-//     to refuse a request consumed, denied or expired since the login.
+//     to refuse a request consumed, denied or expired since the login; and the
+//     user's remembered consent for the client (one GetItem of consent#<SHA-256 of
+//     sub and client>; docs/design.md decision 32), none in a first flow. A second
+//     flow whose consent is remembered ends here with the code (this step's reads
+//     and the approve step's transaction): no page, no approve step. With a live
+//     session too, the authorize step answers with the code: the pushed request,
+//     the session, its user and the consent read, and the transaction (5 calls for
+//     the authorize, login, consent and approve steps' 1 + 3 + 2 + 3).
 //   - approve: the pushed request, for what the code carries (redirect URI, PKCE,
 //     nonce, scopes), and one TransactWriteItems that consumes it, writes the code and
 //     its grant and checks the user item (exists, not disabled, subject and
 //     tokens_valid_after as the login read them, carried in the cookie) instead of
 //     a GetItem of the user. A user with claims too large for the cookie is read here
-//     instead (one call more, not in this flow).
+//     instead (one call more, not in this flow). After the code, one PutItem
+//     remembers the consent (decision 32; not in the transaction, whose failure must
+//     not cost the code), skipped for a consent: always client and for
+//     authorization_details.
 //   - token: the client's rate counter (one ADD) and the conditional consume of the
 //     code, which returns it.
 var Budgets = []StepCalls{
 	{Step: StepPush, Budget: 3, Minimum: 1, MinimumCalls: "PutItem par (conditional create)"},
 	{Step: StepAuthorize, Budget: 1, Minimum: 1, MinimumCalls: "GetItem par (strongly consistent)"},
 	{Step: StepLogin, Budget: 3, Minimum: 3, MinimumCalls: "BatchGetItem login (the failure counters), GetItem user (the password hash), PutItem session (conditional create)"},
-	{Step: StepConsent, Budget: 1, Minimum: 1, MinimumCalls: "GetItem par (scopes for the page; still unconsumed)"},
-	{Step: StepApprove, Budget: 2, Minimum: 2, MinimumCalls: "GetItem par, TransactWriteItems par+code+grant+user (consume and issue, conditional; the user checked, not re-read)"},
+	{Step: StepConsent, Budget: 2, Minimum: 2, MinimumCalls: "GetItem par (scopes for the page; still unconsumed), GetItem consent (remembered?)"},
+	{Step: StepApprove, Budget: 3, Minimum: 3, MinimumCalls: "GetItem par, TransactWriteItems par+code+grant+user (consume and issue, conditional; the user checked, not re-read), PutItem consent (remembered)"},
 	{Step: StepToken, Budget: 2, Minimum: 1, MinimumCalls: "UpdateItem code (conditional consume, returns the code)"},
 }
 
@@ -270,14 +280,29 @@ var Budgets = []StepCalls{
 //
 //   - approve: the pushed request, the user (strongly consistent, instead of the
 //     transaction's condition check), the code and the grant (conditional creates),
-//     and the consume of the request, which names the code.
+//     the consume of the request, which names the code, and the consent (PutItem,
+//     as in Budgets).
 //   - token: the client's rate counter (as in Budgets), the conditional consume of
 //     the code, and the pushed request it names (strongly consistent), which must
 //     name it back.
 var SingleItemBudgets = []StepCalls{
 	Budgets[0], Budgets[1], Budgets[2], Budgets[3],
-	{Step: StepApprove, Budget: 5, Minimum: 5, MinimumCalls: "GetItem par, GetItem user, PutItem code, PutItem grant, UpdateItem par (the consume names the code)"},
+	{Step: StepApprove, Budget: 6, Minimum: 6, MinimumCalls: "GetItem par, GetItem user, PutItem code, PutItem grant, UpdateItem par (the consume names the code), PutItem consent (remembered)"},
 	{Step: StepToken, Budget: 3, Minimum: 2, MinimumCalls: "UpdateItem code (conditional consume), GetItem par (names the code)"},
+}
+
+// SecondFlowBudgets are the budgets of a second flow in the same browser (Again):
+// the push and the token request as in Budgets, and between them one request where
+// the first flow took four (authorize, login, consent, approve: 1 + 3 + 2 + 3 calls):
+//
+//   - silent: the pushed request, the session and its user (CurrentSession; no slide
+//     written, the session was used a moment ago for the same client), the
+//     remembered consent, and the transaction that consumes the request and issues
+//     the code (docs/design.md decision 32). The consent is not written again.
+var SecondFlowBudgets = []StepCalls{
+	Budgets[0],
+	{Step: StepSilent, Budget: 5, Minimum: 5, MinimumCalls: "GetItem par, GetItem session, GetItem user, GetItem consent, TransactWriteItems par+code+grant+user"},
+	Budgets[5],
 }
 
 // MinimumCalls is the design's minimum for a complete flow.
@@ -380,17 +405,24 @@ func SeedJSON(withUser bool) string {
 // creates and deletes, runs one complete flow through it, and returns the calls of
 // each step with their budgets. The endpoint must be on 127.0.0.1.
 func CountDynamoDBCalls(ctx context.Context, endpoint string) ([]StepCalls, error) {
-	return countCalls(ctx, endpoint, Budgets)
+	return countCalls(ctx, endpoint, Budgets, false)
+}
+
+// CountDynamoDBCallsSecondFlow runs a complete flow uncounted, then counts the calls
+// of a second one in the same browser (Flow.Again), against SecondFlowBudgets.
+func CountDynamoDBCallsSecondFlow(ctx context.Context, endpoint string) ([]StepCalls, error) {
+	return countCalls(ctx, endpoint, SecondFlowBudgets, true)
 }
 
 // CountDynamoDBCallsSingleItem is CountDynamoDBCalls on a store with
 // dynamo.SingleItemWrites, against SingleItemBudgets.
 func CountDynamoDBCallsSingleItem(ctx context.Context, endpoint string) ([]StepCalls, error) {
-	return countCalls(ctx, endpoint, SingleItemBudgets, dynamo.SingleItemWrites())
+	return countCalls(ctx, endpoint, SingleItemBudgets, false, dynamo.SingleItemWrites())
 }
 
-// countCalls runs the flow on a store with opts and returns its calls beside budgets.
-func countCalls(ctx context.Context, endpoint string, budgets []StepCalls, opts ...dynamo.Option) ([]StepCalls, error) {
+// countCalls runs the flow on a store with opts and returns its calls beside budgets;
+// with second, those of a second flow in the same browser (Flow.Again).
+func countCalls(ctx context.Context, endpoint string, budgets []StepCalls, second bool, opts ...dynamo.Option) ([]StepCalls, error) {
 	if !strings.HasPrefix(endpoint, "http://127.0.0.1:") {
 		return nil, fmt.Errorf("endpoint %q: only http://127.0.0.1 endpoints are used", endpoint)
 	}
@@ -429,8 +461,20 @@ func countCalls(ctx context.Context, endpoint string, budgets []StepCalls, opts 
 	counter.TakeSizes()
 	got := map[string][]string{}
 	sizes := map[string]map[string]int{}
-	err = Run(ctx, Fixture(issuer, Pargate, false, &http.Transport{DisableKeepAlives: true}), func(step string) { got[step], sizes[step] = counter.Take(), counter.TakeSizes() })
+	note := func(step string) { got[step], sizes[step] = counter.Take(), counter.TakeSizes() }
+	fl, err := New(Fixture(issuer, Pargate, false, &http.Transport{DisableKeepAlives: true}))
 	if err != nil {
+		return nil, err
+	}
+	if second {
+		if err := runFlow(ctx, fl, nil); err != nil {
+			return nil, err
+		}
+		fl = fl.Again()
+		counter.Take()
+		counter.TakeSizes()
+	}
+	if err := runFlow(ctx, fl, note); err != nil {
 		return nil, err
 	}
 	out := slices.Clone(budgets)

@@ -31,8 +31,11 @@ const (
 	StepLogin     = "login"     // POST /authorize pargate_step=login: 303 to the consent page
 	StepConsent   = "consent"   // GET /authorize: the consent page
 	StepApprove   = "approve"   // POST /authorize decision=approve: 303 with the code
-	StepToken     = "token"     // POST /token grant_type=authorization_code
-	StepRefresh   = "refresh"   // POST /token grant_type=refresh_token (Config.Refresh)
+	// StepSilent is a second flow's GET /authorize in the same browser: its session
+	// and the remembered consent answer with the code at once (Again).
+	StepSilent  = "silent"
+	StepToken   = "token"   // POST /token grant_type=authorization_code
+	StepRefresh = "refresh" // POST /token grant_type=refresh_token (Config.Refresh)
 )
 
 // Steps lists the steps of an authorization in the order Run takes them; a flow
@@ -109,6 +112,11 @@ func Run(ctx context.Context, c Config, done func(step string)) error {
 	if err != nil {
 		return err
 	}
+	return runFlow(ctx, f, done)
+}
+
+// runFlow takes every step of f, calling done, when not nil, after each.
+func runFlow(ctx context.Context, f *Flow, done func(step string)) error {
 	for !f.Done() {
 		step, err := f.Next(ctx)
 		if err != nil {
@@ -279,6 +287,25 @@ func (f *Flow) authorizationResponse(location string) error {
 	}
 	f.code = q.Get("code")
 	return nil
+}
+
+// Again returns a second flow in the same browser (cookie jar) as f, which completed:
+// the push, the authorization answered with the code at once by the browser's
+// single sign-on session and the user's remembered consent (OIDC Core §3.1.2.1;
+// docs/design.md decision 32), no login or consent page, and the token request.
+// Pargate only.
+func (f *Flow) Again() *Flow {
+	return &Flow{cfg: f.cfg, hc: f.hc, steps: []step{{StepPush, (*Flow).push}, {StepSilent, (*Flow).silent}, {StepToken, (*Flow).token}}}
+}
+
+// silent is the authorization request of a browser whose session and remembered
+// consent cover it: 303 to the redirect URI with the code, no page.
+func (f *Flow) silent(ctx context.Context) error {
+	_, hdr, err := f.do(ctx, http.MethodGet, f.authorizePath(), "", false, http.StatusSeeOther)
+	if err != nil {
+		return err
+	}
+	return f.authorizationResponse(hdr.Get("Location"))
 }
 
 // token exchanges the code (RFC 6749 §4.1.3, with the PKCE verifier of RFC 7636 §4.5).

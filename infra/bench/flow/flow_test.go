@@ -41,6 +41,18 @@ func TestDynamoDBCallsPerFlow_SingleItemWrites(t *testing.T) {
 	checkSteps(t, steps)
 }
 
+// TestDynamoDBCallsPerFlow_SecondFlowInTheSameBrowser counts a second flow in the
+// browser of a first one (OIDC Core §3.1.2.1; docs/design.md decision 32): the session
+// and the remembered consent answer the authorization request with the code, so the
+// login, consent and approve steps are gone, against flow.SecondFlowBudgets.
+func TestDynamoDBCallsPerFlow_SecondFlowInTheSameBrowser(t *testing.T) {
+	steps, err := flow.CountDynamoDBCallsSecondFlow(t.Context(), dynamotest.Endpoint(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSteps(t, steps)
+}
+
 // checkSteps logs each step's calls and fails a step below the design's minimum or
 // over its budget.
 func checkSteps(t *testing.T, steps []flow.StepCalls) {

@@ -2,15 +2,18 @@
 // 30) in one Chromium context, which keeps the session cookie between
 // authorizations, with openid-client as the relying party: a second authorization
 // skips the login, prompt=none never shows a page (login_required without a session,
-// consent_required with one until consent is remembered), prompt=login and max_age
-// force a login and a new auth_time, and "Not you?" ends the session.
+// consent_required with one unless consent is remembered), prompt=login and max_age
+// force a login and a new auth_time, and "Not you?" ends the session. The fixture
+// clients are registered with consent: always, except rememberClient: a second
+// authorization of it in the same browser skips login and consent, and prompt=none
+// returns a code (docs/design.md decision 32).
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as client from 'openid-client';
 import { launch, missingChromium, newPage } from './lib/browser.js';
-import { confidential, startLocalAPI, user } from './lib/localapi.js';
+import { confidential, rememberClient, startLocalAPI, user } from './lib/localapi.js';
 
 const skip = await missingChromium();
 
@@ -25,8 +28,8 @@ describe('single sign-on sessions with openid-client', { skip: skip || false }, 
     await server?.stop();
   });
 
-  async function discover() {
-    return client.discovery(new URL(server.issuer), confidential.id, confidential.secret, client.ClientSecretBasic(confidential.secret), {
+  async function discover(rp = confidential) {
+    return client.discovery(new URL(server.issuer), rp.id, rp.secret, client.ClientSecretBasic(rp.secret), {
       execute: [client.allowInsecureRequests], // the local issuer is http://127.0.0.1
     });
   }
@@ -105,7 +108,8 @@ describe('single sign-on sessions with openid-client', { skip: skip || false }, 
       assert.equal(second.auth_time, first.auth_time);
       assert.equal(second.sub, first.sub);
 
-      // With a session, prompt=none still shows no page: consent is not remembered yet.
+      // With a session, prompt=none still shows no page: this client's consent is
+      // never remembered (consent: always).
       assert.equal(await authorizationError(config, await authorize(config, page, { prompt: 'none' }, async () => {})), 'consent_required');
       // max_age elapsed (0): login_required, not a page.
       assert.equal(
@@ -170,6 +174,44 @@ describe('single sign-on sessions with openid-client', { skip: skip || false }, 
           await signIn(p);
           await allow(p);
         }),
+      );
+      assert.deepEqual(page.problems, []);
+    } finally {
+      await page.context().close();
+    }
+  });
+
+  test('remembered consent: a second authorization in the same browser skips login and consent; prompt=none returns a code', async () => {
+    const config = await discover(rememberClient);
+    const page = await newPage(browser);
+    try {
+      const first = await idToken(config, await authorize(config, page, {}, async (p) => (await signIn(p), await allow(p))));
+
+      // Straight to the callback: no login page, no consent page (OIDC Core §3.1.2.1).
+      const pages = [];
+      const seen = (frame) => frame === page.mainFrame() && pages.push(frame.url());
+      page.on('framenavigated', seen);
+      const second = await idToken(config, await authorize(config, page, {}, async () => {}));
+      page.off('framenavigated', seen);
+      assert.deepEqual(
+        pages.filter((u) => !u.startsWith(`${server.callback}?`)),
+        [],
+        `pages shown before the callback: ${pages.join(', ')}`,
+      );
+      assert.equal(second.sub, first.sub);
+      assert.equal(second.sid, first.sid);
+
+      // prompt=none: a code, silently (OIDC Core §3.1.2.1 "pre-configured consent").
+      const silent = await idToken(config, await authorize(config, page, { prompt: 'none' }, async () => {}));
+      assert.equal(silent.sub, first.sub);
+      assert.equal(silent.auth_time, first.auth_time);
+
+      // prompt=consent shows the consent page again, without a login.
+      await idToken(config, await authorize(config, page, { prompt: 'consent' }, allowWithoutLogin));
+      // A scope the user did not approve: consent_required under prompt=none.
+      assert.equal(
+        await authorizationError(config, await authorize(config, page, { prompt: 'none', scope: 'openid profile email' }, async () => {})),
+        'consent_required',
       );
       assert.deepEqual(page.problems, []);
     } finally {

@@ -35,7 +35,7 @@ func RunStoreContract(t *testing.T, newStore func(t *testing.T) (oauth.Store, oa
 	// Millisecond UTC times make every expected value exact; the one test about
 	// normalisation uses others.
 	now := time.Now().UTC().Truncate(time.Millisecond)
-	for _, c := range slices.Concat(storeContract, grantContract, refreshTokenContract, normalisationContract, denialContract, loginContract, rateContract, userCheckContract, sessionContract) {
+	for _, c := range slices.Concat(storeContract, grantContract, refreshTokenContract, normalisationContract, denialContract, loginContract, rateContract, userCheckContract, sessionContract, consentContract) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			s, reg := newStore(t)

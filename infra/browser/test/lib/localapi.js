@@ -94,9 +94,30 @@ export const user = {
   },
 };
 
+// The relying party of sessions.test.js's remembered consent (docs/design.md decision
+// 32): the only fixture client registered with the default consent metadata. Every
+// other one is registered with consent: always, so that each of their authorizations
+// shows the consent page the tests step through.
+export const rememberClient = {
+  id: 'browser-rp-remember',
+  name: 'Acme Budget Sync (remembered consent)',
+  secret: 'browser-rp-remember-secret-0123456789abcdefghijklmnopqrstuvwxyz',
+};
+
 function seed(callback, redirectURIs = [], allowedOrigins = []) {
+  const always = (clients) => clients.map((c) => ({ ...c, consent: 'always' }));
   return {
     clients: [
+      {
+        client_id: rememberClient.id,
+        client_name: rememberClient.name,
+        client_secret: rememberClient.secret,
+        token_endpoint_auth_method: 'client_secret_basic',
+        redirect_uris: [callback],
+        grant_types: ['authorization_code'],
+        scope: 'openid profile email',
+      },
+      ...always([
       {
         client_id: corsClient.id,
         client_name: corsClient.name,
@@ -183,6 +204,7 @@ function seed(callback, redirectURIs = [], allowedOrigins = []) {
         grant_types: ['client_credentials'],
         scope: 'openid reports:read reports:write',
       },
+      ]),
     ],
     users: [{ username: user.username, password: user.password, claims: user.claims }],
   };
