@@ -163,6 +163,7 @@ type clientItem struct {
 	Resources                             []string `dynamodbav:"resources,omitempty"`
 	RateLimit                             string   `dynamodbav:"rate_limit,omitempty"`
 	AllowedOrigins                        []string `dynamodbav:"allowed_origins,omitempty"`
+	PostLogoutRedirectURIs                []string `dynamodbav:"post_logout_redirect_uris,omitempty"`
 	Disabled                              bool     `dynamodbav:"disabled"`
 }
 
@@ -450,6 +451,7 @@ func toClientItem(c *oauth.Client) clientItem {
 		Resources:                             nilIfEmpty(c.Resources),
 		RateLimit:                             c.RateLimit,
 		AllowedOrigins:                        nilIfEmpty(c.AllowedOrigins),
+		PostLogoutRedirectURIs:                nilIfEmpty(c.PostLogoutRedirectURIs),
 		Disabled:                              c.Disabled,
 	}
 }
@@ -486,6 +488,7 @@ func (it *clientItem) client() *oauth.Client {
 		Resources:                             it.Resources,
 		RateLimit:                             it.RateLimit,
 		AllowedOrigins:                        it.AllowedOrigins,
+		PostLogoutRedirectURIs:                it.PostLogoutRedirectURIs,
 		Disabled:                              it.Disabled,
 	}
 	if it.JWKS != "" {

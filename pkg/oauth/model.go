@@ -96,7 +96,12 @@ type Client struct {
 	// besides the origins of RedirectURIs, may call the endpoints a browser-based app
 	// calls with CORS (CheckAllowedOrigins, OriginAllowed; docs/design.md decision 30).
 	AllowedOrigins []string `json:"allowed_origins,omitempty"`
-	Disabled       bool     `json:"disabled,omitempty"`
+	// PostLogoutRedirectURIs are where RP-Initiated Logout 1.0 may send the browser
+	// after a logout (§3: post_logout_redirect_uris, "exactly match one of the
+	// previously registered" values; CheckPostLogoutRedirectURIs, docs/design.md
+	// decision 32). None: a logout ends on the server's signed-out page.
+	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris,omitempty"`
+	Disabled               bool     `json:"disabled,omitempty"`
 }
 
 // Application types (OpenID Connect Registration §2).
