@@ -131,3 +131,14 @@ func (s *deadlineStore) TouchSession(ctx context.Context, key, clientID string, 
 func (s *deadlineStore) EndSession(ctx context.Context, key string) (*oauth.Session, error) {
 	return bounded(s, ctx, func(ctx context.Context) (*oauth.Session, error) { return s.inner.EndSession(ctx, key) })
 }
+
+// ListGrantsBySubject is the inner store's (oauth.GrantsBySubject), bounded like
+// every call: RP-Initiated Logout finds a session's grants with it (docs/design.md
+// decision 32).
+func (s *deadlineStore) ListGrantsBySubject(ctx context.Context, sub string) ([]*oauth.Grant, error) {
+	g, ok := s.inner.(oauth.GrantsBySubject)
+	if !ok {
+		return nil, errors.New("the store cannot list grants by subject")
+	}
+	return bounded(s, ctx, func(ctx context.Context) ([]*oauth.Grant, error) { return g.ListGrantsBySubject(ctx, sub) })
+}

@@ -222,6 +222,7 @@ func fullClient(tb testing.TB) *oauth.Client {
 	c.TLSClientCertificateBoundAccessTokens = true
 	c.Resources = []string{"https://rs.example.com/", "https://api.example.com/payments"}
 	c.AllowedOrigins = []string{"https://spa.example.org", "http://localhost:5173"}
+	c.PostLogoutRedirectURIs = []string{"https://client.example.org/signed-out", "https://client.example.org/bye"}
 	c.Disabled = true
 	return c
 }
