@@ -292,3 +292,25 @@ func TestLogout_RPInitiated_2_OtherMethodsAre405(t *testing.T) {
 		t.Fatalf("PUT /logout: %d %q", r.Status, r.Header.Get("Allow"))
 	}
 }
+
+// The access line of a logout names the route, the client and the outcome, never
+// the id_token_hint, the logout_hint or the session id.
+func TestLogout_RPInitiated_AccessLineNeverHasTheHint(t *testing.T) {
+	var logs syncBuffer
+	ts := newServer(t, withLogs(&logs))
+	b := ts.browser(t)
+	idt, _ := signedIn(t, ts, b, "openid")
+	id := sessionCookieOf(t, ts, b).Value
+	if r := b.get(t, logoutPath(url.Values{"id_token_hint": {idt}, "logout_hint": {username}, "state": {"st-secret"}})); !isSignedOutPage(r) {
+		t.Fatalf("logout: %d", r.Status)
+	}
+	out := logs.String()
+	if !strings.Contains(out, `"route":"/logout"`) || !strings.Contains(out, `"outcome":"logged_out"`) || !strings.Contains(out, `"client_id":"`+confID+`"`) {
+		t.Fatalf("no logout access line:\n%s", out)
+	}
+	for _, secret := range []string{idt, strings.Split(idt, ".")[1], id, "st-secret"} {
+		if strings.Contains(out, secret) {
+			t.Fatalf("the log has %q", secret)
+		}
+	}
+}
