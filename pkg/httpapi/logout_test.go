@@ -8,6 +8,9 @@ import (
 	"time"
 
 	"github.com/pargate/pargate/pkg/httpapi/httpapitest"
+	"github.com/pargate/pargate/pkg/memory"
+	"github.com/pargate/pargate/pkg/oauth"
+	"github.com/pargate/pargate/pkg/oauth/oauthtest"
 )
 
 // signedIn signs the browser in to confID with scope and returns the token
@@ -312,5 +315,38 @@ func TestLogout_RPInitiated_AccessLineNeverHasTheHint(t *testing.T) {
 		if strings.Contains(out, secret) {
 			t.Fatalf("the log has %q", secret)
 		}
+	}
+}
+
+// docs/design.md decision 16 at /logout: an outage finding or revoking the session's
+// grants is a 503 page with Retry-After, and the session is not ended (the grants
+// come first, the session last), so a retry revokes them and ends it.
+func TestLogout_RPInitiated_OutageIsA503PageAndTheSessionLives(t *testing.T) {
+	for _, method := range []string{oauthtest.MethodListGrantsBySubject, oauthtest.MethodRevokeGrant, oauthtest.MethodGetSession} {
+		t.Run(method, func(t *testing.T) {
+			store := seededStore(t, memory.New())
+			faulty := oauthtest.NewFaulty(store)
+			ts := newServer(t, withStore(faulty), withEnv(map[string]string{"CLIENT_CACHE_TTL": "0"}))
+			b := ts.browser(t)
+			_, online := signedIn(t, ts, b, "profile")
+			idt, _ := signedIn(t, ts, b, "openid")
+			params := url.Values{"id_token_hint": {idt}}
+			faulty.FailMethod(method, oauthtest.Before)
+			r := b.get(t, logoutPath(params))
+			if r.Status != http.StatusServiceUnavailable || !strings.Contains(r.Body, oauth.CodeTemporarilyUnavailable) {
+				t.Fatalf("want a 503 page, got %d\n%s", r.Status, r.Body)
+			}
+			wantRetryAfter(t, r)
+			if sessionCookieOf(t, ts, b) == nil || sessionCleared(r) {
+				t.Fatal("the session cookie was cleared by a failed logout")
+			}
+			faulty.Heal()
+			if r := b.get(t, logoutPath(params)); !isSignedOutPage(r) {
+				t.Fatalf("the retry: %d\n%s", r.Status, r.Body)
+			}
+			if refreshes(t, ts, online) {
+				t.Error("the retry left the refresh token without offline_access working")
+			}
+		})
 	}
 }
