@@ -110,11 +110,11 @@ func (h *Handler) logout() http.Handler {
 				return
 			}
 		} else if !req.HintMatches(sess) || req.Unregistered || (req.LogoutHint != "" && req.LogoutHint != user.Username) {
-			// §4: "the OP SHOULD ask the End-User whether to log out" when the
-			// request cannot be tied to the browser's session: no id_token_hint, one
-			// of another session, a logout_hint of another user, or a
-			// post_logout_redirect_uri that is not registered (§5: a logout request
-			// is otherwise a cross-site request anyone can send).
+			// §2: the OP asks the End-User whether to log out when no id_token_hint
+			// was given or the ID Token does not belong to the browser's current
+			// session and user; here also for a logout_hint of another user and a
+			// post_logout_redirect_uri that is not registered (§5: a logout request is
+			// otherwise a cross-site request anyone can send).
 			h.confirmLogout(w, r, req, user, id)
 			return
 		}

@@ -17,8 +17,8 @@ import (
 // CheckPostLogoutRedirectURIs checks the client's post_logout_redirect_uris as its
 // redirect URIs are checked (RFC 6749 §3.1.2: absolute, no fragment; https, http
 // only on loopback, private-use schemes only for native apps: RFC 8252 §7, RFC 9700
-// §2.1). RP-Initiated Logout 1.0 §3: "The value MUST have been previously registered
-// with the OP".
+// §2.1). RP-Initiated Logout 1.0 §2: a post_logout_redirect_uri must have been
+// registered with the OP.
 func CheckPostLogoutRedirectURIs(c *Client) error {
 	for _, uri := range c.PostLogoutRedirectURIs {
 		if err := checkRedirectURI(uri, c.Native()); err != nil {
@@ -102,9 +102,9 @@ func (s *Service) ParseLogout(ctx context.Context, params url.Values) (*LogoutRe
 		req.Client = c
 	}
 	if uri := params.Get("post_logout_redirect_uri"); uri != "" {
-		// §3: "The value MUST have been previously registered with the OP"; §4: the
-		// OP "MUST NOT perform post-logout redirection" to an unregistered one. It is
-		// compared as registered, character for character (simple string comparison).
+		// §2 post_logout_redirect_uri: it must have been registered with the OP
+		// for the client; compared as registered, character for character (simple
+		// string comparison). An unregistered one is never redirected to (§3).
 		if req.Client != nil && slices.Contains(req.Client.PostLogoutRedirectURIs, uri) {
 			req.PostLogoutRedirectURI = uri
 		} else {
@@ -155,8 +155,8 @@ func (s *Service) verifyIDTokenHint(ctx context.Context, raw string) (*IDTokenHi
 
 // HintMatches reports whether the request's id_token_hint names sess: its sid is
 // the session's (SessionSID) and its sub the session's user. Only then may the
-// session end without asking (§4: the OP SHOULD ask the End-User whether to log out
-// when it cannot tell the request comes from the End-User's RP).
+// session end without asking (§2: the End-User is asked whether to log out when no
+// hint was given or the ID Token does not belong to the current session and user).
 func (r *LogoutRequest) HintMatches(sess *Session) bool {
 	return r.Hint != nil && sess != nil && r.Hint.SID != "" &&
 		r.Hint.SID == SessionSID(sess.Key) && r.Hint.Subject == sess.Subject

@@ -97,8 +97,8 @@ type Client struct {
 	// calls with CORS (CheckAllowedOrigins, OriginAllowed; docs/design.md decision 30).
 	AllowedOrigins []string `json:"allowed_origins,omitempty"`
 	// PostLogoutRedirectURIs are where RP-Initiated Logout 1.0 may send the browser
-	// after a logout (§3: post_logout_redirect_uris, "exactly match one of the
-	// previously registered" values; CheckPostLogoutRedirectURIs, docs/design.md
+	// after a logout (§2, §3: a request's post_logout_redirect_uri must be one of
+	// them exactly; CheckPostLogoutRedirectURIs, docs/design.md
 	// decision 32). None: a logout ends on the server's signed-out page.
 	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris,omitempty"`
 	Disabled               bool     `json:"disabled,omitempty"`
