@@ -389,6 +389,8 @@ func Resolve(resource string, refs map[string]string) (string, error) {
 		}
 		return Resolve(strings.TrimSpace(branch), refs)
 	case "!Sub":
+		// Inside an !If branch the string keeps its quotes: they are not the ARN's.
+		arg = unquote(arg)
 		var err error
 		out := subVar.ReplaceAllStringFunc(arg, func(m string) string {
 			v, e := lookup(m[2 : len(m)-1])

@@ -206,6 +206,29 @@ func TestClientCreate_BrowserBasedApp_AllowedOrigins(t *testing.T) {
 		fails(t, admin.ExitError, "allowed_origins entry")
 }
 
+// TestClientCreate_RPInitiatedLogout_3_PostLogoutRedirectURIs: post_logout_redirect_uris
+// (RP-Initiated Logout 1.0 §3; docs/design.md decision 33) is client metadata the CLI
+// keeps and shows, checked like redirect URIs.
+func TestClientCreate_RPInitiatedLogout_3_PostLogoutRedirectURIs(t *testing.T) {
+	h := newHarness(t)
+	h.run("", "client", "create", "--file", writeFile(t, "rp.json",
+		`{"client_id":"rp","token_endpoint_auth_method":"none","redirect_uris":["https://rp.example/cb"],`+
+			`"post_logout_redirect_uris":["https://rp.example/bye"],"scope":"openid"}`)).ok(t, &created{})
+	if stored := h.storedClient(t, "rp"); !slices.Equal(stored.PostLogoutRedirectURIs, []string{"https://rp.example/bye"}) {
+		t.Fatalf("stored %+v", stored)
+	}
+	var shown struct {
+		PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
+	}
+	h.run("", "client", "get", "rp").ok(t, &shown)
+	if len(shown.PostLogoutRedirectURIs) != 1 {
+		t.Errorf("client get shows post_logout_redirect_uris %v", shown.PostLogoutRedirectURIs)
+	}
+	h.run("", "client", "create", "--file", writeFile(t, "bad.json",
+		`{"client_id":"bad","token_endpoint_auth_method":"none","redirect_uris":["https://rp.example/cb"],"post_logout_redirect_uris":["http://rp.example/bye"]}`)).
+		fails(t, admin.ExitError, "post_logout_redirect_uris")
+}
+
 // RFC 6749 §4.4: the CLI accepts a client_credentials client without redirect
 // URIs and gives it a secret it authenticates with.
 func TestClientCreate_RFC6749_4_4_ClientCredentialsClient(t *testing.T) {

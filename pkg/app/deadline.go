@@ -143,3 +143,14 @@ func (s *deadlineStore) GetConsent(ctx context.Context, key string) (*oauth.Cons
 func (s *deadlineStore) ForgetConsent(ctx context.Context, key string) error {
 	return bounded0(s, ctx, func(ctx context.Context) error { return s.inner.ForgetConsent(ctx, key) })
 }
+
+// ListGrantsBySubject is the inner store's (oauth.GrantsBySubject), bounded like
+// every call: RP-Initiated Logout finds a session's grants with it (docs/design.md
+// decision 33).
+func (s *deadlineStore) ListGrantsBySubject(ctx context.Context, sub string) ([]*oauth.Grant, error) {
+	g, ok := s.inner.(oauth.GrantsBySubject)
+	if !ok {
+		return nil, errors.New("the store cannot list grants by subject")
+	}
+	return bounded(s, ctx, func(ctx context.Context) ([]*oauth.Grant, error) { return g.ListGrantsBySubject(ctx, sub) })
+}

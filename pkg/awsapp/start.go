@@ -20,9 +20,9 @@ type Endpoint func(*httpapi.Handler) http.Handler
 // PAR is the endpoint of the par function: POST /par (RFC 9126 §2).
 func PAR(h *httpapi.Handler) http.Handler { return h.PAR() }
 
-// Authorize is the endpoint of the authorize function: GET|POST /authorize with the
-// login and consent pages.
-func Authorize(h *httpapi.Handler) http.Handler { return h.Authorize() }
+// Authorize is the endpoints of the authorize function: GET|POST /authorize with the
+// login and consent pages, and GET|POST /logout (RP-Initiated Logout 1.0).
+func Authorize(h *httpapi.Handler) http.Handler { return h.AuthorizeFunction() }
 
 // TokenEndpoints are the endpoints of the token function: /token, /revoke,
 // /introspect and /userinfo.

@@ -164,6 +164,7 @@ type clientItem struct {
 	RateLimit                             string   `dynamodbav:"rate_limit,omitempty"`
 	AllowedOrigins                        []string `dynamodbav:"allowed_origins,omitempty"`
 	Consent                               string   `dynamodbav:"consent,omitempty"`
+	PostLogoutRedirectURIs                []string `dynamodbav:"post_logout_redirect_uris,omitempty"`
 	Disabled                              bool     `dynamodbav:"disabled"`
 }
 
@@ -452,6 +453,7 @@ func toClientItem(c *oauth.Client) clientItem {
 		RateLimit:                             c.RateLimit,
 		AllowedOrigins:                        nilIfEmpty(c.AllowedOrigins),
 		Consent:                               c.Consent,
+		PostLogoutRedirectURIs:                nilIfEmpty(c.PostLogoutRedirectURIs),
 		Disabled:                              c.Disabled,
 	}
 }
@@ -489,6 +491,7 @@ func (it *clientItem) client() *oauth.Client {
 		RateLimit:                             it.RateLimit,
 		AllowedOrigins:                        it.AllowedOrigins,
 		Consent:                               it.Consent,
+		PostLogoutRedirectURIs:                it.PostLogoutRedirectURIs,
 		Disabled:                              it.Disabled,
 	}
 	if it.JWKS != "" {

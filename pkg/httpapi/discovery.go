@@ -10,14 +10,17 @@ import (
 // Metadata is the authorization server metadata (RFC 8414 §2, RFC 9126 §5, RFC 9207
 // §3, OIDC Discovery §3).
 type Metadata struct {
-	Issuer                             string   `json:"issuer"`
-	AuthorizationEndpoint              string   `json:"authorization_endpoint"`
-	TokenEndpoint                      string   `json:"token_endpoint"`
-	JWKSURI                            string   `json:"jwks_uri"`
-	PushedAuthorizationRequestEndpoint string   `json:"pushed_authorization_request_endpoint"`
-	RevocationEndpoint                 string   `json:"revocation_endpoint"`
-	IntrospectionEndpoint              string   `json:"introspection_endpoint"`
-	UserinfoEndpoint                   string   `json:"userinfo_endpoint"`
+	Issuer                             string `json:"issuer"`
+	AuthorizationEndpoint              string `json:"authorization_endpoint"`
+	TokenEndpoint                      string `json:"token_endpoint"`
+	JWKSURI                            string `json:"jwks_uri"`
+	PushedAuthorizationRequestEndpoint string `json:"pushed_authorization_request_endpoint"`
+	RevocationEndpoint                 string `json:"revocation_endpoint"`
+	IntrospectionEndpoint              string `json:"introspection_endpoint"`
+	UserinfoEndpoint                   string `json:"userinfo_endpoint"`
+	// EndSessionEndpoint is RP-Initiated Logout 1.0 §2.1: "URL at the OP to which an
+	// RP can perform a redirect to request that the End-User be logged out at the OP".
+	EndSessionEndpoint                 string   `json:"end_session_endpoint"`
 	RevocationAuthMethods              []string `json:"revocation_endpoint_auth_methods_supported"`
 	IntrospectionAuthMethods           []string `json:"introspection_endpoint_auth_methods_supported"`
 	IntrospectionSigningAlgs           []string `json:"introspection_signing_alg_values_supported"`
@@ -99,6 +102,7 @@ func (h *Handler) Metadata(algs []string) Metadata {
 		RevocationEndpoint:                    h.urls.Revocation,
 		IntrospectionEndpoint:                 h.urls.Introspection,
 		UserinfoEndpoint:                      h.urls.Userinfo,
+		EndSessionEndpoint:                    h.urls.EndSession,
 		RevocationAuthMethods:                 authMethods,
 		IntrospectionAuthMethods:              authMethods,
 		// RFC 9701 §7: signed introspection responses use the server's signing keys.

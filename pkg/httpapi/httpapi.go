@@ -28,6 +28,7 @@ const (
 	PathRevoke         = "/revoke"
 	PathIntrospect     = "/introspect"
 	PathUserinfo       = "/userinfo"
+	PathLogout         = "/logout"
 	PathASMetadata     = "/.well-known/oauth-authorization-server"
 	PathOIDCMetadata   = "/.well-known/openid-configuration"
 	maxBodyBytes       = 64 << 10
@@ -42,6 +43,8 @@ const (
 // assertion's aud may name (RFC 7523 §3). They are built here and nowhere else.
 type Endpoints struct {
 	Authorization, PAR, Token, JWKS, Revocation, Introspection, Userinfo string
+	// EndSession is RP-Initiated Logout 1.0's end_session_endpoint.
+	EndSession string
 }
 
 // EndpointsOf returns the endpoint URLs under issuer.
@@ -54,6 +57,7 @@ func EndpointsOf(issuer string) Endpoints {
 		Revocation:    issuer + PathRevoke,
 		Introspection: issuer + PathIntrospect,
 		Userinfo:      issuer + PathUserinfo,
+		EndSession:    issuer + PathLogout,
 	}
 }
 
@@ -163,6 +167,15 @@ func (h *Handler) PAR() http.Handler {
 // login page and the consent page, and the authorization response.
 func (h *Handler) Authorize() http.Handler { return h.endpoint(PathAuthorize, h.authorizeWithPages) }
 
+// Logout serves RP-Initiated Logout 1.0's end_session_endpoint (logout.go).
+func (h *Handler) Logout() http.Handler { return h.endpoint(PathLogout, h.logoutWithPages) }
+
+// AuthorizeFunction serves the routes of the authorize function: the authorization
+// endpoint and the logout endpoint, which share the session cookie and the pages.
+func (h *Handler) AuthorizeFunction() http.Handler {
+	return h.mux(map[string]http.Handler{PathAuthorize: h.Authorize(), PathLogout: h.Logout()})
+}
+
 // Token serves the token endpoint (RFC 6749 §3.2).
 func (h *Handler) Token() http.Handler {
 	return h.endpoint(PathToken, func() http.Handler { return h.clientCORS(http.MethodPost, h.token()) })
@@ -189,6 +202,7 @@ func (h *Handler) Routes() http.Handler {
 	return h.mux(map[string]http.Handler{
 		PathPAR:          h.PAR(),
 		PathAuthorize:    h.Authorize(),
+		PathLogout:       h.Logout(),
 		PathToken:        h.Token(),
 		PathRevoke:       h.Revoke(),
 		PathIntrospect:   h.Introspect(),
@@ -241,6 +255,14 @@ func (h *Handler) authorizeWithPages() http.Handler {
 	loadPages()
 	h.pageError = h.errorPageStatus
 	return h.authorize()
+}
+
+// logoutWithPages is the logout endpoint, its pages parsed before the first request.
+// It is called with h.mu held (endpoint).
+func (h *Handler) logoutWithPages() http.Handler {
+	loadPages()
+	h.pageError = h.errorPageStatus
+	return h.logout()
 }
 
 // mux routes paths to their endpoints. The mux itself is observed too, so a path it

@@ -25,11 +25,11 @@ func (h *Handler) limitBody(path string, next http.Handler) http.Handler {
 	})
 }
 
-// tooLarge answers 413: a page at /authorize, where a browser reads it, and the
+// tooLarge answers 413: a page at /authorize and /logout, where a browser reads it, and the
 // JSON error body (RFC 6749 §5.2 shape) everywhere else.
 func (h *Handler) tooLarge(w http.ResponseWriter, r *http.Request, path string) {
 	e := oauth.InvalidRequest("the request body exceeds 64 KiB")
-	if path == PathAuthorize && h.pageError != nil {
+	if (path == PathAuthorize || path == PathLogout) && h.pageError != nil {
 		h.pageError(w, r, statusTooLarge, e)
 		return
 	}

@@ -40,6 +40,9 @@ const (
 	// the request (docs/design.md decision 32).
 	outcomeCodeIssuedRemembered = "code_issued_consent_remembered"
 	outcomeConsentDenied        = "consent_denied"
+	outcomeLogoutPage           = "logout_page"      // RP-Initiated Logout: the confirmation page
+	outcomeLoggedOut            = "logged_out"       // the session ended (logout.go)
+	outcomeSignedOut            = "signed_out"       // a logout with no session left to end
 	outcomeErrorRedirected      = "error_redirected" // an error delivered to the client's redirect_uri
 	outcomeTokensIssued         = "tokens_issued"
 	outcomeTokensRefreshed      = "tokens_refreshed"
@@ -230,7 +233,7 @@ func (h *Handler) record(r *http.Request, l *requestLog, status int, took time.D
 // that neither the log nor a metrics dimension takes a caller's path.
 var routes = map[string]bool{
 	PathPAR: true, PathAuthorize: true, PathToken: true, PathRevoke: true, PathIntrospect: true,
-	PathUserinfo: true, PathASMetadata: true, PathOIDCMetadata: true, PathJWKS: true,
+	PathUserinfo: true, PathLogout: true, PathASMetadata: true, PathOIDCMetadata: true, PathJWKS: true,
 }
 
 func routeOf(path string) string {

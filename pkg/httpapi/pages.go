@@ -27,6 +27,10 @@ const (
 	pageError   page = "error.html"
 	// pageFormPost is the form_post response (response.go).
 	pageFormPost page = "form_post.html"
+	// pageLogout asks before a logout ends the session; pageSignedOut follows a
+	// logout that does not return to the client (logout.go).
+	pageLogout    page = "logout.html"
+	pageSignedOut page = "signed_out.html"
 )
 
 // pageSet holds the parsed templates, the stylesheet and the form_post page's
@@ -70,7 +74,7 @@ func mustParsePages() pageSet {
 		// one script of the form_post page is the one script any page may run.
 		scriptHash: cspHash(script),
 	}
-	for _, p := range []page{pageLogin, pageConsent, pageError, pageFormPost} {
+	for _, p := range []page{pageLogin, pageConsent, pageError, pageFormPost, pageLogout, pageSignedOut} {
 		ps.templates[p] = template.Must(template.ParseFS(pageFiles, "pages/layout.html", "pages/"+string(p)))
 	}
 	return ps
@@ -198,6 +202,12 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, p p
 	csp := []string{"default-src 'none'", "style-src " + loadPages().styleHash, "img-src 'self' data:"}
 	switch d := data.(type) {
 	case consentData:
+		if d.formAction != "" {
+			formAction += " " + d.formAction
+		}
+	case logoutData:
+		// The confirmed logout redirects to the post_logout_redirect_uri, and browsers
+		// apply form-action to that redirect too.
 		if d.formAction != "" {
 			formAction += " " + d.formAction
 		}

@@ -40,6 +40,8 @@ const (
 	serviceID     = "service-client"
 	serviceSecret = "service-secret-0123456789abcdefghijklmnopqrstuvwxyz"
 	redirectURI   = "https://client.example.org/cb"
+	// postLogoutURI is confID's one post_logout_redirect_uri (RP-Initiated Logout 1.0 §3).
+	postLogoutURI = "https://client.example.org/signed-out?from=op"
 	verifier      = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
 	// The resource indicators (RFC 8707) registered for confID.
 	apiResource    = "https://api.example.org/v1"
@@ -57,6 +59,7 @@ var seedJSON = `{
  "clients": [
   {"client_id": "` + confID + `", "client_name": "Conf App", "client_secret": "` + confSecret + `",
    "consent": "always", "redirect_uris": ["` + redirectURI + `"], "scope": "openid profile email offline_access",
+   "post_logout_redirect_uris": ["` + postLogoutURI + `"],
    "grant_types": ["authorization_code", "refresh_token"], "resources": ["` + apiResource + `", "` + ledgerResource + `"]},
   {"client_id": "` + postID + `", "client_secret": "` + postSecret + `", "token_endpoint_auth_method": "client_secret_post",
    "consent": "always", "redirect_uris": ["` + redirectURI + `"], "scope": "openid profile"},

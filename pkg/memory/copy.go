@@ -23,6 +23,7 @@ func copyClient(c *oauth.Client) *oauth.Client {
 	out.AuthorizationDetailsTypes = cloneSlice(c.AuthorizationDetailsTypes)
 	out.Resources = cloneSlice(c.Resources)
 	out.AllowedOrigins = cloneSlice(c.AllowedOrigins)
+	out.PostLogoutRedirectURIs = cloneSlice(c.PostLogoutRedirectURIs)
 	return &out
 }
 

@@ -99,8 +99,13 @@ type Client struct {
 	// Consent is ConsentAlways ("always") to show the consent page at every
 	// authorization; empty, the default, remembers a user's approval (Consent,
 	// docs/design.md decision 32).
-	Consent  string `json:"consent,omitempty"`
-	Disabled bool   `json:"disabled,omitempty"`
+	Consent string `json:"consent,omitempty"`
+	// PostLogoutRedirectURIs are where RP-Initiated Logout 1.0 may send the browser
+	// after a logout (§2, §3: a request's post_logout_redirect_uri must be one of
+	// them exactly; CheckPostLogoutRedirectURIs, docs/design.md
+	// decision 33). None: a logout ends on the server's signed-out page.
+	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris,omitempty"`
+	Disabled               bool     `json:"disabled,omitempty"`
 }
 
 // Application types (OpenID Connect Registration §2).

@@ -132,6 +132,10 @@ func (c *Client) normalize() error {
 	if err := oauth.CheckConsentMetadata(&c.Client); err != nil {
 		return err
 	}
+	// Where a logout may return the browser (RP-Initiated Logout 1.0 §3).
+	if err := oauth.CheckPostLogoutRedirectURIs(&c.Client); err != nil {
+		return err
+	}
 	if err := checkKeys(&c.Client); err != nil {
 		return err
 	}

@@ -123,6 +123,11 @@ func accessOf(op string, body []byte) []Access {
 	return []Access{r.access("dynamodb:" + name)}
 }
 
+// indexPartitionKeys are the partition keys of the table's indexes (template.yaml,
+// pkg/dynamo CreateTable): on an index Query, IAM's dynamodb:LeadingKeys is the
+// index's partition key value (a subject on by-sub).
+var indexPartitionKeys = map[string]string{"by-sub": "sub"}
+
 func (r itemRequest) access(action string) Access {
 	a := Access{Action: action, Table: r.TableName, Index: r.IndexName, Keys: []string{}}
 	a.Keys = append(a.Keys, r.Key.key()...)
@@ -138,7 +143,7 @@ func (r itemRequest) access(action string) Access {
 			if n, ok := r.RawNames[lhs]; ok {
 				lhs = n
 			}
-			if lhs == partitionKey {
+			if lhs == partitionKey || (r.IndexName != "" && lhs == indexPartitionKeys[r.IndexName]) {
 				a.Keys = append(a.Keys, r.RawValues[rhs].S)
 			}
 		}

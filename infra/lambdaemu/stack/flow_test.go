@@ -109,6 +109,14 @@ func openLoginPage(t *testing.T, par, authorize *stack.Function, adapt func(even
 // tokens, as the recorded events do it after adapt, and returns the token response.
 func authorization(t *testing.T, par, authorize, token *stack.Function, user seed.User, adapt func(events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPRequest) map[string]any {
 	t.Helper()
+	tok, _ := authorizationWithCookies(t, par, authorize, token, user, adapt)
+	return tok
+}
+
+// authorizationWithCookies is authorization, and the browser's cookies after it (the
+// single sign-on session's among them).
+func authorizationWithCookies(t *testing.T, par, authorize, token *stack.Function, user seed.User, adapt func(events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPRequest) (map[string]any, []string) {
+	t.Helper()
 	login := openLoginPage(t, par, authorize, adapt)
 	if !strings.Contains(login.Body, `name="password"`) {
 		t.Fatalf("not the login page:\n%s", login.Body)
@@ -136,7 +144,9 @@ func authorization(t *testing.T, par, authorize, token *stack.Function, user see
 	}
 	form = hiddenFields(t, consent.Body)
 	form.Set("decision", "approve")
-	approved := send(t, authorize, formPost(t, form, cookieJar(t, jar, consent)))
+	jar = cookieJar(t, jar, consent)
+	approved := send(t, authorize, formPost(t, form, jar))
+	jar = cookieJar(t, jar, approved)
 	wantStatus(t, approved, http.StatusSeeOther)
 	loc, err := url.Parse(approved.Headers["Location"])
 	if err != nil {
@@ -165,7 +175,7 @@ func authorization(t *testing.T, par, authorize, token *stack.Function, user see
 	delete(exchange.Headers, "content-length")
 	tokens := send(t, token, exchange)
 	wantStatus(t, tokens, http.StatusOK)
-	return decodeJSON(t, tokens)
+	return decodeJSON(t, tokens), jar
 }
 
 // jarmParams are the string claims of a JARM response JWT, unverified: where its

@@ -130,7 +130,7 @@ func allowEveryCallOfTheFlow(t *testing.T, env, stackRefs map[string]string) {
 	// A wrong password first: the failure counter is written, then cleared by the
 	// good login of the same flow.
 	failedLogin(t, par, authorize, adapt, user.Username)
-	tok := authorization(t, par, authorize, token, user, adapt)
+	tok, cookies := authorizationWithCookies(t, par, authorize, token, user, adapt)
 
 	rt, _ := tok["refresh_token"].(string)
 	if rt == "" {
@@ -171,6 +171,22 @@ func allowEveryCallOfTheFlow(t *testing.T, env, stackRefs map[string]string) {
 
 	wantStatus(t, send(t, discovery, request(t, "jwks.json")), http.StatusOK)
 	wantStatus(t, send(t, discovery, request(t, "discovery.json")), http.StatusOK)
+
+	// RP-Initiated Logout (docs/design.md decision 33) with the ID token of the
+	// session: the session read and deleted, its grants found by subject (a Query of
+	// the by-sub index) - the signed-out page, the client registering no
+	// post_logout_redirect_uris.
+	idt, _ := tok["id_token"].(string)
+	logout := request(t, "authorize.json")
+	logout.RouteKey, logout.RequestContext.RouteKey = "GET /logout", "GET /logout"
+	logout.RawPath, logout.RequestContext.HTTP.Path = "/logout", "/logout"
+	logout.RawQueryString, logout.QueryStringParameters = url.Values{"id_token_hint": {idt}}.Encode(), nil
+	logout.Cookies = cookies
+	loggedOut := send(t, authorize, logout)
+	wantStatus(t, loggedOut, http.StatusOK)
+	if !strings.Contains(loggedOut.Body, "You are signed out") {
+		t.Fatalf("logout: not the signed-out page:\n%s", loggedOut.Body)
+	}
 
 	refs := map[string]string{
 		"AWS::Region": stack.Region, "AWS::AccountId": motoAccount, "AWS::Partition": "aws", "AWS::StackName": stack.StackName,

@@ -223,6 +223,7 @@ func fullClient(tb testing.TB) *oauth.Client {
 	c.Resources = []string{"https://rs.example.com/", "https://api.example.com/payments"}
 	c.AllowedOrigins = []string{"https://spa.example.org", "http://localhost:5173"}
 	c.Consent = oauth.ConsentAlways
+	c.PostLogoutRedirectURIs = []string{"https://client.example.org/signed-out", "https://client.example.org/bye"}
 	c.Disabled = true
 	return c
 }

@@ -133,6 +133,8 @@ function seed(callback, redirectURIs = [], allowedOrigins = []) {
         client_secret: confidential.secret,
         token_endpoint_auth_method: 'client_secret_basic',
         redirect_uris: [callback, ...redirectURIs],
+        // RP-Initiated Logout 1.0 §3: where /logout may return the browser.
+        post_logout_redirect_uris: [callback],
         grant_types: ['authorization_code'],
         response_types: ['code'],
         scope: 'openid profile email',
