@@ -41,7 +41,7 @@ func policies(tb testing.TB) map[string][]iampolicy.Statement {
 // only on the table itself (the by-sub index is for administrators). The one exception
 // is the authorize function's Query of the by-sub index, alone in its statement:
 // RP-Initiated Logout finds the session's grants by subject (docs/design.md decision
-// 32; an index Query's LeadingKeys are subjects, which have no prefix to name).
+// 33; an index Query's LeadingKeys are subjects, which have no prefix to name).
 func TestPolicies_DynamoDBByKeyPrefix(t *testing.T) {
 	itemActions := []string{"GetItem", "BatchGetItem", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"}
 	var n int

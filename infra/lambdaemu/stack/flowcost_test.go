@@ -85,7 +85,13 @@ func BenchmarkFlowCost(b *testing.B) {
 	flows := 0
 	for b.Loop() {
 		flows++
-		pushed := measure("push", "par", request(b, "par.json"))
+		// A user's first authorization of the client, the costly one: with the
+		// consent remembered from the last iteration the consent and approve steps
+		// would be skipped (docs/design.md decision 32), so every flow asks again
+		// (OIDC Core §3.1.2.1 prompt=consent).
+		push := request(b, "par.json")
+		push.Body += "&prompt=consent"
+		pushed := measure("push", "par", push)
 		wantStatus(b, pushed, http.StatusCreated)
 		requestURI, _ := decodeJSON(b, pushed)["request_uri"].(string)
 		open := request(b, "authorize.json")
