@@ -44,7 +44,7 @@ const (
 	benchChallenge  = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
 	benchFormType   = "application/x-www-form-urlencoded"
 	benchSeedClient = `{"clients": [{"client_id": "` + benchClientID + `", "client_secret": "` + benchSecret + `",
- "redirect_uris": ["` + benchRedirect + `"], "scope": "openid profile email"}],
+ "consent": "always", "redirect_uris": ["` + benchRedirect + `"], "scope": "openid profile email"}],
  "users": [{"username": "` + benchUser + `", "password": "` + benchPassword + `",
   "claims": {"name": "Bench User", "email": "bench@example.com", "email_verified": true}}]}`
 )
