@@ -9,7 +9,8 @@ import { after, before, describe, test } from 'node:test';
 import * as client from 'openid-client';
 import { contrastFailures, layoutProblems } from './lib/a11y.js';
 import { launch, missingChromium, newPage } from './lib/browser.js';
-import { confidential, startLocalAPI, user } from './lib/localapi.js';
+import { authorize as authorizeInPage, discover as discoverRP } from './lib/rp.js';
+import { startLocalAPI, user } from './lib/localapi.js';
 
 const skip = await missingChromium();
 
@@ -24,31 +25,8 @@ describe('RP-Initiated Logout with openid-client', { skip: skip || false }, () =
     await server?.stop();
   });
 
-  async function discover() {
-    return client.discovery(new URL(server.issuer), confidential.id, confidential.secret, client.ClientSecretBasic(confidential.secret), {
-      execute: [client.allowInsecureRequests], // the local issuer is http://127.0.0.1
-    });
-  }
-
-  /** One authorization in page (PAR, PKCE); act(page) until the callback. */
-  async function authorize(config, page, extra, act) {
-    const pkceCodeVerifier = client.randomPKCECodeVerifier();
-    const state = client.randomState();
-    const nonce = client.randomNonce();
-    const url = await client.buildAuthorizationUrlWithPAR(config, {
-      redirect_uri: server.callback,
-      scope: 'openid profile',
-      code_challenge: await client.calculatePKCECodeChallenge(pkceCodeVerifier),
-      code_challenge_method: 'S256',
-      state,
-      nonce,
-      ...extra,
-    });
-    await page.goto(url.href);
-    await act(page);
-    await page.waitForURL((u) => u.href.startsWith(`${server.callback}?`));
-    return { callback: new URL(page.url()), checks: { pkceCodeVerifier, expectedState: state, expectedNonce: nonce, idTokenExpected: true } };
-  }
+  const discover = (rp) => discoverRP(server, rp);
+  const authorize = (config, page, extra, act) => authorizeInPage(server, config, page, extra, act);
 
   async function signInAndAllow(page) {
     await page.getByLabel('Username').fill(user.username);

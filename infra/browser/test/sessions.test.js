@@ -13,7 +13,8 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as client from 'openid-client';
 import { launch, missingChromium, newPage } from './lib/browser.js';
-import { confidential, rememberClient, startLocalAPI, user } from './lib/localapi.js';
+import { authorize as authorizeInPage, discover as discoverRP } from './lib/rp.js';
+import { rememberClient, startLocalAPI, user } from './lib/localapi.js';
 
 const skip = await missingChromium();
 
@@ -28,34 +29,8 @@ describe('single sign-on sessions with openid-client', { skip: skip || false }, 
     await server?.stop();
   });
 
-  async function discover(rp = confidential) {
-    return client.discovery(new URL(server.issuer), rp.id, rp.secret, client.ClientSecretBasic(rp.secret), {
-      execute: [client.allowInsecureRequests], // the local issuer is http://127.0.0.1
-    });
-  }
-
-  /**
-   * One authorization in page: PAR with PKCE, state and nonce (and extra), then
-   * act(page) in the browser until the callback. Returns the callback URL and checks.
-   */
-  async function authorize(config, page, extra, act) {
-    const pkceCodeVerifier = client.randomPKCECodeVerifier();
-    const state = client.randomState();
-    const nonce = client.randomNonce();
-    const url = await client.buildAuthorizationUrlWithPAR(config, {
-      redirect_uri: server.callback,
-      scope: 'openid profile',
-      code_challenge: await client.calculatePKCECodeChallenge(pkceCodeVerifier),
-      code_challenge_method: 'S256',
-      state,
-      nonce,
-      ...extra,
-    });
-    await page.goto(url.href);
-    await act(page);
-    await page.waitForURL((u) => u.href.startsWith(`${server.callback}?`));
-    return { callback: new URL(page.url()), checks: { pkceCodeVerifier, expectedState: state, expectedNonce: nonce, idTokenExpected: true } };
-  }
+  const discover = (rp) => discoverRP(server, rp);
+  const authorize = (config, page, extra, act) => authorizeInPage(server, config, page, extra, act);
 
   async function signIn(page) {
     await page.getByLabel('Username').fill(user.username);
