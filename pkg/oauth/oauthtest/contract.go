@@ -165,7 +165,6 @@ func testPushedRequestTimesAreKeptInUTCToTheMillisecond(t *testing.T, s oauth.St
 	r.ConsumedAt = &consumed
 	mustCreate(t, s, r)
 	want := *r
-	ms := func(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
 	want.CreatedAt, want.RedeemBy, want.Deadline = ms(r.CreatedAt), ms(r.RedeemBy), ms(r.Deadline)
 	wantConsumed := ms(consumed)
 	want.ConsumedAt = &wantConsumed

@@ -89,7 +89,6 @@ func testConsentTimesUTCMillis(t *testing.T, s oauth.Store, _ oauth.Registry, _ 
 	odd := time.Date(2031, 5, 6, 7, 8, 9, 123_456_789, time.FixedZone("UTC+2", 2*60*60))
 	c := Consent(t, odd)
 	mustRememberConsent(t, s, c)
-	ms := func(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
 	want := *c
 	want.GrantedAt, want.ExpiresAt = ms(c.GrantedAt), ms(c.ExpiresAt)
 	assertEqual(t, mustGetConsent(t, s, c.Key), &want, "consent with sub-millisecond, non-UTC times")

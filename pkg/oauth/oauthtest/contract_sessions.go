@@ -124,7 +124,6 @@ func testSessionTimesAreKeptInUTCToTheMillisecond(t *testing.T, s oauth.Store, _
 	odd := time.Date(2031, 5, 6, 7, 8, 9, 123_456_789, time.FixedZone("UTC+2", 2*60*60))
 	sess := Session(t, odd)
 	mustCreateSession(t, s, sess)
-	ms := func(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
 	want := *sess
 	want.AuthTime, want.IdleDeadline, want.ExpiresAt = ms(sess.AuthTime), ms(sess.IdleDeadline), ms(sess.ExpiresAt)
 	assertEqual(t, mustGetSession(t, s, sess.Key), &want, "session with sub-millisecond, non-UTC times")
