@@ -222,7 +222,7 @@ func (h *Handler) authorizationRequest(w http.ResponseWriter, r *http.Request, p
 	}
 	// OIDC Core §3.1.2.1 prompt=none: "MUST NOT display any authentication or consent
 	// user interface pages", whatever the transaction's state.
-	if req.Prompt == "none" {
+	if req.HasPrompt("none") {
 		if st.Username == "" {
 			h.redirectError(w, r, req, oauth.LoginRequired("the user is not signed in"))
 		} else {

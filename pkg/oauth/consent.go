@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -84,7 +83,7 @@ func ConsentKey(sub, clientID string) string {
 func (s *Service) ConsentRemembered(ctx context.Context, tx *Transaction, user SignedIn) (bool, error) {
 	req := &tx.Request.Request
 	if tx.Client.Consent == ConsentAlways || len(req.AuthorizationDetails) > 0 ||
-		slices.Contains(strings.Fields(req.Prompt), "consent") {
+		req.HasPrompt("consent") {
 		return false, nil
 	}
 	c, err := s.store.GetConsent(ctx, ConsentKey(user.Subject, tx.Client.ID))

@@ -7,6 +7,7 @@ package oauth
 import (
 	"encoding/json"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -291,4 +292,16 @@ type RefreshToken struct {
 	IssuedAt  time.Time  `json:"issued_at"`
 	ExpiresAt time.Time  `json:"expires_at"`
 	UsedAt    *time.Time `json:"used_at,omitempty"`
+}
+
+// HasPrompt reports whether the request's prompt lists v (OIDC Core §3.1.2.1: "a space
+// delimited, case sensitive list of ASCII string values"; validateRequest refuses
+// unknown values and "none" with another).
+func (r *AuthorizationRequest) HasPrompt(v string) bool {
+	for p := range strings.FieldsSeq(r.Prompt) {
+		if p == v {
+			return true
+		}
+	}
+	return false
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -237,19 +236,18 @@ const (
 // SessionPrompt decides, by OIDC Core §3.1.2.1 (prompt, max_age), whether the request
 // may reuse sess (nil when the browser has none) at now, and answers prompt=none with
 // the errors of §3.1.2.6, redirectable to the client. consentNeeded says whether the
-// consent page would be shown for this request (today always: remembered consent is
-// issue 12 item 2).
+// consent page would be shown for this request (no remembered consent covers it:
+// ConsentRemembered).
 func SessionPrompt(req *AuthorizationRequest, sess *Session, consentNeeded bool, now time.Time) (SessionUse, error) {
-	prompts := strings.Fields(req.Prompt)
 	// §3.1.2.1 max_age: "If the elapsed time is greater than the allowed number of
 	// seconds, the End-User MUST be re-authenticated"; at exactly max_age the
 	// authentication is no longer within it (so max_age=0 always re-authenticates,
 	// as prompt=login).
-	reauth := slices.Contains(prompts, "login") ||
+	reauth := req.HasPrompt("login") ||
 		(sess != nil && req.MaxAge != nil && now.Sub(sess.AuthTime) >= time.Duration(*req.MaxAge)*time.Second)
 	// A login_hint naming another user than the session's: that user is not signed in.
 	otherUser := sess != nil && req.LoginHint != "" && req.LoginHint != sess.Username
-	if slices.Contains(prompts, "none") {
+	if req.HasPrompt("none") {
 		// §3.1.2.1 prompt=none: "The Authorization Server MUST NOT display any
 		// authentication or consent user interface pages. An error is returned if an
 		// End-User is not already authenticated or the Client does not have
@@ -271,7 +269,7 @@ func SessionPrompt(req *AuthorizationRequest, sess *Session, consentNeeded bool,
 		// §3.1.2.1 prompt=login: "The Authorization Server SHOULD prompt the End-User
 		// for reauthentication."
 		return NeedsLogin, nil
-	case slices.Contains(prompts, "select_account"):
+	case req.HasPrompt("select_account"):
 		// §3.1.2.1 prompt=select_account: "SHOULD prompt the End-User to select a user
 		// account" — the session's, or another after "Not you?".
 		return OffersSession, nil
