@@ -93,3 +93,18 @@ type UpstreamError struct {
 }
 
 func (e *UpstreamError) Error() string { return "identity provider error: " + e.Code }
+
+// IdentityProviders reads the upstream providers: the seed's identity_providers
+// locally; on AWS the table's, with their secrets from Secrets Manager.
+type IdentityProviders interface {
+	// GetIdentityProvider returns the provider, enabled or not, or ErrNotFound.
+	GetIdentityProvider(ctx context.Context, id string) (*IdentityProvider, error)
+	// ListIdentityProviders returns every provider, enabled or not, ordered by ID.
+	ListIdentityProviders(ctx context.Context) ([]*IdentityProvider, error)
+}
+
+// ProviderRegistry writes upstream providers (the seed import).
+type ProviderRegistry interface {
+	// PutIdentityProvider creates or replaces the provider.
+	PutIdentityProvider(ctx context.Context, p *IdentityProvider) error
+}

@@ -23,6 +23,9 @@ import (
 type File struct {
 	Clients []Client `json:"clients"`
 	Users   []User   `json:"users"`
+	// IdentityProviders are the upstream OpenID Providers users may sign in with
+	// (issue 13).
+	IdentityProviders []oauth.IdentityProvider `json:"identity_providers,omitempty"`
 }
 
 // Client is RFC 7591 client metadata plus the plain client_secret, which is hashed
