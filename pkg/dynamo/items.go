@@ -81,6 +81,8 @@ type codeItem struct {
 	AuthTime            int64          `dynamodbav:"auth_time"`
 	AMR                 []string       `dynamodbav:"amr,omitempty"`
 	SID                 string         `dynamodbav:"sid,omitempty"`
+	ACR                 string         `dynamodbav:"acr,omitempty"`
+	IDP                 string         `dynamodbav:"idp,omitempty"`
 	Claims              map[string]any `dynamodbav:"claims,omitempty"`
 	// AuthorizationDetails is JSON text, byte for byte (see above).
 	AuthorizationDetails string   `dynamodbav:"authorization_details,omitempty"`
@@ -103,6 +105,8 @@ type grantItem struct {
 	AuthTime             int64          `dynamodbav:"auth_time"`
 	AMR                  []string       `dynamodbav:"amr,omitempty"`
 	SID                  string         `dynamodbav:"sid,omitempty"`
+	ACR                  string         `dynamodbav:"acr,omitempty"`
+	IDP                  string         `dynamodbav:"idp,omitempty"`
 	Claims               map[string]any `dynamodbav:"claims,omitempty"`
 	AuthorizationDetails string         `dynamodbav:"authorization_details,omitempty"`
 	Resources            []string       `dynamodbav:"resource,omitempty"`
@@ -165,7 +169,10 @@ type clientItem struct {
 	AllowedOrigins                        []string `dynamodbav:"allowed_origins,omitempty"`
 	Consent                               string   `dynamodbav:"consent,omitempty"`
 	PostLogoutRedirectURIs                []string `dynamodbav:"post_logout_redirect_uris,omitempty"`
-	Disabled                              bool     `dynamodbav:"disabled"`
+	// IdentityProviders keeps absent (NULL, or no attribute: every provider) apart
+	// from empty (an empty list: none), so it has no omitempty.
+	IdentityProviders []string `dynamodbav:"identity_providers"`
+	Disabled          bool     `dynamodbav:"disabled"`
 }
 
 // replayItem records a one-time identifier (UseOnce) until expires_at.
@@ -310,6 +317,8 @@ func toCodeItem(c *oauth.AuthorizationCode) (codeItem, error) {
 		AuthTime:             millis(c.AuthTime),
 		AMR:                  nilIfEmpty(c.AMR),
 		SID:                  c.SID,
+		ACR:                  c.ACR,
+		IDP:                  c.IDP,
 		Claims:               claims,
 		AuthorizationDetails: string(c.AuthorizationDetails),
 		Resources:            nilIfEmpty(c.Resources),
@@ -336,6 +345,8 @@ func (it *codeItem) code() *oauth.AuthorizationCode {
 		AuthTime:             fromMillis(it.AuthTime),
 		AMR:                  it.AMR,
 		SID:                  it.SID,
+		ACR:                  it.ACR,
+		IDP:                  it.IDP,
 		Claims:               it.Claims,
 		AuthorizationDetails: rawJSON(it.AuthorizationDetails),
 		Resources:            it.Resources,
@@ -360,6 +371,8 @@ func toGrantItem(g *oauth.Grant) (grantItem, error) {
 		AuthTime:             millis(g.AuthTime),
 		AMR:                  nilIfEmpty(g.AMR),
 		SID:                  g.SID,
+		ACR:                  g.ACR,
+		IDP:                  g.IDP,
 		Claims:               claims,
 		AuthorizationDetails: string(g.AuthorizationDetails),
 		Resources:            nilIfEmpty(g.Resources),
@@ -380,6 +393,8 @@ func (it *grantItem) grant() *oauth.Grant {
 		AuthTime:             fromMillis(it.AuthTime),
 		AMR:                  it.AMR,
 		SID:                  it.SID,
+		ACR:                  it.ACR,
+		IDP:                  it.IDP,
 		Claims:               it.Claims,
 		AuthorizationDetails: rawJSON(it.AuthorizationDetails),
 		Resources:            it.Resources,
@@ -454,6 +469,7 @@ func toClientItem(c *oauth.Client) clientItem {
 		AllowedOrigins:                        nilIfEmpty(c.AllowedOrigins),
 		Consent:                               c.Consent,
 		PostLogoutRedirectURIs:                nilIfEmpty(c.PostLogoutRedirectURIs),
+		IdentityProviders:                     c.IdentityProviders,
 		Disabled:                              c.Disabled,
 	}
 }
@@ -492,6 +508,7 @@ func (it *clientItem) client() *oauth.Client {
 		AllowedOrigins:                        it.AllowedOrigins,
 		Consent:                               it.Consent,
 		PostLogoutRedirectURIs:                it.PostLogoutRedirectURIs,
+		IdentityProviders:                     it.IdentityProviders,
 		Disabled:                              it.Disabled,
 	}
 	if it.JWKS != "" {

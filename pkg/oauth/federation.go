@@ -1,0 +1,400 @@
+package oauth
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Brokered login (issue 13; docs/design.md decision 35): a user signs in at an
+// upstream OpenID Provider (IdentityProvider, through an Upstream) and is linked, by
+// the provider's id and the upstream's `sub`, to a local user with its own random,
+// immutable `sub`, created on the first login (just in time).
+
+// AMRFederated is the amr value of a brokered login (RFC 8176 §2 registers none for
+// it; "fed" is this server's, as the issue names it): the user authenticated at an
+// upstream identity provider.
+const AMRFederated = "fed"
+
+// BrokeredUsernamePrefix starts the username of every user a brokered login created:
+// "idp:" + provider id + ":" + 22 base64url characters of the link key. No seed entry
+// or admin command may create a username with it (ReservedUsername), so a brokered
+// user never collides with an operator's.
+const BrokeredUsernamePrefix = "idp:"
+
+// ReservedUsername reports whether username is in the brokered users' key space.
+func ReservedUsername(username string) bool {
+	return strings.HasPrefix(username, BrokeredUsernamePrefix)
+}
+
+// MaxProviderIDLength bounds a provider id.
+const MaxProviderIDLength = 32
+
+// ValidProviderID reports whether id may name an identity provider: 1 to 32 of
+// a-z 0-9 and "-". The id appears in usernames, in the idp claim, in the login
+// page's button value and in idp_hint, so it is kept plain.
+func ValidProviderID(id string) bool {
+	if id == "" || len(id) > MaxProviderIDLength {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// AccountLink ties an upstream identity (provider id, upstream sub) to a local user.
+// It is stored under Key = LinkKey(provider, sub), a SHA-256 (decision 1 style): the
+// table holds no upstream subject in the clear.
+type AccountLink struct {
+	Key        string
+	ProviderID string
+	// Username and Subject are the local user's (User.Username, User.Subject()).
+	Username  string
+	Subject   string
+	CreatedAt time.Time
+}
+
+// LinkKey is the storage key of the link of (providerID, upstreamSub).
+func LinkKey(providerID, upstreamSub string) string {
+	return HashKey("pargate link\x00" + providerID + "\x00" + upstreamSub)
+}
+
+// AccountLinks stores account links and the users brokered logins create.
+type AccountLinks interface {
+	// GetAccountLink returns the link under key with a strongly consistent read, or
+	// ErrNotFound.
+	GetAccountLink(ctx context.Context, key string) (*AccountLink, error)
+	// CreateLinkedUser stores user and link (link.Username == user.Username) in one
+	// atomic step: ErrConflict, and nothing written, if either exists. Of concurrent
+	// first logins of one upstream identity, one creates the user.
+	CreateLinkedUser(ctx context.Context, link *AccountLink, user *User) error
+	// LinkUser stores link to the existing user check names, in one atomic step with
+	// the check (UserCheck: exists, not disabled, same Sub and TokensValidAfter):
+	// ErrConflict if the link exists, ErrUserChanged if the check fails; nothing
+	// is written then.
+	LinkUser(ctx context.Context, link *AccountLink, check UserCheck) error
+	// SetUserClaims replaces the claims of the user check names, under the check
+	// (ErrUserChanged when it fails, nothing written).
+	SetUserClaims(ctx context.Context, check UserCheck, claims map[string]any) error
+}
+
+// WithFederation enables brokered login: the providers users may sign in with and
+// the store of account links (both nil: no brokering).
+func WithFederation(providers IdentityProviders, links AccountLinks) Option {
+	return func(s *Service) { s.providers, s.links = providers, links }
+}
+
+// Federation reports whether brokered login is configured.
+func (s *Service) Federation() bool { return s.providers != nil && s.links != nil }
+
+// LocalLogin reports whether the password form is offered (LOCAL_LOGIN).
+func (s *Service) LocalLogin() bool { return !s.cfg.DisableLocalLogin }
+
+// ClientMayUse reports whether client may offer provider p: p is enabled and the
+// client's identity_providers, when present, list it (absent: every enabled provider).
+func ClientMayUse(client *Client, p *IdentityProvider) bool {
+	if p == nil || !p.Enabled {
+		return false
+	}
+	return client.IdentityProviders == nil || slices.Contains(client.IdentityProviders, p.ID)
+}
+
+// ProvidersFor returns the enabled providers client may use, ordered by id; none
+// without federation.
+func (s *Service) ProvidersFor(ctx context.Context, client *Client) ([]*IdentityProvider, error) {
+	if !s.Federation() {
+		return nil, nil
+	}
+	all, err := s.providers.ListIdentityProviders(ctx)
+	if err != nil {
+		return nil, AsError(fmt.Errorf("list identity providers: %w", err))
+	}
+	var out []*IdentityProvider
+	for _, p := range all {
+		if ClientMayUse(client, p) {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// ErrProviderNotAllowed: the provider is unknown, disabled or not among the client's.
+var ErrProviderNotAllowed = errors.New("identity provider not available to this client")
+
+// ProviderFor returns provider id if client may use it, else ErrProviderNotAllowed.
+func (s *Service) ProviderFor(ctx context.Context, client *Client, id string) (*IdentityProvider, error) {
+	if !s.Federation() || !ValidProviderID(id) {
+		return nil, ErrProviderNotAllowed
+	}
+	p, err := s.providers.GetIdentityProvider(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, ErrProviderNotAllowed
+	}
+	if err != nil {
+		return nil, AsError(fmt.Errorf("load identity provider: %w", err))
+	}
+	if !ClientMayUse(client, p) {
+		return nil, ErrProviderNotAllowed
+	}
+	return p, nil
+}
+
+// Provider returns provider id, enabled or not (the callback, which checks Enabled
+// itself), or ErrProviderNotAllowed when there is none.
+func (s *Service) Provider(ctx context.Context, id string) (*IdentityProvider, error) {
+	if !s.Federation() || !ValidProviderID(id) {
+		return nil, ErrProviderNotAllowed
+	}
+	p, err := s.providers.GetIdentityProvider(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, ErrProviderNotAllowed
+	}
+	if err != nil {
+		return nil, AsError(fmt.Errorf("load identity provider: %w", err))
+	}
+	return p, nil
+}
+
+// standardClaims are the OIDC Core §5.1 claims a brokered login copies from the
+// upstream by default, under the same names (a provider's claims mapping adds to and
+// overrides them).
+var standardClaims = func() []string {
+	var out []string
+	for _, names := range scopeClaims {
+		out = append(out, names...)
+	}
+	slices.Sort(out)
+	return out
+}()
+
+// ReservedClaims are the claim names the server sets itself in its tokens; a
+// provider's claims mapping may not target them (nor copy them: the upstream's
+// sub, iss or acr never become the local user's).
+var ReservedClaims = []string{"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "auth_time", "nonce",
+	"acr", "amr", "azp", "sid", "idp", "at_hash", "c_hash", "cnf", "scope", "client_id"}
+
+// MapClaims is the local user's claims from an upstream identity: every standard
+// claim (OIDC Core §5.1) under its own name, then p.Claims (upstream name → local
+// name), never a reserved claim.
+func MapClaims(p *IdentityProvider, upstream map[string]any) map[string]any {
+	out := map[string]any{}
+	for _, name := range standardClaims {
+		if v, ok := upstream[name]; ok {
+			out[name] = v
+		}
+	}
+	for _, from := range slices.Sorted(maps.Keys(p.Claims)) {
+		to := p.Claims[from]
+		if slices.Contains(ReservedClaims, to) {
+			continue
+		}
+		if v, ok := upstream[from]; ok {
+			out[to] = v
+		}
+	}
+	// As a store keeps them (NormalizeClaims); a value that is not JSON cannot come
+	// from a decoded ID token or userinfo answer.
+	norm, err := NormalizeClaims(out)
+	if err != nil {
+		return nil
+	}
+	return norm
+}
+
+// rfc8176 are the amr values of RFC 8176 §2: the upstream's, when registered, are
+// kept after "fed".
+var rfc8176 = []string{"face", "fpt", "geo", "hwk", "iris", "kba", "mca", "mfa", "otp", "pin",
+	"pop", "pwd", "rba", "retina", "sc", "sms", "swk", "tel", "user", "vbm", "wia"}
+
+// BrokeredAMR is the amr of a brokered login: "fed" first, then the upstream's values
+// that RFC 8176 registers (others are dropped: they are the upstream's vocabulary,
+// not something the client could rely on), each once.
+func BrokeredAMR(upstream []string) []string {
+	out := []string{AMRFederated}
+	for _, v := range upstream {
+		if slices.Contains(rfc8176, v) && !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// maxACRLength bounds the acr passed through from the upstream.
+const maxACRLength = 256
+
+// BrokeredACR is the upstream's acr to pass through (OIDC Core §2), or "" when it
+// has none or one that is not short printable text.
+func BrokeredACR(acr string) string {
+	if len(acr) > maxACRLength || hasControl(acr, false) || HasFormatChar(acr) {
+		return ""
+	}
+	return acr
+}
+
+// BrokeredSignIn resolves the upstream identity id, which p vouched for, to the local
+// user: the linked user; on the first login by a trusted, verified email
+// (p.TrustEmail and email_verified true) the local user whose username is that email;
+// else a new user with a random sub, created with its link in one atomic step. The
+// user's mapped claims are refreshed on every login. A disabled local user is refused
+// (access_denied, redirectable: the client's redirect target is established by then,
+// decision 11) even though the upstream signed the user in.
+func (s *Service) BrokeredSignIn(ctx context.Context, p *IdentityProvider, id *UpstreamIdentity) (*User, error) {
+	if !s.Federation() {
+		return nil, ServerError(errors.New("federation is not configured"))
+	}
+	if id == nil || id.Subject == "" || id.ProviderID != p.ID {
+		return nil, InvalidRequest("the identity provider's answer could not be accepted")
+	}
+	claims := MapClaims(p, id.Claims)
+	key := LinkKey(p.ID, id.Subject)
+	for attempt := 0; attempt < 2; attempt++ {
+		link, err := s.links.GetAccountLink(ctx, key)
+		if errors.Is(err, ErrNotFound) {
+			user, err := s.firstBrokeredLogin(ctx, p, id, key, claims)
+			if errors.Is(err, ErrConflict) {
+				continue // a concurrent first login linked it: read the link again
+			}
+			return user, err
+		}
+		if err != nil {
+			return nil, AsError(fmt.Errorf("load account link: %w", err))
+		}
+		return s.linkedUser(ctx, link, claims)
+	}
+	return nil, ServerError(errors.New("account link: conflicting first logins"))
+}
+
+// linkedUser is the user link points to, with claims refreshed.
+func (s *Service) linkedUser(ctx context.Context, link *AccountLink, claims map[string]any) (*User, error) {
+	user, err := s.store.GetUser(ctx, link.Username)
+	if errors.Is(err, ErrNotFound) {
+		// The local user was deleted: the link is stale, and a deleted user is
+		// never silently re-created under the old link (its sub is gone).
+		return nil, AccessDenied("the linked local user no longer exists").WithRedirect()
+	}
+	if err != nil {
+		return nil, AsError(fmt.Errorf("load user: %w", err))
+	}
+	if user.Subject() != link.Subject {
+		return nil, AccessDenied("the linked local user was re-created").WithRedirect()
+	}
+	if user.Disabled {
+		return nil, AccessDenied("the user is disabled").WithRedirect()
+	}
+	if merged := refreshedClaims(user.Claims, claims); !claimsEqual(merged, user.Claims) {
+		err := s.links.SetUserClaims(ctx, UserCheck{Username: user.Username, Sub: user.Sub, TokensValidAfter: user.TokensValidAfter}, merged)
+		if errors.Is(err, ErrUserChanged) {
+			return nil, AccessDenied("the user changed during sign-in").WithRedirect()
+		}
+		if err != nil {
+			return nil, AsError(fmt.Errorf("refresh user claims: %w", err))
+		}
+		user.Claims = merged
+	}
+	return user, nil
+}
+
+// refreshedClaims are the user's claims with the mapped ones of this login: a mapped
+// claim replaces the stored one, a claim the upstream no longer sends is kept (an
+// operator may have set it), so a login never removes a claim.
+func refreshedClaims(stored, mapped map[string]any) map[string]any {
+	if len(mapped) == 0 {
+		return stored
+	}
+	out := maps.Clone(stored)
+	if out == nil {
+		out = map[string]any{}
+	}
+	maps.Copy(out, mapped)
+	return out
+}
+
+func claimsEqual(a, b map[string]any) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	// encoding/json sorts map keys: equal claims marshal to equal bytes.
+	ja, err1 := json.Marshal(a)
+	jb, err2 := json.Marshal(b)
+	return err1 == nil && err2 == nil && bytes.Equal(ja, jb)
+}
+
+// firstBrokeredLogin links a first login: to the local user of a trusted, verified
+// email, else to a new user. ErrConflict: a concurrent login linked it first.
+func (s *Service) firstBrokeredLogin(ctx context.Context, p *IdentityProvider, id *UpstreamIdentity, key string, claims map[string]any) (*User, error) {
+	now := s.now()
+	if email, ok := trustedEmail(p, id.Claims); ok {
+		user, err := s.store.GetUser(ctx, email)
+		switch {
+		case err == nil && !ReservedUsername(user.Username) && emailMatches(user, email):
+			if user.Disabled {
+				return nil, AccessDenied("the user is disabled").WithRedirect()
+			}
+			link := &AccountLink{Key: key, ProviderID: p.ID, Username: user.Username, Subject: user.Subject(), CreatedAt: now}
+			err := s.links.LinkUser(ctx, link, UserCheck{Username: user.Username, Sub: user.Sub, TokensValidAfter: user.TokensValidAfter})
+			if errors.Is(err, ErrUserChanged) {
+				return nil, AccessDenied("the user changed during sign-in").WithRedirect()
+			}
+			if err != nil {
+				return nil, err
+			}
+			return s.linkedUser(ctx, link, claims)
+		case err != nil && !errors.Is(err, ErrNotFound):
+			return nil, AsError(fmt.Errorf("load user: %w", err))
+		}
+	}
+	sub, err := NewSubject()
+	if err != nil {
+		return nil, ServerError(err)
+	}
+	user := &User{Username: BrokeredUsername(p.ID, key), Claims: claims, Sub: sub}
+	link := &AccountLink{Key: key, ProviderID: p.ID, Username: user.Username, Subject: sub, CreatedAt: now}
+	if err := s.links.CreateLinkedUser(ctx, link, user); err != nil {
+		if errors.Is(err, ErrConflict) {
+			return nil, err
+		}
+		return nil, AsError(fmt.Errorf("create linked user: %w", err))
+	}
+	return user, nil
+}
+
+// BrokeredUsername is the username of the user a first login through provider
+// creates for the link under key: reserved (BrokeredUsernamePrefix), and derived
+// from the link key, so two concurrent first logins pick the same one and the
+// atomic create lets one of them win.
+func BrokeredUsername(providerID, key string) string {
+	return BrokeredUsernamePrefix + providerID + ":" + key[:22]
+}
+
+// trustedEmail is the upstream's email when p trusts its emails and the upstream
+// says it is verified (email_verified true, a JSON boolean — OIDC Core §5.1; a
+// string "true" is not accepted).
+func trustedEmail(p *IdentityProvider, claims map[string]any) (string, bool) {
+	if !p.TrustEmail {
+		return "", false
+	}
+	verified, _ := claims["email_verified"].(bool)
+	email, _ := claims["email"].(string)
+	if !verified || email == "" || len(email) > MaxUsernameBytes {
+		return "", false
+	}
+	return email, true
+}
+
+// emailMatches: the local user's own email claim, if it has one, is the same address
+// (case-insensitively): a username that happens to look like another address is
+// not linked.
+func emailMatches(u *User, email string) bool {
+	own, ok := u.Claims["email"].(string)
+	return !ok || strings.EqualFold(own, email)
+}
