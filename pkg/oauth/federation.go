@@ -7,9 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
+
+	"github.com/go-jose/go-jose/v4"
 )
 
 // Brokered login (issue 13; docs/design.md decision 35): a user signs in at an
@@ -397,4 +401,104 @@ func trustedEmail(p *IdentityProvider, claims map[string]any) (string, bool) {
 func emailMatches(u *User, email string) bool {
 	own, ok := u.Claims["email"].(string)
 	return !ok || strings.EqualFold(own, email)
+}
+
+// DefaultUpstreamScope is what a provider without scope asks the upstream for.
+const DefaultUpstreamScope = "openid email profile"
+
+// MaxDisplayNameLength bounds a provider's display_name (the login page's button).
+const MaxDisplayNameLength = 64
+
+// CheckIdentityProvider validates a provider's registration and applies its
+// defaults (token_endpoint_auth_method client_secret_basic, scope
+// DefaultUpstreamScope): an id of ValidProviderID, a display name the page can show,
+// an https issuer (http only on a loopback host, for local runs), a client_id, the
+// credential its auth method needs and no other, openid among the scopes, and a
+// claims mapping that targets no reserved claim.
+func CheckIdentityProvider(p *IdentityProvider) error {
+	if !ValidProviderID(p.ID) {
+		return fmt.Errorf("id %q must be 1 to %d of a-z 0-9 -", p.ID, MaxProviderIDLength)
+	}
+	if p.DisplayName == "" {
+		p.DisplayName = p.ID
+	}
+	if len(p.DisplayName) > MaxDisplayNameLength || strings.TrimSpace(p.DisplayName) != p.DisplayName ||
+		hasControl(p.DisplayName, false) || HasFormatChar(p.DisplayName) || !utf8.ValidString(p.DisplayName) {
+		return fmt.Errorf("display_name must be at most %d characters of plain text", MaxDisplayNameLength)
+	}
+	if err := checkIssuerURL(p.Issuer); err != nil {
+		return err
+	}
+	if p.ClientID == "" || len(p.ClientID) > 255 || hasControl(p.ClientID, false) {
+		return errors.New("client_id is required")
+	}
+	if p.TokenEndpointAuthMethod == "" {
+		p.TokenEndpointAuthMethod = AuthClientSecretBasic
+	}
+	switch p.TokenEndpointAuthMethod {
+	case AuthClientSecretBasic, AuthClientSecretPost:
+		if p.ClientSecret == "" {
+			return fmt.Errorf("token_endpoint_auth_method %s needs client_secret", p.TokenEndpointAuthMethod)
+		}
+		if p.PrivateKey != "" {
+			return fmt.Errorf("token_endpoint_auth_method %s has no private_key", p.TokenEndpointAuthMethod)
+		}
+	case AuthPrivateKeyJWT:
+		if p.ClientSecret != "" {
+			return errors.New("token_endpoint_auth_method private_key_jwt has no client_secret")
+		}
+		if err := checkPrivateJWK(p.PrivateKey); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("token_endpoint_auth_method %q is not supported (client_secret_basic, client_secret_post, private_key_jwt)", p.TokenEndpointAuthMethod)
+	}
+	if p.Scope == "" {
+		p.Scope = DefaultUpstreamScope
+	}
+	scopes, serr := parseScope(p.Scope)
+	if serr != nil || !slices.Contains(scopes, "openid") {
+		return errors.New("scope must be scope tokens including openid (OIDC Core §3.1.2.1)")
+	}
+	for from, to := range p.Claims {
+		if from == "" || to == "" || hasControl(from, false) || hasControl(to, false) {
+			return errors.New("claims maps non-empty upstream names to non-empty local names")
+		}
+		if slices.Contains(ReservedClaims, to) {
+			return fmt.Errorf("claims: %q is set by this server and cannot be mapped to", to)
+		}
+	}
+	return nil
+}
+
+// checkIssuerURL: OIDC Discovery §3 — the issuer "is a case-sensitive URL using the
+// https scheme that contains scheme, host, and optionally, port number and path
+// components and no query or fragment components"; http is allowed for a loopback
+// host (local runs and tests).
+func checkIssuerURL(issuer string) error {
+	u, err := url.Parse(issuer)
+	if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil || u.Opaque != "" {
+		return fmt.Errorf("issuer %q must be an https URL without query or fragment (OIDC Discovery §3)", issuer)
+	}
+	if u.Scheme != "https" && !(u.Scheme == "http" && IsLoopback(u.Hostname())) {
+		return fmt.Errorf("issuer %q must use https (http only on a loopback host)", issuer)
+	}
+	return nil
+}
+
+
+// checkPrivateJWK: private_key is a private JWK with kid and an alg this server
+// signs with (RFC 7517 §4; RFC 7523 §3 for the client assertion it signs).
+func checkPrivateJWK(raw string) error {
+	var k jose.JSONWebKey
+	if raw == "" || json.Unmarshal([]byte(raw), &k) != nil || !k.Valid() || k.IsPublic() {
+		return errors.New("private_key_jwt needs private_key: a private JWK (JSON)")
+	}
+	if k.KeyID == "" || !slices.Contains(SigningAlgorithms, jose.SignatureAlgorithm(k.Algorithm)) {
+		return fmt.Errorf("private_key needs a kid and an alg of %v", SigningAlgorithms)
+	}
+	if err := CheckKeyStrength(k.Public()); err != nil {
+		return fmt.Errorf("private_key: %w", err)
+	}
+	return nil
 }
