@@ -96,7 +96,17 @@ type loginData struct {
 	// (prompt=select_account; docs/design.md decision 31).
 	SessionUser string
 	CanContinue bool
+	// Providers are the upstream identity providers the client may use, one button
+	// each above the password form, which LocalLogin shows (issue 13).
+	Providers  []providerButton
+	LocalLogin bool
+	// formAction are the origins the provider buttons' 303 goes to, added to the
+	// CSP form-action (federation.go).
+	formAction string
 }
+
+// providerButton is one "Continue with DISPLAY_NAME" button of the login page.
+type providerButton struct{ ID, DisplayName string }
 
 type scopeLine struct{ Title, Detail string }
 
@@ -130,7 +140,7 @@ func (h *Handler) loginData(tx *oauth.Transaction, st *txState, requestURI, user
 	return loginData{
 		Title: "Sign in – " + clientName(tx.Client), Brand: brand, CSS: template.CSS(loadPages().css),
 		Action: PathAuthorize, ClientID: tx.Client.ID, ClientName: clientName(tx.Client), RequestURI: requestURI,
-		CSRF: st.CSRF, Username: username, Error: msg,
+		CSRF: st.CSRF, Username: username, Error: msg, LocalLogin: h.svc.LocalLogin(),
 	}
 }
 
@@ -202,6 +212,12 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, p p
 	csp := []string{"default-src 'none'", "style-src " + loadPages().styleHash, "img-src 'self' data:"}
 	switch d := data.(type) {
 	case consentData:
+		if d.formAction != "" {
+			formAction += " " + d.formAction
+		}
+	case loginData:
+		// A provider button's answer is a 303 to the upstream, and browsers apply
+		// form-action to that redirect too.
 		if d.formAction != "" {
 			formAction += " " + d.formAction
 		}

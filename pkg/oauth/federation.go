@@ -486,7 +486,6 @@ func checkIssuerURL(issuer string) error {
 	return nil
 }
 
-
 // checkPrivateJWK: private_key is a private JWK with kid and an alg this server
 // signs with (RFC 7517 §4; RFC 7523 §3 for the client assertion it signs).
 func checkPrivateJWK(raw string) error {
@@ -501,4 +500,40 @@ func checkPrivateJWK(raw string) error {
 		return fmt.Errorf("private_key: %w", err)
 	}
 	return nil
+}
+
+// ErrCallbackUsed: the upstream callback's state was used already (a replay).
+var ErrCallbackUsed = errors.New("the identity provider's callback was used already")
+
+// UseCallbackState records the state of one upstream callback as used, until
+// expires (the browser transaction's deadline): a callback is single-use, and a
+// second one with the same state gets ErrCallbackUsed (RFC 9700 §4.7.1: the state
+// is bound to one user agent and one transaction; OIDC Core §3.1.2.7: code and
+// state are used once).
+func (s *Service) UseCallbackState(ctx context.Context, state string, expires time.Time) error {
+	err := s.store.UseOnce(ctx, HashKey("pargate upstream state\x00"+state), expires, s.now())
+	if errors.Is(err, ErrConflict) {
+		return ErrCallbackUsed
+	}
+	if err != nil {
+		return AsError(fmt.Errorf("record callback state: %w", err))
+	}
+	return nil
+}
+
+// Upstream error codes passed on to the client as they are (OIDC Core §3.1.2.6,
+// RFC 6749 §4.1.2.1): what the user or the upstream decided. Any other code the
+// upstream answers (invalid_request, unauthorized_client, invalid_scope,
+// server_error, ...) is about the broker's registration there, not the client's
+// request, and reaches the client as access_denied.
+var passedUpstreamErrors = []string{CodeAccessDenied, CodeLoginRequired, CodeConsentRequired,
+	"interaction_required", "account_selection_required", CodeTemporarilyUnavailable}
+
+// UpstreamRefusal is the client's error, redirectable, for an upstream's error
+// response code.
+func UpstreamRefusal(code string) *Error {
+	if !slices.Contains(passedUpstreamErrors, code) {
+		code = CodeAccessDenied
+	}
+	return newError(code, "the identity provider did not sign the user in").WithRedirect()
 }
