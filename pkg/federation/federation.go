@@ -297,6 +297,9 @@ func (c *Client) Finish(ctx context.Context, p *oauth.IdentityProvider, start *o
 	}
 	// RFC 9700 §4.4.2: the response is checked against the provider this browser
 	// transaction was sent to; a start of another provider is a mix-up.
+	if callback == "" {
+		return nil, invalid("no callback URL")
+	}
 	if start == nil || start.State == "" || start.ProviderID != p.ID {
 		return nil, invalid("the callback is not for identity provider %s", p.ID)
 	}

@@ -614,3 +614,26 @@ func TestBegin_RejectsUnusableProvider(t *testing.T) {
 		}
 	}
 }
+
+func TestFinish_OIDCCore_10_1_1_RotatedKeyIsFetched(t *testing.T) {
+	op := newOP(t)
+	now := op.now
+	c := federation.New(federation.Options{Now: func() time.Time { return now }})
+	if _, err := login(t, c, op, op.provider()); err != nil {
+		t.Fatal(err)
+	}
+	// OIDC Core §10.1.1: the upstream rotates its signing key; a token naming the
+	// new kid makes the client fetch the JWKS again — at most once a minute.
+	op.mu.Lock()
+	op.keyID = "k2"
+	op.mu.Unlock()
+	_, err := login(t, c, op, op.provider())
+	wantErr(t, err, oauth.ErrUpstreamInvalid)
+	now = now.Add(2 * time.Minute)
+	if _, err := login(t, c, op, op.provider()); err != nil {
+		t.Fatalf("after the rotation: %v", err)
+	}
+	if n := op.hits["/jwks"]; n != 2 {
+		t.Errorf("JWKS fetched %d times, want 2", n)
+	}
+}

@@ -41,6 +41,7 @@ type fakeOP struct {
 	status                 map[string]int // path → status to answer instead
 	block                  map[string]bool
 	unblock                chan struct{}
+	keyID                  string // the key the JWKS holds and ID tokens are signed with: opKey as "k1", or otherKey as any other kid
 
 	mu         sync.Mutex
 	pushed     map[string]url.Values
@@ -82,7 +83,7 @@ func newOP(tb testing.TB) *fakeOP {
 	rsaKeys(tb)
 	op := &fakeOP{
 		t: tb, now: time.Now().Truncate(time.Second), clientID: "broker", clientSecret: "s3cret-value",
-		par: true, issParam: true, algs: []string{"RS256"},
+		par: true, issParam: true, algs: []string{"RS256"}, keyID: "k1",
 		status: map[string]int{}, block: map[string]bool{}, unblock: make(chan struct{}),
 		pushed: map[string]url.Values{}, codes: map[string]*grant{}, hits: map[string]int{},
 		authSeen: map[string]string{}, assertions: map[string]string{},
@@ -143,8 +144,11 @@ func (op *fakeOP) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		op.writeJSON(w, 200, doc)
 	case "/jwks":
+		op.mu.Lock()
+		kid := op.keyID
+		op.mu.Unlock()
 		op.writeJSON(w, 200, jose.JSONWebKeySet{Keys: []jose.JSONWebKey{
-			{Key: &opKey.PublicKey, KeyID: "k1", Algorithm: "RS256", Use: "sig"},
+			{Key: &op.signingKey(kid).PublicKey, KeyID: kid, Algorithm: "RS256", Use: "sig"},
 		}})
 	case "/par":
 		if !op.authenticate(w, r) {
@@ -289,7 +293,10 @@ func (op *fakeOP) token(w http.ResponseWriter, r *http.Request) {
 	if op.sign != nil {
 		idToken = op.sign(claims)
 	} else {
-		idToken = signRS256(opKey, "k1", claims)
+		op.mu.Lock()
+		kid := op.keyID
+		op.mu.Unlock()
+		idToken = signRS256(op.signingKey(kid), kid, claims)
 	}
 	op.writeJSON(w, 200, map[string]any{
 		"access_token": "at-user-1", "token_type": "Bearer", "expires_in": 300, "id_token": idToken,
@@ -348,4 +355,11 @@ func (op *fakeOP) issueCode(like string) string {
 	code := randomString()
 	op.codes[code] = &grant{params: op.codes[like].params}
 	return code
+}
+
+func (op *fakeOP) signingKey(kid string) *rsa.PrivateKey {
+	if kid == "k1" {
+		return opKey
+	}
+	return otherKey
 }
