@@ -201,7 +201,7 @@ func TestClientAuth_RFC7523_PrivateKeyJWT(t *testing.T) {
 		if op.authSeen[path] != "private_key_jwt" {
 			t.Fatalf("%s saw %q", path, op.authSeen[path])
 		}
-		tok, err := jose.ParseSigned(op.assertions[path], []jose.SignatureAlgorithm{jose.ES256})
+		tok, err := jose.ParseSignedCompact(op.assertions[path], []jose.SignatureAlgorithm{jose.ES256})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -42,7 +42,7 @@ func (k *keySet) VerifySignature(ctx context.Context, raw string) ([]byte, error
 	}
 	// The verifier has already held the alg to the upstream's list; this parse only
 	// finds the kid.
-	jws, err := jose.ParseSigned(raw, algs)
+	jws, err := jose.ParseSignedCompact(raw, algs)
 	if err != nil || len(jws.Signatures) != 1 {
 		return nil, errors.New("malformed JWS")
 	}
