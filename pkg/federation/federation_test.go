@@ -637,3 +637,44 @@ func TestFinish_OIDCCore_10_1_1_RotatedKeyIsFetched(t *testing.T) {
 		t.Errorf("JWKS fetched %d times, want 2", n)
 	}
 }
+
+func TestBegin_RFC9126_5_RequiredPARWithoutEndpointIsInvalid(t *testing.T) {
+	op := newOP(t)
+	op.par, op.requirePAR = false, true
+	_, err := newClient(op).Begin(context.Background(), op.provider(), callback)
+	wantErr(t, err, oauth.ErrUpstreamInvalid)
+}
+
+func TestDiscovery_OversizedDocumentIsUnavailable(t *testing.T) {
+	op := newOP(t)
+	op.bigDocument = true
+	_, err := newClient(op).Begin(context.Background(), op.provider(), callback)
+	wantErr(t, err, oauth.ErrUpstreamUnavailable)
+}
+
+func TestFinish_OIDCCore_3_1_3_3_TokenAnswerWithoutIDTokenIsInvalid(t *testing.T) {
+	op := newOP(t)
+	op.noIDToken = true
+	wantErr(t, finishWith(t, op, nil), oauth.ErrUpstreamInvalid)
+}
+
+func TestClientAuth_RFC7523_RSAKeyWithoutAlgSignsRS256(t *testing.T) {
+	op := newOP(t)
+	_, clientRSA := rsaKeys(t) // not the upstream's signing key
+	jwk := jose.JSONWebKey{Key: clientRSA, KeyID: "rsa-1"}
+	b, err := json.Marshal(jwk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := jwk.Public()
+	op.clientKey = &pub
+	p := op.provider()
+	p.ClientSecret, p.TokenEndpointAuthMethod, p.PrivateKey = "", oauth.AuthPrivateKeyJWT, string(b)
+	if _, err := login(t, newClient(op), op, p); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := jose.ParseSignedCompact(op.assertions["/token"], []jose.SignatureAlgorithm{jose.RS256})
+	if err != nil || tok.Signatures[0].Header.KeyID != "rsa-1" {
+		t.Fatalf("assertion: %v", err)
+	}
+}

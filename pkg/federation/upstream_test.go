@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
+	"github.com/pargate/pargate/pkg/federation"
 	"github.com/pargate/pargate/pkg/oauth"
 )
 
@@ -41,6 +43,9 @@ type fakeOP struct {
 	status                 map[string]int // path → status to answer instead
 	block                  map[string]bool
 	unblock                chan struct{}
+	requirePAR             bool
+	bigDocument            bool   // discovery answers more than federation.MaxResponse
+	noIDToken              bool   // the token endpoint answers without id_token
 	keyID                  string // the key the JWKS holds and ID tokens are signed with: opKey as "k1", or otherKey as any other kid
 
 	mu         sync.Mutex
@@ -141,6 +146,12 @@ func (op *fakeOP) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		if op.issParam {
 			doc["authorization_response_iss_parameter_supported"] = true
+		}
+		if op.requirePAR {
+			doc["require_pushed_authorization_requests"] = true
+		}
+		if op.bigDocument {
+			doc["padding"] = strings.Repeat("x", federation.MaxResponse)
 		}
 		op.writeJSON(w, 200, doc)
 	case "/jwks":
@@ -298,9 +309,11 @@ func (op *fakeOP) token(w http.ResponseWriter, r *http.Request) {
 		op.mu.Unlock()
 		idToken = signRS256(op.signingKey(kid), kid, claims)
 	}
-	op.writeJSON(w, 200, map[string]any{
-		"access_token": "at-user-1", "token_type": "Bearer", "expires_in": 300, "id_token": idToken,
-	})
+	resp := map[string]any{"access_token": "at-user-1", "token_type": "Bearer", "expires_in": 300, "id_token": idToken}
+	if op.noIDToken {
+		delete(resp, "id_token")
+	}
+	op.writeJSON(w, 200, resp)
 }
 
 // sign signs claims; it runs in the fake's handlers, where a failure (a test's
