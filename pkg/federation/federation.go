@@ -58,9 +58,12 @@ type Options struct {
 	HTTPClient *http.Client
 	// Timeout bounds each request (default DefaultTimeout).
 	Timeout time.Duration
-	// DiscoveryTTL and StaleFor: see DefaultDiscoveryTTL and DefaultStaleFor.
+	// DiscoveryTTL (default DefaultDiscoveryTTL) is how long a discovery document
+	// and a JWK Set are used before they are fetched again.
 	DiscoveryTTL time.Duration
-	StaleFor     time.Duration
+	// StaleFor (default DefaultStaleFor; negative: never) is how long past
+	// DiscoveryTTL a cached document or key set is still used while a refresh fails.
+	StaleFor time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// Logger receives warnings (a stale discovery document served); default: none.
