@@ -363,6 +363,11 @@ var importRules = []importRule{
 		forbids: func(imp, internal string) bool { return isAWS(imp) || ours(internal, "pkg/oauth") },
 	},
 	{
+		rule:    "the relying-party leg of brokered login (pkg/federation) imports pkg/oauth of ours and nothing of AWS",
+		applies: func(dir string) bool { return dir == "pkg/federation" },
+		forbids: func(imp, internal string) bool { return isAWS(imp) || ours(internal, "pkg/oauth") },
+	},
+	{
 		rule:    "the DynamoDB store (pkg/dynamo) imports pkg/oauth of ours and the AWS SDK, no Lambda",
 		applies: func(dir string) bool { return dir == "pkg/dynamo" },
 		forbids: func(imp, internal string) bool { return isLambda(imp) || ours(internal, "pkg/oauth") },
