@@ -75,6 +75,14 @@ func (f *fakeUpstream) Finish(_ context.Context, p *oauth.IdentityProvider, star
 	return &oauth.UpstreamIdentity{ProviderID: p.ID, Issuer: p.Issuer, Subject: sub, Claims: claims, ACR: f.acr, AMR: f.amr}, nil
 }
 
+// hostedUI is an Upstream whose authorization endpoint is on another origin than
+// its issuer (a Cognito hosted UI), as httpapi.UpstreamAuthorizationEndpoint says.
+type hostedUI struct{ *fakeUpstream }
+
+func (hostedUI) AuthorizationEndpoint(context.Context, *oauth.IdentityProvider) (string, error) {
+	return "https://auth.hosted.example/oauth2/authorize?x=1", nil
+}
+
 func withUpstream(u oauth.Upstream) serverOption {
 	return func(o *serverOptions) { o.upstream = u }
 }
@@ -186,6 +194,16 @@ func TestFederation_Issue13LoginPage(t *testing.T) {
 		csp := p.Header.Get("Content-Security-Policy")
 		if !strings.Contains(csp, "form-action 'self' "+corpIssuer) || !strings.Contains(csp, "https://other.example.net") {
 			t.Errorf("CSP %q: form-action must allow the upstreams' origins (the button's 303 goes there)", csp)
+		}
+	})
+	t.Run("CSP Level 3 §6.3.1 form-action allows the authorization endpoint the Upstream names (a hosted UI on another origin)", func(t *testing.T) {
+		store := seededStore(t, memory.New())
+		_ = store.PutIdentityProvider(context.Background(), &oauth.IdentityProvider{ID: corpID, DisplayName: "Corp SSO", Issuer: "https://cognito-idp.example.com/pool", ClientID: "b", ClientSecret: "x", Enabled: true})
+		ts := newServer(t, withStore(store), withUpstream(hostedUI{&fakeUpstream{}}))
+		p := ts.browser(t).get(t, authorizePath(confID, ts.push(t, confID, confSecret, pushParams())))
+		csp := p.Header.Get("Content-Security-Policy")
+		if !strings.Contains(csp, "https://cognito-idp.example.com") || !strings.Contains(csp, "https://auth.hosted.example") || strings.Contains(csp, "/oauth2") {
+			t.Errorf("CSP %q: want the issuer's and the authorization endpoint's origins", csp)
 		}
 	})
 	t.Run("issue 13 §1 client metadata identity_providers restricts the buttons", func(t *testing.T) {
