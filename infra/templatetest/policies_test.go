@@ -17,6 +17,7 @@ var keyPrefixes = []string{
 	dynamo.PrefixReplay, dynamo.PrefixGrant, dynamo.PrefixRT, dynamo.PrefixLogin, dynamo.PrefixRate,
 	dynamo.PrefixSession,
 	dynamo.PrefixConsent,
+	dynamo.PrefixLink,
 }
 
 // bySubIndexResource is the by-sub index of the table (or of the global table).

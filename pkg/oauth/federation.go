@@ -261,19 +261,28 @@ func (s *Service) BrokeredSignIn(ctx context.Context, p *IdentityProvider, id *U
 	}
 	claims := MapClaims(p, id.Claims)
 	key := LinkKey(p.ID, id.Subject)
-	for attempt := 0; attempt < 2; attempt++ {
+	for attempt := 0; attempt < 3; attempt++ {
 		link, err := s.links.GetAccountLink(ctx, key)
-		if errors.Is(err, ErrNotFound) {
-			user, err := s.firstBrokeredLogin(ctx, p, id, key, claims)
-			if errors.Is(err, ErrConflict) {
-				continue // a concurrent first login linked it: read the link again
-			}
-			return user, err
+		if err == nil {
+			return s.linkedUser(ctx, link, claims)
 		}
-		if err != nil {
+		if !errors.Is(err, ErrNotFound) {
 			return nil, AsError(fmt.Errorf("load account link: %w", err))
 		}
-		return s.linkedUser(ctx, link, claims)
+		var user *User
+		if attempt == 0 {
+			user, err = s.firstBrokeredLogin(ctx, p, id, key, claims)
+		} else {
+			// A conflict and still no link: the user under the derived username was
+			// left without its link (a first login cut short between its two writes,
+			// where the store writes without transactions). It is this identity's:
+			// its username is derived from the link key.
+			user, err = s.adoptBrokeredUser(ctx, p, id, key, claims)
+		}
+		if errors.Is(err, ErrConflict) {
+			continue // a concurrent first login linked it: read the link again
+		}
+		return user, err
 	}
 	return nil, ServerError(errors.New("account link: conflicting first logins"))
 }
@@ -350,7 +359,10 @@ func (s *Service) firstBrokeredLogin(ctx context.Context, p *IdentityProvider, i
 				return nil, AccessDenied("the user changed during sign-in").WithRedirect()
 			}
 			if err != nil {
-				return nil, err
+				if errors.Is(err, ErrConflict) {
+					return nil, err
+				}
+				return nil, AsError(fmt.Errorf("link user: %w", err))
 			}
 			return s.linkedUser(ctx, link, claims)
 		case err != nil && !errors.Is(err, ErrNotFound):
@@ -370,6 +382,33 @@ func (s *Service) firstBrokeredLogin(ctx context.Context, p *IdentityProvider, i
 		return nil, AsError(fmt.Errorf("create linked user: %w", err))
 	}
 	return user, nil
+}
+
+// adoptBrokeredUser links the user under the username derived from key, if there is
+// one, else makes the first login again.
+func (s *Service) adoptBrokeredUser(ctx context.Context, p *IdentityProvider, id *UpstreamIdentity, key string, claims map[string]any) (*User, error) {
+	user, err := s.store.GetUser(ctx, BrokeredUsername(p.ID, key))
+	if errors.Is(err, ErrNotFound) {
+		return s.firstBrokeredLogin(ctx, p, id, key, claims)
+	}
+	if err != nil {
+		return nil, AsError(fmt.Errorf("load user: %w", err))
+	}
+	if user.Disabled {
+		return nil, AccessDenied("the user is disabled").WithRedirect()
+	}
+	link := &AccountLink{Key: key, ProviderID: p.ID, Username: user.Username, Subject: user.Subject(), CreatedAt: s.now()}
+	err = s.links.LinkUser(ctx, link, UserCheck{Username: user.Username, Sub: user.Sub, TokensValidAfter: user.TokensValidAfter})
+	if errors.Is(err, ErrUserChanged) {
+		return nil, AccessDenied("the user changed during sign-in").WithRedirect()
+	}
+	if err != nil {
+		if errors.Is(err, ErrConflict) {
+			return nil, err
+		}
+		return nil, AsError(fmt.Errorf("link user: %w", err))
+	}
+	return s.linkedUser(ctx, link, claims)
 }
 
 // BrokeredUsername is the username of the user a first login through provider

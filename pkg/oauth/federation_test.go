@@ -193,6 +193,18 @@ func TestBrokeredSignIn_Issue13Accounts(t *testing.T) {
 		_, err = d.svc.BrokeredSignIn(d.ctx, p, upstreamID("g1", nil))
 		wantErr(t, err, oauth.CodeAccessDenied)
 	})
+	t.Run("issue 13 §4: a user left without its link by a cut-short first login is adopted, not duplicated", func(t *testing.T) {
+		d := newFederatedDomain(t)
+		key := oauth.LinkKey(idpID, "orphan")
+		d.putUser(&oauth.User{Username: oauth.BrokeredUsername(idpID, key), Sub: "orphan-sub"})
+		u, err := d.svc.BrokeredSignIn(d.ctx, d.provider(idpID), upstreamID("orphan", map[string]any{"name": "O"}))
+		if err != nil || u.Subject() != "orphan-sub" {
+			t.Fatalf("%+v %v, want the user already under the derived username", u, err)
+		}
+		if l, err := d.store.GetAccountLink(d.ctx, key); err != nil || l.Subject != "orphan-sub" {
+			t.Errorf("link %+v %v", l, err)
+		}
+	})
 	t.Run("issue 13 §4: concurrent first logins make one user", func(t *testing.T) {
 		d := newFederatedDomain(t)
 		p := d.provider(idpID)

@@ -540,6 +540,7 @@ func testClientStoreKeepsNoReferenceToCallersValues(t *testing.T, s oauth.Store,
 		c.Resources[0] = "https://attacker.example/"
 		c.AllowedOrigins[0] = "https://attacker.example"
 		c.PostLogoutRedirectURIs[0] = "https://attacker.example/"
+		c.IdentityProviders[0] = "attacker"
 	}
 	change(c)
 	got := mustGetClient(t, s, ClientID)
