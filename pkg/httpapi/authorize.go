@@ -186,7 +186,7 @@ func (h *Handler) authorizationRequest(w http.ResponseWriter, r *http.Request, p
 	}
 	if remembered {
 		if st == nil {
-			st = &txState{Key: tx.Request.Key, ClientID: tx.Client.ID, Expires: tx.Request.Deadline.Unix()}
+			st = &txState{Key: tx.Request.Key, ClientID: tx.Client.ID, Expires: tx.Request.Deadline.Unix(), Origin: redirectOrigin(req.RedirectURI)}
 		}
 		if reused != nil {
 			st.Username, st.AuthTime = reusedUser.Username, reused.AuthTime.Unix()
@@ -209,7 +209,7 @@ func (h *Handler) authorizationRequest(w http.ResponseWriter, r *http.Request, p
 			return
 		}
 		if st == nil {
-			st = &txState{Key: tx.Request.Key, ClientID: tx.Client.ID, Expires: tx.Request.Deadline.Unix()}
+			st = &txState{Key: tx.Request.Key, ClientID: tx.Client.ID, Expires: tx.Request.Deadline.Unix(), Origin: redirectOrigin(req.RedirectURI)}
 		}
 		st.CSRF = csrf
 		if reused != nil {

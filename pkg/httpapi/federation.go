@@ -96,6 +96,9 @@ func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, status int
 				}
 			}
 		}
+		if data.formAction != "" && !slices.Contains(origins, data.formAction) {
+			origins = append([]string{data.formAction}, origins...)
+		}
 		data.formAction = strings.Join(origins, " ")
 	}
 	if !data.LocalLogin && len(data.Providers) == 0 {
@@ -314,7 +317,8 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 		h.errorPage(w, r, err)
 		return
 	}
-	st := &txState{Key: us.Key, ClientID: us.ClientID, CSRF: csrf, Username: user.Username, AuthTime: now.Unix(), Expires: us.Expires}
+	st := &txState{Key: us.Key, ClientID: us.ClientID, CSRF: csrf, Username: user.Username, AuthTime: now.Unix(),
+		Expires: us.Expires, Origin: redirectOrigin(req.RedirectURI)}
 	st.User = carryUser(oauth.SignedInAs(user))
 	auth := oauth.Authentication{AMR: oauth.BrokeredAMR(id.AMR), ACR: oauth.BrokeredACR(id.ACR), IDP: p.ID}
 	// OIDC Core §3.1.2.1: a brokered login starts a single sign-on session like a

@@ -192,7 +192,7 @@ func TestFederation_Issue13LoginPage(t *testing.T) {
 			t.Error("the provider buttons are not above the password form")
 		}
 		csp := p.Header.Get("Content-Security-Policy")
-		if !strings.Contains(csp, "form-action 'self' "+corpIssuer) || !strings.Contains(csp, "https://other.example.net") {
+		if !strings.Contains(csp, "form-action 'self' https://client.example.org "+corpIssuer) || !strings.Contains(csp, "https://other.example.net") {
 			t.Errorf("CSP %q: form-action must allow the upstreams' origins (the button's 303 goes there)", csp)
 		}
 	})

@@ -100,8 +100,9 @@ type loginData struct {
 	// each above the password form, which LocalLogin shows (issue 13).
 	Providers  []providerButton
 	LocalLogin bool
-	// formAction are the origins the provider buttons' 303 goes to, added to the
-	// CSP form-action (federation.go).
+	// formAction are the CSP sources added to form-action: the client's redirect
+	// URI's (a login with a remembered consent ends there) and the origins the
+	// provider buttons' 303 goes to (federation.go).
 	formAction string
 }
 
@@ -141,6 +142,9 @@ func (h *Handler) loginData(tx *oauth.Transaction, st *txState, requestURI, user
 		Title: "Sign in – " + clientName(tx.Client), Brand: brand, CSS: template.CSS(loadPages().css),
 		Action: PathAuthorize, ClientID: tx.Client.ID, ClientName: clientName(tx.Client), RequestURI: requestURI,
 		CSRF: st.CSRF, Username: username, Error: msg, LocalLogin: h.svc.LocalLogin(),
+		// The login (or "Continue as") may end in the authorization response at once
+		// when the user's consent is remembered (decision 32).
+		formAction: st.Origin,
 	}
 }
 
@@ -178,14 +182,11 @@ func (h *Handler) consentData(tx *oauth.Transaction, st *txState, requestURI str
 			lines = append(lines, scopeLine{Title: "Use “" + s + "”", Detail: "Access granted by the " + s + " permission"})
 		}
 	}
-	host, origin := req.RedirectURI, ""
+	host, origin := req.RedirectURI, redirectOrigin(req.RedirectURI)
 	if u, err := url.Parse(req.RedirectURI); err == nil {
-		host, origin = u.Host, u.Scheme+"://"+u.Host
+		host = u.Host
 		if u.Host == "" {
-			// A native app's private-use URI (RFC 8252 §7.1, com.example.app:/cb) has no
-			// host: the user is sent back to the app its scheme names, and the CSP
-			// source is the scheme-source "com.example.app:" (CSP Level 3 §2.3.1).
-			host, origin = u.Scheme, u.Scheme+":"
+			host = u.Scheme
 		}
 	}
 	return consentData{
@@ -197,6 +198,21 @@ func (h *Handler) consentData(tx *oauth.Transaction, st *txState, requestURI str
 		// form-action to that redirect too.
 		formAction: origin,
 	}
+}
+
+// redirectOrigin is the CSP source of a redirect URI: its origin, or for a native
+// app's private-use URI (RFC 8252 §7.1, com.example.app:/cb), which has no host and
+// sends the user back to the app its scheme names, the scheme-source
+// "com.example.app:" (CSP Level 3 §2.3.1); "" for none.
+func redirectOrigin(redirectURI string) string {
+	u, err := url.Parse(redirectURI)
+	if err != nil || u.Scheme == "" {
+		return ""
+	}
+	if u.Host == "" {
+		return u.Scheme + ":"
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 // render writes a page with the security headers of the page contract in docs/design.md.

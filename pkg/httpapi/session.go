@@ -35,6 +35,10 @@ type txState struct {
 	AMR     []string `json:"m,omitempty"`
 	SID     string   `json:"s,omitempty"`
 	Expires int64    `json:"e"`
+	// Origin is the CSP source of the request's redirect URI (redirectOrigin): a
+	// login page's form may end in the authorization response when the consent is
+	// remembered (decision 32), and form-action applies to that redirect too.
+	Origin string `json:"o,omitempty"`
 	// ACR and IDP are a brokered login's (federation.go): the upstream's acr and the
 	// provider's id, for the ID token.
 	ACR string `json:"a,omitempty"`

@@ -291,21 +291,23 @@ ${q.get('response') ? `<p>JARM response: <code id="response">${escapeHTML(q.get(
  * port, meta, callback (the redirect URI), stop(), log()}, with tls also {ca,
  * clientCert, clientKey} (PEM strings: the local CA, mtlsClient's certificate and key).
  */
-export async function startLocalAPI(env = {}, { tls = false, redirectURIs = [], allowedOrigins = [] } = {}) {
+export async function startLocalAPI(env = {}, { tls = false, redirectURIs = [], allowedOrigins = [], port, seedDoc, identityProviders } = {}) {
   if (tls && target !== 'local') throw new Error('startLocalAPI: tls needs the local target');
   built ??= build();
   const bin = await built;
   let lastError;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
+  for (let attempt = 0; attempt < (port ? 1 : 3); attempt++) {
+    const p = port ?? (await freePort());
     try {
-      return await startOn(bin, port, env, tls, redirectURIs, allowedOrigins);
+      return await startOn(bin, p, env, tls, redirectURIs, allowedOrigins, seedDoc, identityProviders);
     } catch (err) {
       lastError = err; // the port may have been taken in between: try another one
     }
   }
   throw lastError;
 }
+
+export { freePort };
 
 /**
  * A client CA and a certificate it issues for mtlsClient (subject DN
@@ -322,13 +324,17 @@ async function clientCertificates(dir) {
   return { caFile: f('client-ca.pem'), certFile: f('client.pem'), keyFile: f('client-key.pem') };
 }
 
-async function startOn({ bin, args }, port, env, tls, redirectURIs, allowedOrigins) {
+async function startOn({ bin, args }, port, env, tls, redirectURIs, allowedOrigins, seedDoc, identityProviders) {
   const issuer = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   const callbackServer = target === 'lambda' ? await startCallback() : null;
   const callback = callbackServer?.url ?? `${issuer}/callback`;
   const dir = await mkdtemp(join(tmpdir(), 'pargate-seed-'));
   const seedFile = join(dir, 'seed.json');
-  await writeFile(seedFile, JSON.stringify(seed(callback, redirectURIs, allowedOrigins), null, 2), { mode: 0o600 });
+  // seedDoc(callback) replaces the fixture seed (an upstream pargate of the
+  // federation suite); identityProviders are added to it (issue 13).
+  const doc = seedDoc ? seedDoc(callback) : seed(callback, redirectURIs, allowedOrigins);
+  if (identityProviders) doc.identity_providers = identityProviders;
+  await writeFile(seedFile, JSON.stringify(doc, null, 2), { mode: 0o600 });
   let tlsEnv = {};
   let certs;
   if (tls) {
