@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -96,7 +97,7 @@ type fedCase struct {
 	b     *browser
 }
 
-func newFedCase(t *testing.T, env map[string]string) *fedCase {
+func newFedCase(t testing.TB, env map[string]string) *fedCase {
 	t.Helper()
 	store := seededStore(t, memory.New())
 	for _, p := range []*oauth.IdentityProvider{
@@ -465,4 +466,48 @@ func TestFederation_UpstreamCookie(t *testing.T) {
 	if !strings.Contains(strings.Join(done.Header.Values("Set-Cookie"), "\n"), up.Name+"=; Path=/federation/callback; Max-Age=0") {
 		t.Errorf("the callback does not delete the upstream cookie: %v", done.Header.Values("Set-Cookie"))
 	}
+}
+
+// FuzzFederationCallback: whatever query and cookies reach /federation/callback
+// without an upstream cookie this server sealed, the answer is an error page — 400
+// (or 405 for another method), never a redirect, never 5xx — it reflects nothing as
+// markup, and the upstream is never asked to finish (RFC 9700 §4.7.1: a response not
+// bound to this browser's transaction is not followed).
+func FuzzFederationCallback(f *testing.F) {
+	c := newFedCase(f, nil)
+	h := c.ts.handler.Routes()
+	tags := templateTags(f)
+	f.Add("state=abc&code=sub:x", "", false)
+	f.Add("state=abc&error=access_denied&iss=https%3A%2F%2Fidp.example.com", "pargate_up_0123456789abcdef=0.AAAA", false)
+	f.Add("state=%3Cscript%3Ealert(1)%3C%2Fscript%3E&code=%22%3E%3Cimg%3E", "pargate_up_x=%zz", false)
+	f.Add("%zz&;&=", "", true)
+	f.Add("state=a&state=b", "", false)
+	f.Add("code=x", "pargate_session="+strings.Repeat("A", 43), false)
+	f.Fuzz(func(t *testing.T, query, cookie string, post bool) {
+		method := http.MethodGet
+		if post {
+			method = http.MethodPost
+		}
+		req := httptest.NewRequest(method, c.ts.URL+"/federation/callback", nil)
+		req.URL.RawQuery = query
+		req.RequestURI = ""
+		if cookie != "" {
+			req.Header.Set("Cookie", cookie)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		in := []any{query, cookie, post}
+		if want := map[bool]int{false: 400, true: 405}[post]; rec.Code != want {
+			t.Fatalf("status %d (want %d) for input %q: %s", rec.Code, want, in, rec.Body)
+		}
+		if loc := rec.Header().Get("Location"); loc != "" {
+			t.Fatalf("redirect to %q for input %q", loc, in)
+		}
+		wantNoMarkupInjection(t, tags, rec.Body.String(), in...)
+		c.up.mu.Lock()
+		defer c.up.mu.Unlock()
+		if c.up.finished != 0 {
+			t.Fatalf("the upstream was asked to finish for input %q", in)
+		}
+	})
 }
