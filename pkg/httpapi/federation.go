@@ -34,11 +34,11 @@ const (
 	stepFederate           = "federate"
 	upstreamCookiePrefix   = "pargate_up_"
 	// Access-log outcomes of the brokered login.
-	outcomeUpstreamRedirect   = "upstream_redirect"
-	outcomeUpstreamSignedIn   = "upstream_signed_in"
-	outcomeUpstreamRefused    = "upstream_refused"
-	outcomeUpstreamInvalid    = "upstream_invalid"
-	outcomeUpstreamUnavailabl = "upstream_unavailable"
+	outcomeUpstreamRedirect    = "upstream_redirect"
+	outcomeUpstreamSignedIn    = "upstream_signed_in"
+	outcomeUpstreamRefused     = "upstream_refused"
+	outcomeUpstreamInvalid     = "upstream_invalid"
+	outcomeUpstreamUnavailable = "upstream_unavailable"
 )
 
 // upstreamState is the upstream cookie's content.
@@ -198,7 +198,7 @@ func (h *Handler) beginUpstream(w http.ResponseWriter, r *http.Request, clientID
 // redirect, since an answer that failed validation may be an attack.
 func (h *Handler) upstreamFailed(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, oauth.ErrUpstreamUnavailable) {
-		noteOutcome(r.Context(), outcomeUpstreamUnavailabl)
+		noteOutcome(r.Context(), outcomeUpstreamUnavailable)
 		h.errorPageStatus(w, r, http.StatusServiceUnavailable, oauth.Unavailable(err))
 		return
 	}
