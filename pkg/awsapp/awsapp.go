@@ -65,6 +65,15 @@ func Lambda(ctx context.Context, getenv func(string) string, store StoreFunc) (*
 	}
 	if store != nil {
 		parts.Store = store(awsCfg, cfg.TableName, cfg.SingleItemWrites)
+		// Upstream identity providers (issue 13): the table's items with their
+		// secrets, for the function template.yaml gives IDP_SECRET_PREFIX (authorize).
+		if prefix := getenv(IdentityProviderSecretPrefixEnv); prefix != "" {
+			items, ok := parts.Store.(ProviderItems)
+			if !ok {
+				return nil, fmt.Errorf("configuration: %s is set but the store has no identity providers", IdentityProviderSecretPrefixEnv)
+			}
+			parts.IdentityProviders = IdentityProviders(items.IdentityProviderItems(), sm, prefix, IdentityProviderTTL)
+		}
 	}
 	if id := getenv(PublicKeysSecretEnv); id != "" {
 		// Discovery publishes the public key set the rotation function writes, and

@@ -18,8 +18,20 @@ import (
 // configuration with awsapp.Retryer (awsapp.LoadConfig does), so the retries fit in
 // that bound.
 func Store(client *dynamodb.Client, table string, opts ...dynamo.Option) oauth.Store {
-	return app.WithDeadlines(dynamo.New(operationsOf(client), table, opts...), app.StoreCallTimeout)
+	s := dynamo.New(operationsOf(client), table, opts...)
+	return &tableStore{Store: app.WithDeadlines(s, app.StoreCallTimeout), providers: s}
 }
+
+// tableStore is the bounded store, which also hands awsapp the upstream providers'
+// items (awsapp.ProviderItems): awsapp joins them with their secrets and bounds the
+// calls itself (awsapp.IdentityProviders).
+type tableStore struct {
+	oauth.Store
+	providers oauth.IdentityProviders
+}
+
+// IdentityProviderItems returns the table's providers, without their secrets.
+func (t *tableStore) IdentityProviderItems() oauth.IdentityProviders { return t.providers }
 
 // Table is the store of a function that uses the table (an awsapp.StoreFunc): Store
 // over a DynamoDB client of the function's AWS configuration, without transactions

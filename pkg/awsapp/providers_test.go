@@ -1,0 +1,134 @@
+package awsapp_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/pargate/pargate/pkg/awsapp"
+	"github.com/pargate/pargate/pkg/dynamo"
+	"github.com/pargate/pargate/pkg/dynamo/dynamotest"
+	"github.com/pargate/pargate/pkg/oauth"
+	"github.com/pargate/pargate/pkg/oauth/oauthtest"
+	"github.com/pargate/pargate/pkg/secrets"
+)
+
+func TestMain(m *testing.M) { dynamotest.Main(m) }
+
+// awsProviders is the AWS side of issue 13 on moto_server: the table store of a new
+// table and Secrets Manager, written as the seed import writes them
+// (secrets.ProviderWriter) and read as the authorize function reads them
+// (awsapp.IdentityProviders, here uncached).
+func awsProviders(t *testing.T) (oauth.IdentityProviders, *secrets.ProviderWriter, *dynamo.Store, *secretsmanager.Client) {
+	t.Helper()
+	endpoint := dynamotest.Endpoint(t)
+	db := dynamotest.Client(t, endpoint)
+	store := dynamo.New(db, dynamotest.NewTable(t, db))
+	sm := secretsmanager.New(secretsmanager.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint),
+		Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
+	// A prefix of this test's own: moto_server is shared by the package's tests.
+	prefix := "pargate/" + strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name())) + "/idp/"
+	w := &secrets.ProviderWriter{Secrets: sm, Items: store, Prefix: prefix}
+	return awsapp.IdentityProviders(store, sm, prefix, 0), w, store, sm
+}
+
+func TestIdentityProvidersContract_TableAndSecretsManager(t *testing.T) {
+	oauthtest.RunIdentityProvidersContract(t, func(t *testing.T) (oauth.IdentityProviders, oauth.ProviderRegistry) {
+		r, w, _, _ := awsProviders(t)
+		return r, w
+	})
+}
+
+// The secret is in Secrets Manager under the stack's prefix, and the item names it.
+func TestIdentityProviders_TheSecretIsInSecretsManagerUnderThePrefix(t *testing.T) {
+	_, w, store, sm := awsProviders(t)
+	p := oauthtest.IdentityProvider(t, "corp")
+	if err := w.PutIdentityProvider(t.Context(), p); err != nil {
+		t.Fatal(err)
+	}
+	item, err := store.GetIdentityProvider(t.Context(), "corp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := w.Prefix + "corp"; item.SecretID != want || item.ClientSecret != "" {
+		t.Fatalf("item = %+v, want no secret and SecretID %s", item, want)
+	}
+	out, err := sm.GetSecretValue(t.Context(), &secretsmanager.GetSecretValueInput{SecretId: aws.String(item.SecretID)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := aws.ToString(out.SecretString); got != `{"client_secret":"`+p.ClientSecret+`"}` {
+		t.Errorf("secret value = %s", got)
+	}
+}
+
+// An item that names another secret than its provider's own (someone who may write
+// the table, not the secrets) is refused: the function never sends, say, the signing
+// keys to an upstream of the item's choosing.
+func TestIdentityProviders_AnItemNamingAnotherSecretIsRefused(t *testing.T) {
+	r, w, store, sm := awsProviders(t)
+	for _, id := range []string{"corp", "other"} {
+		if err := w.PutIdentityProvider(t.Context(), oauthtest.IdentityProvider(t, id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keys, err := sm.CreateSecret(t.Context(), &secretsmanager.CreateSecretInput{Name: aws.String(w.Prefix + "-signing-keys"), SecretString: aws.String(`{"client_secret":"signing keys"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{w.Prefix + "other", aws.ToString(keys.ARN), ""} {
+		planted := oauthtest.IdentityProvider(t, "corp")
+		planted.ClientSecret, planted.Issuer, planted.SecretID = "", "https://attacker.example", name
+		if err := store.PutIdentityProvider(t.Context(), planted); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.GetIdentityProvider(t.Context(), "corp"); err == nil || !strings.Contains(err.Error(), "not its own") {
+			t.Errorf("secret_id %q: GetIdentityProvider = %v, want refused", name, err)
+		}
+	}
+}
+
+// A disabled provider is listed without its secret: its secret is not read (it may
+// even be gone).
+func TestIdentityProviders_ADisabledProviderComesWithoutItsSecret(t *testing.T) {
+	r, w, _, sm := awsProviders(t)
+	p := oauthtest.IdentityProvider(t, "corp")
+	p.Enabled = false
+	if err := w.PutIdentityProvider(t.Context(), p); err != nil {
+		t.Fatal(err)
+	}
+	if err := secrets.DeleteProviderSecret(t.Context(), sm, w.Prefix+"corp"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.GetIdentityProvider(t.Context(), "corp")
+	if err != nil {
+		t.Fatalf("GetIdentityProvider: %v", err)
+	}
+	if got.Enabled || got.ClientSecret != "" || got.ClientID != p.ClientID {
+		t.Errorf("got %+v", got)
+	}
+}
+
+// An enabled provider whose secret is missing is an error, never a provider without
+// credentials; the error does not carry a secret value.
+func TestIdentityProviders_AMissingSecretIsAnError(t *testing.T) {
+	r, w, _, sm := awsProviders(t)
+	if err := w.PutIdentityProvider(t.Context(), oauthtest.IdentityProvider(t, "corp")); err != nil {
+		t.Fatal(err)
+	}
+	if err := secrets.DeleteProviderSecret(context.WithoutCancel(t.Context()), sm, w.Prefix+"corp"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := r.ListIdentityProviders(t.Context())
+	if err == nil {
+		t.Fatal("ListIdentityProviders without the secret succeeded")
+	}
+	if errors.Is(err, oauth.ErrNotFound) || strings.Contains(err.Error(), "upstream-secret") {
+		t.Errorf("error = %v", err)
+	}
+}
