@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/pargate/pargate/pkg/oauth"
 	"github.com/pargate/pargate/pkg/secrets"
 	"github.com/pargate/pargate/pkg/seed"
 )
@@ -30,7 +31,8 @@ func (e *env) importSeed(ctx context.Context, path string, allowDemo bool) error
 	if len(f.IdentityProviders) > 0 && e.settings.IDPSecretPrefix == "" {
 		return usagef("%s has identity_providers, whose secrets need a prefix: set --idp-secret-prefix or %s (the stack's IdentityProviderSecretPrefix output)", path, EnvIDPSecretPrefix)
 	}
-	if err := seed.Import(ctx, e.store, f); err != nil {
+	// Clients and users only: a provider's secret must never reach the table store.
+	if err := seed.Import(ctx, clientsAndUsers{e.store}, f); err != nil {
 		return err
 	}
 	// The providers: each secret to Secrets Manager, then its item (issue 13).
@@ -63,4 +65,14 @@ func (e *env) importSeed(ctx context.Context, path string, allowDemo bool) error
 	}
 	e.note("Imported %d clients, %d users and %d identity providers from %s (any with the same ids were replaced).", len(out.Clients), len(out.Users), len(out.IdentityProviders), path)
 	return e.print(out)
+}
+
+// clientsAndUsers is the store as seed.Import sees it: the registry of clients and
+// users, and the users' reads (an imported user keeps its sub), but not the
+// providers' items, which go through secrets.ProviderWriter.
+type clientsAndUsers struct{ registryAndUsers }
+
+type registryAndUsers interface {
+	oauth.Registry
+	oauth.Users
 }

@@ -35,8 +35,9 @@ const (
 )
 
 // providerIDPattern: an id is a form value (the idp button), a secret name's last
-// part, a client metadata entry and an argument; letters, digits, "-" and "_".
-var providerIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
+// part, a username's, a client metadata entry and an argument: 1 to 32 of a-z, 0-9
+// and "-" (the domain's rule, oauth.ValidProviderID of the fed branch).
+var providerIDPattern = regexp.MustCompile(`^[a-z0-9-]{1,32}$`)
 
 // maxProviderSecretInput bounds a secret read from stdin or a file.
 const maxProviderSecretInput = 16 << 10
@@ -135,7 +136,7 @@ func (c *claimFlags) Set(v string) error {
 // identity_providers entries get the same checks from pkg/seed).
 func checkProvider(p *oauth.IdentityProvider) error {
 	if !providerIDPattern.MatchString(p.ID) {
-		return fmt.Errorf("identity provider id %q: want 1 to 64 letters, digits, - or _, starting with a letter or digit", p.ID)
+		return fmt.Errorf("identity provider id %q: want 1 to 32 of a-z, 0-9 and -", p.ID)
 	}
 	if p.DisplayName == "" {
 		p.DisplayName = p.ID
@@ -169,7 +170,9 @@ func checkProvider(p *oauth.IdentityProvider) error {
 }
 
 // usesKey reports whether the provider authenticates with a private key.
-func usesKey(p *oauth.IdentityProvider) bool { return p.TokenEndpointAuthMethod == oauth.AuthPrivateKeyJWT }
+func usesKey(p *oauth.IdentityProvider) bool {
+	return p.TokenEndpointAuthMethod == oauth.AuthPrivateKeyJWT
+}
 
 // readProviderSecret reads p's client secret or private key from path ("-":
 // stdin), or, without a path, from the terminal (a client secret) or stdin.

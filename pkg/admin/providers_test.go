@@ -113,7 +113,7 @@ func TestIdp_AddRefusesABadProvider(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"bad id", "--issuer", "https://idp.example.com", "--client-id", "c"}, "want 1 to 64 letters"},
+		{[]string{"bad id", "--issuer", "https://idp.example.com", "--client-id", "c"}, "want 1 to 32 of a-z"},
 		{[]string{"corp", "--issuer", "http://idp.example.com", "--client-id", "c"}, "https only"},
 		{[]string{"corp", "--issuer", "https://idp.example.com?x=1", "--client-id", "c"}, "without query"},
 		{[]string{"corp", "--client-id", "c"}, "--issuer is required"},

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+
 	"github.com/pargate/pargate/pkg/app"
 	"github.com/pargate/pargate/pkg/oauth"
 	"github.com/pargate/pargate/pkg/secrets"
@@ -26,11 +28,24 @@ const IdentityProviderSecretPrefixEnv = "IDP_SECRET_PREFIX"
 // instance, per TTL, and only while the instance serves logins.
 const IdentityProviderTTL = 30 * time.Second
 
-// ProviderItems is the table's side of the providers: their items, without secrets,
-// each naming its secret (oauth.IdentityProvider.SecretID); awstable hands it in
-// (the table store implements it), so that this package links no DynamoDB client.
-type ProviderItems interface {
-	IdentityProviderItems() oauth.IdentityProviders
+// ProvidersFunc makes the table's side of the providers from the function's AWS
+// configuration and TABLE_NAME: their items, without secrets, each naming its
+// secret (oauth.IdentityProvider.SecretID); awstable.Providers, handed in (like
+// StoreFunc) so that this package links no DynamoDB client.
+type ProvidersFunc func(cfg aws.Config, table string) oauth.IdentityProviders
+
+// Option configures Start, Function and Lambda.
+type Option func(*options)
+
+type options struct {
+	providers ProvidersFunc
+}
+
+// WithIdentityProviders gives the function the upstream identity providers of
+// brokered logins (issue 13): the table's, through items, with their secrets under
+// IDP_SECRET_PREFIX (the authorize function's main; without the variable, none).
+func WithIdentityProviders(items ProvidersFunc) Option {
+	return func(o *options) { o.providers = items }
 }
 
 // IdentityProviders is the oauth.IdentityProviders of a function on AWS: the

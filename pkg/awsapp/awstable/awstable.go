@@ -18,20 +18,15 @@ import (
 // configuration with awsapp.Retryer (awsapp.LoadConfig does), so the retries fit in
 // that bound.
 func Store(client *dynamodb.Client, table string, opts ...dynamo.Option) oauth.Store {
-	s := dynamo.New(operationsOf(client), table, opts...)
-	return &tableStore{Store: app.WithDeadlines(s, app.StoreCallTimeout), providers: s}
+	return app.WithDeadlines(dynamo.New(operationsOf(client), table, opts...), app.StoreCallTimeout)
 }
 
-// tableStore is the bounded store, which also hands awsapp the upstream providers'
-// items (awsapp.ProviderItems): awsapp joins them with their secrets and bounds the
-// calls itself (awsapp.IdentityProviders).
-type tableStore struct {
-	oauth.Store
-	providers oauth.IdentityProviders
+// Providers is the table's upstream identity providers (an awsapp.ProvidersFunc):
+// their idp# items, without their secrets, which awsapp.IdentityProviders joins with
+// the secrets and bounds.
+func Providers(cfg aws.Config, table string) oauth.IdentityProviders {
+	return dynamo.New(operationsOf(dynamodb.NewFromConfig(cfg)), table)
 }
-
-// IdentityProviderItems returns the table's providers, without their secrets.
-func (t *tableStore) IdentityProviderItems() oauth.IdentityProviders { return t.providers }
 
 // Table is the store of a function that uses the table (an awsapp.StoreFunc): Store
 // over a DynamoDB client of the function's AWS configuration, without transactions
