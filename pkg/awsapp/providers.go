@@ -38,14 +38,21 @@ type ProvidersFunc func(cfg aws.Config, table string) oauth.IdentityProviders
 type Option func(*options)
 
 type options struct {
-	providers ProvidersFunc
+	// providers builds the function's identity providers (WithIdentityProviders).
+	providers func(cfg aws.Config, table string, sm secrets.GetSecretValueAPI, prefix string) oauth.IdentityProviders
 }
 
 // WithIdentityProviders gives the function the upstream identity providers of
 // brokered logins (issue 13): the table's, through items, with their secrets under
 // IDP_SECRET_PREFIX (the authorize function's main; without the variable, none).
+// The cache is reached only through this option, so that the functions that do not
+// ask for it do not link it (docs/design.md decision 25).
 func WithIdentityProviders(items ProvidersFunc) Option {
-	return func(o *options) { o.providers = items }
+	return func(o *options) {
+		o.providers = func(cfg aws.Config, table string, sm secrets.GetSecretValueAPI, prefix string) oauth.IdentityProviders {
+			return IdentityProviders(items(cfg, table), sm, prefix, IdentityProviderTTL)
+		}
+	}
 }
 
 // IdentityProviders is the oauth.IdentityProviders of a function on AWS: the
