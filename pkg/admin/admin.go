@@ -79,6 +79,8 @@ type Settings struct {
 	// KmsKey encrypts the providers' new secrets (the stack's KmsKey); empty is the
 	// AWS managed key.
 	KmsKey string
+	// ReplicaRegions get a replica of each new provider secret (comma-separated).
+	ReplicaRegions string
 }
 
 // CLI is one run of the command line, with its streams and environment.
@@ -227,7 +229,7 @@ func flagError(err error) error {
 // globals are the flags every command accepts, before or after the command name.
 type globals struct {
 	table, keysSecret, publicKeysSecret, region, endpoint stringFlag
-	idpSecretPrefix, kmsKey                               stringFlag
+	idpSecretPrefix, kmsKey, replicaRegions               stringFlag
 }
 
 func (g *globals) register(fs *flag.FlagSet) {
@@ -237,6 +239,7 @@ func (g *globals) register(fs *flag.FlagSet) {
 	fs.Var(&g.region, "region", "AWS `region` (default $"+EnvRegion+" or the shared config)")
 	fs.Var(&g.endpoint, "endpoint", "AWS endpoint `URL` for every service, e.g. a local moto_server (default $"+EnvEndpoint+")")
 	fs.Var(&g.idpSecretPrefix, "idp-secret-prefix", "`prefix` of the identity providers' secrets, the stack's IdentityProviderSecretPrefix output (default $"+EnvIDPSecretPrefix+")")
+	fs.Var(&g.replicaRegions, "replica-regions", "`regions`, comma-separated, where new identity provider secrets get a replica: the stack's ReplicaRegions\nwithout the witness (default $"+EnvReplicaRegions+")")
 	fs.Var(&g.kmsKey, "kms-key", "customer managed `key` ARN new identity provider secrets are encrypted with, the stack's KmsKeyArn output (default $"+EnvKmsKey+")")
 }
 
@@ -255,6 +258,7 @@ func (g *globals) settings(getenv func(string) string) Settings {
 		Endpoint:         pick(g.endpoint, EnvEndpoint),
 		IDPSecretPrefix:  pick(g.idpSecretPrefix, EnvIDPSecretPrefix),
 		KmsKey:           pick(g.kmsKey, EnvKmsKey),
+		ReplicaRegions:   pick(g.replicaRegions, EnvReplicaRegions),
 	}
 }
 

@@ -186,6 +186,8 @@ const globalUsage = `Global flags (before or after the command):
                       identity providers' secrets, the stack's IdentityProviderSecretPrefix
                       output                              (default $IDP_SECRET_PREFIX)
   --kms-key ARN       key of new identity provider secrets (default $KMS_KEY_ARN)
+  --replica-regions R1,R2
+                      replicas of new identity provider secrets (default $REPLICA_REGIONS)
 Credentials come from the AWS SDK's default chain (environment, profile, role).
 Output is JSON on stdout, messages go to stderr. Exit status: 0 ok, 1 failed, 2 usage.
 `
@@ -235,5 +237,5 @@ func (c *CLI) commandUsage(cmd *command) {
 		own.SetOutput(c.Stderr)
 		own.PrintDefaults()
 	}
-	fmt.Fprintln(c.Stderr, "\nGlobal flags: --table, --keys-secret, --region, --endpoint, --idp-secret-prefix, --kms-key (see pargate help).")
+	fmt.Fprintln(c.Stderr, "\nGlobal flags: --table, --keys-secret, --region, --endpoint, --idp-secret-prefix, --kms-key, --replica-regions (see pargate help).")
 }

@@ -45,7 +45,7 @@ func (e *env) importSeed(ctx context.Context, path string, allowDemo bool) error
 		if e.providerSecrets == nil {
 			e.providerSecrets = secretsmanager.NewFromConfig(e.awsCfg)
 		}
-		w := &secrets.ProviderWriter{Secrets: e.providerSecrets, Items: e.store, Prefix: e.settings.IDPSecretPrefix, KmsKeyID: e.settings.KmsKey}
+		w := &secrets.ProviderWriter{Secrets: e.providerSecrets, Items: e.store, Prefix: e.settings.IDPSecretPrefix, Options: e.providerSecretOptions()}
 		for i := range f.IdentityProviders {
 			p := f.IdentityProviders[i]
 			if err := checkProvider(&p); err != nil {

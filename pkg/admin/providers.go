@@ -32,6 +32,9 @@ const (
 	// EnvKmsKey is the customer managed key new secrets are encrypted with (the
 	// stack's KmsKeyArn output, KmsKey); empty is the AWS managed key.
 	EnvKmsKey = "KMS_KEY_ARN"
+	// EnvReplicaRegions are the Regions new secrets get a replica in (the stack's
+	// ReplicaRegions parameter without the witness): "eu-west-1,eu-central-1".
+	EnvReplicaRegions = "REPLICA_REGIONS"
 )
 
 // providerIDPattern: an id is a form value (the idp button), a secret name's last
@@ -217,6 +220,17 @@ func (e *env) readProviderSecret(p *oauth.IdentityProvider, path string) error {
 	return nil
 }
 
+// providerSecretOptions are the key and the replica Regions of new provider secrets.
+func (e *env) providerSecretOptions() secrets.ProviderSecretOptions {
+	o := secrets.ProviderSecretOptions{KmsKeyID: e.settings.KmsKey}
+	for r := range strings.SplitSeq(e.settings.ReplicaRegions, ",") {
+		if r = strings.TrimSpace(r); r != "" {
+			o.ReplicaRegions = append(o.ReplicaRegions, r)
+		}
+	}
+	return o
+}
+
 // writeProvider writes p's secret (when it carries one), then its item with write.
 func (e *env) writeProvider(ctx context.Context, p *oauth.IdentityProvider, write func(context.Context, *oauth.IdentityProvider) error) error {
 	item := *p
@@ -226,7 +240,7 @@ func (e *env) writeProvider(ctx context.Context, p *oauth.IdentityProvider, writ
 			return err
 		}
 		name := secrets.ProviderSecretName(e.settings.IDPSecretPrefix, p.ID)
-		if err := secrets.WriteProviderSecret(ctx, e.providerSecrets, name, p.ID, value, e.settings.KmsKey); err != nil {
+		if err := secrets.WriteProviderSecret(ctx, e.providerSecrets, name, p.ID, value, e.providerSecretOptions()); err != nil {
 			return err
 		}
 		item.SecretID = name

@@ -242,3 +242,23 @@ func TestImport_WritesTheSeedsIdentityProvidersAndTheirSecrets(t *testing.T) {
 func jsonString(s string) string {
 	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
 }
+
+// A multi-Region stack's authorize functions read their own Region's replica: a new
+// provider secret gets one in each of --replica-regions ($REPLICA_REGIONS).
+func TestIdp_AddReplicatesTheSecretToTheReplicaRegions(t *testing.T) {
+	h := newHarness(t)
+	sm, prefix := h.withProviderSecrets()
+	h.env[admin.EnvReplicaRegions] = "eu-central-1, eu-north-1"
+	h.run(upstreamSecret+"\n", "idp", "add", "corp", "--issuer", "https://idp.example.com", "--client-id", "pargate").ok(t, nil)
+	out, err := sm.DescribeSecret(t.Context(), &secretsmanager.DescribeSecretInput{SecretId: aws.String(prefix + "corp")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var regions []string
+	for _, r := range out.ReplicationStatus {
+		regions = append(regions, aws.ToString(r.Region))
+	}
+	if strings.Join(regions, ",") != "eu-central-1,eu-north-1" {
+		t.Errorf("replicas in %v, want eu-central-1 and eu-north-1", regions)
+	}
+}

@@ -102,18 +102,34 @@ type ProviderSecretsAPI interface {
 
 var _ ProviderSecretsAPI = (*secretsmanager.Client)(nil)
 
-// WriteProviderSecret creates the secret name with value (encrypted with kmsKeyID,
-// if set; tagged TagIdentityProvider=id), or, if it exists, puts value as its new
-// AWSCURRENT version.
-func WriteProviderSecret(ctx context.Context, client ProviderSecretsAPI, name, id, value, kmsKeyID string) error {
+// ProviderSecretOptions say how a new provider secret is kept.
+type ProviderSecretOptions struct {
+	// KmsKeyID encrypts it (the stack's KmsKey, an ARN); empty is the AWS managed key.
+	KmsKeyID string
+	// ReplicaRegions get a read-only replica each (the stack's ReplicaRegions, not
+	// the witness), encrypted with the same key id there (a multi-Region key).
+	ReplicaRegions []string
+}
+
+// WriteProviderSecret creates the secret name with value (as o says; tagged
+// TagIdentityProvider=id), or, if it exists, puts value as its new AWSCURRENT
+// version, which Secrets Manager copies to the replicas it has.
+func WriteProviderSecret(ctx context.Context, client ProviderSecretsAPI, name, id, value string, o ProviderSecretOptions) error {
 	in := &secretsmanager.CreateSecretInput{
 		Name:         aws.String(name),
 		Description:  aws.String("pargate: client credential at upstream identity provider " + id),
 		SecretString: aws.String(value),
 		Tags:         []types.Tag{{Key: aws.String(TagIdentityProvider), Value: aws.String(id)}},
 	}
-	if kmsKeyID != "" {
-		in.KmsKeyId = aws.String(kmsKeyID)
+	if o.KmsKeyID != "" {
+		in.KmsKeyId = aws.String(o.KmsKeyID)
+	}
+	for _, region := range o.ReplicaRegions {
+		r := types.ReplicaRegionType{Region: aws.String(region)}
+		if _, keyID, ok := strings.Cut(o.KmsKeyID, ":key/"); ok {
+			r.KmsKeyId = aws.String(keyID)
+		}
+		in.AddReplicaRegions = append(in.AddReplicaRegions, r)
 	}
 	_, err := client.CreateSecret(ctx, in)
 	var exists *types.ResourceExistsException
@@ -144,8 +160,8 @@ type ProviderWriter struct {
 	Items   oauth.ProviderRegistry
 	// Prefix is the stack's provider secret prefix (IDP_SECRET_PREFIX).
 	Prefix string
-	// KmsKeyID encrypts new secrets (the stack's KmsKey); empty is the AWS managed key.
-	KmsKeyID string
+	// Options are how new secrets are kept (key, replicas).
+	Options ProviderSecretOptions
 }
 
 var _ oauth.ProviderRegistry = (*ProviderWriter)(nil)
@@ -160,7 +176,7 @@ func (w *ProviderWriter) PutIdentityProvider(ctx context.Context, p *oauth.Ident
 		return err
 	}
 	name := ProviderSecretName(w.Prefix, p.ID)
-	if err := WriteProviderSecret(ctx, w.Secrets, name, p.ID, value, w.KmsKeyID); err != nil {
+	if err := WriteProviderSecret(ctx, w.Secrets, name, p.ID, value, w.Options); err != nil {
 		return fmt.Errorf("identity provider %s: %w", p.ID, err)
 	}
 	item := *p
