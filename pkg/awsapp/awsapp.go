@@ -74,7 +74,7 @@ func Lambda(ctx context.Context, getenv func(string) string, store StoreFunc, op
 	// in the function whose main asks for them (authorize) and which template.yaml
 	// gives IDP_SECRET_PREFIX.
 	if prefix := getenv(IdentityProviderSecretPrefixEnv); o.providers != nil && prefix != "" {
-		parts.Providers = o.providers(awsCfg, cfg.TableName, sm, prefix)
+		parts.Providers = o.providers(awsCfg, cfg.TableName, sm, prefix, log)
 	}
 	if id := getenv(PublicKeysSecretEnv); id != "" {
 		// Discovery publishes the public key set the rotation function writes, and

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"slices"
 	"sync"
@@ -39,7 +40,7 @@ type Option func(*options)
 
 type options struct {
 	// providers builds the function's identity providers (WithIdentityProviders).
-	providers func(cfg aws.Config, table string, sm secrets.GetSecretValueAPI, prefix string) oauth.IdentityProviders
+	providers func(cfg aws.Config, table string, sm secrets.GetSecretValueAPI, prefix string, log *slog.Logger) oauth.IdentityProviders
 }
 
 // WithIdentityProviders gives the function the upstream identity providers of
@@ -49,8 +50,8 @@ type options struct {
 // ask for it do not link it (docs/design.md decision 25).
 func WithIdentityProviders(items ProvidersFunc) Option {
 	return func(o *options) {
-		o.providers = func(cfg aws.Config, table string, sm secrets.GetSecretValueAPI, prefix string) oauth.IdentityProviders {
-			return IdentityProviders(items(cfg, table), sm, prefix, IdentityProviderTTL)
+		o.providers = func(cfg aws.Config, table string, sm secrets.GetSecretValueAPI, prefix string, log *slog.Logger) oauth.IdentityProviders {
+			return IdentityProviders(items(cfg, table), sm, prefix, IdentityProviderTTL, log)
 		}
 	}
 }
@@ -60,15 +61,22 @@ func WithIdentityProviders(items ProvidersFunc) Option {
 // together and cached for ttl (IdentityProviderTTL); Get serves from the same list,
 // so an unknown id (the idp button's value is the browser's) costs no read. A
 // disabled provider comes without its secret. Table calls are bounded by
-// app.StoreCallTimeout and secret reads by secrets.DefaultTimeout; a failed read is
-// an error (oauth.ErrUnavailable when a retry may cure it) and is not cached.
+// app.StoreCallTimeout and secret reads by secrets.DefaultTimeout; a read that
+// fails for a reason a retry may cure (oauth.ErrUnavailable: throttling, timeouts) is
+// an error and is not cached. An enabled provider whose secret cannot be used (none,
+// malformed, access denied) comes back disabled, without a secret, and log (nil: none)
+// says why at Warn: one misconfigured provider takes neither the other providers nor
+// the password form down.
 //
 // A provider's secret is read only from ProviderSecretName(prefix, id), and only if
 // its item names exactly that secret: an item written by someone who may write the
 // table but not the secrets cannot make this function send another secret (the
 // signing keys, another provider's credential) to an upstream of their choosing.
-func IdentityProviders(items oauth.IdentityProviders, sm secrets.GetSecretValueAPI, prefix string, ttl time.Duration) oauth.IdentityProviders {
-	return &providerCache{items: items, sm: sm, prefix: prefix, ttl: ttl, now: time.Now}
+func IdentityProviders(items oauth.IdentityProviders, sm secrets.GetSecretValueAPI, prefix string, ttl time.Duration, log *slog.Logger) oauth.IdentityProviders {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &providerCache{items: items, sm: sm, prefix: prefix, ttl: ttl, now: time.Now, log: log}
 }
 
 type providerCache struct {
@@ -77,6 +85,7 @@ type providerCache struct {
 	prefix string
 	ttl    time.Duration
 	now    func() time.Time
+	log    *slog.Logger
 
 	mu     sync.Mutex
 	list   []*oauth.IdentityProvider
@@ -153,7 +162,19 @@ func (c *providerCache) read(ctx context.Context) ([]*oauth.IdentityProvider, er
 		wg.Go(func() { errs[i] = secrets.ReadProviderSecret(ctx, c.sm, name, p) })
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	var transient []error
+	for i, err := range errs {
+		switch {
+		case err == nil:
+		case errors.Is(err, oauth.ErrUnavailable):
+			transient = append(transient, err)
+		default:
+			p := list[i]
+			p.Enabled, p.ClientSecret, p.PrivateKey = false, "", ""
+			c.log.Warn("identity provider disabled: its secret cannot be used", "idp", p.ID, "error", err.Error())
+		}
+	}
+	if err := errors.Join(transient...); err != nil {
 		return nil, fmt.Errorf("identity providers: %w", err)
 	}
 	return list, nil

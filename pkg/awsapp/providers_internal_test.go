@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/smithy-go"
 
 	"github.com/pargate/pargate/pkg/oauth"
 )
@@ -53,7 +54,7 @@ func TestIdentityProviders_CachedForTheTTLThenReadAgain(t *testing.T) {
 	}}
 	sm := &countingSecrets{}
 	now := time.Unix(1_700_000_000, 0)
-	c := IdentityProviders(items, sm, "pfx/", IdentityProviderTTL).(*providerCache)
+	c := IdentityProviders(items, sm, "pfx/", IdentityProviderTTL, nil).(*providerCache)
 	c.now = func() time.Time { return now }
 	ctx := t.Context()
 
@@ -89,7 +90,7 @@ func TestIdentityProviders_CachedForTheTTLThenReadAgain(t *testing.T) {
 // oauth.ErrUnavailable.
 func TestIdentityProviders_AFailedReadIsNotCached(t *testing.T) {
 	items := &fakeItems{err: oauth.ErrUnavailable}
-	c := IdentityProviders(items, &countingSecrets{}, "pfx/", IdentityProviderTTL)
+	c := IdentityProviders(items, &countingSecrets{}, "pfx/", IdentityProviderTTL, nil)
 	if _, err := c.ListIdentityProviders(t.Context()); !errors.Is(err, oauth.ErrUnavailable) {
 		t.Fatalf("List = %v, want ErrUnavailable", err)
 	}
@@ -100,5 +101,22 @@ func TestIdentityProviders_AFailedReadIsNotCached(t *testing.T) {
 	}
 	if items.reads != 2 {
 		t.Errorf("table reads = %d, want 2", items.reads)
+	}
+}
+
+// throttledSecrets answers every read as Secrets Manager does when it throttles.
+type throttledSecrets struct{}
+
+func (throttledSecrets) GetSecretValue(context.Context, *secretsmanager.GetSecretValueInput, ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
+	return nil, &smithy.GenericAPIError{Code: "ThrottlingException", Fault: smithy.FaultClient}
+}
+
+// A secret read a retry may cure is an outage of the whole read (503 at the login
+// page), never a provider served disabled or without its secret.
+func TestIdentityProviders_AThrottledSecretReadIsAnOutage(t *testing.T) {
+	items := &fakeItems{list: []*oauth.IdentityProvider{{ID: "corp", Enabled: true, SecretID: "pfx/corp"}}}
+	c := IdentityProviders(items, throttledSecrets{}, "pfx/", IdentityProviderTTL, nil)
+	if _, err := c.GetIdentityProvider(t.Context(), "corp"); !errors.Is(err, oauth.ErrUnavailable) {
+		t.Fatalf("Get = %v, want ErrUnavailable", err)
 	}
 }

@@ -3,6 +3,7 @@ package awsapp_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -34,7 +35,7 @@ func awsProviders(t *testing.T) (oauth.IdentityProviders, *secrets.ProviderWrite
 	// A prefix of this test's own: moto_server is shared by the package's tests.
 	prefix := "pargate/" + strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name())) + "/idp/"
 	w := &secrets.ProviderWriter{Secrets: sm, Items: store, Prefix: prefix}
-	return awsapp.IdentityProviders(store, sm, prefix, 0), w, store, sm
+	return awsapp.IdentityProviders(store, sm, prefix, 0, nil), w, store, sm
 }
 
 func TestIdentityProvidersContract_TableAndSecretsManager(t *testing.T) {
@@ -68,8 +69,9 @@ func TestIdentityProviders_TheSecretIsInSecretsManagerUnderThePrefix(t *testing.
 }
 
 // An item that names another secret than its provider's own (someone who may write
-// the table, not the secrets) is refused: the function never sends, say, the signing
-// keys to an upstream of the item's choosing.
+// the table, not the secrets) is refused - the provider comes back disabled, without
+// a secret: the function never sends, say, the signing keys to an upstream of the
+// item's choosing - and the other providers are still served.
 func TestIdentityProviders_AnItemNamingAnotherSecretIsRefused(t *testing.T) {
 	r, w, store, sm := awsProviders(t)
 	for _, id := range []string{"corp", "other"} {
@@ -87,8 +89,12 @@ func TestIdentityProviders_AnItemNamingAnotherSecretIsRefused(t *testing.T) {
 		if err := store.PutIdentityProvider(t.Context(), planted); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := r.GetIdentityProvider(t.Context(), "corp"); err == nil || !strings.Contains(err.Error(), "not its own") {
-			t.Errorf("secret_id %q: GetIdentityProvider = %v, want refused", name, err)
+		p, err := r.GetIdentityProvider(t.Context(), "corp")
+		if err != nil || p.Enabled || p.ClientSecret != "" {
+			t.Errorf("secret_id %q: GetIdentityProvider = %+v, %v; want it disabled without a secret", name, p, err)
+		}
+		if o, err := r.GetIdentityProvider(t.Context(), "other"); err != nil || !o.Enabled || o.ClientSecret == "" {
+			t.Errorf("secret_id %q: the other provider = %+v, %v", name, o, err)
 		}
 	}
 }
@@ -114,21 +120,42 @@ func TestIdentityProviders_ADisabledProviderComesWithoutItsSecret(t *testing.T) 
 	}
 }
 
-// An enabled provider whose secret is missing is an error, never a provider without
-// credentials; the error does not carry a secret value.
-func TestIdentityProviders_AMissingSecretIsAnError(t *testing.T) {
-	r, w, _, sm := awsProviders(t)
-	if err := w.PutIdentityProvider(t.Context(), oauthtest.IdentityProvider(t, "corp")); err != nil {
-		t.Fatal(err)
+// An enabled provider whose secret is missing or malformed is never served as usable
+// without credentials: it comes back disabled, the others stay enabled, and the
+// warning names it without a secret value.
+func TestIdentityProviders_AProviderWithoutAUsableSecretComesBackDisabled(t *testing.T) {
+	_, w, store, sm := awsProviders(t)
+	var logs strings.Builder
+	r := awsapp.IdentityProviders(store, sm, w.Prefix, 0, slog.New(slog.NewJSONHandler(&logs, nil)))
+	for _, id := range []string{"corp", "broken", "ok"} {
+		if err := w.PutIdentityProvider(t.Context(), oauthtest.IdentityProvider(t, id)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := secrets.DeleteProviderSecret(context.WithoutCancel(t.Context()), sm, w.Prefix+"corp"); err != nil {
 		t.Fatal(err)
 	}
-	_, err := r.ListIdentityProviders(t.Context())
-	if err == nil {
-		t.Fatal("ListIdentityProviders without the secret succeeded")
+	if _, err := sm.PutSecretValue(t.Context(), &secretsmanager.PutSecretValueInput{SecretId: aws.String(w.Prefix + "broken"), SecretString: aws.String(`upstream-secret-not-json`)}); err != nil {
+		t.Fatal(err)
 	}
-	if errors.Is(err, oauth.ErrNotFound) || strings.Contains(err.Error(), "upstream-secret") {
-		t.Errorf("error = %v", err)
+	list, err := r.ListIdentityProviders(t.Context())
+	if err != nil {
+		t.Fatalf("ListIdentityProviders: %v", err)
+	}
+	enabled := map[string]bool{}
+	for _, p := range list {
+		enabled[p.ID] = p.Enabled
+		if !p.Enabled && p.ClientSecret != "" {
+			t.Errorf("disabled %s kept a secret", p.ID)
+		}
+	}
+	if enabled["corp"] || enabled["broken"] || !enabled["ok"] {
+		t.Errorf("enabled = %v, want only ok", enabled)
+	}
+	if !strings.Contains(logs.String(), `"idp":"corp"`) || !strings.Contains(logs.String(), `"idp":"broken"`) || strings.Contains(logs.String(), "upstream-secret") {
+		t.Errorf("logs:\n%s", logs.String())
+	}
+	if errors.Is(err, oauth.ErrNotFound) {
+		t.Error(err)
 	}
 }

@@ -59,7 +59,7 @@ func TestStack_SeedsTheIdentityProvidersAsTheImportDoes(t *testing.T) {
 	if item.ClientSecret != "" || item.SecretID != a.IDPSecretPrefix+"corp" {
 		t.Errorf("item = %+v", item)
 	}
-	p, err := awsapp.IdentityProviders(dynamo.New(db, a.Table), sm, a.IDPSecretPrefix, 0).GetIdentityProvider(ctx, "corp")
+	p, err := awsapp.IdentityProviders(dynamo.New(db, a.Table), sm, a.IDPSecretPrefix, 0, nil).GetIdentityProvider(ctx, "corp")
 	if err != nil {
 		t.Fatal(err)
 	}
