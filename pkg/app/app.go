@@ -51,6 +51,10 @@ type Parts struct {
 	// discovery function's public key set (secrets.PublicKeys), so that it never loads
 	// the private keys.
 	PublicKeys httpapi.KeySet
+	// Providers are the upstream OpenID Providers of brokered logins (issue 13): on
+	// Lambda the table's with their secrets (awsapp.IdentityProviders). Added by
+	// fedops under the fed branch's name; the fed branch wires it.
+	Providers oauth.IdentityProviders
 }
 
 // The signer publishes its own keys: discovery asks it directly.
