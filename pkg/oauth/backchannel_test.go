@@ -40,7 +40,7 @@ func verifyLogoutToken(t *testing.T, tok string) (string, map[string]any) {
 		t.Fatal(err)
 	}
 	pub := set.Public()
-	jws, err := jose.ParseSigned(tok, []jose.SignatureAlgorithm{jose.RS256, jose.PS256, jose.ES256, jose.EdDSA})
+	jws, err := jose.ParseSignedCompact(tok, []jose.SignatureAlgorithm{jose.RS256, jose.PS256, jose.ES256, jose.EdDSA})
 	if err != nil {
 		t.Fatal(err)
 	}
