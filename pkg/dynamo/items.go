@@ -165,6 +165,8 @@ type clientItem struct {
 	AllowedOrigins                        []string `dynamodbav:"allowed_origins,omitempty"`
 	Consent                               string   `dynamodbav:"consent,omitempty"`
 	PostLogoutRedirectURIs                []string `dynamodbav:"post_logout_redirect_uris,omitempty"`
+	BackchannelLogoutURI                  string   `dynamodbav:"backchannel_logout_uri,omitempty"`
+	BackchannelLogoutSessionRequired      bool     `dynamodbav:"backchannel_logout_session_required,omitempty"`
 	Disabled                              bool     `dynamodbav:"disabled"`
 }
 
@@ -454,6 +456,8 @@ func toClientItem(c *oauth.Client) clientItem {
 		AllowedOrigins:                        nilIfEmpty(c.AllowedOrigins),
 		Consent:                               c.Consent,
 		PostLogoutRedirectURIs:                nilIfEmpty(c.PostLogoutRedirectURIs),
+		BackchannelLogoutURI:                  c.BackchannelLogoutURI,
+		BackchannelLogoutSessionRequired:      c.BackchannelLogoutSessionRequired,
 		Disabled:                              c.Disabled,
 	}
 }
@@ -492,6 +496,8 @@ func (it *clientItem) client() *oauth.Client {
 		AllowedOrigins:                        it.AllowedOrigins,
 		Consent:                               it.Consent,
 		PostLogoutRedirectURIs:                it.PostLogoutRedirectURIs,
+		BackchannelLogoutURI:                  it.BackchannelLogoutURI,
+		BackchannelLogoutSessionRequired:      it.BackchannelLogoutSessionRequired,
 		Disabled:                              it.Disabled,
 	}
 	if it.JWKS != "" {

@@ -62,6 +62,8 @@ type Service struct {
 	clientKeys ClientKeys
 	clients    *clientCache
 	nonces     *dpopNonces
+	// logouts delivers back-channel logout tokens (backchannel.go); nil sends none.
+	logouts LogoutSender
 }
 
 // Option configures a Service.

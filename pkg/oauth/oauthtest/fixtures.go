@@ -224,6 +224,8 @@ func fullClient(tb testing.TB) *oauth.Client {
 	c.AllowedOrigins = []string{"https://spa.example.org", "http://localhost:5173"}
 	c.Consent = oauth.ConsentAlways
 	c.PostLogoutRedirectURIs = []string{"https://client.example.org/signed-out", "https://client.example.org/bye"}
+	c.BackchannelLogoutURI = "https://client.example.org/backchannel-logout"
+	c.BackchannelLogoutSessionRequired = true
 	c.Disabled = true
 	return c
 }

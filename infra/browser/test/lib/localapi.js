@@ -104,7 +104,7 @@ export const rememberClient = {
   secret: 'browser-rp-remember-secret-0123456789abcdefghijklmnopqrstuvwxyz',
 };
 
-function seed(callback, redirectURIs = [], allowedOrigins = []) {
+function seed(callback, redirectURIs = [], allowedOrigins = [], backchannelLogoutURI = '') {
   const always = (clients) => clients.map((c) => ({ ...c, consent: 'always' }));
   return {
     clients: [
@@ -135,6 +135,9 @@ function seed(callback, redirectURIs = [], allowedOrigins = []) {
         redirect_uris: [callback, ...redirectURIs],
         // RP-Initiated Logout 1.0 §3: where /logout may return the browser.
         post_logout_redirect_uris: [callback],
+        // Back-Channel Logout 1.0 §2.2: where a logout POSTs its logout token
+        // (logout.test.js's receiver), when the test runs one.
+        ...(backchannelLogoutURI ? { backchannel_logout_uri: backchannelLogoutURI, backchannel_logout_session_required: true } : {}),
         grant_types: ['authorization_code'],
         response_types: ['code'],
         scope: 'openid profile email',
@@ -285,13 +288,14 @@ ${q.get('response') ? `<p>JARM response: <code id="response">${escapeHTML(q.get(
  * environment, e.g. {PAR_EXPIRES_IN: '5'}; on the lambda target the variables
  * template.yaml gives the functions override its values, as `make run-lambda` takes
  * them. redirectURIs are registered for the confidential client besides the
- * callback; allowedOrigins are corsClient's allowed_origins. With tls (local target only: API Gateway terminates TLS, run-lambda
+ * callback; allowedOrigins are corsClient's allowed_origins; backchannelLogoutURI is the
+ * confidential client's backchannel_logout_uri. With tls (local target only: API Gateway terminates TLS, run-lambda
  * serves plain HTTP) the local API serves HTTPS (TLS=true) with a local CA made in a
  * temporary TLS_DIR, and MTLS_CA_FILE names a client CA made here. Returns {issuer,
  * port, meta, callback (the redirect URI), stop(), log()}, with tls also {ca,
  * clientCert, clientKey} (PEM strings: the local CA, mtlsClient's certificate and key).
  */
-export async function startLocalAPI(env = {}, { tls = false, redirectURIs = [], allowedOrigins = [] } = {}) {
+export async function startLocalAPI(env = {}, { tls = false, redirectURIs = [], allowedOrigins = [], backchannelLogoutURI = '' } = {}) {
   if (tls && target !== 'local') throw new Error('startLocalAPI: tls needs the local target');
   built ??= build();
   const bin = await built;
@@ -299,7 +303,7 @@ export async function startLocalAPI(env = {}, { tls = false, redirectURIs = [], 
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
     try {
-      return await startOn(bin, port, env, tls, redirectURIs, allowedOrigins);
+      return await startOn(bin, port, env, tls, redirectURIs, allowedOrigins, backchannelLogoutURI);
     } catch (err) {
       lastError = err; // the port may have been taken in between: try another one
     }
@@ -322,13 +326,13 @@ async function clientCertificates(dir) {
   return { caFile: f('client-ca.pem'), certFile: f('client.pem'), keyFile: f('client-key.pem') };
 }
 
-async function startOn({ bin, args }, port, env, tls, redirectURIs, allowedOrigins) {
+async function startOn({ bin, args }, port, env, tls, redirectURIs, allowedOrigins, backchannelLogoutURI) {
   const issuer = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   const callbackServer = target === 'lambda' ? await startCallback() : null;
   const callback = callbackServer?.url ?? `${issuer}/callback`;
   const dir = await mkdtemp(join(tmpdir(), 'pargate-seed-'));
   const seedFile = join(dir, 'seed.json');
-  await writeFile(seedFile, JSON.stringify(seed(callback, redirectURIs, allowedOrigins), null, 2), { mode: 0o600 });
+  await writeFile(seedFile, JSON.stringify(seed(callback, redirectURIs, allowedOrigins, backchannelLogoutURI), null, 2), { mode: 0o600 });
   let tlsEnv = {};
   let certs;
   if (tls) {
