@@ -35,7 +35,7 @@ STATICCHECK ?= go run $(STATICCHECK_MODULE)
 LOCAL_ENV := ADDR ISSUER SEED_FILE STORE DYNAMODB_ENDPOINT KEYS_FILE KEY_ALG LOCAL_STATE_DIR \
 	TLS TLS_DIR TLS_CERT_FILE TLS_KEY_FILE MTLS_CA_FILE MTLS_BASE_URL ALLOW_HTTP_ISSUER
 
-.PHONY: help run invoke test bench bench-flow fuzz build lint lambda-coldstart deploy clean print-staticcheck-module sam-local-setup sam-local-stop FORCE
+.PHONY: help run run-federation invoke test bench bench-flow fuzz build lint lambda-coldstart deploy clean print-staticcheck-module sam-local-setup sam-local-stop FORCE
 
 help: ## Show the targets and the variables they read
 	@echo 'Usage: make <target> [VAR=value ...]'
@@ -53,6 +53,20 @@ help: ## Show the targets and the variables they read
 
 run: ## Serve every route of template.yaml locally on 127.0.0.1:8080 (in-memory store, seeded)
 	$(strip $(foreach v,$(LOCAL_ENV),$(if $($(v)),$(v)='$($(v))'))) go run ./infra/localapi
+
+# Brokered login end to end on this machine (issue 13; README "Sign in with your
+# existing identity provider"): a second pargate on 127.0.0.1:9090 is the upstream
+# OpenID Provider (infra/federation/upstream.json: the broker's client, user alice),
+# and the broker on 127.0.0.1:8080 (infra/federation/broker.json: demo-client and the
+# identity provider "upstream") offers "Continue with Upstream pargate" on its login
+# page, pushing its own request upstream with PAR. Each keeps its own state folder.
+# Ctrl-C stops both.
+.PHONY: run-federation
+run-federation: ## Two local pargates: the broker on 127.0.0.1:8080 signs users in through an upstream on 127.0.0.1:9090
+	@mkdir -p .local/bin && go build -o .local/bin/localapi ./infra/localapi
+	@ADDR=127.0.0.1:9090 SEED_FILE=infra/federation/upstream.json LOCAL_STATE_DIR=.local/federation-upstream .local/bin/localapi & up=$$!; \
+	trap 'kill $$up 2>/dev/null' EXIT INT TERM; \
+	ADDR=127.0.0.1:8080 SEED_FILE=infra/federation/broker.json LOCAL_STATE_DIR=.local/federation-broker .local/bin/localapi
 
 # The real bootstrap (built for this host) under a local Lambda Runtime API
 # (infra/lambdaemu), against moto_server with the seeded table and the secrets: what

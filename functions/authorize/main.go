@@ -6,4 +6,6 @@ import (
 	"github.com/pargate/pargate/pkg/awsapp/awstable"
 )
 
-func main() { awsapp.Start(awsapp.Authorize, awstable.Table) }
+func main() {
+	awsapp.Start(awsapp.Authorize, awstable.Table, awsapp.WithIdentityProviders(awstable.Providers))
+}

@@ -45,7 +45,7 @@ func TestParseRoutes_ReadsTemplateYAMLsRoutesAndIntegrations(t *testing.T) {
 	}
 	want := map[string]string{
 		"ANY /par": "ParFunction", "GET /authorize": "AuthorizeFunction", "POST /authorize": "AuthorizeFunction",
-		"GET /logout": "AuthorizeFunction", "POST /logout": "AuthorizeFunction",
+		"GET /logout": "AuthorizeFunction", "POST /logout": "AuthorizeFunction", "GET /federation/callback": "AuthorizeFunction",
 		"ANY /token": "TokenFunction", "ANY /revoke": "TokenFunction", "ANY /introspect": "TokenFunction", "ANY /userinfo": "TokenFunction",
 		"GET /.well-known/oauth-authorization-server": "DiscoveryFunction", "GET /.well-known/openid-configuration": "DiscoveryFunction", "GET /jwks": "DiscoveryFunction",
 		"OPTIONS /.well-known/oauth-authorization-server": "DiscoveryFunction", "OPTIONS /.well-known/openid-configuration": "DiscoveryFunction", "OPTIONS /jwks": "DiscoveryFunction",

@@ -8,9 +8,10 @@
 // (case-insensitive, as IAM compares actions); Resource as !Ref, !GetAtt or !Sub, one
 // or a list, or a one-line !If of them, resolved from a table the caller gives, with
 // wildcards; a Condition of ForAllValues:StringLike on dynamodb:LeadingKeys (every
-// partition key the request touches matches one of the patterns), StringEquals on any
-// key of the request's context (kms:ViaService, kms:EncryptionContext:SecretARN,
-// aws:PrincipalTag/...; a key the request lacks fails) and Null; and, in a KMS key
+// partition key the request touches matches one of the patterns), StringEquals and
+// StringLike (with * and ? wildcards) on any key of the request's context
+// (kms:ViaService, kms:EncryptionContext:SecretARN, aws:PrincipalTag/...; a key the
+// request lacks fails) and Null; and, in a KMS key
 // policy (ReadKeyPolicy), Sid and Principal.
 package iampolicy
 
@@ -474,9 +475,10 @@ func (s Statement) allows(req Request, refs map[string]string) (bool, error) {
 						return false, nil
 					}
 				}
-			case op == "StringEquals" && contextKey(key):
-				// One value of the request's context key, equal to one of the
-				// values; a request without the key fails, as in IAM.
+			case (op == "StringEquals" || op == "StringLike") && contextKey(key):
+				// One value of the request's context key, equal to (StringLike:
+				// matching) one of the values; a request without the key fails, as in
+				// IAM.
 				v, ok := req.Context[key]
 				if !ok {
 					return false, nil
@@ -487,7 +489,11 @@ func (s Statement) allows(req Request, refs map[string]string) (bool, error) {
 					if err != nil {
 						return false, err
 					}
-					equal = equal || want == v
+					if op == "StringLike" {
+						equal = equal || Match(want, v, false)
+					} else {
+						equal = equal || want == v
+					}
 				}
 				if !equal {
 					return false, nil

@@ -80,4 +80,22 @@ func printWalkthrough(w io.Writer, s *Server) {
     %[5]s/token
 
 `, c.ID, c.Secret, redirect, demoChallenge, s.Issuer, user, demoVerifier, curl)
+	if svc := serviceClient(s.Seed); svc != nil {
+		fmt.Fprintf(w, `4. A machine-to-machine token (RFC 6749 §4.4) for client %[1]s, no user or browser:
+
+  %[3]s -u '%[1]s:%[2]s' -d grant_type=client_credentials \
+    %[4]s/token
+
+`, svc.ID, svc.Secret, curl, s.Issuer)
+	}
+}
+
+// serviceClient is the first client of the seed registered for client_credentials.
+func serviceClient(f *seed.File) *seed.Client {
+	for i, c := range f.Clients {
+		if c.AllowsGrant(oauth.GrantClientCredentials) {
+			return &f.Clients[i]
+		}
+	}
+	return nil
 }

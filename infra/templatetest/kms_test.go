@@ -38,6 +38,10 @@ func kmsRefs(create bool) map[string]string {
 	for _, name := range []string{"KeysSecret", "CookieSecret", "DpopNonceSecret", "PublicKeysSecret"} {
 		refs[name] = "arn:aws:secretsmanager:us-east-1:123456789012:secret:" + name + "-AbCdEf"
 	}
+	// An upstream identity provider's secret, under the stack's IDP_SECRET_PREFIX
+	// (pargate idp add), and one of another stack.
+	refs["IdpSecret"] = "arn:aws:secretsmanager:us-east-1:123456789012:secret:pargate/auth/idp/corp-AbCdEf"
+	refs["OtherStacksIdpSecret"] = "arn:aws:secretsmanager:us-east-1:123456789012:secret:pargate/other/idp/corp-AbCdEf"
 	return refs
 }
 
@@ -255,8 +259,9 @@ func TestKms_RFC7517_9_2_KeyPolicyGrantsEachRoleOnlyItsActions(t *testing.T) {
 	// GenerateDataKey* (as in the AWS examples for DynamoDB): both data key forms.
 	table := []kmsCall{{"kms:Decrypt", "dynamodb", ""}, {"kms:GenerateDataKey", "dynamodb", ""}, {"kms:GenerateDataKeyWithoutPlaintext", "dynamodb", ""}, {"kms:DescribeKey", "dynamodb", ""}}
 	want := map[string][]kmsCall{
-		"ParFunction":         append(slices.Clone(table), kmsCall{"kms:Decrypt", "secretsmanager", "DpopNonceSecret"}),
-		"AuthorizeFunction":   append(slices.Clone(table), kmsCall{"kms:Decrypt", "secretsmanager", "CookieSecret"}, kmsCall{"kms:Decrypt", "secretsmanager", "KeysSecret"}),
+		"ParFunction": append(slices.Clone(table), kmsCall{"kms:Decrypt", "secretsmanager", "DpopNonceSecret"}),
+		"AuthorizeFunction": append(slices.Clone(table), kmsCall{"kms:Decrypt", "secretsmanager", "CookieSecret"}, kmsCall{"kms:Decrypt", "secretsmanager", "KeysSecret"},
+			kmsCall{"kms:Decrypt", "secretsmanager", "IdpSecret"}),
 		"TokenFunction":       append(slices.Clone(table), kmsCall{"kms:Decrypt", "secretsmanager", "KeysSecret"}, kmsCall{"kms:Decrypt", "secretsmanager", "DpopNonceSecret"}),
 		"DiscoveryFunction":   {{"kms:Decrypt", "secretsmanager", "PublicKeysSecret"}},
 		"KeyRotationFunction": {{"kms:Decrypt", "secretsmanager", "KeysSecret"}, {"kms:GenerateDataKey", "secretsmanager", "KeysSecret"}, {"kms:Decrypt", "secretsmanager", "PublicKeysSecret"}, {"kms:GenerateDataKey", "secretsmanager", "PublicKeysSecret"}},
@@ -280,7 +285,7 @@ func TestKms_RFC7517_9_2_KeyPolicyGrantsEachRoleOnlyItsActions(t *testing.T) {
 				for _, via := range []string{"", "dynamodb", "secretsmanager", "s3"} {
 					secrets := []string{""}
 					if via == "secretsmanager" {
-						secrets = []string{"KeysSecret", "CookieSecret", "DpopNonceSecret", "PublicKeysSecret", ""}
+						secrets = []string{"KeysSecret", "CookieSecret", "DpopNonceSecret", "PublicKeysSecret", "IdpSecret", "OtherStacksIdpSecret", ""}
 					}
 					for _, secret := range secrets {
 						c := kmsCall{action, via, secret}

@@ -17,6 +17,7 @@ var keyPrefixes = []string{
 	dynamo.PrefixReplay, dynamo.PrefixGrant, dynamo.PrefixRT, dynamo.PrefixLogin, dynamo.PrefixRate,
 	dynamo.PrefixSession,
 	dynamo.PrefixConsent,
+	dynamo.PrefixProvider,
 	dynamo.PrefixLink,
 }
 
@@ -160,5 +161,63 @@ func TestPolicies_DiscoveryCannotReadThePrivateKeys(t *testing.T) {
 		if v, _ := res[id].value("PUBLIC_KEYS_SECRET_ID"); v != "!Ref PublicKeysSecret" {
 			t.Errorf("%s: PUBLIC_KEYS_SECRET_ID %q, want !Ref PublicKeysSecret", id, v)
 		}
+	}
+}
+
+// TestPolicies_OnlyAuthorizeReadsTheIdentityProviders (issue 13; docs/design.md
+// decision 36): the authorize function may read the upstream identity providers'
+// items (GetItem and BatchGetItem of idp# keys, never a Scan) and the secrets under
+// its stack's IDP_SECRET_PREFIX, and nothing of Secrets Manager beyond reading them;
+// no other function may read either; and a provider secret of another stack is not
+// the authorize function's.
+func TestPolicies_OnlyAuthorizeReadsTheIdentityProviders(t *testing.T) {
+	p := policies(t)
+	const account = "arn:aws:secretsmanager:us-east-1:123456789012:secret:"
+	refs := map[string]string{
+		"Table.Arn": "arn:aws:dynamodb:us-east-1:123456789012:table/t", "AWS::Partition": "aws",
+		"AWS::Region": "us-east-1", "AWS::AccountId": "123456789012", "AWS::StackName": "auth",
+	}
+	for _, name := range []string{"KeysSecret", "CookieSecret", "DpopNonceSecret", "PublicKeysSecret"} {
+		refs[name] = account + name + "-AbCdEf"
+	}
+	own, other := account+"pargate/auth/idp/corp-AbCdEf", account+"pargate/auth2/idp/corp-AbCdEf"
+	allowed := func(id string, req iampolicy.Request) bool {
+		t.Helper()
+		ok, _, err := iampolicy.Allowed(p[id], req, refs)
+		if err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+		return ok
+	}
+	table := refs["Table.Arn"]
+	reads := []iampolicy.Request{
+		{Action: "dynamodb:GetItem", Resource: table, LeadingKeys: []string{dynamo.PrefixProvider}},
+		{Action: "dynamodb:GetItem", Resource: table, LeadingKeys: []string{dynamo.PrefixProvider + "corp"}},
+		{Action: "dynamodb:BatchGetItem", Resource: table, LeadingKeys: []string{dynamo.PrefixProvider + "corp", dynamo.PrefixProvider + "google"}},
+		{Action: "secretsmanager:GetSecretValue", Resource: own},
+	}
+	for id := range p {
+		for _, req := range reads {
+			if got := allowed(id, req); got != (id == "AuthorizeFunction") {
+				t.Errorf("%s may %s %s %v: %v", id, req.Action, req.Resource, req.LeadingKeys, got)
+			}
+		}
+		for _, req := range []iampolicy.Request{
+			{Action: "secretsmanager:GetSecretValue", Resource: other},
+			{Action: "secretsmanager:PutSecretValue", Resource: own},
+			{Action: "secretsmanager:DeleteSecret", Resource: own},
+			{Action: "dynamodb:PutItem", Resource: table, LeadingKeys: []string{dynamo.PrefixProvider + "corp"}},
+			{Action: "dynamodb:UpdateItem", Resource: table, LeadingKeys: []string{dynamo.PrefixProvider + "corp"}},
+			{Action: "dynamodb:BatchGetItem", Resource: table, LeadingKeys: []string{dynamo.PrefixProvider + "corp", dynamo.PrefixClient + "x"}},
+			{Action: "dynamodb:Scan", Resource: table},
+		} {
+			if allowed(id, req) {
+				t.Errorf("%s may %s %s %v", id, req.Action, req.Resource, req.LeadingKeys)
+			}
+		}
+	}
+	res := resources(t)
+	if v, _ := res["AuthorizeFunction"].value("IDP_SECRET_PREFIX"); v != `!Sub "pargate/${AWS::StackName}/idp/"` {
+		t.Errorf("AuthorizeFunction: IDP_SECRET_PREFIX %q", v)
 	}
 }

@@ -33,6 +33,7 @@ import (
 
 	"github.com/pargate/pargate/pkg/dynamo"
 	"github.com/pargate/pargate/pkg/oauth"
+	"github.com/pargate/pargate/pkg/secrets"
 )
 
 // Exit codes.
@@ -72,6 +73,14 @@ type Settings struct {
 	Region           string
 	// Endpoint overrides the AWS endpoint of every service, e.g. a local moto_server.
 	Endpoint string
+	// IDPSecretPrefix is the prefix of the upstream identity providers' secrets
+	// (template.yaml IDP_SECRET_PREFIX, "pargate/<stack>/idp/").
+	IDPSecretPrefix string
+	// KmsKey encrypts the providers' new secrets (the stack's KmsKey); empty is the
+	// AWS managed key.
+	KmsKey string
+	// ReplicaRegions get a replica of each new provider secret (comma-separated).
+	ReplicaRegions string
 }
 
 // CLI is one run of the command line, with its streams and environment.
@@ -220,6 +229,7 @@ func flagError(err error) error {
 // globals are the flags every command accepts, before or after the command name.
 type globals struct {
 	table, keysSecret, publicKeysSecret, region, endpoint stringFlag
+	idpSecretPrefix, kmsKey, replicaRegions               stringFlag
 }
 
 func (g *globals) register(fs *flag.FlagSet) {
@@ -228,6 +238,9 @@ func (g *globals) register(fs *flag.FlagSet) {
 	fs.Var(&g.publicKeysSecret, "public-keys-secret", "Secrets Manager `secret` of the public key set discovery serves, kept in step by keys revoke\nand in-process keys rotate (default $"+EnvPublicKeysSecret+", else the keys secret's "+TagPublicKeysSecret+" tag)")
 	fs.Var(&g.region, "region", "AWS `region` (default $"+EnvRegion+" or the shared config)")
 	fs.Var(&g.endpoint, "endpoint", "AWS endpoint `URL` for every service, e.g. a local moto_server (default $"+EnvEndpoint+")")
+	fs.Var(&g.idpSecretPrefix, "idp-secret-prefix", "`prefix` of the identity providers' secrets, the stack's IdentityProviderSecretPrefix output (default $"+EnvIDPSecretPrefix+")")
+	fs.Var(&g.replicaRegions, "replica-regions", "`regions`, comma-separated, where new identity provider secrets get a replica: the stack's ReplicaRegions\nwithout the witness (default $"+EnvReplicaRegions+")")
+	fs.Var(&g.kmsKey, "kms-key", "customer managed `key` ARN new identity provider secrets are encrypted with, the stack's KmsKeyArn output (default $"+EnvKmsKey+")")
 }
 
 func (g *globals) settings(getenv func(string) string) Settings {
@@ -243,6 +256,9 @@ func (g *globals) settings(getenv func(string) string) Settings {
 		PublicKeysSecret: pick(g.publicKeysSecret, EnvPublicKeysSecret),
 		Region:           pick(g.region, EnvRegion),
 		Endpoint:         pick(g.endpoint, EnvEndpoint),
+		IDPSecretPrefix:  pick(g.idpSecretPrefix, EnvIDPSecretPrefix),
+		KmsKey:           pick(g.kmsKey, EnvKmsKey),
+		ReplicaRegions:   pick(g.replicaRegions, EnvReplicaRegions),
 	}
 }
 
@@ -332,6 +348,8 @@ func takesValue(fs *flag.FlagSet, args []string) bool {
 const (
 	needTable = 1 << iota
 	needKeys
+	// needProviderSecrets: the identity providers' secrets (and their prefix).
+	needProviderSecrets
 )
 
 // env is what a command runs with.
@@ -340,7 +358,10 @@ type env struct {
 	settings Settings
 	store    Store
 	secrets  SecretsAPI
-	region   string // as configured, for messages
+	// providerSecrets writes and deletes the identity providers' secrets.
+	providerSecrets secrets.ProviderSecretsAPI
+	region          string // as configured, for messages
+	awsCfg          aws.Config
 }
 
 // connect builds the AWS clients a command needs. Nothing is called yet: a wrong
@@ -355,16 +376,23 @@ func (e *env) connect(ctx context.Context, needs int) error {
 	if needs&needKeys != 0 && e.settings.KeysSecret == "" {
 		return usagef("no keys secret: set --keys-secret or %s", EnvKeysSecret)
 	}
+	if needs&needProviderSecrets != 0 && e.settings.IDPSecretPrefix == "" {
+		return usagef("no identity provider secret prefix: set --idp-secret-prefix or %s (the stack's IdentityProviderSecretPrefix output)", EnvIDPSecretPrefix)
+	}
 	cfg, err := e.cli.AWSConfig(ctx, e.settings)
 	if err != nil {
 		return err
 	}
 	e.region = cfg.Region
+	e.awsCfg = cfg
 	if needs&needTable != 0 {
 		e.store = dynamo.New(dynamodb.NewFromConfig(cfg), e.settings.Table)
 	}
 	if needs&needKeys != 0 {
 		e.secrets = secretsmanager.NewFromConfig(cfg)
+	}
+	if needs&needProviderSecrets != 0 {
+		e.providerSecrets = secretsmanager.NewFromConfig(cfg)
 	}
 	return nil
 }

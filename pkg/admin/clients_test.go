@@ -508,3 +508,30 @@ func TestClient_RFC9126_2_3_RateLimitIsStoredShownAndUpdated(t *testing.T) {
 		t.Errorf("rate_limit after update %q, want off", got)
 	}
 }
+
+// TestClientCreate_BackchannelLogout_2_2_URI: backchannel_logout_uri and
+// backchannel_logout_session_required (OpenID Connect Back-Channel Logout 1.0 §2.2;
+// docs/design.md decision 34) are client metadata the CLI keeps and shows; the URI is
+// absolute, https (http on loopback), without a fragment.
+func TestClientCreate_BackchannelLogout_2_2_URI(t *testing.T) {
+	h := newHarness(t)
+	h.run("", "client", "create", "--file", writeFile(t, "rp.json",
+		`{"client_id":"rp","token_endpoint_auth_method":"none","redirect_uris":["https://rp.example/cb"],`+
+			`"backchannel_logout_uri":"https://rp.example/bcl","backchannel_logout_session_required":true,"scope":"openid"}`)).ok(t, &created{})
+	if stored := h.storedClient(t, "rp"); stored.BackchannelLogoutURI != "https://rp.example/bcl" || !stored.BackchannelLogoutSessionRequired {
+		t.Fatalf("stored %+v", stored)
+	}
+	var shown struct {
+		URI      string `json:"backchannel_logout_uri"`
+		Required bool   `json:"backchannel_logout_session_required"`
+	}
+	h.run("", "client", "get", "rp").ok(t, &shown)
+	if shown.URI != "https://rp.example/bcl" || !shown.Required {
+		t.Errorf("client get shows %+v", shown)
+	}
+	for _, bad := range []string{"http://rp.example/bcl", "https://rp.example/bcl#f", "/bcl"} {
+		h.run("", "client", "create", "--file", writeFile(t, "bad.json",
+			`{"client_id":"bad","token_endpoint_auth_method":"none","redirect_uris":["https://rp.example/cb"],"backchannel_logout_uri":"`+bad+`"}`)).
+			fails(t, admin.ExitError, "backchannel_logout_uri")
+	}
+}

@@ -43,6 +43,10 @@ func one(f func(e *env, ctx context.Context, arg string) error) func(*flag.FlagS
 
 // commands is the command table: the usage text and the dispatch come from it.
 func commands() []*command {
+	return append(baseCommands(), idpCommands()...)
+}
+
+func baseCommands() []*command {
 	return []*command{
 		{
 			name: "client create", args: "--file meta.json", needs: needTable,
@@ -178,6 +182,12 @@ const globalUsage = `Global flags (before or after the command):
   --keys-secret ID    signing keys secret, name or ARN    (default $KEYS_SECRET_ID)
   --region REGION     AWS region                          (default $AWS_REGION, shared config)
   --endpoint URL      AWS endpoint, e.g. a moto_server    (default $AWS_ENDPOINT_URL)
+  --idp-secret-prefix PREFIX
+                      identity providers' secrets, the stack's IdentityProviderSecretPrefix
+                      output                              (default $IDP_SECRET_PREFIX)
+  --kms-key ARN       key of new identity provider secrets (default $KMS_KEY_ARN)
+  --replica-regions R1,R2
+                      replicas of new identity provider secrets (default $REPLICA_REGIONS)
 Credentials come from the AWS SDK's default chain (environment, profile, role).
 Output is JSON on stdout, messages go to stderr. Exit status: 0 ok, 1 failed, 2 usage.
 `
@@ -227,5 +237,5 @@ func (c *CLI) commandUsage(cmd *command) {
 		own.SetOutput(c.Stderr)
 		own.PrintDefaults()
 	}
-	fmt.Fprintln(c.Stderr, "\nGlobal flags: --table, --keys-secret, --region, --endpoint (see pargate help).")
+	fmt.Fprintln(c.Stderr, "\nGlobal flags: --table, --keys-secret, --region, --endpoint, --idp-secret-prefix, --kms-key, --replica-regions (see pargate help).")
 }

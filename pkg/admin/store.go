@@ -29,6 +29,15 @@ type Store interface {
 	SetUserDisabled(ctx context.Context, username string, disabled bool) (*oauth.User, error)
 	DeleteUser(ctx context.Context, username string) error
 	ListUsers(ctx context.Context) ([]*oauth.User, error)
+
+	// The upstream identity providers' items, without their secrets
+	// (pkg/dynamo providers.go).
+	oauth.IdentityProviders
+	oauth.ProviderRegistry
+	CreateIdentityProvider(ctx context.Context, p *oauth.IdentityProvider) error
+	ReplaceIdentityProvider(ctx context.Context, p *oauth.IdentityProvider) error
+	SetIdentityProviderEnabled(ctx context.Context, id string, enabled bool) (*oauth.IdentityProvider, error)
+	DeleteIdentityProvider(ctx context.Context, id string) error
 }
 
 var _ Store = (*dynamo.Store)(nil)

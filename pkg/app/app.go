@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pargate/pargate/pkg/backchannel"
 	"github.com/pargate/pargate/pkg/clientkeys"
 	"github.com/pargate/pargate/pkg/config"
 	"github.com/pargate/pargate/pkg/httpapi"
@@ -75,7 +76,12 @@ func NewHandler(cfg config.Config, p Parts) *httpapi.Handler {
 	// jwks_uri fetches never reach loopback unless a local run asks (config jwks.go).
 	resolver := clientkeys.New()
 	resolver.AllowLoopback = cfg.JWKSURIAllowLoopback
-	opts := []oauth.Option{oauth.WithClientKeys(resolver)}
+	// Back-Channel Logout 1.0 (docs/design.md decision 34): logout tokens POSTed from
+	// the authorize function, which serves /logout and "Not you?"; loopback relying
+	// parties only when a local run asks (config jwks.go).
+	logouts := backchannel.New()
+	logouts.AllowLoopback = cfg.BackchannelLogoutAllowLoopback
+	opts := []oauth.Option{oauth.WithClientKeys(resolver), oauth.WithLogoutSender(logouts)}
 	if cfg.DPoPNonce {
 		// The nonce key is its own key, never the cookie key.
 		nonceKey := p.DPoPNonceKey

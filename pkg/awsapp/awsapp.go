@@ -33,7 +33,11 @@ type StoreFunc func(cfg aws.Config, table string, singleItemWrites bool) oauth.S
 // table (discovery), whose handler then has no store. Nothing here touches the
 // network: keys and the cookie key are loaded on first use (cold start stays small,
 // and /par never reads a secret).
-func Lambda(ctx context.Context, getenv func(string) string, store StoreFunc) (*httpapi.Handler, error) {
+func Lambda(ctx context.Context, getenv func(string) string, store StoreFunc, opts ...Option) (*httpapi.Handler, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	TuneRuntime(getenv) // runtime.go
 	cfg, err := config.FromEnv(getenv, "TABLE_NAME", "KEYS_SECRET_ID", "COOKIE_SECRET_ID")
 	if err != nil {
@@ -65,6 +69,15 @@ func Lambda(ctx context.Context, getenv func(string) string, store StoreFunc) (*
 	}
 	if store != nil {
 		parts.Store = store(awsCfg, cfg.TableName, cfg.SingleItemWrites)
+	}
+	// Upstream identity providers (issue 13): the table's items with their secrets,
+	// in the function whose main asks for them (authorize) and which template.yaml
+	// gives IDP_SECRET_PREFIX.
+	if prefix := getenv(IdentityProviderSecretPrefixEnv); o.providers != nil && prefix != "" {
+		parts.Providers = o.providers(awsCfg, cfg.TableName, sm, prefix, log)
+		// Brokered login signs in through them (pkg/federation), and links the users
+		// in the table (the store's account links).
+		parts.Upstream = o.upstream(log)
 	}
 	if id := getenv(PublicKeysSecretEnv); id != "" {
 		// Discovery publishes the public key set the rotation function writes, and

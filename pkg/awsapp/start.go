@@ -36,8 +36,8 @@ func Discovery(h *httpapi.Handler) http.Handler { return h.Discovery() }
 // environment (and the table store of store, nil for discovery) and serves Lambda's invocations; it does not return. A configuration
 // error is printed to stderr and the process exits with 1, which Lambda reports as
 // Runtime.ExitError at the cold start.
-func Start(endpoint Endpoint, store StoreFunc) {
-	fn, err := Function(context.Background(), os.Getenv, endpoint, store)
+func Start(endpoint Endpoint, store StoreFunc, opts ...Option) {
+	fn, err := Function(context.Background(), os.Getenv, endpoint, store, opts...)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -48,12 +48,12 @@ func Start(endpoint Endpoint, store StoreFunc) {
 // Function is what Start passes to lambda.Start: endpoint of the handler Lambda
 // builds from getenv and store, behind the adapter of API Gateway HTTP API (payload
 // 2.0) events and the origin guard of ORIGIN_SECRET (origin.go).
-func Function(ctx context.Context, getenv func(string) string, endpoint Endpoint, store StoreFunc) (func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error), error) {
+func Function(ctx context.Context, getenv func(string) string, endpoint Endpoint, store StoreFunc, opts ...Option) (func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error), error) {
 	secret, err := originSecret(getenv)
 	if err != nil {
 		return nil, err
 	}
-	h, err := Lambda(ctx, getenv, store)
+	h, err := Lambda(ctx, getenv, store, opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -42,6 +42,11 @@ func (r *Resolver) dialControl(_, address string, _ syscall.RawConn) error {
 	return nil
 }
 
+// PublicAddr reports whether a fetch of a URL a client registered may connect to a:
+// a public unicast address, or loopback when allowLoopback. pkg/backchannel's
+// logout POSTs are held to the same rule as jwks_uri fetches.
+func PublicAddr(a netip.Addr, allowLoopback bool) bool { return publicAddr(a, allowLoopback) }
+
 // publicAddr reports whether a may be connected to.
 func publicAddr(a netip.Addr, allowLoopback bool) bool {
 	a = a.Unmap()

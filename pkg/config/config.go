@@ -55,6 +55,10 @@ type Config struct {
 	// JWKSURIAllowLoopback lets jwks_uri fetches connect to loopback key servers
 	// (JWKS_URI_ALLOW_LOOPBACK=true), for local runs only: refused in Lambda (jwks.go).
 	JWKSURIAllowLoopback bool
+	// BackchannelLogoutAllowLoopback lets back-channel logout POSTs connect to
+	// loopback relying parties (BACKCHANNEL_LOGOUT_ALLOW_LOOPBACK=true), for local
+	// runs only: refused in Lambda (jwks.go).
+	BackchannelLogoutAllowLoopback bool
 
 	// MTLSBaseURL is the https origin that serves the endpoints with mutual TLS
 	// (MTLS_BASE_URL, or MTLS_DOMAIN_NAME for https://<name>, which is what
@@ -175,6 +179,11 @@ func FromEnv(getenv func(string) string, required ...string) (Config, error) {
 		errs = append(errs, err)
 	} else {
 		c.JWKSURIAllowLoopback = allow
+	}
+	if allow, err := backchannelLogoutAllowLoopback(getenv); err != nil {
+		errs = append(errs, err)
+	} else {
+		c.BackchannelLogoutAllowLoopback = allow
 	}
 	if base, err := mtlsBaseURL(get("MTLS_BASE_URL", ""), get("MTLS_DOMAIN_NAME", "")); err != nil {
 		errs = append(errs, err)

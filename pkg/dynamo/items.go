@@ -171,8 +171,10 @@ type clientItem struct {
 	PostLogoutRedirectURIs                []string `dynamodbav:"post_logout_redirect_uris,omitempty"`
 	// IdentityProviders keeps absent (NULL, or no attribute: every provider) apart
 	// from empty (an empty list: none), so it has no omitempty.
-	IdentityProviders []string `dynamodbav:"identity_providers"`
-	Disabled          bool     `dynamodbav:"disabled"`
+	IdentityProviders                []string `dynamodbav:"identity_providers"`
+	BackchannelLogoutURI             string   `dynamodbav:"backchannel_logout_uri,omitempty"`
+	BackchannelLogoutSessionRequired bool     `dynamodbav:"backchannel_logout_session_required,omitempty"`
+	Disabled                         bool     `dynamodbav:"disabled"`
 }
 
 // replayItem records a one-time identifier (UseOnce) until expires_at.
@@ -470,6 +472,8 @@ func toClientItem(c *oauth.Client) clientItem {
 		Consent:                               c.Consent,
 		PostLogoutRedirectURIs:                nilIfEmpty(c.PostLogoutRedirectURIs),
 		IdentityProviders:                     c.IdentityProviders,
+		BackchannelLogoutURI:                  c.BackchannelLogoutURI,
+		BackchannelLogoutSessionRequired:      c.BackchannelLogoutSessionRequired,
 		Disabled:                              c.Disabled,
 	}
 }
@@ -509,6 +513,8 @@ func (it *clientItem) client() *oauth.Client {
 		Consent:                               it.Consent,
 		PostLogoutRedirectURIs:                it.PostLogoutRedirectURIs,
 		IdentityProviders:                     it.IdentityProviders,
+		BackchannelLogoutURI:                  it.BackchannelLogoutURI,
+		BackchannelLogoutSessionRequired:      it.BackchannelLogoutSessionRequired,
 		Disabled:                              it.Disabled,
 	}
 	if it.JWKS != "" {

@@ -378,6 +378,11 @@ var importRules = []importRule{
 		forbids: func(imp, internal string) bool { return isLambda(imp) || ours(internal, "pkg/oauth", "pkg/keys") },
 	},
 	{
+		rule:    "the back-channel logout sender (pkg/backchannel) imports pkg/oauth and pkg/clientkeys of ours and nothing of AWS",
+		applies: func(dir string) bool { return dir == "pkg/backchannel" },
+		forbids: func(imp, internal string) bool { return isAWS(imp) || ours(internal, "pkg/oauth", "pkg/clientkeys") },
+	},
+	{
 		rule:    "the wiring without AWS (pkg/app) imports nothing of AWS or Lambda",
 		applies: func(dir string) bool { return dir == "pkg/app" },
 		forbids: func(imp, _ string) bool { return isAWS(imp) },

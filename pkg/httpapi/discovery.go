@@ -20,7 +20,14 @@ type Metadata struct {
 	UserinfoEndpoint                   string `json:"userinfo_endpoint"`
 	// EndSessionEndpoint is RP-Initiated Logout 1.0 §2.1: "URL at the OP to which an
 	// RP can perform a redirect to request that the End-User be logged out at the OP".
-	EndSessionEndpoint                 string   `json:"end_session_endpoint"`
+	EndSessionEndpoint string `json:"end_session_endpoint"`
+	// Back-Channel Logout 1.0 §2.1: backchannel_logout_supported, and
+	// backchannel_logout_session_supported ("the OP can pass a sid ... in the Logout
+	// Token", as it does in ID tokens); Front-Channel Logout 1.0 §3, not supported
+	// (docs/design.md decision 34).
+	BackchannelLogoutSupported         bool     `json:"backchannel_logout_supported"`
+	BackchannelLogoutSessionSupported  bool     `json:"backchannel_logout_session_supported"`
+	FrontchannelLogoutSupported        bool     `json:"frontchannel_logout_supported"`
 	RevocationAuthMethods              []string `json:"revocation_endpoint_auth_methods_supported"`
 	IntrospectionAuthMethods           []string `json:"introspection_endpoint_auth_methods_supported"`
 	IntrospectionSigningAlgs           []string `json:"introspection_signing_alg_values_supported"`
@@ -103,6 +110,9 @@ func (h *Handler) Metadata(algs []string) Metadata {
 		IntrospectionEndpoint:                 h.urls.Introspection,
 		UserinfoEndpoint:                      h.urls.Userinfo,
 		EndSessionEndpoint:                    h.urls.EndSession,
+		BackchannelLogoutSupported:            true,
+		BackchannelLogoutSessionSupported:     true,
+		FrontchannelLogoutSupported:           false,
 		RevocationAuthMethods:                 authMethods,
 		IntrospectionAuthMethods:              authMethods,
 		// RFC 9701 §7: signed introspection responses use the server's signing keys.

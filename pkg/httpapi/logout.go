@@ -120,13 +120,16 @@ func (h *Handler) logout() http.Handler {
 		}
 		// The session ends: its grants without offline_access first (Logout), then
 		// the store record, then the cookie (same name and attributes, Max-Age=0).
-		// The returned session's clients are back-channel logout's (issue 12 item 4).
-		if _, err := h.svc.Logout(ctx, id); err != nil {
+		// The returned session's clients are told by back-channel logout
+		// (tellClients, docs/design.md decision 34) before the browser moves on.
+		ended, err := h.svc.Logout(ctx, id)
+		if err != nil {
 			h.errorPage(w, r, err)
 			return
 		}
 		h.clearSession(w)
 		noteOutcome(ctx, outcomeLoggedOut)
+		h.tellClients(ctx, ended)
 		h.loggedOut(w, r, req)
 	})
 }

@@ -150,7 +150,8 @@ func (h *Handler) continueSession(w http.ResponseWriter, r *http.Request) {
 }
 
 // switchUser is "Not you?" on the login page: it ends the browser's session (the
-// store record and the cookie) and shows the login page again.
+// store record and the cookie), tells its clients by back-channel logout, and shows
+// the login page again.
 func (h *Handler) switchUser(w http.ResponseWriter, r *http.Request) {
 	now := h.svc.Now()
 	f, err := h.resumeForm(r, now, true)
@@ -159,10 +160,14 @@ func (h *Handler) switchUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if id := h.sessionID(r); id != "" {
-		if _, err := h.svc.EndSession(r.Context(), id); err != nil {
+		ended, err := h.svc.EndSession(r.Context(), id)
+		if err != nil {
 			h.errorPage(w, r, err)
 			return
 		}
+		// The clients the session signed in to are told it ended, as at a logout
+		// (Back-Channel Logout 1.0; docs/design.md decision 34).
+		h.tellClients(r.Context(), ended)
 	}
 	h.clearSession(w)
 	h.redirect(w, r, continueURL(f.tx.Client.ID, f.requestURI))

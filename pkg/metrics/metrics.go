@@ -37,6 +37,10 @@ const (
 	// the counter failed (docs/design.md decision 23).
 	RequestsRateLimited = "RequestsRateLimited"
 	RateCounterOutages  = "RateCounterOutages"
+	// BackchannelLogoutFailures counts logouts of which at least one relying party
+	// was not told (OpenID Connect Back-Channel Logout 1.0: refused, unreachable or
+	// failed; docs/design.md decision 34). The log line of each says which.
+	BackchannelLogoutFailures = "BackchannelLogoutFailures"
 )
 
 // Dimension names.

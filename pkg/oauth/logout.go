@@ -166,8 +166,8 @@ func (r *LogoutRequest) HintMatches(sess *Session) bool {
 // issued in it that were not issued for offline_access (node-oidc-provider's rule:
 // a refresh token is for as long as the session unless the user granted access
 // while not using the application, OIDC Core §11). It returns the session as it
-// was, with the clients it signed in to (the relying parties a back-channel logout
-// will tell), or nil when there was none.
+// was, with the clients it signed in to (the relying parties BackchannelLogout
+// tells, docs/design.md decision 34), or nil when there was none.
 //
 // The grants are found by subject (the by-sub index, eventually consistent on
 // DynamoDB: a grant issued a moment before the logout may be missed, and is cut off

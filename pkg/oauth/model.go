@@ -110,7 +110,15 @@ type Client struct {
 	// login page offers (issue 13); absent (nil) means every enabled provider, an
 	// empty list none. Each must name a provider of the seed (pkg/seed).
 	IdentityProviders []string `json:"identity_providers,omitempty"`
-	Disabled          bool     `json:"disabled,omitempty"`
+	// BackchannelLogoutURI is where a logout of a session the client signed in to
+	// POSTs a logout token (OpenID Connect Back-Channel Logout 1.0 §2.2, §2.5;
+	// CheckBackchannelLogoutURI, docs/design.md decision 34). Empty: the client is
+	// not told.
+	BackchannelLogoutURI string `json:"backchannel_logout_uri,omitempty"`
+	// BackchannelLogoutSessionRequired is §2.2's backchannel_logout_session_required:
+	// the client needs the sid claim in logout tokens. pargate always sends it.
+	BackchannelLogoutSessionRequired bool `json:"backchannel_logout_session_required,omitempty"`
+	Disabled                         bool `json:"disabled,omitempty"`
 }
 
 // Application types (OpenID Connect Registration §2).

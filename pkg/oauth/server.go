@@ -68,6 +68,8 @@ type Service struct {
 	// providers and links are brokered login's (WithFederation; federation.go).
 	providers IdentityProviders
 	links     AccountLinks
+	// logouts delivers back-channel logout tokens (backchannel.go); nil sends none.
+	logouts LogoutSender
 }
 
 // Option configures a Service.

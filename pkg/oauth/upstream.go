@@ -37,6 +37,11 @@ type IdentityProvider struct {
 	// the upstream says email_verified is true.
 	TrustEmail bool `json:"trust_email,omitempty"`
 	Enabled    bool `json:"enabled"`
+	// SecretID names, on AWS, the Secrets Manager secret holding ClientSecret or
+	// PrivateKey (the table item records it; docs/design.md decision 36). Never in
+	// the seed (json "-": a seed entry naming it is an unknown field); empty locally.
+	// Added by fedops, additively.
+	SecretID string `json:"-"`
 }
 
 // UpstreamStart is the upstream leg of one browser transaction, as Upstream.Begin

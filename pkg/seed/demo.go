@@ -10,7 +10,8 @@ const (
 )
 
 // PublishedCredentials names the clients and users of f whose secret or password is
-// one of the demo seed's published ones ("client demo-client", "user demo").
+// one of the demo seed's published ones ("client demo-client", "client demo-service",
+// "user demo").
 func PublishedCredentials(f *File) []string {
 	var out []string
 	for _, c := range f.Clients {

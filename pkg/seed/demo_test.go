@@ -9,10 +9,14 @@ import (
 // `pargate import` can refuse them.
 func TestPublishedCredentials_FindsTheDemoSeeds(t *testing.T) {
 	f := demoSeed(t)
-	if got, want := PublishedCredentials(f), []string{"client demo-client", "user demo"}; !slices.Equal(got, want) {
+	if got, want := PublishedCredentials(f), []string{"client demo-client", "client demo-service", "user demo"}; !slices.Equal(got, want) {
 		t.Errorf("PublishedCredentials(infra/seed.json) = %v, want %v", got, want)
 	}
-	f.Clients[0].Secret = DemoClientSecret + "x"
+	for i := range f.Clients {
+		if f.Clients[i].Secret != "" {
+			f.Clients[i].Secret = DemoClientSecret + "x"
+		}
+	}
 	f.Users[0].Password = "another password"
 	if got := PublishedCredentials(f); len(got) != 0 {
 		t.Errorf("PublishedCredentials of changed credentials = %v, want none", got)

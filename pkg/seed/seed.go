@@ -182,6 +182,10 @@ func (c *Client) normalize() error {
 	if err := oauth.CheckPostLogoutRedirectURIs(&c.Client); err != nil {
 		return err
 	}
+	// Where a logout POSTs its logout token (Back-Channel Logout 1.0 §2.2).
+	if err := oauth.CheckBackchannelLogoutURI(&c.Client); err != nil {
+		return err
+	}
 	if err := checkKeys(&c.Client); err != nil {
 		return err
 	}

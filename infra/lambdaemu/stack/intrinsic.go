@@ -3,14 +3,18 @@ package stack
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 )
 
+// subVar is a ${Name} of !Sub.
+var subVar = regexp.MustCompile(`\$\{[A-Za-z0-9:]+\}`)
+
 // Eval evaluates a value of the template written on one line in YAML flow style:
 // a literal, or the short form of the intrinsic functions the template's
 // environment, Conditions and Rules use - !Ref (parameters and pseudo parameters),
-// !If, !Condition, !Equals, !Not, !And, !Or and !Contains. It returns a string, a bool
+// !Sub of those, !If, !Condition, !Equals, !Not, !And, !Or and !Contains. It returns a string, a bool
 // or a []string. It is not a YAML parser: enough for how template.yaml writes them.
 func (t *Template) Eval(raw string) (any, error) {
 	p := &exprParser{in: raw}
@@ -178,6 +182,28 @@ func (t *Template) eval(n *expr, depth int) (any, error) {
 			return v, nil
 		}
 		return nil, fmt.Errorf("!Ref %s: no such parameter", n.scalar)
+	case "Sub":
+		// !Sub "...${Name}..." of parameters and pseudo parameters only (a resource's
+		// name or attribute is not known locally).
+		if n.isList {
+			return nil, errors.New("!Sub: only the one-string form")
+		}
+		var err error
+		out := subVar.ReplaceAllStringFunc(n.scalar, func(m string) string {
+			v, e := t.eval(&expr{tag: "Ref", scalar: m[2 : len(m)-1]}, depth+1)
+			s, ok := v.(string)
+			if e == nil && !ok {
+				e = fmt.Errorf("!Sub %s: not a string", m)
+			}
+			if e != nil && err == nil {
+				err = e
+			}
+			return s
+		})
+		if err != nil {
+			return nil, err
+		}
+		return out, nil
 	case "Condition":
 		raw, ok := t.Conditions[n.scalar]
 		if !ok {

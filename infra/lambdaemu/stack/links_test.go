@@ -26,7 +26,13 @@ var (
 		"html/template.(*Template).ExecuteTemplate", "text/template.(*state).evalField", "text/template/parse.Parse",
 	}
 	dynamodbSymbols = []string{"github.com/aws/aws-sdk-go-v2/service/dynamodb.", "github.com/pargate/pargate/pkg/dynamo."}
-	configSymbols   = []string{
+	// Brokered login (issue 13) belongs to authorize: the relying party of the
+	// upstream identity providers and their cached source with the secrets.
+	federationSymbols = []string{
+		"github.com/pargate/pargate/pkg/federation.", "github.com/pargate/pargate/pkg/awsapp.(*providerCache)",
+		"github.com/pargate/pargate/pkg/secrets.ReadProviderSecret",
+	}
+	configSymbols = []string{
 		"github.com/aws/aws-sdk-go-v2/config.", "github.com/aws/aws-sdk-go-v2/service/sts.",
 		"github.com/aws/aws-sdk-go-v2/service/sso.", "github.com/aws/aws-sdk-go-v2/service/ssooidc.",
 		"github.com/aws/aws-sdk-go-v2/feature/ec2/imds.",
@@ -54,9 +60,10 @@ var sizeBudget = map[string]int64{
 // TestFunctions_DecisionLinkOnlyTheirRoute builds each HTTP function for Lambda
 // (linux/arm64), once with symbols to read its symbol table (`go tool nm`) and once
 // as deployed to weigh it, and checks that it links its own route's code and none of
-// another's: par, token and discovery no pages, discovery no DynamoDB, none the SDK's
-// default configuration chain, and each stays within its size budget. The positive
-// rows (authorize has the pages, par the store) show the check reads the right names.
+// another's: par, token and discovery no pages and no brokered login, discovery no
+// DynamoDB, none the SDK's default configuration chain, and each stays within its
+// size budget. The positive rows (authorize has the pages and the identity
+// providers, par the store) show the check reads the right names.
 func TestFunctions_DecisionLinkOnlyTheirRoute(t *testing.T) {
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
@@ -67,11 +74,11 @@ func TestFunctions_DecisionLinkOnlyTheirRoute(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
-		name         string
-		pages, table bool
+		name                     string
+		pages, table, federation bool
 	}{
 		{name: "par", table: true},
-		{name: "authorize", pages: true, table: true},
+		{name: "authorize", pages: true, table: true, federation: true},
 		{name: "token", table: true},
 		{name: "discovery"},
 	} {
@@ -82,6 +89,9 @@ func TestFunctions_DecisionLinkOnlyTheirRoute(t *testing.T) {
 			}
 			if got := linksAny(syms, dynamodbSymbols); got != tc.table {
 				t.Errorf("links the DynamoDB client and store: %v, want %v", got, tc.table)
+			}
+			if got := linksAny(syms, federationSymbols); got != tc.federation {
+				t.Errorf("links brokered login (pkg/federation, the identity providers' source): %v, want %v", got, tc.federation)
 			}
 			for _, s := range configSymbols {
 				if linksAny(syms, []string{s}) {

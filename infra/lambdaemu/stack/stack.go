@@ -35,8 +35,19 @@ import (
 	"github.com/pargate/pargate/pkg/dynamo"
 	"github.com/pargate/pargate/pkg/keys"
 	"github.com/pargate/pargate/pkg/moto"
+	"github.com/pargate/pargate/pkg/oauth"
+	"github.com/pargate/pargate/pkg/secrets"
 	"github.com/pargate/pargate/pkg/seed"
 )
+
+// clientsAndUsers is the table store as seed.Import sees it: clients and users (and
+// the users' reads), not the identity providers, whose secrets never reach the table.
+type clientsAndUsers struct{ registryAndUsers }
+
+type registryAndUsers interface {
+	oauth.Registry
+	oauth.Users
+}
 
 // HTTPFunctions are the functions behind the HTTP API (functions/<name>), the ones
 // events/*.json are for.
@@ -126,6 +137,10 @@ type AWS struct {
 	// PublicKeysSecretID is the public JWK set of Keys, as the rotation function
 	// publishes it for discovery (template.yaml PublicKeysSecret).
 	PublicKeysSecretID string
+	// IDPSecretPrefix is the prefix of the seed's identity providers' secrets
+	// (IDP_SECRET_PREFIX): template.yaml's for the local stack name, made unique per
+	// stack (several share one moto_server) within what the authorize role may read.
+	IDPSecretPrefix string
 	// Keys is the signing key set stored in the keys secret.
 	Keys *keys.Set
 	// Seed is what the table was seeded with.
@@ -200,9 +215,12 @@ func StartAWS(ctx context.Context, opts Options) (a *AWS, err error) {
 	if err := dynamo.CreateTable(ctx, db, a.Table); err != nil {
 		return nil, err
 	}
-	if err := seed.Import(ctx, dynamo.New(db, a.Table), a.Seed); err != nil {
+	store := dynamo.New(db, a.Table)
+	// Clients and users; the identity providers below, with their secrets apart.
+	if err := seed.Import(ctx, clientsAndUsers{store}, a.Seed); err != nil {
 		return nil, fmt.Errorf("seed %s: %w", a.Table, err)
 	}
+	a.IDPSecretPrefix = "pargate/" + StackName + "/idp/" + suffix + "-"
 
 	k, err := keys.Generate(keys.RS256)
 	if err != nil {
@@ -231,6 +249,15 @@ func StartAWS(ctx context.Context, opts Options) (a *AWS, err error) {
 	// What the rotation function's finishSecret publishes for discovery.
 	if a.PublicKeysSecretID, err = createSecret(ctx, sm, "pargate-public-keys-"+suffix, string(a.Keys.PublicJSON())); err != nil {
 		return nil, err
+	}
+	// The seed's upstream identity providers as `pargate import` writes them: each
+	// secret to Secrets Manager, then its item (issue 13).
+	providers := &secrets.ProviderWriter{Secrets: sm, Items: store, Prefix: a.IDPSecretPrefix}
+	for i := range a.Seed.IdentityProviders {
+		p := a.Seed.IdentityProviders[i]
+		if err := providers.PutIdentityProvider(ctx, &p); err != nil {
+			return nil, fmt.Errorf("seed %s: %w", a.Table, err)
+		}
 	}
 	return a, nil
 }
@@ -302,6 +329,10 @@ func (a *AWS) Function(dir, endpoint string) (lambdaemu.Function, error) {
 	// function serves the JWKS from the public key set.
 	if _, ok := a.Template.Functions[a.Template.LogicalIDs[dir]].Env["PUBLIC_KEYS_SECRET_ID"]; ok {
 		supplied["PUBLIC_KEYS_SECRET_ID"] = a.PublicKeysSecretID
+	}
+	// Only the authorize function: the identity providers' secrets of this stack.
+	if _, ok := a.Template.Functions[a.Template.LogicalIDs[dir]].Env["IDP_SECRET_PREFIX"]; ok {
+		supplied["IDP_SECRET_PREFIX"] = a.IDPSecretPrefix
 	}
 	fn, err := a.Template.Function(dir, supplied)
 	for name, v := range a.Overrides {

@@ -21,6 +21,13 @@ func Store(client *dynamodb.Client, table string, opts ...dynamo.Option) oauth.S
 	return app.WithDeadlines(dynamo.New(operationsOf(client), table, opts...), app.StoreCallTimeout)
 }
 
+// Providers is the table's upstream identity providers (an awsapp.ProvidersFunc):
+// their idp# items, without their secrets, which awsapp.IdentityProviders joins with
+// the secrets and bounds.
+func Providers(cfg aws.Config, table string) oauth.IdentityProviders {
+	return dynamo.New(operationsOf(dynamodb.NewFromConfig(cfg)), table)
+}
+
 // Table is the store of a function that uses the table (an awsapp.StoreFunc): Store
 // over a DynamoDB client of the function's AWS configuration, without transactions
 // when singleItemWrites (dynamo.SingleItemWrites: a table with multi-Region strong

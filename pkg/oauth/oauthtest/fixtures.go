@@ -56,6 +56,7 @@ func PushedRequest(tb testing.TB, now time.Time) *oauth.PushedRequest {
 			DPoPJKT:              "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I",
 			AuthorizationDetails: AuthorizationDetails(),
 			Resources:            []string{"https://rs.example.com/", "https://api.example.com/payments"},
+			IDPHint:              "corp",
 		},
 		CreatedAt: now,
 		RedeemBy:  now.Add(60 * time.Second),
@@ -229,6 +230,8 @@ func fullClient(tb testing.TB) *oauth.Client {
 	c.Consent = oauth.ConsentAlways
 	c.PostLogoutRedirectURIs = []string{"https://client.example.org/signed-out", "https://client.example.org/bye"}
 	c.IdentityProviders = []string{"corp", "partner"}
+	c.BackchannelLogoutURI = "https://client.example.org/backchannel-logout"
+	c.BackchannelLogoutSessionRequired = true
 	c.Disabled = true
 	return c
 }

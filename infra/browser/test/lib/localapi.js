@@ -104,7 +104,7 @@ export const rememberClient = {
   secret: 'browser-rp-remember-secret-0123456789abcdefghijklmnopqrstuvwxyz',
 };
 
-function seed(callback, redirectURIs = [], allowedOrigins = []) {
+function seed(callback, redirectURIs = [], allowedOrigins = [], backchannelLogoutURI = '') {
   const always = (clients) => clients.map((c) => ({ ...c, consent: 'always' }));
   return {
     clients: [
@@ -135,6 +135,9 @@ function seed(callback, redirectURIs = [], allowedOrigins = []) {
         redirect_uris: [callback, ...redirectURIs],
         // RP-Initiated Logout 1.0 §3: where /logout may return the browser.
         post_logout_redirect_uris: [callback],
+        // Back-Channel Logout 1.0 §2.2: where a logout POSTs its logout token
+        // (logout.test.js's receiver), when the test runs one.
+        ...(backchannelLogoutURI ? { backchannel_logout_uri: backchannelLogoutURI, backchannel_logout_session_required: true } : {}),
         grant_types: ['authorization_code'],
         response_types: ['code'],
         scope: 'openid profile email',
@@ -285,13 +288,16 @@ ${q.get('response') ? `<p>JARM response: <code id="response">${escapeHTML(q.get(
  * environment, e.g. {PAR_EXPIRES_IN: '5'}; on the lambda target the variables
  * template.yaml gives the functions override its values, as `make run-lambda` takes
  * them. redirectURIs are registered for the confidential client besides the
- * callback; allowedOrigins are corsClient's allowed_origins. With tls (local target only: API Gateway terminates TLS, run-lambda
+ * callback; allowedOrigins are corsClient's allowed_origins; backchannelLogoutURI is the
+ * confidential client's backchannel_logout_uri; port fixes the port (a server the
+ * others must know before it starts); seedDoc(callback) replaces the fixture seed and
+ * identityProviders are added to it (the federation suite, issue 13). With tls (local target only: API Gateway terminates TLS, run-lambda
  * serves plain HTTP) the local API serves HTTPS (TLS=true) with a local CA made in a
  * temporary TLS_DIR, and MTLS_CA_FILE names a client CA made here. Returns {issuer,
  * port, meta, callback (the redirect URI), stop(), log()}, with tls also {ca,
  * clientCert, clientKey} (PEM strings: the local CA, mtlsClient's certificate and key).
  */
-export async function startLocalAPI(env = {}, { tls = false, redirectURIs = [], allowedOrigins = [], port, seedDoc, identityProviders } = {}) {
+export async function startLocalAPI(env = {}, { tls = false, redirectURIs = [], allowedOrigins = [], backchannelLogoutURI = '', port, seedDoc, identityProviders } = {}) {
   if (tls && target !== 'local') throw new Error('startLocalAPI: tls needs the local target');
   built ??= build();
   const bin = await built;
@@ -299,7 +305,7 @@ export async function startLocalAPI(env = {}, { tls = false, redirectURIs = [], 
   for (let attempt = 0; attempt < (port ? 1 : 3); attempt++) {
     const p = port ?? (await freePort());
     try {
-      return await startOn(bin, p, env, tls, redirectURIs, allowedOrigins, seedDoc, identityProviders);
+      return await startOn(bin, p, env, tls, redirectURIs, allowedOrigins, backchannelLogoutURI, seedDoc, identityProviders);
     } catch (err) {
       lastError = err; // the port may have been taken in between: try another one
     }
@@ -324,7 +330,7 @@ async function clientCertificates(dir) {
   return { caFile: f('client-ca.pem'), certFile: f('client.pem'), keyFile: f('client-key.pem') };
 }
 
-async function startOn({ bin, args }, port, env, tls, redirectURIs, allowedOrigins, seedDoc, identityProviders) {
+async function startOn({ bin, args }, port, env, tls, redirectURIs, allowedOrigins, backchannelLogoutURI, seedDoc, identityProviders) {
   const issuer = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   const callbackServer = target === 'lambda' ? await startCallback() : null;
   const callback = callbackServer?.url ?? `${issuer}/callback`;
@@ -332,7 +338,7 @@ async function startOn({ bin, args }, port, env, tls, redirectURIs, allowedOrigi
   const seedFile = join(dir, 'seed.json');
   // seedDoc(callback) replaces the fixture seed (an upstream pargate of the
   // federation suite); identityProviders are added to it (issue 13).
-  const doc = seedDoc ? seedDoc(callback) : seed(callback, redirectURIs, allowedOrigins);
+  const doc = seedDoc ? seedDoc(callback) : seed(callback, redirectURIs, allowedOrigins, backchannelLogoutURI);
   if (identityProviders) doc.identity_providers = identityProviders;
   await writeFile(seedFile, JSON.stringify(doc, null, 2), { mode: 0o600 });
   let tlsEnv = {};
