@@ -16,7 +16,8 @@ import (
 // advertises PAR, so the upstream leg is pushed too. The browser signs in on the
 // upstream's own login page and consent page and comes back through
 // /federation/callback; golang.org/x/oauth2 exchanges the code and go-oidc verifies
-// the final ID token.
+// the final ID token. On both targets: on the lambda one the providers, their secrets
+// and the account links are the table's and Secrets Manager's (moto_server).
 
 const (
 	brokerID     = "e2e-broker"
@@ -123,7 +124,6 @@ func brokeredLogin(t *testing.T, broker, upstream *local, b *browser, a *authReq
 }
 
 func TestBrokeredLoginThroughASecondPargate_Issue13(t *testing.T) {
-	localOnly(t, "the broker's identity providers live in the memory store of make run; the lambda target needs the DynamoDB provider store")
 	broker, upstream := startBrokered(t)
 	var subs []string
 	for i := range 2 {
@@ -147,6 +147,14 @@ func TestBrokeredLoginThroughASecondPargate_Issue13(t *testing.T) {
 			t.Errorf("login %d: ID token claims %+v", i+1, claims)
 		}
 		subs = append(subs, idt.Subject)
+	}
+	if target == "lambda" {
+		// On run-lambda the callback is the authorize function's route
+		// (template.yaml), the providers and links the table's.
+		t.Logf("function instances: broker %v, upstream %v", broker.instances(), upstream.instances())
+		if broker.instances()["AuthorizeFunction"] == 0 {
+			t.Errorf("the broker's authorize function served nothing: %v", broker.instances())
+		}
 	}
 	// Issue 13 §4: the local sub is the broker's own, stable across logins.
 	if subs[0] == "" || subs[0] != subs[1] {
