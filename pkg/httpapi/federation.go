@@ -123,11 +123,18 @@ func (h *Handler) upstreamOrigins(ctx context.Context, p *oauth.IdentityProvider
 	return out
 }
 
+// authorizationEndpointLookup bounds the login page's wait for a provider's
+// discovery document (cached after the first): an upstream that is down costs the
+// page at most this, and its button then falls back to the issuer's origin.
+const authorizationEndpointLookup = time.Second
+
 func (h *Handler) authorizationEndpointOf(ctx context.Context, p *oauth.IdentityProvider) string {
 	ep, ok := h.opts.Upstream.(UpstreamAuthorizationEndpoint)
 	if !ok {
 		return ""
 	}
+	ctx, cancel := context.WithTimeout(ctx, authorizationEndpointLookup)
+	defer cancel()
 	s, err := ep.AuthorizationEndpoint(ctx, p)
 	if err != nil {
 		return ""
