@@ -290,9 +290,10 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req := &tx.Request.Request
-	p, err := h.svc.Provider(r.Context(), us.Start.ProviderID)
-	if err != nil || !p.Enabled {
-		h.errorPage(w, r, providerError(oauth.ErrProviderNotAllowed))
+	// The provider the button named, still enabled and still the client's.
+	p, err := h.svc.ProviderFor(r.Context(), tx.Client, us.Start.ProviderID)
+	if err != nil {
+		h.errorPage(w, r, providerError(err))
 		return
 	}
 	id, err := h.opts.Upstream.Finish(r.Context(), p, &us.Start, h.callbackURL(), query)

@@ -424,6 +424,12 @@ func TestFederationCallback_RFC6749_4_1_2_1_PageOrRedirect(t *testing.T) {
 				_ = c.store.PutIdentityProvider(context.Background(), p)
 				return c.callback(t, url.Values{"state": {state}, "code": {"sub:x"}})
 			}},
+		{name: "issue 13 §1 a provider the client no longer offers", want: page(400, oauth.CodeInvalidRequest),
+			run: func(t *testing.T, c *fedCase) response {
+				state := begin(t, c)
+				changeClient(t, c.store, confID, func(cl *oauth.Client) { cl.IdentityProviders = []string{"other"} })
+				return c.callback(t, url.Values{"state": {state}, "code": {"sub:x"}})
+			}},
 		{name: "RFC 9110 §15.5.6 a POST to the callback", want: page(405, oauth.CodeInvalidRequest),
 			run: func(t *testing.T, c *fedCase) response {
 				return asResponse(t, c.b.Post(t, "/federation/callback", url.Values{"state": {begin(t, c)}}))

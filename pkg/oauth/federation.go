@@ -153,22 +153,6 @@ func (s *Service) ProviderFor(ctx context.Context, client *Client, id string) (*
 	return p, nil
 }
 
-// Provider returns provider id, enabled or not (the callback, which checks Enabled
-// itself), or ErrProviderNotAllowed when there is none.
-func (s *Service) Provider(ctx context.Context, id string) (*IdentityProvider, error) {
-	if !s.Federation() || !ValidProviderID(id) {
-		return nil, ErrProviderNotAllowed
-	}
-	p, err := s.providers.GetIdentityProvider(ctx, id)
-	if errors.Is(err, ErrNotFound) {
-		return nil, ErrProviderNotAllowed
-	}
-	if err != nil {
-		return nil, AsError(fmt.Errorf("load identity provider: %w", err))
-	}
-	return p, nil
-}
-
 // standardClaims are the OIDC Core §5.1 claims a brokered login copies from the
 // upstream by default, under the same names (a provider's claims mapping adds to and
 // overrides them).
