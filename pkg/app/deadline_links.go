@@ -30,3 +30,7 @@ func (s *deadlineLinkStore) LinkUser(ctx context.Context, link *oauth.AccountLin
 func (s *deadlineLinkStore) SetUserClaims(ctx context.Context, check oauth.UserCheck, claims map[string]any) error {
 	return bounded0(s.deadlineStore, ctx, func(ctx context.Context) error { return s.links.SetUserClaims(ctx, check, claims) })
 }
+
+func (s *deadlineLinkStore) RelinkUser(ctx context.Context, link, stale *oauth.AccountLink, user *oauth.User) error {
+	return bounded0(s.deadlineStore, ctx, func(ctx context.Context) error { return s.links.RelinkUser(ctx, link, stale, user) })
+}

@@ -183,3 +183,81 @@ func (s *Store) SetUserClaims(ctx context.Context, check oauth.UserCheck, claims
 	}
 	return nil
 }
+
+// staleCondition is RelinkUser's condition on the link item: it still names the
+// stale link's user.
+func staleCondition(stale *oauth.AccountLink) (string, map[string]string, map[string]types.AttributeValue) {
+	return "attribute_exists(#pk) AND #username = :old_username AND #subject = :old_subject",
+		map[string]string{"#pk": attrPK, "#username": "username", "#subject": "subject"},
+		map[string]types.AttributeValue{":old_username": str(stale.Username), ":old_subject": str(stale.Subject)}
+}
+
+// RelinkUser puts the new link under the stale one's condition and the user only if
+// its key is free, in one TransactWriteItems; with SingleItemWrites the user first,
+// then the conditional link, the user deleted again when the link changed.
+func (s *Store) RelinkUser(ctx context.Context, link, stale *oauth.AccountLink, user *oauth.User) error {
+	if link.Username != user.Username || link.Key != stale.Key {
+		return fmt.Errorf("relink user: the link names %q under %q, not the user and the stale link", link.Username, link.Key)
+	}
+	wid := newWriteID()
+	lav, err := linkAV(link, wid)
+	if err != nil {
+		return fmt.Errorf("relink user: %w", err)
+	}
+	uit, err := toUserItem(user)
+	if err != nil {
+		return fmt.Errorf("relink user: %w", err)
+	}
+	uav, err := marshal(uit)
+	if err != nil {
+		return fmt.Errorf("relink user: %w", err)
+	}
+	uav[attrWriteID] = str(wid)
+	cond, names, values := staleCondition(stale)
+	if s.singleItem {
+		if err := s.putNewItem(ctx, uav, wid); err != nil {
+			return fmt.Errorf("relink user: user: %w", err)
+		}
+		_, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{
+			TableName: &s.table, Item: lav, ConditionExpression: aws.String(cond),
+			ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		})
+		var failed *types.ConditionalCheckFailedException
+		if errors.As(err, &failed) {
+			if written(failed.Item, attrWriteID, wid) {
+				return nil // a retry found this call's own link
+			}
+			s.undo(ctx, wid, PrefixUser+user.Username)
+			return fmt.Errorf("relink user: link: %w", oauth.ErrConflict)
+		}
+		if err != nil {
+			s.undo(ctx, wid, PrefixUser+user.Username)
+			return fmt.Errorf("relink user: link: %w", classify(err))
+		}
+		return nil
+	}
+	reasons, err := s.transact(ctx, &dynamodb.TransactWriteItemsInput{
+		TransactItems: []types.TransactWriteItem{
+			{Put: &types.Put{
+				TableName: &s.table, Item: lav, ConditionExpression: aws.String(cond),
+				ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+			}},
+			s.putNew(uav),
+		},
+	})
+	switch {
+	case err != nil:
+		return fmt.Errorf("relink user: %w", err)
+	case writtenBefore(reasons, 0, wid):
+		return nil // a retry found this call's own transaction committed
+	case reasonIs(reasons, 0, condFailed):
+		return fmt.Errorf("relink user: link: %w", oauth.ErrConflict)
+	case reasonIs(reasons, 1, condFailed):
+		return fmt.Errorf("relink user: user: %w", oauth.ErrConflict)
+	case reasons != nil:
+		return fmt.Errorf("relink user: %w", unexpected(reasons))
+	}
+	return nil
+}

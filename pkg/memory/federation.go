@@ -169,3 +169,45 @@ func (s *Store) SetUserClaims(ctx context.Context, check oauth.UserCheck, claims
 	s.users[check.Username] = &u
 	return nil
 }
+
+// RelinkUser replaces the link, if it still names stale's user, and creates user,
+// under one lock hold.
+func (s *Store) RelinkUser(ctx context.Context, link, stale *oauth.AccountLink, user *oauth.User) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("relink user: %w", err)
+	}
+	if link.Username != user.Username || link.Key != stale.Key {
+		return fmt.Errorf("relink user: the link names %q under %q, not the user and the stale link", link.Username, link.Key)
+	}
+	u, err := copyUser(user)
+	if err != nil {
+		return fmt.Errorf("relink user: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old, ok := s.links[link.Key]
+	if !ok || old.Username != stale.Username || old.Subject != stale.Subject {
+		return fmt.Errorf("relink user: link: %w", oauth.ErrConflict)
+	}
+	if _, ok := s.users[user.Username]; ok {
+		return fmt.Errorf("relink user: user: %w", oauth.ErrConflict)
+	}
+	s.links[link.Key] = copyLink(link)
+	s.users[user.Username] = u
+	return nil
+}
+
+// DeleteUser deletes the user, or returns oauth.ErrNotFound if there is none (what
+// `pargate user delete` does to the table; the tests of brokered login use it).
+func (s *Store) DeleteUser(ctx context.Context, username string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("delete user: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.users[username]; !ok {
+		return fmt.Errorf("delete user: %w", oauth.ErrNotFound)
+	}
+	delete(s.users, username)
+	return nil
+}

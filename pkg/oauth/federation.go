@@ -90,6 +90,12 @@ type AccountLinks interface {
 	// SetUserClaims replaces the claims of the user check names, under the check
 	// (ErrUserChanged when it fails, nothing written).
 	SetUserClaims(ctx context.Context, check UserCheck, claims map[string]any) error
+	// RelinkUser replaces the link under link.Key, which must still name stale's
+	// Username and Subject, with link, and creates user (link.Username ==
+	// user.Username, a free username), in one atomic step: ErrConflict, and nothing
+	// written, if the stored link changed or the username is taken. A linked user
+	// who was deleted gets a new user, with a new sub, at the next login.
+	RelinkUser(ctx context.Context, link, stale *AccountLink, user *User) error
 }
 
 // WithFederation enables brokered login: the providers users may sign in with and
@@ -248,7 +254,11 @@ func (s *Service) BrokeredSignIn(ctx context.Context, p *IdentityProvider, id *U
 	for attempt := 0; attempt < 3; attempt++ {
 		link, err := s.links.GetAccountLink(ctx, key)
 		if err == nil {
-			return s.linkedUser(ctx, link, claims)
+			user, err := s.linkedUser(ctx, link, claims)
+			if errors.Is(err, ErrConflict) {
+				continue // a concurrent login relinked it: read the link again
+			}
+			return user, err
 		}
 		if !errors.Is(err, ErrNotFound) {
 			return nil, AsError(fmt.Errorf("load account link: %w", err))
@@ -275,9 +285,10 @@ func (s *Service) BrokeredSignIn(ctx context.Context, p *IdentityProvider, id *U
 func (s *Service) linkedUser(ctx context.Context, link *AccountLink, claims map[string]any) (*User, error) {
 	user, err := s.store.GetUser(ctx, link.Username)
 	if errors.Is(err, ErrNotFound) {
-		// The local user was deleted: the link is stale, and a deleted user is
-		// never silently re-created under the old link (its sub is gone).
-		return nil, AccessDenied("the linked local user no longer exists").WithRedirect()
+		// The local user was deleted (pargate user delete): the upstream identity
+		// starts again as a new user, with a new random sub, so no relying party
+		// takes it for the deleted one (OIDC Core §2: a sub is never reassigned).
+		return s.relink(ctx, link, claims)
 	}
 	if err != nil {
 		return nil, AsError(fmt.Errorf("load user: %w", err))
@@ -297,6 +308,24 @@ func (s *Service) linkedUser(ctx context.Context, link *AccountLink, claims map[
 			return nil, AsError(fmt.Errorf("refresh user claims: %w", err))
 		}
 		user.Claims = merged
+	}
+	return user, nil
+}
+
+// relink gives the identity of stale, whose user was deleted, a new user under the
+// same (derived) username. ErrConflict: a concurrent login relinked it first.
+func (s *Service) relink(ctx context.Context, stale *AccountLink, claims map[string]any) (*User, error) {
+	sub, err := NewSubject()
+	if err != nil {
+		return nil, ServerError(err)
+	}
+	user := &User{Username: stale.Username, Claims: claims, Sub: sub}
+	link := &AccountLink{Key: stale.Key, ProviderID: stale.ProviderID, Username: user.Username, Subject: sub, CreatedAt: s.now()}
+	if err := s.links.RelinkUser(ctx, link, stale, user); err != nil {
+		if errors.Is(err, ErrConflict) {
+			return nil, err
+		}
+		return nil, AsError(fmt.Errorf("relink user: %w", err))
 	}
 	return user, nil
 }

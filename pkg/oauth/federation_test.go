@@ -182,7 +182,25 @@ func TestBrokeredSignIn_Issue13Accounts(t *testing.T) {
 		_, err := d.svc.BrokeredSignIn(d.ctx, d.provider(idpID), upstreamID("b1", map[string]any{"email": "bob@example.org", "email_verified": true}))
 		wantErr(t, err, oauth.CodeAccessDenied)
 	})
-	t.Run("issue 13 §4: a deleted linked user is not re-created under the old link", func(t *testing.T) {
+	t.Run("OIDC Core §2: a deleted linked user comes back as a new user with a new sub", func(t *testing.T) {
+		d := newFederatedDomain(t)
+		p := d.provider(idpID)
+		old, err := d.svc.BrokeredSignIn(d.ctx, p, upstreamID("del", nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := d.store.DeleteUser(d.ctx, old.Username); err != nil {
+			t.Fatal(err)
+		}
+		again, err := d.svc.BrokeredSignIn(d.ctx, p, upstreamID("del", map[string]any{"name": "D"}))
+		if err != nil || again.Subject() == old.Subject() || again.Claims["name"] != "D" {
+			t.Fatalf("after the delete: %+v %v, want a new user (old sub %s)", again, err, old.Subject())
+		}
+		if third, err := d.svc.BrokeredSignIn(d.ctx, p, upstreamID("del", nil)); err != nil || third.Subject() != again.Subject() {
+			t.Errorf("the login after: %+v %v", third, err)
+		}
+	})
+	t.Run("issue 13 §4: a linked username re-created with another sub is refused", func(t *testing.T) {
 		d := newFederatedDomain(t)
 		p := d.provider(idpID)
 		u, err := d.svc.BrokeredSignIn(d.ctx, p, upstreamID("g1", nil))

@@ -38,6 +38,9 @@ func RunAccountLinksContract(t *testing.T, newStore func(t *testing.T) LinkStore
 		{"Link/LinkUserLinksTheUserAsRead", testLinkUserLinksTheUserAsRead},
 		{"Link/LinkUserOnTakenLinkIsConflict", testLinkUserOnTakenLinkIsConflict},
 		{"Link/LinkUserToAChangedUserIsUserChangedAndWritesNothing", testLinkUserToAChangedUserIsUserChanged},
+		{"Link/RelinkUserReplacesTheStaleLinkAndCreatesTheUser", testLinkRelinkReplaces},
+		{"Link/RelinkUserOfAChangedLinkIsConflictAndWritesNothing", testLinkRelinkOfAChangedLink},
+		{"Link/RelinkUserOnTakenUsernameIsConflictAndKeepsTheLink", testLinkRelinkOnTakenUsername},
 		{"Link/SetUserClaimsReplacesTheClaims", testLinkSetUserClaimsReplaces},
 		{"Link/SetUserClaimsOfAChangedUserIsUserChangedAndWritesNothing", testLinkSetUserClaimsOfAChangedUser},
 	} {
@@ -228,5 +231,58 @@ func testLinkSetUserClaimsOfAChangedUser(t *testing.T, s LinkStore, now time.Tim
 	}
 	if got := mustGetUser(t, s, "bob"); got.Claims["name"] != "Bob" {
 		t.Errorf("claims of a user that failed the check: %v", got.Claims)
+	}
+}
+
+func createdLink(t *testing.T, s LinkStore, username, sub string, now time.Time) *oauth.AccountLink {
+	t.Helper()
+	l := Link(t, username, sub, now)
+	if err := s.CreateLinkedUser(t.Context(), l, brokeredUser(username, sub)); err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+func testLinkRelinkReplaces(t *testing.T, s LinkStore, now time.Time) {
+	stale := createdLink(t, s, "idp:corp:one", "sub-1", now)
+	u := brokeredUser("idp:corp:two", "sub-2")
+	l := &oauth.AccountLink{Key: stale.Key, ProviderID: "corp", Username: u.Username, Subject: u.Sub, CreatedAt: now.Add(time.Hour)}
+	if err := s.RelinkUser(t.Context(), l, stale, u); err != nil {
+		t.Fatal(err)
+	}
+	assertEqual(t, mustGetLink(t, s, l.Key), l, "the new link")
+	assertEqual(t, mustGetUser(t, s, u.Username), u, "the new user")
+}
+
+func testLinkRelinkOfAChangedLink(t *testing.T, s LinkStore, now time.Time) {
+	stored := createdLink(t, s, "idp:corp:one", "sub-1", now)
+	stale := *stored
+	stale.Subject = "sub-0" // what a concurrent relink replaced
+	u := brokeredUser("idp:corp:two", "sub-2")
+	l := &oauth.AccountLink{Key: stored.Key, ProviderID: "corp", Username: u.Username, Subject: u.Sub, CreatedAt: now}
+	if err := s.RelinkUser(t.Context(), l, &stale, u); !errors.Is(err, oauth.ErrConflict) {
+		t.Fatalf("relink of a changed link: %v, want ErrConflict", err)
+	}
+	assertEqual(t, mustGetLink(t, s, stored.Key), stored, "the stored link")
+	if _, err := s.GetUser(t.Context(), u.Username); !errors.Is(err, oauth.ErrNotFound) {
+		t.Errorf("the refused relink wrote its user: %v", err)
+	}
+	missing := Link(t, u.Username, u.Sub, now)
+	if err := s.RelinkUser(t.Context(), missing, missing, u); !errors.Is(err, oauth.ErrConflict) {
+		t.Errorf("relink of no link: %v, want ErrConflict", err)
+	}
+}
+
+func testLinkRelinkOnTakenUsername(t *testing.T, s LinkStore, now time.Time) {
+	stale := createdLink(t, s, "idp:corp:one", "sub-1", now)
+	mustPutUser(t, s, &oauth.User{Username: "idp:corp:two", Sub: "other"})
+	u := brokeredUser("idp:corp:two", "sub-2")
+	l := &oauth.AccountLink{Key: stale.Key, ProviderID: "corp", Username: u.Username, Subject: u.Sub, CreatedAt: now}
+	if err := s.RelinkUser(t.Context(), l, stale, u); !errors.Is(err, oauth.ErrConflict) {
+		t.Fatalf("taken username: %v, want ErrConflict", err)
+	}
+	assertEqual(t, mustGetLink(t, s, stale.Key), stale, "the stale link")
+	if got := mustGetUser(t, s, u.Username); got.Sub != "other" {
+		t.Errorf("the user in the way was replaced: %+v", got)
 	}
 }
