@@ -13,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/pargate/pargate/pkg/app"
-	"github.com/pargate/pargate/pkg/federation"
 	"github.com/pargate/pargate/pkg/oauth"
 	"github.com/pargate/pargate/pkg/secrets"
 )
@@ -43,7 +42,7 @@ type options struct {
 	// providers builds the function's identity providers (WithIdentityProviders).
 	providers func(cfg aws.Config, table string, sm secrets.GetSecretValueAPI, prefix string, log *slog.Logger) oauth.IdentityProviders
 	// upstream builds the relying-party client that signs users in at them
-	// (WithIdentityProviders): pkg/federation, linked only by the function that asks.
+	// (WithUpstream): pkg/federation, which only the function that asks imports.
 	upstream func(log *slog.Logger) oauth.Upstream
 }
 
@@ -57,8 +56,15 @@ func WithIdentityProviders(items ProvidersFunc) Option {
 		o.providers = func(cfg aws.Config, table string, sm secrets.GetSecretValueAPI, prefix string, log *slog.Logger) oauth.IdentityProviders {
 			return IdentityProviders(items(cfg, table), sm, prefix, IdentityProviderTTL, log)
 		}
-		o.upstream = func(log *slog.Logger) oauth.Upstream { return federation.New(federation.Options{Logger: log}) }
 	}
+}
+
+// WithUpstream gives the function the relying-party client of brokered logins
+// (issue 13), made with the function's logger: federation.New in the authorize
+// function's main, which imports pkg/federation so that no other function links it
+// (docs/design.md decision 25). It is used with WithIdentityProviders.
+func WithUpstream(upstream func(log *slog.Logger) oauth.Upstream) Option {
+	return func(o *options) { o.upstream = upstream }
 }
 
 // IdentityProviders is the oauth.IdentityProviders of a function on AWS: the
