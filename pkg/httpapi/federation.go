@@ -345,17 +345,27 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 	h.redirect(w, r, continueURL(us.ClientID, us.RequestURI))
 }
 
-// sessionUserName is how the login page names a session's user: a brokered user's
+// sessionUserName is how the pages name a signed-in user: a brokered user's
 // generated username means nothing to the user, so its name, email or
 // preferred_username claim is shown instead, when it has one.
-func sessionUserName(u *oauth.User) string {
-	if !oauth.ReservedUsername(u.Username) {
-		return u.Username
+func sessionUserName(u *oauth.User) string { return shownName(u.Username, u.Claims) }
+
+// shownUsername is sessionUserName for the user the transaction signed in.
+func (st *txState) shownUsername() string {
+	if st.User == nil {
+		return st.Username
+	}
+	return shownName(st.Username, st.User.Claims)
+}
+
+func shownName(username string, claims map[string]any) string {
+	if !oauth.ReservedUsername(username) {
+		return username
 	}
 	for _, c := range []string{"name", "email", "preferred_username"} {
-		if s, ok := u.Claims[c].(string); ok && s != "" {
+		if s, ok := claims[c].(string); ok && s != "" {
 			return s
 		}
 	}
-	return u.Username
+	return username
 }

@@ -285,6 +285,9 @@ func TestFederation_Issue13SignIn(t *testing.T) {
 	if !isConsent(consent) {
 		t.Fatalf("after the callback: want the consent page, got %d:\n%s", consent.Status, consent.Body)
 	}
+	if !strings.Contains(consent.Body, "Signed in as <strong>Una Upstream</strong>") || strings.Contains(consent.Body, "idp:corp:") {
+		t.Errorf("the consent page names the brokered user by its generated username:\n%s", consent.Body)
+	}
 	code := c.b.approve(t, consent).Get("code")
 	claims := idTokenOf(t, c.ts, code)
 	amr, _ := claims["amr"].([]any)

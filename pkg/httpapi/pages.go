@@ -192,7 +192,7 @@ func (h *Handler) consentData(tx *oauth.Transaction, st *txState, requestURI str
 	return consentData{
 		Title: "Allow access – " + clientName(tx.Client), Brand: brand, CSS: template.CSS(loadPages().css),
 		Action: PathAuthorize, ClientID: tx.Client.ID, ClientName: clientName(tx.Client), RequestURI: requestURI,
-		CSRF: st.CSRF, Username: st.Username, RedirectHost: host, Scopes: lines,
+		CSRF: st.CSRF, Username: st.shownUsername(), RedirectHost: host, Scopes: lines,
 		Details: describeDetails(req.AuthorizationDetails),
 		// The consent form's response redirects to the client, and browsers apply
 		// form-action to that redirect too.
