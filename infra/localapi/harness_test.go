@@ -104,8 +104,14 @@ type local struct {
 // says), seeded from seedJSON written to a temporary file, and stops it at the end.
 func start(t *testing.T, env map[string]string) *local {
 	t.Helper()
+	return startSeeded(t, seedJSON, env)
+}
+
+// startSeeded is start with the seed document doc.
+func startSeeded(t *testing.T, doc string, env map[string]string) *local {
+	t.Helper()
 	seedFile := filepath.Join(t.TempDir(), "seed.json")
-	if err := os.WriteFile(seedFile, []byte(seedJSON), 0o600); err != nil {
+	if err := os.WriteFile(seedFile, []byte(doc), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	vars := map[string]string{"ADDR": "127.0.0.1:0", "SEED_FILE": seedFile, "LOG_LEVEL": "warn"}

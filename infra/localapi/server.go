@@ -15,6 +15,7 @@ import (
 
 	"github.com/pargate/pargate/pkg/app"
 	"github.com/pargate/pargate/pkg/config"
+	"github.com/pargate/pargate/pkg/federation"
 	"github.com/pargate/pargate/pkg/keys"
 	"github.com/pargate/pargate/pkg/memory"
 	"github.com/pargate/pargate/pkg/oauth"
@@ -172,6 +173,9 @@ func Start(ctx context.Context, getenv func(string) string, opts ...Option) (*Se
 	if tlsConf != nil {
 		parts.ClientCertificates = tlsConf.certs
 	}
+	// Brokered login (issue 13): the seed's identity_providers, imported into the
+	// memory store, sign users in through the relying-party client.
+	parts.Upstream = federation.New(federation.Options{Logger: log})
 	for _, o := range opts {
 		o(&parts)
 	}

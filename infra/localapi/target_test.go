@@ -126,13 +126,17 @@ func sharedLambda(t *testing.T) (map[string]string, string) {
 	return d.bootstraps, d.moto.Endpoint
 }
 
-// startLambda is `make run-lambda` on a free port with vars as its environment
+// startLambda is `make run-lambda` on a free port (or vars' ADDR) with vars as its environment
 // (SEED_FILE, PROFILE, REQUIRE_PAR, ... override template.yaml's values), as a
 // *Server whose Close stops it.
 func startLambda(t *testing.T, vars map[string]string) (*Server, *apigw.Local) {
 	t.Helper()
 	bootstraps, endpoint := sharedLambda(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr := "127.0.0.1:0"
+	if vars["ADDR"] != "" {
+		addr = vars["ADDR"] // a server the others must know before it starts (federation_test.go)
+	}
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}

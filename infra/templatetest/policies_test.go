@@ -18,9 +18,7 @@ var keyPrefixes = []string{
 	dynamo.PrefixSession,
 	dynamo.PrefixConsent,
 	dynamo.PrefixProvider,
-	// The account links of brokered logins (issue 13): dynamo.PrefixLink of the fed
-	// branch, which writes their store.
-	"link#",
+	dynamo.PrefixLink,
 }
 
 // bySubIndexResource is the by-sub index of the table (or of the global table).

@@ -47,6 +47,9 @@ func checkUsername(name string) error {
 		return errors.New("the username starts or ends with white space")
 	case strings.ContainsFunc(name, unicode.IsControl):
 		return errors.New("the username contains control characters")
+	case oauth.ReservedUsername(name):
+		// The key space of users created by brokered logins (issue 13).
+		return fmt.Errorf("usernames starting with %q are reserved for users of identity providers", oauth.BrokeredUsernamePrefix)
 	}
 	return nil
 }

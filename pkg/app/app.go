@@ -52,10 +52,13 @@ type Parts struct {
 	// discovery function's public key set (secrets.PublicKeys), so that it never loads
 	// the private keys.
 	PublicKeys httpapi.KeySet
-	// Providers are the upstream OpenID Providers of brokered logins (issue 13): on
-	// Lambda the table's with their secrets (awsapp.IdentityProviders). Added by
-	// fedops under the fed branch's name; the fed branch wires it.
+	// Upstream is the relying-party side of brokered login (issue 13; the
+	// federation client): with it the authorize function offers the identity
+	// providers of Providers (nil: the store's, when it keeps them) and links their
+	// users in Links (nil: the store's).
+	Upstream  oauth.Upstream
 	Providers oauth.IdentityProviders
+	Links     oauth.AccountLinks
 }
 
 // The signer publishes its own keys: discovery asks it directly.
@@ -87,6 +90,20 @@ func NewHandler(cfg config.Config, p Parts) *httpapi.Handler {
 		}
 		opts = append(opts, oauth.WithDPoPNonces(nonceKey))
 	}
+	var upstream oauth.Upstream
+	if p.Upstream != nil {
+		providers, links := p.Providers, p.Links
+		if providers == nil {
+			providers, _ = p.Store.(oauth.IdentityProviders)
+		}
+		if links == nil {
+			links, _ = p.Store.(oauth.AccountLinks)
+		}
+		if providers != nil && links != nil {
+			opts = append(opts, oauth.WithFederation(providers, links))
+			upstream = p.Upstream
+		}
+	}
 	svc := oauth.NewService(oc, p.Store, p.Signer, opts...)
 	var m *metrics.Emitter
 	if cfg.Metrics {
@@ -112,6 +129,7 @@ func NewHandler(cfg config.Config, p Parts) *httpapi.Handler {
 		RequestDeadline:    StoreCallTimeout,
 		ClientCertificates: p.ClientCertificates,
 		MTLSBaseURL:        cfg.MTLSBaseURL,
+		Upstream:           upstream,
 	})
 }
 

@@ -28,8 +28,15 @@ const StoreCallTimeout = 2 * time.Second
 // 10), whatever the store made of the timeout. The stores enforce their invariants
 // with conditional writes, so a call cut short either wrote everything or nothing;
 // a lost answer to a write is one of the faults pkg/oauth/oauthtest.Faulty injects.
+//
+// A store that keeps account links (oauth.AccountLinks, brokered login) comes back
+// as one too, its link calls bounded the same way.
 func WithDeadlines(store oauth.Store, d time.Duration) oauth.Store {
-	return &deadlineStore{inner: store, d: d}
+	ds := &deadlineStore{inner: store, d: d}
+	if links, ok := store.(oauth.AccountLinks); ok {
+		return &deadlineLinkStore{deadlineStore: ds, links: links}
+	}
+	return ds
 }
 
 type deadlineStore struct {

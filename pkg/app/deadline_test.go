@@ -197,3 +197,46 @@ func TestNewHandler_StoreCallsOfARequestShareOneDeadline(t *testing.T) {
 		t.Errorf("deadline %v is later than %v", create, limit)
 	}
 }
+
+// hangingLinks is a memory store whose link reads wait for their context.
+type hangingLinks struct{ *memory.Store }
+
+func (s hangingLinks) GetAccountLink(ctx context.Context, _ string) (*oauth.AccountLink, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// TestWithDeadlines_AccountLinks: a store keeping account links (brokered login,
+// issue 13) stays one behind the deadlines, its calls bounded and answered as the
+// store's; a store without them does not become one.
+func TestWithDeadlines_AccountLinks(t *testing.T) {
+	if _, ok := app.WithDeadlines(oauthtest.NewFaulty(memory.New()), time.Second).(oauth.AccountLinks); ok {
+		t.Error("a store without account links became one")
+	}
+	links, ok := app.WithDeadlines(memory.New(), time.Second).(oauth.AccountLinks)
+	if !ok {
+		t.Fatal("the memory store's account links are hidden by the deadlines")
+	}
+	now := time.Now()
+	u := &oauth.User{Username: "idp:corp:x", Sub: "s"}
+	link := &oauth.AccountLink{Key: oauthtest.Key(t), ProviderID: "corp", Username: u.Username, Subject: "s", CreatedAt: now}
+	if err := links.CreateLinkedUser(t.Context(), link, u); err != nil {
+		t.Fatal(err)
+	}
+	if err := links.CreateLinkedUser(t.Context(), link, u); !errors.Is(err, oauth.ErrConflict) {
+		t.Errorf("second create: %v, want ErrConflict", err)
+	}
+	if got, err := links.GetAccountLink(t.Context(), link.Key); err != nil || got.Username != u.Username {
+		t.Errorf("GetAccountLink: %+v %v", got, err)
+	}
+	if err := links.SetUserClaims(t.Context(), oauth.UserCheck{Username: u.Username, Sub: "other"}, nil); !errors.Is(err, oauth.ErrUserChanged) {
+		t.Errorf("SetUserClaims of a changed user: %v", err)
+	}
+	if err := links.LinkUser(t.Context(), link, oauth.UserCheck{Username: u.Username, Sub: "s"}); !errors.Is(err, oauth.ErrConflict) {
+		t.Errorf("LinkUser on a taken link: %v", err)
+	}
+	hang := app.WithDeadlines(hangingLinks{memory.New()}, 30*time.Millisecond).(oauth.AccountLinks)
+	if _, err := hang.GetAccountLink(context.Background(), "k"); !errors.Is(err, oauth.ErrUnavailable) {
+		t.Errorf("a hanging link read: %v, want unavailable", err)
+	}
+}

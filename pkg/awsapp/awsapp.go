@@ -75,6 +75,11 @@ func Lambda(ctx context.Context, getenv func(string) string, store StoreFunc, op
 	// gives IDP_SECRET_PREFIX.
 	if prefix := getenv(IdentityProviderSecretPrefixEnv); o.providers != nil && prefix != "" {
 		parts.Providers = o.providers(awsCfg, cfg.TableName, sm, prefix, log)
+		// Brokered login signs in through them (WithUpstream: pkg/federation), and
+		// links the users in the table (the store's account links).
+		if o.upstream != nil {
+			parts.Upstream = o.upstream(log)
+		}
 	}
 	if id := getenv(PublicKeysSecretEnv); id != "" {
 		// Discovery publishes the public key set the rotation function writes, and

@@ -41,6 +41,9 @@ type Option func(*options)
 type options struct {
 	// providers builds the function's identity providers (WithIdentityProviders).
 	providers func(cfg aws.Config, table string, sm secrets.GetSecretValueAPI, prefix string, log *slog.Logger) oauth.IdentityProviders
+	// upstream builds the relying-party client that signs users in at them
+	// (WithUpstream): pkg/federation, which only the function that asks imports.
+	upstream func(log *slog.Logger) oauth.Upstream
 }
 
 // WithIdentityProviders gives the function the upstream identity providers of
@@ -54,6 +57,14 @@ func WithIdentityProviders(items ProvidersFunc) Option {
 			return IdentityProviders(items(cfg, table), sm, prefix, IdentityProviderTTL, log)
 		}
 	}
+}
+
+// WithUpstream gives the function the relying-party client of brokered logins
+// (issue 13), made with the function's logger: federation.New in the authorize
+// function's main, which imports pkg/federation so that no other function links it
+// (docs/design.md decision 25). It is used with WithIdentityProviders.
+func WithUpstream(upstream func(log *slog.Logger) oauth.Upstream) Option {
+	return func(o *options) { o.upstream = upstream }
 }
 
 // IdentityProviders is the oauth.IdentityProviders of a function on AWS: the

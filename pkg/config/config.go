@@ -140,6 +140,14 @@ func FromEnv(getenv func(string) string, required ...string) (Config, error) {
 	c.RequirePAR = boolean("REQUIRE_PAR")
 	c.RequireSignedRequestObject = boolean("REQUIRE_SIGNED_REQUEST_OBJECT")
 	c.DPoPNonce = boolean("DPOP_NONCE")
+	// LOCAL_LOGIN=false switches the password form off (issue 13): users sign in
+	// only through an upstream identity provider.
+	switch v := get("LOCAL_LOGIN", "true"); v {
+	case "true", "false":
+		c.DisableLocalLogin = v == "false"
+	default:
+		errs = append(errs, fmt.Errorf("LOCAL_LOGIN=%q: want true or false", v))
+	}
 	c.SingleItemWrites = boolean("DYNAMODB_SINGLE_ITEM_WRITES")
 	if get("METRICS", "") == "" {
 		c.Metrics = get("AWS_LAMBDA_FUNCTION_NAME", "") != ""

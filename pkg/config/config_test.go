@@ -195,3 +195,16 @@ func TestFromEnv_SessionPolicy(t *testing.T) {
 		}
 	}
 }
+
+// Issue 13: LOCAL_LOGIN, true by default; false switches the password form off.
+func TestFromEnv_Issue13LocalLogin(t *testing.T) {
+	for v, disabled := range map[string]bool{"": false, "true": false, "false": true} {
+		c, err := FromEnv(env(map[string]string{"ISSUER": "https://auth.example.com", "LOCAL_LOGIN": v}))
+		if err != nil || c.DisableLocalLogin != disabled {
+			t.Errorf("LOCAL_LOGIN=%q: %v %v", v, c.DisableLocalLogin, err)
+		}
+	}
+	if _, err := FromEnv(env(map[string]string{"ISSUER": "https://auth.example.com", "LOCAL_LOGIN": "no"})); err == nil || !strings.Contains(err.Error(), "LOCAL_LOGIN") {
+		t.Errorf("LOCAL_LOGIN=no: %v", err)
+	}
+}

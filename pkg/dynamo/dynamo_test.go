@@ -16,3 +16,7 @@ func TestStoreContract(t *testing.T) {
 		return s, s
 	})
 }
+
+func TestAccountLinksContract(t *testing.T) {
+	oauthtest.RunAccountLinksContract(t, func(t *testing.T) oauthtest.LinkStore { return dynamotest.NewStore(t) })
+}

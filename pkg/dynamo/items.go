@@ -81,6 +81,8 @@ type codeItem struct {
 	AuthTime            int64          `dynamodbav:"auth_time"`
 	AMR                 []string       `dynamodbav:"amr,omitempty"`
 	SID                 string         `dynamodbav:"sid,omitempty"`
+	ACR                 string         `dynamodbav:"acr,omitempty"`
+	IDP                 string         `dynamodbav:"idp,omitempty"`
 	Claims              map[string]any `dynamodbav:"claims,omitempty"`
 	// AuthorizationDetails is JSON text, byte for byte (see above).
 	AuthorizationDetails string   `dynamodbav:"authorization_details,omitempty"`
@@ -103,6 +105,8 @@ type grantItem struct {
 	AuthTime             int64          `dynamodbav:"auth_time"`
 	AMR                  []string       `dynamodbav:"amr,omitempty"`
 	SID                  string         `dynamodbav:"sid,omitempty"`
+	ACR                  string         `dynamodbav:"acr,omitempty"`
+	IDP                  string         `dynamodbav:"idp,omitempty"`
 	Claims               map[string]any `dynamodbav:"claims,omitempty"`
 	AuthorizationDetails string         `dynamodbav:"authorization_details,omitempty"`
 	Resources            []string       `dynamodbav:"resource,omitempty"`
@@ -165,9 +169,12 @@ type clientItem struct {
 	AllowedOrigins                        []string `dynamodbav:"allowed_origins,omitempty"`
 	Consent                               string   `dynamodbav:"consent,omitempty"`
 	PostLogoutRedirectURIs                []string `dynamodbav:"post_logout_redirect_uris,omitempty"`
-	BackchannelLogoutURI                  string   `dynamodbav:"backchannel_logout_uri,omitempty"`
-	BackchannelLogoutSessionRequired      bool     `dynamodbav:"backchannel_logout_session_required,omitempty"`
-	Disabled                              bool     `dynamodbav:"disabled"`
+	// IdentityProviders keeps absent (NULL, or no attribute: every provider) apart
+	// from empty (an empty list: none), so it has no omitempty.
+	IdentityProviders                []string `dynamodbav:"identity_providers"`
+	BackchannelLogoutURI             string   `dynamodbav:"backchannel_logout_uri,omitempty"`
+	BackchannelLogoutSessionRequired bool     `dynamodbav:"backchannel_logout_session_required,omitempty"`
+	Disabled                         bool     `dynamodbav:"disabled"`
 }
 
 // replayItem records a one-time identifier (UseOnce) until expires_at.
@@ -312,6 +319,8 @@ func toCodeItem(c *oauth.AuthorizationCode) (codeItem, error) {
 		AuthTime:             millis(c.AuthTime),
 		AMR:                  nilIfEmpty(c.AMR),
 		SID:                  c.SID,
+		ACR:                  c.ACR,
+		IDP:                  c.IDP,
 		Claims:               claims,
 		AuthorizationDetails: string(c.AuthorizationDetails),
 		Resources:            nilIfEmpty(c.Resources),
@@ -338,6 +347,8 @@ func (it *codeItem) code() *oauth.AuthorizationCode {
 		AuthTime:             fromMillis(it.AuthTime),
 		AMR:                  it.AMR,
 		SID:                  it.SID,
+		ACR:                  it.ACR,
+		IDP:                  it.IDP,
 		Claims:               it.Claims,
 		AuthorizationDetails: rawJSON(it.AuthorizationDetails),
 		Resources:            it.Resources,
@@ -362,6 +373,8 @@ func toGrantItem(g *oauth.Grant) (grantItem, error) {
 		AuthTime:             millis(g.AuthTime),
 		AMR:                  nilIfEmpty(g.AMR),
 		SID:                  g.SID,
+		ACR:                  g.ACR,
+		IDP:                  g.IDP,
 		Claims:               claims,
 		AuthorizationDetails: string(g.AuthorizationDetails),
 		Resources:            nilIfEmpty(g.Resources),
@@ -382,6 +395,8 @@ func (it *grantItem) grant() *oauth.Grant {
 		AuthTime:             fromMillis(it.AuthTime),
 		AMR:                  it.AMR,
 		SID:                  it.SID,
+		ACR:                  it.ACR,
+		IDP:                  it.IDP,
 		Claims:               it.Claims,
 		AuthorizationDetails: rawJSON(it.AuthorizationDetails),
 		Resources:            it.Resources,
@@ -456,6 +471,7 @@ func toClientItem(c *oauth.Client) clientItem {
 		AllowedOrigins:                        nilIfEmpty(c.AllowedOrigins),
 		Consent:                               c.Consent,
 		PostLogoutRedirectURIs:                nilIfEmpty(c.PostLogoutRedirectURIs),
+		IdentityProviders:                     c.IdentityProviders,
 		BackchannelLogoutURI:                  c.BackchannelLogoutURI,
 		BackchannelLogoutSessionRequired:      c.BackchannelLogoutSessionRequired,
 		Disabled:                              c.Disabled,
@@ -496,6 +512,7 @@ func (it *clientItem) client() *oauth.Client {
 		AllowedOrigins:                        it.AllowedOrigins,
 		Consent:                               it.Consent,
 		PostLogoutRedirectURIs:                it.PostLogoutRedirectURIs,
+		IdentityProviders:                     it.IdentityProviders,
 		BackchannelLogoutURI:                  it.BackchannelLogoutURI,
 		BackchannelLogoutSessionRequired:      it.BackchannelLogoutSessionRequired,
 		Disabled:                              it.Disabled,

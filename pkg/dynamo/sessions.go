@@ -36,6 +36,7 @@ type sessionItem struct {
 	AuthTime     int64    `dynamodbav:"auth_time"`
 	AMR          []string `dynamodbav:"amr,omitempty"`
 	ACR          string   `dynamodbav:"acr,omitempty"`
+	IDP          string   `dynamodbav:"idp,omitempty"`
 	Clients      []string `dynamodbav:"clients,omitempty,stringset"`
 	IdleDeadline int64    `dynamodbav:"idle_deadline"`
 	ExpiresAt    int64    `dynamodbav:"expires_at"`
@@ -52,6 +53,7 @@ func toSessionItem(s *oauth.Session) sessionItem {
 		AuthTime:     millis(s.AuthTime),
 		AMR:          nilIfEmpty(s.AMR),
 		ACR:          s.ACR,
+		IDP:          s.IDP,
 		Clients:      nilIfEmpty(slices.Compact(clients)),
 		IdleDeadline: millis(s.IdleDeadline),
 		ExpiresAt:    millis(s.ExpiresAt),
@@ -69,6 +71,7 @@ func (it *sessionItem) session() *oauth.Session {
 		AuthTime:     fromMillis(it.AuthTime),
 		AMR:          nilIfEmpty(it.AMR),
 		ACR:          it.ACR,
+		IDP:          it.IDP,
 		Clients:      clients,
 		IdleDeadline: fromMillis(it.IdleDeadline),
 		ExpiresAt:    fromMillis(it.ExpiresAt),

@@ -215,3 +215,9 @@ func TestSingleItemWrites_LostAnswersRetriedSucceedOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestAccountLinksContract_SingleItemWrites: the account links' promises without
+// transactions.
+func TestAccountLinksContract_SingleItemWrites(t *testing.T) {
+	oauthtest.RunAccountLinksContract(t, func(t *testing.T) oauthtest.LinkStore { return singleItemStore(t, &mrsc{}, 3) })
+}

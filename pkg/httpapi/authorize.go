@@ -60,7 +60,7 @@ func (h *Handler) authorize() http.Handler {
 			// §3.1: "Request and response parameters MUST NOT be included more than
 			// once"): two decisions would let the edge and the domain read different ones.
 			if _, step := form[stepField]; step {
-				for _, name := range []string{stepField, "decision", "csrf", "username", "password", "client_id", "request_uri"} {
+				for _, name := range []string{stepField, "decision", "csrf", "username", "password", "client_id", "request_uri", "idp"} {
 					if len(form[name]) > 1 {
 						h.errorPage(w, r, oauth.InvalidRequest("parameter %s is included more than once", name))
 						return
@@ -76,6 +76,8 @@ func (h *Handler) authorize() http.Handler {
 				h.continueSession(w, r)
 			case stepSwitch:
 				h.switchUser(w, r)
+			case stepFederate:
+				h.federate(w, r) // federation.go
 			default:
 				// OIDC Core §3.1.2.1: the authorization request may also come by POST.
 				h.authorizationRequest(w, r, r.PostForm)
@@ -184,11 +186,12 @@ func (h *Handler) authorizationRequest(w http.ResponseWriter, r *http.Request, p
 	}
 	if remembered {
 		if st == nil {
-			st = &txState{Key: tx.Request.Key, ClientID: tx.Client.ID, Expires: tx.Request.Deadline.Unix()}
+			st = &txState{Key: tx.Request.Key, ClientID: tx.Client.ID, Expires: tx.Request.Deadline.Unix(), Origin: redirectOrigin(req.RedirectURI)}
 		}
 		if reused != nil {
 			st.Username, st.AuthTime = reusedUser.Username, reused.AuthTime.Unix()
 			st.AMR, st.SID = reused.AMR, oauth.SessionSID(reused.Key)
+			st.ACR, st.IDP = reused.ACR, reused.IDP
 			st.User = carryUser(oauth.SignedInAs(reusedUser))
 		}
 		// No page and no form post: the approval the user gave before stands for
@@ -206,13 +209,14 @@ func (h *Handler) authorizationRequest(w http.ResponseWriter, r *http.Request, p
 			return
 		}
 		if st == nil {
-			st = &txState{Key: tx.Request.Key, ClientID: tx.Client.ID, Expires: tx.Request.Deadline.Unix()}
+			st = &txState{Key: tx.Request.Key, ClientID: tx.Client.ID, Expires: tx.Request.Deadline.Unix(), Origin: redirectOrigin(req.RedirectURI)}
 		}
 		st.CSRF = csrf
 		if reused != nil {
 			// Signed in by the session: the consent page follows, as after a login.
 			st.Username, st.AuthTime = reusedUser.Username, reused.AuthTime.Unix()
 			st.AMR, st.SID = reused.AMR, oauth.SessionSID(reused.Key)
+			st.ACR, st.IDP = reused.ACR, reused.IDP
 			st.User = carryUser(oauth.SignedInAs(reusedUser))
 		}
 		if err := h.writeTx(w, r, st, now); err != nil {
@@ -231,12 +235,25 @@ func (h *Handler) authorizationRequest(w http.ResponseWriter, r *http.Request, p
 		return
 	}
 	if st.Username == "" {
+		if req.IDPHint != "" && h.federation() {
+			// Issue 13: idp_hint naming a provider the client may use skips the login
+			// page; any other hint is ignored (RFC 6749 §3.1).
+			p, err := h.svc.ProviderFor(r.Context(), tx.Client, req.IDPHint)
+			if err == nil {
+				h.beginUpstream(w, r, tx.Client.ID, st, requestURI, p)
+				return
+			}
+			if !errors.Is(err, oauth.ErrProviderNotAllowed) {
+				h.errorPage(w, r, err)
+				return
+			}
+		}
 		noteOutcome(r.Context(), outcomeLoginPage)
 		data := h.loginData(tx, st, requestURI, loginHintUsername(req.LoginHint), "")
 		if offered != nil {
-			data.SessionUser, data.CanContinue = offered.Username, canContinue
+			data.SessionUser, data.CanContinue = sessionUserName(offered), canContinue
 		}
-		h.render(w, r, http.StatusOK, pageLogin, data)
+		h.renderLogin(w, r, http.StatusOK, tx.Client, data)
 		return
 	}
 	noteOutcome(r.Context(), outcomeConsentPage)
@@ -333,6 +350,11 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tx, st, requestURI := f.tx, f.st, f.requestURI
+	if !h.svc.LocalLogin() {
+		// LOCAL_LOGIN=false (issue 13): the password form is off, and so is its post.
+		h.errorPage(w, r, oauth.InvalidRequest("password sign-in is switched off"))
+		return
+	}
 	username := strings.TrimSpace(r.PostForm.Get("username"))
 	user, err := h.svc.SignIn(r.Context(), oauth.LoginAttempt{
 		Username: username, Password: r.PostForm.Get("password"), ClientIP: clientIP(r), RequestKey: st.Key,
@@ -342,7 +364,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	}
 	if errors.Is(err, oauth.ErrBadCredentials) {
 		noteOutcome(r.Context(), outcomeLoginFailed)
-		h.render(w, r, http.StatusOK, pageLogin, h.loginData(tx, st, requestURI, username, "The username or password is incorrect."))
+		h.renderLogin(w, r, http.StatusOK, tx.Client, h.loginData(tx, st, requestURI, username, "The username or password is incorrect."))
 		return
 	}
 	if err != nil {
@@ -414,7 +436,7 @@ func (h *Handler) approveTx(w http.ResponseWriter, r *http.Request, tx *oauth.Tr
 	req := &tx.Request.Request
 	var target *oauth.AuthorizationResponse
 	var err error
-	auth := oauth.Authentication{Time: time.Unix(st.AuthTime, 0), AMR: st.AMR, SID: st.SID}
+	auth := oauth.Authentication{Time: time.Unix(st.AuthTime, 0), AMR: st.AMR, SID: st.SID, ACR: st.ACR, IDP: st.IDP}
 	var sub string
 	if st.User != nil {
 		// The user as the login read it, checked by the

@@ -253,3 +253,24 @@ func TestConsent_AnOutageReadingTheConsentIsA503Page(t *testing.T) {
 		t.Fatalf("after the outage: want the consent page, got %d", page.Status)
 	}
 }
+
+// CSP Level 3 §6.3.1 (form-action, which browsers apply to the redirects a form's
+// submission follows): a login with a remembered consent ends at the client's
+// redirect URI (docs/design.md decision 32), so the login page's form-action allows
+// the redirect URI's origin, as the consent page's does; no other origin.
+func TestLoginPage_CSP_FormActionAllowsTheRedirectURIOfARememberedConsent(t *testing.T) {
+	ts, _ := rememberServer(t, nil)
+	consentGiven(t, ts, rememberParams())
+	b := ts.browser(t)
+	login := b.get(t, authorizePath(rememberID, ts.push(t, rememberID, rememberSecret, rememberParams())))
+	csp := login.Header.Get("Content-Security-Policy")
+	if !strings.Contains(csp, "form-action 'self' https://client.example.org;") {
+		t.Fatalf("login page CSP %q: form-action must allow the redirect URI's origin", csp)
+	}
+	// The failed attempt's page again, read without the pushed request: the same.
+	again := b.submit(t, login, url.Values{"username": {username}, "password": {"wrong password"}})
+	if csp := again.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "form-action 'self' https://client.example.org;") {
+		t.Fatalf("login page after a wrong password, CSP %q", csp)
+	}
+	codeOf(t, signInAnew(t, ts), "a login with a remembered consent")
+}

@@ -105,6 +105,10 @@ type Options struct {
 	// listener): published as mtls_endpoint_aliases (RFC 8705 §5), and with it the
 	// tls_client_auth methods and tls_client_certificate_bound_access_tokens.
 	MTLSBaseURL string
+	// Upstream is the relying-party side of brokered login (issue 13;
+	// pkg/federation): with it, and a Service WithFederation, the login page offers
+	// the client's identity providers and /federation/callback takes their answers.
+	Upstream oauth.Upstream
 }
 
 // Handler serves the endpoints.
@@ -173,7 +177,13 @@ func (h *Handler) Logout() http.Handler { return h.endpoint(PathLogout, h.logout
 // AuthorizeFunction serves the routes of the authorize function: the authorization
 // endpoint and the logout endpoint, which share the session cookie and the pages.
 func (h *Handler) AuthorizeFunction() http.Handler {
-	return h.mux(map[string]http.Handler{PathAuthorize: h.Authorize(), PathLogout: h.Logout()})
+	return h.mux(map[string]http.Handler{PathAuthorize: h.Authorize(), PathLogout: h.Logout(), PathFederationCallback: h.FederationCallback()})
+}
+
+// FederationCallback serves GET /federation/callback, the broker's redirect URI at
+// upstream identity providers (federation.go).
+func (h *Handler) FederationCallback() http.Handler {
+	return h.endpoint(PathFederationCallback, h.federationCallbackWithPages)
 }
 
 // Token serves the token endpoint (RFC 6749 §3.2).
@@ -200,16 +210,17 @@ func (h *Handler) Discovery() http.Handler { return h.endpoint(PathJWKS, h.share
 // Routes serves every endpoint, as the local API does.
 func (h *Handler) Routes() http.Handler {
 	return h.mux(map[string]http.Handler{
-		PathPAR:          h.PAR(),
-		PathAuthorize:    h.Authorize(),
-		PathLogout:       h.Logout(),
-		PathToken:        h.Token(),
-		PathRevoke:       h.Revoke(),
-		PathIntrospect:   h.Introspect(),
-		PathUserinfo:     h.Userinfo(),
-		PathASMetadata:   h.endpoint(PathASMetadata, h.sharedDiscovery),
-		PathOIDCMetadata: h.endpoint(PathOIDCMetadata, h.sharedDiscovery),
-		PathJWKS:         h.Discovery(),
+		PathPAR:                h.PAR(),
+		PathAuthorize:          h.Authorize(),
+		PathLogout:             h.Logout(),
+		PathFederationCallback: h.FederationCallback(),
+		PathToken:              h.Token(),
+		PathRevoke:             h.Revoke(),
+		PathIntrospect:         h.Introspect(),
+		PathUserinfo:           h.Userinfo(),
+		PathASMetadata:         h.endpoint(PathASMetadata, h.sharedDiscovery),
+		PathOIDCMetadata:       h.endpoint(PathOIDCMetadata, h.sharedDiscovery),
+		PathJWKS:               h.Discovery(),
 	})
 }
 
@@ -255,6 +266,14 @@ func (h *Handler) authorizeWithPages() http.Handler {
 	loadPages()
 	h.pageError = h.errorPageStatus
 	return h.authorize()
+}
+
+// federationCallbackWithPages is the upstream callback, its pages parsed before
+// the first request. It is called with h.mu held (endpoint).
+func (h *Handler) federationCallbackWithPages() http.Handler {
+	loadPages()
+	h.pageError = h.errorPageStatus
+	return h.federationCallback()
 }
 
 // logoutWithPages is the logout endpoint, its pages parsed before the first request.

@@ -48,7 +48,7 @@ func (h *Handler) loginRefused(w http.ResponseWriter, r *http.Request, f *posted
 		secs := int(locked.RetryAfter / time.Second)
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 		msg := "Too many failed sign-in attempts. Try again in " + waitText(locked.RetryAfter) + "."
-		h.render(w, r, http.StatusTooManyRequests, pageLogin, h.loginData(f.tx, f.st, f.requestURI, username, msg))
+		h.renderLogin(w, r, http.StatusTooManyRequests, f.tx.Client, h.loginData(f.tx, f.st, f.requestURI, username, msg))
 		return true
 	case errors.Is(err, oauth.ErrTooManyAttempts):
 		h.clearTx(w, f.st.Key)

@@ -233,7 +233,7 @@ func (h *Handler) record(r *http.Request, l *requestLog, status int, took time.D
 // that neither the log nor a metrics dimension takes a caller's path.
 var routes = map[string]bool{
 	PathPAR: true, PathAuthorize: true, PathToken: true, PathRevoke: true, PathIntrospect: true,
-	PathUserinfo: true, PathLogout: true, PathASMetadata: true, PathOIDCMetadata: true, PathJWKS: true,
+	PathUserinfo: true, PathLogout: true, PathFederationCallback: true, PathASMetadata: true, PathOIDCMetadata: true, PathJWKS: true,
 }
 
 func routeOf(path string) string {

@@ -96,7 +96,18 @@ type loginData struct {
 	// (prompt=select_account; docs/design.md decision 31).
 	SessionUser string
 	CanContinue bool
+	// Providers are the upstream identity providers the client may use, one button
+	// each above the password form, which LocalLogin shows (issue 13).
+	Providers  []providerButton
+	LocalLogin bool
+	// formAction are the CSP sources added to form-action: the client's redirect
+	// URI's (a login with a remembered consent ends there) and the origins the
+	// provider buttons' 303 goes to (federation.go).
+	formAction string
 }
+
+// providerButton is one "Continue with DISPLAY_NAME" button of the login page.
+type providerButton struct{ ID, DisplayName string }
 
 type scopeLine struct{ Title, Detail string }
 
@@ -130,7 +141,10 @@ func (h *Handler) loginData(tx *oauth.Transaction, st *txState, requestURI, user
 	return loginData{
 		Title: "Sign in – " + clientName(tx.Client), Brand: brand, CSS: template.CSS(loadPages().css),
 		Action: PathAuthorize, ClientID: tx.Client.ID, ClientName: clientName(tx.Client), RequestURI: requestURI,
-		CSRF: st.CSRF, Username: username, Error: msg,
+		CSRF: st.CSRF, Username: username, Error: msg, LocalLogin: h.svc.LocalLogin(),
+		// The login (or "Continue as") may end in the authorization response at once
+		// when the user's consent is remembered (decision 32).
+		formAction: st.Origin,
 	}
 }
 
@@ -168,25 +182,37 @@ func (h *Handler) consentData(tx *oauth.Transaction, st *txState, requestURI str
 			lines = append(lines, scopeLine{Title: "Use “" + s + "”", Detail: "Access granted by the " + s + " permission"})
 		}
 	}
-	host, origin := req.RedirectURI, ""
+	host, origin := req.RedirectURI, redirectOrigin(req.RedirectURI)
 	if u, err := url.Parse(req.RedirectURI); err == nil {
-		host, origin = u.Host, u.Scheme+"://"+u.Host
+		host = u.Host
 		if u.Host == "" {
-			// A native app's private-use URI (RFC 8252 §7.1, com.example.app:/cb) has no
-			// host: the user is sent back to the app its scheme names, and the CSP
-			// source is the scheme-source "com.example.app:" (CSP Level 3 §2.3.1).
-			host, origin = u.Scheme, u.Scheme+":"
+			host = u.Scheme
 		}
 	}
 	return consentData{
 		Title: "Allow access – " + clientName(tx.Client), Brand: brand, CSS: template.CSS(loadPages().css),
 		Action: PathAuthorize, ClientID: tx.Client.ID, ClientName: clientName(tx.Client), RequestURI: requestURI,
-		CSRF: st.CSRF, Username: st.Username, RedirectHost: host, Scopes: lines,
+		CSRF: st.CSRF, Username: st.shownUsername(), RedirectHost: host, Scopes: lines,
 		Details: describeDetails(req.AuthorizationDetails),
 		// The consent form's response redirects to the client, and browsers apply
 		// form-action to that redirect too.
 		formAction: origin,
 	}
+}
+
+// redirectOrigin is the CSP source of a redirect URI: its origin, or for a native
+// app's private-use URI (RFC 8252 §7.1, com.example.app:/cb), which has no host and
+// sends the user back to the app its scheme names, the scheme-source
+// "com.example.app:" (CSP Level 3 §2.3.1); "" for none.
+func redirectOrigin(redirectURI string) string {
+	u, err := url.Parse(redirectURI)
+	if err != nil || u.Scheme == "" {
+		return ""
+	}
+	if u.Host == "" {
+		return u.Scheme + ":"
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 // render writes a page with the security headers of the page contract in docs/design.md.
@@ -202,6 +228,12 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, p p
 	csp := []string{"default-src 'none'", "style-src " + loadPages().styleHash, "img-src 'self' data:"}
 	switch d := data.(type) {
 	case consentData:
+		if d.formAction != "" {
+			formAction += " " + d.formAction
+		}
+	case loginData:
+		// A provider button's answer is a 303 to the upstream, and browsers apply
+		// form-action to that redirect too.
 		if d.formAction != "" {
 			formAction += " " + d.formAction
 		}

@@ -101,6 +101,8 @@ type serverOptions struct {
 	requestIDs func(*http.Request) (id, invocation string)
 	// clientCerts is app.Parts.ClientCertificates (mtls_test.go withClientCertificates).
 	clientCerts httpapi.ClientCertificates
+	// upstream is app.Parts.Upstream (federation_test.go withUpstream).
+	upstream oauth.Upstream
 }
 
 // serverOption changes one thing newServer builds.
@@ -193,6 +195,9 @@ func newServer(tb testing.TB, opts ...serverOption) *testServer {
 		RequestIDs:    o.requestIDs,
 		// The interface value stays nil without one (a typed nil would not).
 		ClientCertificates: o.clientCerts,
+	}
+	if o.upstream != nil {
+		parts.Upstream = o.upstream
 	}
 	if !o.wallClock {
 		ts.clock = oauthtest.NewClock(time.Now())

@@ -35,6 +35,14 @@ type txState struct {
 	AMR     []string `json:"m,omitempty"`
 	SID     string   `json:"s,omitempty"`
 	Expires int64    `json:"e"`
+	// Origin is the CSP source of the request's redirect URI (redirectOrigin): a
+	// login page's form may end in the authorization response when the consent is
+	// remembered (decision 32), and form-action applies to that redirect too.
+	Origin string `json:"o,omitempty"`
+	// ACR and IDP are a brokered login's (federation.go): the upstream's acr and the
+	// provider's id, for the ID token.
+	ACR string `json:"a,omitempty"`
+	IDP string `json:"p,omitempty"`
 	// User is the signed-in user as the login read it (oauth.SignedIn), so approval
 	// does not read the user again; nil when the login could not
 	// carry it (claims over maxCarriedClaims), and then approval reads the user.
@@ -163,10 +171,24 @@ func sealedAD(name, kid string) []byte {
 
 // readTx returns the transaction state for key from the request's cookie, or nil
 // when there is none, it does not open, belongs to another request or has expired.
-// The value is "<kid>.<base64url(nonce || sealed)>"; any key of the set opens it by
-// its id, so a rotation keeps the cookies of transactions under way valid.
 func (h *Handler) readTx(r *http.Request, key string, now time.Time) (*txState, error) {
 	name := h.txCookieName(key)
+	plain, err := h.openCookie(r, name)
+	if plain == nil || err != nil {
+		return nil, err
+	}
+	var st txState
+	if json.Unmarshal(plain, &st) != nil || st.Key != key || now.Unix() >= st.Expires {
+		return nil, nil
+	}
+	return &st, nil
+}
+
+// openCookie returns the plain text sealed in the request's cookie name, or nil when
+// there is none or it does not open. The value is "<kid>.<base64url(nonce ||
+// sealed)>"; any key of the set opens it by its id, so a rotation keeps the cookies
+// of transactions under way valid.
+func (h *Handler) openCookie(r *http.Request, name string) ([]byte, error) {
 	c, err := r.Cookie(name)
 	if err != nil {
 		return nil, nil
@@ -201,36 +223,23 @@ func (h *Handler) readTx(r *http.Request, key string, now time.Time) (*txState, 
 	if err != nil {
 		return nil, nil
 	}
-	var st txState
-	if json.Unmarshal(plain, &st) != nil || st.Key != key || now.Unix() >= st.Expires {
-		return nil, nil
-	}
-	return &st, nil
+	return plain, nil
 }
 
 // writeTx seals st into its cookie with the newest key, valid until st.Expires.
 func (h *Handler) writeTx(w http.ResponseWriter, r *http.Request, st *txState, now time.Time) error {
-	ks, err := h.cookieKeys(r.Context())
-	if err != nil {
-		return err
-	}
-	aead, err := aeadOf(ks[0].Key)
-	if err != nil {
-		return err
-	}
 	plain, err := json.Marshal(st)
 	if err != nil {
 		return fmt.Errorf("seal transaction: %w", err)
 	}
-	nonce := make([]byte, aead.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
-		return fmt.Errorf("seal transaction: %w", err)
-	}
 	name := h.txCookieName(st.Key)
-	sealed := aead.Seal(nonce, nonce, plain, sealedAD(name, ks[0].ID))
+	value, err := h.sealCookie(r, name, plain)
+	if err != nil {
+		return err
+	}
 	http.SetCookie(w, &http.Cookie{
 		Name:     name,
-		Value:    ks[0].ID + "." + base64.RawURLEncoding.EncodeToString(sealed),
+		Value:    value,
 		Path:     h.txCookiePath(),
 		MaxAge:   int(st.Expires - now.Unix()),
 		Secure:   h.secure,
@@ -238,6 +247,24 @@ func (h *Handler) writeTx(w http.ResponseWriter, r *http.Request, st *txState, n
 		SameSite: http.SameSiteLaxMode,
 	})
 	return nil
+}
+
+// sealCookie seals plain for the cookie name with the newest key.
+func (h *Handler) sealCookie(r *http.Request, name string, plain []byte) (string, error) {
+	ks, err := h.cookieKeys(r.Context())
+	if err != nil {
+		return "", err
+	}
+	aead, err := aeadOf(ks[0].Key)
+	if err != nil {
+		return "", err
+	}
+	nonce := make([]byte, aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return "", fmt.Errorf("seal cookie: %w", err)
+	}
+	sealed := aead.Seal(nonce, nonce, plain, sealedAD(name, ks[0].ID))
+	return ks[0].ID + "." + base64.RawURLEncoding.EncodeToString(sealed), nil
 }
 
 // clearTx deletes the transaction cookie.

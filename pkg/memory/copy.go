@@ -24,6 +24,10 @@ func copyClient(c *oauth.Client) *oauth.Client {
 	out.Resources = cloneSlice(c.Resources)
 	out.AllowedOrigins = cloneSlice(c.AllowedOrigins)
 	out.PostLogoutRedirectURIs = cloneSlice(c.PostLogoutRedirectURIs)
+	if c.IdentityProviders != nil {
+		// Empty is not absent here (none against every provider).
+		out.IdentityProviders = append([]string{}, c.IdentityProviders...)
+	}
 	return &out
 }
 

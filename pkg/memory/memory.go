@@ -59,6 +59,11 @@ type Store struct {
 
 	sessions sessionRecords // sessions.go, under a lock of its own
 	consents consentRecords // consents.go, under a lock of its own
+
+	// Brokered login (federation.go): providers under a lock of their own; account
+	// links under mu, since a first login creates a user with its link atomically.
+	providers providerRecords
+	links     map[string]*oauth.AccountLink
 }
 
 // Option configures a Store.

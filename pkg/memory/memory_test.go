@@ -14,3 +14,7 @@ func TestStoreContract(t *testing.T) {
 		return s, s
 	})
 }
+
+func TestAccountLinksContract(t *testing.T) {
+	oauthtest.RunAccountLinksContract(t, func(*testing.T) oauthtest.LinkStore { return memory.New() })
+}

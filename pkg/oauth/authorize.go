@@ -239,6 +239,12 @@ func (s *Service) Login(ctx context.Context, username, password string) (*User, 
 	if err != nil {
 		return nil, AsError(fmt.Errorf("load user: %w", err))
 	}
+	if user.PasswordHash == "" {
+		// A brokered user (federation.go) has no password: it signs in only through
+		// its identity provider. Checked like a missing user, at the same cost.
+		_, _ = VerifyPassword(dummyHash(), password)
+		return nil, ErrBadCredentials
+	}
 	ok, err := VerifyPassword(user.PasswordHash, password)
 	if err != nil {
 		return nil, ServerError(fmt.Errorf("verify password: stored hash: %w", err))
@@ -315,6 +321,10 @@ type Authentication struct {
 	Time time.Time
 	AMR  []string
 	SID  string
+	// ACR and IDP are a brokered login's: the upstream's acr, passed through, and
+	// the provider's id (the ID token's acr and idp claims); empty for none.
+	ACR string
+	IDP string
 }
 
 func (s *Service) approve(ctx context.Context, tx *Transaction, user SignedIn, auth Authentication, check *UserCheck) (*AuthorizationResponse, error) {
@@ -342,6 +352,8 @@ func (s *Service) approve(ctx context.Context, tx *Transaction, user SignedIn, a
 		AuthTime:             auth.Time.UTC(),
 		AMR:                  auth.AMR,
 		SID:                  auth.SID,
+		ACR:                  auth.ACR,
+		IDP:                  auth.IDP,
 		Claims:               claims,
 		DPoPJKT:              req.DPoPJKT,
 		AuthorizationDetails: req.AuthorizationDetails,
@@ -360,6 +372,8 @@ func (s *Service) approve(ctx context.Context, tx *Transaction, user SignedIn, a
 		AuthTime:             code.AuthTime,
 		AMR:                  auth.AMR,
 		SID:                  auth.SID,
+		ACR:                  auth.ACR,
+		IDP:                  auth.IDP,
 		Claims:               claims,
 		AuthorizationDetails: req.AuthorizationDetails,
 		Resources:            req.Resources,

@@ -106,6 +106,10 @@ type Client struct {
 	// them exactly; CheckPostLogoutRedirectURIs, docs/design.md
 	// decision 33). None: a logout ends on the server's signed-out page.
 	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris,omitempty"`
+	// IdentityProviders are the ids of the upstream identity providers the client's
+	// login page offers (issue 13); absent (nil) means every enabled provider, an
+	// empty list none. Each must name a provider of the seed (pkg/seed).
+	IdentityProviders []string `json:"identity_providers,omitempty"`
 	// BackchannelLogoutURI is where a logout of a session the client signed in to
 	// POSTs a logout token (OpenID Connect Back-Channel Logout 1.0 §2.2, §2.5;
 	// CheckBackchannelLogoutURI, docs/design.md decision 34). Empty: the client is
@@ -199,6 +203,9 @@ type AuthorizationRequest struct {
 	AuthorizationDetails json.RawMessage `json:"authorization_details,omitempty"`
 	// Resources are the validated resource indicators (RFC 8707 §2) of the request.
 	Resources []string `json:"resource,omitempty"`
+	// IDPHint is the idp_hint parameter (issue 13): the identity provider to sign in
+	// with, skipping the login page; ignored unless the client may use it.
+	IDPHint string `json:"idp_hint,omitempty"`
 }
 
 // OpenID reports whether this is an OpenID Connect request (OIDC Core §3.1.2.1).
@@ -241,6 +248,11 @@ type AuthorizationCode struct {
 	// Logout §2.1; SessionSID), empty when none.
 	AMR []string `json:"amr,omitempty"`
 	SID string   `json:"sid,omitempty"`
+	// ACR is the authentication context class of the login (OIDC Core §2 acr: the
+	// upstream's, passed through, for a brokered login) and IDP the identity
+	// provider's id of a brokered login (the ID token's idp claim); empty for none.
+	ACR string `json:"acr,omitempty"`
+	IDP string `json:"idp,omitempty"`
 	// Claims are the user's claims released by the granted scopes, snapshotted at
 	// consent so the token endpoint needs no user lookup.
 	Claims map[string]any `json:"claims,omitempty"`
@@ -271,8 +283,11 @@ type Grant struct {
 	Scopes   []string  `json:"scope,omitempty"`
 	AuthTime time.Time `json:"auth_time"`
 	// AMR and SID as on the code: ID tokens of a refresh carry them too.
-	AMR                  []string        `json:"amr,omitempty"`
-	SID                  string          `json:"sid,omitempty"`
+	AMR []string `json:"amr,omitempty"`
+	SID string   `json:"sid,omitempty"`
+	// ACR and IDP as on the code.
+	ACR                  string          `json:"acr,omitempty"`
+	IDP                  string          `json:"idp,omitempty"`
 	Claims               map[string]any  `json:"claims,omitempty"`
 	AuthorizationDetails json.RawMessage `json:"authorization_details,omitempty"`
 	// Resources are the resource indicators the user authorized (RFC 8707 §2): every

@@ -191,6 +191,16 @@ func (s *Service) validateRequestBody(client *Client, params url.Values, req *Au
 		}
 		req.DPoPJKT = jkt
 	}
+	if hint := params.Get("idp_hint"); hint != "" {
+		// idp_hint (issue 13) preselects an upstream identity provider. RFC 6749 §3.1
+		// lets a server ignore what it does not use, and a hint the client may not use
+		// is ignored where it is read (the login page); its shape is checked here, so
+		// only a provider id is ever kept.
+		if !ValidProviderID(hint) {
+			return InvalidRequest("idp_hint must be an identity provider id (1 to %d of a-z 0-9 -)", MaxProviderIDLength)
+		}
+		req.IDPHint = hint
+	}
 	if p := params.Get("prompt"); p != "" {
 		values := strings.Fields(p)
 		for _, v := range values {

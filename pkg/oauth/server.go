@@ -52,6 +52,9 @@ type Config struct {
 	// RateCounterTimeout bounds the rate counter's store call; zero means
 	// DefaultRateCounterTimeout.
 	RateCounterTimeout time.Duration
+	// DisableLocalLogin switches the password form off (LOCAL_LOGIN=false): users
+	// sign in only through an upstream identity provider (issue 13).
+	DisableLocalLogin bool
 }
 
 // Service implements the protocol: push, authorize and exchange.
@@ -62,6 +65,9 @@ type Service struct {
 	clientKeys ClientKeys
 	clients    *clientCache
 	nonces     *dpopNonces
+	// providers and links are brokered login's (WithFederation; federation.go).
+	providers IdentityProviders
+	links     AccountLinks
 	// logouts delivers back-channel logout tokens (backchannel.go); nil sends none.
 	logouts LogoutSender
 }

@@ -30,6 +30,9 @@ type Session struct {
 	AMR []string
 	// ACR is the authentication context class reference of the login, if any.
 	ACR string
+	// IDP is the identity provider of a brokered login (federation.go), "" for a
+	// password login: ID tokens of the session's reuse carry it as idp.
+	IDP string
 	// Clients are the client IDs the session signed in to, each once; stores return
 	// them sorted (nil for none). They are the clients a logout (RP-initiated,
 	// back-channel) must tell.
@@ -98,6 +101,13 @@ var ErrNoSession = errors.New("no usable single sign-on session")
 // crypto/rand; only its SHA-256 is stored, docs/design.md decision 1) with the session.
 // The id must never be logged.
 func (s *Service) StartSession(ctx context.Context, user SignedIn, clientID string, authTime time.Time, amr []string) (string, *Session, error) {
+	return s.StartSessionWith(ctx, user, clientID, authTime, Authentication{AMR: amr})
+}
+
+// StartSessionWith is StartSession with the login's amr, acr and identity provider
+// (a brokered login's; Authentication.Time and SID are not read).
+func (s *Service) StartSessionWith(ctx context.Context, user SignedIn, clientID string, authTime time.Time, auth Authentication) (string, *Session, error) {
+	amr := auth.AMR
 	id, err := randomValue()
 	if err != nil {
 		return "", nil, ServerError(err)
@@ -112,6 +122,8 @@ func (s *Service) StartSession(ctx context.Context, user SignedIn, clientID stri
 		Subject:      user.Subject,
 		AuthTime:     authTime,
 		AMR:          slices.Clone(amr),
+		ACR:          auth.ACR,
+		IDP:          auth.IDP,
 		IdleDeadline: earliest(now.Add(p.IdleTimeout), expires),
 		ExpiresAt:    expires,
 	}

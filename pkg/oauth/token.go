@@ -178,7 +178,7 @@ func (s *Service) exchangeCode(ctx context.Context, client *Client, params url.V
 	}
 	grant := &Grant{
 		ID: code.GrantID, ClientID: client.ID, Subject: code.Subject, Scopes: code.Scopes,
-		AuthTime: code.AuthTime, AMR: code.AMR, SID: code.SID, Claims: code.Claims,
+		AuthTime: code.AuthTime, AMR: code.AMR, SID: code.SID, ACR: code.ACR, IDP: code.IDP, Claims: code.Claims,
 		AuthorizationDetails: code.AuthorizationDetails, Resources: code.Resources,
 	}
 	aud, aerr := s.tokenAudience(client, grant, params)
@@ -468,6 +468,14 @@ func (s *Service) issueTokens(ctx context.Context, client *Client, grant *Grant,
 		}
 		if grant.SID != "" {
 			claims["sid"] = grant.SID
+		}
+		// A brokered login (issue 13): OIDC Core §2 acr, the upstream's passed
+		// through; idp names the identity provider the user signed in with.
+		if grant.ACR != "" {
+			claims["acr"] = grant.ACR
+		}
+		if grant.IDP != "" {
+			claims["idp"] = grant.IDP
 		}
 		if nonce != "" {
 			claims["nonce"] = nonce

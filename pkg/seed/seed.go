@@ -78,11 +78,54 @@ func Parse(data []byte) (*File, error) {
 		if u.Username == "" || u.Password == "" {
 			errs = append(errs, fmt.Errorf("users[%d]: username and password are required", i))
 		}
+		if oauth.ReservedUsername(u.Username) {
+			errs = append(errs, fmt.Errorf("users[%d]: usernames starting with %q are the brokered users' (issue 13)", i, oauth.BrokeredUsernamePrefix))
+		}
 	}
+	errs = append(errs, f.checkProviders(data)...)
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("seed: %w", err)
 	}
 	return &f, nil
+}
+
+// checkProviders validates identity_providers (oauth.CheckIdentityProvider, which
+// applies the defaults), with ids unique, and the clients' identity_providers, which
+// must name providers of the seed. A provider without "enabled" is enabled: listing
+// a provider in the seed is asking for it; "enabled": false keeps one configured but
+// off. data is the seed document, read again for the presence of "enabled".
+func (f *File) checkProviders(data []byte) []error {
+	var errs []error
+	var presence struct {
+		IdentityProviders []struct {
+			Enabled *bool `json:"enabled"`
+		} `json:"identity_providers"`
+	}
+	if err := json.Unmarshal(data, &presence); err != nil || len(presence.IdentityProviders) != len(f.IdentityProviders) {
+		return []error{errors.New("identity_providers: cannot read the entries")}
+	}
+	seen := map[string]bool{}
+	for i := range f.IdentityProviders {
+		p := &f.IdentityProviders[i]
+		if presence.IdentityProviders[i].Enabled == nil {
+			p.Enabled = true
+		}
+		if err := oauth.CheckIdentityProvider(p); err != nil {
+			errs = append(errs, fmt.Errorf("identity_providers[%d] %q: %w", i, p.ID, err))
+		}
+		if seen[p.ID] {
+			errs = append(errs, fmt.Errorf("identity_providers[%d]: id %q is listed twice", i, p.ID))
+		}
+		seen[p.ID] = true
+	}
+	for i, c := range f.Clients {
+		for _, id := range c.IdentityProviders {
+			if !seen[id] {
+				errs = append(errs, fmt.Errorf("clients[%d] %q: identity_providers names %q, which is not in the seed's identity_providers", i, c.ID, id))
+			}
+		}
+	}
+	return errs
 }
 
 // normalize applies RFC 7591 defaults and checks the metadata.
@@ -234,7 +277,8 @@ func checkRedirectPrefix(p string) error {
 }
 
 // Import writes the seed's clients and users into reg, hashing user passwords with
-// oauth.HashPassword.
+// oauth.HashPassword, and its identity providers when reg is an
+// oauth.ProviderRegistry.
 func Import(ctx context.Context, reg oauth.Registry, f *File) error {
 	return ImportWith(ctx, reg, f, oauth.HashPassword)
 }
@@ -249,6 +293,19 @@ func ImportWith(ctx context.Context, reg oauth.Registry, f *File, hash Hasher) e
 		c := f.Clients[i].Client
 		if err := reg.PutClient(ctx, &c); err != nil {
 			return fmt.Errorf("import client %s: %w", c.ID, err)
+		}
+	}
+	if len(f.IdentityProviders) > 0 {
+		// Upstream identity providers (issue 13) where the registry keeps them: the
+		// local stores do; on AWS the admin import stores them with their secrets
+		// apart (Secrets Manager).
+		if pr, ok := reg.(oauth.ProviderRegistry); ok {
+			for i := range f.IdentityProviders {
+				p := f.IdentityProviders[i]
+				if err := pr.PutIdentityProvider(ctx, &p); err != nil {
+					return fmt.Errorf("import identity provider %s: %w", p.ID, err)
+				}
+			}
 		}
 	}
 	for _, u := range f.Users {

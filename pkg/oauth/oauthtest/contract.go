@@ -91,6 +91,7 @@ var storeContract = []contractCase{
 	{"Client/PutThenGetReturnsEveryField", testClientPutThenGetReturnsEveryField},
 	{"Client/PutReplacesTheWholeRecord", testClientPutReplacesTheWholeRecord},
 	{"Client/GetUnknownIsNotFound", testClientGetUnknownIsNotFound},
+	{"Client/EmptyIdentityProvidersStaysApartFromAbsent", testClientEmptyIdentityProvidersStaysApartFromAbsent},
 	{"Client/StoreKeepsNoReferenceToCallersValues", testClientStoreKeepsNoReferenceToCallersValues},
 	{"User/PutThenGetReturnsEveryField", testUserPutThenGetReturnsEveryField},
 	{"User/PutReplacesTheWholeRecord", testUserPutReplacesTheWholeRecord},
@@ -540,6 +541,7 @@ func testClientStoreKeepsNoReferenceToCallersValues(t *testing.T, s oauth.Store,
 		c.Resources[0] = "https://attacker.example/"
 		c.AllowedOrigins[0] = "https://attacker.example"
 		c.PostLogoutRedirectURIs[0] = "https://attacker.example/"
+		c.IdentityProviders[0] = "attacker"
 	}
 	change(c)
 	got := mustGetClient(t, s, ClientID)
@@ -684,6 +686,23 @@ func grantOf(tb testing.TB, code *oauth.AuthorizationCode) *oauth.Grant {
 	g.AuthorizationDetails = slices.Clone(code.AuthorizationDetails)
 	g.Resources = slices.Clone(code.Resources)
 	return g
+}
+
+// testClientEmptyIdentityProvidersStaysApartFromAbsent: identity_providers absent
+// (nil) offers every enabled provider and [] none (issue 13), so, unlike the other
+// lists, an empty one comes back empty, not nil.
+func testClientEmptyIdentityProvidersStaysApartFromAbsent(t *testing.T, s oauth.Store, reg oauth.Registry, now time.Time) {
+	c := Client(t)
+	c.IdentityProviders = []string{}
+	mustPutClient(t, reg, c)
+	if got := mustGetClient(t, s, c.ID).IdentityProviders; got == nil || len(got) != 0 {
+		t.Errorf("identity_providers [] came back as %#v", got)
+	}
+	c.IdentityProviders = nil
+	mustPutClient(t, reg, c)
+	if got := mustGetClient(t, s, c.ID).IdentityProviders; got != nil {
+		t.Errorf("identity_providers absent came back as %#v", got)
+	}
 }
 
 func mustPutClient(tb testing.TB, reg oauth.Registry, c *oauth.Client) {

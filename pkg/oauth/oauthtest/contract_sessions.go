@@ -46,6 +46,7 @@ func Session(tb testing.TB, now time.Time) *oauth.Session {
 		AuthTime:     now,
 		AMR:          []string{"pwd"},
 		ACR:          "urn:mace:incommon:iap:silver",
+		IDP:          "corp",
 		Clients:      []string{ClientID},
 		IdleDeadline: now.Add(30 * time.Minute),
 		ExpiresAt:    now.Add(12 * time.Hour),

@@ -56,6 +56,7 @@ func PushedRequest(tb testing.TB, now time.Time) *oauth.PushedRequest {
 			DPoPJKT:              "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I",
 			AuthorizationDetails: AuthorizationDetails(),
 			Resources:            []string{"https://rs.example.com/", "https://api.example.com/payments"},
+			IDPHint:              "corp",
 		},
 		CreatedAt: now,
 		RedeemBy:  now.Add(60 * time.Second),
@@ -82,6 +83,8 @@ func Code(tb testing.TB, now time.Time) *oauth.AuthorizationCode {
 		AuthTime:            now.Add(-30 * time.Second),
 		AMR:                 []string{"pwd", "otp"},
 		SID:                 "vG8cQ5xS2rJmWnT1pLz0aE4uYbK7dHf3iO9gR6sN-_c",
+		ACR:                 "urn:mace:incommon:iap:silver",
+		IDP:                 "corp",
 		Claims: map[string]any{
 			"name":    "Jane Doe",
 			"address": map[string]any{"locality": "Berlin", "country": "DE"},
@@ -109,6 +112,8 @@ func Grant(tb testing.TB, now time.Time) *oauth.Grant {
 		AuthTime: now.Add(-30 * time.Second),
 		AMR:      []string{"pwd", "otp"},
 		SID:      "vG8cQ5xS2rJmWnT1pLz0aE4uYbK7dHf3iO9gR6sN-_c",
+		ACR:      "urn:mace:incommon:iap:silver",
+		IDP:      "corp",
 		Claims: map[string]any{
 			"name":    "Jane Doe",
 			"address": map[string]any{"locality": "Berlin", "country": "DE"},
@@ -224,6 +229,7 @@ func fullClient(tb testing.TB) *oauth.Client {
 	c.AllowedOrigins = []string{"https://spa.example.org", "http://localhost:5173"}
 	c.Consent = oauth.ConsentAlways
 	c.PostLogoutRedirectURIs = []string{"https://client.example.org/signed-out", "https://client.example.org/bye"}
+	c.IdentityProviders = []string{"corp", "partner"}
 	c.BackchannelLogoutURI = "https://client.example.org/backchannel-logout"
 	c.BackchannelLogoutSessionRequired = true
 	c.Disabled = true

@@ -289,27 +289,31 @@ ${q.get('response') ? `<p>JARM response: <code id="response">${escapeHTML(q.get(
  * template.yaml gives the functions override its values, as `make run-lambda` takes
  * them. redirectURIs are registered for the confidential client besides the
  * callback; allowedOrigins are corsClient's allowed_origins; backchannelLogoutURI is the
- * confidential client's backchannel_logout_uri. With tls (local target only: API Gateway terminates TLS, run-lambda
+ * confidential client's backchannel_logout_uri; port fixes the port (a server the
+ * others must know before it starts); seedDoc(callback) replaces the fixture seed and
+ * identityProviders are added to it (the federation suite, issue 13). With tls (local target only: API Gateway terminates TLS, run-lambda
  * serves plain HTTP) the local API serves HTTPS (TLS=true) with a local CA made in a
  * temporary TLS_DIR, and MTLS_CA_FILE names a client CA made here. Returns {issuer,
  * port, meta, callback (the redirect URI), stop(), log()}, with tls also {ca,
  * clientCert, clientKey} (PEM strings: the local CA, mtlsClient's certificate and key).
  */
-export async function startLocalAPI(env = {}, { tls = false, redirectURIs = [], allowedOrigins = [], backchannelLogoutURI = '' } = {}) {
+export async function startLocalAPI(env = {}, { tls = false, redirectURIs = [], allowedOrigins = [], backchannelLogoutURI = '', port, seedDoc, identityProviders } = {}) {
   if (tls && target !== 'local') throw new Error('startLocalAPI: tls needs the local target');
   built ??= build();
   const bin = await built;
   let lastError;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
+  for (let attempt = 0; attempt < (port ? 1 : 3); attempt++) {
+    const p = port ?? (await freePort());
     try {
-      return await startOn(bin, port, env, tls, redirectURIs, allowedOrigins, backchannelLogoutURI);
+      return await startOn(bin, p, env, tls, redirectURIs, allowedOrigins, backchannelLogoutURI, seedDoc, identityProviders);
     } catch (err) {
       lastError = err; // the port may have been taken in between: try another one
     }
   }
   throw lastError;
 }
+
+export { freePort };
 
 /**
  * A client CA and a certificate it issues for mtlsClient (subject DN
@@ -326,13 +330,17 @@ async function clientCertificates(dir) {
   return { caFile: f('client-ca.pem'), certFile: f('client.pem'), keyFile: f('client-key.pem') };
 }
 
-async function startOn({ bin, args }, port, env, tls, redirectURIs, allowedOrigins, backchannelLogoutURI) {
+async function startOn({ bin, args }, port, env, tls, redirectURIs, allowedOrigins, backchannelLogoutURI, seedDoc, identityProviders) {
   const issuer = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   const callbackServer = target === 'lambda' ? await startCallback() : null;
   const callback = callbackServer?.url ?? `${issuer}/callback`;
   const dir = await mkdtemp(join(tmpdir(), 'pargate-seed-'));
   const seedFile = join(dir, 'seed.json');
-  await writeFile(seedFile, JSON.stringify(seed(callback, redirectURIs, allowedOrigins, backchannelLogoutURI), null, 2), { mode: 0o600 });
+  // seedDoc(callback) replaces the fixture seed (an upstream pargate of the
+  // federation suite); identityProviders are added to it (issue 13).
+  const doc = seedDoc ? seedDoc(callback) : seed(callback, redirectURIs, allowedOrigins, backchannelLogoutURI);
+  if (identityProviders) doc.identity_providers = identityProviders;
+  await writeFile(seedFile, JSON.stringify(doc, null, 2), { mode: 0o600 });
   let tlsEnv = {};
   let certs;
   if (tls) {
