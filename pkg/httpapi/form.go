@@ -149,9 +149,11 @@ func (h *Handler) backChannel(endpoint string, browser bool, serve func(ctx cont
 			return
 		}
 		ctx := r.Context()
-		if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > requestTimeout {
+		if dl, ok := ctx.Deadline(); h.deadlines && (!ok || time.Until(dl) > requestTimeout) {
 			// observe's one deadline per request (Options.RequestDeadline), if set,
-			// is sooner: no second timer.
+			// is sooner: no second timer. Over an in-process store (oauth.InProcess)
+			// none: nothing the back channel does with it can hang (a client's
+			// jwks_uri is fetched under clientkeys' own timeout).
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithTimeout(ctx, requestTimeout)
 			defer cancel()

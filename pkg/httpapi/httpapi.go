@@ -95,7 +95,9 @@ type Options struct {
 	RequestIDs func(r *http.Request) (id, invocation string)
 	// RequestDeadline, if positive, is the one deadline of each request, set once by
 	// observe: the store calls of the request run under it instead of a timer each
-	// (app.WithDeadlines). pkg/app sets it to app.StoreCallTimeout.
+	// (app.WithDeadlines). pkg/app sets it to app.StoreCallTimeout. It is not armed
+	// when the service's store is in-process (oauth.InProcess, the in-memory store):
+	// no call of it can outlast it.
 	RequestDeadline time.Duration
 	// ClientCertificates reads the TLS client certificate of a request (RFC 8705);
 	// nil means requests never carry one.
@@ -118,6 +120,9 @@ type Handler struct {
 	mtls     *Endpoints
 	mtlsHost string
 	secure   bool
+	// deadlines: the store is remote (not oauth.InProcess), so requests get
+	// RequestDeadline and the back channel its requestTimeout bound.
+	deadlines bool
 	// mu guards endpoints, each route's handler once built (endpoint), and
 	// discoveryHandler, the one handler of the three discovery paths.
 	mu               sync.Mutex
@@ -142,6 +147,7 @@ func New(opts Options) *Handler {
 		urls: EndpointsOf(issuer),
 		// Cookies are Secure except for a local http issuer (docs/design.md, Contracts).
 		secure:    !strings.HasPrefix(issuer, "http://"),
+		deadlines: !opts.Service.StoreInProcess(),
 		endpoints: map[string]http.Handler{},
 	}
 	if base := opts.MTLSBaseURL; base != "" {

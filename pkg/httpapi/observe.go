@@ -118,9 +118,10 @@ func (h *Handler) observe(next http.Handler) http.Handler {
 		l, sw := &o.log, &o.w
 		sw.ResponseWriter = w
 		var ctx context.Context = &logContext{Context: r.Context(), log: l}
-		if h.opts.RequestDeadline > 0 {
+		if h.opts.RequestDeadline > 0 && h.deadlines {
 			// One deadline per request: app.WithDeadlines runs every store call of the
-			// request under it rather than arming a timer per call.
+			// request under it rather than arming a timer per call. An in-process
+			// store (oauth.InProcess) gets none: its calls cannot hang.
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithTimeout(ctx, h.opts.RequestDeadline)
 			defer cancel()

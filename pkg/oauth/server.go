@@ -62,6 +62,8 @@ type Service struct {
 	clientKeys ClientKeys
 	clients    *clientCache
 	nonces     *dpopNonces
+	// inProcess: the store is InProcess, so no call of it is given a deadline.
+	inProcess bool
 }
 
 // Option configures a Service.
@@ -83,8 +85,13 @@ func NewService(cfg Config, store Store, signer Signer, opts ...Option) *Service
 	for _, o := range opts {
 		o(s)
 	}
+	_, s.inProcess = store.(InProcess)
 	return s
 }
+
+// StoreInProcess reports whether the service's store is InProcess: its calls cannot
+// hang, so neither the service nor the edge bounds them with a deadline.
+func (s *Service) StoreInProcess() bool { return s.inProcess }
 
 // Config returns the service's configuration.
 func (s *Service) Config() Config { return s.cfg }
