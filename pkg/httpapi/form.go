@@ -20,7 +20,7 @@ var errTooLarge = errors.New("request body too large")
 
 // readForm reads an application/x-www-form-urlencoded POST body of at most
 // maxBodyBytes (RFC 9126 §2, RFC 6749 §3.2).
-func readForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
+func readForm(_ http.ResponseWriter, r *http.Request) (url.Values, error) {
 	// The exact media type, as clients send it, needs no parsing.
 	if ct := r.Header.Get("Content-Type"); ct != formContentType {
 		mt, _, err := mime.ParseMediaType(ct)
@@ -31,10 +31,13 @@ func readForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 	if r.ContentLength > maxBodyBytes {
 		return nil, errTooLarge
 	}
-	body, err := readBody(http.MaxBytesReader(w, r.Body, maxBodyBytes), r.ContentLength)
+	// Every endpoint's body is behind limitBody's http.MaxBytesReader (which also has
+	// the server close the connection after an oversized body); readBody stops past
+	// the same bound itself, without a second reader.
+	body, err := readBody(r.Body, r.ContentLength)
 	if err != nil {
 		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
+		if errors.Is(err, errTooLarge) || errors.As(err, &mbe) {
 			return nil, errTooLarge
 		}
 		return nil, oauth.InvalidRequest("the body could not be read")
@@ -47,8 +50,12 @@ func readForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 }
 
 // readBody reads r to its end into a string with one allocation when the length
-// is announced (no []byte copied into a string), as io.ReadAll would.
+// is announced (no []byte copied into a string), as io.ReadAll would; past
+// maxBodyBytes it stops with errTooLarge. A nil body is empty.
 func readBody(r io.Reader, length int64) (string, error) {
+	if r == nil {
+		return "", nil
+	}
 	var b strings.Builder
 	if length > 0 && length <= maxBodyBytes {
 		b.Grow(int(length))
@@ -58,6 +65,9 @@ func readBody(r io.Reader, length int64) (string, error) {
 	for {
 		n, err := r.Read(chunk[:])
 		b.Write(chunk[:n])
+		if b.Len() > maxBodyBytes {
+			return "", errTooLarge
+		}
 		if err == io.EOF {
 			return b.String(), nil
 		}
