@@ -375,7 +375,12 @@ func writeJSONStatus(w http.ResponseWriter, status int, v any) {
 	je := jsonPool.Get().(*jsonEncoder)
 	defer je.put()
 	body := serverErrorBody
-	if err := je.enc.Encode(v); err == nil {
+	if a, ok := v.(jsonAppender); ok {
+		// Appended into the pooled buffer's free space, so that once it has grown
+		// the body costs no allocation.
+		je.buf.Write(a.appendJSON(je.buf.AvailableBuffer()))
+		body = je.buf.Bytes()
+	} else if err := je.enc.Encode(v); err == nil {
 		body = bytes.TrimSuffix(je.buf.Bytes(), []byte("\n"))
 	} else {
 		status = http.StatusInternalServerError
@@ -383,6 +388,12 @@ func writeJSONStatus(w http.ResponseWriter, status int, v any) {
 	w.Header()["Content-Type"] = jsonValue
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
+}
+
+// jsonAppender is a response body that writes its JSON itself (pushBody), the bytes
+// json.Marshal would write for it.
+type jsonAppender interface {
+	appendJSON(b []byte) []byte
 }
 
 // serverErrorBody answers a value that does not encode; a package variable, so the
