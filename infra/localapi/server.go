@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pargate/pargate/pkg/app"
@@ -215,8 +216,11 @@ func openStore(ctx context.Context, kind string, getenv func(string) string, sin
 }
 
 // callbackTemplate is the demo client's redirect target: it shows what the
-// authorization response carried and the next command to run.
-var callbackTemplate = template.Must(template.New("cb").Parse(`<!doctype html>
+// authorization response carried and the next command to run. It is parsed on the
+// first callback, not at every start (issue 15: exec to first 201).
+var callbackTemplate = sync.OnceValue(func() *template.Template { return template.Must(template.New("cb").Parse(callbackPageHTML)) })
+
+const callbackPageHTML = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Demo client callback</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"></head>
 <body style="font-family:system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem">
@@ -227,7 +231,7 @@ var callbackTemplate = template.Must(template.New("cb").Parse(`<!doctype html>
 <pre style="white-space:pre-wrap;background:#f6f8fa;padding:1rem">{{.Curl}}</pre>{{end}}
 {{if .Response}}<p>JARM response (a JWT signed with the server's key; its claims hold the code): <code id="response" style="word-break:break-all">{{.Response}}</code></p>
 {{end}}<p>state: <code>{{.State}}</code> · iss: <code>{{.Iss}}</code></p>
-</body></html>`))
+</body></html>`
 
 func callbackPage(curl, issuer, redirect string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -242,7 +246,7 @@ func callbackPage(curl, issuer, redirect string) http.HandlerFunc {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
 		w.Header().Set("Referrer-Policy", "no-referrer")
-		_ = callbackTemplate.Execute(w, map[string]string{
+		_ = callbackTemplate().Execute(w, map[string]string{
 			"Code": q.Get("code"), "State": q.Get("state"), "Iss": q.Get("iss"),
 			"Error": q.Get("error"), "Description": q.Get("error_description"), "Response": q.Get("response"),
 			"Curl": strings.TrimSpace(tokenCurl(curl, issuer, redirect, q.Get("code"))),

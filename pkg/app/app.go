@@ -133,9 +133,10 @@ func NewHandler(cfg config.Config, p Parts) *httpapi.Handler {
 	})
 }
 
-// Logger is the JSON logger every entry point uses.
+// Logger is the JSON logger every entry point uses: slog's JSON handler on standard
+// output, whose access lines the handlers append directly (httpapi.NewJSONLogger).
 func Logger(level slog.Level) *slog.Logger {
-	return slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level}))
+	return httpapi.NewJSONLogger(os.Stdout, level)
 }
 
 // CachedKey calls load until it succeeds once, then returns that key forever.

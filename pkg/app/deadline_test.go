@@ -240,3 +240,86 @@ func TestWithDeadlines_AccountLinks(t *testing.T) {
 		t.Errorf("a hanging link read: %v, want unavailable", err)
 	}
 }
+
+// inProcessSpy is the in-memory store (oauth.InProcess, through the embedding) with
+// the deadline of each call recorded.
+type inProcessSpy struct {
+	*memory.Store
+	mu        sync.Mutex
+	deadlines map[string]bool // method → ran under a deadline
+}
+
+func (s *inProcessSpy) note(method string, ctx context.Context) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := ctx.Deadline()
+	s.deadlines[method] = ok
+}
+
+func (s *inProcessSpy) GetClient(ctx context.Context, id string) (*oauth.Client, error) {
+	s.note("GetClient", ctx)
+	return s.Store.GetClient(ctx, id)
+}
+
+func (s *inProcessSpy) CountRequest(ctx context.Context, key string, now, expiresAt time.Time) (int, error) {
+	s.note("CountRequest", ctx)
+	return s.Store.CountRequest(ctx, key, now, expiresAt)
+}
+
+func (s *inProcessSpy) CreatePushedRequest(ctx context.Context, r *oauth.PushedRequest) error {
+	s.note("CreatePushedRequest", ctx)
+	return s.Store.CreatePushedRequest(ctx, r)
+}
+
+// An in-process store (oauth.InProcess: the in-memory store of make run) cannot hang,
+// so a push arms no deadline at all over it — not the request's (app.StoreCallTimeout),
+// not the back channel's bound, not the rate counter's — each being a timer that could
+// never fire; the same push over a remote store runs under one deadline
+// (TestNewHandler_StoreCallsOfARequestShareOneDeadline).
+func TestNewHandler_AnInProcessStoreGetsNoDeadline(t *testing.T) {
+	f, err := seed.Parse([]byte(`{"clients": [{"client_id": "c1", "client_secret": "s3cret-s3cret-s3cret-s3cret-0123456789abcdefgh",
+ "redirect_uris": ["https://client.example.com/cb"], "scope": "openid"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	spy := &inProcessSpy{Store: memory.New(), deadlines: map[string]bool{}}
+	if err := seed.Import(t.Context(), spy.Store, f); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.FromEnv(func(name string) string {
+		switch name {
+		case "ISSUER":
+			return "https://as.example.com"
+		case "CLIENT_RATE_LIMIT":
+			return "600/60" // counted (docs/design.md decision 23)
+		}
+		return ""
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := app.NewHandler(cfg, app.Parts{
+		Store:     spy,
+		Signer:    keys.NewSigner(keys.Static(httpapitest.KeySet(t, keys.ES256))),
+		CookieKey: func(context.Context) ([32]byte, error) { return [32]byte{1}, nil },
+		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	body := url.Values{"response_type": {"code"}, "redirect_uri": {"https://client.example.com/cb"}, "scope": {"openid"},
+		"code_challenge": {"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"}, "code_challenge_method": {"S256"}}.Encode()
+	req := httptest.NewRequest(http.MethodPost, "/par", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte("c1:s3cret-s3cret-s3cret-s3cret-0123456789abcdefgh")))
+	rec := httptest.NewRecorder()
+	h.PAR().ServeHTTP(rec, req)
+	if rec.Code != http.StatusCreated {
+		t.Fatalf("push: %d %s", rec.Code, rec.Body)
+	}
+	for _, m := range []string{"GetClient", "CountRequest", "CreatePushedRequest"} {
+		dl, called := spy.deadlines[m]
+		if !called {
+			t.Errorf("%s was not called: %v", m, spy.deadlines)
+		} else if dl {
+			t.Errorf("%s ran under a deadline over an in-process store", m)
+		}
+	}
+}

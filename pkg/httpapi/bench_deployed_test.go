@@ -49,7 +49,7 @@ func newDeployedPAR(b *testing.B) (*benchEnv, http.Handler) {
 		Store:         app.WithDeadlines(e.store, app.StoreCallTimeout),
 		Signer:        keys.NewSigner(keys.Static(sets[keys.RS256])),
 		CookieKey:     func(context.Context) ([32]byte, error) { return cookieKey, nil },
-		Logger:        slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Logger:        httpapi.NewJSONLogger(io.Discard, slog.LevelInfo),
 		MetricsOutput: io.Discard,
 		Now:           func() time.Time { return e.now },
 	})

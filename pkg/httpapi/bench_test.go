@@ -117,8 +117,9 @@ func newBenchEnv(b *testing.B, alg string) *benchEnv {
 		Store:     store,
 		Signer:    keys.NewSigner(keys.Static(sets[alg])),
 		CookieKey: func(context.Context) ([32]byte, error) { return cookieKey, nil },
-		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Now:       func() time.Time { return now },
+		// The JSON logger of the local API and the functions (app.Logger).
+		Logger: httpapi.NewJSONLogger(io.Discard, slog.LevelInfo),
+		Now:    func() time.Time { return now },
 	})
 	return &benchEnv{h: h, store: store, now: now,
 		basic: "Basic " + base64.StdEncoding.EncodeToString([]byte(benchClientID+":"+benchSecret))}

@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -20,7 +21,7 @@ var errTooLarge = errors.New("request body too large")
 
 // readForm reads an application/x-www-form-urlencoded POST body of at most
 // maxBodyBytes (RFC 9126 §2, RFC 6749 §3.2).
-func readForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
+func readForm(_ http.ResponseWriter, r *http.Request) (url.Values, error) {
 	// The exact media type, as clients send it, needs no parsing.
 	if ct := r.Header.Get("Content-Type"); ct != formContentType {
 		mt, _, err := mime.ParseMediaType(ct)
@@ -31,43 +32,76 @@ func readForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 	if r.ContentLength > maxBodyBytes {
 		return nil, errTooLarge
 	}
-	body, err := readBody(http.MaxBytesReader(w, r.Body, maxBodyBytes), r.ContentLength)
+	// Every endpoint's body is behind limitBody's http.MaxBytesReader (which also has
+	// the server close the connection after an oversized body); readBody stops past
+	// the same bound itself, without a second reader. The body is read into a pooled
+	// buffer: parseForm copies what it keeps into one string of its own.
+	fb := formBufferPool.Get().(*formBuffers)
+	defer fb.put()
+	var err error
+	fb.body, err = readBody(r.Body, r.ContentLength, fb.body[:0])
 	if err != nil {
 		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
+		if errors.Is(err, errTooLarge) || errors.As(err, &mbe) {
 			return nil, errTooLarge
 		}
 		return nil, oauth.InvalidRequest("the body could not be read")
 	}
-	form, err := parseForm(body)
+	var form url.Values
+	form, fb.decoded, err = parseFormInto(fb.body, fb.decoded[:0])
 	if err != nil {
 		return nil, oauth.InvalidRequest("the body is not valid form encoding")
 	}
 	return form, nil
 }
 
-// readBody reads r to its end into a string with one allocation when the length
-// is announced (no []byte copied into a string), as io.ReadAll would.
-func readBody(r io.Reader, length int64) (string, error) {
-	var b strings.Builder
-	if length > 0 && length <= maxBodyBytes {
-		b.Grow(int(length))
+// formBuffers are readForm's scratch buffers: the body as read and its keys and
+// values unescaped. Nothing handed out points into them.
+type formBuffers struct {
+	body, decoded []byte
+}
+
+// maxPooledForm is the largest buffer kept for the next request: a body at the
+// limit, and a little for the read that finds its end.
+const maxPooledForm = maxBodyBytes + 1024
+
+var formBufferPool = sync.Pool{New: func() any { return new(formBuffers) }}
+
+func (fb *formBuffers) put() {
+	if cap(fb.body) > maxPooledForm || cap(fb.decoded) > maxPooledForm {
+		return
 	}
-	chunk := chunkPool.Get().(*[512]byte)
-	defer chunkPool.Put(chunk)
+	formBufferPool.Put(fb)
+}
+
+// readBody appends r, read to its end, to b, growing b once when the length is
+// announced, as io.ReadAll would; past maxBodyBytes it stops with errTooLarge. A nil
+// body is empty.
+func readBody(r io.Reader, length int64, b []byte) ([]byte, error) {
+	if r == nil {
+		return b, nil
+	}
+	if length > 0 && length <= maxBodyBytes {
+		// One more byte, so that the read that finds the end has room.
+		b = slices.Grow(b, int(length)+1)
+	}
 	for {
-		n, err := r.Read(chunk[:])
-		b.Write(chunk[:n])
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // let append grow it
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if len(b) > maxBodyBytes {
+			return b, errTooLarge
+		}
 		if err == io.EOF {
-			return b.String(), nil
+			return b, nil
 		}
 		if err != nil {
-			return "", err
+			return b, err
 		}
 	}
 }
-
-var chunkPool = sync.Pool{New: func() any { return new([512]byte) }}
 
 // credentials extracts what the request presents for client authentication.
 func credentials(r *http.Request, form url.Values) (oauth.ClientCredentials, error) {
@@ -149,9 +183,11 @@ func (h *Handler) backChannel(endpoint string, browser bool, serve func(ctx cont
 			return
 		}
 		ctx := r.Context()
-		if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > requestTimeout {
+		if dl, ok := ctx.Deadline(); h.deadlines && (!ok || time.Until(dl) > requestTimeout) {
 			// observe's one deadline per request (Options.RequestDeadline), if set,
-			// is sooner: no second timer.
+			// is sooner: no second timer. Over an in-process store (oauth.InProcess)
+			// none: nothing the back channel does with it can hang (a client's
+			// jwks_uri is fetched under clientkeys' own timeout).
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithTimeout(ctx, requestTimeout)
 			defer cancel()

@@ -95,7 +95,9 @@ type Options struct {
 	RequestIDs func(r *http.Request) (id, invocation string)
 	// RequestDeadline, if positive, is the one deadline of each request, set once by
 	// observe: the store calls of the request run under it instead of a timer each
-	// (app.WithDeadlines). pkg/app sets it to app.StoreCallTimeout.
+	// (app.WithDeadlines). pkg/app sets it to app.StoreCallTimeout. It is not armed
+	// when the service's store is in-process (oauth.InProcess, the in-memory store):
+	// no call of it can outlast it.
 	RequestDeadline time.Duration
 	// ClientCertificates reads the TLS client certificate of a request (RFC 8705);
 	// nil means requests never carry one.
@@ -122,6 +124,9 @@ type Handler struct {
 	mtls     *Endpoints
 	mtlsHost string
 	secure   bool
+	// deadlines: the store is remote (not oauth.InProcess), so requests get
+	// RequestDeadline and the back channel its requestTimeout bound.
+	deadlines bool
 	// mu guards endpoints, each route's handler once built (endpoint), and
 	// discoveryHandler, the one handler of the three discovery paths.
 	mu               sync.Mutex
@@ -146,6 +151,7 @@ func New(opts Options) *Handler {
 		urls: EndpointsOf(issuer),
 		// Cookies are Secure except for a local http issuer (docs/design.md, Contracts).
 		secure:    !strings.HasPrefix(issuer, "http://"),
+		deadlines: !opts.Service.StoreInProcess(),
 		endpoints: map[string]http.Handler{},
 	}
 	if base := opts.MTLSBaseURL; base != "" {
@@ -388,7 +394,12 @@ func writeJSONStatus(w http.ResponseWriter, status int, v any) {
 	je := jsonPool.Get().(*jsonEncoder)
 	defer je.put()
 	body := serverErrorBody
-	if err := je.enc.Encode(v); err == nil {
+	if a, ok := v.(jsonAppender); ok {
+		// Appended into the pooled buffer's free space, so that once it has grown
+		// the body costs no allocation.
+		je.buf.Write(a.appendJSON(je.buf.AvailableBuffer()))
+		body = je.buf.Bytes()
+	} else if err := je.enc.Encode(v); err == nil {
 		body = bytes.TrimSuffix(je.buf.Bytes(), []byte("\n"))
 	} else {
 		status = http.StatusInternalServerError
@@ -396,6 +407,12 @@ func writeJSONStatus(w http.ResponseWriter, status int, v any) {
 	w.Header()["Content-Type"] = jsonValue
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
+}
+
+// jsonAppender is a response body that writes its JSON itself (pushBody), the bytes
+// json.Marshal would write for it.
+type jsonAppender interface {
+	appendJSON(b []byte) []byte
 }
 
 // serverErrorBody answers a value that does not encode; a package variable, so the

@@ -2,8 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -118,9 +116,10 @@ func (h *Handler) observe(next http.Handler) http.Handler {
 		l, sw := &o.log, &o.w
 		sw.ResponseWriter = w
 		var ctx context.Context = &logContext{Context: r.Context(), log: l}
-		if h.opts.RequestDeadline > 0 {
+		if h.opts.RequestDeadline > 0 && h.deadlines {
 			// One deadline per request: app.WithDeadlines runs every store call of the
-			// request under it rather than arming a timer per call.
+			// request under it rather than arming a timer per call. An in-process
+			// store (oauth.InProcess) gets none: its calls cannot hang.
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithTimeout(ctx, h.opts.RequestDeadline)
 			defer cancel()
@@ -174,53 +173,64 @@ func (h *Handler) record(r *http.Request, l *requestLog, status int, took time.D
 	if l.err != nil {
 		code = l.err.Code
 	}
-	apiID, lambdaID := h.requestIDs(r)
-	attrs := make([]slog.Attr, 0, 11)
-	attrs = append(attrs, slog.String("request_id", apiID))
-	if lambdaID != "" {
-		attrs = append(attrs, slog.String("lambda_request_id", lambdaID))
-	}
-	attrs = append(attrs,
-		slog.String("method", r.Method),
-		slog.String("route", route),
-		slog.Int("status", status),
-		slog.Float64("duration_ms", float64(took.Microseconds())/1000),
-	)
-	if l.clientID != "" {
-		attrs = append(attrs, slog.String("client_id", l.clientID))
-	}
-	attrs = append(attrs, slog.String("outcome", outcome))
-	if l.userHash != "" {
-		attrs = append(attrs, slog.String("user_hash", l.userHash))
-	}
-	if code != "" {
-		attrs = append(attrs, slog.String("error_code", code))
-	}
+	// The level first: the line begins with it (slog's JSON order: time, level, msg).
 	level := slog.LevelInfo
 	if status >= 500 {
 		level = slog.LevelError
-		if l.err != nil {
-			if cause := errors.Unwrap(l.err); cause != nil {
-				attrs = append(attrs, slog.String("cause", cause.Error()))
-			}
-		}
 	}
-	attrs = appendReason(attrs, status, l.err)
+	if l.rateOutage != nil || l.consentOutage != nil {
+		level = max(level, slog.LevelWarn)
+	}
 	counters := l.counters
 	if l.rateOutage != nil {
-		// The request went on uncounted (docs/design.md decision 23): an operator's
-		// concern, not the caller's. The cause names no secret (the key is a hash).
-		level = max(level, slog.LevelWarn)
-		attrs = append(attrs, slog.String("rate_limit_outage", bounded(l.rateOutage.Error())))
 		counters = append(counters[:len(counters):len(counters)], metrics.RateCounterOutages)
 	}
-	if l.consentOutage != nil {
-		// The code was issued; the page is shown again next time. The cause names no
-		// secret (the key is a hash).
-		level = max(level, slog.LevelWarn)
-		attrs = append(attrs, slog.String("consent_not_remembered", bounded(l.consentOutage.Error())))
+	ctx := r.Context()
+	var b lineBuilder
+	if jl, ok := b.begin(ctx, h.log, level); ok {
+		apiID, lambdaID := h.requestIDs(r)
+		if apiID != "" {
+			b.str("request_id", apiID)
+		} else {
+			b.randomID("request_id")
+		}
+		if lambdaID != "" {
+			b.str("lambda_request_id", lambdaID)
+		}
+		b.str("method", r.Method)
+		b.str("route", route)
+		b.int("status", status)
+		b.float("duration_ms", float64(took.Microseconds())/1000)
+		if l.clientID != "" {
+			b.str("client_id", l.clientID)
+		}
+		b.str("outcome", outcome)
+		if l.userHash != "" {
+			b.str("user_hash", l.userHash)
+		}
+		if code != "" {
+			b.str("error_code", code)
+		}
+		if status >= 500 && l.err != nil {
+			if cause := errors.Unwrap(l.err); cause != nil {
+				b.str("cause", cause.Error())
+			}
+		}
+		if reason, ok := reasonOf(status, l.err); ok {
+			b.str("reason", reason)
+		}
+		if l.rateOutage != nil {
+			// The request went on uncounted (docs/design.md decision 23): an operator's
+			// concern, not the caller's. The cause names no secret (the key is a hash).
+			b.str("rate_limit_outage", bounded(l.rateOutage.Error()))
+		}
+		if l.consentOutage != nil {
+			// The code was issued; the page is shown again next time. The cause names
+			// no secret (the key is a hash).
+			b.str("consent_not_remembered", bounded(l.consentOutage.Error()))
+		}
+		b.end(ctx, h.log, jl, level)
 	}
-	h.log.LogAttrs(r.Context(), level, "request", attrs...)
 	if h.opts.Metrics != nil {
 		// A lost metrics line is no reason to fail or delay the response.
 		_ = h.opts.Metrics.Record(metrics.Request{
@@ -245,7 +255,8 @@ func routeOf(path string) string {
 
 // requestIDs returns the request's id and, in Lambda, the invocation's. The platform's
 // id comes first (Options.RequestIDs: behind API Gateway its requestContext.requestId);
-// without one, a well-formed X-Request-Id from a proxy in front, or a fresh random one.
+// without one, a well-formed X-Request-Id from a proxy in front; without either, id
+// is empty and the line gets a fresh random one (lineBuilder.randomID).
 func (h *Handler) requestIDs(r *http.Request) (id, lambdaID string) {
 	if h.opts.RequestIDs != nil {
 		if id, lambdaID = h.opts.RequestIDs(r); id != "" {
@@ -255,9 +266,7 @@ func (h *Handler) requestIDs(r *http.Request) (id, lambdaID string) {
 	if v := r.Header.Get("X-Request-Id"); isRequestID(v) {
 		return v, lambdaID
 	}
-	var b [12]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:]), lambdaID
+	return "", lambdaID
 }
 
 // isRequestID accepts 1 to 64 characters of [A-Za-z0-9._=-]: an id, not a place to

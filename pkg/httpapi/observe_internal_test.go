@@ -16,7 +16,7 @@ import (
 // for the next request made that goroutine panic and take the function down.
 func TestObserve_ARequestsContextOutlivesTheRequest(t *testing.T) {
 	for _, deadline := range []time.Duration{0, time.Hour} {
-		h := &Handler{opts: Options{RequestDeadline: deadline}, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		h := &Handler{opts: Options{RequestDeadline: deadline}, deadlines: true, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 		var kept []context.Context
 		handler := h.observe(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			kept = append(kept, r.Context())

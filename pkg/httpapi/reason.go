@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"errors"
-	"log/slog"
 
 	"github.com/pargate/pargate/pkg/oauth"
 )
@@ -11,21 +10,21 @@ import (
 // header value, and a caller must not be able to write long text into the log.
 const maxReasonBytes = 200
 
-// appendReason adds, for a 4xx answered with a generic description, why the request
+// reasonOf is, for a 4xx answered with a generic description, why the request
 // was refused: the cause the core attached (oauth.Error.WithCause). Answers say only
 // "client authentication failed" or that a signature could not be verified
 // (docs/design.md "Input, oracles and fetches"), so the reason is the operator's way
 // to see what went wrong.
 // A 5xx line carries the cause already (observe.go).
-func appendReason(attrs []slog.Attr, status int, err *oauth.Error) []slog.Attr {
+func reasonOf(status int, err *oauth.Error) (string, bool) {
 	if err == nil || status < 400 || status >= 500 {
-		return attrs
+		return "", false
 	}
 	cause := errors.Unwrap(err)
 	if cause == nil {
-		return attrs
+		return "", false
 	}
-	return append(attrs, slog.String("reason", bounded(cause.Error())))
+	return bounded(cause.Error()), true
 }
 
 // bounded is reason cut to maxReasonBytes.

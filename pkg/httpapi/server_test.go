@@ -190,7 +190,7 @@ func newServer(tb testing.TB, opts ...serverOption) *testServer {
 		CookieKey:     o.cookieKey,
 		CookieKeys:    o.cookieKeys,
 		DPoPNonceKey:  o.dpopNonceKey,
-		Logger:        slog.New(slog.NewJSONHandler(o.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger:        httpapi.NewJSONLogger(o.logs, slog.LevelDebug),
 		MetricsOutput: o.metrics,
 		RequestIDs:    o.requestIDs,
 		// The interface value stays nil without one (a typed nil would not).

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"sync/atomic"
 )
 
 // Source is where a key set comes from: a Secrets Manager secret in Lambda, a file or
@@ -59,7 +60,8 @@ func readFile(path string) (*Set, error) {
 // one key of alg in memory (tokens then stop verifying when the process restarts).
 // Otherwise it reads the JWK Set file at path, creating it (mode 0600) with one new
 // key of alg if it does not exist, and returns a [FileSource] for it. The file is read
-// once here so that a broken file is reported at start-up. An empty alg means
+// once here so that a broken file is reported at start-up, and that reading is what
+// the source's first Load returns. An empty alg means
 // [DefaultAlgorithm].
 func LoadOrGenerate(path, alg string) (Source, error) {
 	if alg == "" {
@@ -72,14 +74,34 @@ func LoadOrGenerate(path, alg string) (Source, error) {
 		}
 		return Static(set), nil
 	}
-	_, err := readFile(path)
+	set, err := readFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		err = writeNewFile(path, alg)
+		if err = writeNewFile(path, alg); err == nil {
+			return FileSource(path), nil
+		}
 	}
 	if err != nil {
 		return nil, err
 	}
-	return FileSource(path), nil
+	return primedFileSource(path, set), nil
+}
+
+// primedFileSource is FileSource(path) whose first Load returns set, the file as
+// LoadOrGenerate has just read it, rather than reading and parsing it again: an RSA
+// key's parse and checks are a visible part of a local start (issue 15). Every later
+// Load reads the file, so replacing it still rotates the keys.
+func primedFileSource(path string, set *Set) Source {
+	var first atomic.Pointer[Set]
+	first.Store(set)
+	file := FileSource(path)
+	return SourceFunc(func(ctx context.Context) (*Set, error) {
+		if ctx.Err() == nil {
+			if s := first.Swap(nil); s != nil {
+				return s, nil
+			}
+		}
+		return file.Load(ctx)
+	})
 }
 
 func generateSet(alg string) (*Set, error) {

@@ -125,3 +125,39 @@ func TestStatic_NilSetIsAnError(t *testing.T) {
 		t.Fatal("Static(nil).Load succeeded")
 	}
 }
+
+// The source LoadOrGenerate returns for an existing file answers its first Load with
+// the set read at start, and every later Load from the file as it is then: replacing
+// the file still rotates the keys of a running server.
+func TestLoadOrGenerate_FirstLoadIsTheStartReadLaterLoadsReadTheFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keys.json")
+	a, err := generateSet(ES256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := generateSet(ES256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeSet(t, path, a)
+	src, err := LoadOrGenerate(path, ES256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kid := load(t, src).Active().KeyID; kid != a.Active().KeyID {
+		t.Errorf("first load: key %q, want the file's %q", kid, a.Active().KeyID)
+	}
+	writeSet(t, path, b)
+	if kid := load(t, src).Active().KeyID; kid != b.Active().KeyID {
+		t.Errorf("after the file was replaced: key %q, want the new file's %q", kid, b.Active().KeyID)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	src, err = LoadOrGenerate(path, ES256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.Load(ctx); err == nil {
+		t.Error("a cancelled context loaded the keys")
+	}
+}

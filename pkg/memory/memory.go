@@ -66,6 +66,13 @@ type Store struct {
 	links     map[string]*oauth.AccountLink
 }
 
+// InProcess marks the store as oauth.InProcess: every call takes a mutex and touches
+// maps, none waits on anything else, so the service and the edge give its calls no
+// deadline (a timer each that could never fire).
+func (s *Store) InProcess() {}
+
+var _ oauth.InProcess = (*Store)(nil)
+
 // Option configures a Store.
 type Option func(*Store)
 

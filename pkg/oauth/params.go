@@ -26,12 +26,22 @@ func checkParams(params url.Values) *Error {
 		if !utf8.ValidString(name) || hasControl(name, false) {
 			return InvalidRequest("a parameter name is not valid UTF-8 text")
 		}
+		large := slices.Contains(largeParams, name)
 		for _, v := range values {
+			if plainASCII(v, large) {
+				// Printable ASCII (JSON whitespace allowed where large) is valid UTF-8
+				// and holds no control and no format character (Unicode Cf has none
+				// below U+00AD): only the length is left to check.
+				if len(v) > maxValueLen && !large {
+					return InvalidRequest("parameter %s is longer than %d bytes", truncate(name), maxValueLen)
+				}
+				continue
+			}
 			if !utf8.ValidString(v) {
 				return InvalidRequest("parameter %s is not valid UTF-8", truncate(name))
 			}
 			// JSON-valued parameters may carry JSON whitespace.
-			if hasControl(v, slices.Contains(largeParams, name)) {
+			if hasControl(v, large) {
 				return InvalidRequest("parameter %s contains control characters", truncate(name))
 			}
 			// Format characters (Unicode Cf, e.g. U+202E) let a client spoof what a page
@@ -39,12 +49,27 @@ func checkParams(params url.Values) *Error {
 			if HasFormatChar(v) {
 				return InvalidRequest("parameter %s contains invisible or bidirectional format characters", truncate(name))
 			}
-			if len(v) > maxValueLen && !slices.Contains(largeParams, name) {
+			if len(v) > maxValueLen && !large {
 				return InvalidRequest("parameter %s is longer than %d bytes", truncate(name), maxValueLen)
 			}
 		}
 	}
 	return nil
+}
+
+// plainASCII reports whether s is all printable ASCII (0x20 to 0x7E), or also tab,
+// newline and carriage return when allowJSONSpace: the values checkParams needs to
+// look at byte by byte only, as nearly all are.
+func plainASCII(s string, allowJSONSpace bool) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e {
+			if allowJSONSpace && (c == '\t' || c == '\n' || c == '\r') {
+				continue
+			}
+			return false
+		}
+	}
+	return true
 }
 
 func hasControl(s string, allowJSONSpace bool) bool {

@@ -132,8 +132,13 @@ func (s *Service) LimitClient(ctx context.Context, client *Client, clientIP stri
 	if timeout <= 0 {
 		timeout = DefaultRateCounterTimeout
 	}
-	cctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
+	cctx := ctx
+	if !s.inProcess {
+		// An in-process counter (InProcess) cannot be slow: no timer for it.
+		var cancel context.CancelFunc
+		cctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
 	count, cerr := s.store.CountRequest(cctx, rateKey(client, clientIP, start), now, end)
 	if cerr != nil {
 		if errors.Is(cerr, context.DeadlineExceeded) || errors.Is(cctx.Err(), context.DeadlineExceeded) {

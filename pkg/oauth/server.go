@@ -70,6 +70,8 @@ type Service struct {
 	links     AccountLinks
 	// logouts delivers back-channel logout tokens (backchannel.go); nil sends none.
 	logouts LogoutSender
+	// inProcess: the store is InProcess, so no call of it is given a deadline.
+	inProcess bool
 }
 
 // Option configures a Service.
@@ -91,8 +93,13 @@ func NewService(cfg Config, store Store, signer Signer, opts ...Option) *Service
 	for _, o := range opts {
 		o(s)
 	}
+	_, s.inProcess = store.(InProcess)
 	return s
 }
+
+// StoreInProcess reports whether the service's store is InProcess: its calls cannot
+// hang, so neither the service nor the edge bounds them with a deadline.
+func (s *Service) StoreInProcess() bool { return s.inProcess }
 
 // Config returns the service's configuration.
 func (s *Service) Config() Config { return s.cfg }

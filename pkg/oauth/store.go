@@ -219,6 +219,19 @@ type Store interface {
 	Consents
 }
 
+// InProcess is implemented by a store whose every call completes without waiting
+// on anything outside the process: pkg/memory, whose calls take a mutex and touch
+// maps. No call of it can hang, so a deadline on its calls could never fire, and the
+// service and the edge arm none for it (Service.StoreInProcess): each deadline is a
+// context and a timer, pure cost on the /par hot path (issue 15). A remote store
+// (DynamoDB, behind app.WithDeadlines) keeps the one deadline per request of
+// docs/design.md decision 10. A wrapper (a fault injector, a call counter, a
+// deadline) does not implement it, so its calls stay bounded as any store's.
+type InProcess interface {
+	// InProcess marks the store; it does nothing.
+	InProcess()
+}
+
 // Registry writes clients and users: the seed import and the admin tooling use it.
 type Registry interface {
 	// PutClient creates or replaces the client.
