@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -220,5 +221,27 @@ func TestGoals(t *testing.T) {
 	}
 	if _, ok := got["server CPU per /par, pargate ÷ floor, c=1"]; ok {
 		t.Error("the CPU goal is for c ≥ 8 only")
+	}
+}
+
+// TestLambdaColdStart_EachFunctionNextToTheFloor: the emulator's cold starts
+// (BenchmarkColdStart's init-ms and first-response-ms) are reported per function,
+// with the floor's exec to first 201 for scale (issue 15 item 5); without them,
+// nothing is written.
+func TestLambdaColdStart_EachFunctionNextToTheFloor(t *testing.T) {
+	var b strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	floor := sample{Target: targetFloor, ColdStart: 4 * time.Millisecond}
+	(&results{}).lambdaColdStart(p, []sample{floor})
+	if b.Len() != 0 {
+		t.Errorf("without cold-start benchmarks: %q", b.String())
+	}
+	r := &results{goBench: parseGoBench("pkg: github.com/pargate/pargate/infra/lambdaemu/stack\n" +
+		"BenchmarkColdStart/par-2 \t 30\t 19559953 ns/op\t 9.175 arm64-MB\t 17.62 first-response-ms\t 4.108 init-ms\t 10.76 peak-RSS-MiB\t 468166 B/op\t 2284 allocs/op\n")}
+	r.lambdaColdStart(p, []sample{floor})
+	for _, want := range []string{"| par | 4.11 ms | 17.62 ms | 10.8 MiB | 9.2 MB |", "The floor's exec to first 201, for scale: 4.00 ms"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("want %q in:\n%s", want, b.String())
+		}
 	}
 }

@@ -365,6 +365,8 @@ func (r *results) write(path string, goBenchOut string, notes string) error {
 		}
 	}
 
+	r.lambdaColdStart(p, all)
+
 	p("\n## Peak RSS after %s pushes\n\n%s pushes at concurrency %d into a fresh server (bounded to %v), %d rounds; VmHWM from `/proc/<pid>/status`.\n\n", thousands(s.RSSPushes), thousands(s.RSSPushes), s.RSSConc, s.RSSTimeout, s.RSSRounds)
 	p("| server | VmHWM at first 201 | VmHWM after the pushes | growth per push | pushes/s | other processes |\n|---|---|---|---|---|---|\n")
 	for _, t := range r.Targets {
@@ -447,5 +449,28 @@ func writeGoBench(p func(string, ...any), benches []goBench) {
 		}
 	} else {
 		p("Not run (no `-gobench` output given).\n")
+	}
+}
+
+// lambdaColdStart writes each function's cold start on the Lambda Runtime API
+// emulator (BenchmarkColdStart in infra/lambdaemu/stack, from -gobench) next to the
+// floor's exec to first 201 (issue 15 item 5).
+func (r *results) lambdaColdStart(p func(string, ...any), all []sample) {
+	var rows []goBench
+	for _, b := range r.goBench {
+		if strings.HasPrefix(b.Name, "BenchmarkColdStart/") && b.Metrics["init-ms"] > 0 {
+			rows = append(rows, b)
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	p("\nOn Lambda (`BenchmarkColdStart`, `infra/lambdaemu/stack`: each function's bootstrap, built as `make build` builds it, started by the project's Lambda Runtime API emulator against moto_server, then its first event from `events/`): *init* is exec until the runtime asks for its first event (Lambda's Init Duration; it makes no AWS call), *first response* exec until that event is answered, store and Secrets Manager reads on moto included.\n\n")
+	p("| function | init | first response | peak RSS | arm64 binary |\n|---|---|---|---|---|\n")
+	for _, b := range rows {
+		p("| %s | %.2f ms | %.2f ms | %.1f MiB | %.1f MB |\n", strings.TrimPrefix(b.Name, "BenchmarkColdStart/"), b.Metrics["init-ms"], b.Metrics["first-response-ms"], b.Metrics["peak-RSS-MiB"], b.Metrics["arm64-MB"])
+	}
+	if floor := pick(all, targetFloor, "", -1); len(floor) > 0 {
+		p("\nThe floor's exec to first 201, for scale: %s (median above). A function's init is the part a deployment pays on every cold start whatever the request; its first response adds the first request's own work and, on moto, moto's.\n", ms(med(floor, fCold)))
 	}
 }
