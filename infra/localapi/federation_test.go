@@ -50,8 +50,9 @@ func mustJSON(t *testing.T, v any) string {
 
 // startBrokered starts the upstream pargate (at http://localhost:PORT: another
 // cookie host than the broker's 127.0.0.1, as two real sites would be) and the
-// broker, whose seed has the upstream as identity provider "up".
-func startBrokered(t *testing.T) (broker, upstream *local) {
+// broker, whose seed has the upstream as identity provider "up", with the broker's
+// extra variables vars.
+func startBrokered(t *testing.T, vars map[string]string) (broker, upstream *local) {
 	t.Helper()
 	upPort, downPort := freePort(t), freePort(t)
 	downIssuer := "http://127.0.0.1:" + downPort
@@ -71,7 +72,11 @@ func startBrokered(t *testing.T) (broker, upstream *local) {
 		"id": "up", "display_name": "Upstream pargate", "issuer": upstream.srv.Issuer,
 		"client_id": brokerID, "client_secret": brokerSecret,
 	}}
-	broker = startSeeded(t, mustJSON(t, doc), map[string]string{"ADDR": "127.0.0.1:" + downPort})
+	brokerVars := map[string]string{"ADDR": "127.0.0.1:" + downPort}
+	for k, v := range vars {
+		brokerVars[k] = v
+	}
+	broker = startSeeded(t, mustJSON(t, doc), brokerVars)
 	if broker.srv.Issuer != downIssuer {
 		t.Fatalf("broker issuer %s, want %s", broker.srv.Issuer, downIssuer)
 	}
@@ -124,7 +129,7 @@ func brokeredLogin(t *testing.T, broker, upstream *local, b *browser, a *authReq
 }
 
 func TestBrokeredLoginThroughASecondPargate_Issue13(t *testing.T) {
-	broker, upstream := startBrokered(t)
+	broker, upstream := startBrokered(t, nil)
 	var subs []string
 	for i := range 2 {
 		a := newRequest(broker.app())
@@ -159,5 +164,25 @@ func TestBrokeredLoginThroughASecondPargate_Issue13(t *testing.T) {
 	// Issue 13 §4: the local sub is the broker's own, stable across logins.
 	if subs[0] == "" || subs[0] != subs[1] {
 		t.Errorf("local subs %v: want one stable sub", subs)
+	}
+}
+
+// TestBrokeredLoginOnTheLocalDynamoDBStore_Issue13: make run over DynamoDB
+// (STORE=dynamodb) keeps the seed's providers, with their secrets, beside the table,
+// which refuses a provider with a secret (docs/design.md decision 36); the account
+// links are the table's.
+func TestBrokeredLoginOnTheLocalDynamoDBStore_Issue13(t *testing.T) {
+	localOnly(t, localServer)
+	broker, upstream := startBrokered(t, map[string]string{"STORE": "dynamodb", "TABLE_NAME": "pargate-e2e-brokered"})
+	a := newRequest(broker.app())
+	b := broker.browser(t)
+	consent := brokeredLogin(t, broker, upstream, b, a)
+	code := broker.authorizationResponse(t, a, b.decide(t, consent, "approve"))
+	idt := broker.verifyIDToken(t, a, a.mustExchange(t, code))
+	var claims struct {
+		IDP string `json:"idp"`
+	}
+	if err := idt.Claims(&claims); err != nil || claims.IDP != "up" {
+		t.Errorf("ID token idp %q (%v), want up", claims.IDP, err)
 	}
 }

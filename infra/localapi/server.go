@@ -16,6 +16,7 @@ import (
 
 	"github.com/pargate/pargate/pkg/app"
 	"github.com/pargate/pargate/pkg/config"
+	"github.com/pargate/pargate/pkg/dynamo"
 	"github.com/pargate/pargate/pkg/federation"
 	"github.com/pargate/pargate/pkg/keys"
 	"github.com/pargate/pargate/pkg/memory"
@@ -131,7 +132,21 @@ func Start(ctx context.Context, getenv func(string) string, opts ...Option) (*Se
 			return fail(err)
 		}
 	}
-	if err := seed.ImportWith(ctx, reg, s.Seed, hash); err != nil {
+	// The seed's identity_providers (issue 13) carry their secrets; the table store
+	// refuses a provider with a secret (on AWS it lives in Secrets Manager, decision
+	// 36), so over DynamoDB locally they are kept in memory beside the table.
+	imported, providers := s.Seed, oauth.IdentityProviders(nil)
+	if _, inTable := reg.(*dynamo.Store); inTable && len(s.Seed.IdentityProviders) > 0 {
+		mem, rest := memory.New(), *s.Seed
+		rest.IdentityProviders = nil
+		for i := range s.Seed.IdentityProviders {
+			if err := mem.PutIdentityProvider(ctx, &s.Seed.IdentityProviders[i]); err != nil {
+				return fail(err)
+			}
+		}
+		imported, providers = &rest, mem
+	}
+	if err := seed.ImportWith(ctx, reg, imported, hash); err != nil {
 		return fail(err)
 	}
 	if err := saveHashes(); err != nil {
@@ -170,6 +185,7 @@ func Start(ctx context.Context, getenv func(string) string, opts ...Option) (*Se
 		Signer:    signer,
 		CookieKey: func(context.Context) ([32]byte, error) { return cookieKey, nil },
 		Logger:    log,
+		Providers: providers,
 	}
 	if tlsConf != nil {
 		parts.ClientCertificates = tlsConf.certs
