@@ -48,9 +48,6 @@ func (e *env) importSeed(ctx context.Context, path string, allowDemo bool) error
 		w := &secrets.ProviderWriter{Secrets: e.providerSecrets, Items: e.store, Prefix: e.settings.IDPSecretPrefix, Options: e.providerSecretOptions()}
 		for i := range f.IdentityProviders {
 			p := f.IdentityProviders[i]
-			if err := checkProvider(&p); err != nil {
-				return fmt.Errorf("import identity provider %s: %w", p.ID, err)
-			}
 			if err := w.PutIdentityProvider(ctx, &p); err != nil {
 				return fmt.Errorf("import identity provider %s: %w", p.ID, err)
 			}

@@ -6,11 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/url"
-	"regexp"
 	"strings"
 
-	"github.com/pargate/pargate/pkg/config"
 	"github.com/pargate/pargate/pkg/oauth"
 	"github.com/pargate/pargate/pkg/secrets"
 )
@@ -36,11 +33,6 @@ const (
 	// ReplicaRegions parameter without the witness): "eu-west-1,eu-central-1".
 	EnvReplicaRegions = "REPLICA_REGIONS"
 )
-
-// providerIDPattern: an id is a form value (the idp button), a secret name's last
-// part, a username's, a client metadata entry and an argument: 1 to 32 of a-z, 0-9
-// and "-" (the domain's rule, oauth.ValidProviderID of the fed branch).
-var providerIDPattern = regexp.MustCompile(`^[a-z0-9-]{1,32}$`)
 
 // maxProviderSecretInput bounds a secret read from stdin or a file.
 const maxProviderSecretInput = 16 << 10
@@ -135,39 +127,19 @@ func (c *claimFlags) Set(v string) error {
 	return nil
 }
 
-// checkProvider is what a provider must be before it is written (the seed's
-// identity_providers entries get the same checks from pkg/seed).
+// checkProvider is what a provider must be before its secret is asked for: the
+// domain's checks (oauth.CheckProviderSettings, which the seed's entries get too),
+// with the flags named when a required one is missing. The whole provider, secret
+// included, is checked by oauth.CheckIdentityProvider once the secret is read.
 func checkProvider(p *oauth.IdentityProvider) error {
-	if !providerIDPattern.MatchString(p.ID) {
-		return fmt.Errorf("identity provider id %q: want 1 to 32 of a-z, 0-9 and -", p.ID)
-	}
-	if p.DisplayName == "" {
-		p.DisplayName = p.ID
-	}
-	u, err := url.Parse(p.Issuer)
 	switch {
 	case p.Issuer == "":
 		return errors.New("--issuer is required")
-	case err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil:
-		return fmt.Errorf("issuer %q: want an https URL without query or fragment", p.Issuer)
-	case u.Scheme != "https" && !(u.Scheme == "http" && config.IsLoopback(u.Hostname())):
-		return fmt.Errorf("issuer %q: https only (http only on a loopback host)", p.Issuer)
-	}
-	if p.ClientID == "" {
+	case p.ClientID == "":
 		return errors.New("--client-id is required")
 	}
-	switch p.TokenEndpointAuthMethod {
-	case "", oauth.AuthClientSecretBasic, oauth.AuthClientSecretPost, oauth.AuthPrivateKeyJWT:
-	default:
-		return fmt.Errorf("token_endpoint_auth_method %q: want client_secret_basic, client_secret_post or private_key_jwt", p.TokenEndpointAuthMethod)
-	}
-	if p.Scope != "" && !strings.Contains(" "+p.Scope+" ", " openid ") {
-		return fmt.Errorf("scope %q: must include openid", p.Scope)
-	}
-	for from, to := range p.Claims {
-		if from == "" || to == "" {
-			return errors.New("claims: empty claim name")
-		}
+	if err := oauth.CheckProviderSettings(p); err != nil {
+		return fmt.Errorf("identity provider %s: %w", p.ID, err)
 	}
 	return nil
 }
@@ -268,6 +240,9 @@ func (e *env) idpAdd(ctx context.Context, id string, f *providerFlags, fs *flag.
 	if err := e.readProviderSecret(p, f.secretFile); err != nil {
 		return err
 	}
+	if err := oauth.CheckIdentityProvider(p); err != nil {
+		return fmt.Errorf("identity provider %s: %w", p.ID, err)
+	}
 	if err := e.writeProvider(ctx, p, e.store.CreateIdentityProvider); err != nil {
 		if errors.Is(err, oauth.ErrConflict) {
 			return fmt.Errorf("identity provider %q already exists (use idp update to change it)", id)
@@ -307,6 +282,9 @@ func (e *env) idpUpdate(ctx context.Context, id string, f *providerFlags, fs *fl
 	if f.newSecret || f.secretFile != "" || usesKey(&p) != usesKey(old) {
 		if err := e.readProviderSecret(&p, f.secretFile); err != nil {
 			return err
+		}
+		if err := oauth.CheckIdentityProvider(&p); err != nil {
+			return fmt.Errorf("identity provider %s: %w", p.ID, err)
 		}
 	}
 	if err := e.writeProvider(ctx, &p, e.store.ReplaceIdentityProvider); err != nil {

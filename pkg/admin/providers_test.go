@@ -94,7 +94,7 @@ func TestIdp_AddTakesTheSecretFromTheTerminalOrAFileNeverAFlag(t *testing.T) {
 	}
 	h.run("", "idp", "add", "pub", "--issuer", "https://eid.example.com", "--client-id", "pargate",
 		"--token-endpoint-auth-method", "private_key_jwt", "--secret-file", writeFile(t, "pub.jwk", `{"kty":"EC","crv":"P-256","x":"a","y":"b"}`)).
-		fails(t, admin.ExitError, "not a private JWK")
+		fails(t, admin.ExitError, "a private JWK")
 	h.run("", "idp", "add", "nosecret", "--issuer", "https://idp.example.com", "--client-id", "pargate").
 		fails(t, admin.ExitError, "no client secret")
 	h.run("x", "idp", "add", "flag", "--issuer", "https://idp.example.com", "--client-id", "pargate", "--client-secret", "s").
@@ -113,13 +113,13 @@ func TestIdp_AddRefusesABadProvider(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"bad id", "--issuer", "https://idp.example.com", "--client-id", "c"}, "want 1 to 32 of a-z"},
-		{[]string{"corp", "--issuer", "http://idp.example.com", "--client-id", "c"}, "https only"},
+		{[]string{"bad id", "--issuer", "https://idp.example.com", "--client-id", "c"}, "must be 1 to 32 of a-z"},
+		{[]string{"corp", "--issuer", "http://idp.example.com", "--client-id", "c"}, "must use https"},
 		{[]string{"corp", "--issuer", "https://idp.example.com?x=1", "--client-id", "c"}, "without query"},
 		{[]string{"corp", "--client-id", "c"}, "--issuer is required"},
 		{[]string{"corp", "--issuer", "https://idp.example.com"}, "--client-id is required"},
 		{[]string{"corp", "--issuer", "https://idp.example.com", "--client-id", "c", "--token-endpoint-auth-method", "none"}, "token_endpoint_auth_method"},
-		{[]string{"corp", "--issuer", "https://idp.example.com", "--client-id", "c", "--scope", "email"}, "must include openid"},
+		{[]string{"corp", "--issuer", "https://idp.example.com", "--client-id", "c", "--scope", "email"}, "including openid"},
 	} {
 		h.run(upstreamSecret, append([]string{"idp", "add"}, c.args...)...).fails(t, admin.ExitError, c.want)
 	}
@@ -141,7 +141,7 @@ func TestIdp_ListNeverPrintsSecrets(t *testing.T) {
 	if len(list) != 2 || list[0].ID != "alpha" || list[1].ID != "zeta" || list[0].SecretID == "" {
 		t.Errorf("idp list = %+v", list)
 	}
-	if strings.Contains(r.stdout, upstreamSecret) || strings.Contains(r.stdout, "client_secret") {
+	if strings.Contains(r.stdout, upstreamSecret) || strings.Contains(r.stdout, `"client_secret"`) || strings.Contains(r.stdout, `"private_key"`) {
 		t.Errorf("idp list printed a secret:\n%s", r.stdout)
 	}
 }

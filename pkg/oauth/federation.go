@@ -463,11 +463,38 @@ const MaxDisplayNameLength = 64
 
 // CheckIdentityProvider validates a provider's registration and applies its
 // defaults (token_endpoint_auth_method client_secret_basic, scope
-// DefaultUpstreamScope): an id of ValidProviderID, a display name the page can show,
-// an https issuer (http only on a loopback host, for local runs), a client_id, the
-// credential its auth method needs and no other, openid among the scopes, and a
-// claims mapping that targets no reserved claim.
+// DefaultUpstreamScope): CheckProviderSettings, and the credential its auth method
+// needs and no other.
 func CheckIdentityProvider(p *IdentityProvider) error {
+	if err := CheckProviderSettings(p); err != nil {
+		return err
+	}
+	switch p.TokenEndpointAuthMethod {
+	case AuthClientSecretBasic, AuthClientSecretPost:
+		if p.ClientSecret == "" {
+			return fmt.Errorf("token_endpoint_auth_method %s needs client_secret", p.TokenEndpointAuthMethod)
+		}
+		if p.PrivateKey != "" {
+			return fmt.Errorf("token_endpoint_auth_method %s has no private_key", p.TokenEndpointAuthMethod)
+		}
+	case AuthPrivateKeyJWT:
+		if p.ClientSecret != "" {
+			return errors.New("token_endpoint_auth_method private_key_jwt has no client_secret")
+		}
+		if err := checkPrivateJWK(p.PrivateKey); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CheckProviderSettings is CheckIdentityProvider without the credential: what the
+// admin CLI checks before it asks for the secret, and of a stored provider whose
+// secret lives elsewhere (Secrets Manager). An id of ValidProviderID, a display name
+// the page can show, an https issuer (http only on a loopback host, for local runs),
+// a client_id, a supported auth method, openid among the scopes, and a claims
+// mapping that targets no reserved claim; the defaults applied.
+func CheckProviderSettings(p *IdentityProvider) error {
 	if !ValidProviderID(p.ID) {
 		return fmt.Errorf("id %q must be 1 to %d of a-z 0-9 -", p.ID, MaxProviderIDLength)
 	}
@@ -488,20 +515,7 @@ func CheckIdentityProvider(p *IdentityProvider) error {
 		p.TokenEndpointAuthMethod = AuthClientSecretBasic
 	}
 	switch p.TokenEndpointAuthMethod {
-	case AuthClientSecretBasic, AuthClientSecretPost:
-		if p.ClientSecret == "" {
-			return fmt.Errorf("token_endpoint_auth_method %s needs client_secret", p.TokenEndpointAuthMethod)
-		}
-		if p.PrivateKey != "" {
-			return fmt.Errorf("token_endpoint_auth_method %s has no private_key", p.TokenEndpointAuthMethod)
-		}
-	case AuthPrivateKeyJWT:
-		if p.ClientSecret != "" {
-			return errors.New("token_endpoint_auth_method private_key_jwt has no client_secret")
-		}
-		if err := checkPrivateJWK(p.PrivateKey); err != nil {
-			return err
-		}
+	case AuthClientSecretBasic, AuthClientSecretPost, AuthPrivateKeyJWT:
 	default:
 		return fmt.Errorf("token_endpoint_auth_method %q is not supported (client_secret_basic, client_secret_post, private_key_jwt)", p.TokenEndpointAuthMethod)
 	}
