@@ -322,6 +322,10 @@ func TestFederation_Issue13SignIn(t *testing.T) {
 		if !strings.Contains(p.Body, "Continue as Una Upstream") || strings.Contains(p.Body, "idp:corp:") {
 			t.Errorf("select_account page:\n%s", p.Body)
 		}
+		// RP-Initiated Logout 1.0 §5: the confirmation page without a hint.
+		if p := c.b.get(t, "/logout"); p.Status != 200 || !strings.Contains(p.Body, "Una Upstream") || strings.Contains(p.Body, "idp:corp:") {
+			t.Errorf("logout confirmation page: %d\n%s", p.Status, p.Body)
+		}
 	})
 }
 

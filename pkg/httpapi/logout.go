@@ -170,7 +170,7 @@ func (h *Handler) confirmLogout(w http.ResponseWriter, r *http.Request, req *oau
 	}
 	d := logoutData{
 		Title: "Sign out", Brand: brand, CSS: template.CSS(loadPages().css),
-		Action: PathLogout, Username: user.Username, CSRF: csrf,
+		Action: PathLogout, Username: sessionUserName(user), CSRF: csrf,
 		PostLogoutRedirectURI: req.PostLogoutRedirectURI, State: req.State,
 	}
 	if req.Client != nil {
