@@ -27,8 +27,8 @@ const (
 	AlarmMetrics = 13
 	// Secrets the stack keeps (signing keys, cookie key, DPoP nonce key).
 	Secrets = 3
-	// WAFRules: the three rate-based rules and the managed rule group.
-	WAFRules = 4
+	// WAFRules: the five rate-based rules and the managed rule group.
+	WAFRules = 6
 	// FAPIJWSPerFlow: the signatures the FAPI profile adds to a flow (a
 	// private_key_jwt assertion and a DPoP proof at /par and at /token), each also a
 	// conditional PutItem of its jti (replay#, under 1 KB).

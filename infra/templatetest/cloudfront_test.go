@@ -202,7 +202,9 @@ func TestCloudFront_IssuerIsTheDistribution(t *testing.T) {
 }
 
 // TestWebAcl_RateLimitsAndManagedRules: per-IP rate-based rules for /authorize, /par
-// and /token (the decoded, lower-cased path's prefix), each limit a parameter,
+// and /token, and for /logout and /federation/callback under /authorize's limit (they
+// make outbound calls: back-channel logout, the upstream's token endpoint), on the
+// decoded, lower-cased path's prefix, each limit a parameter,
 // answered 429 with Retry-After; then the AWS
 // managed common rule set, with only the rules that refuse legitimate OAuth traffic
 // counted.
@@ -218,15 +220,16 @@ func TestWebAcl_RateLimitsAndManagedRules(t *testing.T) {
 		got[m[3]] = m[2]
 		entry(t, params, m[2]) // the limit is a parameter
 	}
-	for path, param := range map[string]string{"/authorize": "WafAuthorizeRateLimit", "/par": "WafParRateLimit", "/token": "WafTokenRateLimit"} {
+	for path, param := range map[string]string{"/authorize": "WafAuthorizeRateLimit", "/par": "WafParRateLimit", "/token": "WafTokenRateLimit",
+		"/logout": "WafAuthorizeRateLimit", "/federation/callback": "WafAuthorizeRateLimit"} {
 		if got[path] != param {
 			t.Errorf("WebAcl: the per-IP rate rule of %s has limit %q, want !Ref %s", path, got[path], param)
 		}
 	}
 	// A rate rule on the exact path would miss /Authorize, /%61uthorize, /authorize/.
 	for _, want := range []string{"PositionalConstraint: STARTS_WITH", "{ Priority: 0, Type: URL_DECODE }, { Priority: 1, Type: LOWERCASE }"} {
-		if n := strings.Count(acl, want); n != 3 {
-			t.Errorf("WebAcl: %q in %d rate rules, want all 3", want, n)
+		if n := strings.Count(acl, want); n != 5 {
+			t.Errorf("WebAcl: %q in %d rate rules, want all 5", want, n)
 		}
 	}
 	if !strings.Contains(acl, "Name: AWSManagedRulesCommonRuleSet") || !strings.Contains(acl, "VendorName: AWS") {
