@@ -144,8 +144,8 @@ func (h *Handler) Metadata(algs []string) Metadata {
 		// request_uri_parameter_supported, which covers only client-hosted URIs.
 		RequestParameterSupported:    true,
 		RequestURIParameterSupported: false,
-		PromptValuesSupported:        []string{"none", "login", "consent"},
-		ClaimsSupported: []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "amr", "sid", "nonce", "name", "given_name",
+		PromptValuesSupported:        []string{"none", "login", "consent", "select_account"},
+		ClaimsSupported: []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "amr", "acr", "idp", "sid", "nonce", "name", "given_name",
 			"family_name", "preferred_username", "email", "email_verified"},
 	}
 }

@@ -208,7 +208,8 @@ func TestSession_OIDCCore_2_IDTokenCarriesSidAmrAndAuthTime(t *testing.T) {
 }
 
 // OpenID Connect Discovery §3 / OIDC Core §3.1.2.1: prompt_values_supported lists
-// none, login and consent; claims_supported the session's auth_time, amr and sid.
+// none, login, consent and select_account (the login page's "Continue as"); claims_supported
+// the session's auth_time, amr and sid, and a brokered login's acr and idp (issue 13).
 func TestSession_DiscoveryListsPromptValuesAndSessionClaims(t *testing.T) {
 	ts := newServer(t)
 	r := ts.do(t, nil, http.MethodGet, "/.well-known/openid-configuration", "", "", "")
@@ -228,8 +229,8 @@ func TestSession_DiscoveryListsPromptValuesAndSessionClaims(t *testing.T) {
 			}
 		}
 	}
-	has("prompt_values_supported", "none", "login", "consent")
-	has("claims_supported", "auth_time", "amr", "sid")
+	has("prompt_values_supported", "none", "login", "consent", "select_account")
+	has("claims_supported", "auth_time", "amr", "sid", "acr", "idp")
 }
 
 // postFollow posts fields to /authorize and follows the 303 (Post/Redirect/Get).
