@@ -55,16 +55,19 @@ run: ## Serve every route of template.yaml locally on 127.0.0.1:8080 (in-memory 
 	$(strip $(foreach v,$(LOCAL_ENV),$(if $($(v)),$(v)='$($(v))'))) go run ./infra/localapi
 
 # Brokered login end to end on this machine (issue 13; README "Sign in with your
-# existing identity provider"): a second pargate on 127.0.0.1:9090 is the upstream
+# existing identity provider"): a second pargate at localhost:9090 is the upstream
 # OpenID Provider (infra/federation/upstream.json: the broker's client, user alice),
 # and the broker on 127.0.0.1:8080 (infra/federation/broker.json: demo-client and the
 # identity provider "upstream") offers "Continue with Upstream pargate" on its login
 # page, pushing its own request upstream with PAR. Each keeps its own state folder.
 # Ctrl-C stops both.
 .PHONY: run-federation
-run-federation: ## Two local pargates: the broker on 127.0.0.1:8080 signs users in through an upstream on 127.0.0.1:9090
+# The upstream's issuer is localhost, the broker's 127.0.0.1: cookies are per host, not
+# per port, and two pargates on one host would overwrite each other's transaction and
+# session cookies (they have the same names), as two real sites never do.
+run-federation: ## Two local pargates: the broker on 127.0.0.1:8080 signs users in through an upstream on localhost:9090
 	@mkdir -p .local/bin && go build -o .local/bin/localapi ./infra/localapi
-	@ADDR=127.0.0.1:9090 SEED_FILE=infra/federation/upstream.json LOCAL_STATE_DIR=.local/federation-upstream .local/bin/localapi & up=$$!; \
+	@ADDR=127.0.0.1:9090 ISSUER=http://localhost:9090 SEED_FILE=infra/federation/upstream.json LOCAL_STATE_DIR=.local/federation-upstream .local/bin/localapi & up=$$!; \
 	trap 'kill $$up 2>/dev/null' EXIT INT TERM; \
 	ADDR=127.0.0.1:8080 SEED_FILE=infra/federation/broker.json LOCAL_STATE_DIR=.local/federation-broker .local/bin/localapi
 

@@ -1,5 +1,5 @@
 // Package federation holds the seeds of `make run-federation`: two local pargates,
-// an upstream on 127.0.0.1:9090 and a broker on 127.0.0.1:8080 that signs users in
+// an upstream on localhost:9090 and a broker on 127.0.0.1:8080 that signs users in
 // through it (README "Sign in with your existing identity provider").
 package federation
 
@@ -26,7 +26,7 @@ func TestSeeds_TheBrokerIsAClientOfTheUpstream(t *testing.T) {
 		t.Fatalf("broker providers %d, upstream clients %d, users %d", len(broker.IdentityProviders), len(up.Clients), len(up.Users))
 	}
 	p, c := broker.IdentityProviders[0], up.Clients[0]
-	if p.Issuer != "http://127.0.0.1:9090" || p.ClientID != c.ID || p.ClientSecret != c.Secret {
+	if p.Issuer != "http://localhost:9090" || p.ClientID != c.ID || p.ClientSecret != c.Secret {
 		t.Errorf("provider %s (%s, %s) is not the upstream's client %s", p.ID, p.Issuer, p.ClientID, c.ID)
 	}
 	if !slices.Equal(c.RedirectURIs, []string{"http://127.0.0.1:8080/federation/callback"}) {
