@@ -363,21 +363,7 @@ func (s *Service) firstBrokeredLogin(ctx context.Context, p *IdentityProvider, i
 		user, err := s.store.GetUser(ctx, email)
 		switch {
 		case err == nil && !ReservedUsername(user.Username) && emailMatches(user, email):
-			if user.Disabled {
-				return nil, AccessDenied("the user is disabled").WithRedirect()
-			}
-			link := &AccountLink{Key: key, ProviderID: p.ID, Username: user.Username, Subject: user.Subject(), CreatedAt: now}
-			err := s.links.LinkUser(ctx, link, UserCheck{Username: user.Username, Sub: user.Sub, TokensValidAfter: user.TokensValidAfter})
-			if errors.Is(err, ErrUserChanged) {
-				return nil, AccessDenied("the user changed during sign-in").WithRedirect()
-			}
-			if err != nil {
-				if errors.Is(err, ErrConflict) {
-					return nil, err
-				}
-				return nil, AsError(fmt.Errorf("link user: %w", err))
-			}
-			return s.linkedUser(ctx, link, claims)
+			return s.linkExisting(ctx, p, key, user, claims, now)
 		case err != nil && !errors.Is(err, ErrNotFound):
 			return nil, AsError(fmt.Errorf("load user: %w", err))
 		}
@@ -407,11 +393,19 @@ func (s *Service) adoptBrokeredUser(ctx context.Context, p *IdentityProvider, id
 	if err != nil {
 		return nil, AsError(fmt.Errorf("load user: %w", err))
 	}
+	return s.linkExisting(ctx, p, key, user, claims, s.now())
+}
+
+// linkExisting links the local user to the upstream account under key, on the
+// condition that the user is as read (UserCheck), then refreshes its claims. A
+// disabled or changed user is access_denied; ErrConflict (another login linked the
+// account first) is returned as is for the caller to retry.
+func (s *Service) linkExisting(ctx context.Context, p *IdentityProvider, key string, user *User, claims map[string]any, now time.Time) (*User, error) {
 	if user.Disabled {
 		return nil, AccessDenied("the user is disabled").WithRedirect()
 	}
-	link := &AccountLink{Key: key, ProviderID: p.ID, Username: user.Username, Subject: user.Subject(), CreatedAt: s.now()}
-	err = s.links.LinkUser(ctx, link, UserCheck{Username: user.Username, Sub: user.Sub, TokensValidAfter: user.TokensValidAfter})
+	link := &AccountLink{Key: key, ProviderID: p.ID, Username: user.Username, Subject: user.Subject(), CreatedAt: now}
+	err := s.links.LinkUser(ctx, link, UserCheck{Username: user.Username, Sub: user.Sub, TokensValidAfter: user.TokensValidAfter})
 	if errors.Is(err, ErrUserChanged) {
 		return nil, AccessDenied("the user changed during sign-in").WithRedirect()
 	}
