@@ -22,6 +22,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -183,7 +184,7 @@ func scope(p *oauth.IdentityProvider) string {
 // Begin implements oauth.Upstream: a fresh state, nonce and PKCE verifier, and the
 // authorization URL — a pushed request's (RFC 9126 §4) when the upstream
 // advertises pushed_authorization_request_endpoint, a plain one otherwise.
-func (c *Client) Begin(ctx context.Context, p *oauth.IdentityProvider, callback string) (*oauth.UpstreamStart, error) {
+func (c *Client) Begin(ctx context.Context, p *oauth.IdentityProvider, callback string, ask oauth.UpstreamAsk) (*oauth.UpstreamStart, error) {
 	if err := checkProvider(p); err != nil {
 		return nil, err
 	}
@@ -207,6 +208,23 @@ func (c *Client) Begin(ctx context.Context, p *oauth.IdentityProvider, callback 
 		"nonce":                 {start.Nonce},
 		"code_challenge":        {base64.RawURLEncoding.EncodeToString(challenge[:])},
 		"code_challenge_method": {"S256"},
+	}
+	// OIDC Core §3.1.2.1: the client's prompt=login and max_age are the upstream's
+	// to honour (the user authenticates there). prompt=login goes with max_age=0, so
+	// that the ID token must carry an auth_time (§2: required "When a max_age request
+	// is made") and Finish can tell a new authentication from the upstream's session.
+	maxAge := ask.MaxAge
+	if ask.Login {
+		params.Set("prompt", "login")
+		if maxAge == nil {
+			zero := 0
+			maxAge = &zero
+		}
+	}
+	if maxAge != nil {
+		v := *maxAge
+		start.MaxAge = &v
+		params.Set("max_age", strconv.Itoa(v))
 	}
 	if up.meta.PAREndpoint != "" {
 		requestURI, err := c.push(ctx, p, up, params)

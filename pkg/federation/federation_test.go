@@ -28,7 +28,7 @@ func newClient(op *fakeOP) *federation.Client {
 // login runs Begin, the upstream's authorization step and Finish.
 func login(t *testing.T, c *federation.Client, op *fakeOP, p *oauth.IdentityProvider) (*oauth.UpstreamIdentity, error) {
 	t.Helper()
-	start, err := c.Begin(context.Background(), p, callback)
+	start, err := c.Begin(context.Background(), p, callback, oauth.UpstreamAsk{})
 	if err != nil {
 		t.Fatalf("Begin: %v", err)
 	}
@@ -53,7 +53,7 @@ func wantErr(t *testing.T, err, target error, secrets ...string) {
 func TestBegin_RFC9126_2_PushesWhenAdvertised(t *testing.T) {
 	op := newOP(t)
 	c := newClient(op)
-	start, err := c.Begin(context.Background(), op.provider(), callback)
+	start, err := c.Begin(context.Background(), op.provider(), callback, oauth.UpstreamAsk{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func TestBegin_RFC6749_4_1_1_PlainAuthorizationURLWithoutPAR(t *testing.T) {
 	c := newClient(op)
 	p := op.provider()
 	p.Scope = "email groups"
-	start, err := c.Begin(context.Background(), p, callback)
+	start, err := c.Begin(context.Background(), p, callback, oauth.UpstreamAsk{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func TestBegin_RFC7636_4_1_FreshStateNonceAndVerifier(t *testing.T) {
 	c := newClient(op)
 	seen := map[string]bool{}
 	for range 3 {
-		s, err := c.Begin(context.Background(), op.provider(), callback)
+		s, err := c.Begin(context.Background(), op.provider(), callback, oauth.UpstreamAsk{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -147,7 +147,7 @@ func TestBegin_RFC9126_2_3_PARErrorAnswers(t *testing.T) {
 		t.Run(http.StatusText(tc.status), func(t *testing.T) {
 			op := newOP(t)
 			op.status["/par"] = tc.status
-			_, err := newClient(op).Begin(context.Background(), op.provider(), callback)
+			_, err := newClient(op).Begin(context.Background(), op.provider(), callback, oauth.UpstreamAsk{})
 			wantErr(t, err, tc.want)
 		})
 	}
@@ -155,7 +155,7 @@ func TestBegin_RFC9126_2_3_PARErrorAnswers(t *testing.T) {
 		op := newOP(t)
 		p := op.provider()
 		p.ClientSecret = "not-it"
-		_, err := newClient(op).Begin(context.Background(), p, callback)
+		_, err := newClient(op).Begin(context.Background(), p, callback, oauth.UpstreamAsk{})
 		wantErr(t, err, oauth.ErrUpstreamInvalid, "not-it")
 	})
 }
@@ -226,7 +226,7 @@ func TestClientAuth_RFC7523_PrivateKeyJWT(t *testing.T) {
 	t.Run("a public key is refused", func(t *testing.T) {
 		pub, _ := json.Marshal(public)
 		p.PrivateKey = string(pub)
-		_, err := newClient(op).Begin(context.Background(), p, callback)
+		_, err := newClient(op).Begin(context.Background(), p, callback, oauth.UpstreamAsk{})
 		wantErr(t, err, oauth.ErrUpstreamInvalid)
 	})
 }
@@ -252,7 +252,7 @@ func finishWith(t *testing.T, op *fakeOP, edit func(q url.Values)) error {
 	t.Helper()
 	c := newClient(op)
 	p := op.provider()
-	start, err := c.Begin(context.Background(), p, callback)
+	start, err := c.Begin(context.Background(), p, callback, oauth.UpstreamAsk{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,11 +285,11 @@ func TestFinish_RFC9700_4_4_AnotherProvidersStateIsInvalid(t *testing.T) {
 	c := newClient(op)
 	// The browser transaction went to other; a callback arrives for op with
 	// other's start (a mix-up: RFC 9700 §4.4).
-	startOther, err := c.Begin(context.Background(), other.provider2(), callback)
+	startOther, err := c.Begin(context.Background(), other.provider2(), callback, oauth.UpstreamAsk{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	startOP, err := c.Begin(context.Background(), op.provider(), callback)
+	startOP, err := c.Begin(context.Background(), op.provider(), callback, oauth.UpstreamAsk{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -387,7 +387,7 @@ func TestFinish_RFC6749_4_1_2_ReplayedCallbackIsInvalid(t *testing.T) {
 	op := newOP(t)
 	c := newClient(op)
 	p := op.provider()
-	start, err := c.Begin(context.Background(), p, callback)
+	start, err := c.Begin(context.Background(), p, callback, oauth.UpstreamAsk{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -507,7 +507,7 @@ func TestDiscovery_OIDCDiscovery_4_3_AnotherIssuerIsInvalid(t *testing.T) {
 		t.Run(other, func(t *testing.T) {
 			op := newOP(t)
 			op.docIssuer = strings.Replace(other, "ISSUER", op.issuer(), 1)
-			_, err := newClient(op).Begin(context.Background(), op.provider(), callback)
+			_, err := newClient(op).Begin(context.Background(), op.provider(), callback, oauth.UpstreamAsk{})
 			wantErr(t, err, oauth.ErrUpstreamInvalid)
 		})
 	}
@@ -519,7 +519,7 @@ func TestDiscovery_HTTPIssuerOffLoopbackIsInvalid(t *testing.T) {
 	for _, issuer := range []string{"http://idp.example", "http://10.0.0.1:8080", "ftp://idp.example", "idp.example", "https://user@idp.example"} {
 		p := op.provider()
 		p.Issuer = issuer
-		_, err := c.Begin(context.Background(), p, callback)
+		_, err := c.Begin(context.Background(), p, callback, oauth.UpstreamAsk{})
 		wantErr(t, err, oauth.ErrUpstreamInvalid)
 	}
 }
@@ -530,7 +530,7 @@ func TestDiscovery_OIDCDiscovery_4_RedirectIsNotFollowed(t *testing.T) {
 	t.Cleanup(redirector.Close)
 	p := target.provider()
 	p.Issuer = redirector.URL
-	_, err := newClient(target).Begin(context.Background(), p, callback)
+	_, err := newClient(target).Begin(context.Background(), p, callback, oauth.UpstreamAsk{})
 	wantErr(t, err, oauth.ErrUpstreamInvalid)
 	if target.hits["/.well-known/openid-configuration"] != 0 {
 		t.Error("the redirect was followed")
@@ -542,7 +542,7 @@ func TestDiscovery_CachedThenStaleWhileDown(t *testing.T) {
 	now := op.now
 	c := federation.New(federation.Options{Now: func() time.Time { return now }, DiscoveryTTL: time.Hour, StaleFor: time.Hour})
 	p := op.provider()
-	begin := func() error { _, err := c.Begin(context.Background(), p, callback); return err }
+	begin := func() error { _, err := c.Begin(context.Background(), p, callback, oauth.UpstreamAsk{}); return err }
 	if err := begin(); err != nil {
 		t.Fatal(err)
 	}
@@ -577,11 +577,11 @@ func TestUpstream_SlowUpstreamIsUnavailable(t *testing.T) {
 			p := op.provider()
 			if path == "/.well-known/openid-configuration" || path == "/par" {
 				op.block[path] = true
-				_, err := c.Begin(context.Background(), p, callback)
+				_, err := c.Begin(context.Background(), p, callback, oauth.UpstreamAsk{})
 				wantErr(t, err, oauth.ErrUpstreamUnavailable)
 				return
 			}
-			start, err := c.Begin(context.Background(), p, callback)
+			start, err := c.Begin(context.Background(), p, callback, oauth.UpstreamAsk{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -609,7 +609,7 @@ func TestBegin_RejectsUnusableProvider(t *testing.T) {
 	} {
 		p := op.provider()
 		edit(p)
-		if _, err := c.Begin(context.Background(), p, callback); !errors.Is(err, oauth.ErrUpstreamInvalid) {
+		if _, err := c.Begin(context.Background(), p, callback, oauth.UpstreamAsk{}); !errors.Is(err, oauth.ErrUpstreamInvalid) {
 			t.Errorf("%s: Begin error = %v", name, err)
 		}
 	}
@@ -641,14 +641,14 @@ func TestFinish_OIDCCore_10_1_1_RotatedKeyIsFetched(t *testing.T) {
 func TestBegin_RFC9126_5_RequiredPARWithoutEndpointIsInvalid(t *testing.T) {
 	op := newOP(t)
 	op.par, op.requirePAR = false, true
-	_, err := newClient(op).Begin(context.Background(), op.provider(), callback)
+	_, err := newClient(op).Begin(context.Background(), op.provider(), callback, oauth.UpstreamAsk{})
 	wantErr(t, err, oauth.ErrUpstreamInvalid)
 }
 
 func TestDiscovery_OversizedDocumentIsUnavailable(t *testing.T) {
 	op := newOP(t)
 	op.bigDocument = true
-	_, err := newClient(op).Begin(context.Background(), op.provider(), callback)
+	_, err := newClient(op).Begin(context.Background(), op.provider(), callback, oauth.UpstreamAsk{})
 	wantErr(t, err, oauth.ErrUpstreamUnavailable)
 }
 
@@ -676,5 +676,85 @@ func TestClientAuth_RFC7523_RSAKeyWithoutAlgSignsRS256(t *testing.T) {
 	tok, err := jose.ParseSignedCompact(op.assertions["/token"], []jose.SignatureAlgorithm{jose.RS256})
 	if err != nil || tok.Signatures[0].Header.KeyID != "rsa-1" {
 		t.Fatalf("assertion: %v", err)
+	}
+}
+
+// OIDC Core §3.1.2.1: the client's prompt=login and max_age are asked of the upstream,
+// where the user authenticates; prompt=login with max_age=0, so that the ID token must
+// carry an auth_time Finish can check.
+func TestBegin_OIDCCore_3_1_2_1_PromptLoginAndMaxAgeGoUpstream(t *testing.T) {
+	fiveMin := 300
+	for _, tc := range []struct {
+		name           string
+		ask            oauth.UpstreamAsk
+		prompt, maxAge string
+	}{
+		{"nothing asked", oauth.UpstreamAsk{}, "", ""},
+		{"prompt=login", oauth.UpstreamAsk{Login: true}, "login", "0"},
+		{"max_age", oauth.UpstreamAsk{MaxAge: &fiveMin}, "", "300"},
+		{"both", oauth.UpstreamAsk{Login: true, MaxAge: &fiveMin}, "login", "300"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			op := newOP(t)
+			start, err := newClient(op).Begin(context.Background(), op.provider(), callback, tc.ask)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := op.lastPAR.Get("prompt"); got != tc.prompt {
+				t.Errorf("pushed prompt = %q, want %q", got, tc.prompt)
+			}
+			if got := op.lastPAR.Get("max_age"); got != tc.maxAge {
+				t.Errorf("pushed max_age = %q, want %q", got, tc.maxAge)
+			}
+			if (start.MaxAge != nil) != (tc.maxAge != "") {
+				t.Errorf("start.MaxAge = %v, want one only when max_age was sent", start.MaxAge)
+			}
+		})
+	}
+}
+
+// OIDC Core §2 (auth_time required "When a max_age request is made") and §3.1.3.7
+// item 13: with max_age asked, an ID token without auth_time, or with one older than
+// max_age (beyond the clock skew), is refused; a recent one is the identity's AuthTime.
+func TestFinish_OIDCCore_3_1_3_7_13_MaxAgeNeedsARecentAuthTime(t *testing.T) {
+	fiveMin := 300
+	for _, tc := range []struct {
+		name     string
+		ask      oauth.UpstreamAsk
+		authTime any // nil: no claim
+		ok       bool
+	}{
+		{"max_age without auth_time", oauth.UpstreamAsk{MaxAge: &fiveMin}, nil, false},
+		{"max_age with an old auth_time", oauth.UpstreamAsk{MaxAge: &fiveMin}, -time.Hour, false},
+		{"max_age with a recent auth_time", oauth.UpstreamAsk{MaxAge: &fiveMin}, -4 * time.Minute, true},
+		{"prompt=login with the upstream's old session", oauth.UpstreamAsk{Login: true}, -time.Hour, false},
+		{"prompt=login with a new authentication", oauth.UpstreamAsk{Login: true}, -10 * time.Second, true},
+		{"nothing asked, no auth_time", oauth.UpstreamAsk{}, nil, true},
+		{"auth_time in the future", oauth.UpstreamAsk{}, time.Hour, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			op := newOP(t)
+			var want time.Time
+			if d, ok := tc.authTime.(time.Duration); ok {
+				want = op.now.Add(d).Truncate(time.Second)
+				op.mutate = func(c map[string]any) { c["auth_time"] = want.Unix() }
+			}
+			c, p := newClient(op), op.provider()
+			start, err := c.Begin(context.Background(), p, callback, tc.ask)
+			if err != nil {
+				t.Fatal(err)
+			}
+			id, err := c.Finish(context.Background(), p, start, callback, op.authorize(start.AuthorizationURL))
+			if !tc.ok {
+				wantErr(t, err, oauth.ErrUpstreamInvalid)
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !id.AuthTime.Equal(want) {
+				t.Errorf("AuthTime = %v, want %v", id.AuthTime, want)
+			}
+		})
 	}
 }

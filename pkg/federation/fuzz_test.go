@@ -35,7 +35,7 @@ func FuzzFinishQuery(f *testing.F) {
 	op := newOP(f)
 	c := newClient(op)
 	p := op.provider()
-	start, err := c.Begin(context.Background(), p, callback)
+	start, err := c.Begin(context.Background(), p, callback, oauth.UpstreamAsk{})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 
@@ -143,6 +144,25 @@ func (c *Client) identity(ctx context.Context, p *oauth.IdentityProvider, up *up
 		return nil, err
 	}
 	id := &oauth.UpstreamIdentity{ProviderID: p.ID, Issuer: p.Issuer, Subject: tok.Subject, Claims: claims}
+	if at, ok := claims["auth_time"].(float64); ok && at > 0 {
+		id.AuthTime = time.Unix(int64(at), 0).UTC()
+	}
+	// OIDC Core §3.1.2.1 max_age: "the OP MUST attempt to actively re-authenticate
+	// the End-User" when more time has elapsed, and §2 makes auth_time required "When a
+	// max_age request is made"; §3.1.3.7 item 13: the client "SHOULD check the
+	// auth_time Claim value and request re-authentication if it determines too much
+	// time has elapsed since the last End-User authentication".
+	if start.MaxAge != nil {
+		switch {
+		case id.AuthTime.IsZero():
+			return nil, invalid("the ID token has no auth_time although max_age was requested (OIDC Core §2)")
+		case c.now().Sub(id.AuthTime) > time.Duration(*start.MaxAge)*time.Second+MaxClockSkew:
+			return nil, invalid("the ID token's auth_time is older than the max_age requested (OIDC Core §3.1.3.7 item 13)")
+		}
+	}
+	if id.AuthTime.After(c.now().Add(MaxClockSkew)) {
+		return nil, invalid("the ID token's auth_time is in the future")
+	}
 	id.ACR, _ = claims["acr"].(string)
 	if amr, ok := claims["amr"].([]any); ok {
 		for _, v := range amr {

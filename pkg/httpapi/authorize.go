@@ -210,6 +210,10 @@ func (h *Handler) authorizationRequest(w http.ResponseWriter, r *http.Request, p
 		}
 		if st == nil {
 			st = &txState{Key: tx.Request.Key, ClientID: tx.Client.ID, Expires: tx.Request.Deadline.Unix(), Origin: redirectOrigin(req.RedirectURI)}
+			// What the request demands of the authentication, for a login through an
+			// upstream provider (issue 13; OIDC Core §3.1.2.1): the login page's
+			// button reads the cookie, not the request.
+			st.Fresh, st.MaxAge = req.HasPrompt("login"), req.MaxAge
 		}
 		st.CSRF = csrf
 		if reused != nil {

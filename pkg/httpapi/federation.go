@@ -174,7 +174,7 @@ func providerError(err error) error {
 // beginUpstream sends the browser to p's authorization endpoint (oauth.Upstream.Begin)
 // with the upstream cookie set.
 func (h *Handler) beginUpstream(w http.ResponseWriter, r *http.Request, clientID string, st *txState, requestURI string, p *oauth.IdentityProvider) {
-	start, err := h.opts.Upstream.Begin(r.Context(), p, h.callbackURL())
+	start, err := h.opts.Upstream.Begin(r.Context(), p, h.callbackURL(), oauth.UpstreamAsk{Login: st.Fresh, MaxAge: st.MaxAge})
 	if err != nil {
 		h.upstreamFailed(w, r, err)
 		return
@@ -325,13 +325,19 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 		h.errorPage(w, r, err)
 		return
 	}
-	st := &txState{Key: us.Key, ClientID: us.ClientID, CSRF: csrf, Username: user.Username, AuthTime: now.Unix(),
+	// OIDC Core §2 auth_time: when the End-User authenticated — at the upstream, when
+	// its ID token says (Finish checked it against a requested max_age), else now.
+	authTime := now
+	if !id.AuthTime.IsZero() && id.AuthTime.Before(now) {
+		authTime = id.AuthTime
+	}
+	st := &txState{Key: us.Key, ClientID: us.ClientID, CSRF: csrf, Username: user.Username, AuthTime: authTime.Unix(),
 		Expires: us.Expires, Origin: redirectOrigin(req.RedirectURI)}
 	st.User = carryUser(oauth.SignedInAs(user))
 	auth := oauth.Authentication{AMR: oauth.BrokeredAMR(id.AMR), ACR: oauth.BrokeredACR(id.ACR), IDP: p.ID}
 	// OIDC Core §3.1.2.1: a brokered login starts a single sign-on session like a
 	// password login (decision 31).
-	sess, err := h.startSessionWith(w, r, user, tx.Client.ID, now, auth)
+	sess, err := h.startSessionWith(w, r, user, tx.Client.ID, authTime, auth)
 	if err != nil {
 		h.errorPage(w, r, err)
 		return

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/pargate/pargate/pkg/memory"
 	"github.com/pargate/pargate/pkg/oauth"
@@ -36,12 +37,15 @@ type fakeUpstream struct {
 	claims    map[string]any
 	acr       string
 	amr       []string
+	authTime  time.Time         // the upstream's auth_time, zero for none
+	asked     oauth.UpstreamAsk // what the last Begin was asked
 	finished  int
 }
 
-func (f *fakeUpstream) Begin(_ context.Context, p *oauth.IdentityProvider, callback string) (*oauth.UpstreamStart, error) {
+func (f *fakeUpstream) Begin(_ context.Context, p *oauth.IdentityProvider, callback string, ask oauth.UpstreamAsk) (*oauth.UpstreamStart, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.asked = ask
 	if f.beginErr != nil {
 		return nil, f.beginErr
 	}
@@ -73,7 +77,7 @@ func (f *fakeUpstream) Finish(_ context.Context, p *oauth.IdentityProvider, star
 	for k, v := range f.claims {
 		claims[k] = v
 	}
-	return &oauth.UpstreamIdentity{ProviderID: p.ID, Issuer: p.Issuer, Subject: sub, Claims: claims, ACR: f.acr, AMR: f.amr}, nil
+	return &oauth.UpstreamIdentity{ProviderID: p.ID, Issuer: p.Issuer, Subject: sub, Claims: claims, ACR: f.acr, AMR: f.amr, AuthTime: f.authTime}, nil
 }
 
 // hostedUI is an Upstream whose authorization endpoint is on another origin than
@@ -523,4 +527,39 @@ func FuzzFederationCallback(f *testing.F) {
 			t.Fatalf("the upstream was asked to finish for input %q", in)
 		}
 	})
+}
+
+// OIDC Core §3.1.2.1: a login page shown for prompt=login or max_age is a new
+// authentication; a login through the upstream asks the upstream for the same
+// (oauth.UpstreamAsk), and the ID token's auth_time is the upstream's (§2: when the
+// End-User authenticated), not the callback's.
+func TestFederation_OIDCCore_3_1_2_1_FreshnessGoesUpstreamAndAuthTimeComesBack(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		kv     []string
+		login  bool
+		maxAge int // -1: none
+	}{
+		{"no prompt, no max_age", nil, false, -1},
+		{"prompt=login", []string{"prompt", "login"}, true, -1},
+		{"max_age=600", []string{"max_age", "600"}, false, 600},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newFedCase(t, nil)
+			c.up.authTime = time.Now().Add(-5 * time.Minute).Truncate(time.Second)
+			state := toUpstream(t, c.federate(t, c.loginPage(t, tc.kv...), corpID))
+			c.up.mu.Lock()
+			asked := c.up.asked
+			c.up.mu.Unlock()
+			if asked.Login != tc.login || (asked.MaxAge == nil) != (tc.maxAge < 0) || (asked.MaxAge != nil && *asked.MaxAge != tc.maxAge) {
+				t.Fatalf("asked upstream %+v, want login %v max_age %d", asked, tc.login, tc.maxAge)
+			}
+			r := c.callback(t, url.Values{"state": {state}, "code": {"sub:una-1"}})
+			consent := c.b.get(t, r.Header.Get("Location"))
+			claims := idTokenOf(t, c.ts, c.b.approve(t, consent).Get("code"))
+			if at, _ := claims["auth_time"].(float64); int64(at) != c.up.authTime.Unix() {
+				t.Errorf("auth_time %v, want the upstream's %d", claims["auth_time"], c.up.authTime.Unix())
+			}
+		})
+	}
 }

@@ -47,6 +47,10 @@ type txState struct {
 	// does not read the user again; nil when the login could not
 	// carry it (claims over maxCarriedClaims), and then approval reads the user.
 	User *txUser `json:"su,omitempty"`
+	// Fresh and MaxAge are the request's prompt=login and max_age, asked of an
+	// upstream provider when the user signs in there (oauth.UpstreamAsk).
+	Fresh  bool `json:"f,omitempty"`
+	MaxAge *int `json:"x,omitempty"`
 }
 
 // txUser is oauth.SignedIn in the transaction cookie.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/url"
+	"time"
 )
 
 // IdentityProvider is an upstream OpenID Provider users may sign in with instead of
@@ -49,11 +50,26 @@ type IdentityProvider struct {
 // browser-transaction cookie) until the callback; AuthorizationURL is where the
 // browser is sent.
 type UpstreamStart struct {
-	ProviderID       string `json:"p"`
-	State            string `json:"s"`
-	Nonce            string `json:"n"`
-	CodeVerifier     string `json:"v"`
+	ProviderID   string `json:"p"`
+	State        string `json:"s"`
+	Nonce        string `json:"n"`
+	CodeVerifier string `json:"v"`
+	// MaxAge is the max_age the upstream was asked for (UpstreamAsk), nil for none:
+	// Finish then requires an auth_time within it (OIDC Core §3.1.2.1).
+	MaxAge           *int   `json:"m,omitempty"`
 	AuthorizationURL string `json:"-"`
+}
+
+// UpstreamAsk is what the client's request demands of the authentication itself,
+// passed upstream so that a brokered login is as fresh as a local one (OIDC Core
+// §3.1.2.1): a local login page is always a new authentication, an upstream with a
+// session of its own would otherwise sign the user in silently.
+type UpstreamAsk struct {
+	// Login: the request had prompt=login — asked upstream as prompt=login with
+	// max_age=0, so the upstream's auth_time shows it re-authenticated the user.
+	Login bool
+	// MaxAge is the request's max_age, nil without one.
+	MaxAge *int
 }
 
 // UpstreamIdentity is the user an upstream vouched for, from a validated ID token
@@ -67,6 +83,8 @@ type UpstreamIdentity struct {
 	Claims map[string]any
 	ACR    string
 	AMR    []string
+	// AuthTime is the upstream's auth_time, zero when its ID token has none.
+	AuthTime time.Time
 }
 
 // Upstream is the relying-party side of brokering, implemented outside the domain
@@ -74,8 +92,9 @@ type UpstreamIdentity struct {
 // the upstream advertises it), and the callback's validation.
 type Upstream interface {
 	// Begin starts an authorization-code request with PKCE S256 at the provider;
-	// callback is the broker's redirect_uri.
-	Begin(ctx context.Context, p *IdentityProvider, callback string) (*UpstreamStart, error)
+	// callback is the broker's redirect_uri, ask what the client's request demands
+	// of the authentication.
+	Begin(ctx context.Context, p *IdentityProvider, callback string, ask UpstreamAsk) (*UpstreamStart, error)
 	// Finish validates the callback's query against start (state, RFC 9207 iss),
 	// exchanges the code and validates the ID token (OIDC Core §3.1.3.7).
 	Finish(ctx context.Context, p *IdentityProvider, start *UpstreamStart, callback string, query url.Values) (*UpstreamIdentity, error)
