@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 
-import { launch, missingChromium } from './lib/browser.js';
+import { launch, missingChromium, signIn } from './lib/browser.js';
 import { corsClient, startLocalAPI, user } from './lib/localapi.js';
 import { pkce } from './lib/oauth.js';
 
@@ -96,9 +96,7 @@ describe('CORS for a browser-based app', { skip: skip || false }, () => {
       const authorize = new URL(server.meta.authorization_endpoint);
       authorize.search = new URLSearchParams({ client_id: corsClient.id, request_uri: pushed.body.request_uri }).toString();
       await tab.goto(authorize.href);
-      await tab.getByLabel('Username').fill(user.username);
-      await tab.getByLabel('Password').fill(user.password);
-      await tab.getByRole('button', { name: 'Sign in' }).click();
+      await signIn(tab, user);
       await tab.getByRole('button', { name: 'Allow' }).click();
       await tab.waitForURL((u) => u.href.startsWith(`${server.callback}?`));
       const c = new URL(tab.url()).searchParams.get('code');

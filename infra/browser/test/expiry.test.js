@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { launch, missingChromium, newPage } from './lib/browser.js';
+import { launch, missingChromium, newPage, signIn } from './lib/browser.js';
 import { startLocalAPI, user } from './lib/localapi.js';
 import { exchange, push } from './lib/oauth.js';
 
@@ -44,9 +44,7 @@ describe('expired request_uri (PAR_EXPIRES_IN=5)', { skip: skip || false }, () =
 
   test('a login started within expires_in can finish after it', async () => {
     const page = startedPage;
-    await page.getByLabel('Username').fill(user.username);
-    await page.getByLabel('Password').fill(user.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signIn(page, user);
     await page.getByRole('button', { name: 'Allow' }).click();
     await page.waitForURL((u) => u.href.startsWith(`${server.callback}?`));
     const q = new URL(page.url()).searchParams;

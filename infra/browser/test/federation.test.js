@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as client from 'openid-client';
-import { launch, missingChromium, newPage } from './lib/browser.js';
+import { launch, missingChromium, newPage, signIn } from './lib/browser.js';
 import { authorize as authorizeInPage, discover as discoverRP } from './lib/rp.js';
 import { freePort, startLocalAPI } from './lib/localapi.js';
 import { startNodeProvider } from './lib/upstreams.js';
@@ -71,9 +71,7 @@ describe('brokered login through node-oidc-provider and a second pargate', { ski
   }
 
   async function pargateLogin(page) {
-    await page.getByLabel('Username').fill(upUser.username);
-    await page.getByLabel('Password').fill(upUser.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signIn(page, upUser);
     // The upstream pargate's own consent page, the first time (remembered after).
     const allow = page.getByRole('button', { name: 'Allow' });
     await allow.waitFor();

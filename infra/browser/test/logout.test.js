@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as client from 'openid-client';
 import { contrastFailures, layoutProblems } from './lib/a11y.js';
-import { launch, missingChromium, newPage } from './lib/browser.js';
+import { launch, missingChromium, newPage, signIn } from './lib/browser.js';
 import { authorize as authorizeInPage, discover as discoverRP } from './lib/rp.js';
 import { confidential, startLocalAPI, target, user } from './lib/localapi.js';
 
@@ -34,9 +34,7 @@ describe('RP-Initiated Logout with openid-client', { skip: skip || false }, () =
   const authorize = (config, page, extra, act) => authorizeInPage(server, config, page, extra, act);
 
   async function signInAndAllow(page) {
-    await page.getByLabel('Username').fill(user.username);
-    await page.getByLabel('Password').fill(user.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signIn(page, user);
     await page.getByRole('button', { name: 'Allow' }).click();
   }
 
@@ -154,9 +152,7 @@ describe('Back-Channel Logout with openid-client and a receiver', { skip: skip |
     const page = await newPage(browser);
     try {
       const { callback, checks } = await authorizeInPage(server, config, page, {}, async (p) => {
-        await p.getByLabel('Username').fill(user.username);
-        await p.getByLabel('Password').fill(user.password);
-        await p.getByRole('button', { name: 'Sign in' }).click();
+        await signIn(p, user);
         await p.getByRole('button', { name: 'Allow' }).click();
       });
       const tokens = await client.authorizationCodeGrant(config, callback, checks);

@@ -13,7 +13,7 @@ import { createServer } from 'node:http';
 import { calculateJwkThumbprint, decodeJwt, exportJWK } from 'jose';
 import * as client from 'openid-client';
 import { Agent, fetch as undiciFetch } from 'undici';
-import { launch, missingChromium, newPage } from './lib/browser.js';
+import { launch, missingChromium, newPage, signIn } from './lib/browser.js';
 import {
   confidential,
   dpopPublicClient,
@@ -70,9 +70,7 @@ describe('openid-client v6 as the relying party', { skip: skip || false }, () =>
     const page = await newPage(browser, undefined, srv.ca ? { ignoreHTTPSErrors: true } : {});
     try {
       await page.goto(authorizationUrl.href);
-      await page.getByLabel('Username').fill(user.username);
-      await page.getByLabel('Password').fill(user.password);
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      await signIn(page, user);
       const allow = page.getByRole('button', { name: 'Allow' });
       await allow.waitFor();
       await onConsent?.(page);
@@ -290,9 +288,7 @@ describe('openid-client v6 as the relying party', { skip: skip || false }, () =>
     let responseUrl;
     try {
       await page.goto(authorizationUrl.href);
-      await page.getByLabel('Username').fill(user.username);
-      await page.getByLabel('Password').fill(user.password);
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      await signIn(page, user);
       assert.match(await page.locator('.host').innerText(), /^com\.example\.pargate$/);
       // Chromium follows the 303 to the app's scheme (and, with no app installed to
       // take it, aborts there): the CSP form-action had to allow com.example.pargate:.

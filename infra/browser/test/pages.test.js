@@ -5,17 +5,15 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { contrastFailures, focusIndicator, layoutProblems } from './lib/a11y.js';
-import { launch, missingChromium, newPage, screenshot, viewports } from './lib/browser.js';
+import { launch, missingChromium, newPage, screenshot, signIn, viewports } from './lib/browser.js';
 import { confidential, startLocalAPI, target, user } from './lib/localapi.js';
 import { exchange, push, verifyJWT } from './lib/oauth.js';
 
 const skip = await missingChromium();
 
-/** Fills the login form by its labels and submits it with the button. */
-async function signIn(page, username, password) {
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+/** signIn as username/password, then the page that follows. */
+async function signInAs(page, username, password) {
+  await signIn(page, { username, password });
   await page.waitForLoadState();
 }
 
@@ -85,7 +83,7 @@ describe('login and consent pages in Chromium', { skip: skip || false }, () => {
     assert.ok(!html.includes(req.state) && !html.includes(req.nonce), 'state or nonce leaked into the page');
     assert.ok((await login.body()).length < 16 * 1024, 'login page under 16 KiB');
 
-    await signIn(page, user.username, user.password);
+    await signInAs(page, user.username, user.password);
     // Post/Redirect/Get: the consent page is a GET of /authorize again.
     assert.equal(new URL(page.url()).pathname, '/authorize');
     await expectConsentPage(page);
@@ -131,7 +129,7 @@ describe('login and consent pages in Chromium', { skip: skip || false }, () => {
     const req = await push(server);
     const page = await open();
     await page.goto(req.authorizeURL);
-    await signIn(page, user.username, user.password);
+    await signInAs(page, user.username, user.password);
     await expectConsentPage(page);
     await page.getByRole('button', { name: 'Deny' }).click();
     const q = await callbackParams(page, server);
@@ -147,7 +145,7 @@ describe('login and consent pages in Chromium', { skip: skip || false }, () => {
       const req = await push(server, { response_mode: mode });
       const page = await open();
       await page.goto(req.authorizeURL);
-      await signIn(page, user.username, user.password);
+      await signInAs(page, user.username, user.password);
       await expectConsentPage(page);
       // The answer to Allow is the page whose script submits its form.
       const formPage = page.waitForResponse((r) => r.url() === `${server.issuer}/authorize` && r.request().method() === 'POST');
@@ -209,7 +207,7 @@ describe('login and consent pages in Chromium', { skip: skip || false }, () => {
       const req = await push(srv, { response_mode: 'form_post', redirect_uri: `${rpOrigin}/cb` });
       const page = await open();
       await page.goto(req.authorizeURL);
-      await signIn(page, user.username, user.password);
+      await signInAs(page, user.username, user.password);
       await expectConsentPage(page);
       await page.getByRole('button', { name: 'Allow' }).click();
       await page.waitForURL(`${rpOrigin}/done`);
@@ -228,7 +226,7 @@ describe('login and consent pages in Chromium', { skip: skip || false }, () => {
     const req = await push(server);
     const page = await open();
     await page.goto(req.authorizeURL);
-    await signIn(page, user.username, 'not the password');
+    await signInAs(page, user.username, 'not the password');
 
     await expectLoginPage(page);
     const alert = page.getByRole('alert');
@@ -244,7 +242,7 @@ describe('login and consent pages in Chromium', { skip: skip || false }, () => {
     assert.equal(await page.getByLabel('Password').inputValue(), '', 'the password is not echoed');
     assert.equal(await page.evaluate(() => document.activeElement?.id), 'password', 'focus is on the password');
 
-    await signIn(page, user.username, user.password);
+    await signInAs(page, user.username, user.password);
     await expectConsentPage(page);
     assertNoProblems(page);
   });
@@ -256,7 +254,7 @@ describe('login and consent pages in Chromium', { skip: skip || false }, () => {
     await expectLoginPage(page);
     await page.reload();
     await expectLoginPage(page);
-    await signIn(page, user.username, user.password);
+    await signInAs(page, user.username, user.password);
     await expectConsentPage(page);
     for (let i = 0; i < 2; i++) {
       const r = await page.reload();
@@ -274,7 +272,7 @@ describe('login and consent pages in Chromium', { skip: skip || false }, () => {
     const req = await push(server);
     const page = await open();
     await page.goto(req.authorizeURL);
-    await signIn(page, user.username, user.password);
+    await signInAs(page, user.username, user.password);
     await page.getByRole('button', { name: 'Allow' }).click();
     await callbackParams(page, server);
 
@@ -349,9 +347,9 @@ describe('login and consent pages in Chromium', { skip: skip || false }, () => {
       const seen = {};
       await page.goto(req.authorizeURL);
       seen.login = await contrastFailures(page);
-      await signIn(page, user.username, 'wrong password');
+      await signInAs(page, user.username, 'wrong password');
       seen['login-error'] = await contrastFailures(page);
-      await signIn(page, user.username, user.password);
+      await signInAs(page, user.username, user.password);
       seen.consent = await contrastFailures(page);
       await page.getByRole('button', { name: 'Allow' }).click();
       await callbackParams(page, server);
@@ -375,10 +373,10 @@ describe('login and consent pages in Chromium', { skip: skip || false }, () => {
       const req = await push(server);
       await page.goto(req.authorizeURL);
       await check('login');
-      await signIn(page, user.username, 'wrong password');
+      await signInAs(page, user.username, 'wrong password');
       await page.getByRole('alert').waitFor();
       await check('login-error');
-      await signIn(page, user.username, user.password);
+      await signInAs(page, user.username, user.password);
       await expectConsentPage(page);
       await check('consent');
       await page.getByRole('button', { name: 'Allow' }).click();
@@ -399,7 +397,7 @@ describe('login and consent pages in Chromium', { skip: skip || false }, () => {
         const req2 = await push(server);
         await page.goto(req2.authorizeURL);
         await screenshot(page, 'login', 'desktop-dark');
-        await signIn(page, user.username, user.password);
+        await signInAs(page, user.username, user.password);
         await screenshot(page, 'consent', 'desktop-dark');
         await page.goto(req.authorizeURL);
         await screenshot(page, 'error', 'desktop-dark');

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as client from 'openid-client';
-import { launch, missingChromium, newPage } from './lib/browser.js';
+import { launch, missingChromium, newPage, signIn } from './lib/browser.js';
 import { authorize as authorizeInPage, discover as discoverRP } from './lib/rp.js';
 import { rememberClient, startLocalAPI, user } from './lib/localapi.js';
 
@@ -32,11 +32,6 @@ describe('single sign-on sessions with openid-client', { skip: skip || false }, 
   const discover = (rp) => discoverRP(server, rp);
   const authorize = (config, page, extra, act) => authorizeInPage(server, config, page, extra, act);
 
-  async function signIn(page) {
-    await page.getByLabel('Username').fill(user.username);
-    await page.getByLabel('Password').fill(user.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-  }
 
   async function allow(page) {
     await page.getByRole('button', { name: 'Allow' }).click();
@@ -71,7 +66,7 @@ describe('single sign-on sessions with openid-client', { skip: skip || false }, 
       // No session: prompt=none answers at once, without a page (OIDC Core §3.1.2.6).
       assert.equal(await authorizationError(config, await authorize(config, page, { prompt: 'none' }, async () => {})), 'login_required');
 
-      const first = await idToken(config, await authorize(config, page, {}, async (p) => (await signIn(p), await allow(p))));
+      const first = await idToken(config, await authorize(config, page, {}, async (p) => (await signIn(p, user), await allow(p))));
       assert.deepEqual(first.amr, ['pwd']);
       assert.equal(typeof first.sid, 'string');
       const cookies = await page.context().cookies();
@@ -101,7 +96,7 @@ describe('single sign-on sessions with openid-client', { skip: skip || false }, 
     const config = await discover();
     const page = await newPage(browser);
     try {
-      const first = await idToken(config, await authorize(config, page, {}, async (p) => (await signIn(p), await allow(p))));
+      const first = await idToken(config, await authorize(config, page, {}, async (p) => (await signIn(p, user), await allow(p))));
       let last = first;
       for (const extra of [{ prompt: 'login' }, { max_age: '0' }]) {
         await sleep(1100); // auth_time counts whole seconds
@@ -111,7 +106,7 @@ describe('single sign-on sessions with openid-client', { skip: skip || false }, 
             // The login page although the browser has a session, naming its user.
             await p.getByRole('button', { name: 'Not you?' }).waitFor();
             assert.equal(await p.getByRole('button', { name: /^Continue as/ }).count(), 0);
-            await signIn(p);
+            await signIn(p, user);
             await allow(p);
           }),
         );
@@ -132,7 +127,7 @@ describe('single sign-on sessions with openid-client', { skip: skip || false }, 
     const config = await discover();
     const page = await newPage(browser);
     try {
-      await idToken(config, await authorize(config, page, {}, async (p) => (await signIn(p), await allow(p))));
+      await idToken(config, await authorize(config, page, {}, async (p) => (await signIn(p, user), await allow(p))));
       await idToken(
         config,
         await authorize(config, page, { prompt: 'select_account' }, async (p) => {
@@ -146,7 +141,7 @@ describe('single sign-on sessions with openid-client', { skip: skip || false }, 
           await p.getByRole('button', { name: 'Not you?' }).click();
           await p.getByLabel('Password').waitFor();
           assert.equal(await p.getByRole('button', { name: 'Not you?' }).count(), 0);
-          await signIn(p);
+          await signIn(p, user);
           await allow(p);
         }),
       );
@@ -160,7 +155,7 @@ describe('single sign-on sessions with openid-client', { skip: skip || false }, 
     const config = await discover(rememberClient);
     const page = await newPage(browser);
     try {
-      const first = await idToken(config, await authorize(config, page, {}, async (p) => (await signIn(p), await allow(p))));
+      const first = await idToken(config, await authorize(config, page, {}, async (p) => (await signIn(p, user), await allow(p))));
 
       // Straight to the callback: no login page, no consent page (OIDC Core §3.1.2.1).
       const pages = [];

@@ -85,3 +85,13 @@ export async function screenshot(page, name, viewportName) {
   await page.screenshot({ path, fullPage: true });
   return path;
 }
+
+/**
+ * Fills the login form by its labels (the page contract's username and password
+ * fields) as `who` and submits it with its button.
+ */
+export async function signIn(page, who) {
+  await page.getByLabel('Username').fill(who.username);
+  await page.getByLabel('Password').fill(who.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
