@@ -120,11 +120,7 @@ func (h *Handler) authorizationRequest(w http.ResponseWriter, r *http.Request, p
 		noteClient(r.Context(), tx.Client.ID)
 	}
 	if err != nil {
-		var req *oauth.AuthorizationRequest
-		if tx != nil {
-			req = &tx.Request.Request
-		}
-		h.authorizeError(w, r, req, err)
+		h.authorizeError(w, r, requestOf(tx), err)
 		return
 	}
 	req := &tx.Request.Request
@@ -338,11 +334,20 @@ func (h *Handler) resumeForm(r *http.Request, now time.Time, signIn bool) (*post
 // formError answers the error of resumeForm: the error redirect when the request
 // resolved and the core marked it redirectable, else a page.
 func (h *Handler) formError(w http.ResponseWriter, r *http.Request, f *postedForm, err error) {
-	var req *oauth.AuthorizationRequest
-	if f != nil && f.tx.Request != nil {
-		req = &f.tx.Request.Request
+	var tx *oauth.Transaction
+	if f != nil {
+		tx = f.tx
 	}
-	h.authorizeError(w, r, req, err)
+	h.authorizeError(w, r, requestOf(tx), err)
+}
+
+// requestOf is the authorization request a failed resume still read, nil when it
+// read none: with it, authorizeError may redirect (decision 11); without, a page.
+func requestOf(tx *oauth.Transaction) *oauth.AuthorizationRequest {
+	if tx == nil || tx.Request == nil {
+		return nil
+	}
+	return &tx.Request.Request
 }
 
 // login checks the credentials posted by the login page.

@@ -282,11 +282,7 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 	// the code is issued (decision 4), after this round trip.
 	tx, err := h.svc.Resume(r.Context(), us.ClientID, us.Key, oauth.Redeemed)
 	if err != nil {
-		var req *oauth.AuthorizationRequest
-		if tx != nil {
-			req = &tx.Request.Request
-		}
-		h.authorizeError(w, r, req, err)
+		h.authorizeError(w, r, requestOf(tx), err)
 		return
 	}
 	req := &tx.Request.Request
