@@ -16,6 +16,7 @@ import (
 
 	"github.com/pargate/pargate/pkg/app"
 	"github.com/pargate/pargate/pkg/config"
+	"github.com/pargate/pargate/pkg/httpapi"
 	"github.com/pargate/pargate/pkg/httpapi/httpapitest"
 	"github.com/pargate/pargate/pkg/keys"
 	"github.com/pargate/pargate/pkg/memory"
@@ -148,44 +149,11 @@ func (s *deadlineSpy) CreatePushedRequest(ctx context.Context, r *oauth.PushedRe
 // of one request run under the same deadline, at most app.StoreCallTimeout after the
 // request began, so each call is still bounded.
 func TestNewHandler_StoreCallsOfARequestShareOneDeadline(t *testing.T) {
-	f, err := seed.Parse([]byte(`{"clients": [{"client_id": "c1", "client_secret": "s3cret-s3cret-s3cret-s3cret-0123456789abcdefgh",
- "redirect_uris": ["https://client.example.com/cb"], "scope": "openid"}]}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	mem := memory.New()
-	if err := seed.Import(t.Context(), mem, f); err != nil {
-		t.Fatal(err)
-	}
-	set := httpapitest.KeySet(t, keys.ES256)
-	cfg, err := config.FromEnv(func(name string) string {
-		if name == "ISSUER" {
-			return "https://as.example.com"
-		}
-		return ""
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	spy := &deadlineSpy{Store: mem, deadlines: map[string]time.Time{}}
-	h := app.NewHandler(cfg, app.Parts{
-		Store:     app.WithDeadlines(spy, app.StoreCallTimeout),
-		Signer:    keys.NewSigner(keys.Static(set)),
-		CookieKey: func(context.Context) ([32]byte, error) { return [32]byte{1}, nil },
-		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	body := url.Values{"response_type": {"code"}, "redirect_uri": {"https://client.example.com/cb"}, "scope": {"openid"},
-		"code_challenge": {"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"}, "code_challenge_method": {"S256"}}.Encode()
-	req := httptest.NewRequest(http.MethodPost, "/par", strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte("c1:s3cret-s3cret-s3cret-s3cret-0123456789abcdefgh")))
-	rec := httptest.NewRecorder()
+	spy := &deadlineSpy{Store: seededMemory(t), deadlines: map[string]time.Time{}}
+	h := handlerOver(t, app.WithDeadlines(spy, app.StoreCallTimeout), "")
 	start := time.Now()
 	time.Sleep(2 * time.Millisecond) // so that per-call deadlines could not coincide by chance
-	h.PAR().ServeHTTP(rec, req)
-	if rec.Code != http.StatusCreated {
-		t.Fatalf("push: %d %s", rec.Code, rec.Body)
-	}
+	pushC1(t, h)
 	get, create := spy.deadlines["GetClient"], spy.deadlines["CreatePushedRequest"]
 	if get.IsZero() || create.IsZero() {
 		t.Fatalf("store calls without a deadline: %v", spy.deadlines)
@@ -277,43 +245,8 @@ func (s *inProcessSpy) CreatePushedRequest(ctx context.Context, r *oauth.PushedR
 // never fire; the same push over a remote store runs under one deadline
 // (TestNewHandler_StoreCallsOfARequestShareOneDeadline).
 func TestNewHandler_AnInProcessStoreGetsNoDeadline(t *testing.T) {
-	f, err := seed.Parse([]byte(`{"clients": [{"client_id": "c1", "client_secret": "s3cret-s3cret-s3cret-s3cret-0123456789abcdefgh",
- "redirect_uris": ["https://client.example.com/cb"], "scope": "openid"}]}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	spy := &inProcessSpy{Store: memory.New(), deadlines: map[string]bool{}}
-	if err := seed.Import(t.Context(), spy.Store, f); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.FromEnv(func(name string) string {
-		switch name {
-		case "ISSUER":
-			return "https://as.example.com"
-		case "CLIENT_RATE_LIMIT":
-			return "600/60" // counted (docs/design.md decision 23)
-		}
-		return ""
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := app.NewHandler(cfg, app.Parts{
-		Store:     spy,
-		Signer:    keys.NewSigner(keys.Static(httpapitest.KeySet(t, keys.ES256))),
-		CookieKey: func(context.Context) ([32]byte, error) { return [32]byte{1}, nil },
-		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	body := url.Values{"response_type": {"code"}, "redirect_uri": {"https://client.example.com/cb"}, "scope": {"openid"},
-		"code_challenge": {"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"}, "code_challenge_method": {"S256"}}.Encode()
-	req := httptest.NewRequest(http.MethodPost, "/par", strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte("c1:s3cret-s3cret-s3cret-s3cret-0123456789abcdefgh")))
-	rec := httptest.NewRecorder()
-	h.PAR().ServeHTTP(rec, req)
-	if rec.Code != http.StatusCreated {
-		t.Fatalf("push: %d %s", rec.Code, rec.Body)
-	}
+	spy := &inProcessSpy{Store: seededMemory(t), deadlines: map[string]bool{}}
+	pushC1(t, handlerOver(t, spy, "600/60")) // the rate limit counted (docs/design.md decision 23)
 	for _, m := range []string{"GetClient", "CountRequest", "CreatePushedRequest"} {
 		dl, called := spy.deadlines[m]
 		if !called {
@@ -321,5 +254,61 @@ func TestNewHandler_AnInProcessStoreGetsNoDeadline(t *testing.T) {
 		} else if dl {
 			t.Errorf("%s ran under a deadline over an in-process store", m)
 		}
+	}
+}
+
+const c1Secret = "s3cret-s3cret-s3cret-s3cret-0123456789abcdefgh"
+
+// seededMemory is an in-memory store with the confidential client c1.
+func seededMemory(t *testing.T) *memory.Store {
+	t.Helper()
+	f, err := seed.Parse([]byte(`{"clients": [{"client_id": "c1", "client_secret": "` + c1Secret + `",
+ "redirect_uris": ["https://client.example.com/cb"], "scope": "openid"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem := memory.New()
+	if err := seed.Import(t.Context(), mem, f); err != nil {
+		t.Fatal(err)
+	}
+	return mem
+}
+
+// handlerOver is the handler app.NewHandler builds over store, with CLIENT_RATE_LIMIT
+// rateLimit ("" for the default).
+func handlerOver(t *testing.T, store oauth.Store, rateLimit string) *httpapi.Handler {
+	t.Helper()
+	cfg, err := config.FromEnv(func(name string) string {
+		switch name {
+		case "ISSUER":
+			return "https://as.example.com"
+		case "CLIENT_RATE_LIMIT":
+			return rateLimit
+		}
+		return ""
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return app.NewHandler(cfg, app.Parts{
+		Store:     store,
+		Signer:    keys.NewSigner(keys.Static(httpapitest.KeySet(t, keys.ES256))),
+		CookieKey: func(context.Context) ([32]byte, error) { return [32]byte{1}, nil },
+		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+}
+
+// pushC1 pushes a request of c1 through h and wants 201.
+func pushC1(t *testing.T, h *httpapi.Handler) {
+	t.Helper()
+	body := url.Values{"response_type": {"code"}, "redirect_uri": {"https://client.example.com/cb"}, "scope": {"openid"},
+		"code_challenge": {"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"}, "code_challenge_method": {"S256"}}.Encode()
+	req := httptest.NewRequest(http.MethodPost, "/par", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte("c1:"+c1Secret)))
+	rec := httptest.NewRecorder()
+	h.PAR().ServeHTTP(rec, req)
+	if rec.Code != http.StatusCreated {
+		t.Fatalf("push: %d %s", rec.Code, rec.Body)
 	}
 }
