@@ -389,7 +389,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	st.Username, st.AuthTime, st.CSRF = user.Username, now.Unix(), csrf
 	st.User = carryUser(oauth.SignedInAs(user))
 	// OIDC Core §3.1.2.1: the login starts a single sign-on session for the browser.
-	sess, err := h.startSession(w, r, user, tx.Client.ID, now)
+	sess, err := h.startSession(w, r, user, tx.Client.ID, now, oauth.Authentication{AMR: []string{oauth.AMRPassword}})
 	if err != nil {
 		h.errorPage(w, r, err)
 		return

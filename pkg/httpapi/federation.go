@@ -333,7 +333,7 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 	auth := oauth.Authentication{AMR: oauth.BrokeredAMR(id.AMR), ACR: oauth.BrokeredACR(id.ACR), IDP: p.ID}
 	// OIDC Core §3.1.2.1: a brokered login starts a single sign-on session like a
 	// password login (decision 31).
-	sess, err := h.startSessionWith(w, r, user, tx.Client.ID, authTime, auth)
+	sess, err := h.startSession(w, r, user, tx.Client.ID, authTime, auth)
 	if err != nil {
 		h.errorPage(w, r, err)
 		return

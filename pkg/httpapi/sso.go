@@ -74,22 +74,16 @@ func (h *Handler) currentSession(w http.ResponseWriter, r *http.Request) (*oauth
 	return sess, user, err
 }
 
-// startSession creates the session of a login that just succeeded, ending the
-// browser's previous one (another user, or the same one before prompt=login or
-// max_age), and sets its cookie.
-func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, user *oauth.User, clientID string, now time.Time) (*oauth.Session, error) {
-	return h.startSessionWith(w, r, user, clientID, now, oauth.Authentication{AMR: []string{oauth.AMRPassword}})
-}
-
-// startSessionWith is startSession for a login of auth's amr, acr and identity
-// provider (a brokered login's).
-func (h *Handler) startSessionWith(w http.ResponseWriter, r *http.Request, user *oauth.User, clientID string, now time.Time, auth oauth.Authentication) (*oauth.Session, error) {
+// startSession creates the session of a login that just succeeded, by auth's amr,
+// acr and identity provider, ending the browser's previous one (another user, or the
+// same one before prompt=login or max_age), and sets its cookie.
+func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, user *oauth.User, clientID string, now time.Time, auth oauth.Authentication) (*oauth.Session, error) {
 	if old := h.sessionID(r); old != "" {
 		if _, err := h.svc.EndSession(r.Context(), old); err != nil {
 			return nil, err
 		}
 	}
-	id, sess, err := h.svc.StartSessionWith(r.Context(), oauth.SignedInAs(user), clientID, now, auth)
+	id, sess, err := h.svc.StartSession(r.Context(), oauth.SignedInAs(user), clientID, now, auth)
 	if err != nil {
 		return nil, err
 	}

@@ -96,17 +96,12 @@ const AMRPassword = "pwd"
 // its user gone, disabled, re-created or cut off since the login).
 var ErrNoSession = errors.New("no usable single sign-on session")
 
-// StartSession creates the session of a successful login of user at authTime, signed
-// in to clientID, and returns the session id for the browser's cookie (256 bits from
-// crypto/rand; only its SHA-256 is stored, docs/design.md decision 1) with the session.
-// The id must never be logged.
-func (s *Service) StartSession(ctx context.Context, user SignedIn, clientID string, authTime time.Time, amr []string) (string, *Session, error) {
-	return s.StartSessionWith(ctx, user, clientID, authTime, Authentication{AMR: amr})
-}
-
-// StartSessionWith is StartSession with the login's amr, acr and identity provider
-// (a brokered login's; Authentication.Time and SID are not read).
-func (s *Service) StartSessionWith(ctx context.Context, user SignedIn, clientID string, authTime time.Time, auth Authentication) (string, *Session, error) {
+// StartSession creates the session of a successful login of user at authTime, by
+// auth's methods (amr), acr and identity provider (a brokered login's;
+// Authentication.Time and SID are not read), signed in to clientID, and returns the
+// session id for the browser's cookie (256 bits from crypto/rand; only its SHA-256 is
+// stored, docs/design.md decision 1) with the session. The id must never be logged.
+func (s *Service) StartSession(ctx context.Context, user SignedIn, clientID string, authTime time.Time, auth Authentication) (string, *Session, error) {
 	amr := auth.AMR
 	id, err := randomValue()
 	if err != nil {

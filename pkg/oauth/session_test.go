@@ -24,7 +24,7 @@ func (d *domain) startSession(clientID string) (string, *oauth.Session) {
 	if err != nil {
 		d.tb.Fatal(err)
 	}
-	id, sess, err := d.svc.StartSession(d.ctx, oauth.SignedInAs(u), clientID, d.now(), []string{oauth.AMRPassword})
+	id, sess, err := d.svc.StartSession(d.ctx, oauth.SignedInAs(u), clientID, d.now(), oauth.Authentication{AMR: []string{oauth.AMRPassword}})
 	if err != nil {
 		d.tb.Fatalf("StartSession: %v", err)
 	}
